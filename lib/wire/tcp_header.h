@@ -1,0 +1,112 @@
+// TCP header and options: a checked view and a value type (TcpRepr).
+//
+// RFC 9293 section 3.1 (header format), RFC 9293 section 3.2 (options: EOL,
+// NOP, MSS), RFC 7323 (window scale, timestamps), RFC 2018 (SACK-permitted,
+// SACK blocks). Unknown options are skipped by their length field.
+//
+// Contract:
+// - TcpRepr::Parse checks everything (length, data offset, every option's
+//   length, the checksum over the RFC 9293 section 3.1 pseudo-header unless
+//   the caller says the NIC verified it) and never reads out of bounds. On
+//   failure it returns a WireError naming the first defect; the data path
+//   counts that reason and drops the packet.
+// - TcpRepr::Emit writes header, options (in the order Linux sends them, see
+//   EmitOptions) and payload, and the checksum; `out` must be at least
+//   BufferLen() bytes.
+#ifndef TERN_LIB_WIRE_TCP_HEADER_H_
+#define TERN_LIB_WIRE_TCP_HEADER_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "absl/status/statusor.h"
+#include "lib/base/seq_num.h"
+#include "lib/wire/addr.h"
+#include "lib/wire/wire_error.h"
+
+namespace tern::wire {
+
+// Flag bits of header byte 13 (RFC 9293 section 3.1, RFC 3168 for ECE/CWR).
+namespace tcp_flags {
+inline constexpr uint8_t kFin = 0x01;
+inline constexpr uint8_t kSyn = 0x02;
+inline constexpr uint8_t kRst = 0x04;
+inline constexpr uint8_t kPsh = 0x08;
+inline constexpr uint8_t kAck = 0x10;
+inline constexpr uint8_t kUrg = 0x20;
+inline constexpr uint8_t kEce = 0x40;
+inline constexpr uint8_t kCwr = 0x80;
+}  // namespace tcp_flags
+
+inline constexpr size_t kTcpMinHeaderLen = 20;  // RFC 9293 section 3.1
+inline constexpr size_t kTcpMaxHeaderLen = 60;  // data offset is 4 bits of words
+inline constexpr size_t kTcpMaxSackBlocks = 4;  // RFC 2018 section 3: 40 bytes
+
+struct SackBlock {
+  SeqNum left;   // first sequence number of the block
+  SeqNum right;  // sequence number just past the block
+  bool operator==(const SackBlock&) const = default;
+};
+
+struct TcpTimestamps {
+  uint32_t tsval = 0;
+  uint32_t tsecr = 0;
+  bool operator==(const TcpTimestamps&) const = default;
+};
+
+struct TcpOptions {
+  std::optional<uint16_t> mss;          // kind 2, SYN only (RFC 9293 3.7.1)
+  std::optional<uint8_t> window_scale;  // kind 3, SYN only (RFC 7323 2.2)
+  bool sack_permitted = false;          // kind 4, SYN only (RFC 2018 2)
+  std::optional<TcpTimestamps> timestamps;  // kind 8 (RFC 7323 3.2)
+  uint8_t sack_count = 0;                   // kind 5 (RFC 2018 3)
+  std::array<SackBlock, kTcpMaxSackBlocks> sack{};
+
+  // Bytes the options take when emitted, padded to a multiple of 4.
+  size_t EmittedLen() const;
+  bool operator==(const TcpOptions&) const = default;
+};
+
+struct TcpRepr {
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  SeqNum seq;
+  SeqNum ack;
+  uint8_t flags = 0;  // tcp_flags bits
+  uint16_t window = 0;  // raw 16-bit field, not scaled
+  uint16_t urgent_ptr = 0;
+  TcpOptions options;
+  std::span<const uint8_t> payload;  // borrowed from the packet buffer
+
+  bool Has(uint8_t f) const { return (flags & f) != 0; }
+  // RFC 9293 SEG.LEN: payload plus one for SYN and one for FIN.
+  uint32_t SegLen() const {
+    return static_cast<uint32_t>(payload.size()) + (Has(tcp_flags::kSyn) ? 1 : 0) +
+           (Has(tcp_flags::kFin) ? 1 : 0);
+  }
+  size_t HeaderLen() const { return kTcpMinHeaderLen + options.EmittedLen(); }
+  size_t BufferLen() const { return HeaderLen() + payload.size(); }
+
+  enum class Checksum { kVerify, kTrustNic };
+  // Parses `segment` (TCP header + payload, exactly the IP payload).
+  // On success fills *out (payload borrows from `segment`) and returns kOk.
+  static WireError Parse(std::span<const uint8_t> segment, Ipv4Addr src,
+                         Ipv4Addr dst, Checksum mode, TcpRepr* out);
+  // Control-plane convenience: the same, as StatusOr.
+  static absl::StatusOr<TcpRepr> ParseOrStatus(std::span<const uint8_t> segment,
+                                               Ipv4Addr src, Ipv4Addr dst);
+  // Writes BufferLen() bytes into `out` with the checksum filled in.
+  // With `checksum_offload` the checksum field gets the pseudo-header sum
+  // only, as DPDK's TX checksum offload expects.
+  void Emit(std::span<uint8_t> out, Ipv4Addr src, Ipv4Addr dst,
+            bool checksum_offload = false) const;
+
+  bool operator==(const TcpRepr& o) const;
+};
+
+}  // namespace tern::wire
+
+#endif  // TERN_LIB_WIRE_TCP_HEADER_H_
