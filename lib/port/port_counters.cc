@@ -1,0 +1,69 @@
+#include "lib/port/port_counters.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tern::port {
+
+const char* ToString(PortDrop d) {
+  switch (d) {
+    case PortDrop::kNotForUsMac:
+      return "not_for_us_mac";
+    case PortDrop::kNotForUsIp:
+      return "not_for_us_ip";
+    case PortDrop::kUnsupportedEthertype:
+      return "unsupported_ethertype";
+    case PortDrop::kUnsupportedIpProtocol:
+      return "unsupported_ip_protocol";
+    case PortDrop::kUnsupportedIcmpType:
+      return "unsupported_icmp_type";
+    case PortDrop::kArpNotRequest:
+      return "arp_not_request";
+    case PortDrop::kBadSource:
+      return "bad_source";
+    case PortDrop::kMultiSegment:
+      return "multi_segment";
+    case PortDrop::kNoMbuf:
+      return "no_mbuf";
+    case PortDrop::kCount:
+      break;
+  }
+  return "unknown";
+}
+
+void PortCounters::ForEach(
+    const std::function<void(std::string_view, uint64_t)>& visit) const {
+  visit("rx_packets", rx_packets.Get());
+  visit("rx_bytes", rx_bytes.Get());
+  visit("tx_packets", tx_packets.Get());
+  visit("tx_dropped_ring_full", tx_dropped_ring_full.Get());
+  visit("arp_replies", arp_replies.Get());
+  visit("icmp_echo_replies", icmp_echo_replies.Get());
+  // kOk is not a drop reason; it is left out.
+  for (size_t i = 1; i < CounterArray<wire::WireError>::kSize; ++i) {
+    const auto e = static_cast<wire::WireError>(i);
+    visit(absl::StrCat("parse_drop.", wire::ToString(e)), parse_drops.Get(e));
+  }
+  for (size_t i = 0; i < CounterArray<PortDrop>::kSize; ++i) {
+    const auto d = static_cast<PortDrop>(i);
+    visit(absl::StrCat("drop.", ToString(d)), drops.Get(d));
+  }
+}
+
+uint64_t PortCounters::TotalDrops() const {
+  return parse_drops.Total() + drops.Total() + tx_dropped_ring_full.Get();
+}
+
+std::string PortCounters::Format(bool nonzero_only) const {
+  std::string out;
+  ForEach([&](std::string_view name, uint64_t value) {
+    const bool always = name == "rx_packets" || name == "tx_packets";
+    if (nonzero_only && value == 0 && !always) {
+      return;
+    }
+    absl::StrAppendFormat(&out, "%-40s %d\n", name, value);
+  });
+  return out;
+}
+
+}  // namespace tern::port

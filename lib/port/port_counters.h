@@ -1,0 +1,76 @@
+// PortCounters: what one port's loop did, every drop under a named reason.
+//
+// Contract: one writer (the lcore that polls the port), lock-free readers (see
+// lib/base/counters.h). Every received packet ends in exactly one of: a reply
+// counted under `tx_*`, a parse drop under `parse_drops` (the wire layer's
+// reason), or a policy drop under `drops` (a PortDrop reason). Transmit-side
+// losses are counted separately because they are not tied to one received
+// packet. ForEach visits every counter under a stable snake_case name, the
+// name the counter dump and the docs use.
+#ifndef TERN_LIB_PORT_PORT_COUNTERS_H_
+#define TERN_LIB_PORT_PORT_COUNTERS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "lib/base/counters.h"
+#include "lib/wire/wire_error.h"
+
+namespace tern::port {
+
+// Packets that parsed correctly but that this endpoint does not handle.
+enum class PortDrop : uint8_t {
+  // Ethernet destination is neither our MAC nor broadcast.
+  kNotForUsMac,
+  // ARP or IPv4 target address is not ours.
+  kNotForUsIp,
+  // Ethertype other than IPv4 and ARP (IPv6, LLDP, ...).
+  kUnsupportedEthertype,
+  // IPv4 protocol other than ICMP (TCP before the terminator lands, UDP, ...).
+  kUnsupportedIpProtocol,
+  // ICMP message other than echo request.
+  kUnsupportedIcmpType,
+  // ARP reply or other ARP operation we do not act on.
+  kArpNotRequest,
+  // Source address we never answer: broadcast or multicast MAC, or an IPv4
+  // source of 0.0.0.0 / broadcast / multicast (RFC 1122 section 3.2.2.6 for
+  // echo).
+  kBadSource,
+  // A received mbuf with more than one segment (the pool is sized so this
+  // does not happen for standard frames).
+  kMultiSegment,
+  // No mbuf for a reply.
+  kNoMbuf,
+  kCount,
+};
+
+const char* ToString(PortDrop d);
+
+struct PortCounters {
+  Counter rx_packets;
+  Counter rx_bytes;
+  Counter tx_packets;
+  // rte_eth_tx_burst took fewer than offered: the TX ring was full.
+  Counter tx_dropped_ring_full;
+  Counter arp_replies;
+  Counter icmp_echo_replies;
+  CounterArray<wire::WireError> parse_drops;
+  CounterArray<PortDrop> drops;
+
+  // Every counter, including parse_drops and drops per reason, as
+  // ("rx_packets", n), ("parse_drop.ipv4_bad_checksum", n),
+  // ("drop.not_for_us_mac", n), ... in a fixed order.
+  void ForEach(const std::function<void(std::string_view name, uint64_t value)>&
+                   visit) const;
+  // Total packets dropped for any reason, transmit side included.
+  uint64_t TotalDrops() const;
+  // One "name value" line per counter; with `nonzero_only` the zero ones are
+  // left out, except rx/tx packet counts, which are always shown.
+  std::string Format(bool nonzero_only) const;
+};
+
+}  // namespace tern::port
+
+#endif  // TERN_LIB_PORT_PORT_COUNTERS_H_
