@@ -10,9 +10,19 @@
 //   the caller says the NIC verified it) and never reads out of bounds. On
 //   failure it returns a WireError naming the first defect; the data path
 //   counts that reason and drops the packet.
-// - TcpRepr::Emit writes header, options (in the order Linux sends them, see
-//   EmitOptions) and payload, and the checksum; `out` must be at least
-//   BufferLen() bytes.
+// - TcpRepr::Emit writes header, options and payload, and the checksum; `out`
+//   must be at least BufferLen() bytes. It writes every option that is set,
+//   whatever the flags (choosing which options a segment carries is the TCP
+//   core's job), in the order Linux's tcp_options_write uses: MSS; then
+//   SACK-permitted and timestamps as 04 02 08 0a tsval tsecr when both are
+//   set, else NOP NOP + timestamps or NOP NOP + SACK-permitted; then NOP +
+//   window scale (01 03 03 ws); then NOP NOP + SACK blocks. Each item is a
+//   multiple of 4 bytes, so no padding is ever needed. Only the SACK blocks
+//   that fit in the 40 bytes of option space are written (RFC 2018 section 3:
+//   at most 4, and 3 next to timestamps); EmittedLen accounts for that.
+// - Parse keeps repeated options' last value, reports SYN-only options on any
+//   segment and window scale values above 14 as received: the TCP core
+//   ignores or clamps them (RFC 7323 sections 2.2 and 2.3, RFC 9293 3.7.1).
 #ifndef TERN_LIB_WIRE_TCP_HEADER_H_
 #define TERN_LIB_WIRE_TCP_HEADER_H_
 
@@ -42,7 +52,7 @@ inline constexpr uint8_t kCwr = 0x80;
 }  // namespace tcp_flags
 
 inline constexpr size_t kTcpMinHeaderLen = 20;  // RFC 9293 section 3.1
-inline constexpr size_t kTcpMaxHeaderLen = 60;  // data offset is 4 bits of words
+inline constexpr size_t kTcpMaxHeaderLen = 60;  // 4-bit data offset, words
 inline constexpr size_t kTcpMaxSackBlocks = 4;  // RFC 2018 section 3: 40 bytes
 
 struct SackBlock {
@@ -58,14 +68,14 @@ struct TcpTimestamps {
 };
 
 struct TcpOptions {
-  std::optional<uint16_t> mss;          // kind 2, SYN only (RFC 9293 3.7.1)
-  std::optional<uint8_t> window_scale;  // kind 3, SYN only (RFC 7323 2.2)
-  bool sack_permitted = false;          // kind 4, SYN only (RFC 2018 2)
+  std::optional<uint16_t> mss;              // kind 2, SYN only (RFC 9293 3.7.1)
+  std::optional<uint8_t> window_scale;      // kind 3, SYN only (RFC 7323 2.2)
+  bool sack_permitted = false;              // kind 4, SYN only (RFC 2018 2)
   std::optional<TcpTimestamps> timestamps;  // kind 8 (RFC 7323 3.2)
   uint8_t sack_count = 0;                   // kind 5 (RFC 2018 3)
   std::array<SackBlock, kTcpMaxSackBlocks> sack{};
 
-  // Bytes the options take when emitted, padded to a multiple of 4.
+  // Bytes Emit writes for the options: a multiple of 4, at most 40.
   size_t EmittedLen() const;
   bool operator==(const TcpOptions&) const = default;
 };
@@ -75,7 +85,7 @@ struct TcpRepr {
   uint16_t dst_port = 0;
   SeqNum seq;
   SeqNum ack;
-  uint8_t flags = 0;  // tcp_flags bits
+  uint8_t flags = 0;    // tcp_flags bits
   uint16_t window = 0;  // raw 16-bit field, not scaled
   uint16_t urgent_ptr = 0;
   TcpOptions options;
@@ -84,8 +94,8 @@ struct TcpRepr {
   bool Has(uint8_t f) const { return (flags & f) != 0; }
   // RFC 9293 SEG.LEN: payload plus one for SYN and one for FIN.
   uint32_t SegLen() const {
-    return static_cast<uint32_t>(payload.size()) + (Has(tcp_flags::kSyn) ? 1 : 0) +
-           (Has(tcp_flags::kFin) ? 1 : 0);
+    return static_cast<uint32_t>(payload.size()) +
+           (Has(tcp_flags::kSyn) ? 1 : 0) + (Has(tcp_flags::kFin) ? 1 : 0);
   }
   size_t HeaderLen() const { return kTcpMinHeaderLen + options.EmittedLen(); }
   size_t BufferLen() const { return HeaderLen() + payload.size(); }
