@@ -1,0 +1,74 @@
+// Application-facing types of the per-lcore TCP API: handles, errors and
+// readiness events.
+//
+// Handles carry a generation: a handle used after its connection was released
+// gets kBadHandle, never another connection's state.
+#ifndef TERN_LIB_TCP_API_H_
+#define TERN_LIB_TCP_API_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tern::tcp {
+
+struct ConnHandle {
+  uint32_t index = UINT32_MAX;
+  uint32_t generation = 0;
+  bool valid() const { return index != UINT32_MAX; }
+  bool operator==(const ConnHandle&) const = default;
+};
+
+struct ListenerHandle {
+  uint32_t index = UINT32_MAX;
+  uint32_t generation = 0;
+  bool valid() const { return index != UINT32_MAX; }
+  bool operator==(const ListenerHandle&) const = default;
+};
+
+// Errors of application calls, named after the errno Linux gives in the same
+// situation.
+enum class SockError : uint8_t {
+  kOk = 0,
+  kWouldBlock,        // EAGAIN
+  kBadHandle,         // EBADF
+  kNotConnected,      // ENOTCONN
+  kConnReset,         // ECONNRESET
+  kConnRefused,       // ECONNREFUSED
+  kTimedOut,          // ETIMEDOUT
+  kBrokenPipe,        // EPIPE
+  kInvalid,           // EINVAL
+  kAddrInUse,         // EADDRINUSE
+  kNoResources,       // ENOBUFS / EMFILE: a table is full
+  kAlreadyConnected,  // EISCONN
+  kInProgress,        // EALREADY
+};
+const char* ToString(SockError e);
+
+struct IoResult {
+  size_t bytes = 0;
+  SockError error = SockError::kOk;
+  bool ok() const { return error == SockError::kOk; }
+};
+
+// Readiness bits, as in poll(2).
+namespace events {
+inline constexpr uint32_t kConnected = 1u << 0;   // handshake completed
+inline constexpr uint32_t kReadable = 1u << 1;    // in-order data to Recv
+inline constexpr uint32_t kWritable = 1u << 2;    // send buffer has room
+inline constexpr uint32_t kPeerClosed = 1u << 3;  // FIN received (EOF)
+inline constexpr uint32_t kClosed = 1u << 4;      // connection fully closed
+inline constexpr uint32_t kReset = 1u << 5;       // RST received / aborted
+inline constexpr uint32_t kTimedOut = 1u << 6;    // retransmissions exhausted
+inline constexpr uint32_t kRefused = 1u << 7;     // RST answering our SYN
+inline constexpr uint32_t kAcceptable = 1u << 8;  // listener: accept queue
+}  // namespace events
+
+struct Event {
+  ConnHandle conn;          // valid for connection events
+  ListenerHandle listener;  // valid for kAcceptable
+  uint32_t mask = 0;
+};
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_API_H_

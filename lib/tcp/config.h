@@ -1,0 +1,79 @@
+// Configuration of the TCP core: per-endpoint limits and per-connection
+// defaults. Every default states its source.
+#ifndef TERN_LIB_TCP_CONFIG_H_
+#define TERN_LIB_TCP_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "lib/base/time.h"
+#include "lib/tcp/rtt_estimator.h"
+
+namespace tern::tcp {
+
+// Keepalive (RFC 1122 section 4.2.3.6). Defaults as Linux:
+// tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes 9.
+struct KeepaliveOptions {
+  bool enabled = false;  // RFC 1122: MUST default to off
+  Duration idle = Duration::Seconds(7200);
+  Duration interval = Duration::Seconds(75);
+  int probes = 9;
+};
+
+// Per-connection options; a listener's options are the defaults of the
+// connections it accepts.
+struct ConnOptions {
+  size_t send_buffer = 256 * 1024;  // bytes
+  size_t recv_buffer = 256 * 1024;  // bytes; sets the window scale we offer
+  bool nodelay = false;             // Nagle on by default (RFC 1122 4.2.3.4)
+  bool timestamps = true;           // offer RFC 7323 timestamps
+  bool window_scaling = true;       // offer RFC 7323 window scale
+  bool sack_permitted = true;       // offer RFC 2018 SACK-permitted
+  KeepaliveOptions keepalive;
+};
+
+struct EndpointConfig {
+  // Largest segment the port carries: MTU 1500 - 20 (IPv4) - 20 (TCP)
+  // = 1460, the MSS we announce (RFC 9293 section 3.7.1).
+  uint16_t mss = 1460;
+  size_t max_connections = 65536;  // slab and table size
+  size_t max_listeners = 64;
+  // TIME-WAIT records are bounded (Linux: tcp_max_tw_buckets). At the bound a
+  // closing connection skips TIME-WAIT and is counted (time_wait_overflow).
+  size_t max_time_wait = 65536;
+
+  RttEstimator::Options rto;
+  // SYN retransmissions before connect fails (Linux tcp_syn_retries = 6).
+  int syn_retries = 6;
+  // SYN-ACK retransmissions before a half-open connection is dropped (Linux
+  // tcp_synack_retries = 5).
+  int synack_retries = 5;
+  // Data and FIN retransmissions before the connection is aborted with
+  // ETIMEDOUT (Linux tcp_retries2 = 15).
+  int data_retries = 15;
+  // RFC 9293 section 3.4.2 MSL; TIME-WAIT lasts 2 MSL. Linux's TIME-WAIT is
+  // 60 s, i.e. MSL 30 s.
+  Duration msl = Duration::Seconds(30);
+  // How long an orphaned connection (closed by the application) waits in
+  // FIN-WAIT-2 for the peer's FIN (Linux tcp_fin_timeout = 60 s).
+  Duration fin_wait2_timeout = Duration::Seconds(60);
+  // Delayed ACK timer (RFC 9293 3.8.6.3: MUST be under 0.5 s; RFC 5681 4.2:
+  // SHOULD be at most 200 ms... Linux's minimum is 40 ms).
+  Duration delayed_ack = Duration::Millis(40);
+  // RFC 5961 section 7: challenge ACKs are rate limited; Linux
+  // tcp_challenge_ack_limit is 1000 per second.
+  uint32_t challenge_ack_per_second = 1000;
+  // Listen backlog ceiling (Linux somaxconn = 4096).
+  size_t max_backlog = 4096;
+  // Timer expiries handled per OnTimers call, so that a burst of expiries
+  // cannot stall the poll loop (the rest run on the next call).
+  size_t timer_quota = 1024;
+  ConnOptions conn_defaults;
+
+  absl::Status Validate() const;
+};
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_CONFIG_H_

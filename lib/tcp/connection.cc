@@ -1,0 +1,1283 @@
+// RFC 9293 section 3.10 (event processing), with RFC 5961, RFC 7323 and RFC
+// 6298 folded in where they amend it. Segment processing follows RFC 9293
+// 3.10.7.4's order; each step is named as in the RFC.
+#include "lib/tcp/connection.h"
+
+#include <algorithm>
+
+#include "lib/base/dcheck.h"
+
+namespace tern::tcp {
+
+using wire::tcp_flags::kAck;
+using wire::tcp_flags::kFin;
+using wire::tcp_flags::kPsh;
+using wire::tcp_flags::kRst;
+using wire::tcp_flags::kSyn;
+
+namespace {
+
+// RFC 7323 section 2.3: a shift count above 14 is used as 14.
+constexpr uint8_t kMaxWindowScale = 14;
+// RFC 7323 section 3.2: the Timestamps option takes 10 bytes, 12 with the two
+// NOPs that align it; every segment carries it when negotiated.
+constexpr uint16_t kTimestampOptionLen = 12;
+// Linux rate-limits ACKs answering out-of-window pure ACKs and SYNs per
+// connection (tcp_invalid_ratelimit, 500 ms); so do we, to stop ACK loops.
+constexpr Duration kOutOfWindowAckInterval = Duration::Millis(500);
+// RFC 9293 3.7.1: without an MSS option the send MSS is 536.
+constexpr uint16_t kDefaultMss = 536;
+
+bool TsBefore(uint32_t a, uint32_t b) {
+  return static_cast<int32_t>(a - b) < 0;
+}
+
+uint8_t WindowScaleFor(size_t buffer) {
+  // The smallest shift that lets the 16-bit field describe the buffer.
+  uint8_t s = 0;
+  while (s < kMaxWindowScale && (buffer >> s) > 0xffff) {
+    ++s;
+  }
+  return s;
+}
+
+}  // namespace
+
+bool AckLimiter::Allow(Instant now) {
+  if (now - window_start_ >= Duration::Seconds(1)) {
+    window_start_ = now;
+    used_ = 0;
+  }
+  if (used_ >= per_second_) {
+    return false;
+  }
+  ++used_;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Opening.
+
+void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
+                            const ConnOptions& options) {
+  tuple_ = tuple;
+  options_ = options;
+  passive_ = false;
+  rtt_ = RttEstimator(env.cfg.rto);
+  sndbuf_.Init(options.send_buffer);
+  rcvbuf_.Init(options.recv_buffer);
+  iss_ = iss;
+  snd_una_ = iss;
+  snd_nxt_ = iss;
+  snd_max_ = iss;
+  snd_buf_seq_ = iss + 1;
+  ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
+  rcv_wscale_ =
+      options.window_scaling ? WindowScaleFor(options.recv_buffer) : 0;
+  last_rx_ = env.now;
+  env.stats.active_opens.Inc();
+  SetState(env, State::kSynSent);
+  SendSyn(env, /*with_ack=*/false);
+  ArmRetransmit(env);
+}
+
+void Connection::InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
+                             const wire::TcpRepr& syn,
+                             const ConnOptions& options) {
+  tuple_ = tuple;
+  options_ = options;
+  passive_ = true;
+  rtt_ = RttEstimator(env.cfg.rto);
+  sndbuf_.Init(options.send_buffer);
+  rcvbuf_.Init(options.recv_buffer);
+  iss_ = iss;
+  snd_una_ = iss;
+  snd_nxt_ = iss;
+  snd_max_ = iss;
+  snd_buf_seq_ = iss + 1;
+  ts_offset_ = iss.raw();
+  // RFC 9293 3.10.7.2: RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ. Data carried by
+  // the SYN is not kept (no TCP Fast Open): the peer retransmits it.
+  irs_ = syn.seq;
+  rcv_nxt_ = syn.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  // The SYN's window is never scaled (RFC 7323 2.2).
+  snd_wnd_ = syn.window;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = syn.seq;
+  snd_wl2_ = iss;
+  NegotiateSynOptions(syn);
+  last_rx_ = env.now;
+  env.stats.passive_opens.Inc();
+  SetState(env, State::kListen);
+  SetState(env, State::kSynReceived);
+  SendSyn(env, /*with_ack=*/true);
+  ArmRetransmit(env);
+}
+
+void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
+  const wire::TcpOptions& o = syn.options;
+  uint16_t peer_mss = o.mss.value_or(kDefaultMss);
+  // RFC 9293 3.7.1 / RFC 6691: the send MSS is the smaller of the peer's
+  // announcement and what our port carries; option bytes are subtracted per
+  // segment below.
+  snd_mss_ = peer_mss;
+  // RFC 7323 2.2: scaling is on only when both sides sent the option.
+  ws_enabled_ = options_.window_scaling && o.window_scale.has_value();
+  if (ws_enabled_) {
+    snd_wscale_ = std::min(*o.window_scale, kMaxWindowScale);
+  } else {
+    snd_wscale_ = 0;
+    rcv_wscale_ = 0;
+  }
+  sack_enabled_ = options_.sack_permitted && o.sack_permitted;
+  // RFC 7323 3.2: timestamps are on when both SYNs carry the option.
+  ts_enabled_ = options_.timestamps && o.timestamps.has_value();
+  if (ts_enabled_) {
+    ts_recent_ = o.timestamps->tsval;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The state-change choke point.
+
+void Connection::SetState(Env& env, State next) {
+  env.stats.transitions[static_cast<int>(state_)][static_cast<int>(next)].Inc();
+  state_ = next;
+}
+
+// ---------------------------------------------------------------------------
+// SEGMENT ARRIVES (RFC 9293 3.10.7).
+
+Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
+  last_rx_ = env.now;
+  keepalive_sent_ = 0;
+
+  switch (state_) {
+    case State::kClosed:
+    case State::kListen:
+    case State::kTimeWait:
+      // The endpoint answers these without a connection record.
+      return Verdict::kKeep;
+    case State::kSynSent:
+      return HandleSynSent(env, seg);
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+      break;
+  }
+
+  // A retransmitted SYN in SYN-RECEIVED (same ISN, no ACK) means our SYN-ACK
+  // was lost: answer with the SYN-ACK again rather than the bare ACK the first
+  // check would send, as Linux does, so the peer need not wait for our timer.
+  if (state_ == State::kSynReceived && seg.Has(kSyn) && !seg.Has(kAck) &&
+      !seg.Has(kRst) && seg.seq == irs_) {
+    SendSyn(env, /*with_ack=*/true);
+    env.stats.synack_retransmits.Inc();
+    return Verdict::kKeep;
+  }
+
+  // First, check sequence number; RFC 7323 5.3 R1-R3 (PAWS) come first.
+  if (ts_enabled_ && !seg.Has(kRst) && seg.options.timestamps &&
+      TsBefore(seg.options.timestamps->tsval, ts_recent_)) {
+    env.stats.drops.Inc(DropReason::kPaws);
+    SendAck(env);
+    return Verdict::kKeep;
+  }
+  if (!SegmentAcceptable(seg)) {
+    if (seg.Has(kRst)) {
+      env.stats.drops.Inc(DropReason::kRstOutOfWindow);
+      return Verdict::kKeep;
+    }
+    env.stats.drops.Inc(DropReason::kUnacceptableSeq);
+    // Data is always answered (the peer retransmitted something we have);
+    // out-of-window pure ACKs and SYNs are answered at most every 500 ms.
+    bool pure = seg.payload.empty() && !seg.Has(kFin);
+    if (!pure || env.now - last_oow_ack_ >= kOutOfWindowAckInterval) {
+      last_oow_ack_ = env.now;
+      if (seg.Has(kSyn) && IsSynchronized(state_)) {
+        // RFC 5961 4.2: the answer to a SYN is a (rate-limited) challenge.
+        if (!env.challenge_limiter.Allow(env.now)) {
+          env.stats.challenge_acks_limited.Inc();
+          return Verdict::kKeep;
+        }
+        env.stats.challenge_acks.Inc();
+      }
+      SendAck(env);
+    }
+    return Verdict::kKeep;
+  }
+
+  // Second, check the RST bit (RFC 5961 section 3.2 replaces RFC 9293's
+  // "in window" rule by "exactly RCV.NXT", challenging the rest).
+  if (seg.Has(kRst)) {
+    if (seg.seq != rcv_nxt_) {
+      env.stats.drops.Inc(DropReason::kRstChallenged);
+      if (env.challenge_limiter.Allow(env.now)) {
+        env.stats.challenge_acks.Inc();
+        SendAck(env);
+      } else {
+        env.stats.challenge_acks_limited.Inc();
+      }
+      return Verdict::kKeep;
+    }
+    switch (state_) {
+      case State::kSynReceived:
+        if (passive_) {
+          // RFC 9293 3.10.7.4: "return this connection to the LISTEN state";
+          // the half-open record simply goes away.
+          SetState(env, State::kClosed);
+          return Verdict::kDropSilently;
+        }
+        // Active (simultaneous) open: "connection refused".
+        return Fail(env, SockError::kConnRefused, events::kRefused, false);
+      case State::kEstablished:
+      case State::kFinWait1:
+      case State::kFinWait2:
+      case State::kCloseWait:
+        env.stats.conn_resets.Inc();
+        return Fail(env, SockError::kConnReset, events::kReset, false);
+      case State::kClosing:
+      case State::kLastAck:
+        SetState(env, State::kClosed);
+        events_ |= events::kClosed;
+        return Verdict::kClosed;
+      case State::kClosed:
+      case State::kListen:
+      case State::kSynSent:
+      case State::kTimeWait:
+        break;
+    }
+    return Verdict::kKeep;
+  }
+
+  // Third, security/compartment: not used (RFC 9293 3.10.7.4 allows ignoring).
+
+  // Fourth, check the SYN bit. RFC 5961 4.2: in a synchronized state (and in
+  // SYN-RECEIVED, whatever the sequence number) a SYN gets a challenge ACK.
+  if (seg.Has(kSyn)) {
+    if (state_ == State::kSynReceived && passive_) {
+      // RFC 9293: a SYN other than the retransmission handled above means the
+      // peer restarted: return to LISTEN.
+      SetState(env, State::kClosed);
+      return Verdict::kDropSilently;
+    }
+    env.stats.drops.Inc(DropReason::kSynChallenged);
+    if (env.challenge_limiter.Allow(env.now)) {
+      env.stats.challenge_acks.Inc();
+      SendAck(env);
+    } else {
+      env.stats.challenge_acks_limited.Inc();
+    }
+    return Verdict::kKeep;
+  }
+
+  // Fifth, check the ACK field.
+  if (!seg.Has(kAck)) {
+    env.stats.drops.Inc(DropReason::kNoAck);
+    return Verdict::kKeep;
+  }
+  UpdateTsRecent(seg);
+  Verdict verdict = Verdict::kKeep;
+  if (!ProcessAck(env, seg, &verdict)) {
+    Output(env);
+    return verdict;
+  }
+
+  // Sixth, check the URG bit: urgent data is delivered inline as ordinary
+  // data (RFC 6093 section 6 recommends that applications not use it).
+
+  // Seventh, process the segment text; eighth, check the FIN bit.
+  ProcessText(env, seg);
+  if (state_ == State::kTimeWait) {
+    return Verdict::kTimeWait;
+  }
+  Output(env);
+  return verdict;
+}
+
+bool Connection::SegmentAcceptable(const wire::TcpRepr& seg) const {
+  // RFC 9293 3.10.7.4 table: the four cases by SEG.LEN and RCV.WND.
+  uint32_t len = seg.SegLen();
+  int32_t wnd = std::max<int32_t>(rcv_adv_ - rcv_nxt_, 0);
+  if (len == 0) {
+    if (wnd == 0) {
+      return seg.seq == rcv_nxt_;
+    }
+    return seg.seq.InHalfOpen(rcv_nxt_, rcv_nxt_ + wnd);
+  }
+  if (wnd == 0) {
+    // Linux also accepts a zero-window probe's sequence number to ACK it; the
+    // RFC's rule rejects it and so answers with an ACK, which is what the
+    // prober needs anyway.
+    return false;
+  }
+  SeqNum last = seg.seq + (len - 1);
+  return seg.seq.InHalfOpen(rcv_nxt_, rcv_nxt_ + wnd) ||
+         last.InHalfOpen(rcv_nxt_, rcv_nxt_ + wnd);
+}
+
+void Connection::UpdateTsRecent(const wire::TcpRepr& seg) {
+  // RFC 7323 4.3 (3): record TSval when SEG.SEQ <= Last.ACK.sent.
+  if (ts_enabled_ && seg.options.timestamps && seg.seq <= last_ack_sent_ &&
+      !TsBefore(seg.options.timestamps->tsval, ts_recent_)) {
+    ts_recent_ = seg.options.timestamps->tsval;
+  }
+}
+
+Verdict Connection::HandleSynSent(Env& env, const wire::TcpRepr& seg) {
+  // RFC 9293 3.10.7.3, first check the ACK bit.
+  bool ack_ok = false;
+  if (seg.Has(kAck)) {
+    if (seg.ack <= iss_ || seg.ack > snd_max_) {
+      if (!seg.Has(kRst)) {
+        // <SEQ=SEG.ACK><CTL=RST>
+        SendRstAt(env, seg.ack);
+      }
+      env.stats.drops.Inc(DropReason::kSynSentBadAck);
+      return Verdict::kKeep;
+    }
+    ack_ok = true;
+  }
+  // Second, check the RST bit: accepted only with an acceptable ACK
+  // (RFC 5961 3.2 for SYN-SENT).
+  if (seg.Has(kRst)) {
+    if (!ack_ok) {
+      env.stats.drops.Inc(DropReason::kSynSentRstBadAck);
+      return Verdict::kKeep;
+    }
+    return Fail(env, SockError::kConnRefused, events::kRefused, false);
+  }
+  // Fourth, check the SYN bit.
+  if (!seg.Has(kSyn)) {
+    env.stats.drops.Inc(DropReason::kSynSentNoSyn);
+    return Verdict::kKeep;
+  }
+  irs_ = seg.seq;
+  rcv_nxt_ = seg.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  NegotiateSynOptions(seg);
+  if (ack_ok) {
+    snd_una_ = seg.ack;
+    // The SYN-ACK's window is not scaled (RFC 7323 2.2).
+    snd_wnd_ = seg.window;
+    max_snd_wnd_ = snd_wnd_;
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+    if (retries_ == 0) {
+      rtt_.Sample(env.now - rtt_start_);  // Karn: the SYN was sent once
+    }
+    retries_ = 0;
+    rtx_deadline_ = Instant::Never();
+    rtt_timing_ = false;
+    SetState(env, State::kEstablished);
+    events_ |= events::kConnected | events::kWritable;
+    // Data in a SYN-ACK is rare but legal: keep it.
+    wire::TcpRepr text = seg;
+    text.seq = seg.seq + 1;
+    text.flags &= static_cast<uint8_t>(~kSyn);
+    if (!text.payload.empty() || text.Has(kFin)) {
+      ProcessText(env, text);
+    }
+    ack_pending_ = true;
+    if (fin_queued_) {
+      SetState(env, State::kFinWait1);
+    }
+    Output(env);
+    return Verdict::kKeep;
+  }
+  // Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SYN-RECEIVED.
+  snd_wnd_ = seg.window;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = iss_;
+  SetState(env, State::kSynReceived);
+  SendSyn(env, /*with_ack=*/true);
+  ArmRetransmit(env);
+  return Verdict::kKeep;
+}
+
+bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
+                            Verdict* verdict) {
+  // RFC 5961 5.2: acceptable when SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT
+  // (SND.NXT here is the highest sequence sent: after a go-back-N
+  // retransmission the peer may acknowledge beyond the current SND.NXT).
+  if (seg.ack > snd_max_) {
+    env.stats.drops.Inc(DropReason::kAckTooNew);
+    if (state_ == State::kSynReceived) {
+      // RFC 9293 3.10.7.4 fifth, SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST>.
+      SendRstAt(env, seg.ack);
+      env.stats.drops.Inc(DropReason::kSynRcvdBadAck);
+      return false;
+    }
+    SendAck(env);
+    return false;
+  }
+  if (seg.ack < snd_una_ - max_snd_wnd_) {
+    env.stats.drops.Inc(DropReason::kAckTooOld);
+    SendAck(env);
+    return false;
+  }
+
+  if (state_ == State::kSynReceived) {
+    if (!(seg.ack > snd_una_)) {
+      // RFC 9293: an ACK not above SND.UNA in SYN-RECEIVED is unacceptable.
+      SendRstAt(env, seg.ack);
+      env.stats.drops.Inc(DropReason::kSynRcvdBadAck);
+      return false;
+    }
+    if (passive_ && !env.accept_queue_has_room) {
+      // Linux's tcp_abort_on_overflow = 0: ignore the ACK; the peer's
+      // retransmission (or our SYN-ACK retransmission) completes it later.
+      env.stats.drops.Inc(DropReason::kAcceptQueueFull);
+      return false;
+    }
+    // "enter ESTABLISHED state and continue processing with the variables
+    // SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK".
+    snd_wnd_ = static_cast<uint32_t>(seg.window) << snd_wscale_;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+    SetState(env, State::kEstablished);
+    events_ |= events::kConnected | events::kWritable;
+    if (passive_) {
+      *verdict = Verdict::kEstablished;
+    }
+    if (fin_queued_) {
+      SetState(env, State::kFinWait1);  // shut down during the handshake
+    }
+  }
+
+  // ESTABLISHED and the states after it.
+  if (seg.ack > snd_una_) {
+    // Bytes of the SYN and the FIN are not in the send buffer.
+    SeqNum data_end = snd_buf_seq_ + static_cast<uint32_t>(sndbuf_.size());
+    SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
+    if (data_acked_to > snd_buf_seq_) {
+      uint32_t n = static_cast<uint32_t>(data_acked_to - snd_buf_seq_);
+      sndbuf_.Pop(n);
+      snd_buf_seq_ += n;
+      events_ |= events::kWritable;
+    }
+    // RTT sample: timestamps echo (RFC 7323 4.1 / RFC 6298 note) or Karn's
+    // timed segment when it was not retransmitted.
+    if (ts_enabled_ && seg.options.timestamps &&
+        seg.options.timestamps->tsecr != 0) {
+      uint32_t echoed = seg.options.timestamps->tsecr;
+      int32_t ms = static_cast<int32_t>(TsClock(env) - echoed);
+      if (ms >= 0) {
+        rtt_.Sample(Duration::Millis(ms));
+      }
+    } else if (rtt_timing_ && seg.ack > rtt_seq_) {
+      rtt_.Sample(env.now - rtt_start_);
+      rtt_timing_ = false;
+    }
+    snd_una_ = seg.ack;
+    if (snd_nxt_ < snd_una_) {
+      snd_nxt_ = snd_una_;
+    }
+    retries_ = 0;
+    rto_recovery_ = false;
+    rtt_.ResetBackoff();
+    // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
+    // restart it.
+    if (snd_una_ == snd_max_) {
+      rtx_deadline_ = Instant::Never();
+    } else {
+      rtx_deadline_ = env.now + rtt_.rto();
+    }
+  }
+  // RFC 9293 3.10.7.4: update the send window when the segment is newer.
+  if (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack)) {
+    uint32_t wnd = static_cast<uint32_t>(seg.window) << snd_wscale_;
+    if (wnd > snd_wnd_) {
+      events_ |= events::kWritable;
+    }
+    snd_wnd_ = wnd;
+    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+  }
+
+  switch (state_) {
+    case State::kFinWait1:
+      if (FinAcked()) {
+        SetState(env, State::kFinWait2);
+        if (orphaned_) {
+          fin_wait2_deadline_ = env.now + env.cfg.fin_wait2_timeout;
+        }
+      }
+      break;
+    case State::kClosing:
+      if (FinAcked()) {
+        SetState(env, State::kTimeWait);
+        *verdict = Verdict::kTimeWait;
+        return false;
+      }
+      break;
+    case State::kLastAck:
+      if (FinAcked()) {
+        SetState(env, State::kClosed);
+        events_ |= events::kClosed;
+        *verdict = Verdict::kClosed;
+        return false;
+      }
+      break;
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait2:
+    case State::kCloseWait:
+    case State::kTimeWait:
+      break;
+  }
+  return true;
+}
+
+void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
+  switch (state_) {
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kSynReceived:
+      break;
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+      // "This should not occur, since a FIN has been received from the
+      // remote side. Ignore the segment text." Retransmissions of the FIN
+      // are answered with an ACK.
+      if (seg.Has(kFin) || !seg.payload.empty()) {
+        if (seg.seq + seg.SegLen() > rcv_nxt_) {
+          env.stats.drops.Inc(DropReason::kDataAfterFin);
+        }
+        ack_pending_ = true;
+      }
+      return;
+  }
+
+  std::span<const uint8_t> data = seg.payload;
+  SeqNum seq = seg.seq;
+  bool fin = seg.Has(kFin);
+  // Trim what we already have (a retransmission overlapping RCV.NXT).
+  if (seq < rcv_nxt_) {
+    uint32_t dup = static_cast<uint32_t>(rcv_nxt_ - seq);
+    if (dup >= data.size()) {
+      // Only the FIN (or nothing) is new.
+      if (!data.empty()) {
+        ack_pending_ = true;  // a pure retransmission: ACK it at once
+      }
+      data = {};
+      seq = rcv_nxt_;
+      if (fin &&
+          seg.seq + static_cast<uint32_t>(seg.payload.size()) < rcv_nxt_) {
+        fin = false;  // the FIN too is old
+      }
+    } else {
+      data = data.subspan(dup);
+      seq = rcv_nxt_;
+    }
+  }
+  if (seq != rcv_nxt_) {
+    // Out of order: tern keeps no reassembly queue yet (the reliable-transfer
+    // work adds one); the immediate duplicate ACK makes the peer retransmit.
+    env.stats.drops.Inc(DropReason::kOutOfOrder);
+    ack_pending_ = true;
+    return;
+  }
+  // Trim to the window we advertised.
+  uint32_t wnd =
+      static_cast<uint32_t>(std::max<int32_t>(rcv_adv_ - rcv_nxt_, 0));
+  if (data.size() > wnd) {
+    data = data.first(wnd);
+    fin = false;
+  }
+  if (!data.empty()) {
+    size_t stored = rcvbuf_.Push(data);
+    if (stored < data.size()) {
+      env.stats.drops.Inc(DropReason::kRecvBufferFull);
+      fin = false;
+    }
+    rcv_nxt_ += static_cast<uint32_t>(stored);
+    if (stored > 0) {
+      events_ |= events::kReadable;
+      // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
+      // segment, else within the delayed-ACK timer.
+      if (stored >= EffectiveMss(env)) {
+        ++delayed_segments_;
+      }
+      if (delayed_segments_ >= 2) {
+        ack_pending_ = true;
+      } else if (delack_deadline_ == Instant::Never()) {
+        delack_deadline_ = env.now + env.cfg.delayed_ack;
+      }
+    }
+  }
+
+  // Eighth, check the FIN bit.
+  if (fin) {
+    rcv_nxt_ += 1;
+    fin_received_ = true;
+    ack_pending_ = true;  // a FIN is acknowledged at once
+    events_ |= events::kPeerClosed | events::kReadable;
+    switch (state_) {
+      case State::kSynReceived:
+      case State::kEstablished:
+        SetState(env, State::kCloseWait);
+        break;
+      case State::kFinWait1:
+        // Our FIN not yet acknowledged (else ProcessAck moved us to
+        // FIN-WAIT-2): simultaneous close.
+        SetState(env, State::kClosing);
+        break;
+      case State::kFinWait2:
+        SetState(env, State::kTimeWait);
+        SendAck(env);
+        break;
+      case State::kCloseWait:
+      case State::kClosing:
+      case State::kLastAck:
+      case State::kTimeWait:
+      case State::kClosed:
+      case State::kListen:
+      case State::kSynSent:
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+uint32_t Connection::TsClock(Env& env) const {
+  // RFC 7323 5.4: a 1 ms clock with a per-connection offset.
+  return static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + ts_offset_;
+}
+
+uint16_t Connection::WindowField(bool syn) {
+  // RFC 9293 3.8.6.2.2 receiver SWS avoidance: move the right edge only by
+  // at least min(buffer / 2, MSS); RFC 9293 3.8.6: never shrink it.
+  size_t free_space = rcvbuf_.free();
+  SeqNum proposed = rcv_nxt_ + static_cast<uint32_t>(free_space);
+  uint32_t threshold =
+      static_cast<uint32_t>(std::min<size_t>(rcvbuf_.capacity() / 2, snd_mss_));
+  SeqNum right = rcv_adv_;
+  if (proposed > rcv_adv_ &&
+      (static_cast<uint32_t>(proposed - rcv_adv_) >= threshold ||
+       rcv_adv_ <= rcv_nxt_)) {
+    right = proposed;
+  }
+  if (right < rcv_nxt_) {
+    right = rcv_nxt_;
+  }
+  uint32_t wnd = static_cast<uint32_t>(right - rcv_nxt_);
+  uint8_t shift = syn ? 0 : rcv_wscale_;
+  uint32_t field = wnd >> shift;
+  // Rounding down must not pull the edge back below what we advertised.
+  if (rcv_nxt_ + (field << shift) < rcv_adv_) {
+    field = (static_cast<uint32_t>(rcv_adv_ - rcv_nxt_) + (1u << shift) - 1) >>
+            shift;
+  }
+  field = std::min<uint32_t>(field, 0xffff);
+  SeqNum edge = rcv_nxt_ + (field << shift);
+  if (edge > rcv_adv_) {
+    rcv_adv_ = edge;
+  }
+  return static_cast<uint16_t>(field);
+}
+
+void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
+                            uint8_t flags) {
+  tcp->src_port = tuple_.local_port;
+  tcp->dst_port = tuple_.remote_port;
+  tcp->seq = seq;
+  tcp->flags = flags;
+  if ((flags & kAck) != 0) {
+    tcp->ack = rcv_nxt_;
+    last_ack_sent_ = rcv_nxt_;
+    // Any segment carrying our ACK satisfies what was pending.
+    ack_pending_ = false;
+    delayed_segments_ = 0;
+    delack_deadline_ = Instant::Never();
+  }
+  tcp->window = WindowField((flags & kSyn) != 0);
+  last_window_sent_ = tcp->window;
+  if (ts_enabled_ && (flags & kRst) == 0) {
+    tcp->options.timestamps =
+        wire::TcpTimestamps{TsClock(env), (flags & kAck) != 0 ? ts_recent_ : 0};
+  }
+}
+
+void Connection::SendSyn(Env& env, bool with_ack) {
+  wire::TcpRepr tcp;
+  uint8_t flags = with_ack ? (kSyn | kAck) : kSyn;
+  // On the SYN-ACK the options mirror what the peer offered (RFC 7323 2.2,
+  // 3.2; RFC 2018 2), as NegotiateSynOptions set them; on the SYN we offer
+  // what the connection's options allow.
+  bool offer_ts = with_ack ? ts_enabled_ : options_.timestamps;
+  bool offer_ws = with_ack ? ws_enabled_ : options_.window_scaling;
+  bool offer_sack = with_ack ? sack_enabled_ : options_.sack_permitted;
+  bool saved_ts = ts_enabled_;
+  ts_enabled_ = offer_ts;
+  FillHeader(env, &tcp, iss_, flags);
+  ts_enabled_ = saved_ts;
+  tcp.options.mss = env.cfg.mss;
+  if (offer_ws) {
+    tcp.options.window_scale = rcv_wscale_;
+  }
+  tcp.options.sack_permitted = offer_sack;
+  if (snd_nxt_ == iss_) {
+    snd_nxt_ = iss_ + 1;
+  }
+  if (snd_max_ < snd_nxt_) {
+    snd_max_ = snd_nxt_;
+  }
+  if (!rtt_timing_ && retries_ == 0) {
+    rtt_start_ = env.now;
+  }
+  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.stats.segments_out.Inc();
+}
+
+void Connection::SendRstAt(Env& env, SeqNum seq) {
+  // RFC 9293 3.10.7: <SEQ=SEG.ACK><CTL=RST>, no options, no window.
+  wire::TcpRepr rst;
+  rst.src_port = tuple_.local_port;
+  rst.dst_port = tuple_.remote_port;
+  rst.seq = seq;
+  rst.flags = kRst;
+  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, rst});
+  env.stats.segments_out.Inc();
+  env.stats.rst_sent.Inc();
+}
+
+uint32_t Connection::EffectiveMss(const Env& env) const {
+  // RFC 9293 3.7.1 and RFC 6691: the MSS counts the TCP payload with a
+  // 20-byte header; options we send on every segment come out of it.
+  uint32_t mss = std::min<uint32_t>(snd_mss_, env.cfg.mss);
+  if (ts_enabled_) {
+    mss -= kTimestampOptionLen;
+  }
+  return std::max<uint32_t>(mss, 1);
+}
+
+void Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
+  wire::TcpRepr tcp;
+  uint8_t flags = kAck;
+  if (fin) {
+    flags |= kFin;
+  }
+  FillHeader(env, &tcp, seq, flags);
+  OutSegment out{tuple_.local_addr, tuple_.remote_addr, tcp};
+  if (len > 0) {
+    // RFC 9293 3.9.1: PSH on the last segment of what the application gave.
+    if (seq + len == DataEnd()) {
+      out.tcp.flags |= kPsh;
+    }
+    ByteRing::Slice s =
+        sndbuf_.Peek(static_cast<size_t>(seq - snd_buf_seq_), len);
+    out.tcp.payload = s.first;
+    out.payload_tail = s.second;
+  }
+  env.sink.Send(out);
+  env.stats.segments_out.Inc();
+}
+
+void Connection::SendAck(Env& env) {
+  wire::TcpRepr tcp;
+  FillHeader(env, &tcp, snd_nxt_, kAck);
+  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.stats.segments_out.Inc();
+}
+
+void Connection::SendRst(Env& env) {
+  // RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry
+  // ACK so that the peer's RFC 5961 check sees an exact sequence number.
+  wire::TcpRepr tcp;
+  tcp.src_port = tuple_.local_port;
+  tcp.dst_port = tuple_.remote_port;
+  tcp.seq = snd_max_;
+  tcp.ack = rcv_nxt_;
+  tcp.flags = kRst | kAck;
+  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.stats.segments_out.Inc();
+  env.stats.rst_sent.Inc();
+}
+
+void Connection::SendKeepaliveProbe(Env& env) {
+  // RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data; the peer answers with
+  // an ACK because the sequence number is outside its window.
+  wire::TcpRepr tcp;
+  FillHeader(env, &tcp, snd_una_ - 1, kAck);
+  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.stats.segments_out.Inc();
+}
+
+void Connection::ArmRetransmit(Env& env) {
+  rtx_deadline_ = env.now + rtt_.rto();
+}
+
+void Connection::Output(Env& env) {
+  switch (state_) {
+    case State::kEstablished:
+    case State::kCloseWait:
+    case State::kFinWait1:
+    case State::kClosing:
+    case State::kLastAck:
+      break;
+    case State::kFinWait2:
+    case State::kTimeWait:
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+    case State::kSynReceived:
+      if (ack_pending_ && IsSynchronized(state_)) {
+        SendAck(env);
+      }
+      return;
+  }
+  bool sent = false;
+  const uint32_t mss = EffectiveMss(env);
+  const SeqNum data_end = DataEnd();
+  while (true) {
+    uint32_t unsent =
+        snd_nxt_ < data_end ? static_cast<uint32_t>(data_end - snd_nxt_) : 0;
+    bool fin_pending = fin_queued_ && snd_nxt_ <= data_end;
+    if (unsent == 0 && !fin_pending) {
+      break;
+    }
+    uint32_t in_flight = static_cast<uint32_t>(snd_nxt_ - snd_una_);
+    if (rto_recovery_ && in_flight > 0) {
+      break;  // after an RTO, one segment until the next ACK
+    }
+    uint32_t usable = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
+    uint32_t len = std::min({unsent, mss, usable});
+    bool fin = fin_pending && len == unsent;
+    if (len == 0 && !fin) {
+      // Zero window: the persist timer probes it (RFC 9293 3.8.6.1).
+      if (in_flight == 0 && rtx_deadline_ == Instant::Never()) {
+        ArmRetransmit(env);
+      }
+      break;
+    }
+    if (len < mss && len < unsent && in_flight > 0 && len < max_snd_wnd_ / 2) {
+      // Sender SWS avoidance (RFC 9293 3.8.6.2.1): wait for more window.
+      break;
+    }
+    if (len < mss && !fin && !options_.nodelay && in_flight > 0) {
+      // Nagle (RFC 1122 4.2.3.4): one small segment outstanding at a time.
+      break;
+    }
+    bool retransmission = snd_nxt_ < snd_max_;
+    SendSegment(env, snd_nxt_, len, fin);
+    if (retransmission) {
+      env.stats.retransmits.Inc();
+    } else if (!rtt_timing_ && len > 0) {
+      rtt_timing_ = true;
+      rtt_seq_ = snd_nxt_;
+      rtt_start_ = env.now;
+    }
+    snd_nxt_ += len + (fin ? 1 : 0);
+    snd_max_ = SeqNum::Max(snd_max_, snd_nxt_);
+    if (rtx_deadline_ == Instant::Never()) {
+      ArmRetransmit(env);
+    }
+    sent = true;
+  }
+  if (ack_pending_ && !sent) {
+    SendAck(env);
+  }
+}
+
+Verdict Connection::Fail(Env& env, SockError error, uint32_t event,
+                         bool send_rst) {
+  if (send_rst) {
+    SendRst(env);
+  }
+  error_ = error;
+  events_ |= event | events::kClosed;
+  SetState(env, State::kClosed);
+  rtx_deadline_ = delack_deadline_ = fin_wait2_deadline_ = Instant::Never();
+  return Verdict::kClosed;
+}
+
+// ---------------------------------------------------------------------------
+// Timers.
+
+Instant Connection::KeepaliveDeadline() const {
+  if (!options_.keepalive.enabled) {
+    return Instant::Never();
+  }
+  switch (state_) {
+    case State::kEstablished:
+    case State::kCloseWait:
+    case State::kFinWait2:
+      break;
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kFinWait1:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      return Instant::Never();
+  }
+  if (keepalive_sent_ == 0) {
+    return last_rx_ + options_.keepalive.idle;
+  }
+  return keepalive_deadline_;
+}
+
+Instant Connection::NextDeadline() const {
+  if (state_ == State::kClosed || state_ == State::kTimeWait) {
+    return Instant::Never();
+  }
+  return std::min({rtx_deadline_, delack_deadline_, KeepaliveDeadline(),
+                   fin_wait2_deadline_});
+}
+
+Verdict Connection::OnTimer(Env& env) {
+  const Instant now = env.now;
+  if (delack_deadline_ <= now) {
+    delack_deadline_ = Instant::Never();
+    if (IsSynchronized(state_) && state_ != State::kTimeWait) {
+      SendAck(env);
+    }
+  }
+  if (rtx_deadline_ <= now) {
+    rtx_deadline_ = Instant::Never();
+    Verdict v = OnRetransmitTimeout(env);
+    if (v != Verdict::kKeep) {
+      return v;
+    }
+  }
+  if (KeepaliveDeadline() <= now) {
+    if (snd_una_ != snd_max_ || DataEnd() != snd_nxt_) {
+      // Data in flight: the retransmission timer watches the peer.
+      last_rx_ = now;
+    } else if (keepalive_sent_ >= options_.keepalive.probes) {
+      env.stats.keepalive_timeouts.Inc();
+      return Fail(env, SockError::kTimedOut, events::kTimedOut,
+                  /*send_rst=*/true);
+    } else {
+      SendKeepaliveProbe(env);
+      env.stats.keepalive_probes.Inc();
+      ++keepalive_sent_;
+      keepalive_deadline_ = now + options_.keepalive.interval;
+    }
+  }
+  if (fin_wait2_deadline_ <= now) {
+    fin_wait2_deadline_ = Instant::Never();
+    if (state_ == State::kFinWait2 && orphaned_) {
+      // Linux lets an orphan in FIN-WAIT-2 go after tcp_fin_timeout without
+      // a RST; so do we.
+      env.stats.fin_wait2_timeouts.Inc();
+      SetState(env, State::kClosed);
+      return Verdict::kClosed;
+    }
+  }
+  return Verdict::kKeep;
+}
+
+Verdict Connection::OnRetransmitTimeout(Env& env) {
+  switch (state_) {
+    case State::kSynSent:
+      if (retries_ >= env.cfg.syn_retries) {
+        env.stats.conn_timeouts.Inc();
+        return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+      }
+      ++retries_;
+      rtt_.Backoff();
+      SendSyn(env, /*with_ack=*/false);
+      env.stats.syn_retransmits.Inc();
+      ArmRetransmit(env);
+      return Verdict::kKeep;
+    case State::kSynReceived:
+      if (retries_ >= env.cfg.synack_retries) {
+        env.stats.synack_timeouts.Inc();
+        if (passive_) {
+          SetState(env, State::kClosed);
+          return Verdict::kDropSilently;
+        }
+        env.stats.conn_timeouts.Inc();
+        return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+      }
+      ++retries_;
+      rtt_.Backoff();
+      SendSyn(env, /*with_ack=*/true);
+      env.stats.synack_retransmits.Inc();
+      ArmRetransmit(env);
+      return Verdict::kKeep;
+    case State::kEstablished:
+    case State::kCloseWait:
+    case State::kFinWait1:
+    case State::kClosing:
+    case State::kLastAck:
+      break;
+    case State::kFinWait2:
+    case State::kTimeWait:
+    case State::kClosed:
+    case State::kListen:
+      return Verdict::kKeep;
+  }
+  if (snd_una_ == snd_max_) {
+    if (DataEnd() != snd_nxt_ && snd_wnd_ == 0) {
+      // Persist timer (RFC 9293 3.8.6.1): probe the zero window the way
+      // Linux does, with SEG.SEQ = SND.UNA - 1 and no data, which the peer
+      // must answer with its current window.
+      if (persist_probes_ >= env.cfg.data_retries) {
+        env.stats.conn_timeouts.Inc();
+        return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+      }
+      ++persist_probes_;
+      SendKeepaliveProbe(env);
+      rtt_.Backoff();
+      ArmRetransmit(env);
+    }
+    return Verdict::kKeep;
+  }
+  if (retries_ >= env.cfg.data_retries) {
+    env.stats.conn_timeouts.Inc();
+    return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+  }
+  ++retries_;
+  // RFC 6298 5.5-5.6: back off, retransmit the earliest unacknowledged
+  // segment; Karn: no RTT sample from what is retransmitted.
+  rtt_.Backoff();
+  rtt_timing_ = false;
+  snd_nxt_ = snd_una_;
+  rto_recovery_ = true;
+  ArmRetransmit(env);
+  Output(env);
+  return Verdict::kKeep;
+}
+
+// ---------------------------------------------------------------------------
+// Application calls.
+
+size_t Connection::send_space() const { return sndbuf_.free(); }
+
+IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
+  switch (state_) {
+    case State::kSynSent:
+    case State::kSynReceived:
+      return {0, SockError::kWouldBlock};
+    case State::kEstablished:
+    case State::kCloseWait:
+      break;
+    case State::kClosed:
+    case State::kListen:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      if (error_ != SockError::kOk) {
+        return {0, TakeError()};
+      }
+      return {0, SockError::kBrokenPipe};
+  }
+  if (fin_queued_) {
+    return {0, SockError::kBrokenPipe};
+  }
+  size_t n = sndbuf_.Push(data);
+  if (n == 0 && !data.empty()) {
+    return {0, SockError::kWouldBlock};
+  }
+  Output(env);
+  return {n, SockError::kOk};
+}
+
+IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
+  if (rcvbuf_.size() > 0) {
+    size_t n = rcvbuf_.CopyOut(0, out);
+    rcvbuf_.Pop(n);
+    // RFC 9293 3.8.6.2.2: tell the peer when reading has opened the window
+    // by at least min(buffer / 2, MSS) beyond what it knows.
+    if (IsSynchronized(state_) && state_ != State::kTimeWait &&
+        !fin_received_) {
+      SeqNum proposed = rcv_nxt_ + static_cast<uint32_t>(rcvbuf_.free());
+      uint32_t threshold = static_cast<uint32_t>(
+          std::min<size_t>(rcvbuf_.capacity() / 2, snd_mss_));
+      if (proposed > rcv_adv_ &&
+          static_cast<uint32_t>(proposed - rcv_adv_) >= threshold) {
+        SendAck(env);
+      }
+    }
+    return {n, SockError::kOk};
+  }
+  if (fin_received_) {
+    return {0, SockError::kOk};  // end of stream
+  }
+  if (error_ != SockError::kOk) {
+    return {0, TakeError()};
+  }
+  switch (state_) {
+    case State::kClosed:
+    case State::kTimeWait:
+      return {0, SockError::kOk};
+    case State::kListen:
+      return {0, SockError::kNotConnected};
+    case State::kSynSent:
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+      break;
+  }
+  return {0, SockError::kWouldBlock};
+}
+
+SockError Connection::ShutdownWrite(Env& env) {
+  switch (state_) {
+    case State::kSynSent:
+      // Nothing was exchanged: the connection just ends (Linux moves
+      // SYN-SENT to CLOSE on shutdown).
+      SetState(env, State::kClosed);
+      rtx_deadline_ = Instant::Never();
+      events_ |= events::kClosed;
+      return SockError::kOk;
+    case State::kSynReceived:
+      fin_queued_ = true;  // the FIN follows the handshake
+      return SockError::kOk;
+    case State::kEstablished:
+      if (fin_queued_) {
+        return SockError::kOk;
+      }
+      fin_queued_ = true;
+      SetState(env, State::kFinWait1);
+      Output(env);
+      return SockError::kOk;
+    case State::kCloseWait:
+      fin_queued_ = true;
+      SetState(env, State::kLastAck);
+      Output(env);
+      return SockError::kOk;
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      return SockError::kOk;
+    case State::kClosed:
+    case State::kListen:
+      return SockError::kNotConnected;
+  }
+  return SockError::kOk;
+}
+
+Verdict Connection::Close(Env& env) {
+  orphaned_ = true;
+  if (rcvbuf_.size() > 0 &&
+      (IsSynchronized(state_) && state_ != State::kTimeWait)) {
+    // RFC 2525 2.17 / RFC 9293 3.10.4 note: closing with unread data resets
+    // the connection, so the peer learns its data was not consumed.
+    return Abort(env);
+  }
+  switch (state_) {
+    case State::kSynSent:
+    case State::kClosed:
+    case State::kListen:
+    case State::kTimeWait:
+      if (state_ != State::kClosed) {
+        SetState(env, State::kClosed);
+      }
+      return Verdict::kClosed;
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kCloseWait:
+      ShutdownWrite(env);
+      return Verdict::kKeep;
+    case State::kFinWait2:
+      fin_wait2_deadline_ = env.now + env.cfg.fin_wait2_timeout;
+      return Verdict::kKeep;
+    case State::kFinWait1:
+    case State::kClosing:
+    case State::kLastAck:
+      return Verdict::kKeep;
+  }
+  return Verdict::kKeep;
+}
+
+Verdict Connection::Abort(Env& env) {
+  switch (state_) {
+    case State::kSynReceived:
+    case State::kEstablished:
+    case State::kFinWait1:
+    case State::kFinWait2:
+    case State::kCloseWait:
+      SendRst(env);
+      break;
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+      break;
+  }
+  if (state_ != State::kClosed) {
+    SetState(env, State::kClosed);
+  }
+  rtx_deadline_ = delack_deadline_ = fin_wait2_deadline_ = Instant::Never();
+  return Verdict::kClosed;
+}
+
+void Connection::SetNodelay(Env& env, bool on) {
+  options_.nodelay = on;
+  if (on) {
+    Output(env);
+  }
+}
+
+void Connection::SetKeepalive(Env& env, const KeepaliveOptions& ka) {
+  options_.keepalive = ka;
+  (void)env;
+}
+
+uint32_t Connection::Poll() const {
+  uint32_t mask = 0;
+  if (rcvbuf_.size() > 0 || fin_received_ || error_ != SockError::kOk) {
+    mask |= events::kReadable;
+  }
+  if (fin_received_) {
+    mask |= events::kPeerClosed;
+  }
+  if ((state_ == State::kEstablished || state_ == State::kCloseWait) &&
+      !fin_queued_ && sndbuf_.free() > 0) {
+    mask |= events::kWritable;
+  }
+  if (state_ == State::kClosed) {
+    mask |= events::kClosed;
+  }
+  return mask;
+}
+
+TimeWaitRecord Connection::MakeTimeWait(Env& env) const {
+  TimeWaitRecord r{};
+  r.tuple = tuple_;
+  r.snd_nxt = snd_max_;
+  r.rcv_nxt = rcv_nxt_;
+  r.ts_recent = ts_recent_;
+  r.ts_offset = ts_offset_;
+  r.window = last_window_sent_;
+  r.timestamps = ts_enabled_ ? 1 : 0;
+  (void)env;
+  return r;
+}
+
+}  // namespace tern::tcp

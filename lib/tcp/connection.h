@@ -1,0 +1,248 @@
+// Connection: one TCP connection's state machine (RFC 9293 section 3.10).
+//
+// RFC 9293 3.10 (event processing), 3.8.6 (windows, SWS avoidance),
+// 3.8.1 and RFC 6298 (retransmission timeout), RFC 7323 (window scale,
+// timestamps, PAWS), RFC 5961 (challenge ACKs, ACK acceptability), RFC 1122
+// 4.2.3.6 (keepalive).
+//
+// Contract: sans-I/O. The owner (Endpoint) passes an Env with `now`, the
+// sink for outgoing segments and the counters; the connection never reads a
+// clock and never allocates per segment (its buffers are sized once, at
+// Init*). Every entry point returns a Verdict that tells the owner what to do
+// with the record (keep it, move it to the accept queue, replace it by a
+// TIME-WAIT record, release it). The owner re-arms the connection's single
+// timer at NextDeadline() after every call and collects readiness bits with
+// TakeEvents().
+#ifndef TERN_LIB_TCP_CONNECTION_H_
+#define TERN_LIB_TCP_CONNECTION_H_
+
+#include <cstdint>
+#include <span>
+
+#include "lib/base/seq_num.h"
+#include "lib/base/time.h"
+#include "lib/tcp/api.h"
+#include "lib/tcp/byte_ring.h"
+#include "lib/tcp/config.h"
+#include "lib/tcp/four_tuple.h"
+#include "lib/tcp/rtt_estimator.h"
+#include "lib/tcp/segment.h"
+#include "lib/tcp/state.h"
+#include "lib/tcp/stats.h"
+#include "lib/tcp/time_wait.h"
+#include "lib/tcp/timer_wheel.h"
+
+namespace tern::tcp {
+
+// Token bucket shared by an endpoint's connections for RFC 5961 challenge ACKs
+// (section 7: "rate-limit" them) and for ACKs answering out-of-window pure
+// ACKs and SYNs (which would otherwise let two stacks ping-pong ACKs).
+class AckLimiter {
+ public:
+  explicit AckLimiter(uint32_t per_second) : per_second_(per_second) {}
+  bool Allow(Instant now);
+
+ private:
+  uint32_t per_second_;
+  uint32_t used_ = 0;
+  Instant window_start_;
+};
+
+struct Env {
+  const EndpointConfig& cfg;
+  SegmentSink& sink;
+  EndpointStats& stats;
+  AckLimiter& challenge_limiter;
+  Instant now;
+  // For a passive connection in SYN-RECEIVED: whether its listener's accept
+  // queue can take it. When false the final ACK is ignored (Linux's
+  // behaviour with tcp_abort_on_overflow = 0) and the peer retransmits.
+  bool accept_queue_has_room = true;
+};
+
+enum class Verdict : uint8_t {
+  kKeep,          // nothing for the owner to do
+  kEstablished,   // passive open completed: move to the accept queue
+  kTimeWait,      // entered TIME-WAIT: make a record (MakeTimeWait), unlink
+  kClosed,        // reached CLOSED: unlink from the table
+  kDropSilently,  // a half-open connection dies without a trace (RFC 9293
+                  // 3.10.7.4: passive SYN-RECEIVED "returns to LISTEN")
+};
+
+class Connection {
+ public:
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
+  void InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
+                  const ConnOptions& options);
+  // Passive open from LISTEN (RFC 9293 3.10.7.2): takes the peer's SYN, sends
+  // the SYN-ACK, enters SYN-RECEIVED.
+  void InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
+                   const wire::TcpRepr& syn, const ConnOptions& options);
+
+  Verdict OnSegment(Env& env, const wire::TcpRepr& seg);
+  Verdict OnTimer(Env& env);
+  // The earliest of the connection's deadlines, or Instant::Never().
+  Instant NextDeadline() const;
+
+  // Application calls.
+  IoResult Send(Env& env, std::span<const uint8_t> data);
+  IoResult Recv(Env& env, std::span<uint8_t> out);
+  SockError ShutdownWrite(Env& env);
+  // Graceful close (RFC 9293 3.10.4). The application gives up the handle;
+  // the connection lives on (orphaned) until the protocol is done. Unread
+  // received data makes it an abort, as in Linux (RFC 2525 2.17).
+  Verdict Close(Env& env);
+  // Abort (RFC 9293 3.10.5; SO_LINGER with zero timeout): RST, CLOSED.
+  Verdict Abort(Env& env);
+  void SetNodelay(Env& env, bool on);
+  void SetKeepalive(Env& env, const KeepaliveOptions& ka);
+
+  // Readiness bits accumulated since the last call (api.h events::).
+  uint32_t TakeEvents() {
+    uint32_t e = events_;
+    events_ = 0;
+    return e;
+  }
+  uint32_t Poll() const;  // level-triggered readiness, as poll(2)
+
+  TimeWaitRecord MakeTimeWait(Env& env) const;
+
+  State state() const { return state_; }
+  const FourTuple& tuple() const { return tuple_; }
+  SockError error() const { return error_; }
+  // The pending error, reported once as Linux's SO_ERROR / sock_error do.
+  SockError TakeError() {
+    SockError e = error_;
+    error_ = SockError::kOk;
+    return e;
+  }
+  bool orphaned() const { return orphaned_; }
+  bool passive() const { return passive_; }
+  size_t readable_bytes() const { return rcvbuf_.size(); }
+  size_t send_space() const;
+
+  // For tests and diagnostics.
+  SeqNum iss() const { return iss_; }
+  SeqNum irs() const { return irs_; }
+  SeqNum snd_una() const { return snd_una_; }
+  SeqNum snd_nxt() const { return snd_nxt_; }
+  SeqNum rcv_nxt() const { return rcv_nxt_; }
+  uint32_t snd_wnd() const { return snd_wnd_; }
+  uint16_t snd_mss() const { return snd_mss_; }
+  uint8_t snd_wscale() const { return snd_wscale_; }
+  uint8_t rcv_wscale() const { return rcv_wscale_; }
+  bool timestamps_enabled() const { return ts_enabled_; }
+  bool sack_enabled() const { return sack_enabled_; }
+  const RttEstimator& rtt() const { return rtt_; }
+
+  // Owner's bookkeeping (the endpoint keeps these with the record).
+  TimerNode timer;
+  uint32_t listener_index = UINT32_MAX;
+  uint32_t listener_generation = 0;
+  bool in_ready_list = false;
+  bool in_table = false;
+  bool accepted = true;         // false while waiting in an accept queue
+  bool half_open = false;       // counted in its listener's half-open bound
+  uint32_t pending_events = 0;  // collected, not yet given to PollEvents
+  Instant timer_deadline;       // what `timer` is armed for
+
+ private:
+  void SetState(Env& env, State next);
+  Verdict HandleSynSent(Env& env, const wire::TcpRepr& seg);
+  bool SegmentAcceptable(const wire::TcpRepr& seg) const;
+  // Fifth check of RFC 9293 3.10.7.4; returns false when processing stops.
+  bool ProcessAck(Env& env, const wire::TcpRepr& seg, Verdict* verdict);
+  void ProcessText(Env& env, const wire::TcpRepr& seg);
+  void UpdateTsRecent(const wire::TcpRepr& seg);
+  void NegotiateSynOptions(const wire::TcpRepr& syn);
+
+  // Output.
+  void Output(Env& env);
+  void SendSyn(Env& env, bool with_ack);
+  void SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin);
+  void SendAck(Env& env);
+  void SendRst(Env& env);
+  void SendKeepaliveProbe(Env& env);
+  void FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq, uint8_t flags);
+  void SendRstAt(Env& env, SeqNum seq);
+  Verdict OnRetransmitTimeout(Env& env);
+  Instant KeepaliveDeadline() const;
+  uint32_t EffectiveMss(const Env& env) const;
+  SeqNum DataEnd() const {
+    return snd_buf_seq_ + static_cast<uint32_t>(sndbuf_.size());
+  }
+  uint16_t WindowField(bool syn);
+  uint32_t TsClock(Env& env) const;
+  void ArmRetransmit(Env& env);
+  Verdict Fail(Env& env, SockError error, uint32_t event, bool send_rst);
+
+  size_t SentUnacked() const;  // data bytes in [snd_buf_seq_, snd_nxt_)
+  size_t Unsent() const;       // data bytes beyond snd_nxt_
+  bool FinAcked() const;
+
+  State state_ = State::kClosed;
+  FourTuple tuple_;
+  ConnOptions options_;
+
+  // Send sequence space (RFC 9293 3.3.1).
+  SeqNum iss_;
+  SeqNum snd_una_;
+  SeqNum snd_nxt_;
+  SeqNum snd_max_;      // highest sequence sent + 1 (differs from SND.NXT
+                        // after a go-back-N retransmission)
+  SeqNum snd_buf_seq_;  // sequence number of sndbuf_'s first byte
+  uint32_t snd_wnd_ = 0;
+  uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
+  SeqNum snd_wl1_;
+  SeqNum snd_wl2_;
+  // Receive sequence space.
+  SeqNum irs_;
+  SeqNum rcv_nxt_;
+  SeqNum rcv_adv_;  // right edge of the window we advertised
+  SeqNum last_ack_sent_;
+
+  uint16_t snd_mss_ = 536;  // RFC 9293 3.7.1 default without the option
+  uint8_t snd_wscale_ = 0;
+  uint8_t rcv_wscale_ = 0;
+  bool ts_enabled_ = false;
+  bool sack_enabled_ = false;
+  bool ws_enabled_ = false;
+  bool passive_ = false;
+  bool fin_queued_ = false;    // application shut the write side
+  bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
+  bool orphaned_ = false;      // the application closed its handle
+  bool rto_recovery_ = false;  // after an RTO: one segment until an ACK
+  bool ack_pending_ = false;
+  uint8_t delayed_segments_ = 0;
+  uint32_t ts_recent_ = 0;
+  uint32_t ts_offset_ = 0;
+  Instant last_oow_ack_;
+
+  RttEstimator rtt_{RttEstimator::Options{}};
+  bool rtt_timing_ = false;  // Karn: timing a segment not retransmitted
+  SeqNum rtt_seq_;
+  Instant rtt_start_;
+  int retries_ = 0;
+
+  Instant rtx_deadline_ = Instant::Never();
+  Instant delack_deadline_ = Instant::Never();
+  Instant keepalive_deadline_ = Instant::Never();
+  Instant fin_wait2_deadline_ = Instant::Never();
+  Instant last_rx_;
+  int keepalive_sent_ = 0;
+  int persist_probes_ = 0;
+  uint16_t last_window_sent_ = 0;
+
+  ByteRing sndbuf_;
+  ByteRing rcvbuf_;
+  SockError error_ = SockError::kOk;
+  uint32_t events_ = 0;
+};
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_CONNECTION_H_

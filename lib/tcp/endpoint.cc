@@ -1,0 +1,812 @@
+// RFC 9293 3.10.7.1-2 (segments without a connection, LISTEN), RFC 6191
+// (TIME-WAIT reuse), RFC 6528 (ISN), and the bookkeeping that ties
+// connections, TIME-WAIT records, listeners and timers together.
+#include "lib/tcp/endpoint.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/dcheck.h"
+#include "lib/base/random.h"
+
+namespace tern::tcp {
+
+using wire::tcp_flags::kAck;
+using wire::tcp_flags::kRst;
+using wire::tcp_flags::kSyn;
+
+namespace {
+
+// Timer user data: bit 63 tells a TIME-WAIT record from a connection; bits
+// 32-62 hold the slab generation, bits 0-31 the slab index.
+constexpr uint64_t kTimeWaitTimer = uint64_t{1} << 63;
+// Connection-table values: bit 31 marks a TIME-WAIT record.
+constexpr uint32_t kTimeWaitBit = 1u << 31;
+// Linux's default ip_local_port_range.
+constexpr uint32_t kEphemeralFirst = 32768;
+constexpr uint32_t kEphemeralLast = 60999;
+
+uint64_t TimerData(SlabHandle h, bool time_wait) {
+  return (time_wait ? kTimeWaitTimer : 0) |
+         (uint64_t{h.generation & 0x7fff'ffffu} << 32) | h.index;
+}
+
+}  // namespace
+
+const char* ToString(SockError e) {
+  switch (e) {
+    case SockError::kOk:
+      return "ok";
+    case SockError::kWouldBlock:
+      return "would_block";
+    case SockError::kBadHandle:
+      return "bad_handle";
+    case SockError::kNotConnected:
+      return "not_connected";
+    case SockError::kConnReset:
+      return "conn_reset";
+    case SockError::kConnRefused:
+      return "conn_refused";
+    case SockError::kTimedOut:
+      return "timed_out";
+    case SockError::kBrokenPipe:
+      return "broken_pipe";
+    case SockError::kInvalid:
+      return "invalid";
+    case SockError::kAddrInUse:
+      return "addr_in_use";
+    case SockError::kNoResources:
+      return "no_resources";
+    case SockError::kAlreadyConnected:
+      return "already_connected";
+    case SockError::kInProgress:
+      return "in_progress";
+  }
+  return "?";
+}
+
+absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
+    const EndpointConfig& config, SegmentSink* sink, Instant now,
+    const Secrets& secrets) {
+  if (absl::Status s = config.Validate(); !s.ok()) {
+    return s;
+  }
+  if (sink == nullptr) {
+    return absl::InvalidArgumentError("Endpoint::Create: sink is null");
+  }
+  SipKey isn_key;
+  if (secrets.isn_key) {
+    isn_key = *secrets.isn_key;
+  } else {
+    absl::StatusOr<SipKey> k = RandomSipKey();
+    if (!k.ok()) {
+      return k.status();
+    }
+    isn_key = *k;
+  }
+  std::array<uint8_t, 16> table_key{};
+  if (secrets.table_key) {
+    table_key = *secrets.table_key;
+  } else if (absl::Status s = FillRandom(table_key); !s.ok()) {
+    return s;
+  }
+  // The table holds connections and TIME-WAIT records.
+  absl::StatusOr<ConnTable> table = ConnTable::Create(
+      config.max_connections + config.max_time_wait, table_key);
+  if (!table.ok()) {
+    return table.status();
+  }
+  absl::StatusOr<Slab<Connection>> conns =
+      Slab<Connection>::Create(config.max_connections);
+  if (!conns.ok()) {
+    return conns.status();
+  }
+  absl::StatusOr<Slab<TimeWaitRecord>> tws =
+      Slab<TimeWaitRecord>::Create(std::max<size_t>(config.max_time_wait, 1));
+  if (!tws.ok()) {
+    return tws.status();
+  }
+  return std::unique_ptr<Endpoint>(
+      new Endpoint(config, sink, now, IsnGenerator(isn_key), std::move(*table),
+                   std::move(*conns), std::move(*tws)));
+}
+
+Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
+                   IsnGenerator isn, ConnTable table, Slab<Connection> conns,
+                   Slab<TimeWaitRecord> time_waits)
+    : config_(config),
+      sink_(sink),
+      limiter_(config.challenge_ack_per_second),
+      isn_(isn),
+      table_(std::move(table)),
+      conns_(std::move(conns)),
+      time_waits_(std::move(time_waits)),
+      wheel_(TimerWheel::Options{.start = now}) {
+  listeners_.resize(config.max_listeners);
+  ready_.reserve(config.max_connections + config.max_listeners);
+}
+
+Endpoint::~Endpoint() {
+  // Records are destroyed by their slabs; unlink their timer nodes first so
+  // the wheel holds no dangling pointers while it is destroyed.
+  for (uint32_t i = 0; i < conns_.capacity(); ++i) {
+    if (Connection* c = conns_.GetByIndex(i)) {
+      wheel_.Cancel(&c->timer);
+    }
+  }
+  for (uint32_t i = 0; i < time_waits_.capacity(); ++i) {
+    if (TimeWaitRecord* r = time_waits_.GetByIndex(i)) {
+      wheel_.Cancel(&r->timer);
+    }
+  }
+}
+
+absl::Status EndpointConfig::Validate() const {
+  if (mss < 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mss: expected at least 64, got ", mss));
+  }
+  if (max_connections == 0 || max_connections >= (1u << 31)) {
+    return absl::InvalidArgumentError(
+        "max_connections: expected 1 to 2^31 - 1");
+  }
+  if (max_time_wait >= (1u << 31)) {
+    return absl::InvalidArgumentError("max_time_wait: expected below 2^31");
+  }
+  if (max_listeners == 0) {
+    return absl::InvalidArgumentError("max_listeners: expected at least 1");
+  }
+  if (syn_retries < 0 || synack_retries < 0 || data_retries < 0) {
+    return absl::InvalidArgumentError("retries: expected non-negative counts");
+  }
+  if (msl <= Duration::Zero()) {
+    return absl::InvalidArgumentError("msl: expected a positive duration");
+  }
+  if (conn_defaults.send_buffer == 0 || conn_defaults.recv_buffer == 0) {
+    return absl::InvalidArgumentError("buffers: expected non-zero sizes");
+  }
+  if (timer_quota == 0) {
+    return absl::InvalidArgumentError("timer_quota: expected at least 1");
+  }
+  return absl::OkStatus();
+}
+
+Env Endpoint::MakeEnv(Instant now) {
+  return Env{config_, *sink_, stats_, limiter_, now};
+}
+
+// ---------------------------------------------------------------------------
+// Data path.
+
+void Endpoint::OnSegment(const InSegment& seg, Instant now) {
+  stats_.segments_in.Inc();
+  Env env = MakeEnv(now);
+  const FourTuple tuple = seg.Tuple();
+  if (std::optional<uint32_t> v = table_.Find(tuple)) {
+    if ((*v & kTimeWaitBit) != 0) {
+      HandleTimeWait(env, *v & ~kTimeWaitBit, seg);
+      return;
+    }
+    std::optional<SlabHandle> h = conns_.HandleAt(*v);
+    Connection* c = conns_.GetByIndex(*v);
+    TERN_DCHECK(c != nullptr && h.has_value());
+    if (c->state() == State::kSynReceived && c->passive()) {
+      ListenerHandle lh{c->listener_index, c->listener_generation};
+      Listener* l = GetListener(lh);
+      env.accept_queue_has_room =
+          l != nullptr && l->aq_size < l->accept_queue.size();
+    }
+    Verdict verdict = c->OnSegment(env, seg.tcp);
+    After(env, *h, c, verdict);
+    return;
+  }
+  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+    Listener& l = listeners_[i];
+    if (l.open && l.port == tuple.local_port &&
+        (l.addr.value == 0 || l.addr == tuple.local_addr)) {
+      HandleListen(env, l, i, seg);
+      return;
+    }
+  }
+  HandleClosed(env, seg);
+}
+
+void Endpoint::SendResetFor(Env& env, const InSegment& seg) {
+  // RFC 9293 3.10.7.1: if the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>;
+  // otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+  OutSegment out;
+  out.src = seg.dst;
+  out.dst = seg.src;
+  out.tcp.src_port = seg.tcp.dst_port;
+  out.tcp.dst_port = seg.tcp.src_port;
+  if (seg.tcp.Has(kAck)) {
+    out.tcp.seq = seg.tcp.ack;
+    out.tcp.flags = kRst;
+  } else {
+    out.tcp.seq = SeqNum(0);
+    out.tcp.ack = seg.tcp.seq + seg.tcp.SegLen();
+    out.tcp.flags = kRst | kAck;
+  }
+  env.sink.Send(out);
+  stats_.segments_out.Inc();
+  stats_.rst_sent.Inc();
+}
+
+void Endpoint::HandleClosed(Env& env, const InSegment& seg) {
+  // RFC 9293 3.10.7.1: "An incoming segment containing a RST is discarded."
+  if (seg.tcp.Has(kRst)) {
+    stats_.drops.Inc(DropReason::kNoSocketRst);
+    return;
+  }
+  stats_.drops.Inc(DropReason::kNoSocket);
+  SendResetFor(env, seg);
+}
+
+void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
+                            const InSegment& seg) {
+  // RFC 9293 3.10.7.2, first check for a RST: ignore it.
+  if (seg.tcp.Has(kRst)) {
+    stats_.drops.Inc(DropReason::kListenRst);
+    return;
+  }
+  // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>.
+  if (seg.tcp.Has(kAck)) {
+    stats_.drops.Inc(DropReason::kListenAck);
+    SendResetFor(env, seg);
+    return;
+  }
+  // Third, check for a SYN.
+  if (!seg.tcp.Has(kSyn)) {
+    stats_.drops.Inc(DropReason::kListenNoSyn);
+    return;
+  }
+  if (l.half_open >= l.options.syn_backlog) {
+    stats_.drops.Inc(DropReason::kSynQueueFull);
+    return;
+  }
+  std::optional<SlabHandle> h = conns_.Alloc();
+  if (!h) {
+    stats_.drops.Inc(DropReason::kTableFull);
+    return;
+  }
+  Connection* c = conns_.Get(*h);
+  const FourTuple tuple = seg.Tuple();
+  if (!table_.Insert(tuple, h->index)) {
+    conns_.Free(*h);
+    stats_.drops.Inc(DropReason::kTableFull);
+    return;
+  }
+  c->in_table = true;
+  c->listener_index = listener_index;
+  c->listener_generation = l.generation;
+  c->accepted = false;
+  c->half_open = true;
+  ++l.half_open;
+  c->InitPassive(env, tuple, isn_.Generate(tuple, env.now), seg.tcp,
+                 l.options.conn);
+  After(env, *h, c, Verdict::kKeep);
+}
+
+void Endpoint::SendTimeWaitAck(Env& env, const TimeWaitRecord& r) {
+  OutSegment out;
+  out.src = r.tuple.local_addr;
+  out.dst = r.tuple.remote_addr;
+  out.tcp.src_port = r.tuple.local_port;
+  out.tcp.dst_port = r.tuple.remote_port;
+  out.tcp.seq = r.snd_nxt;
+  out.tcp.ack = r.rcv_nxt;
+  out.tcp.flags = kAck;
+  out.tcp.window = r.window;
+  if (r.timestamps != 0) {
+    out.tcp.options.timestamps = wire::TcpTimestamps{
+        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.ts_offset,
+        r.ts_recent};
+  }
+  env.sink.Send(out);
+  stats_.segments_out.Inc();
+}
+
+void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
+  TimeWaitRecord* r = time_waits_.GetByIndex(index);
+  TERN_DCHECK(r != nullptr);
+  TimeWaitVerdict v = TimeWaitInput(*r, seg.tcp);
+  switch (v.action) {
+    case TimeWaitAction::kDrop:
+      stats_.drops.Inc(v.reason);
+      return;
+    case TimeWaitAction::kAck:
+      // Rate-limited like every ACK answering an out-of-window segment.
+      if (limiter_.Allow(env.now)) {
+        SendTimeWaitAck(env, *r);
+      } else {
+        stats_.challenge_acks_limited.Inc();
+      }
+      return;
+    case TimeWaitAction::kAckAndRestart:
+      if (r->timestamps != 0 && seg.tcp.options.timestamps) {
+        r->ts_recent = seg.tcp.options.timestamps->tsval;
+      }
+      SendTimeWaitAck(env, *r);
+      wheel_.Arm(&r->timer, env.now + config_.msl * 2, r->timer.user_data);
+      return;
+    case TimeWaitAction::kReopen: {
+      stats_.time_wait_reopened.Inc();
+      FourTuple tuple = r->tuple;
+      wheel_.Cancel(&r->timer);
+      table_.Erase(tuple);
+      time_waits_.Free(*time_waits_.HandleAt(index));
+      // Process the SYN as if the tuple were free (RFC 6191 section 2).
+      for (uint32_t i = 0; i < listeners_.size(); ++i) {
+        Listener& l = listeners_[i];
+        if (l.open && l.port == tuple.local_port &&
+            (l.addr.value == 0 || l.addr == tuple.local_addr)) {
+          HandleListen(env, l, i, seg);
+          return;
+        }
+      }
+      HandleClosed(env, seg);
+      return;
+    }
+  }
+}
+
+void Endpoint::OnTimers(Instant now) {
+  wheel_.Advance(now, config_.timer_quota,
+                 [this, now](TimerNode* node) { OnTimer(node, now); });
+}
+
+void Endpoint::OnTimer(TimerNode* node, Instant now) {
+  const uint64_t data = node->user_data;
+  const uint32_t index = static_cast<uint32_t>(data);
+  if ((data & kTimeWaitTimer) != 0) {
+    // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
+    TimeWaitRecord* r = time_waits_.GetByIndex(index);
+    if (r == nullptr) {
+      return;
+    }
+    stats_.time_wait_expired.Inc();
+    table_.Erase(r->tuple);
+    time_waits_.Free(*time_waits_.HandleAt(index));
+    return;
+  }
+  Connection* c = conns_.GetByIndex(index);
+  if (c == nullptr) {
+    return;
+  }
+  Env env = MakeEnv(now);
+  Verdict v = c->OnTimer(env);
+  After(env, *conns_.HandleAt(index), c, v);
+}
+
+// ---------------------------------------------------------------------------
+// Connection bookkeeping.
+
+void Endpoint::LeaveHalfOpen(Connection* c) {
+  if (!c->half_open) {
+    return;
+  }
+  c->half_open = false;
+  Listener* l = GetListener({c->listener_index, c->listener_generation});
+  if (l != nullptr && l->half_open > 0) {
+    --l->half_open;
+  }
+}
+
+void Endpoint::Unlink(Connection* c) {
+  if (c->in_table) {
+    table_.Erase(c->tuple());
+    c->in_table = false;
+  }
+  LeaveHalfOpen(c);
+}
+
+void Endpoint::EnterTimeWait(Env& env, Connection* c) {
+  Unlink(c);
+  if (time_waits_.size() >= config_.max_time_wait) {
+    // At the bound the connection skips TIME-WAIT, as Linux does when
+    // tcp_max_tw_buckets is reached; counted so operators see it.
+    stats_.time_wait_overflow.Inc();
+    return;
+  }
+  std::optional<SlabHandle> h = time_waits_.Alloc();
+  if (!h) {
+    stats_.time_wait_overflow.Inc();
+    return;
+  }
+  TimeWaitRecord* r = time_waits_.Get(*h);
+  *r = c->MakeTimeWait(env);
+  if (!table_.Insert(r->tuple, h->index | kTimeWaitBit)) {
+    time_waits_.Free(*h);
+    stats_.time_wait_overflow.Inc();
+    return;
+  }
+  stats_.time_wait_created.Inc();
+  // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
+  wheel_.Arm(&r->timer, env.now + config_.msl * 2, TimerData(*h, true));
+}
+
+void Endpoint::Release(SlabHandle h, Connection* c) {
+  wheel_.Cancel(&c->timer);
+  conns_.Free(h);
+}
+
+void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
+  switch (v) {
+    case Verdict::kKeep:
+      break;
+    case Verdict::kEstablished: {
+      LeaveHalfOpen(c);
+      Listener* l = GetListener({c->listener_index, c->listener_generation});
+      if (l == nullptr) {
+        // The listener went away during the handshake.
+        c->Abort(env);
+        Unlink(c);
+        Release(h, c);
+        return;
+      }
+      TERN_DCHECK(l->aq_size < l->accept_queue.size());
+      l->accept_queue[(l->aq_head + l->aq_size) % l->accept_queue.size()] =
+          ConnHandle{h.index, h.generation};
+      ++l->aq_size;
+      if (!l->in_ready_list) {
+        l->in_ready_list = true;
+        ready_.push_back(Event{{},
+                               ListenerHandle{c->listener_index, l->generation},
+                               events::kAcceptable});
+      }
+      break;
+    }
+    case Verdict::kTimeWait:
+      EnterTimeWait(env, c);
+      break;
+    case Verdict::kClosed:
+      Unlink(c);
+      break;
+    case Verdict::kDropSilently:
+      Unlink(c);
+      Release(h, c);
+      return;
+  }
+
+  const bool done = !c->in_table;
+  if (done && (c->orphaned() || !c->accepted)) {
+    // Nobody holds a handle: the record goes.
+    Release(h, c);
+    return;
+  }
+  uint32_t e = c->TakeEvents();
+  if (e != 0 && c->accepted && !c->orphaned()) {
+    c->pending_events |= e;
+    if (!c->in_ready_list) {
+      c->in_ready_list = true;
+      ready_.push_back(Event{ConnHandle{h.index, h.generation}, {}, 0});
+    }
+  }
+  Instant deadline = done ? Instant::Never() : c->NextDeadline();
+  if (deadline == Instant::Never()) {
+    wheel_.Cancel(&c->timer);
+  } else if (!c->timer.armed() || deadline != c->timer_deadline) {
+    c->timer_deadline = deadline;
+    wheel_.Arm(&c->timer, deadline, TimerData(h, false));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Application.
+
+Endpoint::Listener* Endpoint::GetListener(ListenerHandle h) {
+  if (h.index >= listeners_.size()) {
+    return nullptr;
+  }
+  Listener& l = listeners_[h.index];
+  return l.open && l.generation == h.generation ? &l : nullptr;
+}
+
+const Endpoint::Listener* Endpoint::GetListener(ListenerHandle h) const {
+  return const_cast<Endpoint*>(this)->GetListener(h);
+}
+
+Connection* Endpoint::Lookup(ConnHandle h) {
+  Connection* c = conns_.Get(SlabHandle{h.index, h.generation});
+  if (c == nullptr || c->orphaned() || !c->accepted) {
+    return nullptr;
+  }
+  return c;
+}
+
+const Connection* Endpoint::Find(ConnHandle h) const {
+  return const_cast<Endpoint*>(this)->Lookup(h);
+}
+
+absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
+                                                uint16_t port,
+                                                const ListenOptions& options) {
+  if (port == 0) {
+    return absl::InvalidArgumentError("Listen: port 0");
+  }
+  if (options.backlog == 0 || options.syn_backlog == 0) {
+    return absl::InvalidArgumentError(
+        "Listen: backlog and syn_backlog must be at least 1");
+  }
+  uint32_t free_index = UINT32_MAX;
+  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+    const Listener& l = listeners_[i];
+    if (l.open && l.port == port &&
+        (l.addr.value == 0 || addr.value == 0 || l.addr == addr)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "Listen: ", addr.ToString(), ":", port, " is already listening"));
+    }
+    if (!l.open && free_index == UINT32_MAX) {
+      free_index = i;
+    }
+  }
+  if (free_index == UINT32_MAX) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "Listen: all ", listeners_.size(), " listener slots are in use"));
+  }
+  Listener& l = listeners_[free_index];
+  l.open = true;
+  ++l.generation;
+  l.addr = addr;
+  l.port = port;
+  l.options = options;
+  l.options.backlog = std::min(options.backlog, config_.max_backlog);
+  l.half_open = 0;
+  l.accept_queue.assign(l.options.backlog, ConnHandle{});
+  l.aq_head = l.aq_size = 0;
+  l.in_ready_list = false;
+  return ListenerHandle{free_index, l.generation};
+}
+
+SockError Endpoint::CloseListener(ListenerHandle lh, Instant now) {
+  Listener* l = GetListener(lh);
+  if (l == nullptr) {
+    return SockError::kBadHandle;
+  }
+  Env env = MakeEnv(now);
+  // Connections never accepted are reset (Linux inet_csk_listen_stop).
+  while (l->aq_size > 0) {
+    ConnHandle ch = l->accept_queue[l->aq_head];
+    l->aq_head = (l->aq_head + 1) % l->accept_queue.size();
+    --l->aq_size;
+    SlabHandle sh{ch.index, ch.generation};
+    if (Connection* c = conns_.Get(sh)) {
+      c->Abort(env);
+      Unlink(c);
+      Release(sh, c);
+    }
+  }
+  l->open = false;
+  l->half_open = 0;
+  // Half-open connections find their listener gone when they complete and
+  // are reset then (After, kEstablished); their SYN-ACK timers end them
+  // otherwise.
+  return SockError::kOk;
+}
+
+absl::StatusOr<ConnHandle> Endpoint::Connect(wire::Ipv4Addr local,
+                                             wire::Ipv4Addr remote,
+                                             uint16_t remote_port,
+                                             const ConnOptions& options,
+                                             Instant now, uint16_t local_port) {
+  if (remote_port == 0 || remote.value == 0) {
+    return absl::InvalidArgumentError("Connect: remote address or port is 0");
+  }
+  FourTuple tuple{local, remote, local_port, remote_port};
+  if (local_port == 0) {
+    // Start at a point that moves on with every connect so that ports are
+    // reused as late as possible; probe for a free 4-tuple.
+    const uint32_t range = kEphemeralLast - kEphemeralFirst + 1;
+    bool found = false;
+    for (uint32_t i = 0; i < range; ++i) {
+      uint32_t port = kEphemeralFirst + (port_cursor_ + i) % range;
+      tuple.local_port = static_cast<uint16_t>(port);
+      if (!table_.Find(tuple)) {
+        port_cursor_ = (port_cursor_ + i + 1) % range;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return absl::ResourceExhaustedError(
+          "Connect: no free ephemeral port for this destination");
+    }
+  } else if (table_.Find(tuple)) {
+    return absl::AlreadyExistsError("Connect: 4-tuple in use");
+  }
+  std::optional<SlabHandle> h = conns_.Alloc();
+  if (!h) {
+    return absl::ResourceExhaustedError("Connect: connection table full");
+  }
+  if (!table_.Insert(tuple, h->index)) {
+    conns_.Free(*h);
+    return absl::ResourceExhaustedError("Connect: connection table full");
+  }
+  Connection* c = conns_.Get(*h);
+  c->in_table = true;
+  Env env = MakeEnv(now);
+  c->InitActive(env, tuple, isn_.Generate(tuple, now), options);
+  After(env, *h, c, Verdict::kKeep);
+  return ConnHandle{h->index, h->generation};
+}
+
+size_t Endpoint::Accept(ListenerHandle lh, std::span<ConnHandle> out) {
+  Listener* l = GetListener(lh);
+  if (l == nullptr) {
+    return 0;
+  }
+  size_t n = 0;
+  while (n < out.size() && l->aq_size > 0) {
+    ConnHandle ch = l->accept_queue[l->aq_head];
+    l->aq_head = (l->aq_head + 1) % l->accept_queue.size();
+    --l->aq_size;
+    Connection* c = conns_.Get(SlabHandle{ch.index, ch.generation});
+    if (c == nullptr) {
+      continue;  // reset while it waited; its record is gone
+    }
+    c->accepted = true;
+    // What happened while it waited is now visible to the application.
+    c->pending_events |= c->TakeEvents() | events::kConnected;
+    out[n++] = ch;
+  }
+  return n;
+}
+
+std::optional<ConnHandle> Endpoint::Accept(ListenerHandle lh) {
+  ConnHandle h;
+  if (Accept(lh, std::span<ConnHandle>(&h, 1)) == 1) {
+    return h;
+  }
+  return std::nullopt;
+}
+
+bool Endpoint::Acceptable(ListenerHandle lh) const {
+  const Listener* l = GetListener(lh);
+  return l != nullptr && l->aq_size > 0;
+}
+
+size_t Endpoint::half_open_count(ListenerHandle lh) const {
+  const Listener* l = GetListener(lh);
+  return l == nullptr ? 0 : l->half_open;
+}
+
+size_t Endpoint::accept_queue_length(ListenerHandle lh) const {
+  const Listener* l = GetListener(lh);
+  return l == nullptr ? 0 : l->aq_size;
+}
+
+const TimeWaitRecord* Endpoint::FindTimeWait(const FourTuple& tuple) const {
+  std::optional<uint32_t> v = table_.Find(tuple);
+  if (!v || (*v & kTimeWaitBit) == 0) {
+    return nullptr;
+  }
+  return const_cast<Slab<TimeWaitRecord>&>(time_waits_)
+      .GetByIndex(*v & ~kTimeWaitBit);
+}
+
+#define TERN_WITH_CONN(h, now)    \
+  Connection* c = Lookup(h);      \
+  if (c == nullptr) {             \
+    return SockError::kBadHandle; \
+  }                               \
+  Env env = MakeEnv(now);         \
+  SlabHandle sh { h.index, h.generation }
+
+IoResult Endpoint::Send(ConnHandle h, std::span<const uint8_t> data,
+                        Instant now) {
+  Connection* c = Lookup(h);
+  if (c == nullptr) {
+    return {0, SockError::kBadHandle};
+  }
+  Env env = MakeEnv(now);
+  IoResult r = c->Send(env, data);
+  After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
+  return r;
+}
+
+IoResult Endpoint::Recv(ConnHandle h, std::span<uint8_t> out, Instant now) {
+  Connection* c = Lookup(h);
+  if (c == nullptr) {
+    return {0, SockError::kBadHandle};
+  }
+  Env env = MakeEnv(now);
+  IoResult r = c->Recv(env, out);
+  After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
+  return r;
+}
+
+SockError Endpoint::ShutdownWrite(ConnHandle h, Instant now) {
+  TERN_WITH_CONN(h, now);
+  SockError e = c->ShutdownWrite(env);
+  After(env, sh, c,
+        c->state() == State::kClosed && c->in_table ? Verdict::kClosed
+                                                    : Verdict::kKeep);
+  return e;
+}
+
+SockError Endpoint::Close(ConnHandle h, Instant now) {
+  TERN_WITH_CONN(h, now);
+  Verdict v = c->Close(env);
+  if (!c->in_table) {
+    // Already closed or in TIME-WAIT: the record only waited for the handle.
+    v = Verdict::kKeep;
+  }
+  After(env, sh, c, v);
+  if (Connection* still = conns_.Get(sh);
+      still != nullptr && !still->in_table) {
+    Release(sh, still);
+  }
+  return SockError::kOk;
+}
+
+SockError Endpoint::Abort(ConnHandle h, Instant now) {
+  TERN_WITH_CONN(h, now);
+  c->Abort(env);
+  Unlink(c);
+  Release(sh, c);
+  return SockError::kOk;
+}
+
+SockError Endpoint::SetNodelay(ConnHandle h, bool on, Instant now) {
+  TERN_WITH_CONN(h, now);
+  c->SetNodelay(env, on);
+  After(env, sh, c, Verdict::kKeep);
+  return SockError::kOk;
+}
+
+SockError Endpoint::SetKeepalive(ConnHandle h, const KeepaliveOptions& ka,
+                                 Instant now) {
+  TERN_WITH_CONN(h, now);
+  c->SetKeepalive(env, ka);
+  After(env, sh, c, Verdict::kKeep);
+  return SockError::kOk;
+}
+
+#undef TERN_WITH_CONN
+
+SockError Endpoint::TakeError(ConnHandle h) {
+  Connection* c = Lookup(h);
+  if (c == nullptr) {
+    return SockError::kBadHandle;
+  }
+  return c->TakeError();
+}
+
+uint32_t Endpoint::Poll(ConnHandle h) const {
+  const Connection* c = Find(h);
+  return c == nullptr ? 0 : c->Poll();
+}
+
+size_t Endpoint::PollEvents(std::span<Event> out) {
+  size_t n = 0;
+  size_t i = 0;
+  for (; i < ready_.size() && n < out.size(); ++i) {
+    Event e = ready_[i];
+    if (e.listener.valid()) {
+      Listener* l = GetListener(e.listener);
+      if (l == nullptr) {
+        continue;
+      }
+      l->in_ready_list = false;
+      if (l->aq_size > 0) {
+        out[n++] = e;
+      }
+      continue;
+    }
+    Connection* c = conns_.Get(SlabHandle{e.conn.index, e.conn.generation});
+    if (c == nullptr) {
+      continue;
+    }
+    c->in_ready_list = false;
+    if (c->pending_events != 0 && !c->orphaned()) {
+      e.mask = c->pending_events;
+      c->pending_events = 0;
+      out[n++] = e;
+    }
+  }
+  ready_.erase(ready_.begin(), ready_.begin() + static_cast<ptrdiff_t>(i));
+  return n;
+}
+
+}  // namespace tern::tcp

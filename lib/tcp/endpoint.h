@@ -1,0 +1,177 @@
+// Endpoint: the per-lcore TCP engine.
+//
+// It composes the connection table (4-tuple -> record), a slab of full
+// connections, a slab of compact TIME-WAIT records, the listeners with their
+// half-open bound and accept queues, and the timer wheel. Segments and `now`
+// go in (OnSegment, OnTimers); segments come out through the SegmentSink;
+// the application drives connections through handles and learns of progress
+// through PollEvents (readiness, as epoll) or Poll (level-triggered, as poll).
+//
+// RFC 9293 3.10.7.1 (segments for no connection: reset generation), 3.10.7.2
+// (LISTEN), RFC 6191 (TIME-WAIT reuse), RFC 6528 (ISNs), RFC 6335 / Linux
+// ip_local_port_range (ephemeral ports).
+//
+// Contract: single-threaded, owned by one lcore, no locks; nothing is
+// allocated per segment (tables and slabs are sized by EndpointConfig at
+// Create). Every dropped segment increments a DropReason in stats(). A handle
+// used after its connection was released gets SockError::kBadHandle.
+#ifndef TERN_LIB_TCP_ENDPOINT_H_
+#define TERN_LIB_TCP_ENDPOINT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/base/siphash.h"
+#include "lib/tcp/api.h"
+#include "lib/tcp/config.h"
+#include "lib/tcp/conn_table.h"
+#include "lib/tcp/connection.h"
+#include "lib/tcp/isn.h"
+#include "lib/tcp/segment.h"
+#include "lib/tcp/slab.h"
+#include "lib/tcp/stats.h"
+#include "lib/tcp/time_wait.h"
+#include "lib/tcp/timer_wheel.h"
+
+namespace tern::tcp {
+
+struct ListenOptions {
+  // Accept-queue length (listen(2)'s backlog), clamped to
+  // EndpointConfig::max_backlog.
+  size_t backlog = 128;
+  // Half-open (SYN-RECEIVED) connections allowed at once (Linux
+  // tcp_max_syn_backlog; 1024 is its value on small machines).
+  size_t syn_backlog = 1024;
+  ConnOptions conn;  // options of the connections it accepts
+};
+
+class Endpoint {
+ public:
+  struct Secrets {
+    // Keys for the RFC 6528 ISN function and the connection-table hash;
+    // drawn from getrandom when not given (tests give fixed ones).
+    std::optional<SipKey> isn_key;
+    std::optional<std::array<uint8_t, 16>> table_key;
+  };
+
+  static absl::StatusOr<std::unique_ptr<Endpoint>> Create(
+      const EndpointConfig& config, SegmentSink* sink, Instant now,
+      const Secrets& secrets = {});
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  // ---- data path
+  void OnSegment(const InSegment& segment, Instant now);
+  // Runs due timers, at most config.timer_quota of them per call.
+  void OnTimers(Instant now);
+  // The next instant OnTimers has work (a lower bound), or Instant::Never().
+  Instant NextDeadline() const { return wheel_.NextDeadline(); }
+
+  // ---- application
+  absl::StatusOr<ListenerHandle> Listen(wire::Ipv4Addr addr, uint16_t port,
+                                        const ListenOptions& options);
+  // Closes a listener: connections waiting in its accept queue are reset,
+  // half-open ones dropped.
+  SockError CloseListener(ListenerHandle listener, Instant now);
+  // Active open. local_port 0 picks an ephemeral port (32768-60999, as
+  // Linux's ip_local_port_range) whose 4-tuple is free.
+  absl::StatusOr<ConnHandle> Connect(wire::Ipv4Addr local,
+                                     wire::Ipv4Addr remote,
+                                     uint16_t remote_port,
+                                     const ConnOptions& options, Instant now,
+                                     uint16_t local_port = 0);
+  // Takes established connections from the accept queue, oldest first.
+  size_t Accept(ListenerHandle listener, std::span<ConnHandle> out);
+  std::optional<ConnHandle> Accept(ListenerHandle listener);
+
+  IoResult Send(ConnHandle h, std::span<const uint8_t> data, Instant now);
+  IoResult Recv(ConnHandle h, std::span<uint8_t> out, Instant now);
+  SockError ShutdownWrite(ConnHandle h, Instant now);
+  // Gives the handle back; the connection finishes its close on its own.
+  SockError Close(ConnHandle h, Instant now);
+  // RST and release (SO_LINGER with zero timeout).
+  SockError Abort(ConnHandle h, Instant now);
+  SockError SetNodelay(ConnHandle h, bool on, Instant now);
+  SockError SetKeepalive(ConnHandle h, const KeepaliveOptions& ka, Instant now);
+  // The pending error (SO_ERROR), reported once.
+  SockError TakeError(ConnHandle h);
+
+  // Edge events since the last call, one Event per connection or listener.
+  size_t PollEvents(std::span<Event> out);
+  // Level-triggered readiness of one connection (0 for a bad handle).
+  uint32_t Poll(ConnHandle h) const;
+  bool Acceptable(ListenerHandle l) const;
+
+  // ---- observation
+  const Connection* Find(ConnHandle h) const;
+  const EndpointStats& stats() const { return stats_; }
+  const EndpointConfig& config() const { return config_; }
+  size_t connection_count() const { return conns_.size(); }
+  size_t time_wait_count() const { return time_waits_.size(); }
+  // The TIME-WAIT record of a tuple, if any (tests, diagnostics).
+  const TimeWaitRecord* FindTimeWait(const FourTuple& tuple) const;
+  size_t half_open_count(ListenerHandle l) const;
+  size_t accept_queue_length(ListenerHandle l) const;
+
+ private:
+  struct Listener {
+    bool open = false;
+    uint32_t generation = 0;
+    wire::Ipv4Addr addr;  // 0.0.0.0 = any
+    uint16_t port = 0;
+    ListenOptions options;
+    size_t half_open = 0;
+    std::vector<ConnHandle> accept_queue;  // ring, sized at Listen
+    size_t aq_head = 0;
+    size_t aq_size = 0;
+    bool in_ready_list = false;
+  };
+
+  Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
+           IsnGenerator isn, ConnTable table, Slab<Connection> conns,
+           Slab<TimeWaitRecord> time_waits);
+
+  Env MakeEnv(Instant now);
+  Connection* Lookup(ConnHandle h);
+  Listener* FindListener(wire::Ipv4Addr addr, uint16_t port);
+  Listener* GetListener(ListenerHandle h);
+  const Listener* GetListener(ListenerHandle h) const;
+
+  void HandleClosed(Env& env, const InSegment& seg);
+  void HandleListen(Env& env, Listener& l, uint32_t listener_index,
+                    const InSegment& seg);
+  void HandleTimeWait(Env& env, uint32_t index, const InSegment& seg);
+  void SendTimeWaitAck(Env& env, const TimeWaitRecord& r);
+  void SendResetFor(Env& env, const InSegment& seg);
+
+  // Acts on a connection's verdict, collects its events, re-arms its timer,
+  // frees it when nobody needs it any more.
+  void After(Env& env, SlabHandle h, Connection* c, Verdict v);
+  void Unlink(Connection* c);
+  void EnterTimeWait(Env& env, Connection* c);
+  void Release(SlabHandle h, Connection* c);
+  void LeaveHalfOpen(Connection* c);
+  void OnTimer(TimerNode* node, Instant now);
+
+  EndpointConfig config_;
+  SegmentSink* sink_;
+  EndpointStats stats_;
+  AckLimiter limiter_;
+  IsnGenerator isn_;
+  ConnTable table_;
+  Slab<Connection> conns_;
+  Slab<TimeWaitRecord> time_waits_;
+  TimerWheel wheel_;
+  std::vector<Listener> listeners_;
+  std::vector<Event> ready_;  // sized at Create: no growth per segment
+  uint32_t port_cursor_ = 0;
+};
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_ENDPOINT_H_

@@ -1,0 +1,56 @@
+// RttEstimator: the retransmission timeout of RFC 6298.
+//
+// RFC 6298 section 2: before the first sample RTO = initial (1 s); the first
+// sample R sets SRTT = R, RTTVAR = R/2; later samples R' update
+// RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'| and SRTT = 7/8 SRTT + 1/8 R' (alpha
+// 1/8, beta 1/4); RTO = SRTT + max(G, 4 RTTVAR), clamped to [min, max].
+// Section 5.5: each expiry doubles the RTO (Backoff) up to max; a new sample
+// after an ACK of new data clears the backoff.
+// Karn's rule (section 3) is the caller's: it never samples a retransmitted
+// segment unless the sample comes from a timestamp echo (RFC 7323 section 4).
+#ifndef TERN_LIB_TCP_RTT_ESTIMATOR_H_
+#define TERN_LIB_TCP_RTT_ESTIMATOR_H_
+
+#include "lib/base/time.h"
+
+namespace tern::tcp {
+
+class RttEstimator {
+ public:
+  struct Options {
+    Duration initial = Duration::Seconds(1);  // RFC 6298 section 2.1
+    // RFC 6298 section 2.4 says 1 s; Linux uses 200 ms (TCP_RTO_MIN) and so
+    // do we by default, as the reliable-transfer issue asks.
+    Duration min = Duration::Millis(200);
+    // RFC 6298 section 2.5 allows a maximum of at least 60 s; Linux uses
+    // 120 s (TCP_RTO_MAX).
+    Duration max = Duration::Seconds(120);
+    // Clock granularity G of RFC 6298 section 2.3.
+    Duration granularity = Duration::Millis(1);
+  };
+
+  explicit RttEstimator(const Options& options);
+
+  void Sample(Duration rtt);
+  // Doubles the RTO (RFC 6298 section 5.5), at most up to max.
+  void Backoff();
+  // Clears the backoff (keeps SRTT/RTTVAR): used when new data is ACKed.
+  void ResetBackoff() { backoff_ = 0; }
+
+  Duration rto() const;
+  bool has_sample() const { return has_sample_; }
+  Duration srtt() const { return srtt_; }
+  Duration rttvar() const { return rttvar_; }
+  int backoff() const { return backoff_; }
+
+ private:
+  Options options_;
+  bool has_sample_ = false;
+  Duration srtt_;
+  Duration rttvar_;
+  int backoff_ = 0;
+};
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_RTT_ESTIMATOR_H_

@@ -1,0 +1,75 @@
+// Per-endpoint counters: every dropped segment has a named reason, every state
+// change is counted by (from, to). One writer (the owning lcore); any thread
+// may read them without locks (lib/base/counters.h).
+#ifndef TERN_LIB_TCP_STATS_H_
+#define TERN_LIB_TCP_STATS_H_
+
+#include "lib/base/counters.h"
+#include "lib/tcp/state.h"
+
+namespace tern::tcp {
+
+enum class DropReason : uint8_t {
+  kNoSocket,          // no connection or listener (answered with RST)
+  kNoSocketRst,       // RST for no connection: dropped silently
+  kListenRst,         // RST to a listener (RFC 9293 3.10.7.2: ignore)
+  kListenAck,         // ACK to a listener (answered with RST)
+  kListenNoSyn,       // neither SYN, ACK nor RST to a listener
+  kSynQueueFull,      // listener's half-open bound reached
+  kAcceptQueueFull,   // final ACK ignored: accept queue full
+  kTableFull,         // connection slab or table full
+  kSynSentBadAck,     // SYN-SENT: ACK not for our SYN (answered RST)
+  kSynSentNoSyn,      // SYN-SENT: neither SYN nor RST
+  kSynSentRstBadAck,  // SYN-SENT: RST without an acceptable ACK
+  kUnacceptableSeq,   // RFC 9293 first check failed (ACK sent)
+  kPaws,              // RFC 7323 5.3: timestamp older than TS.Recent
+  kRstOutOfWindow,    // RST outside the window: dropped
+  kRstChallenged,     // RFC 5961 3.2: in-window RST, challenge ACK
+  kSynChallenged,     // RFC 5961 4.2: SYN in a synchronized state
+  kNoAck,             // RFC 9293 fifth check: ACK bit off
+  kAckTooNew,         // RFC 5961 5.2: ACK for data not yet sent
+  kAckTooOld,         // RFC 5961 5.2: ACK below SND.UNA - MAX.SND.WND
+  kSynRcvdBadAck,     // SYN-RECEIVED: unacceptable ACK (answered RST)
+  kOutOfOrder,        // data past RCV.NXT: not kept (no reassembly yet)
+  kRecvBufferFull,    // in-window data beyond the receive buffer
+  kDataAfterFin,      // data or FIN beyond the peer's FIN
+  kTimeWaitAck,       // TIME-WAIT: a pure ACK, nothing to do
+  kTimeWaitRst,       // TIME-WAIT: RST ignored (RFC 1337)
+  kTimeWaitPaws,      // TIME-WAIT: old timestamp
+  kCount,
+};
+const char* ToString(DropReason r);
+
+struct EndpointStats {
+  CounterArray<DropReason> drops;
+  Counter transitions[kNumStates][kNumStates];
+
+  Counter segments_in;
+  Counter segments_out;
+  Counter rst_sent;
+  Counter challenge_acks;
+  Counter challenge_acks_limited;
+  Counter retransmits;  // data or FIN segments sent again
+  Counter syn_retransmits;
+  Counter synack_retransmits;
+  Counter active_opens;
+  Counter passive_opens;
+  Counter conn_timeouts;  // aborted after the last retransmission
+  Counter conn_resets;    // reset by the peer
+  Counter time_wait_created;
+  Counter time_wait_overflow;  // TIME-WAIT skipped: record bound reached
+  Counter time_wait_reopened;  // RFC 6191 SYN reused a TIME-WAIT tuple
+  Counter time_wait_expired;
+  Counter keepalive_probes;
+  Counter keepalive_timeouts;
+  Counter fin_wait2_timeouts;
+  Counter synack_timeouts;  // half-open dropped after the last SYN-ACK
+
+  uint64_t Transitions(State from, State to) const {
+    return transitions[static_cast<int>(from)][static_cast<int>(to)].Get();
+  }
+};
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_STATS_H_

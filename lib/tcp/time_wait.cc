@@ -1,0 +1,68 @@
+// RFC 9293 3.10.7.4 for TIME-WAIT, RFC 1337, RFC 6191, RFC 7323 5.3.
+#include "lib/tcp/time_wait.h"
+
+namespace tern::tcp {
+
+namespace {
+
+bool TsOlder(uint32_t a, uint32_t b) {
+  // RFC 7323 5.3: timestamps compare as 32-bit serial numbers.
+  return static_cast<int32_t>(a - b) < 0;
+}
+
+}  // namespace
+
+TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
+                              const wire::TcpRepr& seg) {
+  using wire::tcp_flags::kAck;
+  using wire::tcp_flags::kFin;
+  using wire::tcp_flags::kRst;
+  using wire::tcp_flags::kSyn;
+
+  // RFC 1337 section 3: ignoring RST in TIME-WAIT closes hazards H1-H3.
+  if (seg.Has(kRst)) {
+    return {TimeWaitAction::kDrop, DropReason::kTimeWaitRst};
+  }
+
+  const bool ts_on = record.timestamps != 0 && seg.options.timestamps;
+  // RFC 6191 section 2: a SYN reopens TIME-WAIT when, with timestamps, its
+  // TSval is newer than TS.Recent; without, when its sequence number is
+  // beyond RCV.NXT (the old RFC 1122 4.2.2.13 rule).
+  if (seg.Has(kSyn) && !seg.Has(kAck)) {
+    bool newer;
+    if (ts_on) {
+      newer = TsOlder(record.ts_recent, seg.options.timestamps->tsval);
+    } else {
+      newer = seg.seq > record.rcv_nxt;
+    }
+    if (newer) {
+      return {TimeWaitAction::kReopen};
+    }
+    // An old duplicate SYN: answer with our ACK (RFC 9293 3.10.7.4 first
+    // check, unacceptable segment), which makes the peer reset if it is not
+    // a retransmission of the old connection.
+    return {TimeWaitAction::kAck};
+  }
+
+  if (ts_on && TsOlder(seg.options.timestamps->tsval, record.ts_recent)) {
+    // RFC 7323 5.3 R1: an old duplicate; acknowledge it (unless RST, above).
+    return {TimeWaitAction::kAck};
+  }
+
+  // RFC 9293 3.10.7.4 eighth: "TIME-WAIT STATE: Remain in the TIME-WAIT
+  // state. Acknowledge it, and restart the 2 MSL timeout." The peer's FIN is
+  // at rcv_nxt - 1: it is the retransmission our lost last ACK caused.
+  if (seg.Has(kFin)) {
+    return {TimeWaitAction::kAckAndRestart};
+  }
+  // Data cannot be new in TIME-WAIT (the peer's FIN ended its stream): a
+  // retransmission, answered with our ACK so the peer stops.
+  if (!seg.payload.empty()) {
+    return {TimeWaitAction::kAck};
+  }
+  // A bare ACK (the peer's ACK of our FIN arriving late, or a duplicate):
+  // nothing to answer.
+  return {TimeWaitAction::kDrop, DropReason::kTimeWaitAck};
+}
+
+}  // namespace tern::tcp
