@@ -12,16 +12,16 @@
 //   | bits  | width | field                                              |
 //   |-------|-------|----------------------------------------------------|
 //   | 31-30 |   2   | counter mod 4: time step in which it was issued    |
-//   | 29-27 |   3   | MSS index into kCookieMssTable (6 used, 6-7 spare) |
+//   | 29-27 |   3   | MSS index into kCookieMssTable (0-5 used, 6-7 spare) |
 //   | 26-0  |  27   | MAC: low 27 bits of SipHash-2-4(key, words below)  |
 //
 // MAC input, SipHash24Words(key, a, b, c) (lib/base/siphash.h):
 //
-//   | word | bits 63-48  | bits 47-32  | bits 31-16      | bits 15-0      |
-//   |------|-------------|-------------|-----------------|----------------|
-//   | a    | local address             | remote address                   |
-//   | b    | local port  | remote port | client ISN                       |
-//   | c    | 0           | 0,MSS index | full 32-bit counter              |
+//   | word | bits 63-32                              | bits 31-0       |
+//   |------|-----------------------------------------|-----------------|
+//   | a    | local address                           | remote address  |
+//   | b    | local port (63-48), remote port (47-32) | client ISN      |
+//   | c    | MSS index (34-32), zeros above          | full counter    |
 //
 // The MAC covers the full counter and the MSS index, so neither can be
 // altered, and a counter that aliases mod 4 (four or more steps old) fails the
@@ -121,6 +121,7 @@ struct CookieDecodeResult {
   uint8_t mss_index = 0;
 
   bool accepted() const { return !reject.has_value(); }
+  // Meaningful only when accepted().
   uint16_t mss() const { return kCookieMssTable[mss_index]; }
 };
 
