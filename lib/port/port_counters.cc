@@ -11,12 +11,10 @@ const char* ToString(PortDrop d) {
       return "not_for_us_mac";
     case PortDrop::kNotForUsIp:
       return "not_for_us_ip";
-    case PortDrop::kUnsupportedEthertype:
-      return "unsupported_ethertype";
     case PortDrop::kUnsupportedIpProtocol:
       return "unsupported_ip_protocol";
-    case PortDrop::kUnsupportedIcmpType:
-      return "unsupported_icmp_type";
+    case PortDrop::kIcmpNotEchoRequest:
+      return "icmp_not_echo_request";
     case PortDrop::kArpNotRequest:
       return "arp_not_request";
     case PortDrop::kBadSource:
@@ -25,6 +23,8 @@ const char* ToString(PortDrop d) {
       return "multi_segment";
     case PortDrop::kNoMbuf:
       return "no_mbuf";
+    case PortDrop::kReplyTooLarge:
+      return "reply_too_large";
     case PortDrop::kCount:
       break;
   }

@@ -21,17 +21,19 @@
 namespace tern::port {
 
 // Packets that parsed correctly but that this endpoint does not handle.
+// Ethertypes other than IPv4 and ARP are rejected by the wire layer and
+// counted as parse_drop.eth_unsupported_type.
 enum class PortDrop : uint8_t {
   // Ethernet destination is neither our MAC nor broadcast.
   kNotForUsMac,
   // ARP or IPv4 target address is not ours.
   kNotForUsIp,
-  // Ethertype other than IPv4 and ARP (IPv6, LLDP, ...).
-  kUnsupportedEthertype,
   // IPv4 protocol other than ICMP (TCP before the terminator lands, UDP, ...).
   kUnsupportedIpProtocol,
-  // ICMP message other than echo request.
-  kUnsupportedIcmpType,
+  // ICMP message of a type the wire layer parses but tern does not answer
+  // (echo reply, destination unreachable, time exceeded). Types the wire
+  // layer does not know are parse_drop.icmp_unsupported_type.
+  kIcmpNotEchoRequest,
   // ARP reply or other ARP operation we do not act on.
   kArpNotRequest,
   // Source address we never answer: broadcast or multicast MAC, or an IPv4
@@ -43,6 +45,8 @@ enum class PortDrop : uint8_t {
   kMultiSegment,
   // No mbuf for a reply.
   kNoMbuf,
+  // The reply would not fit in one mbuf's data room.
+  kReplyTooLarge,
   kCount,
 };
 

@@ -1,0 +1,268 @@
+// Tests of app/config.h: the TOML schema of tern.toml and the command line.
+// Every error is checked for the source, the dotted key and what was expected.
+
+#include "app/config.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tern::app {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kSource[] = "test.toml";
+
+constexpr char kValid[] = R"(
+[eal]
+args = ["--no-huge", "-m", "256", "--no-pci"]
+
+[port]
+name = "net_tap0"
+mbufs = 4095
+rx_ring = 512
+tx_ring = 256
+burst = 16
+idle_sleep_us = 100
+
+[ip]
+address = "198.18.0.1"
+prefix_len = 24
+)";
+
+// kValid with `from` replaced by `to` (which must occur once).
+std::string Edit(const std::string& from, const std::string& to) {
+  std::string text = kValid;
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  return text;
+}
+
+std::string ErrorOf(const std::string& text) {
+  absl::StatusOr<TernConfig> c = ParseConfig(text, kSource);
+  EXPECT_FALSE(c.ok()) << text;
+  if (c.ok()) {
+    return "";
+  }
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(c.status().message());
+}
+
+TEST(Config, Valid_AllKeys_Parsed) {
+  absl::StatusOr<TernConfig> c = ParseConfig(kValid, kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->eal_args,
+              ::testing::ElementsAre("--no-huge", "-m", "256", "--no-pci"));
+  EXPECT_EQ(c->port.name, "net_tap0");
+  EXPECT_EQ(c->port.mbufs, 4095u);
+  EXPECT_EQ(c->port.rx_ring, 512);
+  EXPECT_EQ(c->port.tx_ring, 256);
+  EXPECT_EQ(c->port.burst, 16);
+  EXPECT_EQ(c->port.idle_sleep_us, 100u);
+  EXPECT_EQ(c->ip.address, wire::Ipv4Addr::FromOctets(198, 18, 0, 1));
+  EXPECT_EQ(c->ip.prefix_len, 24);
+}
+
+TEST(Config, OptionalKeysAbsent_DefaultsUsed) {
+  absl::StatusOr<TernConfig> c = ParseConfig(R"(
+[eal]
+args = []
+[port]
+name = "net_null0"
+[ip]
+address = "10.0.0.1"
+)",
+                                             kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const PortConfig defaults;
+  EXPECT_TRUE(c->eal_args.empty());
+  EXPECT_EQ(c->port.mbufs, defaults.mbufs);
+  EXPECT_EQ(c->port.rx_ring, defaults.rx_ring);
+  EXPECT_EQ(c->port.tx_ring, defaults.tx_ring);
+  EXPECT_EQ(c->port.burst, defaults.burst);
+  EXPECT_EQ(c->port.idle_sleep_us, 0u);
+  EXPECT_EQ(c->ip.prefix_len, 24);
+}
+
+TEST(Config, BadAddress_NamesFileKeyAndValue) {
+  EXPECT_THAT(ErrorOf(Edit("\"198.18.0.1\"", "\"10.0.0.300\"")),
+              StartsWith("test.toml: ip.address: expected a dotted IPv4 "
+                         "address, got \"10.0.0.300\""));
+}
+
+TEST(Config, AddressNotAString_NamesType) {
+  EXPECT_THAT(ErrorOf(Edit("\"198.18.0.1\"", "198")),
+              StartsWith("test.toml: ip.address: expected a dotted IPv4 "
+                         "address, got 198"));
+}
+
+TEST(Config, MulticastOrZeroAddress_Rejected) {
+  EXPECT_THAT(ErrorOf(Edit("\"198.18.0.1\"", "\"224.0.0.1\"")),
+              StartsWith("test.toml: ip.address: expected a unicast host "
+                         "address"));
+  EXPECT_THAT(ErrorOf(Edit("\"198.18.0.1\"", "\"0.0.0.0\"")),
+              StartsWith("test.toml: ip.address: expected a unicast"));
+  EXPECT_THAT(ErrorOf(Edit("\"198.18.0.1\"", "\"255.255.255.255\"")),
+              StartsWith("test.toml: ip.address: expected a unicast"));
+}
+
+TEST(Config, PrefixOutOfRange_NamesRange) {
+  EXPECT_THAT(ErrorOf(Edit("prefix_len = 24", "prefix_len = 33")),
+              StartsWith("test.toml: ip.prefix_len: expected an integer from "
+                         "1 to 32, got 33"));
+  EXPECT_THAT(ErrorOf(Edit("prefix_len = 24", "prefix_len = 0")),
+              HasSubstr("ip.prefix_len: expected an integer from 1 to 32"));
+}
+
+TEST(Config, ErrorCarriesLineNumber) {
+  // kValid starts with a newline, so ip.prefix_len is on line 15.
+  EXPECT_THAT(ErrorOf(Edit("prefix_len = 24", "prefix_len = 40")),
+              HasSubstr("(line 15)"));
+}
+
+TEST(Config, UnknownKey_RejectedByName) {
+  EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 16\nbrust = 16")),
+              StartsWith("test.toml: port.brust: unknown key (known keys in "
+                         "[port]: name, mbufs, rx_ring, tx_ring, burst, "
+                         "idle_sleep_us)"));
+  EXPECT_THAT(ErrorOf(Edit("[ip]", "[ip]\nmask = 24")),
+              StartsWith("test.toml: ip.mask: unknown key"));
+  EXPECT_THAT(ErrorOf(Edit("[eal]", "[eal]\nlcores = 1")),
+              StartsWith("test.toml: eal.lcores: unknown key"));
+}
+
+TEST(Config, UnknownTable_RejectedByName) {
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid, "\n[tcp]\nmss = 1460\n")),
+              StartsWith("test.toml: tcp: unknown key (known keys at the top "
+                         "level: eal, port, ip)"));
+}
+
+TEST(Config, MissingRequired_NamesKey) {
+  EXPECT_THAT(ErrorOf(Edit("name = \"net_tap0\"", "")),
+              StartsWith("test.toml: port.name: missing (expected a DPDK "
+                         "device name string"));
+  EXPECT_THAT(ErrorOf(Edit("address = \"198.18.0.1\"", "")),
+              StartsWith("test.toml: ip.address: missing (expected a dotted "
+                         "IPv4 address)"));
+  EXPECT_THAT(ErrorOf(Edit(
+                  "args = [\"--no-huge\", \"-m\", \"256\", \"--no-pci\"]", "")),
+              StartsWith("test.toml: eal.args: missing (expected an array of "
+                         "strings"));
+  EXPECT_THAT(
+      ErrorOf(Edit("[ip]\naddress = \"198.18.0.1\"\nprefix_len = 24", "")),
+      StartsWith("test.toml: ip: missing table"));
+}
+
+TEST(Config, EmptyPortName_Rejected) {
+  EXPECT_THAT(ErrorOf(Edit("\"net_tap0\"", "\"\"")),
+              StartsWith("test.toml: port.name: expected a DPDK device name"));
+}
+
+TEST(Config, EalArgsWrongType_NamesElement) {
+  EXPECT_THAT(ErrorOf(Edit("\"256\"", "256")),
+              StartsWith("test.toml: eal.args[2]: expected a string, got 256"));
+  EXPECT_THAT(ErrorOf(Edit("[\"--no-huge\", \"-m\", \"256\", \"--no-pci\"]",
+                           "\"--no-huge\"")),
+              StartsWith("test.toml: eal.args: expected an array of strings"));
+}
+
+TEST(Config, SectionNotATable_Rejected) {
+  EXPECT_THAT(ErrorOf("eal = 1\n"),
+              StartsWith("test.toml: eal: expected a table [eal], got 1"));
+}
+
+TEST(Config, RingAndBurstRanges_Checked) {
+  EXPECT_THAT(ErrorOf(Edit("rx_ring = 512", "rx_ring = 70000")),
+              StartsWith("test.toml: port.rx_ring: expected an integer from 1 "
+                         "to 65535, got 70000"));
+  EXPECT_THAT(ErrorOf(Edit("tx_ring = 256", "tx_ring = 0")),
+              StartsWith("test.toml: port.tx_ring: expected an integer from 1 "
+                         "to 65535, got 0"));
+  EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 1024")),
+              StartsWith("test.toml: port.burst: expected an integer from 1 "
+                         "to 512, got 1024"));
+  EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 1.5")),
+              StartsWith("test.toml: port.burst: expected an integer from 1 "
+                         "to 512, got 1.5"));
+}
+
+TEST(Config, TooFewMbufs_NamesMinimum) {
+  // 512 + 256 + 2 * 16 = 800.
+  EXPECT_THAT(ErrorOf(Edit("mbufs = 4095", "mbufs = 799")),
+              StartsWith("test.toml: port.mbufs: expected an integer from 800 "
+                         "to 4294967295, got 799"));
+}
+
+TEST(Config, DefaultMbufsTooSmallForRings_Explained) {
+  EXPECT_THAT(ErrorOf(Edit("mbufs = 4095\nrx_ring = 512", "rx_ring = 8000")),
+              StartsWith("test.toml: port.mbufs: missing, and the default of "
+                         "8191 is below the 8288"));
+}
+
+TEST(Config, SyntaxError_NamesLineAndColumn) {
+  EXPECT_THAT(ErrorOf("[eal\nargs = []\n"), StartsWith("test.toml:1:"));
+  EXPECT_THAT(ErrorOf("[eal\nargs = []\n"), HasSubstr("TOML syntax error"));
+}
+
+TEST(Config, LoadMissingFile_NotFoundNamesPath) {
+  absl::StatusOr<TernConfig> c = LoadConfig("/nonexistent/tern.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(c.status().message()),
+              StartsWith("/nonexistent/tern.toml: "));
+}
+
+TEST(Config, ShippedDefault_Parses) {
+  // The working default in the source tree must always load.
+  absl::StatusOr<TernConfig> c =
+      LoadConfig(TERN_SOURCE_ROOT "/config/tern.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->port.name, "net_tap0");
+}
+
+std::vector<const char*> Argv(std::initializer_list<const char*> args) {
+  std::vector<const char*> v = {"tern"};
+  v.insert(v.end(), args);
+  return v;
+}
+
+std::string CommandLineError(const std::vector<const char*>& argv) {
+  absl::StatusOr<CommandLine> cl = ParseCommandLine(argv);
+  EXPECT_FALSE(cl.ok());
+  return std::string(cl.status().message());
+}
+
+TEST(CommandLine, Defaults) {
+  absl::StatusOr<CommandLine> cl = ParseCommandLine(Argv({}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->config_path, "config/tern.toml");
+  EXPECT_FALSE(cl->duration_seconds.has_value());
+  EXPECT_FALSE(cl->help);
+}
+
+TEST(CommandLine, ConfigAndDuration_BothForms) {
+  absl::StatusOr<CommandLine> cl =
+      ParseCommandLine(Argv({"--config", "/tmp/a.toml", "--duration=7"}));
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->config_path, "/tmp/a.toml");
+  EXPECT_EQ(cl->duration_seconds, 7u);
+}
+
+TEST(CommandLine, BadValues_Named) {
+  EXPECT_THAT(CommandLineError(Argv({"--duration", "x"})),
+              HasSubstr("--duration: expected a positive whole number"));
+  EXPECT_THAT(CommandLineError(Argv({"--duration", "0"})),
+              HasSubstr("--duration"));
+  EXPECT_THAT(CommandLineError(Argv({"--config"})),
+              HasSubstr("--config: missing value"));
+  EXPECT_THAT(CommandLineError(Argv({"--verbose"})),
+              HasSubstr("unknown option \"--verbose\""));
+}
+
+}  // namespace
+}  // namespace tern::app
