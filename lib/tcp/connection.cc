@@ -1068,6 +1068,11 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
 
 size_t Connection::send_space() const { return sndbuf_.free(); }
 
+bool Connection::FinAcked() const {
+  // The FIN's sequence number is the one after the last data byte.
+  return fin_queued_ && sndbuf_.size() == 0 && snd_una_ == snd_buf_seq_ + 1;
+}
+
 IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
   switch (state_) {
     case State::kSynSent:

@@ -180,8 +180,6 @@ class Connection {
   void ArmRetransmit(Env& env);
   Verdict Fail(Env& env, SockError error, uint32_t event, bool send_rst);
 
-  size_t SentUnacked() const;  // data bytes in [snd_buf_seq_, snd_nxt_)
-  size_t Unsent() const;       // data bytes beyond snd_nxt_
   bool FinAcked() const;
 
   State state_ = State::kClosed;

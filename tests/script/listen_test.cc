@@ -1,0 +1,201 @@
+// LISTEN and CLOSED (RFC 9293 3.10.7.1, 3.10.7.2) and the passive open.
+#include "tests/support/script.h"
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+class ListenTest : public ScriptTest {};
+
+TEST_F(ListenTest, Closed_SynToClosedPort_RstAck) {
+  Deliver(SegBuilder().Syn().Seq(500));
+  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+  ExpectSent(kRst | kAck, 0, 501);
+  EXPECT_EQ(Drops(DropReason::kNoSocket), 1u);
+}
+
+TEST_F(ListenTest, Closed_AckToClosedPort_RstWithSeqOfAck) {
+  Deliver(SegBuilder().AckOnly().Seq(500).Ack(777));
+  ExpectSent(kRst, 777, 0);
+}
+
+TEST_F(ListenTest, Closed_DataToClosedPort_RstAcksDataLength) {
+  Deliver(SegBuilder().Flags(kPsh).Seq(500).Data("hello"));
+  ExpectSent(kRst | kAck, 0, 505);
+}
+
+TEST_F(ListenTest, Closed_FinToClosedPort_RstAcksFin) {
+  Deliver(SegBuilder().Flags(kFin).Seq(500));
+  ExpectSent(kRst | kAck, 0, 501);
+}
+
+TEST_F(ListenTest, Closed_RstToClosedPort_Ignored) {
+  Deliver(SegBuilder().Rst().Seq(500));
+  ExpectNothingSent();
+  EXPECT_EQ(Drops(DropReason::kNoSocketRst), 1u);
+}
+
+TEST_F(ListenTest, Listen_Syn_SynAckWithOptions) {
+  MakeListen();
+  Deliver(
+      SegBuilder().Syn().Seq(1000).Mss(1400).WindowScale(7).SackPermitted());
+  Sent s = ExpectSent(kSyn | kAck);
+  EXPECT_EQ(s.tcp.ack.raw(), 1001u);
+  ASSERT_TRUE(s.tcp.options.mss.has_value());
+  EXPECT_EQ(*s.tcp.options.mss, 1460);
+  ASSERT_TRUE(s.tcp.options.window_scale.has_value());
+  EXPECT_TRUE(s.tcp.options.sack_permitted);
+  EXPECT_FALSE(s.tcp.options.timestamps.has_value());
+  EXPECT_EQ(ep_->half_open_count(listener_), 1u);
+}
+
+TEST_F(ListenTest, Listen_SynWithoutOptions_SynAckOffersOnlyMss) {
+  MakeListen();
+  Deliver(SegBuilder().Syn().Seq(1000));
+  Sent s = ExpectSent(kSyn | kAck);
+  EXPECT_TRUE(s.tcp.options.mss.has_value());
+  EXPECT_FALSE(s.tcp.options.window_scale.has_value());
+  EXPECT_FALSE(s.tcp.options.sack_permitted);
+  EXPECT_FALSE(s.tcp.options.timestamps.has_value());
+}
+
+TEST_F(ListenTest, Listen_SynWithTimestamps_SynAckEchoesTsval) {
+  MakeListen();
+  Deliver(SegBuilder().Syn().Seq(1000).Ts(4242, 0));
+  Sent s = ExpectSent(kSyn | kAck);
+  ASSERT_TRUE(s.tcp.options.timestamps.has_value());
+  EXPECT_EQ(s.tcp.options.timestamps->tsecr, 4242u);
+}
+
+TEST_F(ListenTest, Listen_Rst_Ignored) {
+  MakeListen();
+  Deliver(SegBuilder().Rst().Seq(1000));
+  ExpectNothingSent();
+  EXPECT_EQ(Drops(DropReason::kListenRst), 1u);
+}
+
+TEST_F(ListenTest, Listen_Ack_RstWithSeqOfAck) {
+  MakeListen();
+  Deliver(SegBuilder().AckOnly().Seq(1000).Ack(31337));
+  ExpectSent(kRst, 31337, 0);
+  EXPECT_EQ(Drops(DropReason::kListenAck), 1u);
+}
+
+TEST_F(ListenTest, Listen_NoFlags_Dropped) {
+  MakeListen();
+  Deliver(SegBuilder().Flags(0).Seq(1000).Data("x"));
+  ExpectNothingSent();
+  EXPECT_EQ(Drops(DropReason::kListenNoSyn), 1u);
+}
+
+TEST_F(ListenTest, Listen_SynQueueFull_SynDropped) {
+  listen_options_.syn_backlog = 2;
+  MakeListen();
+  for (uint16_t p = 1; p <= 3; ++p) {
+    Deliver(SegBuilder()
+                .From(kRemoteAddr, static_cast<uint16_t>(40000 + p))
+                .Syn()
+                .Seq(1000));
+  }
+  EXPECT_EQ(SentCount(), 2u);
+  EXPECT_EQ(Drops(DropReason::kSynQueueFull), 1u);
+  EXPECT_EQ(ep_->half_open_count(listener_), 2u);
+}
+
+TEST_F(ListenTest, Listen_WildcardAddress_AcceptsAnyLocalAddress) {
+  absl::StatusOr<ListenerHandle> l =
+      ep_->Listen(wire::Ipv4Addr{}, kLocalPort, listen_options_);
+  ASSERT_TRUE(l.ok());
+  Deliver(SegBuilder()
+              .To(wire::Ipv4Addr::FromOctets(203, 0, 113, 9), kLocalPort)
+              .Syn()
+              .Seq(1));
+  Sent s = ExpectSent(kSyn | kAck);
+  EXPECT_EQ(s.src, wire::Ipv4Addr::FromOctets(203, 0, 113, 9));
+}
+
+TEST_F(ListenTest, Listen_SamePortTwice_Error) {
+  MakeListen();
+  EXPECT_FALSE(ep_->Listen(kLocalAddr, kLocalPort, listen_options_).ok());
+}
+
+TEST_F(ListenTest, Listen_Close_ThenSyn_Rst) {
+  MakeListen();
+  EXPECT_EQ(ep_->CloseListener(listener_, now_), SockError::kOk);
+  Deliver(SegBuilder().Syn().Seq(1000));
+  ExpectSent(kRst | kAck, 0, 1001);
+}
+
+TEST_F(ListenTest, SynReceived_FinalAck_Established_Acceptable) {
+  MakeSynReceived();
+  Deliver(Peer());
+  ExpectNothingSent();
+  EXPECT_TRUE(ep_->Acceptable(listener_));
+  Event ev[4];
+  size_t n = ep_->PollEvents(ev);
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(ev[0].listener, listener_);
+  EXPECT_EQ(ev[0].mask & events::kAcceptable, events::kAcceptable);
+  std::optional<ConnHandle> h = ep_->Accept(listener_);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(ep_->Find(*h)->state(), State::kEstablished);
+  EXPECT_EQ(ep_->half_open_count(listener_), 0u);
+}
+
+TEST_F(ListenTest, AcceptQueue_BatchAccept_OldestFirst) {
+  MakeListen();
+  for (uint16_t p = 1; p <= 3; ++p) {
+    SegBuilder syn;
+    syn.From(kRemoteAddr, static_cast<uint16_t>(41000 + p)).Syn().Seq(100 * p);
+    Deliver(syn);
+    Sent sa = Pop();
+    SegBuilder ack;
+    ack.From(kRemoteAddr, static_cast<uint16_t>(41000 + p))
+        .AckOnly()
+        .Seq(100 * p + 1)
+        .Ack(sa.tcp.seq.raw() + 1);
+    Deliver(ack);
+  }
+  ConnHandle out[8];
+  ASSERT_EQ(ep_->Accept(listener_, out), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ep_->Find(out[i])->tuple().remote_port, 41001 + i);
+  }
+}
+
+TEST_F(ListenTest, AcceptQueueFull_FinalAckIgnored_CompletesLater) {
+  listen_options_.backlog = 1;
+  MakeListen();
+  // Fill the accept queue with one connection.
+  Deliver(SegBuilder().From(kRemoteAddr, 41001).Syn().Seq(1));
+  Sent sa1 = Pop();
+  Deliver(SegBuilder()
+              .From(kRemoteAddr, 41001)
+              .AckOnly()
+              .Seq(2)
+              .Ack(sa1.tcp.seq.raw() + 1));
+  // The second handshake's final ACK is ignored while the queue is full.
+  Deliver(SegBuilder().From(kRemoteAddr, 41002).Syn().Seq(1));
+  Sent sa2 = Pop();
+  SegBuilder ack2;
+  ack2.From(kRemoteAddr, 41002).AckOnly().Seq(2).Ack(sa2.tcp.seq.raw() + 1);
+  Deliver(ack2);
+  EXPECT_EQ(Drops(DropReason::kAcceptQueueFull), 1u);
+  EXPECT_EQ(ep_->accept_queue_length(listener_), 1u);
+  // Once the application accepts, the peer's retransmitted ACK completes it.
+  ASSERT_TRUE(ep_->Accept(listener_).has_value());
+  Deliver(ack2);
+  EXPECT_EQ(ep_->accept_queue_length(listener_), 1u);
+}
+
+TEST_F(ListenTest, SynReceived_DuplicateSyn_SynAckResent) {
+  MakeSynReceived();
+  Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1460));
+  ExpectSent(kSyn | kAck, our_iss_, peer_iss_ + 1);
+  EXPECT_EQ(ep_->half_open_count(listener_), 1u);
+  EXPECT_EQ(ep_->connection_count(), 1u);
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
