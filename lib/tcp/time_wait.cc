@@ -31,7 +31,11 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
   if (seg.Has(kSyn) && !seg.Has(kAck)) {
     bool newer;
     if (ts_on) {
-      newer = TsOlder(record.ts_recent, seg.options.timestamps->tsval);
+      // An equal TSval defers to the sequence number (RFC 6191 section 2,
+      // second case; Linux tcp_timewait_state_process does the same).
+      const uint32_t tsval = seg.options.timestamps->tsval;
+      newer = TsOlder(record.ts_recent, tsval) ||
+              (tsval == record.ts_recent && seg.seq > record.rcv_nxt);
     } else {
       newer = seg.seq > record.rcv_nxt;
     }
