@@ -359,7 +359,9 @@ Verdict Connection::HandleSynSent(Env& env, const wire::TcpRepr& seg) {
   }
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
-  rcv_adv_ = rcv_nxt_;
+  // RCV.WND is what our SYN offered (its window field is never scaled, RFC
+  // 7323 2.2): text on the SYN-ACK within it is accepted (RFC 9293 3.10.7.3).
+  rcv_adv_ = rcv_nxt_ + last_window_sent_;
   NegotiateSynOptions(seg);
   if (ack_ok) {
     snd_una_ = seg.ack;
