@@ -17,9 +17,8 @@
 namespace tern::port {
 namespace {
 
-// Per-lcore mbuf cache of the pool: must not exceed RTE_MEMPOOL_CACHE_MAX_SIZE
-// (512) and DPDK advises a divisor of the pool size; 256 is what DPDK's own
-// applications use for pools of a few thousand mbufs.
+// Per-lcore mbuf cache of the pool: at most RTE_MEMPOOL_CACHE_MAX_SIZE (512);
+// 256 is MEMPOOL_CACHE_SIZE of DPDK's examples/l3fwd.
 constexpr unsigned kMempoolCache = 256;
 
 absl::Status DpdkError(absl::StatusCode code, absl::string_view call,

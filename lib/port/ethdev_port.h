@@ -8,8 +8,10 @@
 //   starts it and reads its MAC address. Any failure returns a Status naming
 //   the DPDK call, the port and the errno; what was already set up is undone.
 //   EAL must be initialized. `counters` must outlive the port.
-// - The destructor stops and closes the port, then frees the pool and the TX
-//   buffer. All mbufs taken from the pool must be back by then.
+// - The destructor flushes the TX buffer, stops and closes the port, then
+//   frees the pool and the TX buffer. All mbufs taken from the pool must be
+//   back by then. Closing a vdev port releases the device: it cannot be
+//   created again in the same process.
 // - Data path (one lcore only): RxBurst fills up to `burst` mbufs; Transmit
 //   buffers one mbuf for the TX queue, handing a full buffer to the driver at
 //   once; Drain hands the partial buffer to the driver when the drain interval

@@ -22,6 +22,8 @@ int LogType() {
 void Log(uint32_t level, const char* format, ...) {
   // rte_vlog prints the text as given; the line is assembled first so that the
   // prefix, the message and the newline reach the log stream as one write.
+  // Longer messages are cut, never overrun: vsnprintf bounds the write. 512
+  // holds every message tern logs today, EAL argument lists included.
   char line[512];
   va_list ap;
   va_start(ap, format);

@@ -1,9 +1,9 @@
 // EthdevPort on a real (virtual) DPDK device: net_ring, whose TX queue feeds
 // its own RX queue, so a burst sent comes straight back.
 //
-// Needs root (EAL opens /dev and /sys files and, with memif-free vdevs,
-// still maps its runtime directory); without it every test is skipped and
-// the binary exits 77, which meson reports as SKIP.
+// Needs root (EAL creates its runtime directory under /var/run/dpdk and reads
+// /sys and /proc files that need privileges); without it no test runs and the
+// binary exits 77, which meson reports as SKIP.
 
 #include "lib/port/ethdev_port.h"
 
