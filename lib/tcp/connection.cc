@@ -27,6 +27,9 @@ constexpr uint16_t kTimestampOptionLen = 12;
 constexpr Duration kOutOfWindowAckInterval = Duration::Millis(500);
 // RFC 9293 3.7.1: without an MSS option the send MSS is 536.
 constexpr uint16_t kDefaultMss = 536;
+// RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
+// SYN-ACK) timed out and no RTT sample exists.
+constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
 
 bool TsBefore(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(a - b) < 0;
@@ -372,6 +375,8 @@ Verdict Connection::HandleSynSent(Env& env, const wire::TcpRepr& seg) {
     snd_wl2_ = seg.ack;
     if (retries_ == 0) {
       rtt_.Sample(env.now - rtt_start_);  // Karn: the SYN was sent once
+    } else {
+      RestartRtoAfterSynTimeout(env);
     }
     retries_ = 0;
     rtx_deadline_ = Instant::Never();
@@ -437,6 +442,9 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
       // retransmission (or our SYN-ACK retransmission) completes it later.
       env.stats.drops.Inc(DropReason::kAcceptQueueFull);
       return false;
+    }
+    if (retries_ > 0) {
+      RestartRtoAfterSynTimeout(env);  // a timestamp echo may sample below
     }
     // "enter ESTABLISHED state and continue processing with the variables
     // SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK".
@@ -823,6 +831,15 @@ void Connection::SendKeepaliveProbe(Env& env) {
   FillHeader(env, &tcp, snd_una_ - 1, kAck);
   env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
   env.stats.segments_out.Inc();
+}
+
+void Connection::RestartRtoAfterSynTimeout(Env& env) {
+  // RFC 6298 5.7: "If the timer expires awaiting the ACK of a SYN segment
+  // and the TCP implementation is using an RTO less than 3 seconds, the RTO
+  // MUST be re-initialized to 3 seconds when data transmission begins".
+  RttEstimator::Options o = env.cfg.rto;
+  o.initial = std::max(o.initial, kSynTimeoutRto);
+  rtt_ = RttEstimator(o);
 }
 
 void Connection::ArmRetransmit(Env& env) {

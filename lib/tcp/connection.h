@@ -178,6 +178,7 @@ class Connection {
   uint16_t WindowField(bool syn);
   uint32_t TsClock(Env& env) const;
   void ArmRetransmit(Env& env);
+  void RestartRtoAfterSynTimeout(Env& env);
   Verdict Fail(Env& env, SockError error, uint32_t event, bool send_rst);
 
   bool FinAcked() const;
