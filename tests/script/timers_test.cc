@@ -104,6 +104,35 @@ TEST_F(TimersTest, SynSent_SynAckAfterRetransmission_Established) {
   ExpectNothingSent();  // the SYN timer is stopped
 }
 
+TEST_F(TimersTest, SynSent_SynRetransmitted_FirstDataRtoIsThreeSeconds) {
+  MakeSynSent();
+  Advance(Duration::Seconds(1) + kSlack);
+  ExpectSent(kSyn, our_iss_, 0);
+  Deliver(Peer().SynAck().Seq(peer_iss_).Ack(our_nxt_).Mss(1460));
+  peer_nxt_ = peer_iss_ + 1;
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  // RFC 6298 5.7: "If the timer expires awaiting the ACK of a SYN segment
+  // and the TCP implementation is using an RTO less than 3 seconds, the RTO
+  // MUST be re-initialized to 3 seconds when data transmission begins".
+  EXPECT_EQ(Write("data"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  const Instant sent = now_;
+  AdvanceTo(sent + Duration::Seconds(3) - kSlack);
+  ExpectNothingSent();
+  AdvanceTo(sent + Duration::Seconds(3) + kSlack);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+}
+
+TEST_F(TimersTest, SynSent_SynAnsweredAtOnce_RtoFromMeasurement) {
+  MakeSynSent();
+  Advance(Duration::Millis(100));
+  Deliver(Peer().SynAck().Seq(peer_iss_).Ack(our_nxt_).Mss(1460));
+  peer_nxt_ = peer_iss_ + 1;
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  // RFC 6298 2.2: SRTT = 100 ms, RTTVAR = 50 ms, RTO = 300 ms.
+  EXPECT_EQ(Conn()->rtt().rto(), Duration::Millis(300));
+}
+
 // ---------------------------------------------------------------------------
 // SYN-ACK retransmission.
 
@@ -152,6 +181,25 @@ TEST_F(TimersTest, SynReceived_ConfiguredRetries_DroppedSooner) {
   ExpectNothingSent();
   EXPECT_EQ(ep_->connection_count(), 0u);
   EXPECT_EQ(ep_->stats().synack_timeouts.Get(), 1u);
+}
+
+TEST_F(TimersTest, SynReceived_SynAckRetransmitted_FirstDataRtoIsThreeSeconds) {
+  MakeSynReceived();
+  Advance(Duration::Seconds(1) + kSlack);
+  ExpectSent(kSyn | kAck, our_iss_, peer_nxt_);
+  Deliver(Peer());
+  std::optional<ConnHandle> h = ep_->Accept(listener_);
+  ASSERT_TRUE(h.has_value());
+  conn_ = *h;
+  // RFC 6298 5.7 (the SYN-ACK is a SYN segment too; Linux applies it to
+  // both sides, tcp_init_metrics).
+  EXPECT_EQ(Write("data"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  const Instant sent = now_;
+  AdvanceTo(sent + Duration::Seconds(3) - kSlack);
+  ExpectNothingSent();
+  AdvanceTo(sent + Duration::Seconds(3) + kSlack);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
 }
 
 // ---------------------------------------------------------------------------
