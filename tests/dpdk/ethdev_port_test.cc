@@ -7,10 +7,12 @@
 
 #include "lib/port/ethdev_port.h"
 
+#include <rte_eal.h>
 #include <rte_mbuf.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -242,9 +244,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
+  // rte_eal_cleanup leaves the per-prefix runtime directory behind; this
+  // test's prefix is unique per run, so remove it rather than pile them up.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
   if (absl::Status s = tern::port::CleanupEal(); !s.ok()) {
     std::fprintf(stderr, "ethdev_port_test: %s\n", s.ToString().c_str());
     return 1;
   }
+  std::error_code ignored;
+  std::filesystem::remove_all(runtime_dir, ignored);
   return rc;
 }

@@ -42,6 +42,8 @@ cleanup() {
     wait "$tern_pid" 2>/dev/null || true
   fi
   ip netns del "$ns" 2>/dev/null || true
+  # EAL leaves its runtime directory behind; the prefix is unique per run.
+  rm -rf "/var/run/dpdk/tern_ping_${id}"
   if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ] && [ -f "$tmp/tern.log" ]; then
     echo "--- tern output ---" >&2
     cat "$tmp/tern.log" >&2
