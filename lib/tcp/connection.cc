@@ -294,6 +294,14 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   // Sixth, check the URG bit: urgent data is delivered inline as ordinary
   // data (RFC 6093 section 6 recommends that applications not use it).
 
+  // RFC 1122 4.2.2.13: tern's CLOSE is half-duplex (the application gives up
+  // its handle), so "if new data is received after CLOSE is called, its TCP
+  // SHOULD send a RST to show that data was lost" (Linux: TCPAbortOnData).
+  if (orphaned_ && !fin_received_ && !seg.payload.empty() &&
+      seg.seq + static_cast<uint32_t>(seg.payload.size()) > rcv_nxt_) {
+    return Fail(env, SockError::kConnReset, events::kReset, /*send_rst=*/true);
+  }
+
   // Seventh, process the segment text; eighth, check the FIN bit.
   ProcessText(env, seg);
   if (state_ == State::kTimeWait) {
