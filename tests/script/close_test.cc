@@ -667,3 +667,57 @@ TEST_F(CloseTest, LastAck_OrphanRstExact_RecordFreed) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+class CloseOrphanTest : public ScriptTest {};
+
+TEST_F(CloseOrphanTest, FinWait1_OrphanReceivesNewData_Rst) {
+  MakeEstablished();
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  ExpectSent(kFin | kAck, our_nxt_, peer_nxt_);
+  our_nxt_ += 1;
+  // RFC 1122 4.2.2.13: after CLOSE nobody can read; "if new data is
+  // received after CLOSE is called, its TCP SHOULD send a RST to show that
+  // data was lost" (Linux: TCPAbortOnData).
+  Deliver(Peer().Ack(our_nxt_ - 1).Data("too late"));
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+}
+
+TEST_F(CloseOrphanTest, FinWait2_OrphanReceivesNewData_Rst) {
+  MakeFinWait2();
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  Deliver(Peer().Data("too late"));
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+  EXPECT_EQ(ep_->time_wait_count(), 0u);
+}
+
+TEST_F(CloseOrphanTest, FinWait2_OrphanReceivesBareFin_TimeWait) {
+  MakeFinWait2();
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  // A FIN carries no data: the close completes normally.
+  Deliver(Peer().Fin());
+  ExpectSent(kAck, our_nxt_, peer_nxt_ + 1);
+  EXPECT_EQ(ep_->time_wait_count(), 1u);
+}
+
+TEST_F(CloseOrphanTest, FinWait2_OrphanRetransmittedOldData_NoRst) {
+  MakeFinWait2();
+  Deliver(Peer().Data("abc"));
+  peer_nxt_ += 3;
+  EXPECT_EQ(Read(), "abc");
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  DropSent();
+  // A retransmission of data already received is not new data: ACKed.
+  Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc"));
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ep_->connection_count(), 1u);
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
