@@ -109,6 +109,10 @@ void Connection::InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = syn.seq;
   snd_wl2_ = iss;
+  // The shift we offer on the SYN-ACK, as InitActive does for the SYN; the
+  // peer's SYN decides below whether scaling is on (RFC 7323 2.2).
+  rcv_wscale_ =
+      options.window_scaling ? WindowScaleFor(options.recv_buffer) : 0;
   NegotiateSynOptions(syn);
   last_rx_ = env.now;
   env.stats.passive_opens.Inc();
