@@ -504,7 +504,8 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     }
     retries_ = 0;
     rto_recovery_ = false;
-    rtt_.ResetBackoff();
+    // No ResetBackoff here: RFC 6298 5 (note after 5.7) and Karn keep the
+    // backed-off RTO until a new RTT measurement, which Sample() clears.
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
     // restart it.
     if (snd_una_ == snd_max_) {
