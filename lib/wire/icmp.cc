@@ -71,6 +71,11 @@ absl::StatusOr<IcmpRepr> IcmpRepr::ParseOrStatus(
 void IcmpRepr::Emit(std::span<uint8_t> out) const {
   TERN_DCHECK(out.size() >= BufferLen());
   uint8_t* p = out.data();
+  // Data first: an in-place reply (echo reply built over the request) or a
+  // caller's overlapping buffer must not see the header overwrite it.
+  if (!data.empty() && data.data() != p + kIcmpHeaderLen) {
+    std::memmove(p + kIcmpHeaderLen, data.data(), data.size());
+  }
   p[0] = static_cast<uint8_t>(type);
   p[1] = code;
   StoreBe16(p + 2, 0);
@@ -80,9 +85,6 @@ void IcmpRepr::Emit(std::span<uint8_t> out) const {
     StoreBe16(p + 6, echo_seq);
   } else if (type == IcmpType::kDestinationUnreachable) {
     StoreBe16(p + 6, next_hop_mtu);
-  }
-  if (!data.empty()) {
-    std::memmove(p + kIcmpHeaderLen, data.data(), data.size());
   }
   StoreBe16(p + 2, InternetChecksum(out.first(BufferLen())));
 }

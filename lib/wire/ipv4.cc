@@ -15,12 +15,12 @@
 namespace tern::wire {
 namespace {
 
-constexpr uint8_t kVersion = 4;       // RFC 791 3.1
-constexpr uint16_t kFlagDf = 0x4000;  // RFC 791 3.1, bit 1 of flags
-constexpr uint16_t kFlagMf = 0x2000;  // RFC 791 3.1, bit 2 of flags
-constexpr uint16_t kFragOffsetMask = 0x1fff;
-constexpr uint8_t kOptEnd = 0;  // RFC 791 3.1, End of Option List
-constexpr uint8_t kOptNop = 1;  // RFC 791 3.1, No Operation
+constexpr uint8_t kVersion = 4;               // RFC 791 3.1
+constexpr uint16_t kFlagDf = 0x4000;          // RFC 791 3.1, bit 1 of flags
+constexpr uint16_t kFlagMf = 0x2000;          // RFC 791 3.1, bit 2 of flags
+constexpr uint16_t kFragOffsetMask = 0x1fff;  // RFC 791 3.1, 13 bits
+constexpr uint8_t kOptEnd = 0;                // RFC 791 3.1, End of Option List
+constexpr uint8_t kOptNop = 1;                // RFC 791 3.1, No Operation
 
 // RFC 791 3.1: single-octet options are EOL and NOP; every other option has
 // a length octet counting type and length, so at least 2.

@@ -72,6 +72,24 @@ TEST(Icmp, TimeExceededRoundTrip) {
   EXPECT_EQ(back, r);
 }
 
+TEST(Icmp, EchoReplyBuiltInPlaceOverTheRequest) {
+  const std::vector<uint8_t> data = {'p', 'i', 'n', 'g', '!'};
+  IcmpRepr req;
+  req.echo_id = 3;
+  req.echo_seq = 4;
+  req.data = data;
+  std::vector<uint8_t> buf(req.BufferLen());
+  req.Emit(buf);
+  IcmpRepr reply;
+  ASSERT_EQ(IcmpRepr::Parse(buf, &reply), WireError::kOk);
+  reply.type = IcmpType::kEchoReply;
+  reply.Emit(buf);  // reply.data borrows from buf itself
+  IcmpRepr back;
+  ASSERT_EQ(IcmpRepr::Parse(buf, &back), WireError::kOk);
+  EXPECT_EQ(back.type, IcmpType::kEchoReply);
+  EXPECT_EQ(std::vector<uint8_t>(back.data.begin(), back.data.end()), data);
+}
+
 TEST(Icmp, EveryTruncationIsAnError) {
   const std::vector<uint8_t> data = {9, 9, 9, 9};
   IcmpRepr r;
