@@ -11,20 +11,24 @@
 // line, so a hit or a miss costs no further memory access: no tag array, no
 // separate key store (DPDK's rte_hash needs a second access for the key).
 // Four-way buckets with two choices fill to about 0.98 before insertion fails
-// (Erlingsson et al., table 1); 0.9 keeps the breadth-first search short.
+// (Erlingsson et al.); 0.9 keeps the breadth-first search short.
 //
-// Why this hash: the two bucket indices are the top 32 bits of multilinear
-// hashes h(x) = a0 + a1 x1 + a2 x2 + a3 x3 mod 2^64 over the three 32-bit words
-// of the tuple, with 64-bit coefficients drawn from the secret. This family is
-// strongly universal (D. Lemire and O. Kaser, "Strongly universal string
-// hashing is fast", The Computer Journal 57(11), 2014, multilinear hashing), so
-// two distinct tuples collide with probability 2^-32 over the secret, whatever
-// tuples an attacker picks; it costs four multiply-adds per index. CRC32-C,
-// although one instruction, is no defence: CRC is linear, so crc(x) ^ crc(y)
-// does not depend on the seed and colliding tuples collide under every seed.
-// SipHash would also resist an attacker who learns outputs through timing, but
-// costs about 20 ns per key, half the lookup budget; the table leaks no hash
-// values directly, and the secret is per process (drawn at start-up).
+// Why this hash: a multilinear hash h(x) = a0 + a1 x1 + a2 x2 + a3 x3 mod 2^64
+// over the three 32-bit words of the tuple, with 64-bit coefficients drawn
+// from the secret, is strongly universal (D. Lemire and O. Kaser, "Strongly
+// universal string hashing is fast", The Computer Journal 57(11), 2014), so
+// two distinct tuples collide with probability about 2^-32 over the secret,
+// whatever tuples an attacker picks. But it is linear, and cuckoo hashing
+// fails with linear hashes on structured keys (M. Dietzfelbinger and
+// U. Schellbach, SODA 2009): one client's consecutive ports fall on a lattice
+// and insertion failed at load 0.86 in our 10M test. So a fixed bijective
+// finaliser (fmix64) follows, and its high and low halves pick the two
+// buckets. CRC32-C, although one instruction, is no defence: CRC is linear
+// over GF(2), so crc(x) ^ crc(y) does not depend on the seed and colliding
+// tuples collide under every seed. SipHash would also resist an attacker who
+// learns hash values, but costs about 15 ns per key (doc/benchmarks/cookie.md),
+// a third of the lookup budget; the table reveals no hash value, and the
+// secret is drawn per process.
 //
 // Empty slots: rather than spend a tag or a reserved value on emptiness, an
 // empty slot holds a key that never hashes to its bucket (see EmptyKey), so a
@@ -45,9 +49,10 @@ namespace {
 // Maximum load factor 0.9 = 9 / 10 entries per slot.
 constexpr size_t kLoadNum = 9;
 constexpr size_t kLoadDen = 10;
-// Breadth-first search bound for a free slot: 2 roots, four children each,
-// depth 4 is 2 + 8 + 32 + 128 + 512 > 512; at load 0.9 the search ends within
-// a few dozen nodes (libcuckoo uses the same order of bound).
+// Breadth-first search bound for a free slot. Two roots with four children
+// each give 2 + 8 + 32 + 128 = 170 buckets to depth 3 and 682 to depth 4, so
+// 512 stops inside depth 4 (libcuckoo bounds its search at depth 5); at load
+// 0.9 a search ends within a few dozen buckets.
 constexpr int kMaxPathNodes = 512;
 // Transparent huge pages: 2 MiB on x86-64. One 4 KiB TLB entry covers 64
 // buckets, so random lookups in a 178 MB table would miss the TLB almost every
