@@ -324,5 +324,60 @@ TEST_F(LifecycleTest, Lifecycle_LostDataSegment_RecoveredByRetransmission) {
   EXPECT_GE(link_.a().stats().retransmits.Get(), 1u);
 }
 
+TEST_F(LifecycleTest, Lifecycle_LostSyn_ClientRetransmitsAfterOneSecond) {
+  absl::StatusOr<ListenerHandle> l =
+      link_.b().Listen(kAddrB, kServerPort, ListenOptions{});
+  ASSERT_TRUE(l.ok());
+  bool dropped = false;
+  link_.SetDropFilter([&dropped](const Link::Packet& p) {
+    if (!dropped && (p.tcp.flags & kSyn) != 0) {
+      dropped = true;
+      return true;
+    }
+    return false;
+  });
+  absl::StatusOr<ConnHandle> c = link_.a().Connect(kAddrA, kAddrB, kServerPort,
+                                                   ConnOptions{}, link_.now());
+  ASSERT_TRUE(c.ok());
+  ca_ = *c;
+  link_.Run();
+  EXPECT_EQ(StateA(), State::kSynSent);
+  // RFC 6298 2.1: the SYN goes again after the initial RTO of 1 s.
+  link_.Advance(Duration::Millis(990));
+  EXPECT_EQ(link_.trace().size(), 1u);
+  link_.Advance(Duration::Millis(20));
+  EXPECT_EQ(TraceToString(link_.trace()),
+            "A>B S (dropped)\nA>B S\nB>A S.\nA>B .\n");
+  EXPECT_EQ(link_.trace()[1].seq, link_.trace()[0].seq);  // same ISS
+  EXPECT_EQ(StateA(), State::kEstablished);
+  EXPECT_TRUE(link_.b().Accept(*l).has_value());
+}
+
+TEST_F(LifecycleTest, Lifecycle_LostLastAck_FinRetransmittedAndReAcked) {
+  Open();
+  ASSERT_EQ(link_.a().Close(ca_, link_.now()), SockError::kOk);
+  link_.Run();
+  bool dropped = false;
+  link_.SetDropFilter([&dropped](const Link::Packet& p) {
+    // Lose A's ACK of B's FIN, once.
+    if (!dropped && p.from == Link::kA && p.tcp.flags == kAck) {
+      dropped = true;
+      return true;
+    }
+    return false;
+  });
+  link_.ClearTrace();
+  ASSERT_EQ(link_.b().Close(cb_, link_.now()), SockError::kOk);
+  link_.Run();
+  EXPECT_EQ(link_.b().connection_count(), 1u);  // B waits in LAST-ACK
+  // B's RTO brings the FIN back; A re-ACKs it from TIME-WAIT (RFC 9293
+  // 3.10.7.4 eighth) and B closes.
+  link_.Advance(Duration::Seconds(4));
+  EXPECT_EQ(TraceToString(link_.trace()),
+            "B>A F.\nA>B . (dropped)\nB>A F.\nA>B .\n");
+  EXPECT_EQ(link_.b().connection_count(), 0u);
+  EXPECT_EQ(link_.a().time_wait_count(), 1u);
+}
+
 }  // namespace
 }  // namespace tern::tcp::testing
