@@ -35,7 +35,9 @@ bool TsBefore(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(a - b) < 0;
 }
 
-uint8_t WindowScaleFor(size_t buffer) {
+}  // namespace
+
+uint8_t ReceiveWindowScale(size_t buffer) {
   // The smallest shift that lets the 16-bit field describe the buffer.
   uint8_t s = 0;
   while (s < kMaxWindowScale && (buffer >> s) > 0xffff) {
@@ -43,8 +45,6 @@ uint8_t WindowScaleFor(size_t buffer) {
   }
   return s;
 }
-
-}  // namespace
 
 bool AckLimiter::Allow(Instant now) {
   if (now - window_start_ >= Duration::Seconds(1)) {
@@ -76,7 +76,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   snd_buf_seq_ = iss + 1;
   ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
   rcv_wscale_ =
-      options.window_scaling ? WindowScaleFor(options.recv_buffer) : 0;
+      options.window_scaling ? ReceiveWindowScale(options.recv_buffer) : 0;
   last_rx_ = env.now;
   env.stats.active_opens.Inc();
   SetState(env, State::kSynSent);
@@ -112,7 +112,7 @@ void Connection::InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
   // The shift we offer on the SYN-ACK, as InitActive does for the SYN; the
   // peer's SYN decides below whether scaling is on (RFC 7323 2.2).
   rcv_wscale_ =
-      options.window_scaling ? WindowScaleFor(options.recv_buffer) : 0;
+      options.window_scaling ? ReceiveWindowScale(options.recv_buffer) : 0;
   NegotiateSynOptions(syn);
   last_rx_ = env.now;
   env.stats.passive_opens.Inc();
@@ -120,6 +120,55 @@ void Connection::InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
   SetState(env, State::kSynReceived);
   SendSyn(env, /*with_ack=*/true);
   ArmRetransmit(env);
+}
+
+void Connection::InitFromCookie(Env& env, const FourTuple& tuple, SeqNum cookie,
+                                const wire::TcpRepr& ack, uint16_t mss,
+                                const CookieTsOptions& ts_options,
+                                uint16_t synack_window,
+                                const ConnOptions& options) {
+  tuple_ = tuple;
+  options_ = options;
+  passive_ = true;
+  rtt_ = RttEstimator(env.cfg.rto);
+  sndbuf_.Init(options.send_buffer);
+  rcvbuf_.Init(options.recv_buffer);
+  iss_ = cookie;
+  snd_una_ = cookie;
+  snd_nxt_ = cookie + 1;
+  snd_max_ = cookie + 1;
+  snd_buf_seq_ = cookie + 1;
+  ts_offset_ = cookie.raw();  // the SYN-ACK's TSval used the same offset
+  irs_ = ack.seq - 1;
+  rcv_nxt_ = ack.seq;
+  rcv_adv_ = rcv_nxt_ + synack_window;
+  snd_wnd_ = ack.window;
+  snd_wl1_ = ack.seq;
+  snd_wl2_ = cookie;
+  snd_mss_ = mss;
+  ts_enabled_ = options.timestamps && ack.options.timestamps.has_value();
+  if (ts_enabled_) {
+    ts_recent_ = ack.options.timestamps->tsval;
+    skip_ts_rtt_sample_ = true;
+    ws_enabled_ = options.window_scaling && ts_options.window_shift;
+    sack_enabled_ = options.sack_permitted && ts_options.sack_permitted;
+  } else {
+    // Without timestamps the cookie cannot carry these options: the
+    // documented fallback is no window scaling and no SACK.
+    ws_enabled_ = false;
+    sack_enabled_ = false;
+  }
+  if (ws_enabled_) {
+    snd_wscale_ = std::min(*ts_options.window_shift, kMaxWindowScale);
+    rcv_wscale_ = ReceiveWindowScale(options.recv_buffer);
+  } else {
+    snd_wscale_ = 0;
+    rcv_wscale_ = 0;
+  }
+  last_rx_ = env.now;
+  env.stats.passive_opens.Inc();
+  SetState(env, State::kListen);
+  SetState(env, State::kSynReceived);
 }
 
 void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
@@ -450,9 +499,24 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
       return false;
     }
     if (passive_ && !env.accept_queue_has_room) {
+      env.stats.drops.Inc(DropReason::kAcceptQueueFull);
+      env.stats.listen.accept_overflows.Inc();
+      if (env.listener_stats != nullptr) {
+        env.listener_stats->accept_overflows.Inc();
+      }
+      if (env.accept_overflow_reset) {
+        // Linux's tcp_abort_on_overflow = 1: reset the connection.
+        env.stats.listen.accept_overflow_resets.Inc();
+        if (env.listener_stats != nullptr) {
+          env.listener_stats->accept_overflow_resets.Inc();
+        }
+        SendRstAt(env, seg.ack);
+        SetState(env, State::kClosed);
+        *verdict = Verdict::kDropSilently;
+        return false;
+      }
       // Linux's tcp_abort_on_overflow = 0: ignore the ACK; the peer's
       // retransmission (or our SYN-ACK retransmission) completes it later.
-      env.stats.drops.Inc(DropReason::kAcceptQueueFull);
       return false;
     }
     if (retries_ > 0) {
@@ -487,8 +551,10 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     }
     // RTT sample: timestamps echo (RFC 7323 4.1 / RFC 6298 note) or Karn's
     // timed segment when it was not retransmitted.
-    if (ts_enabled_ && seg.options.timestamps &&
-        seg.options.timestamps->tsecr != 0) {
+    if (skip_ts_rtt_sample_) {
+      skip_ts_rtt_sample_ = false;
+    } else if (ts_enabled_ && seg.options.timestamps &&
+               seg.options.timestamps->tsecr != 0) {
       uint32_t echoed = seg.options.timestamps->tsecr;
       int32_t ms = static_cast<int32_t>(TsClock(env) - echoed);
       if (ms >= 0) {

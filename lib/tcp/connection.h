@@ -29,6 +29,7 @@
 #include "lib/tcp/segment.h"
 #include "lib/tcp/state.h"
 #include "lib/tcp/stats.h"
+#include "lib/tcp/syn_cookie.h"
 #include "lib/tcp/time_wait.h"
 #include "lib/tcp/timer_wheel.h"
 
@@ -48,6 +49,10 @@ class AckLimiter {
   Instant window_start_;
 };
 
+// The window scale we offer for a receive buffer (RFC 7323 2.3): the
+// smallest shift whose 16-bit window covers the buffer, at most 14.
+uint8_t ReceiveWindowScale(size_t recv_buffer);
+
 struct Env {
   const EndpointConfig& cfg;
   SegmentSink& sink;
@@ -58,6 +63,11 @@ struct Env {
   // queue can take it. When false the final ACK is ignored (Linux's
   // behaviour with tcp_abort_on_overflow = 0) and the peer retransmits.
   bool accept_queue_has_room = true;
+  // With the listener's overflow policy `reset` (Linux's
+  // tcp_abort_on_overflow = 1) the final ACK is answered with RST instead.
+  bool accept_overflow_reset = false;
+  // The listener's counters, for a passive connection still in SYN-RECEIVED.
+  ListenerStats* listener_stats = nullptr;
 };
 
 enum class Verdict : uint8_t {
@@ -82,6 +92,16 @@ class Connection {
   // the SYN-ACK, enters SYN-RECEIVED.
   void InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
                    const wire::TcpRepr& syn, const ConnOptions& options);
+
+  // A connection rebuilt from a valid SYN-cookie ACK (doc/syn_cookies.md):
+  // SYN-RECEIVED as if the SYN-ACK with ISS `cookie` had been sent, with the
+  // MSS from the cookie and, when the ACK carries timestamps, window scale
+  // and SACK-permitted from its TSecr. The caller then hands it the ACK
+  // through OnSegment, which completes the handshake and takes its data.
+  void InitFromCookie(Env& env, const FourTuple& tuple, SeqNum cookie,
+                      const wire::TcpRepr& ack, uint16_t mss,
+                      const CookieTsOptions& ts_options, uint16_t synack_window,
+                      const ConnOptions& options);
 
   Verdict OnSegment(Env& env, const wire::TcpRepr& seg);
   Verdict OnTimer(Env& env);
@@ -234,6 +254,9 @@ class Connection {
   Instant last_rx_;
   int keepalive_sent_ = 0;
   int persist_probes_ = 0;
+  // A cookie connection's first ACK echoes a TSval whose low bits carry
+  // options, up to 63 ms behind our clock: no RTT sample from it.
+  bool skip_ts_rtt_sample_ = false;
   uint16_t last_window_sent_ = 0;
 
   ByteRing sndbuf_;

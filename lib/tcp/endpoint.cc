@@ -107,14 +107,27 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!tws.ok()) {
     return tws.status();
   }
-  return std::unique_ptr<Endpoint>(
-      new Endpoint(config, sink, now, IsnGenerator(isn_key), std::move(*table),
-                   std::move(*conns), std::move(*tws)));
+  std::unique_ptr<SynCookieSecretStore> own_cookies;
+  const SynCookieSecretStore* cookies = secrets.cookie_store;
+  if (cookies == nullptr) {
+    absl::StatusOr<std::unique_ptr<SynCookieSecretStore>> store =
+        SynCookieSecretStore::Create();
+    if (!store.ok()) {
+      return store.status();
+    }
+    own_cookies = std::move(*store);
+    cookies = own_cookies.get();
+  }
+  return std::unique_ptr<Endpoint>(new Endpoint(
+      config, sink, now, IsnGenerator(isn_key), std::move(*table),
+      std::move(*conns), std::move(*tws), std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    IsnGenerator isn, ConnTable table, Slab<Connection> conns,
-                   Slab<TimeWaitRecord> time_waits)
+                   Slab<TimeWaitRecord> time_waits,
+                   std::unique_ptr<SynCookieSecretStore> own_cookies,
+                   const SynCookieSecretStore* cookies)
     : config_(config),
       sink_(sink),
       limiter_(config.challenge_ack_per_second),
@@ -122,8 +135,11 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       table_(std::move(table)),
       conns_(std::move(conns)),
       time_waits_(std::move(time_waits)),
-      wheel_(TimerWheel::Options{.start = now}) {
-  listeners_.resize(config.max_listeners);
+      wheel_(TimerWheel::Options{.start = now}),
+      own_cookies_(std::move(own_cookies)),
+      cookies_(cookies),
+      listeners_(new Listener[config.max_listeners]),
+      listener_count_(config.max_listeners) {
   ready_.reserve(config.max_connections + config.max_listeners);
 }
 
@@ -196,12 +212,17 @@ void Endpoint::OnSegment(const InSegment& seg, Instant now) {
       Listener* l = GetListener(lh);
       env.accept_queue_has_room =
           l != nullptr && l->aq_size < l->accept_queue.size();
+      if (l != nullptr) {
+        env.accept_overflow_reset =
+            l->options.overflow == AcceptOverflow::kReset;
+        env.listener_stats = &l->stats;
+      }
     }
     Verdict verdict = c->OnSegment(env, seg.tcp);
     After(env, *h, c, verdict);
     return;
   }
-  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+  for (uint32_t i = 0; i < listener_count_; ++i) {
     Listener& l = listeners_[i];
     if (l.open && l.port == tuple.local_port &&
         (l.addr.value == 0 || l.addr == tuple.local_addr)) {
@@ -250,8 +271,13 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     stats_.drops.Inc(DropReason::kListenRst);
     return;
   }
-  // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST>.
+  // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST> -- unless it is the
+  // final ACK of a handshake answered with a SYN cookie.
   if (seg.tcp.Has(kAck)) {
+    if (!seg.tcp.Has(kSyn) && l.options.cookies != SynCookieMode::kOff &&
+        TryCookieAck(env, l, listener_index, seg)) {
+      return;
+    }
     stats_.drops.Inc(DropReason::kListenAck);
     SendResetFor(env, seg);
     return;
@@ -261,8 +287,16 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     stats_.drops.Inc(DropReason::kListenNoSyn);
     return;
   }
+  l.stats.syns_received.Inc();
+  stats_.listen.syns_received.Inc();
+  if (UseCookie(l)) {
+    SendCookieSynAck(env, l, seg);
+    return;
+  }
   if (l.half_open >= l.options.syn_backlog) {
     stats_.drops.Inc(DropReason::kSynQueueFull);
+    l.stats.syn_queue_overflows.Inc();
+    stats_.listen.syn_queue_overflows.Inc();
     return;
   }
   std::optional<SlabHandle> h = conns_.Alloc();
@@ -285,7 +319,151 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   ++l.half_open;
   c->InitPassive(env, tuple, isn_.Generate(tuple, env.now), seg.tcp,
                  l.options.conn);
+  l.stats.synacks_sent.Inc();
+  stats_.listen.synacks_sent.Inc();
   After(env, *h, c, Verdict::kKeep);
+}
+
+bool Endpoint::UseCookie(Listener& l) {
+  switch (l.options.cookies) {
+    case SynCookieMode::kOff:
+      return false;
+    case SynCookieMode::kAlways:
+      return true;
+    case SynCookieMode::kOnOverflow:
+      break;
+  }
+  // Hysteresis: cookies start when the SYN queue is full and stop only when
+  // it has drained to half, so the mode does not flap at the boundary.
+  if (!l.cookie_active && l.half_open >= l.options.syn_backlog) {
+    l.cookie_active = true;
+    l.stats.cookie_mode_entered.Inc();
+    stats_.listen.cookie_mode_entered.Inc();
+  } else if (l.cookie_active && l.half_open <= l.options.syn_backlog / 2) {
+    l.cookie_active = false;
+    l.stats.cookie_mode_left.Inc();
+    stats_.listen.cookie_mode_left.Inc();
+  }
+  return l.cookie_active;
+}
+
+void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
+  // Stateless: everything the final ACK needs is in the cookie (the ISS) and,
+  // with timestamps, in the low bits of our TSval (doc/syn_cookies.md).
+  const FourTuple tuple = seg.Tuple();
+  const ConnOptions& co = l.options.conn;
+  const wire::TcpOptions& in = seg.tcp.options;
+  uint8_t mss_index = CookieMssIndex(in.mss.value_or(536));
+  SeqNum cookie =
+      EncodeSynCookie(tuple, seg.tcp.seq, mss_index, SynCookieCounter(env.now),
+                      cookies_->Current());
+  OutSegment out;
+  out.src = seg.dst;
+  out.dst = seg.src;
+  out.tcp.src_port = seg.tcp.dst_port;
+  out.tcp.dst_port = seg.tcp.src_port;
+  out.tcp.seq = cookie;
+  out.tcp.ack = seg.tcp.seq + 1;
+  out.tcp.flags = kSyn | kAck;
+  // The SYN-ACK's window is never scaled (RFC 7323 2.2).
+  out.tcp.window =
+      static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff));
+  out.tcp.options.mss = config_.mss;
+  if (co.timestamps && in.timestamps) {
+    CookieTsOptions opts;
+    if (co.window_scaling && in.window_scale) {
+      opts.window_shift =
+          std::min<uint8_t>(*in.window_scale, CookieTsOptions::kMaxWindowShift);
+      out.tcp.options.window_scale = ReceiveWindowScale(co.recv_buffer);
+    }
+    opts.sack_permitted = co.sack_permitted && in.sack_permitted;
+    out.tcp.options.sack_permitted = opts.sack_permitted;
+    uint32_t ts_clock =
+        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + cookie.raw();
+    out.tcp.options.timestamps = wire::TcpTimestamps{
+        EncodeTsOptions(ts_clock, opts), in.timestamps->tsval};
+  }
+  env.sink.Send(out);
+  stats_.segments_out.Inc();
+  l.stats.cookies_sent.Inc();
+  stats_.listen.cookies_sent.Inc();
+  l.stats.synacks_sent.Inc();
+  stats_.listen.synacks_sent.Inc();
+}
+
+bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
+                            const InSegment& seg) {
+  const FourTuple tuple = seg.Tuple();
+  const SeqNum cookie = seg.tcp.ack - 1;
+  const SeqNum client_isn = seg.tcp.seq - 1;
+  const uint32_t counter = SynCookieCounter(env.now);
+  CookieDecodeResult r =
+      DecodeSynCookie(tuple, cookie, client_isn, counter, cookies_->Current());
+  if (!r.accepted() && *r.reject == CookieReject::kBadMac) {
+    // Issued before the last rotation?
+    CookieDecodeResult prev = DecodeSynCookie(tuple, cookie, client_isn,
+                                              counter, cookies_->Previous());
+    if (prev.accepted()) {
+      r = prev;
+    }
+  }
+  if (!r.accepted()) {
+    Counter* c = &l.stats.cookies_rejected_bad_mac;
+    Counter* total = &stats_.listen.cookies_rejected_bad_mac;
+    if (*r.reject == CookieReject::kExpired) {
+      c = &l.stats.cookies_rejected_expired;
+      total = &stats_.listen.cookies_rejected_expired;
+    } else if (*r.reject == CookieReject::kBadMssIndex) {
+      c = &l.stats.cookies_rejected_bad_mss_index;
+      total = &stats_.listen.cookies_rejected_bad_mss_index;
+    }
+    c->Inc();
+    total->Inc();
+    return false;  // the caller answers with RST, as for any stray ACK
+  }
+  l.stats.cookies_validated.Inc();
+  stats_.listen.cookies_validated.Inc();
+  if (l.aq_size >= l.accept_queue.size()) {
+    stats_.drops.Inc(DropReason::kAcceptQueueFull);
+    l.stats.accept_overflows.Inc();
+    stats_.listen.accept_overflows.Inc();
+    if (l.options.overflow == AcceptOverflow::kReset) {
+      l.stats.accept_overflow_resets.Inc();
+      stats_.listen.accept_overflow_resets.Inc();
+      SendResetFor(env, seg);
+    }
+    // kDrop: the client retransmits its ACK (or data) and, while the cookie
+    // is still valid, gets in once the application has accepted.
+    return true;
+  }
+  std::optional<SlabHandle> h = conns_.Alloc();
+  if (!h) {
+    stats_.drops.Inc(DropReason::kTableFull);
+    return true;
+  }
+  if (!table_.Insert(tuple, h->index)) {
+    conns_.Free(*h);
+    stats_.drops.Inc(DropReason::kTableFull);
+    return true;
+  }
+  Connection* c = conns_.Get(*h);
+  c->in_table = true;
+  c->listener_index = listener_index;
+  c->listener_generation = l.generation;
+  c->accepted = false;
+  CookieTsOptions ts_options;
+  if (seg.tcp.options.timestamps) {
+    ts_options = DecodeTsOptions(seg.tcp.options.timestamps->tsecr);
+  }
+  const ConnOptions& co = l.options.conn;
+  c->InitFromCookie(
+      env, tuple, cookie, seg.tcp, r.mss(), ts_options,
+      static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff)), co);
+  env.accept_queue_has_room = true;
+  env.listener_stats = &l.stats;
+  Verdict v = c->OnSegment(env, seg.tcp);
+  After(env, *h, c, v);
+  return true;
 }
 
 void Endpoint::SendTimeWaitAck(Env& env, const TimeWaitRecord& r) {
@@ -337,7 +515,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       table_.Erase(tuple);
       time_waits_.Free(*time_waits_.HandleAt(index));
       // Process the SYN as if the tuple were free (RFC 6191 section 2).
-      for (uint32_t i = 0; i < listeners_.size(); ++i) {
+      for (uint32_t i = 0; i < listener_count_; ++i) {
         Listener& l = listeners_[i];
         if (l.open && l.port == tuple.local_port &&
             (l.addr.value == 0 || l.addr == tuple.local_addr)) {
@@ -496,7 +674,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
 // Application.
 
 Endpoint::Listener* Endpoint::GetListener(ListenerHandle h) {
-  if (h.index >= listeners_.size()) {
+  if (h.index >= listener_count_) {
     return nullptr;
   }
   Listener& l = listeners_[h.index];
@@ -530,7 +708,7 @@ absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
         "Listen: backlog and syn_backlog must be at least 1");
   }
   uint32_t free_index = UINT32_MAX;
-  for (uint32_t i = 0; i < listeners_.size(); ++i) {
+  for (uint32_t i = 0; i < listener_count_; ++i) {
     const Listener& l = listeners_[i];
     if (l.open && l.port == port &&
         (l.addr.value == 0 || addr.value == 0 || l.addr == addr)) {
@@ -543,7 +721,7 @@ absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
   }
   if (free_index == UINT32_MAX) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "Listen: all ", listeners_.size(), " listener slots are in use"));
+        "Listen: all ", listener_count_, " listener slots are in use"));
   }
   Listener& l = listeners_[free_index];
   l.open = true;
@@ -556,6 +734,8 @@ absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
   l.accept_queue.assign(l.options.backlog, ConnHandle{});
   l.aq_head = l.aq_size = 0;
   l.in_ready_list = false;
+  l.cookie_active = false;
+  l.stats.Reset();
   return ListenerHandle{free_index, l.generation};
 }
 
@@ -669,6 +849,16 @@ bool Endpoint::Acceptable(ListenerHandle lh) const {
 size_t Endpoint::half_open_count(ListenerHandle lh) const {
   const Listener* l = GetListener(lh);
   return l == nullptr ? 0 : l->half_open;
+}
+
+const ListenerStats* Endpoint::listener_stats(ListenerHandle lh) const {
+  const Listener* l = GetListener(lh);
+  return l == nullptr ? nullptr : &l->stats;
+}
+
+bool Endpoint::cookie_mode(ListenerHandle lh) const {
+  const Listener* l = GetListener(lh);
+  return l != nullptr && l->cookie_active;
 }
 
 size_t Endpoint::accept_queue_length(ListenerHandle lh) const {

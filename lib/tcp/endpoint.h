@@ -30,6 +30,7 @@
 #include "lib/tcp/config.h"
 #include "lib/tcp/conn_table.h"
 #include "lib/tcp/connection.h"
+#include "lib/tcp/cookie_secrets.h"
 #include "lib/tcp/isn.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/slab.h"
@@ -39,6 +40,20 @@
 
 namespace tern::tcp {
 
+// When a listener answers SYNs with SYN cookies (doc/syn_cookies.md).
+enum class SynCookieMode : uint8_t {
+  kOff,         // never: a full SYN queue drops SYNs (syn_queue_overflows)
+  kOnOverflow,  // while the SYN queue is full, with hysteresis (default)
+  kAlways,      // every SYN: no half-open state at all
+};
+
+// What the final ACK of a handshake meets when the accept queue is full.
+enum class AcceptOverflow : uint8_t {
+  kDrop,   // ignore it; the peer's retransmission completes it later (Linux
+           // tcp_abort_on_overflow = 0, the default)
+  kReset,  // answer RST (Linux tcp_abort_on_overflow = 1)
+};
+
 struct ListenOptions {
   // Accept-queue length (listen(2)'s backlog), clamped to
   // EndpointConfig::max_backlog.
@@ -46,17 +61,24 @@ struct ListenOptions {
   // Half-open (SYN-RECEIVED) connections allowed at once (Linux
   // tcp_max_syn_backlog; 1024 is its value on small machines).
   size_t syn_backlog = 1024;
+  SynCookieMode cookies = SynCookieMode::kOnOverflow;
+  AcceptOverflow overflow = AcceptOverflow::kDrop;
   ConnOptions conn;  // options of the connections it accepts
+};
+
+struct EndpointSecrets {
+  // Keys for the RFC 6528 ISN function and the connection-table hash; drawn
+  // from getrandom when not given (tests give fixed ones).
+  std::optional<SipKey> isn_key;
+  std::optional<std::array<uint8_t, 16>> table_key;
+  // SYN-cookie secrets shared by every lcore's endpoint (it must outlive
+  // them); when null the endpoint makes its own from getrandom.
+  const SynCookieSecretStore* cookie_store = nullptr;
 };
 
 class Endpoint {
  public:
-  struct Secrets {
-    // Keys for the RFC 6528 ISN function and the connection-table hash;
-    // drawn from getrandom when not given (tests give fixed ones).
-    std::optional<SipKey> isn_key;
-    std::optional<std::array<uint8_t, 16>> table_key;
-  };
+  using Secrets = EndpointSecrets;
 
   static absl::StatusOr<std::unique_ptr<Endpoint>> Create(
       const EndpointConfig& config, SegmentSink* sink, Instant now,
@@ -116,6 +138,10 @@ class Endpoint {
   // The TIME-WAIT record of a tuple, if any (tests, diagnostics).
   const TimeWaitRecord* FindTimeWait(const FourTuple& tuple) const;
   size_t half_open_count(ListenerHandle l) const;
+  // The listener's counters, or nullptr for a bad handle.
+  const ListenerStats* listener_stats(ListenerHandle l) const;
+  // Whether an on-overflow listener is answering with cookies right now.
+  bool cookie_mode(ListenerHandle l) const;
   size_t accept_queue_length(ListenerHandle l) const;
 
  private:
@@ -130,11 +156,15 @@ class Endpoint {
     size_t aq_head = 0;
     size_t aq_size = 0;
     bool in_ready_list = false;
+    bool cookie_active = false;  // on-overflow hysteresis state
+    ListenerStats stats;
   };
 
   Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
            IsnGenerator isn, ConnTable table, Slab<Connection> conns,
-           Slab<TimeWaitRecord> time_waits);
+           Slab<TimeWaitRecord> time_waits,
+           std::unique_ptr<SynCookieSecretStore> own_cookies,
+           const SynCookieSecretStore* cookies);
 
   Env MakeEnv(Instant now);
   Connection* Lookup(ConnHandle h);
@@ -145,6 +175,12 @@ class Endpoint {
   void HandleClosed(Env& env, const InSegment& seg);
   void HandleListen(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
+  bool UseCookie(Listener& l);
+  void SendCookieSynAck(Env& env, Listener& l, const InSegment& seg);
+  // True when the ACK carried a valid cookie and was handled.
+  bool TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
+                    const InSegment& seg);
+  bool MatchListener(wire::Ipv4Addr addr, uint16_t port, uint32_t* index);
   void HandleTimeWait(Env& env, uint32_t index, const InSegment& seg);
   void SendTimeWaitAck(Env& env, const TimeWaitRecord& r);
   void SendResetFor(Env& env, const InSegment& seg);
@@ -167,7 +203,10 @@ class Endpoint {
   Slab<Connection> conns_;
   Slab<TimeWaitRecord> time_waits_;
   TimerWheel wheel_;
-  std::vector<Listener> listeners_;
+  std::unique_ptr<SynCookieSecretStore> own_cookies_;
+  const SynCookieSecretStore* cookies_;
+  std::unique_ptr<Listener[]> listeners_;  // Listener holds Counters: fixed
+  size_t listener_count_ = 0;
   std::vector<Event> ready_;  // sized at Create: no growth per segment
   uint32_t port_cursor_ = 0;
 };

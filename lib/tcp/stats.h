@@ -40,6 +40,35 @@ enum class DropReason : uint8_t {
 };
 const char* ToString(DropReason r);
 
+// Listener counters (per listener, and summed per endpoint in
+// EndpointStats::listen).
+struct ListenerStats {
+  Counter syns_received;
+  Counter synacks_sent;  // first SYN-ACKs from the queue, and cookie SYN-ACKs
+  Counter syn_queue_overflows;  // SYN dropped: queue full and cookies off
+  Counter cookies_sent;
+  Counter cookies_validated;
+  Counter cookies_rejected_bad_mac;
+  Counter cookies_rejected_expired;
+  Counter cookies_rejected_bad_mss_index;
+  Counter cookie_mode_entered;  // on-overflow: the queue filled up
+  Counter cookie_mode_left;     // on-overflow: it drained to the low mark
+  Counter accept_overflows;     // final ACK ignored or reset: queue full
+  Counter accept_overflow_resets;
+
+  // Writer-only: a listener slot reused by a new listener starts at zero.
+  void Reset() {
+    for (Counter* c :
+         {&syns_received, &synacks_sent, &syn_queue_overflows, &cookies_sent,
+          &cookies_validated, &cookies_rejected_bad_mac,
+          &cookies_rejected_expired, &cookies_rejected_bad_mss_index,
+          &cookie_mode_entered, &cookie_mode_left, &accept_overflows,
+          &accept_overflow_resets}) {
+      c->Reset();
+    }
+  }
+};
+
 struct EndpointStats {
   CounterArray<DropReason> drops;
   Counter transitions[kNumStates][kNumStates];
@@ -64,6 +93,7 @@ struct EndpointStats {
   Counter keepalive_timeouts;
   Counter fin_wait2_timeouts;
   Counter synack_timeouts;  // half-open dropped after the last SYN-ACK
+  ListenerStats listen;     // sum over this endpoint's listeners
 
   uint64_t Transitions(State from, State to) const {
     return transitions[static_cast<int>(from)][static_cast<int>(to)].Get();

@@ -89,8 +89,9 @@ TEST_F(ListenTest, Listen_NoFlags_Dropped) {
   EXPECT_EQ(Drops(DropReason::kListenNoSyn), 1u);
 }
 
-TEST_F(ListenTest, Listen_SynQueueFull_SynDropped) {
+TEST_F(ListenTest, Listen_SynQueueFullCookiesOff_SynDropped) {
   listen_options_.syn_backlog = 2;
+  listen_options_.cookies = SynCookieMode::kOff;
   MakeListen();
   for (uint16_t p = 1; p <= 3; ++p) {
     Deliver(SegBuilder()
@@ -100,6 +101,7 @@ TEST_F(ListenTest, Listen_SynQueueFull_SynDropped) {
   }
   EXPECT_EQ(SentCount(), 2u);
   EXPECT_EQ(Drops(DropReason::kSynQueueFull), 1u);
+  EXPECT_EQ(ep_->listener_stats(listener_)->syn_queue_overflows.Get(), 1u);
   EXPECT_EQ(ep_->half_open_count(listener_), 2u);
 }
 

@@ -155,6 +155,7 @@ void ScriptTest::Recreate() {
   secrets.isn_key = SipKey{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
   secrets.table_key = std::array<uint8_t, 16>{1, 2,  3,  4,  5,  6,  7,  8,
                                               9, 10, 11, 12, 13, 14, 15, 16};
+  secrets.cookie_store = cookie_store_;
   absl::StatusOr<std::unique_ptr<Endpoint>> ep =
       Endpoint::Create(config_, &sink_, now_, secrets);
   ASSERT_TRUE(ep.ok()) << ep.status();

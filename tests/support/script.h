@@ -151,6 +151,8 @@ class ScriptTest : public ::testing::Test {
   uint32_t our_nxt_ = 0;      // what the peer acknowledges next
   uint32_t peer_tsval_ = 0;   // 0: the peer does not use timestamps
   bool peer_offers_options_ = true;  // MSS, wscale 7, SACK-perm on SYN
+  // Shared SYN-cookie secrets for Recreate (null: the endpoint's own).
+  const SynCookieSecretStore* cookie_store_ = nullptr;
 };
 
 }  // namespace tern::tcp::testing

@@ -1,0 +1,366 @@
+// The listener under pressure: SYN cookies (doc/syn_cookies.md), the
+// on-overflow hysteresis, and the accept-queue overflow policies.
+#include <memory>
+
+#include "lib/tcp/cookie_secrets.h"
+#include "tests/support/script.h"
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+class SynCookieTest : public ScriptTest {
+ protected:
+  void SetUp() override {
+    store_ = std::make_unique<SynCookieSecretStore>(
+        SynCookieSecrets{SipKey{0x1111, 0x2222}});
+    cookie_store_ = store_.get();
+    listen_options_.cookies = SynCookieMode::kAlways;
+    ScriptTest::SetUp();
+  }
+
+  // SYN in, cookie SYN-ACK out; returns it and sets our_iss_/our_nxt_.
+  Sent CookieSyn(SegBuilder syn) {
+    Deliver(syn);
+    Sent s = ExpectSent(kSyn | kAck);
+    our_iss_ = s.tcp.seq.raw();
+    our_nxt_ = our_iss_ + 1;
+    peer_nxt_ = syn.tcp().seq.raw() + 1;
+    return s;
+  }
+  const ListenerStats& Lstats() { return *ep_->listener_stats(listener_); }
+
+  std::unique_ptr<SynCookieSecretStore> store_;
+};
+
+TEST_F(SynCookieTest, Always_Syn_CookieSynAckAndNoState) {
+  MakeListen();
+  Sent s = CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  EXPECT_EQ(s.tcp.ack.raw(), 1001u);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+  EXPECT_EQ(ep_->half_open_count(listener_), 0u);
+  EXPECT_EQ(Lstats().cookies_sent.Get(), 1u);
+  EXPECT_EQ(Lstats().syns_received.Get(), 1u);
+}
+
+TEST_F(SynCookieTest, Always_ManySyns_NoMemoryKept) {
+  MakeListen();
+  for (uint32_t i = 0; i < 1000; ++i) {
+    Deliver(SegBuilder()
+                .From(wire::Ipv4Addr{0x0a000000u + i}, 1234)
+                .Syn()
+                .Seq(i * 977)
+                .Mss(1460));
+  }
+  EXPECT_EQ(SentCount(), 1000u);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+  EXPECT_EQ(ep_->stats().listen.cookies_sent.Get(), 1000u);
+}
+
+TEST_F(SynCookieTest, CookieAck_Established_Accepted) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  Deliver(Peer());
+  ExpectNothingSent();
+  std::optional<ConnHandle> h = ep_->Accept(listener_);
+  ASSERT_TRUE(h.has_value());
+  conn_ = *h;
+  EXPECT_EQ(ConnState(), State::kEstablished);
+  EXPECT_EQ(Conn()->iss().raw(), our_iss_);
+  EXPECT_EQ(Conn()->irs().raw(), 1000u);
+  EXPECT_EQ(Lstats().cookies_validated.Get(), 1u);
+  // The connection works: data both ways.
+  EXPECT_EQ(Write("pong"), 4u);
+  Sent d = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  EXPECT_EQ(d.PayloadString(), "pong");
+}
+
+TEST_F(SynCookieTest, CookieAck_WithData_DataDelivered) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  Deliver(Peer().Flags(kAck | kPsh).Data("GET / HTTP/1.1\r\n\r\n"));
+  std::optional<ConnHandle> h = ep_->Accept(listener_);
+  ASSERT_TRUE(h.has_value());
+  conn_ = *h;
+  EXPECT_EQ(Read(), "GET / HTTP/1.1\r\n\r\n");
+}
+
+TEST_F(SynCookieTest, CookieWithTimestamps_KeepsWindowScaleAndSack) {
+  MakeListen();
+  Sent s = CookieSyn(
+      SegBuilder().Syn().Seq(1000).Mss(1460).WindowScale(9).SackPermitted().Ts(
+          5000, 0));
+  ASSERT_TRUE(s.tcp.options.timestamps.has_value());
+  EXPECT_EQ(s.tcp.options.timestamps->tsecr, 5000u);
+  EXPECT_TRUE(s.tcp.options.window_scale.has_value());
+  EXPECT_TRUE(s.tcp.options.sack_permitted);
+  uint32_t our_tsval = s.tcp.options.timestamps->tsval;
+  Deliver(Peer().Ts(5001, our_tsval));
+  std::optional<ConnHandle> h = ep_->Accept(listener_);
+  ASSERT_TRUE(h.has_value());
+  conn_ = *h;
+  EXPECT_TRUE(Conn()->timestamps_enabled());
+  EXPECT_TRUE(Conn()->sack_enabled());
+  EXPECT_EQ(Conn()->snd_wscale(), 9);
+  EXPECT_EQ(Conn()->rcv_wscale(), *s.tcp.options.window_scale);
+}
+
+TEST_F(SynCookieTest, CookieWithoutTimestamps_NoWindowScaleNoSack) {
+  MakeListen();
+  Sent s = CookieSyn(
+      SegBuilder().Syn().Seq(1000).Mss(1460).WindowScale(7).SackPermitted());
+  EXPECT_FALSE(s.tcp.options.timestamps.has_value());
+  EXPECT_FALSE(s.tcp.options.window_scale.has_value());
+  EXPECT_FALSE(s.tcp.options.sack_permitted);
+  Deliver(Peer());
+  std::optional<ConnHandle> h = ep_->Accept(listener_);
+  ASSERT_TRUE(h.has_value());
+  conn_ = *h;
+  EXPECT_FALSE(Conn()->sack_enabled());
+  EXPECT_EQ(Conn()->snd_wscale(), 0);
+  EXPECT_EQ(Conn()->rcv_wscale(), 0);
+}
+
+TEST_F(SynCookieTest, CookieMss_RoundedDownToTable) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1400));
+  Deliver(Peer());
+  conn_ = *ep_->Accept(listener_);
+  EXPECT_EQ(Conn()->snd_mss(), 1300);
+}
+
+TEST_F(SynCookieTest, CookieNoMssOption_Uses536) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000));
+  Deliver(Peer());
+  conn_ = *ep_->Accept(listener_);
+  EXPECT_EQ(Conn()->snd_mss(), 536);
+}
+
+TEST_F(SynCookieTest, ExpiredCookie_RstAndCounted) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  // Cookies live two 64 s counter steps at most.
+  now_ += Duration::Seconds(3 * 64);
+  Deliver(Peer());
+  ExpectSent(kRst, our_nxt_, 0);
+  EXPECT_EQ(Lstats().cookies_rejected_expired.Get(), 1u);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+}
+
+TEST_F(SynCookieTest, CookieOneStepOld_Accepted) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  now_ += Duration::Seconds(64);
+  Deliver(Peer());
+  ExpectNothingSent();
+  EXPECT_TRUE(ep_->Accept(listener_).has_value());
+}
+
+TEST_F(SynCookieTest, ForgedAck_RstAndBadMac) {
+  MakeListen();
+  Deliver(SegBuilder().AckOnly().Seq(5000).Ack(0x12345678));
+  ExpectSent(kRst, 0x12345678, 0);
+  EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get() +
+                Lstats().cookies_rejected_expired.Get() +
+                Lstats().cookies_rejected_bad_mss_index.Get(),
+            1u);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+}
+
+TEST_F(SynCookieTest, CookieAckFromOtherTuple_Rejected) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  Deliver(Peer().From(kRemoteAddr, kRemotePort + 1));
+  ExpectSent(kRst);
+  EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 1u);
+}
+
+TEST_F(SynCookieTest, CookieAckWrongClientIsn_Rejected) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  Deliver(Peer().Seq(peer_nxt_ + 1));
+  ExpectSent(kRst);
+  EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 1u);
+}
+
+TEST_F(SynCookieTest, RotationMidHandshake_PreviousSecretAccepted) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  store_->Rotate(SynCookieSecrets{SipKey{0x3333, 0x4444}});
+  Deliver(Peer());
+  ExpectNothingSent();
+  EXPECT_TRUE(ep_->Accept(listener_).has_value());
+}
+
+TEST_F(SynCookieTest, TwoRotations_OldCookieRejected) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  store_->Rotate(SynCookieSecrets{SipKey{0x3333, 0x4444}});
+  store_->Rotate(SynCookieSecrets{SipKey{0x5555, 0x6666}});
+  Deliver(Peer());
+  ExpectSent(kRst);
+  EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 1u);
+}
+
+TEST_F(SynCookieTest, SharedSecret_AnotherEndpointValidates) {
+  MakeListen();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  // A second host (endpoint) behind the same ECMP route, same secret.
+  CaptureSink other_sink;
+  Endpoint::Secrets secrets;
+  secrets.cookie_store = store_.get();
+  auto other = Endpoint::Create(config_, &other_sink, now_, secrets);
+  ASSERT_TRUE(other.ok());
+  auto l = (*other)->Listen(kLocalAddr, kLocalPort, listen_options_);
+  ASSERT_TRUE(l.ok());
+  (*other)->OnSegment(Peer().Build(), now_);
+  EXPECT_TRUE(other_sink.sent.empty());
+  EXPECT_TRUE((*other)->Accept(*l).has_value());
+}
+
+TEST_F(SynCookieTest, OnOverflow_QueueUsedUntilFull) {
+  listen_options_.cookies = SynCookieMode::kOnOverflow;
+  listen_options_.syn_backlog = 4;
+  MakeListen();
+  for (uint16_t p = 0; p < 4; ++p) {
+    Deliver(SegBuilder().From(kRemoteAddr, 2000 + p).Syn().Seq(1).Mss(1460));
+  }
+  EXPECT_EQ(ep_->half_open_count(listener_), 4u);
+  EXPECT_EQ(Lstats().cookies_sent.Get(), 0u);
+  EXPECT_FALSE(ep_->cookie_mode(listener_));
+  Deliver(SegBuilder().From(kRemoteAddr, 2004).Syn().Seq(1).Mss(1460));
+  EXPECT_TRUE(ep_->cookie_mode(listener_));
+  EXPECT_EQ(Lstats().cookies_sent.Get(), 1u);
+  EXPECT_EQ(Lstats().cookie_mode_entered.Get(), 1u);
+  EXPECT_EQ(ep_->half_open_count(listener_), 4u);
+}
+
+TEST_F(SynCookieTest, OnOverflow_Hysteresis_LeavesCookieModeAtHalf) {
+  listen_options_.cookies = SynCookieMode::kOnOverflow;
+  listen_options_.syn_backlog = 4;
+  MakeListen();
+  std::vector<Sent> synacks;
+  for (uint16_t p = 0; p < 4; ++p) {
+    Deliver(SegBuilder().From(kRemoteAddr, 2000 + p).Syn().Seq(1).Mss(1460));
+    synacks.push_back(Pop());
+  }
+  Deliver(SegBuilder().From(kRemoteAddr, 2100).Syn().Seq(1).Mss(1460));
+  ASSERT_TRUE(ep_->cookie_mode(listener_));
+  DropSent();
+  auto complete = [&](int i) {
+    Deliver(SegBuilder()
+                .From(kRemoteAddr, static_cast<uint16_t>(2000 + i))
+                .AckOnly()
+                .Seq(2)
+                .Ack(synacks[i].tcp.seq.raw() + 1));
+  };
+  // One completes: 3 half-open, still above the low mark of 2: cookies.
+  complete(0);
+  Deliver(SegBuilder().From(kRemoteAddr, 2101).Syn().Seq(1).Mss(1460));
+  EXPECT_TRUE(ep_->cookie_mode(listener_));
+  EXPECT_EQ(Lstats().cookies_sent.Get(), 2u);
+  // Two more complete: 1 half-open, below half: back to the queue.
+  complete(1);
+  complete(2);
+  Deliver(SegBuilder().From(kRemoteAddr, 2102).Syn().Seq(1).Mss(1460));
+  EXPECT_FALSE(ep_->cookie_mode(listener_));
+  EXPECT_EQ(Lstats().cookie_mode_left.Get(), 1u);
+  EXPECT_EQ(Lstats().cookies_sent.Get(), 2u);
+  EXPECT_EQ(ep_->half_open_count(listener_), 2u);
+}
+
+TEST_F(SynCookieTest, Off_CookieLookingAckGetsRst) {
+  listen_options_.cookies = SynCookieMode::kOff;
+  MakeListen();
+  Deliver(SegBuilder().AckOnly().Seq(5000).Ack(777));
+  ExpectSent(kRst, 777, 0);
+  EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 0u);
+}
+
+TEST_F(SynCookieTest, AcceptOverflowDrop_CookieAckIgnoredThenRetried) {
+  listen_options_.backlog = 1;
+  MakeListen();
+  // First connection fills the accept queue.
+  Deliver(SegBuilder().From(kRemoteAddr, 3000).Syn().Seq(10).Mss(1460));
+  Sent a = Pop();
+  Deliver(SegBuilder()
+              .From(kRemoteAddr, 3000)
+              .AckOnly()
+              .Seq(11)
+              .Ack(a.tcp.seq.raw() + 1));
+  ASSERT_EQ(ep_->accept_queue_length(listener_), 1u);
+  // Second: valid cookie ACK, queue full: ignored, nothing sent.
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  Deliver(Peer());
+  ExpectNothingSent();
+  EXPECT_EQ(Lstats().accept_overflows.Get(), 1u);
+  EXPECT_EQ(ep_->connection_count(), 1u);
+  // After accept, the client's retransmitted ACK gets in.
+  ASSERT_TRUE(ep_->Accept(listener_).has_value());
+  Deliver(Peer());
+  EXPECT_EQ(ep_->accept_queue_length(listener_), 1u);
+}
+
+TEST_F(SynCookieTest, AcceptOverflowReset_CookieAckReset) {
+  listen_options_.backlog = 1;
+  listen_options_.overflow = AcceptOverflow::kReset;
+  MakeListen();
+  Deliver(SegBuilder().From(kRemoteAddr, 3000).Syn().Seq(10).Mss(1460));
+  Sent a = Pop();
+  Deliver(SegBuilder()
+              .From(kRemoteAddr, 3000)
+              .AckOnly()
+              .Seq(11)
+              .Ack(a.tcp.seq.raw() + 1));
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
+  Deliver(Peer());
+  ExpectSent(kRst, our_nxt_, 0);
+  EXPECT_EQ(Lstats().accept_overflow_resets.Get(), 1u);
+}
+
+TEST_F(SynCookieTest, AcceptOverflowReset_QueuedHandshakeReset) {
+  listen_options_.cookies = SynCookieMode::kOff;
+  listen_options_.backlog = 1;
+  listen_options_.overflow = AcceptOverflow::kReset;
+  MakeListen();
+  Deliver(SegBuilder().From(kRemoteAddr, 3000).Syn().Seq(10).Mss(1460));
+  Sent a = Pop();
+  Deliver(SegBuilder()
+              .From(kRemoteAddr, 3000)
+              .AckOnly()
+              .Seq(11)
+              .Ack(a.tcp.seq.raw() + 1));
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));  // queued, not a cookie
+  ASSERT_EQ(ep_->half_open_count(listener_), 1u);
+  Deliver(Peer());
+  ExpectSent(kRst, our_nxt_, 0);
+  EXPECT_EQ(Lstats().accept_overflow_resets.Get(), 1u);
+  EXPECT_EQ(ep_->half_open_count(listener_), 0u);
+  EXPECT_EQ(ep_->connection_count(), 1u);
+}
+
+TEST(SynCookieSecretStoreTest, FromHex_ParsesAndRejects) {
+  auto ok =
+      SynCookieSecretStore::FromHex("  000102030405060708090a0b0c0d0e0f\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->key.k0, 0x0706050403020100ULL);
+  EXPECT_FALSE(SynCookieSecretStore::FromHex("0011").ok());
+  auto bad = SynCookieSecretStore::FromHex("zz0102030405060708090a0b0c0d0e0f");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("hexadecimal"), std::string::npos);
+}
+
+TEST(SynCookieSecretStoreTest, Rotate_CurrentAndPrevious) {
+  SynCookieSecretStore store(SynCookieSecrets{SipKey{1, 1}});
+  store.Rotate(SynCookieSecrets{SipKey{2, 2}});
+  EXPECT_EQ(store.Current().key, (SipKey{2, 2}));
+  EXPECT_EQ(store.Previous().key, (SipKey{1, 1}));
+  store.Rotate(SynCookieSecrets{SipKey{3, 3}});
+  EXPECT_EQ(store.Current().key, (SipKey{3, 3}));
+  EXPECT_EQ(store.Previous().key, (SipKey{2, 2}));
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
