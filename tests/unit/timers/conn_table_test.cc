@@ -36,15 +36,23 @@ struct TupleHash {
   }
 };
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUnderAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kUnderAsan = true;
+#else
+constexpr bool kUnderAsan = false;
+#endif
+#else
+constexpr bool kUnderAsan = false;
+#endif
+
 size_t Scaled(size_t n) {
   if (const char* env = std::getenv("TERN_TEST_SCALE_DIV")) {
     return n / static_cast<size_t>(std::atoll(env));
   }
-#if defined(__SANITIZE_ADDRESS__)
-  return n / 10;
-#else
-  return n;
-#endif
+  return kUnderAsan ? n / 10 : n;
 }
 
 ConnTable Make(size_t capacity) {
