@@ -41,6 +41,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "lib/base/dcheck.h"
 #include "lib/base/siphash.h"
 
 namespace tern::tcp {
@@ -198,6 +199,7 @@ std::optional<uint32_t> ConnTable::Find(const FourTuple& key) const {
 
 void ConnTable::FindBurst(std::span<const FourTuple> keys,
                           std::span<std::optional<uint32_t>> out) const {
+  TERN_DCHECK(keys.size() == out.size());
   std::array<Candidates, kBurst> cand;
   for (size_t base = 0; base < keys.size(); base += kBurst) {
     const size_t n = keys.size() - base < kBurst ? keys.size() - base : kBurst;
