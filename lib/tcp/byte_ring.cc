@@ -8,10 +8,8 @@
 namespace tern::tcp {
 
 void ByteRing::Init(size_t capacity) {
-  if (capacity != capacity_ || buf_ == nullptr) {
-    // Default-initialised: the bytes are written before they are read, and
-    // zeroing a 256 KiB buffer per connection would dominate a handshake.
-    buf_.reset(new uint8_t[capacity]);
+  if (capacity != capacity_) {
+    buf_.reset();
     capacity_ = capacity;
   }
   head_ = size_ = 0;
@@ -19,6 +17,16 @@ void ByteRing::Init(size_t capacity) {
 
 size_t ByteRing::Push(std::span<const uint8_t> data) {
   size_t n = std::min(data.size(), free());
+  if (n == 0) {
+    return 0;
+  }
+  if (buf_ == nullptr) {
+    // Memory comes with the first byte, once per connection: a half-open or
+    // idle connection holds none. Default-initialised, because the bytes are
+    // written before they are read and zeroing 256 KiB would dominate a
+    // handshake.
+    buf_.reset(new uint8_t[capacity_]);
+  }
   size_t tail = (head_ + size_) % (capacity_ == 0 ? 1 : capacity_);
   size_t first = std::min(n, capacity_ - tail);
   if (first > 0) {

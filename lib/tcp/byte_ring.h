@@ -1,8 +1,9 @@
 // ByteRing: a fixed-capacity byte FIFO for a connection's send and receive
 // buffers.
 //
-// Contract: capacity is fixed at Init (allocated once per connection, never
-// per packet). Push copies in as much as fits and returns the count; Peek
+// Contract: capacity is fixed at Init; the memory is allocated by the first
+// Push that stores a byte (once per connection, never per packet), so a
+// connection that never buffers data holds none. Push copies in as much as fits and returns the count; Peek
 // returns the bytes [offset, offset + len) as at most two spans (the ring may
 // wrap); Pop discards from the front. Used as the send buffer (bytes from
 // SND.UNA onwards) and the receive buffer (in-order bytes not yet read).
@@ -26,6 +27,7 @@ class ByteRing {
 
   void Init(size_t capacity);
   size_t capacity() const { return capacity_; }
+  bool allocated() const { return buf_ != nullptr; }
   size_t size() const { return size_; }
   size_t free() const { return capacity_ - size_; }
 
