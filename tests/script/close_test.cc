@@ -320,11 +320,11 @@ TEST_F(CloseTest, FinWait2_PeerDataWithFin_DeliveredTimeWait) {
 
 TEST_F(CloseTest, FinWait1_FinUnacked_RetransmittedWithBackoff) {
   MakeFinWait1();
-  // RFC 6298 2.1: RTO starts at 1 s; 5.5: each expiry doubles it.
-  const int64_t waits_ms[] = {1000, 2000, 4000, 8000};
+  // RFC 6298 5.5: each expiry doubles the RTO the FIN was sent with.
+  const Duration rto = Conn()->rtt().rto();
   Instant due = now_;
-  for (int64_t w : waits_ms) {
-    due = due + Duration::Millis(w);
+  for (int64_t k : {1, 2, 4, 8}) {
+    due = due + rto * k;
     AdvanceTo(due - Duration::Millis(2));
     ExpectNothingSent();
     AdvanceTo(due + Duration::Millis(2));
@@ -342,16 +342,18 @@ TEST_F(CloseTest, FinWait1_FinNeverAcked_TimedOutAfterDataRetries) {
   Recreate();
   MakeFinWait1();
   PolledMask();
-  // Retransmissions at 1 s, 3 s and 7 s; the fourth expiry (15 s) aborts.
+  // Retransmissions at 1, 3 and 7 RTOs (backed off, RFC 6298 5.5); the
+  // fourth expiry, at 15 RTOs, aborts.
+  const Duration rto = Conn()->rtt().rto();
   const Instant start = now_;
   for (int64_t at : {1, 3, 7}) {
-    AdvanceTo(start + Duration::Seconds(at) + Duration::Millis(2));
+    AdvanceTo(start + rto * at + Duration::Millis(2));
     ExpectSent(kFin | kAck, our_nxt_ - 1, peer_nxt_);
   }
-  AdvanceTo(start + Duration::Seconds(15) - Duration::Millis(2));
+  AdvanceTo(start + rto * 15 - Duration::Millis(2));
   ExpectNothingSent();
   EXPECT_EQ(ConnState(), State::kFinWait1);
-  AdvanceTo(start + Duration::Seconds(15) + Duration::Millis(2));
+  AdvanceTo(start + rto * 15 + Duration::Millis(2));
   // Linux ends the connection silently when retries run out (tcp_write_err);
   // so does tern. The application learns ETIMEDOUT.
   ExpectNothingSent();
@@ -363,9 +365,11 @@ TEST_F(CloseTest, FinWait1_FinNeverAcked_TimedOutAfterDataRetries) {
 
 TEST_F(CloseTest, LastAck_FinUnacked_RetransmittedThenClosedByAck) {
   MakeLastAck();
-  Advance(Duration::Millis(1002));
+  const Duration rto = Conn()->rtt().rto();
+  const Instant start = now_;
+  AdvanceTo(start + rto + Duration::Millis(2));
   ExpectSent(kFin | kAck, our_nxt_ - 1, peer_nxt_);
-  Advance(Duration::Millis(2002));
+  AdvanceTo(start + rto * 3 + Duration::Millis(2));
   ExpectSent(kFin | kAck, our_nxt_ - 1, peer_nxt_);
   Deliver(Peer());
   EXPECT_EQ(ConnState(), State::kClosed);
@@ -375,7 +379,7 @@ TEST_F(CloseTest, LastAck_FinUnacked_RetransmittedThenClosedByAck) {
 
 TEST_F(CloseTest, Closing_FinUnacked_Retransmitted) {
   MakeClosing();
-  Advance(Duration::Millis(1002));
+  Advance(Conn()->rtt().rto() + Duration::Millis(2));
   ExpectSent(kFin | kAck, our_nxt_ - 1, peer_nxt_);
   Deliver(Peer());
   EXPECT_EQ(ConnState(), State::kTimeWait);
