@@ -3,10 +3,11 @@
 //
 // Contract: capacity is fixed at Init; the memory is allocated by the first
 // Push that stores a byte (once per connection, never per packet), so a
-// connection that never buffers data holds none. Push copies in as much as fits and returns the count; Peek
-// returns the bytes [offset, offset + len) as at most two spans (the ring may
-// wrap); Pop discards from the front. Used as the send buffer (bytes from
-// SND.UNA onwards) and the receive buffer (in-order bytes not yet read).
+// connection that never buffers data holds none. Push copies in as much as fits
+// and returns the count; Peek returns the bytes [offset, offset + len) as at
+// most two spans (the ring may wrap); Pop discards from the front. Used as the
+// send buffer (bytes from SND.UNA onwards) and the receive buffer (in-order
+// bytes not yet read).
 #ifndef TERN_LIB_TCP_BYTE_RING_H_
 #define TERN_LIB_TCP_BYTE_RING_H_
 

@@ -39,6 +39,10 @@ struct EndpointConfig {
   uint16_t mss = 1460;
   size_t max_connections = 65536;  // slab and table size
   size_t max_listeners = 64;
+  // Half-open (SYN-RECEIVED) records per endpoint, all listeners together:
+  // the per-lcore bound next to each listener's syn_backlog. Past it, SYNs
+  // get cookies (or are dropped when the listener has cookies off).
+  size_t max_half_open = 65536;
   // TIME-WAIT records are bounded (Linux: tcp_max_tw_buckets). At the bound a
   // closing connection skips TIME-WAIT and is counted (time_wait_overflow).
   size_t max_time_wait = 65536;

@@ -84,91 +84,60 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   ArmRetransmit(env);
 }
 
-void Connection::InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
-                             const wire::TcpRepr& syn,
-                             const ConnOptions& options) {
-  tuple_ = tuple;
+void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
+                                 const ConnOptions& options) {
+  tuple_ = p.tuple;
   options_ = options;
   passive_ = true;
   rtt_ = RttEstimator(env.cfg.rto);
-  sndbuf_.Init(options.send_buffer);
-  rcvbuf_.Init(options.recv_buffer);
-  iss_ = iss;
-  snd_una_ = iss;
-  snd_nxt_ = iss;
-  snd_max_ = iss;
-  snd_buf_seq_ = iss + 1;
-  ts_offset_ = iss.raw();
-  // RFC 9293 3.10.7.2: RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ. Data carried by
-  // the SYN is not kept (no TCP Fast Open): the peer retransmits it.
-  irs_ = syn.seq;
-  rcv_nxt_ = syn.seq + 1;
-  rcv_adv_ = rcv_nxt_;
-  // The SYN's window is never scaled (RFC 7323 2.2).
-  snd_wnd_ = syn.window;
-  max_snd_wnd_ = snd_wnd_;
-  snd_wl1_ = syn.seq;
-  snd_wl2_ = iss;
-  // The shift we offer on the SYN-ACK, as InitActive does for the SYN; the
-  // peer's SYN decides below whether scaling is on (RFC 7323 2.2).
-  rcv_wscale_ =
-      options.window_scaling ? ReceiveWindowScale(options.recv_buffer) : 0;
-  NegotiateSynOptions(syn);
-  last_rx_ = env.now;
-  env.stats.passive_opens.Inc();
-  SetState(env, State::kListen);
-  SetState(env, State::kSynReceived);
-  SendSyn(env, /*with_ack=*/true);
-  ArmRetransmit(env);
-}
-
-void Connection::InitFromCookie(Env& env, const FourTuple& tuple, SeqNum cookie,
-                                const wire::TcpRepr& ack, uint16_t mss,
-                                const CookieTsOptions& ts_options,
-                                uint16_t synack_window,
-                                const ConnOptions& options) {
-  tuple_ = tuple;
-  options_ = options;
-  passive_ = true;
-  rtt_ = RttEstimator(env.cfg.rto);
-  sndbuf_.Init(options.send_buffer);
-  rcvbuf_.Init(options.recv_buffer);
-  iss_ = cookie;
-  snd_una_ = cookie;
-  snd_nxt_ = cookie + 1;
-  snd_max_ = cookie + 1;
-  snd_buf_seq_ = cookie + 1;
-  ts_offset_ = cookie.raw();  // the SYN-ACK's TSval used the same offset
-  irs_ = ack.seq - 1;
-  rcv_nxt_ = ack.seq;
-  rcv_adv_ = rcv_nxt_ + synack_window;
-  snd_wnd_ = ack.window;
-  snd_wl1_ = ack.seq;
-  snd_wl2_ = cookie;
-  snd_mss_ = mss;
-  ts_enabled_ = options.timestamps && ack.options.timestamps.has_value();
-  if (ts_enabled_) {
-    ts_recent_ = ack.options.timestamps->tsval;
-    skip_ts_rtt_sample_ = true;
-    ws_enabled_ = options.window_scaling && ts_options.window_shift;
-    sack_enabled_ = options.sack_permitted && ts_options.sack_permitted;
-  } else {
-    // Without timestamps the cookie cannot carry these options: the
-    // documented fallback is no window scaling and no SACK.
-    ws_enabled_ = false;
-    sack_enabled_ = false;
+  if (p.synack_retransmitted) {
+    RestartRtoAfterSynTimeout(env);
   }
+  sndbuf_.Init(options.send_buffer);
+  rcvbuf_.Init(options.recv_buffer);
+  iss_ = p.iss;
+  snd_una_ = p.iss;
+  snd_nxt_ = p.iss + 1;
+  snd_max_ = p.iss + 1;
+  snd_buf_seq_ = p.iss + 1;
+  ts_offset_ = p.iss.raw();  // the SYN-ACK's TSval used the same offset
+  irs_ = p.irs;
+  rcv_nxt_ = p.irs + 1;
+  rcv_adv_ = rcv_nxt_ + p.synack_window;
+  last_window_sent_ = p.synack_window;
+  snd_wnd_ = p.peer_window;
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = p.irs;
+  snd_wl2_ = p.iss;
+  snd_mss_ = p.peer_mss;
+  ts_enabled_ = options.timestamps && p.ts_recent.has_value();
+  if (ts_enabled_) {
+    ts_recent_ = *p.ts_recent;
+    skip_ts_rtt_sample_ = p.skip_ts_rtt_sample;
+  }
+  ws_enabled_ = options.window_scaling && p.peer_wscale.has_value();
   if (ws_enabled_) {
-    snd_wscale_ = std::min(*ts_options.window_shift, kMaxWindowScale);
+    snd_wscale_ = std::min(*p.peer_wscale, kMaxWindowScale);
     rcv_wscale_ = ReceiveWindowScale(options.recv_buffer);
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;
   }
+  sack_enabled_ = options.sack_permitted && p.sack_permitted;
+  // Without timestamps the handshake gives no RTT sample: the first one
+  // comes from data (Karn-safe either way; RFC 6298 does not require a
+  // sample from every segment). With timestamps the final ACK's TSecr gives
+  // one, except for cookies (skip_ts_rtt_sample).
+  rtt_timing_ = false;
   last_rx_ = env.now;
+  last_ack_sent_ = rcv_nxt_;  // the SYN-ACK acknowledged the SYN
   env.stats.passive_opens.Inc();
-  SetState(env, State::kListen);
-  SetState(env, State::kSynReceived);
+  state_ = State::kListen;
+  if (p.transition_counted) {
+    state_ = State::kSynReceived;
+  } else {
+    SetState(env, State::kSynReceived);
+  }
 }
 
 void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {

@@ -17,6 +17,7 @@
 #define TERN_LIB_TCP_CONNECTION_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "lib/base/seq_num.h"
@@ -88,20 +89,30 @@ class Connection {
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
   void InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
                   const ConnOptions& options);
-  // Passive open from LISTEN (RFC 9293 3.10.7.2): takes the peer's SYN, sends
-  // the SYN-ACK, enters SYN-RECEIVED.
-  void InitPassive(Env& env, const FourTuple& tuple, SeqNum iss,
-                   const wire::TcpRepr& syn, const ConnOptions& options);
-
-  // A connection rebuilt from a valid SYN-cookie ACK (doc/syn_cookies.md):
-  // SYN-RECEIVED as if the SYN-ACK with ISS `cookie` had been sent, with the
-  // MSS from the cookie and, when the ACK carries timestamps, window scale
-  // and SACK-permitted from its TSecr. The caller then hands it the ACK
-  // through OnSegment, which completes the handshake and takes its data.
-  void InitFromCookie(Env& env, const FourTuple& tuple, SeqNum cookie,
-                      const wire::TcpRepr& ack, uint16_t mss,
-                      const CookieTsOptions& ts_options, uint16_t synack_window,
-                      const ConnOptions& options);
+  // A passive connection whose SYN-ACK is already out: built from a
+  // half-open record or from a valid SYN-cookie ACK (doc/syn_cookies.md). It
+  // enters SYN-RECEIVED with nothing to send; the caller then hands it the
+  // final ACK through OnSegment, which completes the handshake and takes any
+  // data the ACK carries.
+  struct SynReceivedParams {
+    FourTuple tuple;
+    SeqNum iss;
+    SeqNum irs;
+    uint16_t peer_mss = 536;  // RFC 9293 3.7.1 default without the option
+    uint16_t peer_window = 0;
+    std::optional<uint8_t> peer_wscale;  // nullopt: no window scaling
+    bool sack_permitted = false;
+    std::optional<uint32_t> ts_recent;  // nullopt: no timestamps
+    uint16_t synack_window = 0;         // the window our SYN-ACK announced
+    bool synack_retransmitted = false;  // Karn, and RFC 6298 5.7
+    // The TSecr of the final ACK cannot give an RTT sample (cookie TSvals
+    // carry options in their low bits).
+    bool skip_ts_rtt_sample = false;
+    // The owner already counted LISTEN -> SYN-RECEIVED (half-open record).
+    bool transition_counted = false;
+  };
+  void InitSynReceived(Env& env, const SynReceivedParams& p,
+                       const ConnOptions& options);
 
   Verdict OnSegment(Env& env, const wire::TcpRepr& seg);
   Verdict OnTimer(Env& env);
@@ -166,7 +177,6 @@ class Connection {
   bool in_ready_list = false;
   bool in_table = false;
   bool accepted = true;         // false while waiting in an accept queue
-  bool half_open = false;       // counted in its listener's half-open bound
   uint32_t pending_events = 0;  // collected, not yet given to PollEvents
   Instant timer_deadline;       // what `timer` is armed for
 

@@ -18,18 +18,21 @@ using wire::tcp_flags::kSyn;
 
 namespace {
 
-// Timer user data: bit 63 tells a TIME-WAIT record from a connection; bits
-// 32-62 hold the slab generation, bits 0-31 the slab index.
+// Timer user data: bits 62-63 name the record kind (connection, TIME-WAIT,
+// half-open); bits 32-61 hold the slab generation, bits 0-31 the slab index.
 constexpr uint64_t kTimeWaitTimer = uint64_t{1} << 63;
-// Connection-table values: bit 31 marks a TIME-WAIT record.
+constexpr uint64_t kHalfOpenTimer = uint64_t{1} << 62;
+// Connection-table values: bit 31 marks a TIME-WAIT record, bit 30 a
+// half-open record; otherwise the value is a connection slab index.
 constexpr uint32_t kTimeWaitBit = 1u << 31;
+constexpr uint32_t kHalfOpenBit = 1u << 30;
+constexpr uint32_t kIndexMask = kHalfOpenBit - 1;
 // Linux's default ip_local_port_range.
 constexpr uint32_t kEphemeralFirst = 32768;
 constexpr uint32_t kEphemeralLast = 60999;
 
-uint64_t TimerData(SlabHandle h, bool time_wait) {
-  return (time_wait ? kTimeWaitTimer : 0) |
-         (uint64_t{h.generation & 0x7fff'ffffu} << 32) | h.index;
+uint64_t TimerData(SlabHandle h, uint64_t kind) {
+  return kind | (uint64_t{h.generation & 0x3fff'ffffu} << 32) | h.index;
 }
 
 }  // namespace
@@ -93,7 +96,8 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   }
   // The table holds connections and TIME-WAIT records.
   absl::StatusOr<ConnTable> table = ConnTable::Create(
-      config.max_connections + config.max_time_wait, table_key);
+      config.max_connections + config.max_half_open + config.max_time_wait,
+      table_key);
   if (!table.ok()) {
     return table.status();
   }
@@ -101,6 +105,11 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
       Slab<Connection>::Create(config.max_connections);
   if (!conns.ok()) {
     return conns.status();
+  }
+  absl::StatusOr<Slab<HalfOpen>> half_opens =
+      Slab<HalfOpen>::Create(config.max_half_open);
+  if (!half_opens.ok()) {
+    return half_opens.status();
   }
   absl::StatusOr<Slab<TimeWaitRecord>> tws =
       Slab<TimeWaitRecord>::Create(std::max<size_t>(config.max_time_wait, 1));
@@ -118,14 +127,15 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
     own_cookies = std::move(*store);
     cookies = own_cookies.get();
   }
-  return std::unique_ptr<Endpoint>(new Endpoint(
-      config, sink, now, IsnGenerator(isn_key), std::move(*table),
-      std::move(*conns), std::move(*tws), std::move(own_cookies), cookies));
+  return std::unique_ptr<Endpoint>(
+      new Endpoint(config, sink, now, IsnGenerator(isn_key), std::move(*table),
+                   std::move(*conns), std::move(*half_opens), std::move(*tws),
+                   std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    IsnGenerator isn, ConnTable table, Slab<Connection> conns,
-                   Slab<TimeWaitRecord> time_waits,
+                   Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
                    const SynCookieSecretStore* cookies)
     : config_(config),
@@ -134,6 +144,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       isn_(isn),
       table_(std::move(table)),
       conns_(std::move(conns)),
+      half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
       wheel_(TimerWheel::Options{.start = now}),
       own_cookies_(std::move(own_cookies)),
@@ -156,6 +167,11 @@ Endpoint::~Endpoint() {
       wheel_.Cancel(&r->timer);
     }
   }
+  for (uint32_t i = 0; i < half_opens_.capacity(); ++i) {
+    if (HalfOpen* r = half_opens_.GetByIndex(i)) {
+      wheel_.Cancel(&r->timer);
+    }
+  }
 }
 
 absl::Status EndpointConfig::Validate() const {
@@ -163,9 +179,12 @@ absl::Status EndpointConfig::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("mss: expected at least 64, got ", mss));
   }
-  if (max_connections == 0 || max_connections >= (1u << 31)) {
+  if (max_connections == 0 || max_connections >= (1u << 30)) {
     return absl::InvalidArgumentError(
-        "max_connections: expected 1 to 2^31 - 1");
+        "max_connections: expected 1 to 2^30 - 1");
+  }
+  if (max_half_open == 0 || max_half_open >= (1u << 30)) {
+    return absl::InvalidArgumentError("max_half_open: expected 1 to 2^30 - 1");
   }
   if (max_time_wait >= (1u << 31)) {
     return absl::InvalidArgumentError("max_time_wait: expected below 2^31");
@@ -202,6 +221,10 @@ void Endpoint::OnSegment(const InSegment& seg, Instant now) {
   if (std::optional<uint32_t> v = table_.Find(tuple)) {
     if ((*v & kTimeWaitBit) != 0) {
       HandleTimeWait(env, *v & ~kTimeWaitBit, seg);
+      return;
+    }
+    if ((*v & kHalfOpenBit) != 0) {
+      HandleHalfOpen(env, *v & kIndexMask, seg);
       return;
     }
     std::optional<SlabHandle> h = conns_.HandleAt(*v);
@@ -293,35 +316,310 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     SendCookieSynAck(env, l, seg);
     return;
   }
-  if (l.half_open >= l.options.syn_backlog) {
+  if (l.half_open >= l.options.syn_backlog ||
+      half_opens_.size() >= half_opens_.capacity()) {
     stats_.drops.Inc(DropReason::kSynQueueFull);
     l.stats.syn_queue_overflows.Inc();
     stats_.listen.syn_queue_overflows.Inc();
     return;
   }
-  std::optional<SlabHandle> h = conns_.Alloc();
+  std::optional<SlabHandle> h = half_opens_.Alloc();
   if (!h) {
+    stats_.drops.Inc(DropReason::kSynQueueFull);
+    return;
+  }
+  HalfOpen* r = half_opens_.Get(*h);
+  const FourTuple tuple = seg.Tuple();
+  if (!table_.Insert(tuple, h->index | kHalfOpenBit)) {
+    half_opens_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
     return;
   }
-  Connection* c = conns_.Get(*h);
-  const FourTuple tuple = seg.Tuple();
-  if (!table_.Insert(tuple, h->index)) {
+  // RFC 9293 3.10.7.2: IRS = SEG.SEQ, ISS from RFC 6528. Data on the SYN is
+  // not kept (no TCP Fast Open; doc/state_machine.md).
+  const ConnOptions& co = l.options.conn;
+  const wire::TcpOptions& in = seg.tcp.options;
+  // The record is a connection in SYN-RECEIVED: its transitions are counted
+  // like a Connection's (stats().Transitions).
+  CountTransition(State::kListen, State::kSynReceived);
+  r->tuple = tuple;
+  r->iss = isn_.Generate(tuple, env.now);
+  r->irs = seg.tcp.seq;
+  r->listener_index = listener_index;
+  r->listener_generation = l.generation;
+  r->peer_mss = in.mss.value_or(536);  // RFC 9293 3.7.1 default
+  r->peer_window = seg.tcp.window;
+  if (co.window_scaling && in.window_scale) {
+    r->peer_wscale = *in.window_scale;
+    r->flags |= HalfOpen::kWindowScale;
+  }
+  if (co.timestamps && in.timestamps) {
+    r->flags |= HalfOpen::kTimestamps;
+    r->ts_recent = in.timestamps->tsval;
+  }
+  if (co.sack_permitted && in.sack_permitted) {
+    r->flags |= HalfOpen::kSack;
+  }
+  ++l.half_open;
+  SendHalfOpenSynAck(env, *r, co);
+  l.stats.synacks_sent.Inc();
+  stats_.listen.synacks_sent.Inc();
+  // RFC 6298 2.1: the first retransmission after the initial RTO.
+  wheel_.Arm(&r->timer, env.now + config_.rto.initial,
+             TimerData(*h, kHalfOpenTimer));
+}
+
+void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
+                          SeqNum ack, const ConnOptions& co,
+                          std::optional<uint8_t> offer_wscale, bool sack,
+                          std::optional<wire::TcpTimestamps> ts) {
+  OutSegment out;
+  out.src = tuple.local_addr;
+  out.dst = tuple.remote_addr;
+  out.tcp.src_port = tuple.local_port;
+  out.tcp.dst_port = tuple.remote_port;
+  out.tcp.seq = iss;
+  out.tcp.ack = ack;
+  out.tcp.flags = kSyn | kAck;
+  // The SYN-ACK's window is never scaled (RFC 7323 2.2).
+  out.tcp.window = SynAckWindow(co);
+  // Options only as the peer offered them (RFC 7323 2.2, 3.2; RFC 2018 2).
+  out.tcp.options.mss = config_.mss;
+  out.tcp.options.window_scale = offer_wscale;
+  out.tcp.options.sack_permitted = sack;
+  out.tcp.options.timestamps = ts;
+  env.sink.Send(out);
+  stats_.segments_out.Inc();
+}
+
+void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
+                                  const ConnOptions& co) {
+  std::optional<uint8_t> wscale;
+  if ((r.flags & HalfOpen::kWindowScale) != 0) {
+    wscale = ReceiveWindowScale(co.recv_buffer);
+  }
+  std::optional<wire::TcpTimestamps> ts;
+  if ((r.flags & HalfOpen::kTimestamps) != 0) {
+    // RFC 7323 5.4: our clock is ms plus a per-connection offset, the ISS.
+    ts = wire::TcpTimestamps{
+        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
+        r.ts_recent};
+  }
+  SendSynAck(env, r.tuple, r.iss, r.irs + 1, co, wscale,
+             (r.flags & HalfOpen::kSack) != 0, ts);
+}
+
+void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r) {
+  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> for an unacceptable segment, rate
+  // limited like every ACK that answers something out of window.
+  if (!limiter_.Allow(env.now)) {
+    stats_.challenge_acks_limited.Inc();
+    return;
+  }
+  OutSegment out;
+  out.src = r.tuple.local_addr;
+  out.dst = r.tuple.remote_addr;
+  out.tcp.src_port = r.tuple.local_port;
+  out.tcp.dst_port = r.tuple.remote_port;
+  out.tcp.seq = r.iss + 1;
+  out.tcp.ack = r.irs + 1;
+  out.tcp.flags = kAck;
+  const Listener* l = GetListener({r.listener_index, r.listener_generation});
+  out.tcp.window = l == nullptr ? 0 : SynAckWindow(l->options.conn);
+  if ((r.flags & HalfOpen::kTimestamps) != 0) {
+    out.tcp.options.timestamps = wire::TcpTimestamps{
+        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
+        r.ts_recent};
+  }
+  env.sink.Send(out);
+  stats_.segments_out.Inc();
+}
+
+void Endpoint::CountTransition(State from, State to) {
+  stats_.transitions[static_cast<int>(from)][static_cast<int>(to)].Inc();
+}
+
+void Endpoint::FreeHalfOpen(uint32_t index, bool promoted) {
+  HalfOpen* r = half_opens_.GetByIndex(index);
+  if (r == nullptr) {
+    return;
+  }
+  if (!promoted) {
+    // RFC 9293 3.10.7.4: back to LISTEN, i.e. this connection is CLOSED.
+    CountTransition(State::kSynReceived, State::kClosed);
+  }
+  wheel_.Cancel(&r->timer);
+  table_.Erase(r->tuple);
+  if (Listener* l = GetListener({r->listener_index, r->listener_generation});
+      l != nullptr && l->half_open > 0) {
+    --l->half_open;
+  }
+  half_opens_.Free(*half_opens_.HandleAt(index));
+}
+
+void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
+  HalfOpen* r = half_opens_.GetByIndex(index);
+  TERN_DCHECK(r != nullptr);
+  Listener* l = GetListener({r->listener_index, r->listener_generation});
+  const wire::TcpRepr& t = seg.tcp;
+  const SeqNum rcv_nxt = r->irs + 1;
+  const uint16_t rcv_wnd = l == nullptr ? 0 : SynAckWindow(l->options.conn);
+
+  // A retransmitted SYN (same ISN): our SYN-ACK was lost; send it again
+  // (as Linux does) rather than the bare ACK of the first check.
+  if (t.Has(kSyn) && !t.Has(kAck) && !t.Has(kRst)) {
+    if (t.seq == r->irs && l != nullptr) {
+      SendHalfOpenSynAck(env, *r, l->options.conn);
+      stats_.synack_retransmits.Inc();
+      return;
+    }
+    // RFC 9293 3.10.7.4 fourth, passive SYN-RECEIVED: "return this
+    // connection to the LISTEN state"; the new SYN is dropped.
+    stats_.drops.Inc(DropReason::kSynChallenged);
+    FreeHalfOpen(index);
+    return;
+  }
+  // RFC 7323 5.3: PAWS, before the sequence number check.
+  if ((r->flags & HalfOpen::kTimestamps) != 0 && !t.Has(kRst) &&
+      t.options.timestamps &&
+      static_cast<int32_t>(t.options.timestamps->tsval - r->ts_recent) < 0) {
+    stats_.drops.Inc(DropReason::kPaws);
+    SendHalfOpenAck(env, *r);
+    return;
+  }
+  // First, check sequence number (RFC 9293 3.10.7.4).
+  const uint32_t len = t.SegLen();
+  const SeqNum wnd_end = rcv_nxt + rcv_wnd;
+  const bool acceptable =
+      len == 0 ? t.seq.InHalfOpen(rcv_nxt, wnd_end) || t.seq == rcv_nxt
+               : t.seq.InHalfOpen(rcv_nxt, wnd_end) ||
+                     (t.seq + (len - 1)).InHalfOpen(rcv_nxt, wnd_end);
+  if (!acceptable) {
+    if (t.Has(kRst)) {
+      stats_.drops.Inc(DropReason::kRstOutOfWindow);
+      return;
+    }
+    stats_.drops.Inc(DropReason::kUnacceptableSeq);
+    SendHalfOpenAck(env, *r);
+    return;
+  }
+  // Second, check the RST bit (RFC 5961 3.2): exactly RCV.NXT returns the
+  // connection to LISTEN; elsewhere in the window draws a challenge ACK.
+  if (t.Has(kRst)) {
+    if (t.seq == rcv_nxt) {
+      FreeHalfOpen(index);
+      return;
+    }
+    stats_.drops.Inc(DropReason::kRstChallenged);
+    stats_.challenge_acks.Inc();
+    SendHalfOpenAck(env, *r);
+    return;
+  }
+  if (t.Has(kSyn)) {
+    // A SYN-ACK to our SYN-ACK: RFC 5961 4.2 challenge.
+    stats_.drops.Inc(DropReason::kSynChallenged);
+    SendHalfOpenAck(env, *r);
+    return;
+  }
+  // Fifth, check the ACK field.
+  if (!t.Has(kAck)) {
+    stats_.drops.Inc(DropReason::kNoAck);
+    return;
+  }
+  if (t.ack != r->iss + 1) {
+    // "If the segment acknowledgment is not acceptable, form a reset
+    // segment <SEQ=SEG.ACK><CTL=RST>".
+    stats_.drops.Inc(DropReason::kSynRcvdBadAck);
+    SendResetFor(env, seg);
+    return;
+  }
+  if (l == nullptr) {
+    // The listener closed during the handshake.
+    SendResetFor(env, seg);
+    FreeHalfOpen(index);
+    return;
+  }
+  if (l->aq_size >= l->accept_queue.size()) {
+    stats_.drops.Inc(DropReason::kAcceptQueueFull);
+    l->stats.accept_overflows.Inc();
+    stats_.listen.accept_overflows.Inc();
+    if (l->options.overflow == AcceptOverflow::kReset) {
+      // Linux's tcp_abort_on_overflow = 1.
+      l->stats.accept_overflow_resets.Inc();
+      stats_.listen.accept_overflow_resets.Inc();
+      SendResetFor(env, seg);
+      FreeHalfOpen(index);
+    }
+    // kDrop (tcp_abort_on_overflow = 0): ignore the ACK; the peer's
+    // retransmission or our SYN-ACK retransmission completes it later.
+    return;
+  }
+  Promote(env, index, seg);
+}
+
+void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
+  HalfOpen r = *half_opens_.GetByIndex(index);
+  Listener* l = GetListener({r.listener_index, r.listener_generation});
+  TERN_DCHECK(l != nullptr);
+  std::optional<SlabHandle> h = conns_.Alloc();
+  if (!h) {
+    // Keep the half-open record: the peer's retransmission may find room.
+    stats_.drops.Inc(DropReason::kTableFull);
+    return;
+  }
+  FreeHalfOpen(index, /*promoted=*/true);
+  if (!table_.Insert(r.tuple, h->index)) {
     conns_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
     return;
   }
+  Connection* c = conns_.Get(*h);
   c->in_table = true;
-  c->listener_index = listener_index;
-  c->listener_generation = l.generation;
+  c->listener_index = r.listener_index;
+  c->listener_generation = r.listener_generation;
   c->accepted = false;
-  c->half_open = true;
-  ++l.half_open;
-  c->InitPassive(env, tuple, isn_.Generate(tuple, env.now), seg.tcp,
-                 l.options.conn);
-  l.stats.synacks_sent.Inc();
-  stats_.listen.synacks_sent.Inc();
-  After(env, *h, c, Verdict::kKeep);
+  Connection::SynReceivedParams p;
+  p.tuple = r.tuple;
+  p.iss = r.iss;
+  p.irs = r.irs;
+  p.peer_mss = r.peer_mss;
+  p.peer_window = r.peer_window;
+  if ((r.flags & HalfOpen::kWindowScale) != 0) {
+    p.peer_wscale = r.peer_wscale;
+  }
+  p.transition_counted = true;
+  p.sack_permitted = (r.flags & HalfOpen::kSack) != 0;
+  if ((r.flags & HalfOpen::kTimestamps) != 0) {
+    p.ts_recent = r.ts_recent;
+  }
+  p.synack_window = SynAckWindow(l->options.conn);
+  p.synack_retransmitted = r.retries > 0;
+  c->InitSynReceived(env, p, l->options.conn);
+  env.accept_queue_has_room = true;
+  env.listener_stats = &l->stats;
+  After(env, *h, c, c->OnSegment(env, seg.tcp));
+}
+
+void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
+  HalfOpen* r = half_opens_.GetByIndex(index);
+  if (r == nullptr) {
+    return;
+  }
+  Listener* l = GetListener({r->listener_index, r->listener_generation});
+  if (l == nullptr || r->retries >= config_.synack_retries) {
+    // The last SYN-ACK went unanswered: the record goes (a spoofed SYN
+    // ends here).
+    stats_.synack_timeouts.Inc();
+    FreeHalfOpen(index);
+    return;
+  }
+  ++r->retries;
+  SendHalfOpenSynAck(env, *r, l->options.conn);
+  stats_.synack_retransmits.Inc();
+  // RFC 6298 5.5: back off, doubling the RTO each time.
+  Duration rto = config_.rto.initial * (int64_t{1} << r->retries);
+  wheel_.Arm(&r->timer, env.now + std::min(rto, config_.rto.max),
+             r->timer.user_data);
 }
 
 bool Endpoint::UseCookie(Listener& l) {
@@ -335,7 +633,10 @@ bool Endpoint::UseCookie(Listener& l) {
   }
   // Hysteresis: cookies start when the SYN queue is full and stop only when
   // it has drained to half, so the mode does not flap at the boundary.
-  if (!l.cookie_active && l.half_open >= l.options.syn_backlog) {
+  // The per-lcore bound counts as a full queue too.
+  const bool full = l.half_open >= l.options.syn_backlog ||
+                    half_opens_.size() >= half_opens_.capacity();
+  if (!l.cookie_active && full) {
     l.cookie_active = true;
     l.stats.cookie_mode_entered.Inc();
     stats_.listen.cookie_mode_entered.Inc();
@@ -357,34 +658,26 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
   SeqNum cookie =
       EncodeSynCookie(tuple, seg.tcp.seq, mss_index, SynCookieCounter(env.now),
                       cookies_->Current());
-  OutSegment out;
-  out.src = seg.dst;
-  out.dst = seg.src;
-  out.tcp.src_port = seg.tcp.dst_port;
-  out.tcp.dst_port = seg.tcp.src_port;
-  out.tcp.seq = cookie;
-  out.tcp.ack = seg.tcp.seq + 1;
-  out.tcp.flags = kSyn | kAck;
-  // The SYN-ACK's window is never scaled (RFC 7323 2.2).
-  out.tcp.window =
-      static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff));
-  out.tcp.options.mss = config_.mss;
+  std::optional<uint8_t> wscale;
+  bool sack = false;
+  std::optional<wire::TcpTimestamps> ts;
   if (co.timestamps && in.timestamps) {
     CookieTsOptions opts;
     if (co.window_scaling && in.window_scale) {
       opts.window_shift =
           std::min<uint8_t>(*in.window_scale, CookieTsOptions::kMaxWindowShift);
-      out.tcp.options.window_scale = ReceiveWindowScale(co.recv_buffer);
+      wscale = ReceiveWindowScale(co.recv_buffer);
     }
     opts.sack_permitted = co.sack_permitted && in.sack_permitted;
-    out.tcp.options.sack_permitted = opts.sack_permitted;
+    sack = opts.sack_permitted;
     uint32_t ts_clock =
         static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + cookie.raw();
-    out.tcp.options.timestamps = wire::TcpTimestamps{
-        EncodeTsOptions(ts_clock, opts), in.timestamps->tsval};
+    ts = wire::TcpTimestamps{EncodeTsOptions(ts_clock, opts),
+                             in.timestamps->tsval};
   }
-  env.sink.Send(out);
-  stats_.segments_out.Inc();
+  // Without timestamps the cookie cannot carry window scale or SACK: the
+  // documented fallback offers neither.
+  SendSynAck(env, tuple, cookie, seg.tcp.seq + 1, co, wscale, sack, ts);
   l.stats.cookies_sent.Inc();
   stats_.listen.cookies_sent.Inc();
   l.stats.synacks_sent.Inc();
@@ -451,14 +744,26 @@ bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
   c->listener_index = listener_index;
   c->listener_generation = l.generation;
   c->accepted = false;
-  CookieTsOptions ts_options;
-  if (seg.tcp.options.timestamps) {
-    ts_options = DecodeTsOptions(seg.tcp.options.timestamps->tsecr);
-  }
   const ConnOptions& co = l.options.conn;
-  c->InitFromCookie(
-      env, tuple, cookie, seg.tcp, r.mss(), ts_options,
-      static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff)), co);
+  Connection::SynReceivedParams p;
+  p.tuple = tuple;
+  p.iss = cookie;
+  p.irs = client_isn;
+  p.peer_mss = r.mss();
+  p.peer_window = seg.tcp.window;
+  if (co.timestamps && seg.tcp.options.timestamps) {
+    CookieTsOptions ts_options =
+        DecodeTsOptions(seg.tcp.options.timestamps->tsecr);
+    p.peer_wscale = ts_options.window_shift;
+    p.sack_permitted = ts_options.sack_permitted;
+    p.ts_recent = seg.tcp.options.timestamps->tsval;
+    p.skip_ts_rtt_sample = true;
+  }
+  p.synack_window = SynAckWindow(co);
+  // Unknown: the SYN-ACK left no trace. Treat it as resent (no RTT sample
+  // from the handshake, RFC 6298 5.7's 3 s RTO until a sample arrives).
+  p.synack_retransmitted = true;
+  c->InitSynReceived(env, p, co);
   env.accept_queue_has_room = true;
   env.listener_stats = &l.stats;
   Verdict v = c->OnSegment(env, seg.tcp);
@@ -537,6 +842,11 @@ void Endpoint::OnTimers(Instant now) {
 void Endpoint::OnTimer(TimerNode* node, Instant now) {
   const uint64_t data = node->user_data;
   const uint32_t index = static_cast<uint32_t>(data);
+  if ((data & kHalfOpenTimer) != 0) {
+    Env env = MakeEnv(now);
+    OnHalfOpenTimer(env, index);
+    return;
+  }
   if ((data & kTimeWaitTimer) != 0) {
     // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
     TimeWaitRecord* r = time_waits_.GetByIndex(index);
@@ -560,23 +870,11 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
 // ---------------------------------------------------------------------------
 // Connection bookkeeping.
 
-void Endpoint::LeaveHalfOpen(Connection* c) {
-  if (!c->half_open) {
-    return;
-  }
-  c->half_open = false;
-  Listener* l = GetListener({c->listener_index, c->listener_generation});
-  if (l != nullptr && l->half_open > 0) {
-    --l->half_open;
-  }
-}
-
 void Endpoint::Unlink(Connection* c) {
   if (c->in_table) {
     table_.Erase(c->tuple());
     c->in_table = false;
   }
-  LeaveHalfOpen(c);
 }
 
 void Endpoint::EnterTimeWait(Env& env, Connection* c) {
@@ -601,7 +899,8 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
   }
   stats_.time_wait_created.Inc();
   // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
-  wheel_.Arm(&r->timer, env.now + config_.msl * 2, TimerData(*h, true));
+  wheel_.Arm(&r->timer, env.now + config_.msl * 2,
+             TimerData(*h, kTimeWaitTimer));
 }
 
 void Endpoint::Release(SlabHandle h, Connection* c) {
@@ -614,7 +913,6 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
     case Verdict::kKeep:
       break;
     case Verdict::kEstablished: {
-      LeaveHalfOpen(c);
       Listener* l = GetListener({c->listener_index, c->listener_generation});
       if (l == nullptr) {
         // The listener went away during the handshake.
@@ -666,7 +964,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
     wheel_.Cancel(&c->timer);
   } else if (!c->timer.armed() || deadline != c->timer_deadline) {
     c->timer_deadline = deadline;
-    wheel_.Arm(&c->timer, deadline, TimerData(h, false));
+    wheel_.Arm(&c->timer, deadline, TimerData(h, 0));
   }
 }
 

@@ -31,6 +31,7 @@
 #include "lib/tcp/conn_table.h"
 #include "lib/tcp/connection.h"
 #include "lib/tcp/cookie_secrets.h"
+#include "lib/tcp/half_open.h"
 #include "lib/tcp/isn.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/slab.h"
@@ -135,6 +136,8 @@ class Endpoint {
   const EndpointConfig& config() const { return config_; }
   size_t connection_count() const { return conns_.size(); }
   size_t time_wait_count() const { return time_waits_.size(); }
+  // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
+  size_t half_open_total() const { return half_opens_.size(); }
   // The TIME-WAIT record of a tuple, if any (tests, diagnostics).
   const TimeWaitRecord* FindTimeWait(const FourTuple& tuple) const;
   size_t half_open_count(ListenerHandle l) const;
@@ -162,7 +165,7 @@ class Endpoint {
 
   Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
            IsnGenerator isn, ConnTable table, Slab<Connection> conns,
-           Slab<TimeWaitRecord> time_waits,
+           Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
            std::unique_ptr<SynCookieSecretStore> own_cookies,
            const SynCookieSecretStore* cookies);
 
@@ -176,6 +179,21 @@ class Endpoint {
   void HandleListen(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
   bool UseCookie(Listener& l);
+  void SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss, SeqNum ack,
+                  const ConnOptions& co, std::optional<uint8_t> offer_wscale,
+                  bool sack, std::optional<wire::TcpTimestamps> ts);
+  void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const ConnOptions& co);
+  void SendHalfOpenAck(Env& env, const HalfOpen& r);
+  void HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg);
+  void Promote(Env& env, uint32_t index, const InSegment& seg);
+  void OnHalfOpenTimer(Env& env, uint32_t index);
+  void FreeHalfOpen(uint32_t index, bool promoted = false);
+  void CountTransition(State from, State to);
+  // The window a SYN-ACK announces: the receive buffer, unscaled (RFC 7323
+  // 2.2), at most 65535.
+  static uint16_t SynAckWindow(const ConnOptions& co) {
+    return static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff));
+  }
   void SendCookieSynAck(Env& env, Listener& l, const InSegment& seg);
   // True when the ACK carried a valid cookie and was handled.
   bool TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
@@ -191,7 +209,6 @@ class Endpoint {
   void Unlink(Connection* c);
   void EnterTimeWait(Env& env, Connection* c);
   void Release(SlabHandle h, Connection* c);
-  void LeaveHalfOpen(Connection* c);
   void OnTimer(TimerNode* node, Instant now);
 
   EndpointConfig config_;
@@ -201,6 +218,7 @@ class Endpoint {
   IsnGenerator isn_;
   ConnTable table_;
   Slab<Connection> conns_;
+  Slab<HalfOpen> half_opens_;
   Slab<TimeWaitRecord> time_waits_;
   TimerWheel wheel_;
   std::unique_ptr<SynCookieSecretStore> own_cookies_;

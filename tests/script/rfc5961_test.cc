@@ -187,7 +187,7 @@ TEST_F(Rfc5961Test, SynReceived_RstInWindowNotRcvNxt_ChallengeAck) {
   Deliver(SegBuilder().Rst().Seq(peer_iss_ + 100));
   ExpectSent(kAck, our_iss_ + 1, peer_iss_ + 1);
   EXPECT_EQ(ep_->half_open_count(listener_), 1u);
-  EXPECT_EQ(ep_->connection_count(), 1u);
+  EXPECT_EQ(ep_->half_open_total(), 1u);
 }
 
 TEST_F(Rfc5961Test, SynReceived_RstOutOfWindow_DroppedSilently) {

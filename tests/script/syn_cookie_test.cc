@@ -341,6 +341,78 @@ TEST_F(SynCookieTest, AcceptOverflowReset_QueuedHandshakeReset) {
   EXPECT_EQ(ep_->connection_count(), 1u);
 }
 
+// Half-open records (the SYN queue).
+class HalfOpenTest : public ScriptTest {};
+
+TEST_F(HalfOpenTest, Record_IsCompact) {
+  EXPECT_LE(sizeof(HalfOpen), 128u);
+  MakeSynReceived();
+  EXPECT_EQ(ep_->half_open_total(), 1u);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+}
+
+TEST_F(HalfOpenTest, SynReceived_FinalAckWithData_PromotedAndDelivered) {
+  MakeSynReceived();
+  Deliver(Peer().Flags(kAck | kPsh).Data("hello"));
+  EXPECT_EQ(ep_->half_open_total(), 0u);
+  EXPECT_EQ(ep_->connection_count(), 1u);
+  conn_ = *ep_->Accept(listener_);
+  EXPECT_EQ(Read(), "hello");
+  EXPECT_EQ(Conn()->snd_wscale(), 7);
+  EXPECT_TRUE(Conn()->sack_enabled());
+}
+
+TEST_F(HalfOpenTest, SynReceived_AckOfWrongIss_RstRecordKept) {
+  MakeSynReceived();
+  // RFC 9293 3.10.7.4 fifth: <SEQ=SEG.ACK><CTL=RST>.
+  Deliver(Peer().Ack(our_iss_ + 5));
+  ExpectSent(kRst, our_iss_ + 5, 0);
+  EXPECT_EQ(ep_->half_open_total(), 1u);
+  Deliver(Peer());
+  EXPECT_TRUE(ep_->Accept(listener_).has_value());
+}
+
+TEST_F(HalfOpenTest, SynReceived_ListenerClosed_FinalAckRst) {
+  MakeSynReceived();
+  ASSERT_EQ(ep_->CloseListener(listener_, now_), SockError::kOk);
+  Deliver(Peer());
+  ExpectSent(kRst, our_nxt_, 0);
+  EXPECT_EQ(ep_->half_open_total(), 0u);
+}
+
+TEST_F(HalfOpenTest, SynReceived_SynAckTimeouts_RecordFreed) {
+  config_.synack_retries = 2;
+  Recreate();
+  MakeSynReceived();
+  // RFC 6298 5.5: 1 s, then 2 s; after the last, 4 s more and it goes. The
+  // wheel fires within one 65.536 us tick after the deadline.
+  const Duration slack = Duration::Millis(1);
+  Advance(Duration::Seconds(1) + slack);
+  ExpectSent(kSyn | kAck, our_iss_, peer_nxt_);
+  Advance(Duration::Seconds(2));
+  ExpectSent(kSyn | kAck, our_iss_, peer_nxt_);
+  Advance(Duration::Seconds(4) - slack - slack);
+  EXPECT_EQ(ep_->half_open_total(), 1u);
+  Advance(slack * 2);
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->half_open_total(), 0u);
+  EXPECT_EQ(ep_->half_open_count(listener_), 0u);
+  EXPECT_EQ(ep_->stats().synack_timeouts.Get(), 1u);
+  EXPECT_EQ(ep_->stats().Transitions(State::kSynReceived, State::kClosed), 1u);
+}
+
+TEST_F(HalfOpenTest, PerEndpointBound_CookiesTakeOver) {
+  config_.max_half_open = 2;
+  Recreate();
+  listen_options_.syn_backlog = 100;
+  MakeListen();
+  for (uint16_t p = 0; p < 3; ++p) {
+    Deliver(SegBuilder().From(kRemoteAddr, 5000 + p).Syn().Seq(1).Mss(1460));
+  }
+  EXPECT_EQ(ep_->half_open_total(), 2u);
+  EXPECT_EQ(ep_->listener_stats(listener_)->cookies_sent.Get(), 1u);
+}
+
 TEST(SynCookieSecretStoreTest, FromHex_ParsesAndRejects) {
   auto ok =
       SynCookieSecretStore::FromHex("  000102030405060708090a0b0c0d0e0f\n");

@@ -1,0 +1,46 @@
+// HalfOpen: a passive connection in SYN-RECEIVED, kept as a compact record.
+//
+// RFC 9293 3.10.7.2 (LISTEN: SYN -> SYN-RECEIVED), 3.10.7.4 (SYN-RECEIVED),
+// RFC 6298 (SYN-ACK retransmission backoff), RFC 4987 section 3 (why a
+// listener under a SYN flood wants small half-open state).
+//
+// A SYN that the listener queues creates this record, not a Connection: no
+// buffers, no RTT estimator, no congestion state, only what the SYN-ACK and
+// its retransmissions need and what the final ACK must be checked against.
+// The final ACK promotes it to a full Connection (Connection::InitSynReceived)
+// that then processes that ACK and any data it carries.
+#ifndef TERN_LIB_TCP_HALF_OPEN_H_
+#define TERN_LIB_TCP_HALF_OPEN_H_
+
+#include <cstdint>
+
+#include "lib/base/seq_num.h"
+#include "lib/tcp/four_tuple.h"
+#include "lib/tcp/timer_wheel.h"
+
+namespace tern::tcp {
+
+struct HalfOpen {
+  static constexpr uint8_t kTimestamps = 1;   // flags: the SYN had TS
+  static constexpr uint8_t kSack = 2;         // flags: SACK-permitted agreed
+  static constexpr uint8_t kWindowScale = 4;  // flags: scaling agreed
+
+  TimerNode timer;  // SYN-ACK retransmission
+  FourTuple tuple;
+  SeqNum iss;
+  SeqNum irs;
+  uint32_t ts_recent = 0;
+  uint32_t listener_index = 0;
+  uint32_t listener_generation = 0;
+  uint16_t peer_mss = 0;
+  uint16_t peer_window = 0;  // the SYN's window (never scaled)
+  uint8_t peer_wscale = 0;   // as received; meaningful with kWindowScale
+  uint8_t retries = 0;
+  uint8_t flags = 0;
+};
+static_assert(sizeof(HalfOpen) <= 128,
+              "a half-open record must stay within two cache lines");
+
+}  // namespace tern::tcp
+
+#endif  // TERN_LIB_TCP_HALF_OPEN_H_
