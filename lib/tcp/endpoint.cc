@@ -151,6 +151,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       cookies_(cookies),
       listeners_(new Listener[config.max_listeners]),
       listener_count_(config.max_listeners) {
+  open_listeners_.reserve(config.max_listeners);
   ready_.reserve(config.max_connections + config.max_listeners);
 }
 
@@ -245,15 +246,24 @@ void Endpoint::OnSegment(const InSegment& seg, Instant now) {
     After(env, *h, c, verdict);
     return;
   }
-  for (uint32_t i = 0; i < listener_count_; ++i) {
-    Listener& l = listeners_[i];
-    if (l.open && l.port == tuple.local_port &&
-        (l.addr.value == 0 || l.addr == tuple.local_addr)) {
-      HandleListen(env, l, i, seg);
-      return;
-    }
+  if (uint32_t i; MatchListener(tuple.local_addr, tuple.local_port, &i)) {
+    HandleListen(env, listeners_[i], i, seg);
+    return;
   }
   HandleClosed(env, seg);
+}
+
+bool Endpoint::MatchListener(wire::Ipv4Addr addr, uint16_t port,
+                             uint32_t* index) {
+  // A short array of the open listeners (usually one or two), not the
+  // listener slots themselves: every SYN scans it.
+  for (const OpenListener& o : open_listeners_) {
+    if (o.port == port && (o.addr.value == 0 || o.addr == addr)) {
+      *index = o.index;
+      return true;
+    }
+  }
+  return false;
 }
 
 void Endpoint::SendResetFor(Env& env, const InSegment& seg) {
@@ -820,13 +830,9 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       table_.Erase(tuple);
       time_waits_.Free(*time_waits_.HandleAt(index));
       // Process the SYN as if the tuple were free (RFC 6191 section 2).
-      for (uint32_t i = 0; i < listener_count_; ++i) {
-        Listener& l = listeners_[i];
-        if (l.open && l.port == tuple.local_port &&
-            (l.addr.value == 0 || l.addr == tuple.local_addr)) {
-          HandleListen(env, l, i, seg);
-          return;
-        }
+      if (uint32_t i; MatchListener(tuple.local_addr, tuple.local_port, &i)) {
+        HandleListen(env, listeners_[i], i, seg);
+        return;
       }
       HandleClosed(env, seg);
       return;
@@ -1034,6 +1040,7 @@ absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
   l.in_ready_list = false;
   l.cookie_active = false;
   l.stats.Reset();
+  open_listeners_.push_back(OpenListener{addr, port, free_index});
   return ListenerHandle{free_index, l.generation};
 }
 
@@ -1057,9 +1064,11 @@ SockError Endpoint::CloseListener(ListenerHandle lh, Instant now) {
   }
   l->open = false;
   l->half_open = 0;
-  // Half-open connections find their listener gone when they complete and
-  // are reset then (After, kEstablished); their SYN-ACK timers end them
-  // otherwise.
+  std::erase_if(open_listeners_,
+                [&](const OpenListener& o) { return o.index == lh.index; });
+  // Half-open records find their listener gone lazily: a final ACK is
+  // answered with RST (HandleHalfOpen) and the next SYN-ACK timer frees them,
+  // so closing a listener costs nothing per record.
   return SockError::kOk;
 }
 

@@ -225,6 +225,12 @@ class Endpoint {
   const SynCookieSecretStore* cookies_;
   std::unique_ptr<Listener[]> listeners_;  // Listener holds Counters: fixed
   size_t listener_count_ = 0;
+  struct OpenListener {
+    wire::Ipv4Addr addr;
+    uint16_t port;
+    uint32_t index;
+  };
+  std::vector<OpenListener> open_listeners_;  // reserved at Create
   std::vector<Event> ready_;  // sized at Create: no growth per segment
   uint32_t port_cursor_ = 0;
 };
