@@ -298,6 +298,22 @@ TEST_F(SynSentTest, SynReceivedActive_Ack_EstablishedConnected) {
   ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
 }
 
+TEST_F(SynSentTest, SynReceivedActive_CrossingSynAck_AckedThenEstablished) {
+  MakeSynSent();
+  Deliver(SegBuilder().Syn().Seq(peer_iss_));
+  ExpectSent(kSyn | kAck, our_iss_, peer_iss_ + 1);
+  // The peer's own SYN-ACK (figure 8, line 6) repeats its SYN at IRS: by the
+  // first check of RFC 9293 3.10.7.4 (RCV.NXT = IRS + 1) it is not
+  // acceptable and is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>;
+  // that ACK (and the peer's, sent for the same reason) completes the open.
+  Deliver(Peer().SynAck().Seq(peer_iss_).Ack(our_iss_ + 1));
+  ExpectSent(kAck, our_iss_ + 1, peer_iss_ + 1);
+  EXPECT_EQ(ConnState(), State::kSynReceived);
+  Deliver(Peer().Seq(peer_iss_ + 1).Ack(our_iss_ + 1));
+  ExpectNothingSent();
+  EXPECT_EQ(ConnState(), State::kEstablished);
+}
+
 TEST_F(SynSentTest, SynReceivedActive_SynAckTimeout_SynAckRetransmitted) {
   MakeSynSent();
   Deliver(SegBuilder().Syn().Seq(peer_iss_));
