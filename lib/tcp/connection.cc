@@ -25,6 +25,10 @@ constexpr uint16_t kTimestampOptionLen = 12;
 // Linux rate-limits ACKs answering out-of-window pure ACKs and SYNs per
 // connection (tcp_invalid_ratelimit, 500 ms); so do we, to stop ACK loops.
 constexpr Duration kOutOfWindowAckInterval = Duration::Millis(500);
+// A peer announcing a tiny MSS would make us cut data into absurdly many
+// segments; Linux clamps the send MSS at 48 bytes (TCP_MIN_SND_MSS, its fix
+// for CVE-2019-11479) and so do we.
+constexpr uint16_t kMinSendMss = 48;
 // RFC 9293 3.7.1: without an MSS option the send MSS is 536.
 constexpr uint16_t kDefaultMss = 536;
 // RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
@@ -109,7 +113,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = p.irs;
   snd_wl2_ = p.iss;
-  snd_mss_ = p.peer_mss;
+  snd_mss_ = std::max(p.peer_mss, kMinSendMss);
   ts_enabled_ = options.timestamps && p.ts_recent.has_value();
   if (ts_enabled_) {
     ts_recent_ = *p.ts_recent;
@@ -146,7 +150,7 @@ void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
   // RFC 9293 3.7.1 / RFC 6691: the send MSS is the smaller of the peer's
   // announcement and what our port carries; option bytes are subtracted per
   // segment below.
-  snd_mss_ = peer_mss;
+  snd_mss_ = std::max(peer_mss, kMinSendMss);
   // RFC 7323 2.2: scaling is on only when both sides sent the option.
   ws_enabled_ = options_.window_scaling && o.window_scale.has_value();
   if (ws_enabled_) {
@@ -459,6 +463,8 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     SendAck(env);
     return false;
   }
+  // An acceptable ACK answers any zero-window probe (MUST-37).
+  persist_probes_ = 0;
 
   if (state_ == State::kSynReceived) {
     if (!(seg.ack > snd_una_)) {
@@ -1098,20 +1104,25 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
     case State::kListen:
       return Verdict::kKeep;
   }
-  if (snd_una_ == snd_max_) {
-    if (DataEnd() != snd_nxt_ && snd_wnd_ == 0) {
-      // Persist timer (RFC 9293 3.8.6.1): probe the zero window the way
-      // Linux does, with SEG.SEQ = SND.UNA - 1 and no data, which the peer
-      // must answer with its current window.
-      if (persist_probes_ >= env.cfg.data_retries) {
-        env.stats.conn_timeouts.Inc();
-        return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
-      }
-      ++persist_probes_;
-      SendKeepaliveProbe(env);
-      rtt_.Backoff();
-      ArmRetransmit(env);
+  if (snd_wnd_ == 0 && (snd_una_ != snd_max_ || DataEnd() != snd_nxt_)) {
+    // Persist timer (RFC 9293 3.8.6.1): probe the zero window the way Linux
+    // does, with SEG.SEQ = SND.UNA - 1 and no data, which the peer must
+    // answer with its current window. This also covers a window that shrank
+    // to zero under data in flight: retransmitting into it would only count
+    // towards the abort while the peer keeps answering. MUST-37: the
+    // connection stays open as long as the probes are acknowledged
+    // (ProcessAck clears persist_probes_).
+    if (persist_probes_ >= env.cfg.data_retries) {
+      env.stats.conn_timeouts.Inc();
+      return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
     }
+    ++persist_probes_;
+    SendKeepaliveProbe(env);
+    rtt_.Backoff();
+    ArmRetransmit(env);
+    return Verdict::kKeep;
+  }
+  if (snd_una_ == snd_max_) {
     return Verdict::kKeep;
   }
   if (retries_ >= env.cfg.data_retries) {

@@ -202,6 +202,11 @@ absl::Status EndpointConfig::Validate() const {
   if (conn_defaults.send_buffer == 0 || conn_defaults.recv_buffer == 0) {
     return absl::InvalidArgumentError("buffers: expected non-zero sizes");
   }
+  if (delayed_ack < Duration::Zero() || delayed_ack >= Duration::Millis(500)) {
+    // RFC 9293 3.8.6.3 (MUST-40): the delay MUST be less than 0.5 s.
+    return absl::InvalidArgumentError(
+        "delayed_ack: expected 0 to 499 ms (RFC 9293 MUST-40)");
+  }
   if (timer_quota == 0) {
     return absl::InvalidArgumentError("timer_quota: expected at least 1");
   }
