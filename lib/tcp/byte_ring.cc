@@ -12,11 +12,21 @@ void ByteRing::Init(size_t capacity) {
     buf_.reset();
     capacity_ = capacity;
   }
-  head_ = size_ = 0;
+  head_ = size_ = written_past_tail_ = 0;
 }
 
 size_t ByteRing::Push(std::span<const uint8_t> data) {
-  size_t n = std::min(data.size(), free());
+  size_t n = WriteAt(0, data);
+  Commit(n);
+  return n;
+}
+
+size_t ByteRing::WriteAt(size_t offset_past_tail,
+                         std::span<const uint8_t> data) {
+  if (offset_past_tail >= free()) {
+    return 0;
+  }
+  size_t n = std::min(data.size(), free() - offset_past_tail);
   if (n == 0) {
     return 0;
   }
@@ -27,16 +37,26 @@ size_t ByteRing::Push(std::span<const uint8_t> data) {
     // handshake.
     buf_.reset(new uint8_t[capacity_]);
   }
-  size_t tail = (head_ + size_) % (capacity_ == 0 ? 1 : capacity_);
-  size_t first = std::min(n, capacity_ - tail);
-  if (first > 0) {
-    std::memcpy(buf_.get() + tail, data.data(), first);
+  // head_ < capacity_ and size_ + offset_past_tail < capacity_ here, so one
+  // subtraction replaces the modulo.
+  size_t pos = head_ + size_ + offset_past_tail;
+  if (pos >= capacity_) {
+    pos -= capacity_;
   }
+  size_t first = std::min(n, capacity_ - pos);
+  std::memcpy(buf_.get() + pos, data.data(), first);
   if (n > first) {
     std::memcpy(buf_.get(), data.data() + first, n - first);
   }
-  size_ += n;
+  written_past_tail_ = std::max(written_past_tail_, offset_past_tail + n);
   return n;
+}
+
+void ByteRing::Commit(size_t n) {
+  TERN_DCHECK(n <= free());
+  TERN_DCHECK(n == 0 || buf_ != nullptr);
+  size_ += n;
+  written_past_tail_ = written_past_tail_ > n ? written_past_tail_ - n : 0;
 }
 
 ByteRing::Slice ByteRing::Peek(size_t offset, size_t len) const {
@@ -70,7 +90,9 @@ void ByteRing::Pop(size_t n) {
   TERN_DCHECK(n <= size_);
   head_ = (head_ + n) % (capacity_ == 0 ? 1 : capacity_);
   size_ -= n;
-  if (size_ == 0) {
+  // Rewinding an empty ring keeps later reads and writes in one span; bytes
+  // held past the tail for reassembly pin the origin instead.
+  if (size_ == 0 && written_past_tail_ == 0) {
     head_ = 0;
   }
 }

@@ -8,6 +8,14 @@
 // most two spans (the ring may wrap); Pop discards from the front. Used as the
 // send buffer (bytes from SND.UNA onwards) and the receive buffer (in-order
 // bytes not yet read).
+//
+// Out-of-order reception (doc/reassembly.md): WriteAt stores bytes in the free
+// area at a distance past the in-order tail without changing size(), and
+// Commit later makes the first n of those bytes part of the FIFO. The ring
+// does not remember which free bytes were written; the Assembler does. WriteAt
+// allocates like Push and never writes outside the free area. Pop moves the
+// ring's origin back to the start of the buffer when it empties, unless bytes
+// written past the tail are still pending, which keeps them in place.
 #ifndef TERN_LIB_TCP_BYTE_RING_H_
 #define TERN_LIB_TCP_BYTE_RING_H_
 
@@ -36,13 +44,20 @@ class ByteRing {
   Slice Peek(size_t offset, size_t len) const;
   size_t CopyOut(size_t offset, std::span<uint8_t> out) const;
   void Pop(size_t n);
-  void Clear() { head_ = size_ = 0; }
+  // Writes `data` at size() + offset_past_tail, truncated at the free area's
+  // end; returns the bytes written (0 when offset_past_tail >= free()).
+  size_t WriteAt(size_t offset_past_tail, std::span<const uint8_t> data);
+  // Appends the n bytes at the tail that WriteAt already wrote; n <= free().
+  void Commit(size_t n);
+  void Clear() { head_ = size_ = written_past_tail_ = 0; }
 
  private:
   std::unique_ptr<uint8_t[]> buf_;
   size_t capacity_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;
+  // How far past the tail WriteAt has written bytes not yet appended.
+  size_t written_past_tail_ = 0;
 };
 
 }  // namespace tern::tcp
