@@ -935,7 +935,10 @@ void Connection::Output(Env& env) {
     }
     uint32_t usable = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
     uint32_t len = std::min({unsent, mss, usable});
-    bool fin = fin_pending && len == unsent;
+    // The FIN takes a sequence number and so a unit of window, as data
+    // does (RFC 9293 3.10.7.4: a segment of length 1 is unacceptable in a
+    // zero window); without room it waits, probed by the persist timer.
+    bool fin = fin_pending && len == unsent && usable > len;
     if (len == 0 && !fin) {
       // Zero window: the persist timer probes it (RFC 9293 3.8.6.1).
       if (in_flight == 0 && rtx_deadline_ == Instant::Never()) {

@@ -814,6 +814,9 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       stats_.drops.Inc(v.reason);
       return;
     case TimeWaitAction::kAck:
+      if (v.reason != DropReason::kCount) {
+        stats_.drops.Inc(v.reason);
+      }
       // Rate-limited like every ACK answering an out-of-window segment.
       if (limiter_.Allow(env.now)) {
         SendTimeWaitAck(env, *r);

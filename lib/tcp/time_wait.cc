@@ -50,6 +50,12 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
 
   if (ts_on && TsOlder(seg.options.timestamps->tsval, record.ts_recent)) {
     // RFC 7323 5.3 R1: an old duplicate; acknowledge it (unless RST, above).
+    return {TimeWaitAction::kAck, DropReason::kTimeWaitPaws};
+  }
+
+  if (seg.Has(kSyn)) {
+    // A SYN-ACK (or any SYN not reopening, above): unacceptable in TIME-WAIT,
+    // answered with our ACK (RFC 9293 3.10.7.4 first check).
     return {TimeWaitAction::kAck};
   }
 

@@ -48,7 +48,8 @@ enum class TimeWaitAction : uint8_t {
 
 struct TimeWaitVerdict {
   TimeWaitAction action;
-  DropReason reason = DropReason::kCount;  // set with kDrop
+  // Set with kDrop; with kAck when the segment itself is refused (PAWS).
+  DropReason reason = DropReason::kCount;
 };
 
 TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
