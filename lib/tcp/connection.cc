@@ -1107,7 +1107,9 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
     case State::kListen:
       return Verdict::kKeep;
   }
-  if (snd_wnd_ == 0 && (snd_una_ != snd_max_ || DataEnd() != snd_nxt_)) {
+  const bool fin_unsent = fin_queued_ && snd_max_ <= DataEnd();
+  if (snd_wnd_ == 0 &&
+      (snd_una_ != snd_max_ || DataEnd() != snd_nxt_ || fin_unsent)) {
     // Persist timer (RFC 9293 3.8.6.1): probe the zero window the way Linux
     // does, with SEG.SEQ = SND.UNA - 1 and no data, which the peer must
     // answer with its current window. This also covers a window that shrank

@@ -79,6 +79,19 @@ TEST_F(PersistTest, Established_WindowShrinksUnderDataInFlight_ProbesInstead) {
   EXPECT_EQ(r.PayloadString(), "hello");
 }
 
+TEST_F(PersistTest, Established_ShutdownIntoZeroWindow_FinWaitsForWindow) {
+  MakeEstablished();
+  Deliver(Peer().Window(0));
+  ASSERT_EQ(ep_->ShutdownWrite(conn_, now_), SockError::kOk);
+  // A FIN is a unit of sequence space: a zero window cannot take it.
+  ExpectNothingSent();
+  EXPECT_EQ(ConnState(), State::kFinWait1);
+  AdvanceUntilSent();
+  ExpectSent(kAck, our_nxt_ - 1, peer_nxt_);  // a window probe
+  Deliver(Peer().Window(100));
+  ExpectSent(kFin | kAck, our_nxt_, peer_nxt_);
+}
+
 TEST_F(PersistTest, SynReceived_PeerMssTiny_ClampedTo48) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1));

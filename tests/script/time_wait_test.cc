@@ -195,6 +195,8 @@ TEST_F(TimeWaitTest, TimeWait_SynAckNotASyn_NoReopen) {
   Deliver(Peer().SynAck().Seq(peer_nxt_ + 100000));
   EXPECT_NE(Record(), nullptr);
   EXPECT_EQ(ep_->stats().time_wait_reopened.Get(), 0u);
+  // RFC 9293 3.10.7.4 first check: an unacceptable segment gets our ACK.
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
 }
 
 // With timestamps (RFC 6191: the TSval decides).
@@ -213,6 +215,14 @@ TEST_F(TimeWaitTsTest, TimeWait_AckCarriesTimestampEcho) {
   ASSERT_TRUE(s.tcp.options.timestamps.has_value());
   // RFC 7323 4.3: TSecr echoes the TSval of the segment acknowledged.
   EXPECT_EQ(s.tcp.options.timestamps->tsecr, 6000u);
+}
+
+TEST_F(TimeWaitTsTest, TimeWait_OldTsval_AckedAndCountedAsPaws) {
+  MakeTimeWait();
+  // RFC 7323 5.3 R1: an old TSval is refused and acknowledged.
+  Deliver(Peer().Seq(peer_nxt_).Ts(4000, 0).Data("x"));
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(Drops(DropReason::kTimeWaitPaws), 1u);
 }
 
 TEST_F(TimeWaitTsTest, TimeWait_SynWithNewerTsval_Reopens) {
