@@ -4,8 +4,9 @@
 // sample R sets SRTT = R, RTTVAR = R/2; later samples R' update
 // RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'| and SRTT = 7/8 SRTT + 1/8 R' (alpha
 // 1/8, beta 1/4); RTO = SRTT + max(G, 4 RTTVAR), clamped to [min, max].
-// Section 5.5: each expiry doubles the RTO (Backoff) up to max; a new sample
-// after an ACK of new data clears the backoff.
+// Section 5.5: each expiry doubles the RTO (Backoff) up to max; only a new
+// RTT sample clears the backoff (Karn: an ACK of retransmitted data gives
+// none, so the backed-off RTO stays until one arrives).
 // Karn's rule (section 3) is the caller's: it never samples a retransmitted
 // segment unless the sample comes from a timestamp echo (RFC 7323 section 4).
 #ifndef TERN_LIB_TCP_RTT_ESTIMATOR_H_
@@ -34,8 +35,6 @@ class RttEstimator {
   void Sample(Duration rtt);
   // Doubles the RTO (RFC 6298 section 5.5), at most up to max.
   void Backoff();
-  // Clears the backoff (keeps SRTT/RTTVAR): used when new data is ACKed.
-  void ResetBackoff() { backoff_ = 0; }
 
   Duration rto() const;
   bool has_sample() const { return has_sample_; }
