@@ -8,21 +8,52 @@
 
 namespace tern::tcp::testing {
 
-void Link::Sink::Send(const OutSegment& segment) {
-  // Gather the payload (it may wrap in the send buffer) and emit the segment
-  // as a wire would carry it.
+WireSegment EmitToWire(const OutSegment& segment) {
   std::vector<uint8_t> payload(segment.tcp.payload.begin(),
                                segment.tcp.payload.end());
   payload.insert(payload.end(), segment.payload_tail.begin(),
                  segment.payload_tail.end());
   wire::TcpRepr tcp = segment.tcp;
   tcp.payload = payload;
+  WireSegment w;
+  w.src = segment.src;
+  w.dst = segment.dst;
+  w.bytes.resize(tcp.BufferLen());
+  tcp.Emit(w.bytes, w.src, w.dst);
+  return w;
+}
+
+wire::WireError ParseFromWire(const WireSegment& w, wire::TcpRepr* out) {
+  return wire::TcpRepr::Parse(w.bytes, w.src, w.dst,
+                              wire::TcpRepr::Checksum::kVerify, out);
+}
+
+std::unique_ptr<Endpoint> MakeTestEndpoint(const EndpointConfig& config,
+                                           SegmentSink* sink, Instant start,
+                                           int side) {
+  Endpoint::Secrets secrets;
+  secrets.isn_key = SipKey{0x1111111111111111ULL * (side + 1),
+                           0x2222222222222222ULL * (side + 1)};
+  std::array<uint8_t, 16> key{};
+  for (size_t i = 0; i < key.size(); ++i) {
+    key[i] = static_cast<uint8_t>(i * 7 + side);
+  }
+  secrets.table_key = key;
+  absl::StatusOr<std::unique_ptr<Endpoint>> ep =
+      Endpoint::Create(config, sink, start, secrets);
+  if (!ep.ok()) {
+    std::abort();  // a test config error: nothing sensible to do
+  }
+  return std::move(*ep);
+}
+
+void Link::Sink::Send(const OutSegment& segment) {
+  WireSegment w = EmitToWire(segment);
   Packet p;
   p.from = side_;
-  p.src = segment.src;
-  p.dst = segment.dst;
-  p.bytes.resize(tcp.BufferLen());
-  tcp.Emit(p.bytes, p.src, p.dst);
+  p.src = w.src;
+  p.dst = w.dst;
+  p.bytes = std::move(w.bytes);
   link_->queue_[side_].push_back(std::move(p));
 }
 
@@ -30,20 +61,7 @@ Link::Link(const EndpointConfig& a, const EndpointConfig& b, Instant start)
     : now_(start), sinks_{Sink(this, kA), Sink(this, kB)} {
   const EndpointConfig* cfg[2] = {&a, &b};
   for (int s = 0; s < 2; ++s) {
-    Endpoint::Secrets secrets;
-    secrets.isn_key = SipKey{0x1111111111111111ULL * (s + 1),
-                             0x2222222222222222ULL * (s + 1)};
-    std::array<uint8_t, 16> key{};
-    for (size_t i = 0; i < key.size(); ++i) {
-      key[i] = static_cast<uint8_t>(i * 7 + s);
-    }
-    secrets.table_key = key;
-    absl::StatusOr<std::unique_ptr<Endpoint>> ep =
-        Endpoint::Create(*cfg[s], &sinks_[s], start, secrets);
-    if (!ep.ok()) {
-      std::abort();  // a test config error: nothing sensible to do
-    }
-    ep_[s] = std::move(*ep);
+    ep_[s] = MakeTestEndpoint(*cfg[s], &sinks_[s], start, s);
   }
 }
 

@@ -22,6 +22,27 @@
 
 namespace tern::tcp::testing {
 
+// ---- Pieces shared by Link and FaultyLink (tests/support/faulty_link.h).
+
+// A segment as a wire carries it: the TCP bytes, checksum included, with the
+// IPv4 addresses of its pseudo-header.
+struct WireSegment {
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  std::vector<uint8_t> bytes;
+};
+// Gathers the payload (it may wrap in the send buffer) and emits the segment
+// with wire::TcpRepr::Emit.
+WireSegment EmitToWire(const OutSegment& segment);
+// Parses `w` back with checksum verification; on kOk *out's payload points
+// into w.bytes.
+wire::WireError ParseFromWire(const WireSegment& w, wire::TcpRepr* out);
+// An endpoint with fixed secrets for side 0 or 1 (aborts on a config error:
+// a test bug).
+std::unique_ptr<Endpoint> MakeTestEndpoint(const EndpointConfig& config,
+                                           SegmentSink* sink, Instant start,
+                                           int side);
+
 class Link {
  public:
   enum Side : uint8_t { kA = 0, kB = 1 };
