@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "lib/base/time.h"
+#include "lib/tcp/congestion/congestion.h"
 #include "lib/tcp/rtt_estimator.h"
 
 namespace tern::tcp {
@@ -30,6 +31,9 @@ struct ConnOptions {
   bool timestamps = true;           // offer RFC 7323 timestamps
   bool window_scaling = true;       // offer RFC 7323 window scale
   bool sack_permitted = true;       // offer RFC 2018 SACK-permitted
+  // Congestion control (doc/congestion.md): CUBIC, the default of the
+  // reliable-transfer issue and of Linux (RFC 9438), or NewReno (RFC 5681).
+  CcAlgorithm congestion = CcAlgorithm::kCubic;
   KeepaliveOptions keepalive;
 };
 

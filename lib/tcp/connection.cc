@@ -416,6 +416,7 @@ Verdict Connection::HandleSynSent(Env& env, const wire::TcpRepr& seg) {
     rtx_deadline_ = Instant::Never();
     rtt_timing_ = false;
     SetState(env, State::kEstablished);
+    InitCongestion(env);
     events_ |= events::kConnected | events::kWritable;
     // Data in a SYN-ACK is rare but legal: keep it.
     wire::TcpRepr text = seg;
@@ -466,6 +467,7 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
   // An acceptable ACK answers any zero-window probe (MUST-37).
   persist_probes_ = 0;
 
+  bool handshake_ack = false;  // acknowledges our SYN, no data
   if (state_ == State::kSynReceived) {
     if (!(seg.ack > snd_una_)) {
       // RFC 9293: an ACK not above SND.UNA in SYN-RECEIVED is unacceptable.
@@ -504,6 +506,8 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
     SetState(env, State::kEstablished);
+    InitCongestion(env);
+    handshake_ack = true;
     events_ |= events::kConnected | events::kWritable;
     if (passive_) {
       *verdict = Verdict::kEstablished;
@@ -514,7 +518,18 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
   }
 
   // ESTABLISHED and the states after it.
+  // RFC 5681 section 2 DUPLICATE ACKNOWLEDGMENT: (a) data outstanding, (b)
+  // no data, (c) neither SYN nor FIN, (d) SEG.ACK = SND.UNA, (e) the window
+  // unchanged, tested here before the window update below changes SND.WND.
+  const bool dup_ack_candidate = !handshake_ack && snd_una_ != snd_max_ &&
+                                 seg.payload.empty() && !seg.Has(kSyn) &&
+                                 !seg.Has(kFin) && seg.ack == snd_una_;
+  const bool window_unchanged =
+      (static_cast<uint32_t>(seg.window) << snd_wscale_) == snd_wnd_;
+  const uint32_t flight_before = static_cast<uint32_t>(snd_max_ - snd_una_);
+  uint32_t acked = 0;
   if (seg.ack > snd_una_) {
+    acked = static_cast<uint32_t>(seg.ack - snd_una_);
     // Bytes of the SYN and the FIN are not in the send buffer.
     SeqNum data_end = snd_buf_seq_ + static_cast<uint32_t>(sndbuf_.size());
     SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
@@ -544,15 +559,39 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
       snd_nxt_ = snd_una_;
     }
     retries_ = 0;
-    rto_recovery_ = false;
     // No ResetBackoff here: RFC 6298 5 (note after 5.7) and Karn keep the
     // backed-off RTO until a new RTT measurement, which Sample() clears.
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
-    // restart it.
+    // restart it; RFC 6582 3.2 step 5: in NewReno recovery only the first
+    // partial ACK restarts it (the "Impatient" variant of section 4).
+    const bool hold_timer = in_recovery_ && !sack_enabled_ &&
+                            snd_una_ < recover_ && partial_ack_seen_;
     if (snd_una_ == snd_max_) {
       rtx_deadline_ = Instant::Never();
-    } else {
+    } else if (!hold_timer) {
       rtx_deadline_ = env.now + rtt_.rto();
+    }
+  }
+  // Loss detection and recovery on an ACK at SND.UNA, new or duplicate (an
+  // older one is ignored): RFC 2018 SACK blocks into the scoreboard first.
+  if (!handshake_ack && seg.ack == snd_una_) {
+    uint32_t newly_sacked = 0;
+    if (sack_enabled_) {
+      const size_t blocks =
+          std::min<size_t>(seg.options.sack_count, wire::kTcpMaxSackBlocks);
+      newly_sacked =
+          scoreboard_
+              .Update(snd_una_, snd_max_,
+                      std::span<const wire::SackBlock>(
+                          seg.options.sack.data(), blocks))
+              .newly_sacked;
+    }
+    if (acked > 0) {
+      OnNewAck(env, acked, flight_before);
+    } else if (dup_ack_candidate && (window_unchanged || newly_sacked > 0)) {
+      // RFC 6675 section 2 lets a SACK sender also count an ACK carrying
+      // new SACK information, whatever its window, as a duplicate.
+      OnDuplicateAck(env);
     }
   }
   // RFC 9293 3.10.7.4: update the send window when the segment is newer.
@@ -900,6 +939,210 @@ void Connection::ArmRetransmit(Env& env) {
   rtx_deadline_ = env.now + rtt_.rto();
 }
 
+// ---------------------------------------------------------------------------
+// Congestion control and loss recovery: RFC 5681 (slow start, congestion
+// avoidance, fast retransmit, restart after idle), RFC 6582 (NewReno fast
+// recovery without SACK), RFC 6675 (SACK-based recovery). The window
+// arithmetic is lib/tcp/congestion's; detection and recovery are here.
+
+void Connection::InitCongestion(Env& env) {
+  // RFC 5681 section 2: SMSS excludes headers and options, so it is the
+  // effective MSS; the RFC 6928 initial window follows from it.
+  cc_ = CongestionControl(options_.congestion, EffectiveMss(env), env.now);
+  scoreboard_.Reset();
+  in_recovery_ = false;
+  dupacks_ = 0;
+  recover_ = snd_una_;  // RFC 6582 section 3.2 step 1: recover = ISS
+  last_send_ = env.now;
+}
+
+void Connection::OnNewAck(Env& env, uint32_t acked, uint32_t flight_before) {
+  dupacks_ = 0;
+  if (!in_recovery_) {
+    // RFC 5681 section 3.1. RFC 7661 section 4: cwnd grows only when the
+    // sender filled it, i.e. Output last stopped on cwnd or the flight left
+    // less than one SMSS of it unused.
+    const bool cwnd_limited =
+        cwnd_limited_ || uint64_t{flight_before} + cc_.smss() > cc_.cwnd();
+    cc_.OnAck(acked, flight_before, env.now, rtt_.srtt(), cwnd_limited);
+    if (snd_una_ > recover_) {
+      recover_ = snd_una_;  // trails SND.UNA: see the member's comment
+    }
+    return;
+  }
+  if (snd_una_ >= recover_) {
+    // Full acknowledgment: RFC 6582 section 3.2 step 3 option (2), cwnd =
+    // ssthresh; RFC 6675 section 5 (A) ends recovery the same way.
+    in_recovery_ = false;
+    cc_.OnRecoveryExit();
+    return;
+  }
+  if (sack_enabled_) {
+    return;  // RFC 6675 section 5 (B): Output runs step (C) with the new pipe
+  }
+  // RFC 6582 section 3.2 step 5, partial acknowledgment: retransmit the
+  // first unacknowledged segment, deflate cwnd by the amount of new data
+  // acknowledged and add back one SMSS if at least that much was.
+  const uint32_t smss = cc_.smss();
+  Retransmit(env, snd_una_,
+             std::min(smss, static_cast<uint32_t>(snd_max_ - snd_una_)));
+  recovery_cwnd_ = (recovery_cwnd_ > acked ? recovery_cwnd_ - acked : 0) +
+                   (acked >= smss ? smss : 0);
+  partial_ack_seen_ = true;
+}
+
+void Connection::OnDuplicateAck(Env& env) {
+  if (snd_wnd_ == 0) {
+    // Deviation: an ACK announcing a zero window says the receiver has no
+    // room, not that a segment was lost; the persist timer handles it.
+    return;
+  }
+  dupacks_ = std::min(dupacks_ + 1, SackScoreboard::kDupThresh);
+  if (in_recovery_) {
+    if (!sack_enabled_) {
+      // RFC 6582 section 3.2 step 4: each further duplicate ACK means a
+      // segment left the network; inflate cwnd by SMSS so Output can send.
+      recovery_cwnd_ = static_cast<uint32_t>(std::min<uint64_t>(
+          uint64_t{recovery_cwnd_} + cc_.smss(), UINT32_MAX));
+    }
+    return;
+  }
+  // RFC 5681 section 3.2 step 2: the third duplicate ACK; RFC 6675 section
+  // 5 step (2): or SACK blocks showing SND.UNA lost before it.
+  const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
+                    (sack_enabled_ && scoreboard_.IsLost(snd_una_, cc_.smss()));
+  // RFC 6582 section 4: no new recovery while the cumulative ACK is below
+  // recover; these duplicates answer a recovery or RTO already handled.
+  if (lost && snd_una_ >= recover_) {
+    EnterRecovery(env);
+  }
+}
+
+void Connection::EnterRecovery(Env& env) {
+  TERN_DCHECK(snd_nxt_ == snd_max_);
+  const uint32_t smss = cc_.smss();
+  const uint32_t flight = static_cast<uint32_t>(snd_max_ - snd_una_);
+  env.stats.fast_recoveries.Inc();
+  in_recovery_ = true;
+  partial_ack_seen_ = false;
+  // RFC 6582 section 3.2 step 2: recover = HighData; RFC 6675 (4.1):
+  // RecoveryPoint = HighData.
+  recover_ = snd_max_;
+  // RFC 5681 equation (4) (RFC 9438 section 4.6 for CUBIC): ssthresh and
+  // cwnd = ssthresh.
+  cc_.OnCongestionEvent(flight, env.now);
+  // RFC 5681 section 3.2 step 3, RFC 6675 (4.3): retransmit the first
+  // unacknowledged segment, up to the first SACKed byte.
+  uint32_t len = std::min(smss, flight);
+  if (!scoreboard_.empty()) {
+    const uint32_t hole =
+        static_cast<uint32_t>(scoreboard_.ranges()[0].left - snd_una_);
+    if (hole > 0) {
+      len = std::min(len, hole);
+    }
+  }
+  Retransmit(env, snd_una_, len);
+  // RFC 6675 (4.3): HighRxt and RescueRxt at the segment's last byte.
+  high_rxt_ = snd_una_ + len;
+  rescue_rxt_ = high_rxt_;
+  // RFC 5681 section 3.2 step 4 (RFC 6582 section 3.2 step 2): cwnd =
+  // ssthresh + 3*SMSS for the three segments that left the network.
+  recovery_cwnd_ = cc_.cwnd() + SackScoreboard::kDupThresh * smss;
+}
+
+bool Connection::SackRecoveryOutput(Env& env) {
+  TERN_DCHECK(snd_nxt_ == snd_max_);
+  const uint32_t smss = cc_.smss();
+  const SeqNum data_end = DataEnd();
+  const SeqNum wnd_end = snd_una_ + snd_wnd_;
+  bool sent = false;
+  while (true) {
+    const SeqNum high_rxt = SeqNum::Max(high_rxt_, snd_una_);
+    const uint32_t pipe = scoreboard_.Pipe(snd_una_, snd_max_, high_rxt, smss);
+    // RFC 6675 section 5 (C): while cwnd - pipe >= 1 SMSS.
+    if (uint64_t{pipe} + smss > cc_.cwnd()) {
+      break;
+    }
+    // Rule (2) sends the new data the peer's window allows, whole segments
+    // only unless the rest of the data fits and Nagle is off (RFC 1122
+    // 4.2.3.4: data is in flight throughout recovery).
+    SeqNum high_data = SeqNum::Max(SeqNum::Min(data_end, wnd_end), snd_max_);
+    const uint32_t sendable = static_cast<uint32_t>(high_data - snd_max_);
+    if (sendable < smss && !(options_.nodelay && high_data == data_end)) {
+      high_data = snd_max_;
+    }
+    // Rule (4), the rescue retransmission, is for a tail loss nothing else
+    // would repair. Deviation: it is skipped when the highest unSACKed byte
+    // was already retransmitted in this recovery (below HighRxt), where it
+    // would only duplicate that retransmission (Linux sends no rescue).
+    SeqNum top = snd_max_;  // just past the highest unSACKed byte
+    const std::span<const SackScoreboard::Range> ranges = scoreboard_.ranges();
+    if (!ranges.empty() && ranges.back().right == snd_max_) {
+      top = ranges.back().left;
+    }
+    const bool rescue_allowed = snd_una_ > rescue_rxt_ && top > high_rxt;
+    const std::optional<NextSegment> next = scoreboard_.NextSeg(
+        snd_una_, snd_max_, high_rxt, high_data, smss, rescue_allowed);
+    if (!next || next->len == 0) {
+      break;
+    }
+    if (!next->is_retransmission) {
+      const bool fin = fin_queued_ && snd_nxt_ + next->len == data_end &&
+                       wnd_end > data_end;
+      TransmitAtNxt(env, next->len, fin);
+    } else {
+      Retransmit(env, next->seq, next->len);
+      if (next->rule == NextSegment::Rule::kRescue) {
+        rescue_rxt_ = recover_;  // (C.3): HighRxt stays
+      } else {
+        high_rxt_ = next->seq + next->len;  // (C.2)
+      }
+    }
+    sent = true;
+  }
+  return sent;
+}
+
+void Connection::TransmitAtNxt(Env& env, uint32_t len, bool fin) {
+  const bool retransmission = snd_nxt_ < snd_max_;  // go-back-N after an RTO
+  SendSegment(env, snd_nxt_, len, fin);
+  if (retransmission) {
+    env.stats.retransmits.Inc();
+  } else if (!rtt_timing_ && len > 0) {
+    rtt_timing_ = true;
+    rtt_seq_ = snd_nxt_;
+    rtt_start_ = env.now;
+  }
+  snd_nxt_ += len + (fin ? 1 : 0);
+  snd_max_ = SeqNum::Max(snd_max_, snd_nxt_);
+  last_send_ = env.now;
+  if (rtx_deadline_ == Instant::Never()) {
+    ArmRetransmit(env);
+  }
+}
+
+void Connection::Retransmit(Env& env, SeqNum seq, uint32_t len) {
+  // The FIN's sequence number follows the last data byte: a range reaching
+  // past DataEnd() carries the FIN again.
+  const SeqNum data_end = DataEnd();
+  uint32_t data_len = len;
+  bool fin = false;
+  if (seq + len > data_end) {
+    TERN_DCHECK(snd_max_ > data_end);
+    data_len = seq < data_end ? static_cast<uint32_t>(data_end - seq) : 0;
+    fin = true;
+  }
+  SendSegment(env, seq, data_len, fin);
+  env.stats.retransmits.Inc();
+  if (rtt_timing_ && rtt_seq_.InHalfOpen(seq, seq + len)) {
+    rtt_timing_ = false;  // Karn: no sample from a segment sent twice
+  }
+  last_send_ = env.now;
+  if (rtx_deadline_ == Instant::Never()) {
+    ArmRetransmit(env);
+  }
+}
+
 void Connection::Output(Env& env) {
   switch (state_) {
     case State::kEstablished:
@@ -922,7 +1165,8 @@ void Connection::Output(Env& env) {
   bool sent = false;
   const uint32_t mss = EffectiveMss(env);
   const SeqNum data_end = DataEnd();
-  while (true) {
+  cwnd_limited_ = false;
+  while (!(in_recovery_ && sack_enabled_)) {
     uint32_t unsent =
         snd_nxt_ < data_end ? static_cast<uint32_t>(data_end - snd_nxt_) : 0;
     bool fin_pending = fin_queued_ && snd_nxt_ <= data_end;
@@ -930,11 +1174,22 @@ void Connection::Output(Env& env) {
       break;
     }
     uint32_t in_flight = static_cast<uint32_t>(snd_nxt_ - snd_una_);
-    if (rto_recovery_ && in_flight > 0) {
-      break;  // after an RTO, one segment until the next ACK
+    if (in_flight == 0 && snd_una_ == snd_max_) {
+      // RFC 5681 section 4.1: after an idle period longer than the RTO,
+      // start again from at most the initial window.
+      cc_.OnIdleRestart(env.now, rtt_.rto(), last_send_);
     }
     uint32_t usable = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
     uint32_t len = std::min({unsent, mss, usable});
+    // RFC 5681 section 3: at most min(cwnd, rwnd) in flight (the inflated
+    // window in NewReno recovery; go-back-N after an RTO starts from 1 SMSS).
+    // A segment shorter than the peer's window allows is not cut to fit
+    // cwnd: it waits for an ACK, and cwnd >= 1 SMSS so one always makes room.
+    const uint32_t cwnd = send_cwnd();
+    if (cwnd < uint64_t{in_flight} + len) {
+      cwnd_limited_ = true;
+      break;
+    }
     // The FIN takes a sequence number and so a unit of window, as data
     // does (RFC 9293 3.10.7.4: a segment of length 1 is unacceptable in a
     // zero window); without room it waits, probed by the persist timer.
@@ -954,21 +1209,11 @@ void Connection::Output(Env& env) {
       // Nagle (RFC 1122 4.2.3.4): one small segment outstanding at a time.
       break;
     }
-    bool retransmission = snd_nxt_ < snd_max_;
-    SendSegment(env, snd_nxt_, len, fin);
-    if (retransmission) {
-      env.stats.retransmits.Inc();
-    } else if (!rtt_timing_ && len > 0) {
-      rtt_timing_ = true;
-      rtt_seq_ = snd_nxt_;
-      rtt_start_ = env.now;
-    }
-    snd_nxt_ += len + (fin ? 1 : 0);
-    snd_max_ = SeqNum::Max(snd_max_, snd_nxt_);
-    if (rtx_deadline_ == Instant::Never()) {
-      ArmRetransmit(env);
-    }
+    TransmitAtNxt(env, len, fin);
     sent = true;
+  }
+  if (in_recovery_ && sack_enabled_) {
+    sent = SackRecoveryOutput(env);
   }
   if (ack_pending_ && !sent) {
     SendAck(env);
@@ -1139,8 +1384,20 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
   // segment; Karn: no RTT sample from what is retransmitted.
   rtt_.Backoff();
   rtt_timing_ = false;
+  env.stats.rto_expiries.Inc();
+  // RFC 5681 section 3.1 (RFC 9438 section 4.8 for CUBIC): ssthresh from
+  // FlightSize, cwnd = LW = 1 SMSS. RFC 6582 section 4: recover = HighData,
+  // which also ends any fast recovery and keeps the duplicate ACKs that the
+  // go-back-N retransmissions provoke from starting another. RFC 2018
+  // section 8: forget the SACK information, the receiver may have reneged.
+  cc_.OnRetransmissionTimeout(static_cast<uint32_t>(snd_max_ - snd_una_));
+  scoreboard_.Reset();
+  in_recovery_ = false;
+  dupacks_ = 0;
+  recover_ = snd_max_;
+  // Go-back-N from SND.UNA: cwnd lets one segment out now, and slow start
+  // opens it as the ACKs come back.
   snd_nxt_ = snd_una_;
-  rto_recovery_ = true;
   ArmRetransmit(env);
   Output(env);
   return Verdict::kKeep;

@@ -25,8 +25,10 @@
 #include "lib/tcp/api.h"
 #include "lib/tcp/byte_ring.h"
 #include "lib/tcp/config.h"
+#include "lib/tcp/congestion/congestion.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/rtt_estimator.h"
+#include "lib/tcp/sack_scoreboard.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/state.h"
 #include "lib/tcp/stats.h"
@@ -169,6 +171,14 @@ class Connection {
   bool timestamps_enabled() const { return ts_enabled_; }
   bool sack_enabled() const { return sack_enabled_; }
   const RttEstimator& rtt() const { return rtt_; }
+  const CongestionControl& congestion() const { return cc_; }
+  const SackScoreboard& scoreboard() const { return scoreboard_; }
+  bool in_recovery() const { return in_recovery_; }
+  // The window Output sends within (RFC 5681 cwnd; during NewReno recovery
+  // the inflated window of RFC 6582).
+  uint32_t send_cwnd() const {
+    return in_recovery_ && !sack_enabled_ ? recovery_cwnd_ : cc_.cwnd();
+  }
 
   // Owner's bookkeeping (the endpoint keeps these with the record).
   TimerNode timer;
@@ -192,6 +202,19 @@ class Connection {
 
   // Output.
   void Output(Env& env);
+  // RFC 6675 section 5 step (C): retransmissions and new data while pipe is
+  // below cwnd. Returns whether anything was sent.
+  bool SackRecoveryOutput(Env& env);
+  // One segment at SND.NXT (new data, or go-back-N after an RTO).
+  void TransmitAtNxt(Env& env, uint32_t len, bool fin);
+  // Sends [seq, seq + len) of sequence space again, SND.NXT untouched.
+  void Retransmit(Env& env, SeqNum seq, uint32_t len);
+  // Congestion control and loss recovery on an acceptable ACK
+  // (RFC 5681 3, RFC 6582 3.2, RFC 6675 5).
+  void InitCongestion(Env& env);
+  void OnNewAck(Env& env, uint32_t acked, uint32_t flight_before);
+  void OnDuplicateAck(Env& env);
+  void EnterRecovery(Env& env);
   void SendSyn(Env& env, bool with_ack);
   void SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin);
   void SendAck(Env& env);
@@ -244,7 +267,6 @@ class Connection {
   bool fin_queued_ = false;    // application shut the write side
   bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
   bool orphaned_ = false;      // the application closed its handle
-  bool rto_recovery_ = false;  // after an RTO: one segment until an ACK
   bool ack_pending_ = false;
   uint8_t delayed_segments_ = 0;
   uint32_t ts_recent_ = 0;
@@ -256,6 +278,24 @@ class Connection {
   SeqNum rtt_seq_;
   Instant rtt_start_;
   int retries_ = 0;
+
+  // Congestion control (RFC 5681, doc/congestion.md), made again with the
+  // effective MSS when the connection becomes synchronized.
+  CongestionControl cc_{CcAlgorithm::kNewReno, 536, Instant()};
+  // SACK scoreboard (RFC 6675, doc/sack.md); empty without SACK.
+  SackScoreboard scoreboard_;
+  // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
+  // RecoveryPoint, held exclusive (HighData + 1 = SND.MAX at entry); it
+  // trails SND.UNA outside recovery so the comparison never wraps.
+  bool in_recovery_ = false;
+  bool partial_ack_seen_ = false;  // RFC 6582 3.2 step 5 (timer reset)
+  bool cwnd_limited_ = false;      // Output last stopped on cwnd
+  uint32_t dupacks_ = 0;
+  uint32_t recovery_cwnd_ = 0;  // RFC 6582 inflated cwnd (no SACK)
+  SeqNum recover_;
+  SeqNum high_rxt_;    // RFC 6675 HighRxt + 1 (exclusive)
+  SeqNum rescue_rxt_;  // RFC 6675 RescueRxt + 1 (exclusive)
+  Instant last_send_;  // RFC 5681 4.1: the last data segment sent
 
   Instant rtx_deadline_ = Instant::Never();
   Instant delack_deadline_ = Instant::Never();
