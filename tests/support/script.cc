@@ -114,6 +114,18 @@ SegBuilder& SegBuilder::Ts(uint32_t val, uint32_t ecr) {
   tcp_.options.timestamps = wire::TcpTimestamps{val, ecr};
   return *this;
 }
+SegBuilder& SegBuilder::Sack(
+    std::initializer_list<std::pair<uint32_t, uint32_t>> blocks) {
+  tcp_.options.sack_count = 0;
+  for (const auto& [left, right] : blocks) {
+    if (tcp_.options.sack_count == wire::kTcpMaxSackBlocks) {
+      break;
+    }
+    tcp_.options.sack[tcp_.options.sack_count++] =
+        wire::SackBlock{SeqNum(left), SeqNum(right)};
+  }
+  return *this;
+}
 SegBuilder& SegBuilder::NoOptions() {
   tcp_.options = {};
   return *this;

@@ -14,9 +14,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/tcp/endpoint.h"
@@ -74,6 +76,9 @@ class SegBuilder {
   SegBuilder& WindowScale(uint8_t s);
   SegBuilder& SackPermitted();
   SegBuilder& Ts(uint32_t val, uint32_t ecr);
+  // RFC 2018 SACK blocks [left, right), in the order given (at most 4).
+  SegBuilder& Sack(
+      std::initializer_list<std::pair<uint32_t, uint32_t>> blocks);
   SegBuilder& NoOptions();
   SegBuilder& Data(std::string_view bytes);
   SegBuilder& Data(size_t n, char fill = 'x');
