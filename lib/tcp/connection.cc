@@ -22,6 +22,11 @@ constexpr uint8_t kMaxWindowScale = 14;
 // RFC 7323 section 3.2: the Timestamps option takes 10 bytes, 12 with the two
 // NOPs that align it; every segment carries it when negotiated.
 constexpr uint16_t kTimestampOptionLen = 12;
+// RFC 2018 section 3: a SACK option is kind, length and 8 bytes per block,
+// sent after two NOPs; 3 blocks fit beside the 12 bytes of timestamps.
+constexpr uint32_t kSackOptionBaseLen = 4;
+constexpr uint32_t kSackBlockLen = 8;
+constexpr size_t kSackBlocksWithTimestamps = 3;
 // Linux rate-limits ACKs answering out-of-window pure ACKs and SYNs per
 // connection (tcp_invalid_ratelimit, 500 ms); so do we, to stop ACK loops.
 constexpr Duration kOutOfWindowAckInterval = Duration::Millis(500);
@@ -73,6 +78,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   rtt_ = RttEstimator(env.cfg.rto);
   sndbuf_.Init(options.send_buffer);
   rcvbuf_.Init(options.recv_buffer);
+  assembler_.Clear();
   iss_ = iss;
   snd_una_ = iss;
   snd_nxt_ = iss;
@@ -99,6 +105,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   }
   sndbuf_.Init(options.send_buffer);
   rcvbuf_.Init(options.recv_buffer);
+  assembler_.Clear();
   iss_ = p.iss;
   snd_una_ = p.iss;
   snd_nxt_ = p.iss + 1;
@@ -691,71 +698,119 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
       seq = rcv_nxt_;
     }
   }
-  if (seq != rcv_nxt_) {
-    // Out of order: tern keeps no reassembly queue yet (the reliable-transfer
-    // work adds one); the immediate duplicate ACK makes the peer retransmit.
-    env.stats.drops.Inc(DropReason::kOutOfOrder);
-    ack_pending_ = true;
+  if (data.empty() && !fin) {
+    // No text: a pure ACK, even one ahead of a hole (not a data segment, so
+    // RFC 5681 4.2 asks for no duplicate ACK; Linux sends none either).
     return;
   }
-  // Trim to the window we advertised.
-  uint32_t wnd =
+  // Trim to the window we advertised ("trim any portion that lies beyond the
+  // window"); a FIN right at its edge is kept, as it always was.
+  const uint32_t offset = static_cast<uint32_t>(seq - rcv_nxt_);
+  const uint32_t wnd =
       static_cast<uint32_t>(std::max<int32_t>(rcv_adv_ - rcv_nxt_, 0));
-  if (data.size() > wnd) {
-    data = data.first(wnd);
+  const uint32_t room = wnd > offset ? wnd - offset : 0;
+  if (offset > wnd || data.size() > room) {
+    data = data.first(std::min<size_t>(data.size(), room));
     fin = false;
   }
+  // RFC 9293 3.10.7.4 seventh step: segments beyond RCV.NXT "may be held for
+  // later processing". Their bytes wait in the receive buffer's free area at
+  // their distance past RCV.NXT and the Assembler records where; in-order
+  // bytes take the same path at offset 0 (doc/reassembly.md). The window
+  // never exceeds the free area, so this normally stores every byte.
+  const size_t free_space = rcvbuf_.free();
+  const size_t fit =
+      offset < free_space ? std::min(data.size(), free_space - offset) : 0;
+  if (fit < data.size()) {
+    env.stats.drops.Inc(offset == 0 ? DropReason::kRecvBufferFull
+                                    : DropReason::kOutOfOrder);
+    data = data.first(fit);
+    fin = false;
+  }
+  // A hole exists before held bytes, and before a held FIN.
+  const bool had_hole = !assembler_.empty() || assembler_.fin_known();
   if (!data.empty()) {
-    size_t stored = rcvbuf_.Push(data);
-    if (stored < data.size()) {
-      env.stats.drops.Inc(DropReason::kRecvBufferFull);
-      fin = false;
-    }
-    rcv_nxt_ += static_cast<uint32_t>(stored);
-    if (stored > 0) {
-      events_ |= events::kReadable;
-      // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
-      // segment, else within the delayed-ACK timer.
-      if (stored >= EffectiveMss(env)) {
-        ++delayed_segments_;
-      }
-      if (delayed_segments_ >= 2) {
+    switch (assembler_.Add(offset, static_cast<uint32_t>(data.size()))) {
+      case Assembler::InsertResult::kAdded:
+        rcvbuf_.WriteAt(offset, data);
+        break;
+      case Assembler::InsertResult::kDuplicate:
+        break;  // every byte is held already; the first copy stays
+      case Assembler::InsertResult::kTooManyRanges:
+        // Never SACKed, so the sender retransmits it (doc/reassembly.md).
+        env.stats.drops.Inc(DropReason::kReassemblyRangesFull);
         ack_pending_ = true;
-      } else if (delack_deadline_ == Instant::Never()) {
-        delack_deadline_ = env.now + env.cfg.delayed_ack;
-      }
+        return;
+      case Assembler::InsertResult::kBeyondFin:
+        env.stats.drops.Inc(DropReason::kBeyondFin);
+        ack_pending_ = true;
+        return;
+    }
+  }
+  if (fin) {
+    // Remembered until the bytes before it arrive; held bytes past it are
+    // forgotten (the FIN is the stream's last sequence number).
+    assembler_.SetFin(offset + static_cast<uint32_t>(data.size()));
+  }
+  const uint32_t run = assembler_.PopFront();
+  if (run > 0) {
+    rcvbuf_.Commit(run);
+    rcv_nxt_ += run;
+    events_ |= events::kReadable;
+  }
+  if (offset > 0 || had_hole) {
+    // RFC 5681 4.2 and RFC 9293 3.8.6.3: an out-of-order segment, and one
+    // that fills all or part of a hole, is acknowledged at once (a duplicate
+    // ACK with SACK blocks, so the sender learns what is missing).
+    ack_pending_ = true;
+  } else if (run > 0) {
+    // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
+    // segment, else within the delayed-ACK timer.
+    if (run >= EffectiveMss(env)) {
+      ++delayed_segments_;
+    }
+    if (delayed_segments_ >= 2) {
+      ack_pending_ = true;
+    } else if (delack_deadline_ == Instant::Never()) {
+      delack_deadline_ = env.now + env.cfg.delayed_ack;
     }
   }
 
-  // Eighth, check the FIN bit.
-  if (fin) {
-    rcv_nxt_ += 1;
-    fin_received_ = true;
-    ack_pending_ = true;  // a FIN is acknowledged at once
-    events_ |= events::kPeerClosed | events::kReadable;
-    switch (state_) {
-      case State::kSynReceived:
-      case State::kEstablished:
-        SetState(env, State::kCloseWait);
-        break;
-      case State::kFinWait1:
-        // Our FIN not yet acknowledged (else ProcessAck moved us to
-        // FIN-WAIT-2): simultaneous close.
-        SetState(env, State::kClosing);
-        break;
-      case State::kFinWait2:
-        SetState(env, State::kTimeWait);
-        SendAck(env);
-        break;
-      case State::kCloseWait:
-      case State::kClosing:
-      case State::kLastAck:
-      case State::kTimeWait:
-      case State::kClosed:
-      case State::kListen:
-      case State::kSynSent:
-        break;
-    }
+  if (assembler_.FinReached()) {
+    assembler_.Clear();
+    ProcessFin(env);
+  }
+}
+
+void Connection::ProcessFin(Env& env) {
+  // Eighth, check the FIN bit: RCV.NXT has reached it, directly or through
+  // reassembly.
+  rcv_nxt_ += 1;
+  fin_received_ = true;
+  ack_pending_ = true;  // a FIN is acknowledged at once
+  events_ |= events::kPeerClosed | events::kReadable;
+  switch (state_) {
+    case State::kSynReceived:
+    case State::kEstablished:
+      SetState(env, State::kCloseWait);
+      break;
+    case State::kFinWait1:
+      // Our FIN not yet acknowledged (else ProcessAck moved us to
+      // FIN-WAIT-2): simultaneous close.
+      SetState(env, State::kClosing);
+      break;
+    case State::kFinWait2:
+      SetState(env, State::kTimeWait);
+      SendAck(env);
+      break;
+    case State::kCloseWait:
+    case State::kClosing:
+    case State::kLastAck:
+    case State::kTimeWait:
+    case State::kClosed:
+    case State::kListen:
+    case State::kSynSent:
+      break;
   }
 }
 
@@ -800,7 +855,7 @@ uint16_t Connection::WindowField(bool syn) {
 }
 
 void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
-                            uint8_t flags) {
+                            uint8_t flags, uint32_t payload_len) {
   tcp->src_port = tuple_.local_port;
   tcp->dst_port = tuple_.remote_port;
   tcp->seq = seq;
@@ -819,6 +874,35 @@ void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
     tcp->options.timestamps =
         wire::TcpTimestamps{TsClock(env), (flags & kAck) != 0 ? ts_recent_ : 0};
   }
+  if ((flags & (kAck | kSyn | kRst)) == kAck) {
+    AddSackBlocks(env, tcp, payload_len);
+  }
+}
+
+void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
+                               uint32_t payload_len) {
+  // RFC 2018 section 4: while out-of-order data is held, every ACK carries
+  // SACK blocks, first the range holding the segment that triggered it.
+  if (!sack_enabled_ || assembler_.empty()) {
+    return;
+  }
+  // RFC 2018 section 3: 40 bytes of options hold 4 blocks, 3 beside the
+  // timestamps.
+  size_t blocks = tcp->options.timestamps.has_value()
+                      ? kSackBlocksWithTimestamps
+                      : wire::kTcpMaxSackBlocks;
+  // RFC 6691: options come out of the MSS, so a data segment keeps only the
+  // blocks that fit beside its payload (a full-sized one carries none).
+  const uint32_t mss = std::min<uint32_t>(snd_mss_, env.cfg.mss);
+  const uint32_t used =
+      payload_len + static_cast<uint32_t>(tcp->options.EmittedLen());
+  const uint32_t room = mss > used ? mss - used : 0;
+  const uint32_t fit = room >= kSackOptionBaseLen + kSackBlockLen
+                           ? (room - kSackOptionBaseLen) / kSackBlockLen
+                           : 0;
+  blocks = std::min<size_t>(blocks, fit);
+  tcp->options.sack_count = static_cast<uint8_t>(assembler_.SackBlocks(
+      rcv_nxt_, std::span<wire::SackBlock>(tcp->options.sack.data(), blocks)));
 }
 
 void Connection::SendSyn(Env& env, bool with_ack) {
@@ -880,7 +964,7 @@ void Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
   if (fin) {
     flags |= kFin;
   }
-  FillHeader(env, &tcp, seq, flags);
+  FillHeader(env, &tcp, seq, flags, len);
   OutSegment out{tuple_.local_addr, tuple_.remote_addr, tcp};
   if (len > 0) {
     // RFC 9293 3.9.1: PSH on the last segment of what the application gave.
@@ -898,7 +982,11 @@ void Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
 
 void Connection::SendAck(Env& env) {
   wire::TcpRepr tcp;
-  FillHeader(env, &tcp, snd_nxt_, kAck);
+  // RFC 9293's SND.NXT is snd_max_: after a go-back-N rewind snd_nxt_ may lie
+  // below a peer's RCV.NXT (it holds data we resend, or reassembled past a
+  // hole), and an ACK that far back fails its acceptability test, so both
+  // sides' ACKs could be dropped until the connection times out.
+  FillHeader(env, &tcp, snd_max_, kAck);
   env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
   env.stats.segments_out.Inc();
 }

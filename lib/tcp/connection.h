@@ -23,6 +23,7 @@
 #include "lib/base/seq_num.h"
 #include "lib/base/time.h"
 #include "lib/tcp/api.h"
+#include "lib/tcp/assembler.h"
 #include "lib/tcp/byte_ring.h"
 #include "lib/tcp/config.h"
 #include "lib/tcp/congestion/congestion.h"
@@ -220,7 +221,13 @@ class Connection {
   void SendAck(Env& env);
   void SendRst(Env& env);
   void SendKeepaliveProbe(Env& env);
-  void FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq, uint8_t flags);
+  // payload_len: the segment's data, so that SACK blocks never push it past
+  // the MSS (RFC 6691: options come out of the payload's room).
+  void FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq, uint8_t flags,
+                  uint32_t payload_len = 0);
+  void AddSackBlocks(Env& env, wire::TcpRepr* tcp, uint32_t payload_len);
+  // Eighth step of RFC 9293 3.10.7.4, once RCV.NXT has reached the FIN.
+  void ProcessFin(Env& env);
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
   Instant KeepaliveDeadline() const;
@@ -311,6 +318,9 @@ class Connection {
 
   ByteRing sndbuf_;
   ByteRing rcvbuf_;
+  // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
+  // out-of-order FIN (doc/reassembly.md).
+  Assembler assembler_;
   SockError error_ = SockError::kOk;
   uint32_t events_ = 0;
 };

@@ -48,6 +48,10 @@ const char* ToString(DropReason r) {
       return "out_of_order";
     case DropReason::kRecvBufferFull:
       return "recv_buffer_full";
+    case DropReason::kReassemblyRangesFull:
+      return "reassembly_ranges_full";
+    case DropReason::kBeyondFin:
+      return "beyond_fin";
     case DropReason::kDataAfterFin:
       return "data_after_fin";
     case DropReason::kTimeWaitAck:

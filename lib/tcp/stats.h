@@ -30,12 +30,16 @@ enum class DropReason : uint8_t {
   kAckTooNew,         // RFC 5961 5.2: ACK for data not yet sent
   kAckTooOld,         // RFC 5961 5.2: ACK below SND.UNA - MAX.SND.WND
   kSynRcvdBadAck,     // SYN-RECEIVED: unacceptable ACK (answered RST)
-  kOutOfOrder,        // data past RCV.NXT: not kept (no reassembly yet)
+  kOutOfOrder,        // data past RCV.NXT beyond the buffer: not stored
   kRecvBufferFull,    // in-window data beyond the receive buffer
-  kDataAfterFin,      // data or FIN beyond the peer's FIN
-  kTimeWaitAck,       // TIME-WAIT: a pure ACK, nothing to do
-  kTimeWaitRst,       // TIME-WAIT: RST ignored (RFC 1337)
-  kTimeWaitPaws,      // TIME-WAIT: old timestamp
+  // Out-of-order data that would need a range past Assembler::kMaxRanges.
+  kReassemblyRangesFull,
+  // Data wholly at or past a FIN already held out of order.
+  kBeyondFin,
+  kDataAfterFin,  // data or FIN beyond the peer's FIN
+  kTimeWaitAck,   // TIME-WAIT: a pure ACK, nothing to do
+  kTimeWaitRst,   // TIME-WAIT: RST ignored (RFC 1337)
+  kTimeWaitPaws,  // TIME-WAIT: old timestamp
   kCount,
 };
 const char* ToString(DropReason r);

@@ -142,17 +142,22 @@ TEST_F(EstablishedTest, Established_OverlappingSegment_OnlyNewPartKept) {
   EXPECT_EQ(Conn()->rcv_nxt().raw(), peer_nxt_ + 10);
 }
 
-TEST_F(EstablishedTest, Established_OutOfOrderData_ImmediateAckDropped) {
+TEST_F(EstablishedTest,
+       Established_OutOfOrderData_HeldAckedAtOnceDeliveredLater) {
   MakeEstablishedQuiet();
-  // A hole before it: tern keeps no reassembly queue yet (documented in
-  // connection.cc), so the segment is dropped and a duplicate ACK asks for
-  // the missing bytes at once (RFC 5681 4.2: out-of-order data SHOULD be
-  // acknowledged immediately).
-  Deliver(Peer().Seq(peer_nxt_ + 100).Data("later"));
+  // A hole before it: RFC 9293 3.10.7.4 lets the segment be held for later
+  // processing, and RFC 5681 4.2 asks for an immediate duplicate ACK.
+  Deliver(Peer().Seq(peer_nxt_ + 5).Data("later"));
   ExpectSent(kAck, our_nxt_, peer_nxt_);
-  EXPECT_EQ(Drops(DropReason::kOutOfOrder), 1u);
+  EXPECT_EQ(Drops(DropReason::kOutOfOrder), 0u);
   EXPECT_EQ(Read(), "");
   EXPECT_EQ(ep_->Poll(conn_) & events::kReadable, 0u);
+  // The missing bytes arrive: both segments are delivered, in order, and
+  // the hole's filling is acknowledged at once.
+  Deliver(Peer().Data("early"));
+  ExpectSent(kAck, our_nxt_, peer_nxt_ + 10);
+  EXPECT_NE(ep_->Poll(conn_) & events::kReadable, 0u);
+  EXPECT_EQ(Read(), "earlylater");
 }
 
 TEST_F(EstablishedTest, Established_SegmentWithoutAckBit_Dropped) {

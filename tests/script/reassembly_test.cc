@@ -1,0 +1,400 @@
+// Out-of-order reception in the connection: RFC 9293 3.10.7.4 seventh step
+// (segments beyond RCV.NXT held for later processing), RFC 5681 4.2 and RFC
+// 9293 3.8.6.3 (immediate ACKs for out-of-order segments and for segments
+// filling a hole), RFC 2018 sections 3 and 4 (SACK blocks in every ACK while
+// data is held, most recent first, at most 3 beside timestamps), RFC 9293
+// 3.8.6 (the window never shrinks) and the bounds of doc/reassembly.md.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tests/support/script.h"
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+class ReassemblyTest : public ScriptTest {
+ protected:
+  // The SACK blocks of `s` as offsets past the peer's RCV.NXT at the start
+  // of the test, so expectations read as byte positions in the stream.
+  std::vector<std::pair<uint32_t, uint32_t>> Blocks(const Sent& s) const {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (size_t i = 0; i < s.tcp.options.sack_count; ++i) {
+      out.emplace_back(s.tcp.options.sack[i].left.raw() - base_,
+                       s.tcp.options.sack[i].right.raw() - base_);
+    }
+    return out;
+  }
+
+  // Stream bytes [offset, offset + n) filled with `fill`.
+  void DeliverAt(uint32_t offset, size_t n, char fill) {
+    Deliver(Peer().Seq(base_ + offset).Data(n, fill));
+  }
+  void DeliverAt(uint32_t offset, std::string_view bytes) {
+    Deliver(Peer().Seq(base_ + offset).Data(bytes));
+  }
+
+  // Expects the immediate ACK of RCV.NXT = base_ + acked and returns it.
+  Sent ExpectAckOf(uint32_t acked) {
+    return ExpectSent(kAck, our_nxt_, base_ + acked);
+  }
+
+  void Establish() {
+    MakeEstablished();
+    base_ = peer_nxt_;
+  }
+
+  uint32_t base_ = 0;  // the peer's sequence number of stream offset 0
+};
+
+using BlockList = std::vector<std::pair<uint32_t, uint32_t>>;
+
+// ---------------------------------------------------------------------------
+// Holding and delivering.
+
+TEST_F(ReassemblyTest, Established_OutOfOrderSegment_HeldDupAckWithSackBlock) {
+  Establish();
+  DeliverAt(100, "later");
+  // RFC 5681 4.2: out-of-order data is acknowledged at once (a duplicate
+  // ACK); RFC 2018 4: it reports the block just received.
+  Sent ack = ExpectAckOf(0);
+  EXPECT_EQ(Blocks(ack), (BlockList{{100, 105}}));
+  ExpectNothingSent();
+  EXPECT_EQ(Conn()->rcv_nxt().raw(), base_);
+  EXPECT_EQ(Conn()->readable_bytes(), 0u);
+  EXPECT_EQ(ep_->Poll(conn_) & events::kReadable, 0u);
+  EXPECT_EQ(Drops(DropReason::kOutOfOrder), 0u);
+}
+
+TEST_F(ReassemblyTest, Established_HoleFilled_AllDeliveredInOrderAckedAtOnce) {
+  Establish();
+  DeliverAt(10, 10, 'b');
+  ExpectAckOf(0);
+  DeliverAt(20, 10, 'c');
+  Sent dup = ExpectAckOf(0);
+  EXPECT_EQ(Blocks(dup), (BlockList{{10, 30}}));  // merged into one range
+  DeliverAt(0, 10, 'a');
+  // RFC 5681 4.2: a segment filling a hole is acknowledged immediately; with
+  // nothing held any more the ACK carries no SACK option.
+  Sent ack = ExpectAckOf(30);
+  EXPECT_EQ(ack.tcp.options.sack_count, 0u);
+  ExpectNothingSent();
+  EXPECT_NE(ep_->Poll(conn_) & events::kReadable, 0u);
+  EXPECT_EQ(Read(),
+            std::string(10, 'a') + std::string(10, 'b') + std::string(10, 'c'));
+  // Nothing more is owed: no delayed ACK follows.
+  Advance(config_.delayed_ack * 2);
+  ExpectNothingSent();
+}
+
+TEST_F(ReassemblyTest,
+       Established_HolePartlyFilled_AckAtOnceWithRemainingBlock) {
+  Establish();
+  DeliverAt(20, 10, 'c');
+  ExpectAckOf(0);
+  DeliverAt(0, 10, 'a');
+  // Part of the hole: RCV.NXT moves to 10, the ACK is immediate and still
+  // reports what is held beyond the rest of the hole.
+  Sent ack = ExpectAckOf(10);
+  EXPECT_EQ(Blocks(ack), (BlockList{{20, 30}}));
+  EXPECT_EQ(Read(), std::string(10, 'a'));
+  DeliverAt(10, 10, 'b');
+  ExpectAckOf(30);
+  EXPECT_EQ(Read(), std::string(10, 'b') + std::string(10, 'c'));
+}
+
+TEST_F(ReassemblyTest, Established_RetransmissionOverlappingHeldData_Merged) {
+  Establish();
+  DeliverAt(5, "56789");
+  ExpectAckOf(0);
+  // A re-cut retransmission covering the hole and part of what is held.
+  DeliverAt(0, "0123456");
+  ExpectAckOf(10);
+  EXPECT_EQ(Read(), "0123456789");
+}
+
+TEST_F(ReassemblyTest, Established_DuplicateOutOfOrderSegment_AckedHeldOnce) {
+  Establish();
+  DeliverAt(100, "later");
+  ExpectAckOf(0);
+  DeliverAt(100, "later");
+  // Every copy of an out-of-order segment gets its duplicate ACK, so the
+  // sender's count of duplicate ACKs stays right (RFC 5681 3.2).
+  Sent ack = ExpectAckOf(0);
+  EXPECT_EQ(Blocks(ack), (BlockList{{100, 105}}));
+  DeliverAt(0, 100, 'a');
+  ExpectAckOf(105);
+  EXPECT_EQ(Read(), std::string(100, 'a') + "later");
+  EXPECT_EQ(Drops(DropReason::kOutOfOrder), 0u);
+}
+
+TEST_F(ReassemblyTest, Established_PureAckAheadOfHole_NotAnswered) {
+  Establish();
+  DeliverAt(100, "later");
+  ExpectAckOf(0);
+  // The peer's pure ACK carries SEG.SEQ = its SND.NXT, past the hole: not a
+  // data segment, so no duplicate ACK (RFC 5681 4.2) and nothing stored.
+  Deliver(Peer().Seq(base_ + 105));
+  ExpectNothingSent();
+  EXPECT_EQ(Conn()->rcv_nxt().raw(), base_);
+}
+
+// ---------------------------------------------------------------------------
+// SACK blocks (RFC 2018).
+
+TEST_F(ReassemblyTest, Established_MultipleHoles_SackBlocksMostRecentFirst) {
+  Establish();
+  ASSERT_TRUE(Conn()->sack_enabled());
+  ASSERT_FALSE(Conn()->timestamps_enabled());
+  DeliverAt(100, 10, 'x');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)), (BlockList{{100, 110}}));
+  DeliverAt(300, 10, 'x');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)), (BlockList{{300, 310}, {100, 110}}));
+  DeliverAt(200, 10, 'x');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)),
+            (BlockList{{200, 210}, {300, 310}, {100, 110}}));
+  DeliverAt(500, 10, 'x');
+  ExpectAckOf(0);
+  DeliverAt(400, 10, 'x');
+  // RFC 2018 3: at most 4 blocks in 40 bytes of options; RFC 2018 4: first
+  // the block of the segment that triggered the ACK, then the most recently
+  // reported ones.
+  EXPECT_EQ(Blocks(ExpectAckOf(0)),
+            (BlockList{{400, 410}, {500, 510}, {200, 210}, {300, 310}}));
+  // A segment growing an old range puts that range first again.
+  DeliverAt(110, 10, 'x');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)),
+            (BlockList{{100, 120}, {400, 410}, {500, 510}, {200, 210}}));
+}
+
+TEST_F(ReassemblyTest, Established_HolesWithTimestamps_AtMostThreeSackBlocks) {
+  peer_tsval_ = 100;
+  Establish();
+  ASSERT_TRUE(Conn()->timestamps_enabled());
+  for (uint32_t off : {100u, 200u, 300u, 400u}) {
+    DeliverAt(off, 10, 'x');
+    ExpectAckOf(0);
+  }
+  DeliverAt(500, 10, 'x');
+  Sent ack = ExpectAckOf(0);
+  // RFC 2018 3: beside the 10-byte timestamp option only 3 blocks fit.
+  EXPECT_TRUE(ack.tcp.options.timestamps.has_value());
+  EXPECT_EQ(Blocks(ack), (BlockList{{500, 510}, {400, 410}, {300, 310}}));
+  EXPECT_LE(ack.tcp.HeaderLen(), wire::kTcpMaxHeaderLen);
+}
+
+TEST_F(ReassemblyTest, Established_SackNotNegotiated_HeldWithoutSackBlocks) {
+  peer_offers_options_ = false;
+  Establish();
+  ASSERT_FALSE(Conn()->sack_enabled());
+  DeliverAt(10, "later");
+  Sent ack = ExpectAckOf(0);
+  EXPECT_EQ(ack.tcp.options.sack_count, 0u);
+  // Reassembly does not depend on SACK: the bytes are still held.
+  DeliverAt(0, 10, 'a');
+  EXPECT_EQ(ExpectAckOf(15).tcp.options.sack_count, 0u);
+  EXPECT_EQ(Read(), std::string(10, 'a') + "later");
+}
+
+TEST_F(ReassemblyTest, Established_OurSmallSegmentWhileHolding_CarriesSack) {
+  Establish();
+  DeliverAt(10, "later");
+  ExpectAckOf(0);
+  // Every segment carrying an ACK reports the held data (RFC 2018 4)...
+  Write("pong");
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, base_);
+  EXPECT_EQ(s.PayloadString(), "pong");
+  EXPECT_EQ(Blocks(s), (BlockList{{10, 15}}));
+}
+
+TEST_F(ReassemblyTest, Established_OurFullSegmentWhileHolding_NoRoomForSack) {
+  Establish();
+  DeliverAt(10, "later");
+  ExpectAckOf(0);
+  // ... unless the blocks would push a full-sized segment past the MSS
+  // (RFC 6691: options come out of the MSS).
+  Write(std::string(1460, 'd'));
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, base_);
+  EXPECT_EQ(s.payload.size(), 1460u);
+  EXPECT_EQ(s.tcp.options.sack_count, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// The FIN (RFC 9293 3.10.7.4 eighth step, reached through reassembly).
+
+TEST_F(ReassemblyTest, Established_FinOutOfOrderThenMissingData_CloseWait) {
+  Establish();
+  Deliver(Peer().Seq(base_ + 4).Fin().Data("tail"));
+  Sent dup = ExpectAckOf(0);
+  EXPECT_EQ(Blocks(dup), (BlockList{{4, 8}}));  // the FIN is not SACKed
+  EXPECT_EQ(ConnState(), State::kEstablished);
+  EXPECT_EQ(ep_->Poll(conn_) & events::kPeerClosed, 0u);
+  DeliverAt(0, "head");
+  // The data and the FIN after it: RCV.NXT = 8 + 1, acknowledged at once.
+  Sent ack = ExpectAckOf(9);
+  EXPECT_EQ(ack.tcp.options.sack_count, 0u);
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+  EXPECT_NE(ep_->Poll(conn_) & events::kPeerClosed, 0u);
+  EXPECT_EQ(Read(), "headtail");
+  uint8_t buf[8];
+  IoResult r = ep_->Recv(conn_, buf, now_);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.bytes, 0u);  // end of stream
+}
+
+TEST_F(ReassemblyTest, Established_BareFinOutOfOrderThenData_CloseWait) {
+  Establish();
+  Deliver(Peer().Seq(base_ + 5).Fin());
+  Sent dup = ExpectAckOf(0);
+  EXPECT_EQ(dup.tcp.options.sack_count, 0u);  // no data held
+  EXPECT_EQ(ConnState(), State::kEstablished);
+  DeliverAt(0, "12345");
+  ExpectAckOf(6);
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+  EXPECT_EQ(Read(), "12345");
+}
+
+TEST_F(ReassemblyTest, Established_DataBeyondHeldFin_DroppedCounted) {
+  Establish();
+  Deliver(Peer().Seq(base_ + 5).Fin());
+  ExpectAckOf(0);
+  // The FIN is the stream's last sequence number: bytes past it are never
+  // held.
+  DeliverAt(10, "bogus");
+  ExpectAckOf(0);
+  EXPECT_EQ(Drops(DropReason::kBeyondFin), 1u);
+  DeliverAt(0, "12345");
+  ExpectAckOf(6);
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+  EXPECT_EQ(Read(), "12345");
+}
+
+TEST_F(ReassemblyTest, FinWait2_FinOutOfOrderThenMissingData_TimeWait) {
+  MakeFinWait2();
+  base_ = peer_nxt_;
+  Deliver(Peer().Seq(base_ + 3).Fin().Data("def"));
+  ExpectAckOf(0);
+  EXPECT_EQ(ConnState(), State::kFinWait2);
+  DeliverAt(0, "abc");
+  ExpectAckOf(7);
+  EXPECT_EQ(ConnState(), State::kTimeWait);
+}
+
+// ---------------------------------------------------------------------------
+// Bounds (doc/reassembly.md).
+
+TEST_F(ReassemblyTest, Established_RangeBoundReached_SegmentDroppedCounted) {
+  Establish();
+  // One-byte segments with one-byte gaps: each needs a range of its own.
+  for (uint32_t i = 1; i <= Assembler::kMaxRanges; ++i) {
+    DeliverAt(2 * i, 1, 'x');
+    ExpectAckOf(0);
+  }
+  EXPECT_EQ(Drops(DropReason::kReassemblyRangesFull), 0u);
+  const uint32_t refused = 2 * (Assembler::kMaxRanges + 1);
+  DeliverAt(refused, 1, 'x');
+  // Refused and not SACKed, so the sender will retransmit it; the duplicate
+  // ACK still goes out.
+  Sent ack = ExpectAckOf(0);
+  EXPECT_EQ(Drops(DropReason::kReassemblyRangesFull), 1u);
+  ASSERT_GT(ack.tcp.options.sack_count, 0u);
+  for (size_t i = 0; i < ack.tcp.options.sack_count; ++i) {
+    EXPECT_NE(ack.tcp.options.sack[i].left.raw(), base_ + refused);
+  }
+  // Bytes joining held ranges are never refused: they use no new range.
+  DeliverAt(3, 1, 'x');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)).front(),
+            (std::pair<uint32_t, uint32_t>{2, 5}));
+  // Now a range is free and the refused byte is taken.
+  DeliverAt(refused, 1, 'x');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)).front(),
+            (std::pair<uint32_t, uint32_t>{refused, refused + 1}));
+  EXPECT_EQ(Drops(DropReason::kReassemblyRangesFull), 1u);
+  // Filling every hole delivers the whole stream.
+  std::string all(refused + 1, 'x');
+  Deliver(Peer().Seq(base_).Data(all));
+  ExpectAckOf(refused + 1);
+  EXPECT_EQ(Read(), all);
+}
+
+TEST_F(ReassemblyTest, Established_OutOfOrderDataBeyondWindow_NotStored) {
+  listen_options_.conn.recv_buffer = 4096;
+  Establish();
+  // 3200 bytes at offset 1000 of a 4096-byte window: the part beyond the
+  // window is trimmed (RFC 9293 3.10.7.4) and never stored.
+  DeliverAt(1000, 3200, 'b');
+  Sent dup = ExpectAckOf(0);
+  EXPECT_EQ(Blocks(dup), (BlockList{{1000, 4096}}));
+  // Wholly beyond the window: unacceptable, answered, not stored.
+  DeliverAt(5000, 100, 'z');
+  ExpectAckOf(0);
+  EXPECT_EQ(Drops(DropReason::kUnacceptableSeq), 1u);
+  DeliverAt(0, 1000, 'a');
+  Sent ack = ExpectAckOf(4096);
+  EXPECT_EQ(ack.tcp.window, 0);
+  EXPECT_EQ(ack.tcp.options.sack_count, 0u);
+  EXPECT_EQ(Read(), std::string(1000, 'a') + std::string(3096, 'b'));
+}
+
+// ---------------------------------------------------------------------------
+// The window (RFC 9293 3.8.6: "the right window edge" must not move left).
+
+TEST_F(ReassemblyTest, Established_HoldingOutOfOrderData_WindowNeverShrinks) {
+  listen_options_.conn.recv_buffer = 4096;
+  Establish();
+  ASSERT_EQ(Conn()->rcv_wscale(), 0);
+  // Held bytes sit inside the window already offered, so the right edge
+  // stays where it was.
+  DeliverAt(1000, 1000, 'b');
+  Sent dup = ExpectAckOf(0);
+  EXPECT_EQ(dup.tcp.window, 4096);
+  DeliverAt(3000, 500, 'd');
+  dup = ExpectAckOf(0);
+  EXPECT_EQ(dup.tcp.window, 4096);
+  // Filling the first hole moves RCV.NXT over the held bytes; the edge
+  // (ACK + window) is still 4096.
+  DeliverAt(0, 1000, 'a');
+  Sent ack = ExpectAckOf(2000);
+  EXPECT_EQ(ack.tcp.window, 2096);
+  EXPECT_EQ(Blocks(ack), (BlockList{{3000, 3500}}));
+  DeliverAt(2000, 1000, 'c');
+  ack = ExpectAckOf(3500);
+  EXPECT_EQ(ack.tcp.window, 596);
+  EXPECT_EQ(Read().size(), 3500u);
+}
+
+TEST_F(ReassemblyTest, Established_ReadAfterReassembly_WindowReopens) {
+  listen_options_.conn.recv_buffer = 4096;
+  Establish();
+  DeliverAt(0, 2000, 'a');
+  ExpectNothingSent();  // delayed ACK
+  DeliverAt(3000, 1096, 'c');
+  Sent dup = ExpectAckOf(2000);
+  EXPECT_EQ(dup.tcp.window, 2096);
+  EXPECT_EQ(Blocks(dup), (BlockList{{3000, 4096}}));
+  // Reading the in-order bytes frees ring space past the held ones: the
+  // window update (RFC 9293 3.8.6.2.2) moves the edge to 6096 and still
+  // reports the held block.
+  EXPECT_EQ(Read(), std::string(2000, 'a'));
+  Sent update = ExpectAckOf(2000);
+  EXPECT_EQ(update.tcp.window, 4096);
+  EXPECT_EQ(Blocks(update), (BlockList{{3000, 4096}}));
+  DeliverAt(2000, 1000, 'b');
+  Sent ack = ExpectAckOf(4096);
+  EXPECT_EQ(ack.tcp.window, 2000);
+  EXPECT_EQ(Read(), std::string(1000, 'b') + std::string(1096, 'c'));
+  EXPECT_EQ(ExpectAckOf(4096).tcp.window, 4096);  // edge at 8192
+  // Bytes past the old edge are taken in the reopened window, in and out of
+  // order alike.
+  DeliverAt(5096, 1000, 'e');
+  ExpectAckOf(4096);
+  DeliverAt(4096, 1000, 'd');
+  ExpectAckOf(6096);
+  EXPECT_EQ(Read(), std::string(1000, 'd') + std::string(1000, 'e'));
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
