@@ -586,12 +586,11 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     if (sack_enabled_) {
       const size_t blocks =
           std::min<size_t>(seg.options.sack_count, wire::kTcpMaxSackBlocks);
-      newly_sacked =
-          scoreboard_
-              .Update(snd_una_, snd_max_,
-                      std::span<const wire::SackBlock>(
-                          seg.options.sack.data(), blocks))
-              .newly_sacked;
+      newly_sacked = scoreboard_
+                         .Update(snd_una_, snd_max_,
+                                 std::span<const wire::SackBlock>(
+                                     seg.options.sack.data(), blocks))
+                         .newly_sacked;
     }
     if (acked > 0) {
       OnNewAck(env, acked, flight_before);
@@ -1175,8 +1174,8 @@ bool Connection::SackRecoveryOutput(Env& env) {
       break;
     }
     if (!next->is_retransmission) {
-      const bool fin = fin_queued_ && snd_nxt_ + next->len == data_end &&
-                       wnd_end > data_end;
+      const bool fin =
+          fin_queued_ && snd_nxt_ + next->len == data_end && wnd_end > data_end;
       TransmitAtNxt(env, next->len, fin);
     } else {
       Retransmit(env, next->seq, next->len);

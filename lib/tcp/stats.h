@@ -82,7 +82,7 @@ struct EndpointStats {
   Counter rst_sent;
   Counter challenge_acks;
   Counter challenge_acks_limited;
-  Counter retransmits;  // data or FIN segments sent again
+  Counter retransmits;      // data or FIN segments sent again
   Counter fast_recoveries;  // loss recovery entered on dupacks or SACK
   Counter rto_expiries;     // data retransmission timeouts (go-back-N)
   Counter syn_retransmits;

@@ -56,9 +56,7 @@ class RecoveryTest : public ScriptTest {
   uint32_t Cwnd() const { return Conn()->congestion().cwnd(); }
   uint32_t Ssthresh() const { return Conn()->congestion().ssthresh(); }
   uint64_t Retransmits() const { return ep_->stats().retransmits.Get(); }
-  uint64_t FastRecoveries() const {
-    return ep_->stats().fast_recoveries.Get();
-  }
+  uint64_t FastRecoveries() const { return ep_->stats().fast_recoveries.Get(); }
 
   uint32_t base_ = 0;
 };

@@ -77,8 +77,7 @@ class SegBuilder {
   SegBuilder& SackPermitted();
   SegBuilder& Ts(uint32_t val, uint32_t ecr);
   // RFC 2018 SACK blocks [left, right), in the order given (at most 4).
-  SegBuilder& Sack(
-      std::initializer_list<std::pair<uint32_t, uint32_t>> blocks);
+  SegBuilder& Sack(std::initializer_list<std::pair<uint32_t, uint32_t>> blocks);
   SegBuilder& NoOptions();
   SegBuilder& Data(std::string_view bytes);
   SegBuilder& Data(size_t n, char fill = 'x');
