@@ -333,6 +333,22 @@ TEST_F(RecoveryTest, Rto_AllSegmentsLost_OneSmssThenGoBackNSlowStart) {
   EXPECT_EQ(FastRecoveries(), 0u);
 }
 
+TEST_F(RecoveryTest, Rto_PeerDataDuringGoBackN_AckCarriesHighestSeqSent) {
+  Establish(CcAlgorithm::kNewReno, /*sack=*/false);
+  Write(std::string(4 * kSmss, 'w'));
+  ExpectSegments(0, 4);
+  Advance(Duration::Seconds(1) + kSlack);
+  ExpectSegments(0, 1);
+  // The peer, which holds segments 1-3 (its RCV.NXT may be past our rewound
+  // SND.NXT), sends data: our pure ACK uses the highest sequence number sent
+  // (RFC 9293's SND.NXT before the go-back-N rewind), which the peer's
+  // acceptability test takes; a rewound one would be dropped by it.
+  Deliver(Peer().Ack(S(0)).Flags(kAck | kPsh).Data("x"));
+  Advance(config_.delayed_ack + kSlack);
+  Sent ack = ExpectSent(kAck, S(4), peer_nxt_ + 1);
+  EXPECT_TRUE(ack.payload.empty());
+}
+
 TEST_F(RecoveryTest, Rto_DupAcksDuringGoBackN_NoFastRetransmit) {
   Establish(CcAlgorithm::kNewReno, /*sack=*/false);
   Write(std::string(10 * kSmss, 'w'));
