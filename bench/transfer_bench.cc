@@ -54,7 +54,8 @@ struct App {
   void Step(Endpoint& a, ConnHandle ca, Endpoint& b, ConnHandle cb,
             Instant now) {
     while (to_send > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(to_send, block.size()));
+      const size_t n =
+          static_cast<size_t>(std::min<uint64_t>(to_send, block.size()));
       IoResult r = a.Send(ca, std::span(block).first(n), now);
       if (!r.ok() || r.bytes == 0) {
         break;
@@ -74,13 +75,12 @@ struct App {
 void BM_Transfer_WireLink(benchmark::State& state) {
   DirectionFaults f;
   f.drop = static_cast<double>(state.range(0)) / 1000.0;
-  FaultyLink link(FaultSeed(1), FaultOptions::Symmetric(f), Config(),
-                  Config());
+  FaultyLink link(FaultSeed(1), FaultOptions::Symmetric(f), Config(), Config());
   ListenOptions lo;
   lo.conn = Buffers();
   ListenerHandle l = *link.b().Listen(kAddrB, kPort, lo);
-  ConnHandle ca = *link.a().Connect(kAddrA, kAddrB, kPort, Buffers(),
-                                    link.now());
+  ConnHandle ca =
+      *link.a().Connect(kAddrA, kAddrB, kPort, Buffers(), link.now());
   std::optional<ConnHandle> cb;
   link.RunUntil(
       [&] {
@@ -108,9 +108,9 @@ void BM_Transfer_WireLink(benchmark::State& state) {
       static_cast<double>(link.stats(FaultyLink::kA).sent - seg0);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(kBytesPerIteration));
-  state.counters["ns_per_segment"] = benchmark::Counter(
-      segments * 1e-9, benchmark::Counter::kIsRate |
-                           benchmark::Counter::kInvert);
+  state.counters["ns_per_segment"] =
+      benchmark::Counter(segments * 1e-9, benchmark::Counter::kIsRate |
+                                              benchmark::Counter::kInvert);
   state.counters["segments"] = segments;
   state.counters["retransmits"] =
       static_cast<double>(link.a().stats().retransmits.Get());
@@ -228,9 +228,9 @@ void BM_Transfer_Direct(benchmark::State& state) {
   const double segments = static_cast<double>(link.data_segments(0) - seg0);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(kBytesPerIteration));
-  state.counters["ns_per_segment"] = benchmark::Counter(
-      segments * 1e-9, benchmark::Counter::kIsRate |
-                           benchmark::Counter::kInvert);
+  state.counters["ns_per_segment"] =
+      benchmark::Counter(segments * 1e-9, benchmark::Counter::kIsRate |
+                                              benchmark::Counter::kInvert);
   state.counters["segments"] = segments;
 }
 BENCHMARK(BM_Transfer_Direct)->Unit(benchmark::kMillisecond);

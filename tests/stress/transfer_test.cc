@@ -27,15 +27,16 @@ constexpr size_t kChunk = 64 * 1024;
 
 uint64_t TransferBytes() {
   const char* s = std::getenv("TERN_TRANSFER_MB");
-  const uint64_t mb = s != nullptr && *s != '\0' ? std::strtoull(s, nullptr, 10)
-                                                 : 100;
+  const uint64_t mb =
+      s != nullptr && *s != '\0' ? std::strtoull(s, nullptr, 10) : 100;
   return mb * 1000 * 1000;
 }
 
 double CpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 ConnOptions BigBuffers() {
@@ -63,7 +64,8 @@ struct Stream {
 
   // Fills the next chunk when the previous one was taken in full.
   void Refill() {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, total - generated));
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(kChunk, total - generated));
     for (size_t i = 0; i < n; i += 8) {
       gen ^= gen >> 12;
       gen ^= gen << 25;
@@ -176,11 +178,10 @@ Outcome Transfer(const char* name, uint64_t seed, const FaultOptions& faults,
   });
   // Simulated time is free; the bound only stops a stuck transfer.
   const Instant deadline = start + Duration::Seconds(24 * 3600);
-  const bool done =
-      link.RunUntil([&] { return ab.eof && ba.eof; }, deadline);
+  const bool done = link.RunUntil([&] { return ab.eof && ba.eof; }, deadline);
   EXPECT_TRUE(done) << name << ": stuck at A>B " << ab.received << " B>A "
-                    << ba.received << " of " << bytes << " at t="
-                    << (link.now() - start).ToMillis() << " ms";
+                    << ba.received << " of " << bytes
+                    << " at t=" << (link.now() - start).ToMillis() << " ms";
   Outcome out;
   out.sim_time = link.now() - start;
   EXPECT_EQ(ab.sent, bytes);
@@ -209,8 +210,8 @@ Outcome Transfer(const char* name, uint64_t seed, const FaultOptions& faults,
   out.cpu_seconds = CpuSeconds() - cpu0;
   out.ab = link.stats(FaultyLink::kA);
   out.ba = link.stats(FaultyLink::kB);
-  out.retransmits = link.a().stats().retransmits.Get() +
-                    link.b().stats().retransmits.Get();
+  out.retransmits =
+      link.a().stats().retransmits.Get() + link.b().stats().retransmits.Get();
   // Every corrupted copy was rejected by the receiver's checksum: none was
   // delivered (and the hashes above agree).
   EXPECT_EQ(out.ab.parse_failures, out.ab.corrupted);
@@ -267,7 +268,8 @@ TEST(Transfer, LossReorderDuplicate_HundredMegabytesEachWay_Intact) {
   EXPECT_GT(o.retransmits, 0u);
 }
 
-TEST(Transfer, CorruptionAdded_HundredMegabytesEachWay_NothingCorruptDelivered) {
+TEST(Transfer,
+     CorruptionAdded_HundredMegabytesEachWay_NothingCorruptDelivered) {
   DirectionFaults f = Lossy();
   f.corrupt = 0.001;
   Outcome o = Transfer("loss5%-reorder2%-dup1%-corrupt0.1%", FaultSeed(3),
@@ -283,10 +285,10 @@ TEST(Transfer, SameSeed_SameRun) {
   f.corrupt = 0.01;
   f.jitter = Duration::Micros(200);
   const uint64_t seed = FaultSeed(4);
-  Outcome x = Transfer("determinism-1", seed, FaultOptions::Symmetric(f),
-                       1000 * 1000);
-  Outcome y = Transfer("determinism-2", seed, FaultOptions::Symmetric(f),
-                       1000 * 1000);
+  Outcome x =
+      Transfer("determinism-1", seed, FaultOptions::Symmetric(f), 1000 * 1000);
+  Outcome y =
+      Transfer("determinism-2", seed, FaultOptions::Symmetric(f), 1000 * 1000);
   EXPECT_EQ(x.end, y.end);
   EXPECT_EQ(x.ab.sent, y.ab.sent);
   EXPECT_EQ(x.ba.sent, y.ba.sent);

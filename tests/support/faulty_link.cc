@@ -227,8 +227,7 @@ uint64_t FaultyLink::Run(Instant until) {
   return n;
 }
 
-bool FaultyLink::RunUntil(const std::function<bool()>& done,
-                          Instant deadline) {
+bool FaultyLink::RunUntil(const std::function<bool()>& done, Instant deadline) {
   if (app_) {
     app_();
   }
@@ -241,9 +240,9 @@ bool FaultyLink::RunUntil(const std::function<bool()>& done,
 }
 
 std::string FaultyLink::Describe() const {
-  return absl::StrFormat("seed=%d (rerun with TERN_FAULT_SEED=%d) a>b %s b>a %s",
-                         seed_, seed_, DescribeDirection(faults_.a_to_b),
-                         DescribeDirection(faults_.b_to_a));
+  return absl::StrFormat(
+      "seed=%d (rerun with TERN_FAULT_SEED=%d) a>b %s b>a %s", seed_, seed_,
+      DescribeDirection(faults_.a_to_b), DescribeDirection(faults_.b_to_a));
 }
 
 }  // namespace tern::tcp::testing

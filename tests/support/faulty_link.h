@@ -72,9 +72,9 @@ struct FaultOptions {
 
 // What one direction did, in segments.
 struct DirectionStats {
-  uint64_t sent = 0;        // handed to the link by the sender
+  uint64_t sent = 0;           // handed to the link by the sender
   uint64_t payload_bytes = 0;  // payload of the segments sent
-  uint64_t delivered = 0;   // parsed and handed to the receiver
+  uint64_t delivered = 0;      // parsed and handed to the receiver
   uint64_t dropped = 0;
   uint64_t duplicated = 0;
   uint64_t reordered = 0;
