@@ -566,7 +566,7 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
       snd_nxt_ = snd_una_;
     }
     retries_ = 0;
-    // No ResetBackoff here: RFC 6298 5 (note after 5.7) and Karn keep the
+    // The backoff is not cleared here: RFC 6298 5 (note after 5.7) and Karn
     // backed-off RTO until a new RTT measurement, which Sample() clears.
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
     // restart it; RFC 6582 3.2 step 5: in NewReno recovery only the first
