@@ -567,7 +567,8 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     }
     retries_ = 0;
     // The backoff is not cleared here: RFC 6298 5 (note after 5.7) and Karn
-    // backed-off RTO until a new RTT measurement, which Sample() clears.
+    // keep the backed-off RTO until a new RTT measurement, which Sample()
+    // clears.
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
     // restart it; RFC 6582 3.2 step 5: in NewReno recovery only the first
     // partial ACK restarts it (the "Impatient" variant of section 4).
