@@ -10,23 +10,8 @@ namespace {
 
 using namespace wire::tcp_flags;  // NOLINT
 
-// A timer fires at most one wheel tick (65.536 us) after its deadline.
-constexpr Duration kSlack = Duration::Millis(1);
-
 class EstablishedTest : public ScriptTest {
  protected:
-  uint32_t TakeConnEvents() {
-    Event ev[16];
-    uint32_t mask = 0;
-    size_t n = ep_->PollEvents(ev);
-    for (size_t i = 0; i < n; ++i) {
-      if (ev[i].conn == conn_) {
-        mask |= ev[i].mask;
-      }
-    }
-    return mask;
-  }
-
   // A passive open whose SYN carries `syn`'s options and window, completed
   // by an ACK with window `final_window`; ESTABLISHED and accepted.
   void EstablishPassive(SegBuilder syn, uint16_t final_window) {

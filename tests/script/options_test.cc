@@ -9,8 +9,6 @@ namespace {
 
 using namespace wire::tcp_flags;  // NOLINT
 
-constexpr Duration kSlack = Duration::Millis(1);
-
 class OptionsTest : public ScriptTest {
  protected:
   // A passive open with a SYN carrying exactly `syn`'s options; returns the

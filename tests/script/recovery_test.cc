@@ -14,9 +14,7 @@ namespace {
 
 using namespace wire::tcp_flags;  // NOLINT
 
-constexpr uint32_t kSmss = 1460;  // MSS 1460, no timestamps in the fixture
-constexpr Duration kSlack = Duration::Millis(1);
-
+constexpr uint32_t kSmss = 1460;
 class RecoveryTest : public ScriptTest {
  protected:
   // ESTABLISHED with the peer's default 65535 << 7 window, so only cwnd

@@ -10,17 +10,6 @@ using namespace wire::tcp_flags;  // NOLINT
 
 class Rfc5961Test : public ScriptTest {
  protected:
-  uint32_t TakeConnEvents() {
-    Event ev[16];
-    uint32_t mask = 0;
-    size_t n = ep_->PollEvents(ev);
-    for (size_t i = 0; i < n; ++i) {
-      if (ev[i].conn == conn_) {
-        mask |= ev[i].mask;
-      }
-    }
-    return mask;
-  }
   uint64_t ChallengeAcks() const { return ep_->stats().challenge_acks.Get(); }
   uint64_t ChallengeAcksLimited() const {
     return ep_->stats().challenge_acks_limited.Get();

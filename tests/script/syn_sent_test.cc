@@ -11,18 +11,6 @@ using namespace wire::tcp_flags;  // NOLINT
 
 class SynSentTest : public ScriptTest {
  protected:
-  // The edge events PollEvents reports for the connection under test.
-  uint32_t TakeConnEvents() {
-    Event ev[16];
-    uint32_t mask = 0;
-    size_t n = ep_->PollEvents(ev);
-    for (size_t i = 0; i < n; ++i) {
-      if (ev[i].conn == conn_) {
-        mask |= ev[i].mask;
-      }
-    }
-    return mask;
-  }
   // The peer's SYN-ACK answering our SYN: no options unless added.
   SegBuilder SynAck() const {
     SegBuilder b = Peer();

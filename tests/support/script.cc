@@ -226,6 +226,18 @@ void ScriptTest::ExpectNothingSent() {
   }
 }
 
+uint32_t ScriptTest::TakeConnEvents() {
+  Event ev[16];
+  uint32_t mask = 0;
+  size_t n = ep_->PollEvents(ev);
+  for (size_t i = 0; i < n; ++i) {
+    if (ev[i].conn == conn_) {
+      mask |= ev[i].mask;
+    }
+  }
+  return mask;
+}
+
 void ScriptTest::AdvanceTo(Instant t) {
   // Fires due timers in deadline order; NextDeadline is a lower bound, so a
   // call that fires nothing moves the clock on by a wheel tick at most.

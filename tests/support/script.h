@@ -31,6 +31,9 @@ inline constexpr wire::Ipv4Addr kRemoteAddr =
     wire::Ipv4Addr::FromOctets(198, 51, 100, 7);
 inline constexpr uint16_t kLocalPort = 80;
 inline constexpr uint16_t kRemotePort = 40000;
+// A timer fires at most one wheel tick (65.536 us) after its deadline:
+// advancing by a deadline plus this slack always fires it.
+inline constexpr Duration kSlack = Duration::Millis(1);
 
 // A segment the endpoint sent, with its own copy of the payload.
 struct Sent {
@@ -114,6 +117,9 @@ class ScriptTest : public ::testing::Test {
   void ExpectNothingSent();
   size_t SentCount() const { return sink_.sent.size(); }
   void DropSent() { sink_.sent.clear(); }
+  // The readiness bits PollEvents reports for conn_ (other events are
+  // consumed and ignored).
+  uint32_t TakeConnEvents();
 
   // ---- time
   // Moves the clock forward by d, firing due timers in order on the way.
