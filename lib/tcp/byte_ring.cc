@@ -15,6 +15,26 @@ void ByteRing::Init(size_t capacity) {
   head_ = size_ = written_past_tail_ = 0;
 }
 
+void ByteRing::Resize(size_t capacity) {
+  capacity = std::max(capacity, size_ + written_past_tail_);
+  if (capacity == capacity_) {
+    return;
+  }
+  if (buf_ == nullptr) {
+    capacity_ = capacity;
+    head_ = size_ = written_past_tail_ = 0;
+    return;
+  }
+  std::unique_ptr<uint8_t[]> next(new uint8_t[capacity]);
+  const size_t keep = size_ + written_past_tail_;
+  for (size_t i = 0; i < keep; ++i) {
+    next[i] = buf_[(head_ + i) % capacity_];
+  }
+  buf_ = std::move(next);
+  capacity_ = capacity;
+  head_ = 0;
+}
+
 size_t ByteRing::Push(std::span<const uint8_t> data) {
   size_t n = WriteAt(0, data);
   Commit(n);

@@ -50,6 +50,11 @@ class ByteRing {
   // Appends the n bytes at the tail that WriteAt already wrote; n <= free().
   void Commit(size_t n);
   void Clear() { head_ = size_ = written_past_tail_ = 0; }
+  // Changes the capacity, keeping the bytes held (and those written past the
+  // tail); the new capacity is at least what they need. Reallocates when the
+  // ring already holds memory: a control-plane call (SO_SNDBUF), never per
+  // packet.
+  void Resize(size_t capacity);
 
  private:
   std::unique_ptr<uint8_t[]> buf_;

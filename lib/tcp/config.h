@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "lib/base/time.h"
@@ -35,6 +36,19 @@ struct ConnOptions {
   // reliable-transfer issue and of Linux (RFC 9438), or NewReno (RFC 5681).
   CcAlgorithm congestion = CcAlgorithm::kCubic;
   KeepaliveOptions keepalive;
+  // The window scale offered instead of the one derived from recv_buffer
+  // (RFC 7323 2.3 leaves the choice to the receiver). The socket API's linux
+  // profile sets 8, what Linux derives from the 15 MiB tcp_rmem maximum that
+  // packetdrill's defaults configure. Unset: ReceiveWindowScale(recv_buffer).
+  std::optional<uint8_t> wscale;
+  // In-order data segments acknowledged at once at the start of the
+  // connection, before delayed ACKs begin: Linux's quick-ACK mode
+  // (TCP_MAX_QUICKACKS = 16). 0: RFC 1122 4.2.3.2 delayed ACKs from the first
+  // segment (tern's default).
+  uint16_t quick_acks = 0;
+  // MSS ceiling set by the application (TCP_MAXSEG); 0 = none. Caps the MSS
+  // announced in our SYN or SYN-ACK and the segments we send.
+  uint16_t mss_clamp = 0;
 };
 
 struct EndpointConfig {

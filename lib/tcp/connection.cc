@@ -55,6 +55,21 @@ uint8_t ReceiveWindowScale(size_t buffer) {
   return s;
 }
 
+uint8_t OfferedWindowScale(const ConnOptions& options) {
+  if (options.wscale.has_value()) {
+    return std::min(*options.wscale, kMaxWindowScale);
+  }
+  return ReceiveWindowScale(options.recv_buffer);
+}
+
+uint16_t AnnouncedMss(const EndpointConfig& config,
+                      const ConnOptions& options) {
+  if (options.mss_clamp != 0 && options.mss_clamp < config.mss) {
+    return options.mss_clamp;
+  }
+  return config.mss;
+}
+
 bool AckLimiter::Allow(Instant now) {
   if (now - window_start_ >= Duration::Seconds(1)) {
     window_start_ = now;
@@ -85,8 +100,8 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   snd_max_ = iss;
   snd_buf_seq_ = iss + 1;
   ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
-  rcv_wscale_ =
-      options.window_scaling ? ReceiveWindowScale(options.recv_buffer) : 0;
+  rcv_wscale_ = options.window_scaling ? OfferedWindowScale(options) : 0;
+  quick_acks_left_ = options.quick_acks;
   last_rx_ = env.now;
   env.stats.active_opens.Inc();
   SetState(env, State::kSynSent);
@@ -106,6 +121,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   sndbuf_.Init(options.send_buffer);
   rcvbuf_.Init(options.recv_buffer);
   assembler_.Clear();
+  quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
   snd_una_ = p.iss;
   snd_nxt_ = p.iss + 1;
@@ -129,7 +145,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   ws_enabled_ = options.window_scaling && p.peer_wscale.has_value();
   if (ws_enabled_) {
     snd_wscale_ = std::min(*p.peer_wscale, kMaxWindowScale);
-    rcv_wscale_ = ReceiveWindowScale(options.recv_buffer);
+    rcv_wscale_ = OfferedWindowScale(options);
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;
@@ -763,6 +779,11 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     // that fills all or part of a hole, is acknowledged at once (a duplicate
     // ACK with SACK blocks, so the sender learns what is missing).
     ack_pending_ = true;
+  } else if (run > 0 && quick_acks_left_ > 0) {
+    // Quick-ACK mode at the start of the connection (ConnOptions::quick_acks,
+    // as Linux): each in-order segment is acknowledged at once.
+    --quick_acks_left_;
+    ack_pending_ = true;
   } else if (run > 0) {
     // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
     // segment, else within the delayed-ACK timer.
@@ -893,7 +914,8 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
                       : wire::kTcpMaxSackBlocks;
   // RFC 6691: options come out of the MSS, so a data segment keeps only the
   // blocks that fit beside its payload (a full-sized one carries none).
-  const uint32_t mss = std::min<uint32_t>(snd_mss_, env.cfg.mss);
+  const uint32_t mss =
+      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, options_));
   const uint32_t used =
       payload_len + static_cast<uint32_t>(tcp->options.EmittedLen());
   const uint32_t room = mss > used ? mss - used : 0;
@@ -918,7 +940,7 @@ void Connection::SendSyn(Env& env, bool with_ack) {
   ts_enabled_ = offer_ts;
   FillHeader(env, &tcp, iss_, flags);
   ts_enabled_ = saved_ts;
-  tcp.options.mss = env.cfg.mss;
+  tcp.options.mss = AnnouncedMss(env.cfg, options_);
   if (offer_ws) {
     tcp.options.window_scale = rcv_wscale_;
   }
@@ -951,7 +973,7 @@ void Connection::SendRstAt(Env& env, SeqNum seq) {
 uint32_t Connection::EffectiveMss(const Env& env) const {
   // RFC 9293 3.7.1 and RFC 6691: the MSS counts the TCP payload with a
   // 20-byte header; options we send on every segment come out of it.
-  uint32_t mss = std::min<uint32_t>(snd_mss_, env.cfg.mss);
+  uint32_t mss = std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, options_));
   if (ts_enabled_) {
     mss -= kTimestampOptionLen;
   }

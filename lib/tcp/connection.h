@@ -56,6 +56,12 @@ class AckLimiter {
 // The window scale we offer for a receive buffer (RFC 7323 2.3): the
 // smallest shift whose 16-bit window covers the buffer, at most 14.
 uint8_t ReceiveWindowScale(size_t recv_buffer);
+// The window scale a connection with these options offers: options.wscale
+// when set (at most 14), else ReceiveWindowScale(options.recv_buffer).
+uint8_t OfferedWindowScale(const ConnOptions& options);
+// The MSS announced in our SYN or SYN-ACK: the port's MSS, capped by the
+// application's TCP_MAXSEG (ConnOptions::mss_clamp).
+uint16_t AnnouncedMss(const EndpointConfig& config, const ConnOptions& options);
 
 struct Env {
   const EndpointConfig& cfg;
@@ -158,6 +164,15 @@ class Connection {
   bool passive() const { return passive_; }
   size_t readable_bytes() const { return rcvbuf_.size(); }
   size_t send_space() const;
+  // Bytes in the send buffer: unacknowledged plus not yet sent (SIOCOUTQ).
+  size_t send_queued() const { return sndbuf_.size(); }
+  size_t send_capacity() const { return sndbuf_.capacity(); }
+  // Whether the application shut the write side (shutdown or close).
+  bool write_shut() const { return fin_queued_; }
+  // Copies in-order received bytes without consuming them (MSG_PEEK).
+  size_t Peek(std::span<uint8_t> out) const { return rcvbuf_.CopyOut(0, out); }
+  // Resizes the send buffer (SO_SNDBUF), never below what it holds.
+  void SetSendBuffer(size_t bytes) { sndbuf_.Resize(bytes); }
 
   // For tests and diagnostics.
   SeqNum iss() const { return iss_; }
@@ -276,6 +291,7 @@ class Connection {
   bool orphaned_ = false;      // the application closed its handle
   bool ack_pending_ = false;
   uint8_t delayed_segments_ = 0;
+  uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
   uint32_t ts_recent_ = 0;
   uint32_t ts_offset_ = 0;
   Instant last_oow_ack_;

@@ -399,7 +399,7 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
   // The SYN-ACK's window is never scaled (RFC 7323 2.2).
   out.tcp.window = SynAckWindow(co);
   // Options only as the peer offered them (RFC 7323 2.2, 3.2; RFC 2018 2).
-  out.tcp.options.mss = config_.mss;
+  out.tcp.options.mss = AnnouncedMss(config_, co);
   out.tcp.options.window_scale = offer_wscale;
   out.tcp.options.sack_permitted = sack;
   out.tcp.options.timestamps = ts;
@@ -411,7 +411,7 @@ void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
                                   const ConnOptions& co) {
   std::optional<uint8_t> wscale;
   if ((r.flags & HalfOpen::kWindowScale) != 0) {
-    wscale = ReceiveWindowScale(co.recv_buffer);
+    wscale = OfferedWindowScale(co);
   }
   std::optional<wire::TcpTimestamps> ts;
   if ((r.flags & HalfOpen::kTimestamps) != 0) {
@@ -681,7 +681,7 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
     if (co.window_scaling && in.window_scale) {
       opts.window_shift =
           std::min<uint8_t>(*in.window_scale, CookieTsOptions::kMaxWindowShift);
-      wscale = ReceiveWindowScale(co.recv_buffer);
+      wscale = OfferedWindowScale(co);
     }
     opts.sack_permitted = co.sack_permitted && in.sack_permitted;
     sack = opts.sack_permitted;
@@ -1219,6 +1219,21 @@ IoResult Endpoint::Recv(ConnHandle h, std::span<uint8_t> out, Instant now) {
   IoResult r = c->Recv(env, out);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;
+}
+
+IoResult Endpoint::Peek(ConnHandle h, std::span<uint8_t> out) const {
+  const Connection* c = Find(h);
+  if (c == nullptr) {
+    return {0, SockError::kBadHandle};
+  }
+  return {c->Peek(out), SockError::kOk};
+}
+
+SockError Endpoint::SetSendBuffer(ConnHandle h, size_t bytes, Instant now) {
+  TERN_WITH_CONN(h, now);
+  c->SetSendBuffer(bytes);
+  After(env, sh, c, Verdict::kKeep);
+  return SockError::kOk;
 }
 
 SockError Endpoint::ShutdownWrite(ConnHandle h, Instant now) {

@@ -114,6 +114,11 @@ class Endpoint {
 
   IoResult Send(ConnHandle h, std::span<const uint8_t> data, Instant now);
   IoResult Recv(ConnHandle h, std::span<uint8_t> out, Instant now);
+  // Copies in-order received bytes without consuming them (MSG_PEEK).
+  IoResult Peek(ConnHandle h, std::span<uint8_t> out) const;
+  // Resizes a connection's send buffer (SO_SNDBUF after the handshake);
+  // never below the bytes it holds.
+  SockError SetSendBuffer(ConnHandle h, size_t bytes, Instant now);
   SockError ShutdownWrite(ConnHandle h, Instant now);
   // Gives the handle back; the connection finishes its close on its own.
   SockError Close(ConnHandle h, Instant now);
