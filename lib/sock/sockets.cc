@@ -17,11 +17,11 @@ namespace {
 using tcp::State;
 
 // Linux's bounds on socket options (include/net/tcp.h, include/net/sock.h).
-constexpr int kTcpMinMss = 88;             // TCP_MIN_MSS
+constexpr int kTcpMinMss = 88;                // TCP_MIN_MSS
 constexpr int kMaxTcpWindow = 32767 * 2 + 1;  // MAX_TCP_WINDOW = 65535
-constexpr int kMaxKeepIdle = 32767;        // MAX_TCP_KEEPIDLE / KEEPINTVL
-constexpr int kMaxKeepCnt = 127;           // MAX_TCP_KEEPCNT
-constexpr int kTcpMssDefault = 536;        // TCP_MSS_DEFAULT (RFC 9293 3.7.1)
+constexpr int kMaxKeepIdle = 32767;           // MAX_TCP_KEEPIDLE / KEEPINTVL
+constexpr int kMaxKeepCnt = 127;              // MAX_TCP_KEEPCNT
+constexpr int kTcpMssDefault = 536;  // TCP_MSS_DEFAULT (RFC 9293 3.7.1)
 // SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF: twice and once TCP_SKB_MIN_TRUESIZE
 // (2048 + 256 bytes of struct sk_buff on x86-64).
 constexpr int kMinSndbuf = 4608;
@@ -117,9 +117,7 @@ Sockets::Sockets(tcp::Endpoint* endpoint, Host* host,
 
 Sockets::~Sockets() = default;
 
-Instant Sockets::Now() {
-  return host_ != nullptr ? host_->Now() : Instant();
-}
+Instant Sockets::Now() { return host_ != nullptr ? host_->Now() : Instant(); }
 
 Instant Sockets::DeadlineAfter(Duration timeout) {
   return timeout == Duration::Zero() ? Instant::Never() : Now() + timeout;
@@ -346,7 +344,8 @@ int Sockets::Listen(int fd, int backlog) {
     return -EINVAL;
   }
   // Linux: a backlog above somaxconn (or negative, as unsigned) is clamped.
-  if (static_cast<unsigned>(backlog) > static_cast<unsigned>(config_.somaxconn)) {
+  if (static_cast<unsigned>(backlog) >
+      static_cast<unsigned>(config_.somaxconn)) {
     backlog = config_.somaxconn;
   }
   s->backlog = backlog;
@@ -378,7 +377,7 @@ int Sockets::Listen(int fd, int backlog) {
       ep_->Listen(s->local_addr, s->local_port, lo);
   if (!l.ok()) {
     return l.status().code() == absl::StatusCode::kAlreadyExists ? -EADDRINUSE
-                                                                  : -ENOBUFS;
+                                                                 : -ENOBUFS;
   }
   s->listener = *l;
   s->listening = true;
@@ -451,12 +450,11 @@ int Sockets::Accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
 }
 
 int Sockets::StartConnect(Sock& s, wire::Ipv4Addr addr, uint16_t port) {
-  const wire::Ipv4Addr local =
-      s.bound && s.local_addr.value != INADDR_ANY ? s.local_addr
-                                                   : config_.local_addr;
-  absl::StatusOr<tcp::ConnHandle> h =
-      ep_->Connect(local, addr, port, s.options, Now(),
-                   s.bound ? s.local_port : 0);
+  const wire::Ipv4Addr local = s.bound && s.local_addr.value != INADDR_ANY
+                                   ? s.local_addr
+                                   : config_.local_addr;
+  absl::StatusOr<tcp::ConnHandle> h = ep_->Connect(
+      local, addr, port, s.options, Now(), s.bound ? s.local_port : 0);
   if (!h.ok()) {
     switch (h.status().code()) {
       case absl::StatusCode::kAlreadyExists:
@@ -592,12 +590,10 @@ ssize_t Sockets::RecvOnce(Sock& s, const iovec* iov, int iovcnt, int flags,
     while (len > 0) {
       std::span<uint8_t> out(base, len);
       if ((flags & MSG_TRUNC) != 0) {
-        out = std::span<uint8_t>(scratch.data(),
-                                 std::min(len, scratch.size()));
+        out = std::span<uint8_t>(scratch.data(), std::min(len, scratch.size()));
       }
-      tcp::IoResult r = (flags & MSG_PEEK) != 0
-                            ? ep_->Peek(s.conn, out)
-                            : ep_->Recv(s.conn, out, Now());
+      tcp::IoResult r = (flags & MSG_PEEK) != 0 ? ep_->Peek(s.conn, out)
+                                                : ep_->Recv(s.conn, out, Now());
       if (!r.ok()) {
         return got;
       }
@@ -652,7 +648,8 @@ ssize_t Sockets::Recv(int fd, const iovec* iov, int iovcnt, int flags) {
         return static_cast<ssize_t>(copied);
       }
       int e = TakeError(*s);
-      return copied > 0 ? static_cast<ssize_t>(copied) : -(e != 0 ? e : ENOTCONN);
+      return copied > 0 ? static_cast<ssize_t>(copied)
+                        : -(e != 0 ? e : ENOTCONN);
     }
     if (total == 0) {
       return 0;
@@ -1193,10 +1190,10 @@ uint32_t Sockets::PollMask(Sock& s) {
   const State st = c != nullptr ? c->state() : State::kClosed;
   const bool over = c != nullptr ? ClosedState(st) : s.was_connected;
   const bool sk_close = c == nullptr || ClosedState(st);
-  const bool rcv_shut = s.shut_rd || over ||
-                        (c != nullptr && (c->Poll() & tcp::events::kPeerClosed));
-  const bool snd_shut =
-      s.shut_wr || over || (c != nullptr && c->write_shut());
+  const bool rcv_shut =
+      s.shut_rd || over ||
+      (c != nullptr && (c->Poll() & tcp::events::kPeerClosed));
+  const bool snd_shut = s.shut_wr || over || (c != nullptr && c->write_shut());
   uint32_t mask = 0;
   if ((rcv_shut && snd_shut) || sk_close) {
     mask |= POLLHUP;
@@ -1220,7 +1217,8 @@ uint32_t Sockets::PollMask(Sock& s) {
       mask |= POLLOUT | POLLWRNORM;
     }
   }
-  if (s.pending_error != 0 || (c != nullptr && c->error() != tcp::SockError::kOk)) {
+  if (s.pending_error != 0 ||
+      (c != nullptr && c->error() != tcp::SockError::kOk)) {
     mask |= POLLERR;
   }
   return mask;
@@ -1241,9 +1239,8 @@ int Sockets::Poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
   if (fds == nullptr && nfds > 0) {
     return -EFAULT;
   }
-  const Instant deadline = timeout_ms < 0
-                               ? Instant::Never()
-                               : Now() + Duration::Millis(timeout_ms);
+  const Instant deadline =
+      timeout_ms < 0 ? Instant::Never() : Now() + Duration::Millis(timeout_ms);
   for (;;) {
     int ready = 0;
     for (nfds_t i = 0; i < nfds; ++i) {
@@ -1349,9 +1346,8 @@ int Sockets::EpollWait(int epfd, epoll_event* events, int max_events,
   if (events == nullptr) {
     return -EFAULT;
   }
-  const Instant deadline = timeout_ms < 0
-                               ? Instant::Never()
-                               : Now() + Duration::Millis(timeout_ms);
+  const Instant deadline =
+      timeout_ms < 0 ? Instant::Never() : Now() + Duration::Millis(timeout_ms);
   for (;;) {
     ep = Get(epfd);
     if (ep == nullptr) {
@@ -1367,8 +1363,8 @@ int Sockets::EpollWait(int epfd, epoll_event* events, int max_events,
         continue;
       }
       // EPOLLERR and EPOLLHUP are always reported (epoll_ctl(2)).
-      const uint32_t want = (e.events & ~(EPOLLET | EPOLLONESHOT)) |
-                            EPOLLERR | EPOLLHUP;
+      const uint32_t want =
+          (e.events & ~(EPOLLET | EPOLLONESHOT)) | EPOLLERR | EPOLLHUP;
       uint32_t ready = PollMask(*s) & want;
       if ((e.events & EPOLLET) != 0) {
         // Edge-triggered: readiness that appeared since it was last

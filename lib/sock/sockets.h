@@ -101,8 +101,7 @@ class Sockets {
   int Shutdown(int fd, int how);
   int Close(int fd);
   int GetSockOpt(int fd, int level, int name, void* value, socklen_t* len);
-  int SetSockOpt(int fd, int level, int name, const void* value,
-                 socklen_t len);
+  int SetSockOpt(int fd, int level, int name, const void* value, socklen_t len);
   int GetSockName(int fd, sockaddr* addr, socklen_t* len);
   int GetPeerName(int fd, sockaddr* addr, socklen_t* len);
   // F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD; others EINVAL.
@@ -113,8 +112,7 @@ class Sockets {
   int EpollCreate(int size);
   int EpollCreate1(int flags);
   int EpollCtl(int epfd, int op, int fd, epoll_event* event);
-  int EpollWait(int epfd, epoll_event* events, int max_events,
-                int timeout_ms);
+  int EpollWait(int epfd, epoll_event* events, int max_events, int timeout_ms);
 
   // The poll(2) revents of one descriptor (POLLNVAL for a bad one).
   short Revents(int fd);

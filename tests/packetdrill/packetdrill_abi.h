@@ -27,15 +27,11 @@ struct packetdrill_interface {
   int (*connect)(void* userdata, int sockfd, const struct sockaddr* addr,
                  socklen_t addrlen);
   ssize_t (*read)(void* userdata, int fd, void* buf, size_t count);
-  ssize_t (*readv)(void* userdata, int fd, const struct iovec* iov,
-                   int iovcnt);
-  ssize_t (*recv)(void* userdata, int sockfd, void* buf, size_t len,
-                  int flags);
+  ssize_t (*readv)(void* userdata, int fd, const struct iovec* iov, int iovcnt);
+  ssize_t (*recv)(void* userdata, int sockfd, void* buf, size_t len, int flags);
   ssize_t (*recvfrom)(void* userdata, int sockfd, void* buf, size_t len,
-                      int flags, struct sockaddr* src_addr,
-                      socklen_t* addrlen);
-  ssize_t (*recvmsg)(void* userdata, int sockfd, struct msghdr* msg,
-                     int flags);
+                      int flags, struct sockaddr* src_addr, socklen_t* addrlen);
+  ssize_t (*recvmsg)(void* userdata, int sockfd, struct msghdr* msg, int flags);
   ssize_t (*write)(void* userdata, int fd, const void* buf, size_t count);
   ssize_t (*writev)(void* userdata, int fd, const struct iovec* iov,
                     int iovcnt);

@@ -85,8 +85,8 @@ Flags ParseFlags(const char* text) {
   auto apply_linux = [&f] {
     f.linux_profile = true;
     f.tso = true;
-    f.endpoint.mss = 1460;  // 1500-byte MTU
-    f.endpoint.rto.min = Duration::Millis(200);  // TCP_RTO_MIN
+    f.endpoint.mss = 1460;                          // 1500-byte MTU
+    f.endpoint.rto.min = Duration::Millis(200);     // TCP_RTO_MIN
     f.endpoint.delayed_ack = Duration::Millis(40);  // TCP_DELACK_MIN
     f.endpoint.syn_retries = 5;     // defaults.sh: tcp_syn_retries=5
     f.endpoint.synack_retries = 5;  // defaults.sh: tcp_synack_retries=5
@@ -216,9 +216,8 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
     const uint64_t seen = epoch_;
     ++waiting_;
     cv_.notify_all();  // a barrier may be waiting for this thread to settle
-    cv_.wait(lk, [&] {
-      return epoch_ != seen || now_ >= deadline || closing_;
-    });
+    cv_.wait(lk,
+             [&] { return epoch_ != seen || now_ >= deadline || closing_; });
     --waiting_;
     if (epoch_ != seen && stale_ > 0) {
       --stale_;
@@ -395,8 +394,7 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
            last.tcp.dst_port == seg.tcp.dst_port &&
            last.tcp.seq + static_cast<uint32_t>(last.payload.size()) ==
                seg.tcp.seq &&
-           last.tcp.ack == seg.tcp.ack &&
-           last.tcp.window == seg.tcp.window &&
+           last.tcp.ack == seg.tcp.ack && last.tcp.window == seg.tcp.window &&
            last.tcp.options == seg.tcp.options &&
            last.payload.size() % last.piece == 0 && len <= last.piece &&
            wire::Ipv4Repr::HeaderLen() + last.tcp.HeaderLen() +
@@ -486,9 +484,9 @@ T Ret(T r) {
   return r;
 }
 
-#define TERN_SOCK_CALL(ud, expr)  \
-  Shim* shim = S(ud);             \
-  Shim::Call call(shim);          \
+#define TERN_SOCK_CALL(ud, expr)       \
+  Shim* shim = S(ud);                  \
+  Shim::Call call(shim);               \
   sock::Sockets& so = shim->sockets(); \
   return Ret(expr)
 
@@ -517,8 +515,8 @@ ssize_t Readv(void* ud, int fd, const iovec* iov, int n) {
 ssize_t RecvCall(void* ud, int fd, void* buf, size_t n, int flags) {
   TERN_SOCK_CALL(ud, so.Recv(fd, buf, n, flags));
 }
-ssize_t RecvFrom(void* ud, int fd, void* buf, size_t n, int flags,
-                 sockaddr* a, socklen_t* l) {
+ssize_t RecvFrom(void* ud, int fd, void* buf, size_t n, int flags, sockaddr* a,
+                 socklen_t* l) {
   if (a != nullptr && l != nullptr) {
     *l = 0;  // TCP reports no source address (Linux)
   }

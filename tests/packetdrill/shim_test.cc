@@ -10,11 +10,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -120,8 +119,8 @@ class ShimTest : public ::testing::Test {
     ip.payload_len = static_cast<uint16_t>(t.BufferLen());
     std::vector<uint8_t> buf(ip.BufferLen());
     ip.Emit(std::span<uint8_t>(buf).first(wire::Ipv4Repr::HeaderLen()));
-    t.Emit(std::span<uint8_t>(buf).subspan(wire::Ipv4Repr::HeaderLen()),
-           ip.src, ip.dst);
+    t.Emit(std::span<uint8_t>(buf).subspan(wire::Ipv4Repr::HeaderLen()), ip.src,
+           ip.dst);
     ASSERT_EQ(pd_.netdev_send(ud(), buf.data(), buf.size()), 0);
   }
 
@@ -140,8 +139,8 @@ class ShimTest : public ::testing::Test {
     EXPECT_EQ(wire::Ipv4Repr::Parse(p.bytes, wire::Ipv4Repr::Checksum::kVerify,
                                     &p.ip, &l4),
               wire::WireError::kOk);
-    EXPECT_EQ(TcpRepr::Parse(l4, p.ip.src, p.ip.dst,
-                             TcpRepr::Checksum::kVerify, &p.tcp),
+    EXPECT_EQ(TcpRepr::Parse(l4, p.ip.src, p.ip.dst, TcpRepr::Checksum::kVerify,
+                             &p.tcp),
               wire::WireError::kOk);
     if (when != nullptr) {
       *when = t;
@@ -160,9 +159,9 @@ class ShimTest : public ::testing::Test {
     int fd = pd_.socket(ud(), AF_INET, SOCK_STREAM, IPPROTO_TCP);
     EXPECT_GE(fd, 0);
     int one = 1;
-    EXPECT_EQ(pd_.setsockopt(ud(), fd, SOL_SOCKET, SO_REUSEADDR, &one,
-                             sizeof(one)),
-              0);
+    EXPECT_EQ(
+        pd_.setsockopt(ud(), fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+        0);
     sockaddr_in a = Addr(kLocal, kPort);
     EXPECT_EQ(pd_.bind(ud(), fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)),
               0);
@@ -343,8 +342,8 @@ TEST_F(ShimTest, BlockingConnectAndRefusedNonBlockingConnect) {
   sockaddr_in dst = Addr(kRemote, kPort);
   int result = -2;
   std::thread t([&] {
-    result = pd_.connect(ud(), fd, reinterpret_cast<sockaddr*>(&dst),
-                         sizeof(dst));
+    result =
+        pd_.connect(ud(), fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst));
     NowUs();
   });
   std::optional<Packet> syn;
@@ -387,22 +386,22 @@ TEST_F(ShimTest, BlockingConnectAndRefusedNonBlockingConnect) {
   ASSERT_TRUE(ack.has_value());
   EXPECT_EQ(ack->tcp.flags, fl::kAck);
   EXPECT_EQ(ack->tcp.ack.raw(), 1u);
-  EXPECT_EQ(pd_.connect(ud(), fd, reinterpret_cast<sockaddr*>(&dst),
-                        sizeof(dst)),
-            -1);
+  EXPECT_EQ(
+      pd_.connect(ud(), fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)),
+      -1);
   EXPECT_EQ(errno, EISCONN);
 
   // A second socket, non-blocking: EINPROGRESS, EALREADY, then the RST
   // makes it ECONNREFUSED once.
   int fd2 = pd_.socket(ud(), AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   ASSERT_GE(fd2, 0);
-  EXPECT_EQ(pd_.connect(ud(), fd2, reinterpret_cast<sockaddr*>(&dst),
-                        sizeof(dst)),
-            -1);
+  EXPECT_EQ(
+      pd_.connect(ud(), fd2, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)),
+      -1);
   EXPECT_EQ(errno, EINPROGRESS);
-  EXPECT_EQ(pd_.connect(ud(), fd2, reinterpret_cast<sockaddr*>(&dst),
-                        sizeof(dst)),
-            -1);
+  EXPECT_EQ(
+      pd_.connect(ud(), fd2, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)),
+      -1);
   EXPECT_EQ(errno, EALREADY);
   std::optional<Packet> syn2 = Receive();
   ASSERT_TRUE(syn2.has_value());
@@ -422,9 +421,9 @@ TEST_F(ShimTest, BlockingConnectAndRefusedNonBlockingConnect) {
   pollfd p{fd2, POLLOUT, 0};
   EXPECT_EQ(pd_.poll(ud(), &p, 1, 0), 1);
   EXPECT_NE(p.revents & POLLERR, 0);
-  EXPECT_EQ(pd_.connect(ud(), fd2, reinterpret_cast<sockaddr*>(&dst),
-                        sizeof(dst)),
-            -1);
+  EXPECT_EQ(
+      pd_.connect(ud(), fd2, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)),
+      -1);
   EXPECT_EQ(errno, ECONNREFUSED);
   (void)t2;
 }
@@ -435,11 +434,10 @@ TEST_F(ShimTest, BlockingReadTimesOutOnVirtualClockWithRcvtimeo) {
   int fd = pd_.accept(ud(), lfd, nullptr, nullptr);
   ASSERT_GE(fd, 0);
   timeval tv{0, 50000};
-  ASSERT_EQ(pd_.setsockopt(ud(), fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-                           sizeof(tv)),
+  ASSERT_EQ(pd_.setsockopt(ud(), fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
             0);
-  ssize_t r = 0;
-  int err = 0;
+  std::atomic<ssize_t> r{0};
+  std::atomic<int> err{0};
   std::atomic<pid_t> tid{0};
   std::thread t([&] {
     tid = Tid();
@@ -452,11 +450,11 @@ TEST_F(ShimTest, BlockingReadTimesOutOnVirtualClockWithRcvtimeo) {
   // until the clock is moved past its 50 ms timeout.
   WaitUntilSleeping(tid);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(r, 0);  // still blocked
+  EXPECT_EQ(r.load(), 0);  // still blocked
   ASSERT_EQ(pd_.usleep(ud(), 60000), 0);
   t.join();
-  EXPECT_EQ(r, -1);
-  EXPECT_EQ(err, EAGAIN);
+  EXPECT_EQ(r.load(), -1);
+  EXPECT_EQ(err.load(), EAGAIN);
 }
 
 TEST_F(ShimTest, OptionsAndErrnosAsLinux) {
@@ -464,8 +462,7 @@ TEST_F(ShimTest, OptionsAndErrnosAsLinux) {
   ASSERT_GE(fd, 0);
   // SO_SNDBUF is doubled, as Linux stores it.
   int v = 21000;
-  ASSERT_EQ(pd_.setsockopt(ud(), fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)),
-            0);
+  ASSERT_EQ(pd_.setsockopt(ud(), fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
   int got = 0;
   socklen_t len = sizeof(got);
   ASSERT_EQ(pd_.getsockopt(ud(), fd, SOL_SOCKET, SO_SNDBUF, &got, &len), 0);
