@@ -140,6 +140,24 @@ Sockets::Sock* Sockets::Get(int fd) {
 }
 
 int Sockets::Alloc() {
+  if (config_.fd_numbers != nullptr) {
+    int fd = config_.fd_numbers->Take();
+    if (fd < 0) {
+      return fd;
+    }
+    if (fd < config_.first_fd ||
+        static_cast<size_t>(fd - config_.first_fd) >= socks_.size() ||
+        socks_[static_cast<size_t>(fd - config_.first_fd)].kind !=
+            Kind::kFree) {
+      config_.fd_numbers->Give(fd);
+      return -EMFILE;
+    }
+    Sock& s = socks_[static_cast<size_t>(fd - config_.first_fd)];
+    s = Sock{};
+    s.kind = Kind::kTcp;  // callers set what it really is
+    ++open_;
+    return fd;
+  }
   // POSIX: the lowest free descriptor.
   for (size_t i = 0; i < socks_.size(); ++i) {
     if (socks_[i].kind == Kind::kFree) {
@@ -157,6 +175,9 @@ void Sockets::Free(int fd) {
   if (s != nullptr) {
     *s = Sock{};
     --open_;
+    if (config_.fd_numbers != nullptr) {
+      config_.fd_numbers->Give(fd);
+    }
   }
 }
 

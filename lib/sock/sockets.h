@@ -53,12 +53,25 @@ class Host {
   virtual bool Wait(Instant deadline) = 0;
 };
 
+// Where descriptor numbers come from when they must be unique beyond this
+// object (the packetdrill shim reserves real process descriptors, because
+// packetdrill closes leftover sockets with the libc close()).
+class FdNumbers {
+ public:
+  virtual ~FdNumbers() = default;
+  // A number in [first_fd, first_fd + max_fds), or -errno.
+  virtual int Take() = 0;
+  virtual void Give(int fd) = 0;
+};
+
 struct SocketsConfig {
   // The address of unbound sockets' connections, and the only address bind
   // accepts besides INADDR_ANY (EADDRNOTAVAIL otherwise).
   wire::Ipv4Addr local_addr;
   int first_fd = 3;  // as a process with stdin, stdout and stderr open
   size_t max_fds = 1024;
+  // Null: the lowest free number from first_fd, as POSIX gives.
+  FdNumbers* fd_numbers = nullptr;
   size_t max_epoll_entries = 1024;
   // Linux net.core.wmem_max / rmem_max (212992 on a default kernel): the
   // ceilings of SO_SNDBUF / SO_RCVBUF, which Linux stores doubled.

@@ -36,6 +36,16 @@ struct ConnOptions {
   // reliable-transfer issue and of Linux (RFC 9438), or NewReno (RFC 5681).
   CcAlgorithm congestion = CcAlgorithm::kCubic;
   KeepaliveOptions keepalive;
+  // Slow start grows cwnd by at most this many SMSS per ACK: RFC 3465's
+  // L = 2 (also RFC 5681 3.1's allowance). 0: by every newly acknowledged
+  // byte, as Linux's tcp_slow_start does (the socket API's linux profile).
+  uint32_t slow_start_limit = 2;
+  // When reading opens the receive window, an ACK announces it once the
+  // right edge can move by min(buffer / 2, MSS) (RFC 9293 3.8.6.2.2, tern's
+  // default). With linux_window_update the rule is Linux's tcp_cleanup_rbuf:
+  // only when the advertised window had fallen to half the buffer or less
+  // and the new one is at least twice it (fewer pure window updates).
+  bool linux_window_update = false;
   // The window scale offered instead of the one derived from recv_buffer
   // (RFC 7323 2.3 leaves the choice to the receiver). The socket API's linux
   // profile sets 8, what Linux derives from the 15 MiB tcp_rmem maximum that

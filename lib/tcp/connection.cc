@@ -1059,6 +1059,7 @@ void Connection::InitCongestion(Env& env) {
   // RFC 5681 section 2: SMSS excludes headers and options, so it is the
   // effective MSS; the RFC 6928 initial window follows from it.
   cc_ = CongestionControl(options_.congestion, EffectiveMss(env), env.now);
+  cc_.set_slow_start_limit(options_.slow_start_limit);
   scoreboard_.Reset();
   in_recovery_ = false;
   dupacks_ = 0;
@@ -1563,11 +1564,22 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
     if (IsSynchronized(state_) && state_ != State::kTimeWait &&
         !fin_received_) {
       SeqNum proposed = rcv_nxt_ + static_cast<uint32_t>(rcvbuf_.free());
-      uint32_t threshold = static_cast<uint32_t>(
-          std::min<size_t>(rcvbuf_.capacity() / 2, snd_mss_));
-      if (proposed > rcv_adv_ &&
-          static_cast<uint32_t>(proposed - rcv_adv_) >= threshold) {
-        SendAck(env);
+      if (options_.linux_window_update) {
+        const uint32_t now_wnd =
+            rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_)
+                                : 0;
+        const uint32_t next_wnd = static_cast<uint32_t>(rcvbuf_.free());
+        if (uint64_t{now_wnd} * 2 <= rcvbuf_.capacity() &&
+            next_wnd >= uint64_t{now_wnd} * 2 && next_wnd > 0) {
+          SendAck(env);
+        }
+      } else {
+        uint32_t threshold = static_cast<uint32_t>(
+            std::min<size_t>(rcvbuf_.capacity() / 2, snd_mss_));
+        if (proposed > rcv_adv_ &&
+            static_cast<uint32_t>(proposed - rcv_adv_) >= threshold) {
+          SendAck(env);
+        }
       }
     }
     return {n, SockError::kOk};

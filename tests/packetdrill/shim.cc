@@ -12,6 +12,7 @@
 // end_syscall reads it to time the return).
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -47,6 +48,9 @@ constexpr int64_t kClockStartSeconds = 1'000'000'000;
 // turn before the other thread moves on regardless (a deadlock guard, never
 // reached when packetdrill drives the shim).
 constexpr auto kTurnTimeout = std::chrono::seconds(2);
+// Descriptor numbers the shim's sockets may have (RLIMIT_NOFILE's usual
+// soft limit).
+constexpr size_t kMaxFds = 1024;
 // TSO emulation: the largest IPv4 packet (RFC 791 total length).
 constexpr size_t kMaxIpPacket = 65535;
 // Linux's initial quick-ACK budget (TCP_MAX_QUICKACKS, include/net/tcp.h).
@@ -93,6 +97,8 @@ Flags ParseFlags(const char* text) {
     tcp::ConnOptions& c = f.endpoint.conn_defaults;
     c.wscale = kLinuxWscale;
     c.quick_acks = kLinuxQuickAcks;
+    c.slow_start_limit = 0;        // tcp_slow_start: cwnd += acked segments
+    c.linux_window_update = true;  // tcp_cleanup_rbuf
     c.send_buffer = kLinuxSndbuf;
     c.recv_buffer = kLinuxRcvbuf;
     c.congestion = tcp::CcAlgorithm::kCubic;
@@ -176,6 +182,18 @@ Flags ParseFlags(const char* text) {
   return f;
 }
 
+// Descriptor numbers that are real in the process: each socket holds a
+// descriptor of /dev/null, so packetdrill's final libc close() of a socket
+// it did not close closes that instead of failing with EBADF.
+class ProcessFds final : public sock::FdNumbers {
+ public:
+  int Take() override {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+  }
+  void Give(int fd) override { ::close(fd); }
+};
+
 struct OutPacket {
   wire::Ipv4Addr src;
   wire::Ipv4Addr dst;
@@ -198,7 +216,11 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
       std::exit(2);
     }
     ep_ = std::move(*ep);
-    sockets_ = std::make_unique<sock::Sockets>(ep_.get(), this, flags_.sockets);
+    sock::SocketsConfig sc = flags_.sockets;
+    sc.first_fd = 0;
+    sc.max_fds = kMaxFds;
+    sc.fd_numbers = &fds_;
+    sockets_ = std::make_unique<sock::Sockets>(ep_.get(), this, sc);
   }
 
   ~Shim() override {
@@ -454,6 +476,7 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
   static thread_local bool tl_blocked;
 
   Flags flags_;
+  ProcessFds fds_;
   std::mutex mu_;
   std::condition_variable cv_;
   Instant now_;

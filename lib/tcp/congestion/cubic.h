@@ -36,6 +36,9 @@ class Cubic {
   static constexpr uint32_t kAlphaDen = 17;
 
   Cubic(uint32_t smss, Instant now);
+  // Slow start grows cwnd by at most this many SMSS per ACK (RFC 3465
+  // L = 2, the default); 0 = by every newly acknowledged byte (Linux).
+  void set_slow_start_limit(uint32_t segments) { ss_limit_ = segments; }
 
   uint32_t cwnd() const { return cwnd_; }
   uint32_t ssthresh() const { return ssthresh_; }
@@ -74,6 +77,7 @@ class Cubic {
   void SaveForUndo();
 
   uint32_t smss_;
+  uint32_t ss_limit_ = 2;  // RFC 3465 L, in segments; 0 = none
   uint32_t cwnd_;
   uint32_t ssthresh_;
   uint32_t w_max_ = 0;

@@ -29,7 +29,7 @@ void NewReno::OnAck(uint32_t newly_acked_bytes,
     return;
   }
   if (in_slow_start()) {
-    cwnd_ = SlowStartIncrease(cwnd_, newly_acked_bytes, smss_);
+    cwnd_ = SlowStartIncrease(cwnd_, newly_acked_bytes, smss_, ss_limit_);
     return;
   }
   // Byte counting: once a full cwnd of bytes has been acknowledged, cwnd

@@ -22,6 +22,9 @@ namespace tern::tcp {
 class NewReno {
  public:
   NewReno(uint32_t smss, Instant now);
+  // Slow start grows cwnd by at most this many SMSS per ACK (RFC 3465
+  // L = 2, the default); 0 = by every newly acknowledged byte (Linux).
+  void set_slow_start_limit(uint32_t segments) { ss_limit_ = segments; }
 
   uint32_t cwnd() const { return cwnd_; }
   uint32_t ssthresh() const { return ssthresh_; }
@@ -51,6 +54,7 @@ class NewReno {
   void SaveForUndo();
 
   uint32_t smss_;
+  uint32_t ss_limit_ = 2;  // RFC 3465 L, in segments; 0 = none
   uint32_t cwnd_;
   uint32_t ssthresh_;
   // RFC 5681 section 3.1 / RFC 3465 section 2.1: bytes acknowledged in

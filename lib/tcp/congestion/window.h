@@ -30,9 +30,15 @@ constexpr uint32_t InitialWindow(uint32_t smss) {
 // cwnd += min(N, L) for each ACK of N new bytes, L = 2*SMSS (RFC 3465 section
 // 2.3: L MUST NOT exceed 2*SMSS).
 constexpr uint32_t SlowStartIncrease(uint32_t cwnd, uint32_t acked,
-                                     uint32_t smss) {
-  const uint64_t next =
-      uint64_t{cwnd} + std::min<uint64_t>(acked, uint64_t{2} * smss);
+                                     uint32_t smss,
+                                     uint32_t limit_segments = 2) {
+  // limit_segments 0: no limit, every newly acknowledged byte (Linux's
+  // tcp_slow_start; ConnOptions::slow_start_limit).
+  const uint64_t step =
+      limit_segments == 0
+          ? uint64_t{acked}
+          : std::min<uint64_t>(acked, uint64_t{limit_segments} * smss);
+  const uint64_t next = uint64_t{cwnd} + step;
   return static_cast<uint32_t>(
       std::min<uint64_t>(next, std::numeric_limits<uint32_t>::max()));
 }
