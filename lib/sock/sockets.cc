@@ -911,6 +911,17 @@ int Sockets::Close(int fd) {
 
 int Sockets::SetSockOpt(int fd, int level, int name, const void* value,
                         socklen_t len) {
+  int r = SetSockOptOnce(fd, level, name, value, len);
+  Sock* s = Get(fd);
+  if (r == 0 && s != nullptr && s->listening) {
+    // Connections accepted from now on inherit the listener's options.
+    ep_->SetListenerConnOptions(s->listener, s->options);
+  }
+  return r;
+}
+
+int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
+                            socklen_t len) {
   Sock* s = Get(fd);
   if (s == nullptr) {
     return -EBADF;

@@ -189,6 +189,8 @@ class Sockets {
   uint32_t PollMask(Sock& s);
   uint16_t EphemeralPort();
   bool PortInUse(uint16_t port, const Sock* except, bool reuse) const;
+  int SetSockOptOnce(int fd, int level, int name, const void* value,
+                     socklen_t len);
   int StartConnect(Sock& s, wire::Ipv4Addr addr, uint16_t port);
   int ReleaseConn(Sock& s);
   ssize_t RecvOnce(Sock& s, const iovec* iov, int iovcnt, int flags,

@@ -1221,6 +1221,16 @@ IoResult Endpoint::Recv(ConnHandle h, std::span<uint8_t> out, Instant now) {
   return r;
 }
 
+SockError Endpoint::SetListenerConnOptions(ListenerHandle listener,
+                                           const ConnOptions& options) {
+  Listener* l = GetListener(listener);
+  if (l == nullptr) {
+    return SockError::kBadHandle;
+  }
+  l->options.conn = options;
+  return SockError::kOk;
+}
+
 IoResult Endpoint::Peek(ConnHandle h, std::span<uint8_t> out) const {
   const Connection* c = Find(h);
   if (c == nullptr) {

@@ -101,6 +101,10 @@ class Endpoint {
   // Closes a listener: connections waiting in its accept queue are reset,
   // half-open ones dropped.
   SockError CloseListener(ListenerHandle listener, Instant now);
+  // Replaces the options of the connections a listener accepts from now on
+  // (setsockopt on a listening socket).
+  SockError SetListenerConnOptions(ListenerHandle listener,
+                                   const ConnOptions& options);
   // Active open. local_port 0 picks an ephemeral port (32768-60999, as
   // Linux's ip_local_port_range) whose 4-tuple is free.
   absl::StatusOr<ConnHandle> Connect(wire::Ipv4Addr local,

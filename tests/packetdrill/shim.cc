@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -249,8 +250,22 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
   }
 
   // ---- tcp::SegmentSink
-  void Send(const tcp::OutSegment& seg) override {
-    const size_t len = seg.PayloadLen();
+  void Send(const tcp::OutSegment& in) override {
+    const size_t len = in.PayloadLen();
+    tcp::OutSegment seg = in;
+    if (flags_.linux_profile && len > 0) {
+      // Linux marks each new-data packet of a write with PSH (the tail of
+      // every TSO chunk tcp_sendmsg pushes) and sends retransmissions as the
+      // core does: packetdrill scripts expect "P." on new data.
+      const uint64_t key = (uint64_t{seg.tcp.src_port} << 48) |
+                           (uint64_t{seg.tcp.dst_port} << 32) | seg.dst.value;
+      auto [it, fresh] = snd_max_.try_emplace(key, seg.tcp.seq);
+      const SeqNum end = seg.tcp.seq + static_cast<uint32_t>(len);
+      if (fresh || end > it->second) {
+        seg.tcp.flags |= wire::tcp_flags::kPsh;
+        it->second = end;
+      }
+    }
     if (flags_.tso && !out_.empty() && Mergeable(out_.back(), seg, len)) {
       OutPacket& last = out_.back();
       last.payload.insert(last.payload.end(), seg.tcp.payload.begin(),
@@ -483,6 +498,9 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
   std::unique_ptr<tcp::Endpoint> ep_;
   std::unique_ptr<sock::Sockets> sockets_;
   std::deque<OutPacket> out_;
+  // Highest sequence number sent per connection (ports and peer address),
+  // for the linux profile's PSH marking.
+  std::map<uint64_t, SeqNum> snd_max_;
   uint64_t epoch_ = 0;
   uint64_t batch_ = 0;
   int waiting_ = 0;
