@@ -397,3 +397,117 @@ TEST_F(OptionsTest, SynReceived_SackDisabled_NotEchoed) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+// ---------------------------------------------------------------------------
+// Connection options the socket API's linux profile sets (doc/conformance.md):
+// offered window scale, quick ACKs, MSS clamp (TCP_MAXSEG), slow-start growth
+// without the RFC 3465 limit, send-buffer resize, listener options after
+// listen.
+
+TEST_F(OptionsTest, Wscale_Override_OfferedInSynAck) {
+  listen_options_.conn.wscale = 8;
+  Sent synack = EstablishWith(SegBuilder().Mss(1460).WindowScale(7));
+  ASSERT_TRUE(synack.tcp.options.window_scale.has_value());
+  EXPECT_EQ(*synack.tcp.options.window_scale, 8);
+  EXPECT_EQ(Conn()->rcv_wscale(), 8);
+}
+
+TEST_F(OptionsTest, QuickAcks_FirstSegmentsAckedAtOnceThenDelayed) {
+  listen_options_.conn.quick_acks = 2;
+  EstablishWith(SegBuilder().Mss(1000));
+  for (int i = 0; i < 2; ++i) {
+    Deliver(Peer().Data(100));
+    peer_nxt_ += 100;
+    ExpectSent(kAck, our_nxt_, peer_nxt_);  // no delayed-ACK wait
+  }
+  Deliver(Peer().Data(100));
+  peer_nxt_ += 100;
+  ExpectNothingSent();  // quick ACKs used up: RFC 1122 delayed ACK
+  Advance(config_.delayed_ack + kSlack);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+}
+
+TEST_F(OptionsTest, MssClamp_CapsAnnouncedAndSentMss) {
+  listen_options_.conn.mss_clamp = 1100;
+  Sent synack = EstablishWith(SegBuilder().Mss(1460));
+  ASSERT_TRUE(synack.tcp.options.mss.has_value());
+  EXPECT_EQ(*synack.tcp.options.mss, 1100);
+  listen_options_.conn.nodelay = true;
+  Write(std::string(2000, 'm'));
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(s.payload.size(), 1100u);
+}
+
+TEST_F(OptionsTest, SlowStartLimit_ZeroGrowsByEveryAckedByte) {
+  for (uint32_t limit : {2u, 0u}) {
+    listen_options_.conn.slow_start_limit = limit;
+    Recreate();
+    EstablishWith(SegBuilder().Mss(1000));
+    const uint32_t before = Conn()->congestion().cwnd();
+    Write(std::string(10000, 'd'));
+    uint32_t last = 0;
+    while (SentCount() > 0) {
+      Sent s = Pop();
+      last = s.tcp.seq.raw() + static_cast<uint32_t>(s.payload.size());
+    }
+    // One ACK for the whole initial window (10 segments).
+    Deliver(Peer().Ack(last));
+    our_nxt_ = last;
+    const uint32_t grown = Conn()->congestion().cwnd() - before;
+    // RFC 3465 L = 2 SMSS per ACK, or all 10 segments (Linux).
+    EXPECT_EQ(grown, limit == 0 ? 10000u : 2000u) << "limit " << limit;
+  }
+}
+
+TEST_F(OptionsTest, LinuxWindowUpdate_NoPureUpdateWhileTheWindowIsWide) {
+  for (bool linux_rule : {false, true}) {
+    listen_options_.conn.linux_window_update = linux_rule;
+    Recreate();
+    EstablishWith(SegBuilder().Mss(1000));
+    Deliver(Peer().Data(2000));
+    peer_nxt_ += 2000;
+    ExpectSent(kAck, our_nxt_, peer_nxt_);  // two full segments: ACK now
+    EXPECT_EQ(Read().size(), 2000u);
+    if (linux_rule) {
+      // tcp_cleanup_rbuf: the window never fell to half the buffer.
+      ExpectNothingSent();
+    } else {
+      // RFC 9293 3.8.6.2.2: the edge moved by at least one MSS.
+      ExpectSent(kAck, our_nxt_, peer_nxt_);
+    }
+  }
+}
+
+TEST_F(OptionsTest, SetSendBuffer_ResizesALiveConnection) {
+  listen_options_.conn.send_buffer = 4096;
+  EstablishWith(SegBuilder().Mss(1000));
+  EXPECT_EQ(Conn()->send_capacity(), 4096u);
+  EXPECT_EQ(ep_->SetSendBuffer(conn_, 65536, now_), SockError::kOk);
+  EXPECT_EQ(Conn()->send_capacity(), 65536u);
+  // Never below what it holds.
+  Write(std::string(30000, 'b'));
+  EXPECT_EQ(ep_->SetSendBuffer(conn_, 100, now_), SockError::kOk);
+  EXPECT_GE(Conn()->send_capacity(), Conn()->send_queued());
+  EXPECT_EQ(ep_->SetSendBuffer(ConnHandle{}, 100, now_), SockError::kBadHandle);
+}
+
+TEST_F(OptionsTest, ListenerConnOptions_ApplyToLaterConnections) {
+  MakeListen();
+  ConnOptions o = listen_options_.conn;
+  o.mss_clamp = 900;
+  ASSERT_EQ(ep_->SetListenerConnOptions(listener_, o), SockError::kOk);
+  Deliver(SegBuilder().Syn().Mss(1460).Seq(peer_iss_));
+  Sent synack = ExpectSent(kSyn | kAck);
+  ASSERT_TRUE(synack.tcp.options.mss.has_value());
+  EXPECT_EQ(*synack.tcp.options.mss, 900);
+  EXPECT_EQ(ep_->SetListenerConnOptions(ListenerHandle{}, o),
+            SockError::kBadHandle);
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
