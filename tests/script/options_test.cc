@@ -469,10 +469,12 @@ TEST_F(OptionsTest, LinuxWindowUpdate_NoPureUpdateWhileTheWindowIsWide) {
     listen_options_.conn.linux_window_update = linux_rule;
     Recreate();
     EstablishWith(SegBuilder().Mss(1000));
-    Deliver(Peer().Data(2000));
-    peer_nxt_ += 2000;
+    for (int i = 0; i < 2; ++i) {
+      Deliver(Peer().Data(1460));
+      peer_nxt_ += 1460;
+    }
     ExpectSent(kAck, our_nxt_, peer_nxt_);  // two full segments: ACK now
-    EXPECT_EQ(Read().size(), 2000u);
+    EXPECT_EQ(Read().size(), 2920u);
     if (linux_rule) {
       // tcp_cleanup_rbuf: the window never fell to half the buffer.
       ExpectNothingSent();
