@@ -127,7 +127,13 @@ BENCHMARK(BM_EstablishedInOrderData);
 class EmitSink : public SegmentSink {
  public:
   void Send(const OutSegment& s) override {
-    s.tcp.Emit(std::span<uint8_t>(buf, s.tcp.BufferLen()), s.src, s.dst);
+    // The payload is copied in first and the header emitted over it, as
+    // the port layer would fill an mbuf.
+    wire::TcpRepr tcp = s.tcp;
+    const size_t header = tcp.BufferLen();
+    s.payload.CopyTo(std::span<uint8_t>(buf + header, s.PayloadLen()));
+    tcp.payload = std::span<const uint8_t>(buf + header, s.PayloadLen());
+    tcp.Emit(std::span<uint8_t>(buf, tcp.BufferLen()), s.src, s.dst);
     last = s.tcp;
     ++count;
   }

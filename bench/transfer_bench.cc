@@ -181,9 +181,7 @@ class DirectLink {
       p.dst = s.dst;
       p.tcp = s.tcp;
       p.len = s.PayloadLen();
-      std::memcpy(p.payload.data(), s.tcp.payload.data(), s.tcp.payload.size());
-      std::memcpy(p.payload.data() + s.tcp.payload.size(),
-                  s.payload_tail.data(), s.payload_tail.size());
+      s.payload.CopyTo(p.payload);
       if (p.len > 0) {
         ++link_->data_segments_[side_];
       }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace tern::tcp {
 
@@ -62,6 +63,29 @@ inline constexpr uint32_t kTimedOut = 1u << 6;    // retransmissions exhausted
 inline constexpr uint32_t kRefused = 1u << 7;     // RST answering our SYN
 inline constexpr uint32_t kAcceptable = 1u << 8;  // listener: accept queue
 }  // namespace events
+
+// Zero-copy sends (Endpoint::SendRef, doc/reliable_transfer.md): payload the
+// caller owns, queued by reference. `token` is opaque to the core (an mbuf
+// pointer, an index into the caller's pool).
+class PayloadOwner {
+ public:
+  // Called exactly once for every chunk SendRef accepted: when the peer has
+  // acknowledged its last byte, or when the connection drops its send queue
+  // (it reached CLOSED: RST, abort, retransmissions exhausted; or its record
+  // or the endpoint was destroyed). Called synchronously from inside an
+  // endpoint call; it must not call back into the endpoint.
+  virtual void Release(uint64_t token) = 0;
+
+ protected:
+  ~PayloadOwner() = default;
+};
+
+struct PayloadRef {
+  // Must stay valid and unchanged until owner->Release(token).
+  std::span<const uint8_t> data;
+  PayloadOwner* owner = nullptr;
+  uint64_t token = 0;
+};
 
 struct Event {
   ConnHandle conn;          // valid for connection events

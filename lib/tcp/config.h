@@ -28,10 +28,16 @@ struct KeepaliveOptions {
 struct ConnOptions {
   size_t send_buffer = 256 * 1024;  // bytes
   size_t recv_buffer = 256 * 1024;  // bytes; sets the window scale we offer
-  bool nodelay = false;             // Nagle on by default (RFC 1122 4.2.3.4)
-  bool timestamps = true;           // offer RFC 7323 timestamps
-  bool window_scaling = true;       // offer RFC 7323 window scale
-  bool sack_permitted = true;       // offer RFC 2018 SACK-permitted
+  // Chunks SendRef may queue at once (slots taken once, with the first
+  // reference). 256 covers the default send buffer in chunks of 1 KiB or
+  // more: 180 full segments of 1460 bytes, one per 2 KiB mbuf (DPDK's
+  // RTE_MBUF_DEFAULT_DATAROOM), fill it. Copies between references take a
+  // slot each too.
+  size_t send_ref_chunks = 256;
+  bool nodelay = false;        // Nagle on by default (RFC 1122 4.2.3.4)
+  bool timestamps = true;      // offer RFC 7323 timestamps
+  bool window_scaling = true;  // offer RFC 7323 window scale
+  bool sack_permitted = true;  // offer RFC 2018 SACK-permitted
   // Congestion control (doc/congestion.md): CUBIC, the default of the
   // reliable-transfer issue and of Linux (RFC 9438), or NewReno (RFC 5681).
   CcAlgorithm congestion = CcAlgorithm::kCubic;

@@ -91,7 +91,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   options_ = options;
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
-  sndbuf_.Init(options.send_buffer);
+  sndq_.Init(options.send_buffer, options.send_ref_chunks);
   rcvbuf_.Init(options.recv_buffer);
   assembler_.Clear();
   iss_ = iss;
@@ -118,7 +118,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
-  sndbuf_.Init(options.send_buffer);
+  sndq_.Init(options.send_buffer, options.send_ref_chunks);
   rcvbuf_.Init(options.recv_buffer);
   assembler_.Clear();
   quick_acks_left_ = options.quick_acks;
@@ -196,6 +196,12 @@ void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
 void Connection::SetState(Env& env, State next) {
   env.stats.transitions[static_cast<int>(state_)][static_cast<int>(next)].Inc();
   state_ = next;
+  if (next == State::kClosed) {
+    // Nothing queued will be sent again: referenced chunks go back to their
+    // owners now, not when the record is freed (the application may hold
+    // its handle for a long time after a reset).
+    sndq_.ReleaseAll();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -554,11 +560,11 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
   if (seg.ack > snd_una_) {
     acked = static_cast<uint32_t>(seg.ack - snd_una_);
     // Bytes of the SYN and the FIN are not in the send buffer.
-    SeqNum data_end = snd_buf_seq_ + static_cast<uint32_t>(sndbuf_.size());
+    SeqNum data_end = DataEnd();
     SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
     if (data_acked_to > snd_buf_seq_) {
       uint32_t n = static_cast<uint32_t>(data_acked_to - snd_buf_seq_);
-      sndbuf_.Pop(n);
+      sndq_.Pop(n);  // releases referenced chunks now fully acknowledged
       snd_buf_seq_ += n;
       events_ |= events::kWritable;
     }
@@ -980,26 +986,30 @@ uint32_t Connection::EffectiveMss(const Env& env) const {
   return std::max<uint32_t>(mss, 1);
 }
 
-void Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
-  wire::TcpRepr tcp;
+uint32_t Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
+  OutSegment out{tuple_.local_addr, tuple_.remote_addr, {}};
+  if (len > 0) {
+    // Gathered first: a payload scattered over more than kMaxPayloadSpans
+    // chunks is cut short, and then the FIN waits for the rest.
+    const size_t got = sndq_.Gather(static_cast<size_t>(seq - snd_buf_seq_),
+                                    len, &out.payload);
+    if (got < len) {
+      len = static_cast<uint32_t>(got);
+      fin = false;
+    }
+  }
   uint8_t flags = kAck;
   if (fin) {
     flags |= kFin;
   }
-  FillHeader(env, &tcp, seq, flags, len);
-  OutSegment out{tuple_.local_addr, tuple_.remote_addr, tcp};
-  if (len > 0) {
-    // RFC 9293 3.9.1: PSH on the last segment of what the application gave.
-    if (seq + len == DataEnd()) {
-      out.tcp.flags |= kPsh;
-    }
-    ByteRing::Slice s =
-        sndbuf_.Peek(static_cast<size_t>(seq - snd_buf_seq_), len);
-    out.tcp.payload = s.first;
-    out.payload_tail = s.second;
+  // RFC 9293 3.9.1: PSH on the last segment of what the application gave.
+  if (len > 0 && seq + len == DataEnd()) {
+    flags |= kPsh;
   }
+  FillHeader(env, &out.tcp, seq, flags, len);
   env.sink.Send(out);
   env.stats.segments_out.Inc();
+  return len;
 }
 
 void Connection::SendAck(Env& env) {
@@ -1152,7 +1162,7 @@ void Connection::EnterRecovery(Env& env) {
       len = std::min(len, hole);
     }
   }
-  Retransmit(env, snd_una_, len);
+  len = Retransmit(env, snd_una_, len);
   // RFC 6675 (4.3): HighRxt and RescueRxt at the segment's last byte.
   high_rxt_ = snd_una_ + len;
   rescue_rxt_ = high_rxt_;
@@ -1202,11 +1212,11 @@ bool Connection::SackRecoveryOutput(Env& env) {
           fin_queued_ && snd_nxt_ + next->len == data_end && wnd_end > data_end;
       TransmitAtNxt(env, next->len, fin);
     } else {
-      Retransmit(env, next->seq, next->len);
+      const uint32_t covered = Retransmit(env, next->seq, next->len);
       if (next->rule == NextSegment::Rule::kRescue) {
         rescue_rxt_ = recover_;  // (C.3): HighRxt stays
       } else {
-        high_rxt_ = next->seq + next->len;  // (C.2)
+        high_rxt_ = next->seq + covered;  // (C.2)
       }
     }
     sent = true;
@@ -1214,9 +1224,11 @@ bool Connection::SackRecoveryOutput(Env& env) {
   return sent;
 }
 
-void Connection::TransmitAtNxt(Env& env, uint32_t len, bool fin) {
+uint32_t Connection::TransmitAtNxt(Env& env, uint32_t len, bool fin) {
   const bool retransmission = snd_nxt_ < snd_max_;  // go-back-N after an RTO
-  SendSegment(env, snd_nxt_, len, fin);
+  const uint32_t sent = SendSegment(env, snd_nxt_, len, fin);
+  fin = fin && sent == len;
+  len = sent;
   if (retransmission) {
     env.stats.retransmits.Inc();
   } else if (!rtt_timing_ && len > 0) {
@@ -1224,15 +1236,17 @@ void Connection::TransmitAtNxt(Env& env, uint32_t len, bool fin) {
     rtt_seq_ = snd_nxt_;
     rtt_start_ = env.now;
   }
-  snd_nxt_ += len + (fin ? 1 : 0);
+  const uint32_t covered = len + (fin ? 1 : 0);
+  snd_nxt_ += covered;
   snd_max_ = SeqNum::Max(snd_max_, snd_nxt_);
   last_send_ = env.now;
   if (rtx_deadline_ == Instant::Never()) {
     ArmRetransmit(env);
   }
+  return covered;
 }
 
-void Connection::Retransmit(Env& env, SeqNum seq, uint32_t len) {
+uint32_t Connection::Retransmit(Env& env, SeqNum seq, uint32_t len) {
   // The FIN's sequence number follows the last data byte: a range reaching
   // past DataEnd() carries the FIN again.
   const SeqNum data_end = DataEnd();
@@ -1243,7 +1257,10 @@ void Connection::Retransmit(Env& env, SeqNum seq, uint32_t len) {
     data_len = seq < data_end ? static_cast<uint32_t>(data_end - seq) : 0;
     fin = true;
   }
-  SendSegment(env, seq, data_len, fin);
+  const uint32_t sent = SendSegment(env, seq, data_len, fin);
+  if (sent < data_len) {
+    len = sent;  // the spans ran out: the rest (and any FIN) go later
+  }
   env.stats.retransmits.Inc();
   if (rtt_timing_ && rtt_seq_.InHalfOpen(seq, seq + len)) {
     rtt_timing_ = false;  // Karn: no sample from a segment sent twice
@@ -1252,6 +1269,7 @@ void Connection::Retransmit(Env& env, SeqNum seq, uint32_t len) {
   if (rtx_deadline_ == Instant::Never()) {
     ArmRetransmit(env);
   }
+  return len;
 }
 
 void Connection::Output(Env& env) {
@@ -1517,18 +1535,18 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
 // ---------------------------------------------------------------------------
 // Application calls.
 
-size_t Connection::send_space() const { return sndbuf_.free(); }
+size_t Connection::send_space() const { return sndq_.space(); }
 
 bool Connection::FinAcked() const {
   // The FIN's sequence number is the one after the last data byte.
-  return fin_queued_ && sndbuf_.size() == 0 && snd_una_ == snd_buf_seq_ + 1;
+  return fin_queued_ && sndq_.size() == 0 && snd_una_ == snd_buf_seq_ + 1;
 }
 
-IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
+SockError Connection::SendAllowed() {
   switch (state_) {
     case State::kSynSent:
     case State::kSynReceived:
-      return {0, SockError::kWouldBlock};
+      return SockError::kWouldBlock;
     case State::kEstablished:
     case State::kCloseWait:
       break;
@@ -1540,19 +1558,37 @@ IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
     case State::kLastAck:
     case State::kTimeWait:
       if (error_ != SockError::kOk) {
-        return {0, TakeError()};
+        return TakeError();
       }
-      return {0, SockError::kBrokenPipe};
+      return SockError::kBrokenPipe;
   }
   if (fin_queued_) {
-    return {0, SockError::kBrokenPipe};
+    return SockError::kBrokenPipe;
   }
-  size_t n = sndbuf_.Push(data);
+  return SockError::kOk;
+}
+
+IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
+  if (SockError e = SendAllowed(); e != SockError::kOk) {
+    return {0, e};
+  }
+  size_t n = sndq_.Push(data);
   if (n == 0 && !data.empty()) {
     return {0, SockError::kWouldBlock};
   }
   Output(env);
   return {n, SockError::kOk};
+}
+
+IoResult Connection::SendRef(Env& env, const PayloadRef& ref) {
+  if (SockError e = SendAllowed(); e != SockError::kOk) {
+    return {0, e};
+  }
+  if (SockError e = sndq_.PushRef(ref); e != SockError::kOk) {
+    return {0, e};
+  }
+  Output(env);
+  return {ref.data.size(), SockError::kOk};
 }
 
 IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
@@ -1725,7 +1761,7 @@ uint32_t Connection::Poll() const {
     mask |= events::kPeerClosed;
   }
   if ((state_ == State::kEstablished || state_ == State::kCloseWait) &&
-      !fin_queued_ && sndbuf_.free() > 0) {
+      !fin_queued_ && sndq_.space() > 0) {
     mask |= events::kWritable;
   }
   if (state_ == State::kClosed) {

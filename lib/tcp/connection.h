@@ -31,6 +31,7 @@
 #include "lib/tcp/rtt_estimator.h"
 #include "lib/tcp/sack_scoreboard.h"
 #include "lib/tcp/segment.h"
+#include "lib/tcp/send_queue.h"
 #include "lib/tcp/state.h"
 #include "lib/tcp/stats.h"
 #include "lib/tcp/syn_cookie.h"
@@ -130,6 +131,9 @@ class Connection {
 
   // Application calls.
   IoResult Send(Env& env, std::span<const uint8_t> data);
+  // Zero-copy send (send_queue.h): on kOk the connection owns the reference
+  // and releases it exactly once; otherwise it stays the caller's.
+  IoResult SendRef(Env& env, const PayloadRef& ref);
   IoResult Recv(Env& env, std::span<uint8_t> out);
   SockError ShutdownWrite(Env& env);
   // Graceful close (RFC 9293 3.10.4). The application gives up the handle;
@@ -218,13 +222,19 @@ class Connection {
 
   // Output.
   void Output(Env& env);
+  // Whether the application may queue data in this state (kOk), or the
+  // error Send reports.
+  SockError SendAllowed();
   // RFC 6675 section 5 step (C): retransmissions and new data while pipe is
   // below cwnd. Returns whether anything was sent.
   bool SackRecoveryOutput(Env& env);
-  // One segment at SND.NXT (new data, or go-back-N after an RTO).
-  void TransmitAtNxt(Env& env, uint32_t len, bool fin);
-  // Sends [seq, seq + len) of sequence space again, SND.NXT untouched.
-  void Retransmit(Env& env, SeqNum seq, uint32_t len);
+  // One segment at SND.NXT (new data, or go-back-N after an RTO). Returns
+  // the sequence space it covered: len (+1 for the FIN), or less when the
+  // payload needed more than kMaxPayloadSpans spans (then no FIN).
+  uint32_t TransmitAtNxt(Env& env, uint32_t len, bool fin);
+  // Sends [seq, seq + len) of sequence space again, SND.NXT untouched;
+  // returns the sequence space covered, as TransmitAtNxt.
+  uint32_t Retransmit(Env& env, SeqNum seq, uint32_t len);
   // Congestion control and loss recovery on an acceptable ACK
   // (RFC 5681 3, RFC 6582 3.2, RFC 6675 5).
   void InitCongestion(Env& env);
@@ -232,7 +242,9 @@ class Connection {
   void OnDuplicateAck(Env& env);
   void EnterRecovery(Env& env);
   void SendSyn(Env& env, bool with_ack);
-  void SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin);
+  // Returns the data bytes sent (len unless the spans ran out); the FIN goes
+  // only with all of len.
+  uint32_t SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin);
   void SendAck(Env& env);
   void SendRst(Env& env);
   void SendKeepaliveProbe(Env& env);
@@ -248,7 +260,7 @@ class Connection {
   Instant KeepaliveDeadline() const;
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {
-    return snd_buf_seq_ + static_cast<uint32_t>(sndbuf_.size());
+    return snd_buf_seq_ + static_cast<uint32_t>(sndq_.size());
   }
   uint16_t WindowField(bool syn);
   uint32_t TsClock(Env& env) const;
@@ -268,7 +280,7 @@ class Connection {
   SeqNum snd_nxt_;
   SeqNum snd_max_;      // highest sequence sent + 1 (differs from SND.NXT
                         // after a go-back-N retransmission)
-  SeqNum snd_buf_seq_;  // sequence number of sndbuf_'s first byte
+  SeqNum snd_buf_seq_;  // sequence number of sndq_'s first byte
   uint32_t snd_wnd_ = 0;
   uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
   SeqNum snd_wl1_;
@@ -332,7 +344,9 @@ class Connection {
   bool skip_ts_rtt_sample_ = false;
   uint16_t last_window_sent_ = 0;
 
-  ByteRing sndbuf_;
+  // The send buffer from SND.UNA (snd_buf_seq_) onwards: copies and
+  // referenced chunks in one stream order.
+  SendQueue sndq_;
   ByteRing rcvbuf_;
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
   // out-of-order FIN (doc/reassembly.md).

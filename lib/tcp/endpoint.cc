@@ -919,7 +919,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
 
 void Endpoint::Release(SlabHandle h, Connection* c) {
   wheel_.Cancel(&c->timer);
-  conns_.Free(h);
+  conns_.Free(h);  // ~Connection releases any referenced chunk left
 }
 
 void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
@@ -1206,6 +1206,17 @@ IoResult Endpoint::Send(ConnHandle h, std::span<const uint8_t> data,
   }
   Env env = MakeEnv(now);
   IoResult r = c->Send(env, data);
+  After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
+  return r;
+}
+
+IoResult Endpoint::SendRef(ConnHandle h, const PayloadRef& ref, Instant now) {
+  Connection* c = Lookup(h);
+  if (c == nullptr) {
+    return {0, SockError::kBadHandle};
+  }
+  Env env = MakeEnv(now);
+  IoResult r = c->SendRef(env, ref);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;
 }

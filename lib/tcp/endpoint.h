@@ -117,6 +117,21 @@ class Endpoint {
   std::optional<ConnHandle> Accept(ListenerHandle listener);
 
   IoResult Send(ConnHandle h, std::span<const uint8_t> data, Instant now);
+  // Zero-copy send: queues ref.data by reference after whatever was sent
+  // before (copied or referenced), in stream order. On success (bytes =
+  // ref.data.size()) the endpoint owns the reference until it calls
+  // ref.owner->Release(ref.token), exactly once: when the peer has
+  // acknowledged the last byte, or when the connection reaches CLOSED (reset,
+  // Abort, retransmissions exhausted), or its record or the endpoint is
+  // destroyed. Segments and retransmissions carry spans pointing into
+  // ref.data (OutSegment::payload), never copies. A chunk is taken whole or
+  // not at all: kWouldBlock when the send buffer (ConnOptions::send_buffer,
+  // copies and references together) or the chunk slots
+  // (ConnOptions::send_ref_chunks) are full, kInvalid for an empty chunk, a
+  // null owner or a chunk larger than the send buffer; then the caller keeps
+  // it and Release is not called. Chunks are best at least MSS / 7 bytes: a
+  // segment holds at most kMaxPayloadSpans of them.
+  IoResult SendRef(ConnHandle h, const PayloadRef& ref, Instant now);
   IoResult Recv(ConnHandle h, std::span<uint8_t> out, Instant now);
   // Copies in-order received bytes without consuming them (MSG_PEEK).
   IoResult Peek(ConnHandle h, std::span<uint8_t> out) const;

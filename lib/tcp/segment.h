@@ -3,14 +3,20 @@
 // InSegment: a parsed, checksum-verified TCP segment with the IPv4 addresses
 // it came with; the payload borrows from the packet buffer for the duration of
 // the OnSegment call only.
-// OutSegment: a segment the core wants sent. Its payload borrows from the
-// connection's send buffer for the duration of SegmentSink::Send only; the
-// payload is tcp.payload followed by payload_tail (non-empty when the send
-// buffer wraps). The sink copies (or references) it before returning.
+// OutSegment: a segment the core wants sent. tcp.payload is always empty: the
+// payload is `payload`, a scatter list of at most kMaxPayloadSpans spans in
+// stream order. The spans borrow from the connection's send queue (its copy
+// ring, or memory an application handed over with SendRef, which stays
+// valid until its PayloadOwner is told to release it) for the duration of
+// SegmentSink::Send only. The sink copies the bytes, or takes references to
+// the memory behind them (an mbuf-backed PayloadRef) before returning.
 #ifndef TERN_LIB_TCP_SEGMENT_H_
 #define TERN_LIB_TCP_SEGMENT_H_
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "lib/tcp/four_tuple.h"
@@ -30,13 +36,48 @@ struct InSegment {
   }
 };
 
+// At most 7 payload buffers per segment: with the headers in one more mbuf a
+// frame is a chain of at most 8, the most an Intel 700-series NIC takes
+// without TSO (DPDK drivers/net/i40e I40E_TX_MAX_MTU_SEG = 8). A segment
+// that would need more spans is cut short at the 7th.
+inline constexpr size_t kMaxPayloadSpans = 7;
+
+// An ordered scatter list of payload bytes.
+struct PayloadSpans {
+  std::array<std::span<const uint8_t>, kMaxPayloadSpans> span{};
+  size_t count = 0;
+
+  std::span<const std::span<const uint8_t>> spans() const {
+    return {span.data(), count};
+  }
+  size_t size() const {
+    size_t n = 0;
+    for (size_t i = 0; i < count; ++i) {
+      n += span[i].size();
+    }
+    return n;
+  }
+  // Copies the bytes, in order, to the front of `out` (at least size()
+  // bytes); returns size().
+  size_t CopyTo(std::span<uint8_t> out) const {
+    size_t n = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (!span[i].empty()) {
+        std::memcpy(out.data() + n, span[i].data(), span[i].size());
+        n += span[i].size();
+      }
+    }
+    return n;
+  }
+};
+
 struct OutSegment {
   wire::Ipv4Addr src;
   wire::Ipv4Addr dst;
-  wire::TcpRepr tcp;
-  std::span<const uint8_t> payload_tail;
+  wire::TcpRepr tcp;  // tcp.payload is empty; see `payload`
+  PayloadSpans payload;
 
-  size_t PayloadLen() const { return tcp.payload.size() + payload_tail.size(); }
+  size_t PayloadLen() const { return payload.size(); }
 };
 
 // Where the core's segments go: the port layer (mbufs), a test harness, or an

@@ -9,10 +9,8 @@
 namespace tern::tcp::testing {
 
 WireSegment EmitToWire(const OutSegment& segment) {
-  std::vector<uint8_t> payload(segment.tcp.payload.begin(),
-                               segment.tcp.payload.end());
-  payload.insert(payload.end(), segment.payload_tail.begin(),
-                 segment.payload_tail.end());
+  std::vector<uint8_t> payload(segment.PayloadLen());
+  segment.payload.CopyTo(payload);
   wire::TcpRepr tcp = segment.tcp;
   tcp.payload = payload;
   WireSegment w;

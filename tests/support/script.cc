@@ -35,9 +35,11 @@ void CaptureSink::Send(const OutSegment& segment) {
   Sent s;
   s.src = segment.src;
   s.dst = segment.dst;
-  s.payload.assign(segment.tcp.payload.begin(), segment.tcp.payload.end());
-  s.payload.insert(s.payload.end(), segment.payload_tail.begin(),
-                   segment.payload_tail.end());
+  EXPECT_TRUE(segment.tcp.payload.empty()) << "payload belongs in .payload";
+  s.payload.resize(segment.PayloadLen());
+  segment.payload.CopyTo(s.payload);
+  s.spans.assign(segment.payload.spans().begin(),
+                 segment.payload.spans().end());
   s.tcp = segment.tcp;
   s.tcp.payload = s.payload;
   if (round_trip) {

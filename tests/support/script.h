@@ -41,6 +41,9 @@ struct Sent {
   wire::Ipv4Addr dst;
   wire::TcpRepr tcp;  // tcp.payload points into `payload`
   std::vector<uint8_t> payload;
+  // The scatter list as the endpoint gave it: where the payload was read
+  // from (valid only as long as the memory behind it).
+  std::vector<std::span<const uint8_t>> spans;
   std::string PayloadString() const {
     return std::string(payload.begin(), payload.end());
   }
