@@ -107,6 +107,16 @@ struct EndpointConfig {
   // Timer expiries handled per OnTimers call, so that a burst of expiries
   // cannot stall the poll loop (the rest run on the next call).
   size_t timer_quota = 1024;
+  // Coalesce application output per poll iteration: Send, SendRef,
+  // ShutdownWrite and SetNodelay only mark the connection, and Flush(now)
+  // transmits once for everything the iteration queued, so several small
+  // sends leave as full segments and a FIN rides on the last data. Off by
+  // default because segments then wait for Flush: the per-lcore loop turns
+  // it on and calls Flush after its receive burst and application
+  // callbacks; callers without such a loop (tests, tools) keep the
+  // immediate output they expect. Segments caused by the peer (ACKs, data
+  // released by an ACK) and by timers are never deferred.
+  bool coalesce_sends = false;
   ConnOptions conn_defaults;
 
   absl::Status Validate() const;

@@ -1273,6 +1273,7 @@ uint32_t Connection::Retransmit(Env& env, SeqNum seq, uint32_t len) {
 }
 
 void Connection::Output(Env& env) {
+  output_pending_ = false;  // whatever a deferred call queued is looked at now
   switch (state_) {
     case State::kEstablished:
     case State::kCloseWait:
@@ -1568,6 +1569,20 @@ SockError Connection::SendAllowed() {
   return SockError::kOk;
 }
 
+void Connection::OutputOrDefer(Env& env) {
+  if (env.defer_output) {
+    output_pending_ = true;
+  } else {
+    Output(env);
+  }
+}
+
+void Connection::FlushOutput(Env& env) {
+  if (output_pending_) {
+    Output(env);
+  }
+}
+
 IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
   if (SockError e = SendAllowed(); e != SockError::kOk) {
     return {0, e};
@@ -1576,7 +1591,7 @@ IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
   if (n == 0 && !data.empty()) {
     return {0, SockError::kWouldBlock};
   }
-  Output(env);
+  OutputOrDefer(env);
   return {n, SockError::kOk};
 }
 
@@ -1587,7 +1602,7 @@ IoResult Connection::SendRef(Env& env, const PayloadRef& ref) {
   if (SockError e = sndq_.PushRef(ref); e != SockError::kOk) {
     return {0, e};
   }
-  Output(env);
+  OutputOrDefer(env);
   return {ref.data.size(), SockError::kOk};
 }
 
@@ -1663,12 +1678,12 @@ SockError Connection::ShutdownWrite(Env& env) {
       }
       fin_queued_ = true;
       SetState(env, State::kFinWait1);
-      Output(env);
+      OutputOrDefer(env);
       return SockError::kOk;
     case State::kCloseWait:
       fin_queued_ = true;
       SetState(env, State::kLastAck);
-      Output(env);
+      OutputOrDefer(env);
       return SockError::kOk;
     case State::kFinWait1:
     case State::kFinWait2:
@@ -1743,7 +1758,7 @@ Verdict Connection::Abort(Env& env) {
 void Connection::SetNodelay(Env& env, bool on) {
   options_.nodelay = on;
   if (on) {
-    Output(env);
+    OutputOrDefer(env);
   }
 }
 

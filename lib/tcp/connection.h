@@ -79,6 +79,10 @@ struct Env {
   bool accept_overflow_reset = false;
   // The listener's counters, for a passive connection still in SYN-RECEIVED.
   ListenerStats* listener_stats = nullptr;
+  // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
+  // the connection (output_pending()) instead of transmitting; the owner
+  // calls FlushOutput later (EndpointConfig::coalesce_sends).
+  bool defer_output = false;
 };
 
 enum class Verdict : uint8_t {
@@ -144,6 +148,10 @@ class Connection {
   Verdict Abort(Env& env);
   void SetNodelay(Env& env, bool on);
   void SetKeepalive(Env& env, const KeepaliveOptions& ka);
+  // Whether a deferred application call left output to do, and doing it.
+  // Any transmission attempt (an ACK arriving, a timer) does it as well.
+  bool output_pending() const { return output_pending_; }
+  void FlushOutput(Env& env);
 
   // Readiness bits accumulated since the last call (api.h events::).
   uint32_t TakeEvents() {
@@ -209,6 +217,10 @@ class Connection {
   bool accepted = true;         // false while waiting in an accept queue
   uint32_t pending_events = 0;  // collected, not yet given to PollEvents
   Instant timer_deadline;       // what `timer` is armed for
+  // The endpoint's list of connections with deferred output (slab indices).
+  bool in_dirty_list = false;
+  uint32_t dirty_prev = UINT32_MAX;
+  uint32_t dirty_next = UINT32_MAX;
 
  private:
   void SetState(Env& env, State next);
@@ -222,6 +234,7 @@ class Connection {
 
   // Output.
   void Output(Env& env);
+  void OutputOrDefer(Env& env);
   // Whether the application may queue data in this state (kOk), or the
   // error Send reports.
   SockError SendAllowed();
@@ -302,6 +315,7 @@ class Connection {
   bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
   bool orphaned_ = false;      // the application closed its handle
   bool ack_pending_ = false;
+  bool output_pending_ = false;  // a deferred application call (Env)
   uint8_t delayed_segments_ = 0;
   uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
   uint32_t ts_recent_ = 0;

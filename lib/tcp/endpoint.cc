@@ -217,6 +217,59 @@ Env Endpoint::MakeEnv(Instant now) {
   return Env{config_, *sink_, stats_, limiter_, now};
 }
 
+Env Endpoint::MakeAppEnv(Instant now) {
+  Env env = MakeEnv(now);
+  env.defer_output = config_.coalesce_sends;
+  return env;
+}
+
+void Endpoint::LinkDirty(uint32_t index, Connection* c) {
+  TERN_DCHECK(!c->in_dirty_list);
+  c->in_dirty_list = true;
+  c->dirty_prev = dirty_tail_;
+  c->dirty_next = kNoDirty;
+  if (dirty_tail_ == kNoDirty) {
+    dirty_head_ = index;
+  } else {
+    conns_.GetByIndex(dirty_tail_)->dirty_next = index;
+  }
+  dirty_tail_ = index;
+}
+
+void Endpoint::UnlinkDirty(uint32_t index, Connection* c) {
+  if (!c->in_dirty_list) {
+    return;
+  }
+  if (c->dirty_prev == kNoDirty) {
+    dirty_head_ = c->dirty_next;
+  } else {
+    conns_.GetByIndex(c->dirty_prev)->dirty_next = c->dirty_next;
+  }
+  if (c->dirty_next == kNoDirty) {
+    dirty_tail_ = c->dirty_prev;
+  } else {
+    conns_.GetByIndex(c->dirty_next)->dirty_prev = c->dirty_prev;
+  }
+  c->in_dirty_list = false;
+  c->dirty_prev = c->dirty_next = kNoDirty;
+  (void)index;
+}
+
+void Endpoint::Flush(Instant now) {
+  if (dirty_head_ == kNoDirty) {
+    return;
+  }
+  Env env = MakeEnv(now);
+  while (dirty_head_ != kNoDirty) {
+    const uint32_t index = dirty_head_;
+    Connection* c = conns_.GetByIndex(index);
+    TERN_DCHECK(c != nullptr);
+    UnlinkDirty(index, c);
+    c->FlushOutput(env);
+    After(env, *conns_.HandleAt(index), c, Verdict::kKeep);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Data path.
 
@@ -919,6 +972,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
 
 void Endpoint::Release(SlabHandle h, Connection* c) {
   wheel_.Cancel(&c->timer);
+  UnlinkDirty(h.index, c);
   conns_.Free(h);  // ~Connection releases any referenced chunk left
 }
 
@@ -972,6 +1026,9 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
       c->in_ready_list = true;
       ready_.push_back(Event{ConnHandle{h.index, h.generation}, {}, 0});
     }
+  }
+  if (!done && c->output_pending() && !c->in_dirty_list) {
+    LinkDirty(h.index, c);
   }
   Instant deadline = done ? Instant::Never() : c->NextDeadline();
   if (deadline == Instant::Never()) {
@@ -1195,7 +1252,7 @@ const TimeWaitRecord* Endpoint::FindTimeWait(const FourTuple& tuple) const {
   if (c == nullptr) {             \
     return SockError::kBadHandle; \
   }                               \
-  Env env = MakeEnv(now);         \
+  Env env = MakeAppEnv(now);      \
   SlabHandle sh { h.index, h.generation }
 
 IoResult Endpoint::Send(ConnHandle h, std::span<const uint8_t> data,
@@ -1204,7 +1261,7 @@ IoResult Endpoint::Send(ConnHandle h, std::span<const uint8_t> data,
   if (c == nullptr) {
     return {0, SockError::kBadHandle};
   }
-  Env env = MakeEnv(now);
+  Env env = MakeAppEnv(now);
   IoResult r = c->Send(env, data);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;
@@ -1215,7 +1272,7 @@ IoResult Endpoint::SendRef(ConnHandle h, const PayloadRef& ref, Instant now) {
   if (c == nullptr) {
     return {0, SockError::kBadHandle};
   }
-  Env env = MakeEnv(now);
+  Env env = MakeAppEnv(now);
   IoResult r = c->SendRef(env, ref);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;

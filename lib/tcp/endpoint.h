@@ -94,6 +94,13 @@ class Endpoint {
   void OnTimers(Instant now);
   // The next instant OnTimers has work (a lower bound), or Instant::Never().
   Instant NextDeadline() const { return wheel_.NextDeadline(); }
+  // Transmits what application calls deferred (EndpointConfig::
+  // coalesce_sends), one Output per marked connection, in the order they
+  // were marked. The per-lcore loop calls it once per poll iteration, after
+  // the receive burst and the application's callbacks. Without
+  // coalesce_sends nothing is ever deferred and Flush does nothing.
+  void Flush(Instant now);
+  bool flush_pending() const { return dirty_head_ != kNoDirty; }
 
   // ---- application
   absl::StatusOr<ListenerHandle> Listen(wire::Ipv4Addr addr, uint16_t port,
@@ -194,6 +201,10 @@ class Endpoint {
            const SynCookieSecretStore* cookies);
 
   Env MakeEnv(Instant now);
+  // For application calls: defers output when coalesce_sends is on.
+  Env MakeAppEnv(Instant now);
+  void LinkDirty(uint32_t index, Connection* c);
+  void UnlinkDirty(uint32_t index, Connection* c);
   Connection* Lookup(ConnHandle h);
   Listener* FindListener(wire::Ipv4Addr addr, uint16_t port);
   Listener* GetListener(ListenerHandle h);
@@ -256,6 +267,12 @@ class Endpoint {
   };
   std::vector<OpenListener> open_listeners_;  // reserved at Create
   std::vector<Event> ready_;  // sized at Create: no growth per segment
+  // Connections with deferred output: an intrusive doubly linked list
+  // through Connection::dirty_prev/dirty_next (slab indices), so it is
+  // bounded by the slab and a released record leaves it in O(1).
+  static constexpr uint32_t kNoDirty = UINT32_MAX;
+  uint32_t dirty_head_ = kNoDirty;
+  uint32_t dirty_tail_ = kNoDirty;
   uint32_t port_cursor_ = 0;
 };
 

@@ -42,7 +42,9 @@ class SendRefTest : public ScriptTest {
     return buffers_.back();
   }
   IoResult SendRef(std::span<const uint8_t> data, uint64_t token) {
-    return ep_->SendRef(conn_, PayloadRef{data, &owner_, token}, now_);
+    IoResult r = ep_->SendRef(conn_, PayloadRef{data, &owner_, token}, now_);
+    Flush();
+    return r;
   }
   static bool PointsInto(const Sent& s, std::span<const uint8_t> chunk,
                          size_t offset) {

@@ -1,6 +1,8 @@
 #include "tests/support/script.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -155,6 +157,13 @@ ScriptTest::ScriptTest() {
   config_.max_connections = 64;
   config_.max_time_wait = 64;
   config_.delayed_ack = Duration::Millis(40);
+  // TERN_SCRIPT_COALESCE=1 (the script_coalesced run) replays every script
+  // with output coalescing on; the harness flushes around every action and
+  // before every look at the sink, so each script must pass unchanged.
+  if (const char* v = std::getenv("TERN_SCRIPT_COALESCE");
+      v != nullptr && std::string_view(v) == "1") {
+    config_.coalesce_sends = true;
+  }
   listen_options_.backlog = 8;
   listen_options_.syn_backlog = 8;
   listen_options_.conn.send_buffer = 64 * 1024;
@@ -186,11 +195,20 @@ SegBuilder ScriptTest::Peer() const {
   return b;
 }
 
+void ScriptTest::Flush() {
+  if (ep_ != nullptr) {
+    ep_->Flush(now_);
+  }
+}
+
 void ScriptTest::Deliver(const SegBuilder& b) {
+  Flush();
   ep_->OnSegment(b.Build(), now_);
+  Flush();
 }
 
 Sent ScriptTest::Pop() {
+  Flush();
   if (sink_.sent.empty()) {
     ADD_FAILURE() << "expected a segment, none was sent";
     return Sent{};
@@ -220,6 +238,7 @@ Sent ScriptTest::ExpectSent(uint8_t flags) {
 }
 
 void ScriptTest::ExpectNothingSent() {
+  Flush();
   if (!sink_.sent.empty()) {
     const Sent& s = sink_.sent.front();
     ADD_FAILURE() << sink_.sent.size() << " unexpected segment(s), first "
@@ -243,6 +262,7 @@ uint32_t ScriptTest::TakeConnEvents() {
 void ScriptTest::AdvanceTo(Instant t) {
   // Fires due timers in deadline order; NextDeadline is a lower bound, so a
   // call that fires nothing moves the clock on by a wheel tick at most.
+  Flush();
   for (int guard = 0; guard < 10'000'000; ++guard) {
     Instant d = ep_->NextDeadline();
     if (d > t) {
@@ -273,6 +293,7 @@ State ScriptTest::ConnState() const {
 std::string ScriptTest::Read(size_t max) {
   std::vector<uint8_t> buf(max);
   IoResult r = ep_->Recv(conn_, buf, now_);
+  Flush();
   if (!r.ok()) {
     return "";
   }
@@ -285,6 +306,7 @@ size_t ScriptTest::Write(std::string_view data) {
                 std::span<const uint8_t>(
                     reinterpret_cast<const uint8_t*>(data.data()), data.size()),
                 now_);
+  Flush();
   return r.bytes;
 }
 

@@ -111,6 +111,9 @@ class ScriptTest : public ::testing::Test {
   // overridden, seq = peer_nxt_ and ack = our_nxt_ with ACK set.
   SegBuilder Peer() const;
   void Deliver(const SegBuilder& b);
+  // Endpoint::Flush at now_. Deliver, Advance, Write, Read and every look at
+  // what was sent call it, so scripts read the same with coalesce_sends on.
+  void Flush();
 
   // ---- what the endpoint sent
   Sent Pop();
@@ -118,7 +121,10 @@ class ScriptTest : public ::testing::Test {
   Sent ExpectSent(uint8_t flags, uint32_t seq, uint32_t ack);
   Sent ExpectSent(uint8_t flags);
   void ExpectNothingSent();
-  size_t SentCount() const { return sink_.sent.size(); }
+  size_t SentCount() {
+    Flush();
+    return sink_.sent.size();
+  }
   void DropSent() { sink_.sent.clear(); }
   // The readiness bits PollEvents reports for conn_ (other events are
   // consumed and ignored).
