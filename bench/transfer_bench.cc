@@ -8,6 +8,10 @@
 // - BM_Transfer_Direct: the core alone: segments are handed across by value
 //   (header struct + payload copy into a reused buffer), no bytes, no
 //   checksum, no event queue.
+// - BM_Transfer_DirectRef: as Direct, but A queues its data by reference
+//   (Endpoint::SendRef) in chunks of the argument's size (1460: one chunk
+//   per segment, as mbufs would be; 65536: large application buffers)
+//   instead of copying it into the send ring.
 // bytes_per_second counts payload; ns_per_segment is CPU time per data
 // segment sent by A (retransmissions included). Method and results:
 // doc/reliable_transfer.md.
@@ -43,16 +47,42 @@ EndpointConfig Config() {
   return c;
 }
 
-// The application of both sides: A writes from a fixed 64 KiB block, B reads
-// into one; both only count.
+// Counts the chunks the endpoint hands back.
+class CountingOwner : public PayloadOwner {
+ public:
+  void Release(uint64_t token) override {
+    ++released;
+    last_token = token;
+  }
+  uint64_t released = 0;
+  uint64_t last_token = 0;
+};
+
+// The application of both sides: A writes from a fixed 64 KiB block (copied,
+// or referenced in chunks of ref_chunk bytes), B reads into one; both only
+// count.
 struct App {
   std::vector<uint8_t> block = std::vector<uint8_t>(64 * 1024, 0x5a);
   std::vector<uint8_t> sink = std::vector<uint8_t>(64 * 1024);
   uint64_t to_send = 0;
   uint64_t received = 0;
+  size_t ref_chunk = 0;  // 0: Send (copy)
+  uint64_t queued_refs = 0;
+  CountingOwner owner;
 
   void Step(Endpoint& a, ConnHandle ca, Endpoint& b, ConnHandle cb,
             Instant now) {
+    while (ref_chunk > 0 && to_send > 0) {
+      const size_t n =
+          static_cast<size_t>(std::min<uint64_t>(to_send, ref_chunk));
+      IoResult r = a.SendRef(
+          ca, PayloadRef{std::span(block).first(n), &owner, queued_refs}, now);
+      if (!r.ok()) {
+        break;
+      }
+      ++queued_refs;
+      to_send -= r.bytes;
+    }
     while (to_send > 0) {
       const size_t n =
           static_cast<size_t>(std::min<uint64_t>(to_send, block.size()));
@@ -200,13 +230,15 @@ class DirectLink {
   uint64_t data_segments_[2] = {0, 0};
 };
 
-void BM_Transfer_Direct(benchmark::State& state) {
+void RunDirect(benchmark::State& state, size_t ref_chunk) {
   DirectLink link(Instant::FromNanos(1'000'000'000));
   ListenOptions lo;
   lo.conn = Buffers();
   ListenerHandle l = *link.ep(1).Listen(kAddrB, kPort, lo);
-  ConnHandle ca =
-      *link.ep(0).Connect(kAddrA, kAddrB, kPort, Buffers(), link.now());
+  ConnOptions co = Buffers();
+  // Enough chunk slots for the whole 2 MiB send buffer in 1460-byte chunks.
+  co.send_ref_chunks = 2048;
+  ConnHandle ca = *link.ep(0).Connect(kAddrA, kAddrB, kPort, co, link.now());
   link.Run();
   std::optional<ConnHandle> cb = link.ep(1).Accept(l);
   if (!cb.has_value()) {
@@ -214,6 +246,7 @@ void BM_Transfer_Direct(benchmark::State& state) {
     return;
   }
   App app;
+  app.ref_chunk = ref_chunk;
   const uint64_t seg0 = link.data_segments(0);
   for (auto _ : state) {
     app.to_send = kBytesPerIteration;
@@ -230,8 +263,25 @@ void BM_Transfer_Direct(benchmark::State& state) {
       benchmark::Counter(segments * 1e-9, benchmark::Counter::kIsRate |
                                               benchmark::Counter::kInvert);
   state.counters["segments"] = segments;
+  if (ref_chunk > 0) {
+    // Every chunk but those still unacknowledged came back exactly once.
+    if (app.owner.released > app.queued_refs) {
+      state.SkipWithError("more releases than chunks");
+    }
+    state.counters["chunks_released"] = static_cast<double>(app.owner.released);
+  }
 }
+
+void BM_Transfer_Direct(benchmark::State& state) { RunDirect(state, 0); }
 BENCHMARK(BM_Transfer_Direct)->Unit(benchmark::kMillisecond);
+
+void BM_Transfer_DirectRef(benchmark::State& state) {
+  RunDirect(state, static_cast<size_t>(state.range(0)));
+}
+BENCHMARK(BM_Transfer_DirectRef)
+    ->Arg(1460)
+    ->Arg(65536)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tern::tcp::testing
