@@ -36,6 +36,8 @@ constexpr Duration kOutOfWindowAckInterval = Duration::Millis(500);
 constexpr uint16_t kMinSendMss = 48;
 // RFC 9293 3.7.1: without an MSS option the send MSS is 536.
 constexpr uint16_t kDefaultMss = 536;
+// RFC 3042 section 2: new segments on the first two duplicate ACKs only.
+constexpr uint32_t kLimitedTransmitSegments = 2;
 // RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
 // SYN-ACK) timed out and no RTT sample exists.
 constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
@@ -1073,12 +1075,14 @@ void Connection::InitCongestion(Env& env) {
   scoreboard_.Reset();
   in_recovery_ = false;
   dupacks_ = 0;
+  limited_transmit_bytes_ = 0;
   recover_ = snd_una_;  // RFC 6582 section 3.2 step 1: recover = ISS
   last_send_ = env.now;
 }
 
 void Connection::OnNewAck(Env& env, uint32_t acked, uint32_t flight_before) {
   dupacks_ = 0;
+  limited_transmit_bytes_ = 0;
   if (!in_recovery_) {
     // RFC 5681 section 3.1. RFC 7661 section 4: cwnd grows only when the
     // sender filled it, i.e. Output last stopped on cwnd or the flight left
@@ -1143,6 +1147,11 @@ void Connection::EnterRecovery(Env& env) {
   TERN_DCHECK(snd_nxt_ == snd_max_);
   const uint32_t smss = cc_.smss();
   const uint32_t flight = static_cast<uint32_t>(snd_max_ - snd_una_);
+  // RFC 5681 section 3.2 step 2: data sent by limited transmit "MUST NOT be
+  // included" in the FlightSize that sets ssthresh.
+  const uint32_t flight_for_ssthresh =
+      flight - std::min(flight, limited_transmit_bytes_);
+  limited_transmit_bytes_ = 0;
   env.stats.fast_recoveries.Inc();
   in_recovery_ = true;
   partial_ack_seen_ = false;
@@ -1151,7 +1160,7 @@ void Connection::EnterRecovery(Env& env) {
   recover_ = snd_max_;
   // RFC 5681 equation (4) (RFC 9438 section 4.6 for CUBIC): ssthresh and
   // cwnd = ssthresh.
-  cc_.OnCongestionEvent(flight, env.now);
+  cc_.OnCongestionEvent(flight_for_ssthresh, env.now);
   // RFC 5681 section 3.2 step 3, RFC 6675 (4.3): retransmit the first
   // unacknowledged segment, up to the first SACKed byte.
   uint32_t len = std::min(smss, flight);
@@ -1316,7 +1325,17 @@ void Connection::Output(Env& env) {
     // A segment shorter than the peer's window allows is not cut to fit
     // cwnd: it waits for an ACK, and cwnd >= 1 SMSS so one always makes room.
     const uint32_t cwnd = send_cwnd();
-    if (cwnd < uint64_t{in_flight} + len) {
+    // RFC 3042 section 2 (RFC 5681 section 3.2 step 1, SHOULD): on each of
+    // the first two duplicate ACKs one segment of new data may go beyond
+    // cwnd, up to cwnd + 2 SMSS outstanding; cwnd itself is unchanged.
+    const bool limited_transmit =
+        !in_recovery_ && dupacks_ > 0 && snd_nxt_ == snd_max_ &&
+        cwnd < uint64_t{in_flight} + len &&
+        uint64_t{cwnd} +
+                uint64_t{std::min(dupacks_, kLimitedTransmitSegments)} *
+                    cc_.smss() >=
+            uint64_t{in_flight} + len;
+    if (cwnd < uint64_t{in_flight} + len && !limited_transmit) {
       cwnd_limited_ = true;
       break;
     }
@@ -1341,6 +1360,10 @@ void Connection::Output(Env& env) {
     }
     TransmitAtNxt(env, len, fin);
     sent = true;
+    if (limited_transmit) {
+      env.stats.limited_transmits.Inc();
+      limited_transmit_bytes_ += len;
+    }
   }
   if (in_recovery_ && sack_enabled_) {
     sent = SackRecoveryOutput(env);
@@ -1524,6 +1547,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
   scoreboard_.Reset();
   in_recovery_ = false;
   dupacks_ = 0;
+  limited_transmit_bytes_ = 0;
   recover_ = snd_max_;
   // Go-back-N from SND.UNA: cwnd lets one segment out now, and slow start
   // opens it as the ACKs come back.

@@ -340,6 +340,8 @@ class Connection {
   bool partial_ack_seen_ = false;  // RFC 6582 3.2 step 5 (timer reset)
   bool cwnd_limited_ = false;      // Output last stopped on cwnd
   uint32_t dupacks_ = 0;
+  // Bytes sent by RFC 3042 limited transmit since the last new ACK.
+  uint32_t limited_transmit_bytes_ = 0;
   uint32_t recovery_cwnd_ = 0;  // RFC 6582 inflated cwnd (no SACK)
   SeqNum recover_;
   SeqNum high_rxt_;    // RFC 6675 HighRxt + 1 (exclusive)

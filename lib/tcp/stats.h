@@ -82,9 +82,10 @@ struct EndpointStats {
   Counter rst_sent;
   Counter challenge_acks;
   Counter challenge_acks_limited;
-  Counter retransmits;      // data or FIN segments sent again
-  Counter fast_recoveries;  // loss recovery entered on dupacks or SACK
-  Counter rto_expiries;     // data retransmission timeouts (go-back-N)
+  Counter retransmits;        // data or FIN segments sent again
+  Counter fast_recoveries;    // loss recovery entered on dupacks or SACK
+  Counter limited_transmits;  // RFC 3042 new segments on dupacks 1 and 2
+  Counter rto_expiries;       // data retransmission timeouts (go-back-N)
   Counter syn_retransmits;
   Counter synack_retransmits;
   Counter active_opens;

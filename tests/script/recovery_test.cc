@@ -131,6 +131,59 @@ TEST_F(RecoveryTest, Established_ThreeDupAcks_FastRetransmitOnThird) {
   EXPECT_EQ(Conn()->send_cwnd(), 8 * kSmss);
 }
 
+// RFC 3042 limited transmit (RFC 5681 section 3.2 step 1).
+
+TEST_F(RecoveryTest, LimitedTransmit_FirstTwoDupAcks_OneNewSegmentEach) {
+  Establish(CcAlgorithm::kNewReno, /*sack=*/false);
+  Write(std::string(20 * kSmss, 'w'));
+  ExpectSegments(0, 10);
+  ExpectNothingSent();
+  const uint32_t cwnd = Cwnd();
+  Deliver(AckTo(S(0)));
+  ExpectSegments(10, 1);
+  ExpectNothingSent();
+  Deliver(AckTo(S(0)));
+  ExpectSegments(11, 1);
+  ExpectNothingSent();
+  // "The congestion window MUST NOT be changed" (RFC 3042 section 2).
+  EXPECT_EQ(Cwnd(), cwnd);
+  EXPECT_EQ(ep_->stats().limited_transmits.Get(), 2u);
+  EXPECT_EQ(Retransmits(), 0u);
+  // The third is fast retransmit, no new segment.
+  Deliver(AckTo(S(0)));
+  ExpectSent(kAck, S(0), peer_nxt_);
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->stats().limited_transmits.Get(), 2u);
+}
+
+TEST_F(RecoveryTest, LimitedTransmit_WithSack_NewSegmentsBeforeRecovery) {
+  Establish(CcAlgorithm::kCubic, /*sack=*/true);
+  Write(std::string(20 * kSmss, 'w'));
+  ExpectSegments(0, 10);
+  Deliver(AckTo(S(0)).Sack({{S(1), S(2)}}));
+  ExpectSegments(10, 1);
+  Deliver(AckTo(S(0)).Sack({{S(1), S(3)}}));
+  ExpectSegments(11, 1);
+  ExpectNothingSent();
+  EXPECT_FALSE(Conn()->in_recovery());
+  EXPECT_EQ(ep_->stats().limited_transmits.Get(), 2u);
+}
+
+TEST_F(RecoveryTest, LimitedTransmit_ReceiverWindowFull_NothingSent) {
+  Establish(CcAlgorithm::kNewReno, /*sack=*/false);
+  Write(std::string(20 * kSmss, 'w'));
+  ExpectSegments(0, 10);
+  // The window offered ends at segment 10: a window update, then the
+  // duplicates with the same window (RFC 3042 section 2: only "if the
+  // receiver's advertised window allows").
+  Deliver(AckTo(S(0)).Window(static_cast<uint16_t>((10 * kSmss) >> 7)));
+  ExpectNothingSent();
+  Deliver(AckTo(S(0)).Window(static_cast<uint16_t>((10 * kSmss) >> 7)));
+  Deliver(AckTo(S(0)).Window(static_cast<uint16_t>((10 * kSmss) >> 7)));
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->stats().limited_transmits.Get(), 0u);
+}
+
 TEST_F(RecoveryTest, Established_DupAcksCarryingData_NoFastRetransmit) {
   Establish(CcAlgorithm::kNewReno, /*sack=*/false);
   Write(std::string(10 * kSmss, 'w'));
@@ -214,18 +267,25 @@ TEST_F(RecoveryTest, NewRenoRecovery_FurtherDupAcks_InflateAndSendNewData) {
   for (int i = 0; i < 3; ++i) {
     Deliver(AckTo(S(0)));
   }
+  // RFC 3042: the first two duplicate ACKs each sent a new segment
+  // (segments 10 and 11); the third retransmitted segment 0.
+  ExpectSegments(10, 2);
   ExpectSent(kAck, S(0), peer_nxt_);
   ExpectNothingSent();
-  // cwnd = 5 + 3 segments, 10 in flight. RFC 6582 step 4: each further
-  // duplicate ACK inflates cwnd by one SMSS; from the third on, cwnd passes
-  // FlightSize and one new segment leaves per duplicate ACK.
-  Deliver(AckTo(S(0)));
-  Deliver(AckTo(S(0)));
+  // RFC 5681 section 3.2 step 2: ssthresh from the 10 segments in flight
+  // before limited transmit. cwnd = 5 + 3 segments, 12 in flight. RFC 6582
+  // step 4: each further duplicate ACK inflates cwnd by one SMSS; from the
+  // fifth on, cwnd passes FlightSize and one new segment leaves per
+  // duplicate ACK.
+  EXPECT_EQ(Ssthresh(), 5 * kSmss);
+  for (int i = 0; i < 4; ++i) {
+    Deliver(AckTo(S(0)));
+  }
   ExpectNothingSent();
   Deliver(AckTo(S(0)));
-  ExpectSegments(10, 1);
+  ExpectSegments(12, 1);
   Deliver(AckTo(S(0)));
-  ExpectSegments(11, 1);
+  ExpectSegments(13, 1);
   ExpectNothingSent();
 }
 
