@@ -254,6 +254,15 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
       return Verdict::kKeep;
     }
     env.stats.drops.Inc(DropReason::kUnacceptableSeq);
+    // RFC 2883 section 4: a duplicate of data already received is reported
+    // in the first SACK block of the ACK that answers it (D-SACK), so the
+    // sender can tell a spurious retransmission.
+    const uint32_t seg_len = static_cast<uint32_t>(seg.payload.size());
+    if (sack_enabled_ && seg_len > 0 && !seg.Has(kSyn) &&
+        seg.seq + seg_len <= rcv_nxt_) {
+      dsack_pending_ = true;
+      dsack_ = wire::SackBlock{seg.seq, seg.seq + seg_len};
+    }
     // Data is always answered (the peer retransmitted something we have);
     // out-of-window pure ACKs and SYNs are answered at most every 500 ms.
     bool pure = seg.payload.empty() && !seg.Has(kFin);
@@ -910,9 +919,13 @@ void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
 
 void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
                                uint32_t payload_len) {
+  // RFC 2883 section 4: a D-SACK block goes in the first ACK after the
+  // duplicate only; when it does not fit beside the payload it is dropped.
+  const bool dsack = dsack_pending_;
+  dsack_pending_ = false;
   // RFC 2018 section 4: while out-of-order data is held, every ACK carries
   // SACK blocks, first the range holding the segment that triggered it.
-  if (!sack_enabled_ || assembler_.empty()) {
+  if (!sack_enabled_ || (assembler_.empty() && !dsack)) {
     return;
   }
   // RFC 2018 section 3: 40 bytes of options hold 4 blocks, 3 beside the
@@ -931,8 +944,15 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
                            ? (room - kSackOptionBaseLen) / kSackBlockLen
                            : 0;
   blocks = std::min<size_t>(blocks, fit);
-  tcp->options.sack_count = static_cast<uint8_t>(assembler_.SackBlocks(
-      rcv_nxt_, std::span<wire::SackBlock>(tcp->options.sack.data(), blocks)));
+  size_t n = 0;
+  if (dsack && blocks > 0) {
+    tcp->options.sack[0] = dsack_;  // RFC 2883 section 4 (1): first block
+    n = 1;
+  }
+  n += assembler_.SackBlocks(
+      rcv_nxt_,
+      std::span<wire::SackBlock>(tcp->options.sack.data() + n, blocks - n));
+  tcp->options.sack_count = static_cast<uint8_t>(n);
 }
 
 void Connection::SendSyn(Env& env, bool with_ack) {

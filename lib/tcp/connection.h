@@ -315,6 +315,9 @@ class Connection {
   bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
   bool orphaned_ = false;      // the application closed its handle
   bool ack_pending_ = false;
+  // RFC 2883 D-SACK: a duplicate below RCV.NXT to report in the next ACK.
+  bool dsack_pending_ = false;
+  wire::SackBlock dsack_;
   bool output_pending_ = false;  // a deferred application call (Env)
   uint8_t delayed_segments_ = 0;
   uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give

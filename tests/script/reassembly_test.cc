@@ -284,6 +284,50 @@ TEST_F(ReassemblyTest, FinWait2_FinOutOfOrderThenMissingData_TimeWait) {
 }
 
 // ---------------------------------------------------------------------------
+// D-SACK (RFC 2883 section 4): a duplicate segment is reported in the first
+// SACK block of the ACK that answers it, and only in that ACK.
+
+TEST_F(ReassemblyTest, Established_DuplicateBelowRcvNxt_AckCarriesDsack) {
+  Establish();
+  DeliverAt(0, 100, 'a');
+  Advance(config_.delayed_ack + kSlack);
+  ExpectAckOf(100);
+  DeliverAt(0, 100, 'a');  // a spurious retransmission
+  Sent ack = ExpectAckOf(100);
+  EXPECT_EQ(Blocks(ack), (BlockList{{0, 100}}));
+  ExpectNothingSent();
+  // The next ACK carries it no more.
+  DeliverAt(100, 10, 'c');
+  Advance(config_.delayed_ack + kSlack);
+  Sent next = ExpectAckOf(110);
+  EXPECT_EQ(next.tcp.options.sack_count, 0u);
+}
+
+TEST_F(ReassemblyTest, Established_DuplicateWhileHolding_DsackThenSackBlocks) {
+  Establish();
+  DeliverAt(0, 100, 'a');
+  Advance(config_.delayed_ack + kSlack);
+  ExpectAckOf(100);
+  DeliverAt(300, 50, 'd');
+  EXPECT_EQ(Blocks(ExpectAckOf(100)), (BlockList{{300, 350}}));
+  DeliverAt(20, 30, 'a');  // part of what was delivered, sent again
+  Sent ack = ExpectAckOf(100);
+  // RFC 2883 section 4 (1): the D-SACK block first, then the SACK blocks.
+  EXPECT_EQ(Blocks(ack), (BlockList{{20, 50}, {300, 350}}));
+}
+
+TEST_F(ReassemblyTest, Established_DuplicateWithoutSack_NoSackOption) {
+  listen_options_.conn.sack_permitted = false;
+  Establish();
+  DeliverAt(0, 100, 'a');
+  Advance(config_.delayed_ack + kSlack);
+  ExpectAckOf(100);
+  DeliverAt(0, 100, 'a');
+  Sent ack = ExpectAckOf(100);
+  EXPECT_EQ(ack.tcp.options.sack_count, 0u);
+}
+
+// ---------------------------------------------------------------------------
 // Bounds (doc/reassembly.md).
 
 TEST_F(ReassemblyTest, Established_RangeBoundReached_SegmentDroppedCounted) {
