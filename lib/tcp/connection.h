@@ -177,14 +177,14 @@ class Connection {
   size_t readable_bytes() const { return rcvbuf_.size(); }
   size_t send_space() const;
   // Bytes in the send buffer: unacknowledged plus not yet sent (SIOCOUTQ).
-  size_t send_queued() const { return sndbuf_.size(); }
-  size_t send_capacity() const { return sndbuf_.capacity(); }
+  size_t send_queued() const { return sndq_.size(); }
+  size_t send_capacity() const { return sndq_.limit(); }
   // Whether the application shut the write side (shutdown or close).
   bool write_shut() const { return fin_queued_; }
   // Copies in-order received bytes without consuming them (MSG_PEEK).
   size_t Peek(std::span<uint8_t> out) const { return rcvbuf_.CopyOut(0, out); }
   // Resizes the send buffer (SO_SNDBUF), never below what it holds.
-  void SetSendBuffer(size_t bytes) { sndbuf_.Resize(bytes); }
+  void SetSendBuffer(size_t bytes) { sndq_.Resize(bytes); }
 
   // For tests and diagnostics.
   SeqNum iss() const { return iss_; }

@@ -21,6 +21,13 @@ void SendQueue::Init(size_t byte_limit, size_t max_chunks) {
   cursor_ = cursor_pos_ = popped_ = 0;
 }
 
+void SendQueue::Resize(size_t byte_limit) {
+  limit_ = std::max(byte_limit, size_);
+  // The ring keeps its bytes in order from its head, so the copy chunks'
+  // offsets (copy_start - copy_popped_) stay valid.
+  ring_.Resize(limit_);
+}
+
 void SendQueue::AppendRing(std::span<const uint8_t> data, size_t n) {
   const size_t pushed = ring_.Push(data.first(n));
   TERN_DCHECK(pushed == n);

@@ -51,6 +51,10 @@ class SendQueue {
 
   // Drops (and releases) whatever is queued, then sets the bounds.
   void Init(size_t byte_limit, size_t max_chunks);
+  // Changes the byte limit (SO_SNDBUF), never below size(); the copy ring
+  // is reallocated when it already holds memory: a control-plane call,
+  // never per packet. Queued chunks keep their place.
+  void Resize(size_t byte_limit);
 
   size_t size() const { return size_; }
   size_t limit() const { return limit_; }

@@ -268,10 +268,9 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
     }
     if (flags_.tso && !out_.empty() && Mergeable(out_.back(), seg, len)) {
       OutPacket& last = out_.back();
-      last.payload.insert(last.payload.end(), seg.tcp.payload.begin(),
-                          seg.tcp.payload.end());
-      last.payload.insert(last.payload.end(), seg.payload_tail.begin(),
-                          seg.payload_tail.end());
+      const size_t old = last.payload.size();
+      last.payload.resize(old + len);
+      seg.payload.CopyTo(std::span<uint8_t>(last.payload).subspan(old));
       last.tcp.flags |= seg.tcp.flags;
       last.tcp.payload = last.payload;
       return;
@@ -280,9 +279,8 @@ class Shim final : public sock::Host, public tcp::SegmentSink {
     p.src = seg.src;
     p.dst = seg.dst;
     p.tcp = seg.tcp;
-    p.payload.assign(seg.tcp.payload.begin(), seg.tcp.payload.end());
-    p.payload.insert(p.payload.end(), seg.payload_tail.begin(),
-                     seg.payload_tail.end());
+    p.payload.resize(len);
+    seg.payload.CopyTo(p.payload);
     p.tcp.payload = p.payload;
     p.time = now_;
     p.batch = batch_;

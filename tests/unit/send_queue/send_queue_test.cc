@@ -188,6 +188,33 @@ TEST(SendQueue, Gather_AdjacentChunksMergeIntoOneSpan) {
   EXPECT_EQ(Flatten(s), mem);
 }
 
+TEST(SendQueue, Resize_KeepsMixedStreamAndNeverGoesBelowSize) {
+  SendQueue q;
+  q.Init(100, 8);
+  CountingOwner owner;
+  std::vector<uint8_t> a = Bytes(60, 0);
+  ASSERT_EQ(q.Push(a), 60u);
+  q.Pop(50);  // the ring's head is now in its middle
+  std::vector<uint8_t> r = Bytes(20, 100);
+  ASSERT_EQ(q.PushRef({r, &owner, 1}), SockError::kOk);
+  std::vector<uint8_t> b = Bytes(60, 200);
+  ASSERT_EQ(q.Push(b), 60u);  // wraps in the 100-byte ring
+  q.Resize(10);               // below size(): clamped
+  EXPECT_EQ(q.limit(), 90u);
+  EXPECT_EQ(q.space(), 0u);
+  q.Resize(300);
+  EXPECT_EQ(q.space(), 210u);
+  std::vector<uint8_t> want(a.begin() + 50, a.end());
+  want.insert(want.end(), r.begin(), r.end());
+  want.insert(want.end(), b.begin(), b.end());
+  PayloadSpans s;
+  ASSERT_EQ(q.Gather(0, 90, &s), 90u);
+  EXPECT_EQ(Flatten(s), want);
+  EXPECT_EQ(s.span[1].data(), r.data());
+  q.Pop(30);
+  EXPECT_EQ(owner.order, (std::vector<uint64_t>{1}));
+}
+
 // Random pushes (copies and references of random sizes), gathers at random
 // offsets (forwards, as new data, and backwards, as retransmissions) and pops,
 // checked against a byte-per-byte model and release counts.
