@@ -134,10 +134,11 @@ class Endpoint {
   // ref.data (OutSegment::payload), never copies. A chunk is taken whole or
   // not at all: kWouldBlock when the send buffer (ConnOptions::send_buffer,
   // copies and references together) or the chunk slots
-  // (ConnOptions::send_ref_chunks) are full, kInvalid for an empty chunk, a
-  // null owner or a chunk larger than the send buffer; then the caller keeps
-  // it and Release is not called. Chunks are best at least MSS / 7 bytes: a
-  // segment holds at most kMaxPayloadSpans of them.
+  // (ConnOptions::send_ref_chunks) are full or the handshake is not complete,
+  // kInvalid for an empty chunk, a null owner or a chunk larger than the send
+  // buffer; then the caller keeps it and Release is not called. Chunks are
+  // best at least MSS / 7 bytes: a segment holds at most kMaxPayloadSpans of
+  // them.
   IoResult SendRef(ConnHandle h, const PayloadRef& ref, Instant now);
   IoResult Recv(ConnHandle h, std::span<uint8_t> out, Instant now);
   // Copies in-order received bytes without consuming them (MSG_PEEK).

@@ -1,5 +1,6 @@
-// SendQueue: a connection's send buffer, the bytes from SND.UNA onwards,
-// held either as copies (Send) or by reference (SendRef).
+// SendQueue: a connection's send buffer, the bytes from SND.UNA onwards
+// (RFC 9293 3.3.1: sent and unacknowledged, then not yet sent), held either
+// as copies (Send) or by reference (SendRef).
 //
 // Copies go to a ByteRing; referenced payload stays in memory the
 // application (or the port layer, with mbufs) owns and is described by a

@@ -13,6 +13,8 @@
 namespace tern::tcp {
 namespace {
 
+// Declared before the queue in each test: it must outlive the queue, whose
+// destructor releases what is left.
 class CountingOwner : public PayloadOwner {
  public:
   void Release(uint64_t token) override {
@@ -53,9 +55,9 @@ TEST(SendQueue, CopiesOnly_GatherAcrossTheWrapIsTwoSpans) {
 }
 
 TEST(SendQueue, Ref_GatherPointsIntoTheOwnersMemory) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(1000, 4);
-  CountingOwner owner;
   std::vector<uint8_t> buf = Bytes(300, 1);
   ASSERT_EQ(q.PushRef({buf, &owner, 7}), SockError::kOk);
   PayloadSpans s;
@@ -71,9 +73,9 @@ TEST(SendQueue, Ref_GatherPointsIntoTheOwnersMemory) {
 }
 
 TEST(SendQueue, Mixed_CopyRefCopy_KeepStreamOrder) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(1000, 8);
-  CountingOwner owner;
   std::vector<uint8_t> a = Bytes(10, 0);
   std::vector<uint8_t> r = Bytes(20, 50);
   std::vector<uint8_t> b = Bytes(5, 200);
@@ -94,9 +96,9 @@ TEST(SendQueue, Mixed_CopyRefCopy_KeepStreamOrder) {
 }
 
 TEST(SendQueue, Pop_ReleasesOnlyWhenTheLastByteGoes) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(1000, 8);
-  CountingOwner owner;
   std::vector<uint8_t> r1 = Bytes(100, 0);
   std::vector<uint8_t> r2 = Bytes(100, 0);
   ASSERT_EQ(q.PushRef({r1, &owner, 1}), SockError::kOk);
@@ -136,9 +138,9 @@ TEST(SendQueue, ReleaseAllAndDestructor_ReleaseEachChunkOnce) {
 }
 
 TEST(SendQueue, PushRef_RefusedChunksStayTheCallers) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(100, 3);
-  CountingOwner owner;
   std::vector<uint8_t> big = Bytes(101, 0);
   std::vector<uint8_t> r = Bytes(40, 0);
   EXPECT_EQ(q.PushRef({big, &owner, 1}), SockError::kInvalid);
@@ -157,9 +159,9 @@ TEST(SendQueue, PushRef_RefusedChunksStayTheCallers) {
 }
 
 TEST(SendQueue, Gather_CutShortWhenTheSpansRunOut) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(1000, 32);
-  CountingOwner owner;
   // Ten 10-byte chunks, none adjacent to the next in memory.
   std::vector<uint8_t> mem(400);
   for (uint64_t i = 0; i < 10; ++i) {
@@ -173,9 +175,9 @@ TEST(SendQueue, Gather_CutShortWhenTheSpansRunOut) {
 }
 
 TEST(SendQueue, Gather_AdjacentChunksMergeIntoOneSpan) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(1000, 32);
-  CountingOwner owner;
   std::vector<uint8_t> mem = Bytes(100, 0);
   for (uint64_t i = 0; i < 10; ++i) {
     ASSERT_EQ(q.PushRef({std::span<const uint8_t>(mem.data() + 10 * i, 10),
@@ -189,9 +191,9 @@ TEST(SendQueue, Gather_AdjacentChunksMergeIntoOneSpan) {
 }
 
 TEST(SendQueue, Resize_KeepsMixedStreamAndNeverGoesBelowSize) {
+  CountingOwner owner;
   SendQueue q;
   q.Init(100, 8);
-  CountingOwner owner;
   std::vector<uint8_t> a = Bytes(60, 0);
   ASSERT_EQ(q.Push(a), 60u);
   q.Pop(50);  // the ring's head is now in its middle
