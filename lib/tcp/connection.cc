@@ -258,10 +258,8 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
     // in the first SACK block of the ACK that answers it (D-SACK), so the
     // sender can tell a spurious retransmission.
     const uint32_t seg_len = static_cast<uint32_t>(seg.payload.size());
-    if (sack_enabled_ && seg_len > 0 && !seg.Has(kSyn) &&
-        seg.seq + seg_len <= rcv_nxt_) {
-      dsack_pending_ = true;
-      dsack_ = wire::SackBlock{seg.seq, seg.seq + seg_len};
+    if (seg_len > 0 && !seg.Has(kSyn) && seg.seq + seg_len <= rcv_nxt_) {
+      SetDsack(seg.seq, seg.seq + seg_len);
     }
     // Data is always answered (the peer retransmitted something we have);
     // out-of-window pure ACKs and SYNs are answered at most every 500 ms.
@@ -715,6 +713,11 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
   // Trim what we already have (a retransmission overlapping RCV.NXT).
   if (seq < rcv_nxt_) {
     uint32_t dup = static_cast<uint32_t>(rcv_nxt_ - seq);
+    if (!data.empty()) {
+      // RFC 2883 section 4: report the part already received (D-SACK).
+      SetDsack(seq,
+               seq + static_cast<uint32_t>(std::min<size_t>(dup, data.size())));
+    }
     if (dup >= data.size()) {
       // Only the FIN (or nothing) is new.
       if (!data.empty()) {
@@ -768,7 +771,10 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
         rcvbuf_.WriteAt(offset, data);
         break;
       case Assembler::InsertResult::kDuplicate:
-        break;  // every byte is held already; the first copy stays
+        // Every byte is held already; the first copy stays. RFC 2883
+        // section 4: the duplicate is reported in a D-SACK block.
+        SetDsack(seq, seq + static_cast<uint32_t>(data.size()));
+        break;
       case Assembler::InsertResult::kTooManyRanges:
         // Never SACKed, so the sender retransmits it (doc/reassembly.md).
         env.stats.drops.Inc(DropReason::kReassemblyRangesFull);
@@ -917,6 +923,13 @@ void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
   }
 }
 
+void Connection::SetDsack(SeqNum left, SeqNum right) {
+  if (sack_enabled_ && left < right) {
+    dsack_pending_ = true;
+    dsack_ = wire::SackBlock{left, right};
+  }
+}
+
 void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
                                uint32_t payload_len) {
   // RFC 2883 section 4: a D-SACK block goes in the first ACK after the
@@ -953,6 +966,9 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
       rcv_nxt_,
       std::span<wire::SackBlock>(tcp->options.sack.data() + n, blocks - n));
   tcp->options.sack_count = static_cast<uint8_t>(n);
+  // RFC 2883 section 4 (2): a duplicate of held data is followed by the
+  // block that holds it; the assembler already reports that range first,
+  // as the one its latest segment touched.
 }
 
 void Connection::SendSyn(Env& env, bool with_ack) {

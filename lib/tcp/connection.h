@@ -266,6 +266,9 @@ class Connection {
   void FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq, uint8_t flags,
                   uint32_t payload_len = 0);
   void AddSackBlocks(Env& env, wire::TcpRepr* tcp, uint32_t payload_len);
+  // Records a duplicate [left, right) for the next ACK's D-SACK block (RFC
+  // 2883 section 4), when SACK is on.
+  void SetDsack(SeqNum left, SeqNum right);
   // Eighth step of RFC 9293 3.10.7.4, once RCV.NXT has reached the FIN.
   void ProcessFin(Env& env);
   void SendRstAt(Env& env, SeqNum seq);
@@ -315,7 +318,7 @@ class Connection {
   bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
   bool orphaned_ = false;      // the application closed its handle
   bool ack_pending_ = false;
-  // RFC 2883 D-SACK: a duplicate below RCV.NXT to report in the next ACK.
+  // RFC 2883 D-SACK: a duplicate to report in the next ACK (SetDsack).
   bool dsack_pending_ = false;
   wire::SackBlock dsack_;
   bool output_pending_ = false;  // a deferred application call (Env)

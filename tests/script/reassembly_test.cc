@@ -124,7 +124,9 @@ TEST_F(ReassemblyTest, Established_DuplicateOutOfOrderSegment_AckedHeldOnce) {
   // Every copy of an out-of-order segment gets its duplicate ACK, so the
   // sender's count of duplicate ACKs stays right (RFC 5681 3.2).
   Sent ack = ExpectAckOf(0);
-  EXPECT_EQ(Blocks(ack), (BlockList{{100, 105}}));
+  // RFC 2883 section 4: the duplicate as a D-SACK block, then the range that
+  // holds it (here the same bytes).
+  EXPECT_EQ(Blocks(ack), (BlockList{{100, 105}, {100, 105}}));
   DeliverAt(0, 100, 'a');
   ExpectAckOf(105);
   EXPECT_EQ(Read(), std::string(100, 'a') + "later");
@@ -314,6 +316,37 @@ TEST_F(ReassemblyTest, Established_DuplicateWhileHolding_DsackThenSackBlocks) {
   Sent ack = ExpectAckOf(100);
   // RFC 2883 section 4 (1): the D-SACK block first, then the SACK blocks.
   EXPECT_EQ(Blocks(ack), (BlockList{{20, 50}, {300, 350}}));
+}
+
+TEST_F(ReassemblyTest, Established_PartlyOldSegment_DsackReportsOldPart) {
+  Establish();
+  DeliverAt(0, 100, 'a');
+  Advance(config_.delayed_ack + kSlack);
+  ExpectAckOf(100);
+  DeliverAt(50, 100, 'a');  // bytes 50..99 again, 100..149 new
+  ExpectNothingSent();      // new in-order data: the ACK is delayed
+  Advance(config_.delayed_ack + kSlack);
+  Sent ack = ExpectAckOf(150);
+  EXPECT_EQ(Blocks(ack), (BlockList{{50, 100}}));
+  EXPECT_EQ(Read().size(), 150u);
+}
+
+TEST_F(ReassemblyTest, Established_DuplicateOfHeldData_DsackThenItsRange) {
+  Establish();
+  DeliverAt(100, 50, 'b');
+  ExpectAckOf(0);
+  DeliverAt(300, 50, 'd');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)), (BlockList{{300, 350}, {100, 150}}));
+  DeliverAt(110, 20, 'b');  // held already
+  Sent ack = ExpectAckOf(0);
+  // RFC 2883 section 4: the D-SACK block, then the range holding it, then
+  // the others.
+  EXPECT_EQ(Blocks(ack), (BlockList{{110, 130}, {100, 150}, {300, 350}}));
+  // Only that ACK: the next one reports the held ranges alone (the
+  // duplicate counted as the latest touch of its range).
+  DeliverAt(400, 10, 'e');
+  EXPECT_EQ(Blocks(ExpectAckOf(0)),
+            (BlockList{{400, 410}, {100, 150}, {300, 350}}));
 }
 
 TEST_F(ReassemblyTest, Established_DuplicateWithoutSack_NoSackOption) {
