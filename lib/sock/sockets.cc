@@ -139,6 +139,18 @@ Sockets::Sock* Sockets::Get(int fd) {
   return s->kind == Kind::kFree ? nullptr : s;
 }
 
+int Sockets::GetTcp(int fd, Sock** out) {
+  Sock* s = Get(fd);
+  if (s == nullptr) {
+    return -EBADF;
+  }
+  if (s->kind != Kind::kTcp) {
+    return -ENOTSOCK;
+  }
+  *out = s;
+  return 0;
+}
+
 int Sockets::Alloc() {
   if (config_.fd_numbers != nullptr) {
     int fd = config_.fd_numbers->Take();
@@ -312,12 +324,9 @@ int Sockets::Socket(int domain, int type, int protocol) {
 }
 
 int Sockets::Bind(int fd, const sockaddr* addr, socklen_t len) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (addr == nullptr) {
     return -EFAULT;
@@ -354,12 +363,9 @@ int Sockets::Bind(int fd, const sockaddr* addr, socklen_t len) {
 }
 
 int Sockets::Listen(int fd, int backlog) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (s->sstate != SockState::kUnconnected || s->conn.valid()) {
     return -EINVAL;
@@ -406,12 +412,9 @@ int Sockets::Listen(int fd, int backlog) {
 }
 
 int Sockets::Accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) {
     return -EINVAL;
@@ -509,12 +512,9 @@ int Sockets::ReleaseConn(Sock& s) {
 }
 
 int Sockets::Connect(int fd, const sockaddr* addr, socklen_t len) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (addr == nullptr) {
     return -EFAULT;
@@ -832,12 +832,9 @@ ssize_t Sockets::SendMsg(int fd, const msghdr* msg, int flags) {
 // shutdown, close
 
 int Sockets::Shutdown(int fd, int how) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
     return -EINVAL;
@@ -922,12 +919,9 @@ int Sockets::SetSockOpt(int fd, int level, int name, const void* value,
 
 int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
                             socklen_t len) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   const Instant now = Now();
   int v = 0;
@@ -1030,12 +1024,9 @@ int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
 
 int Sockets::GetSockOpt(int fd, int level, int name, void* value,
                         socklen_t* len) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (len == nullptr) {
     return -EFAULT;
@@ -1112,12 +1103,9 @@ int Sockets::GetSockOpt(int fd, int level, int name, void* value,
 }
 
 int Sockets::GetSockName(int fd, sockaddr* addr, socklen_t* len) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (addr == nullptr || len == nullptr) {
     return -EFAULT;
@@ -1127,12 +1115,9 @@ int Sockets::GetSockName(int fd, sockaddr* addr, socklen_t* len) {
 }
 
 int Sockets::GetPeerName(int fd, sockaddr* addr, socklen_t* len) {
-  Sock* s = Get(fd);
-  if (s == nullptr) {
-    return -EBADF;
-  }
-  if (s->kind != Kind::kTcp) {
-    return -ENOTSOCK;
+  Sock* s = nullptr;
+  if (int e = GetTcp(fd, &s); e != 0) {
+    return e;
   }
   if (addr == nullptr || len == nullptr) {
     return -EFAULT;

@@ -176,6 +176,8 @@ class Sockets {
   };
 
   Sock* Get(int fd);
+  // The TCP socket of fd: 0, or -EBADF / -ENOTSOCK (an epoll descriptor).
+  int GetTcp(int fd, Sock** out);
   int Alloc();
   void Free(int fd);
   Instant Now();
