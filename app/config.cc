@@ -145,6 +145,357 @@ absl::Status ReadString(const Reporter& r, const toml::table& table,
   return absl::OkStatus();
 }
 
+absl::Status ReadBool(const Reporter& r, const toml::table& table,
+                      absl::string_view section, absl::string_view key,
+                      bool* out) {
+  const toml::node* node = table.get(std::string_view(key.data(), key.size()));
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const auto* v = node->as_boolean();
+  if (v == nullptr) {
+    return r.Error(absl::StrCat(section, ".", key),
+                   absl::StrCat("expected true or false, got ", Describe(*node)),
+                   node);
+  }
+  *out = v->get();
+  return absl::OkStatus();
+}
+
+// An optional string key that must be one of `choices`.
+absl::Status ReadChoice(const Reporter& r, const toml::table& table,
+                        absl::string_view section, absl::string_view key,
+                        std::initializer_list<absl::string_view> choices,
+                        std::string* out) {
+  const toml::node* node = table.get(std::string_view(key.data(), key.size()));
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const auto* v = node->as_string();
+  bool ok = false;
+  if (v != nullptr) {
+    for (absl::string_view c : choices) {
+      ok = ok || c == absl::string_view(v->get());
+    }
+  }
+  if (!ok) {
+    return r.Error(absl::StrCat(section, ".", key),
+                   absl::StrCat("expected one of \"",
+                                absl::StrJoin(choices, "\", \""), "\", got ",
+                                Describe(*node)),
+                   node);
+  }
+  *out = v->get();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<wire::Ipv4Addr> ReadAddress(const Reporter& r,
+                                           const toml::table& t,
+                                           absl::string_view section,
+                                           absl::string_view key,
+                                           bool unicast) {
+  constexpr absl::string_view kExpected = "expected a dotted IPv4 address";
+  std::string text;
+  const toml::node* node = nullptr;
+  if (absl::Status s = ReadString(r, t, section, key, kExpected, &text, &node);
+      !s.ok()) {
+    return s;
+  }
+  std::optional<wire::Ipv4Addr> addr = wire::Ipv4Addr::FromString(text);
+  const std::string name = absl::StrCat(section, ".", key);
+  if (!addr.has_value()) {
+    return r.Error(name, absl::StrCat(kExpected, ", got \"", text, "\""),
+                   node);
+  }
+  const uint32_t v = addr->value;
+  if (unicast && (v == 0 || v == 0xffffffff || (v >> 28) >= 0xe)) {
+    return r.Error(name,
+                   absl::StrCat("expected a unicast host address, got \"",
+                                text, "\""),
+                   node);
+  }
+  return *addr;
+}
+
+absl::Status ParseTcp(const Reporter& r, const toml::table& root,
+                      TcpConfig* tcp) {
+  const toml::node* node = root.get("tcp");
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  if (!node->is_table()) {
+    return r.Error("tcp", absl::StrCat("expected a table [tcp], got ",
+                                       Describe(*node)),
+                   node);
+  }
+  const toml::table& t = *node->as_table();
+  if (absl::Status s = CheckKeys(
+          r, t, "tcp",
+          {"max_connections", "max_half_open", "max_time_wait", "time_wait_ms",
+           "fin_timeout_ms", "syn_retries", "synack_retries", "retries2",
+           "rto_min_ms", "delayed_ack_ms", "send_buffer", "recv_buffer",
+           "nodelay", "timestamps", "sack", "window_scaling", "congestion",
+           "keepalive", "keepalive_idle_s", "keepalive_interval_s",
+           "keepalive_probes"});
+      !s.ok()) {
+    return s;
+  }
+  constexpr int64_t kMaxTable = 1 << 24;  // 16M records per lcore
+  constexpr int64_t kDay = 86'400'000;
+  absl::Status s = absl::OkStatus();
+  auto step = [&](absl::Status next) {
+    if (s.ok()) {
+      s = std::move(next);
+    }
+  };
+  step(ReadInt(r, t, "tcp", "max_connections", 1, kMaxTable, false,
+               &tcp->max_connections));
+  step(ReadInt(r, t, "tcp", "max_half_open", 1, kMaxTable, false,
+               &tcp->max_half_open));
+  step(ReadInt(r, t, "tcp", "max_time_wait", 1, kMaxTable, false,
+               &tcp->max_time_wait));
+  // TIME-WAIT of at least 2 ms keeps MSL (half of it) a whole millisecond.
+  step(ReadInt(r, t, "tcp", "time_wait_ms", 2, kDay, false,
+               &tcp->time_wait_ms));
+  step(ReadInt(r, t, "tcp", "fin_timeout_ms", 1, kDay, false,
+               &tcp->fin_timeout_ms));
+  step(ReadInt(r, t, "tcp", "syn_retries", 1, 127, false, &tcp->syn_retries));
+  step(ReadInt(r, t, "tcp", "synack_retries", 1, 127, false,
+               &tcp->synack_retries));
+  step(ReadInt(r, t, "tcp", "retries2", 1, 127, false, &tcp->retries2));
+  // RFC 6298 2.4 recommends 1 s; Linux uses 200 ms; below 1 ms the timer
+  // wheel's tick decides.
+  step(ReadInt(r, t, "tcp", "rto_min_ms", 1, 60'000, false, &tcp->rto_min_ms));
+  // RFC 9293 3.8.6.3: the delay MUST be under 0.5 s.
+  step(ReadInt(r, t, "tcp", "delayed_ack_ms", 1, 499, false,
+               &tcp->delayed_ack_ms));
+  step(ReadInt(r, t, "tcp", "send_buffer", 4096, 1 << 30, false,
+               &tcp->send_buffer));
+  step(ReadInt(r, t, "tcp", "recv_buffer", 4096, 1 << 30, false,
+               &tcp->recv_buffer));
+  step(ReadBool(r, t, "tcp", "nodelay", &tcp->nodelay));
+  step(ReadBool(r, t, "tcp", "timestamps", &tcp->timestamps));
+  step(ReadBool(r, t, "tcp", "sack", &tcp->sack));
+  step(ReadBool(r, t, "tcp", "window_scaling", &tcp->window_scaling));
+  step(ReadChoice(r, t, "tcp", "congestion", {"cubic", "newreno"},
+                  &tcp->congestion));
+  step(ReadBool(r, t, "tcp", "keepalive", &tcp->keepalive));
+  step(ReadInt(r, t, "tcp", "keepalive_idle_s", 1, 32767, false,
+               &tcp->keepalive_idle_s));
+  step(ReadInt(r, t, "tcp", "keepalive_interval_s", 1, 32767, false,
+               &tcp->keepalive_interval_s));
+  step(ReadInt(r, t, "tcp", "keepalive_probes", 1, 127, false,
+               &tcp->keepalive_probes));
+  return s;
+}
+
+absl::Status ParseListeners(const Reporter& r, const toml::table& root,
+                            std::vector<ListenerConfig>* out) {
+  const toml::node* node = root.get("listener");
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    return r.Error("listener",
+                   absl::StrCat("expected [[listener]] tables, got ",
+                                Describe(*node)),
+                   node);
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::table& t = *array->get(i)->as_table();
+    const std::string sec = absl::StrCat("listener[", i, "]");
+    if (absl::Status s = CheckKeys(
+            r, t, sec,
+            {"address", "port", "service", "backlog", "syn_backlog", "cookies",
+             "overflow", "http_status", "http_body_bytes", "http_headers",
+             "http_max_header_bytes", "source_bytes"});
+        !s.ok()) {
+      return s;
+    }
+    ListenerConfig l;
+    if (t.get("address") != nullptr) {
+      absl::StatusOr<wire::Ipv4Addr> a =
+          ReadAddress(r, t, sec, "address", /*unicast=*/false);
+      if (!a.ok()) {
+        return a.status();
+      }
+      l.address = *a;
+    }
+    absl::Status s = ReadInt(r, t, sec, "port", 1, 65535, true, &l.port);
+    const toml::node* at = nullptr;
+    if (s.ok()) {
+      s = ReadString(r, t, sec, "service",
+                     "expected a service name: \"echo\", \"discard\", "
+                     "\"http\", \"sink\" or \"source\"",
+                     &l.service, &at);
+    }
+    if (s.ok() && l.service != "echo" && l.service != "discard" &&
+        l.service != "http" && l.service != "sink" && l.service != "source" &&
+        l.service != "upper") {
+      s = r.Error(absl::StrCat(sec, ".service"),
+                  absl::StrCat("expected one of \"echo\", \"discard\", "
+                               "\"http\", \"sink\", \"source\", "
+                               "\"upper\", got \"",
+                               l.service, "\""),
+                  at);
+    }
+    auto step = [&](absl::Status next) {
+      if (s.ok()) {
+        s = std::move(next);
+      }
+    };
+    // Linux caps the accept backlog at somaxconn (4096 by default since 5.4).
+    step(ReadInt(r, t, sec, "backlog", 1, 65535, false, &l.backlog));
+    step(ReadInt(r, t, sec, "syn_backlog", 1, 1 << 24, false, &l.syn_backlog));
+    step(ReadChoice(r, t, sec, "cookies", {"off", "on_overflow", "always"},
+                    &l.cookies));
+    step(ReadChoice(r, t, sec, "overflow", {"drop", "reset"}, &l.overflow));
+    // RFC 9110 section 15: three-digit status codes 100-599.
+    // RFC 9110 section 15: a final status, 200-599 (1xx are interim).
+    step(ReadInt(r, t, sec, "http_status", 200, 599, false, &l.http_status));
+    step(ReadInt(r, t, sec, "http_body_bytes", 0, 1 << 30, false,
+                 &l.http_body_bytes));
+    step(ReadInt(r, t, sec, "http_max_header_bytes", 256, 1 << 20, false,
+                 &l.http_max_header_bytes));
+    step(ReadInt(r, t, sec, "source_bytes", 0,
+                 std::numeric_limits<int64_t>::max(), false, &l.source_bytes));
+    if (!s.ok()) {
+      return s;
+    }
+    if (const toml::node* h = t.get("http_headers"); h != nullptr) {
+      const toml::array* ha = h->as_array();
+      if (ha == nullptr) {
+        return r.Error(absl::StrCat(sec, ".http_headers"),
+                       absl::StrCat("expected an array of \"Name: value\" "
+                                    "strings, got ",
+                                    Describe(*h)),
+                       h);
+      }
+      for (size_t j = 0; j < ha->size(); ++j) {
+        const auto* hs = ha->get(j)->as_string();
+        const std::string v = hs != nullptr ? hs->get() : "";
+        // RFC 9112 section 5: field-name ":" OWS field-value; no CR or LF,
+        // which would split the response.
+        if (hs == nullptr || v.find(':') == std::string::npos ||
+            v.find(':') == 0 || v.find_first_of("\r\n") != std::string::npos) {
+          return r.Error(absl::StrCat(sec, ".http_headers[", j, "]"),
+                         absl::StrCat("expected \"Name: value\" without CR or "
+                                      "LF, got ",
+                                      Describe(*ha->get(j))),
+                         ha->get(j));
+        }
+        l.http_headers.push_back(v);
+      }
+    }
+    for (const ListenerConfig& other : *out) {
+      if (other.port == l.port && other.address == l.address) {
+        return r.Error(absl::StrCat(sec, ".port"),
+                       absl::StrCat("port ", l.port,
+                                    " is already used by another listener"),
+                       t.get("port"));
+      }
+    }
+    out->push_back(std::move(l));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadProbability(const Reporter& r, const toml::table& table,
+                             absl::string_view section, absl::string_view key,
+                             double* out) {
+  const toml::node* node = table.get(std::string_view(key.data(), key.size()));
+  if (node == nullptr) {
+    return absl::OkStatus();
+  }
+  double v = -1;
+  if (const auto* f = node->as_floating_point()) {
+    v = f->get();
+  } else if (const auto* i = node->as_integer()) {
+    v = static_cast<double>(i->get());
+  }
+  if (!(v >= 0 && v <= 1)) {
+    return r.Error(absl::StrCat(section, ".", key),
+                   absl::StrCat("expected a probability from 0 to 1, got ",
+                                Describe(*node)),
+                   node);
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
+absl::Status ParseFault(const Reporter& r, const toml::table& root,
+                        FaultConfig* f) {
+  const toml::node* n = root.get("fault");
+  if (n == nullptr) {
+    return absl::OkStatus();
+  }
+  if (!n->is_table()) {
+    return r.Error("fault", "expected a table [fault]", n);
+  }
+  const toml::table& t = *n->as_table();
+  if (absl::Status s = CheckKeys(r, t, "fault",
+                                 {"drop", "duplicate", "reorder", "corrupt",
+                                  "delay_us", "rate_mbps", "seed",
+                                  "direction"});
+      !s.ok()) {
+    return s;
+  }
+  absl::Status s = ReadProbability(r, t, "fault", "drop", &f->drop);
+  auto step = [&](absl::Status next) {
+    if (s.ok()) {
+      s = std::move(next);
+    }
+  };
+  step(ReadProbability(r, t, "fault", "duplicate", &f->duplicate));
+  step(ReadProbability(r, t, "fault", "reorder", &f->reorder));
+  step(ReadProbability(r, t, "fault", "corrupt", &f->corrupt));
+  step(ReadInt(r, t, "fault", "delay_us", 0, 10'000'000, false, &f->delay_us));
+  step(ReadInt(r, t, "fault", "rate_mbps", 0, 1'000'000, false,
+               &f->rate_mbps));
+  step(ReadInt(r, t, "fault", "seed", 0, std::numeric_limits<int64_t>::max(),
+               false, &f->seed));
+  step(ReadChoice(r, t, "fault", "direction", {"rx", "tx", "both"},
+                  &f->direction));
+  return s;
+}
+
+// [syn_cookies] and [shutdown]: one key each.
+absl::Status ParseSmallSections(const Reporter& r, const toml::table& root,
+                                TernConfig* config) {
+  if (const toml::node* n = root.get("syn_cookies"); n != nullptr) {
+    if (!n->is_table()) {
+      return r.Error("syn_cookies", "expected a table [syn_cookies]", n);
+    }
+    const toml::table& t = *n->as_table();
+    if (absl::Status s = CheckKeys(r, t, "syn_cookies", {"secret_file"});
+        !s.ok()) {
+      return s;
+    }
+    if (t.get("secret_file") != nullptr) {
+      const toml::node* at = nullptr;
+      if (absl::Status s = ReadString(r, t, "syn_cookies", "secret_file",
+                                      "expected a file path",
+                                      &config->cookie_secret_file, &at);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  if (const toml::node* n = root.get("shutdown"); n != nullptr) {
+    if (!n->is_table()) {
+      return r.Error("shutdown", "expected a table [shutdown]", n);
+    }
+    const toml::table& t = *n->as_table();
+    if (absl::Status s = CheckKeys(r, t, "shutdown", {"drain_ms"}); !s.ok()) {
+      return s;
+    }
+    return ReadInt(r, t, "shutdown", "drain_ms", 0, 3'600'000, false,
+                   &config->drain_ms);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseEal(const Reporter& r, const toml::table& root,
                       TernConfig* config) {
   absl::StatusOr<const toml::table*> eal = Section(r, root, "eal");
@@ -247,7 +598,8 @@ absl::Status ParseIp(const Reporter& r, const toml::table& root, IpConfig* ip) {
     return section.status();
   }
   const toml::table& t = **section;
-  if (absl::Status s = CheckKeys(r, t, "ip", {"address", "prefix_len"});
+  if (absl::Status s =
+          CheckKeys(r, t, "ip", {"address", "prefix_len", "gateway"});
       !s.ok()) {
     return s;
   }
@@ -277,7 +629,20 @@ absl::Status ParseIp(const Reporter& r, const toml::table& root, IpConfig* ip) {
   }
   ip->address = *addr;
   // A /0 prefix would make every address on-link; /32 is a host route.
-  return ReadInt(r, t, "ip", "prefix_len", 1, 32, false, &ip->prefix_len);
+  if (absl::Status s =
+          ReadInt(r, t, "ip", "prefix_len", 1, 32, false, &ip->prefix_len);
+      !s.ok()) {
+    return s;
+  }
+  if (t.get("gateway") != nullptr) {
+    absl::StatusOr<wire::Ipv4Addr> gw =
+        ReadAddress(r, t, "ip", "gateway", /*unicast=*/true);
+    if (!gw.ok()) {
+      return gw.status();
+    }
+    ip->gateway = *gw;
+  }
+  return absl::OkStatus();
 }
 
 bool ParseSeconds(absl::string_view text, uint32_t* out) {
@@ -301,7 +666,10 @@ absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
         ": TOML syntax error: ", std::string(err.description())));
   }
   const toml::table& root = parsed.table();
-  if (absl::Status s = CheckKeys(r, root, "", {"eal", "port", "ip"}); !s.ok()) {
+  if (absl::Status s = CheckKeys(r, root, "",
+                                {"eal", "port", "ip", "tcp", "listener",
+                                 "syn_cookies", "shutdown", "fault"});
+      !s.ok()) {
     return s;
   }
   TernConfig config;
@@ -312,6 +680,18 @@ absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
     return s;
   }
   if (absl::Status s = ParseIp(r, root, &config.ip); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ParseTcp(r, root, &config.tcp); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ParseListeners(r, root, &config.listeners); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ParseSmallSections(r, root, &config); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ParseFault(r, root, &config.fault); !s.ok()) {
     return s;
   }
   return config;
@@ -335,7 +715,15 @@ absl::StatusOr<TernConfig> LoadConfig(const std::string& path) {
 absl::StatusOr<CommandLine> ParseCommandLine(
     std::span<const char* const> argv) {
   CommandLine cl;
+  size_t first = 1;
   for (size_t i = 1; i < argv.size(); ++i) {
+    if (absl::string_view(argv[i]) == "--") {
+      cl.eal_args.emplace(argv.begin() + 1, argv.begin() + i);
+      first = i + 1;
+      break;
+    }
+  }
+  for (size_t i = first; i < argv.size(); ++i) {
     const absl::string_view arg = argv[i];
     absl::string_view value;
     absl::string_view option = arg;
@@ -349,7 +737,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       cl.help = true;
       continue;
     }
-    if (option != "--config" && option != "--duration") {
+    if (option != "--config" && option != "--duration" &&
+        option != "--stats-interval") {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option \"", arg, "\"; see --help"));
     }
@@ -365,6 +754,15 @@ absl::StatusOr<CommandLine> ParseCommandLine(
         return absl::InvalidArgumentError("--config: empty path");
       }
       cl.config_path = std::string(value);
+    } else if (option == "--stats-interval") {
+      uint32_t seconds = 0;
+      if (!ParseSeconds(value, &seconds) || seconds == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--stats-interval: expected a positive whole number of seconds, "
+            "got \"",
+            value, "\""));
+      }
+      cl.stats_interval_seconds = seconds;
     } else {
       uint32_t seconds = 0;
       if (!ParseSeconds(value, &seconds) || seconds == 0) {
@@ -379,12 +777,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(
 }
 
 const char* UsageText() {
-  return "usage: tern [--config PATH] [--duration SECONDS]\n"
-         "  --config PATH       TOML configuration (default config/tern.toml)\n"
-         "  --duration SECONDS  exit after SECONDS, as on SIGTERM\n"
-         "tern answers ARP and ICMP echo (ping) for [ip] address on [port],\n"
-         "and prints its counters when it exits (SIGINT, SIGTERM, "
-         "--duration).\n";
+  return "usage: tern [EAL args --] [--config PATH] [--duration SECONDS]\n"
+         "            [--stats-interval SECONDS]\n"
+         "  EAL args                 replace [eal] args of the file\n"
+         "  --config PATH            TOML configuration (default "
+         "config/tern.toml)\n"
+         "  --duration SECONDS       exit after SECONDS, as on SIGTERM\n"
+         "  --stats-interval SECONDS print a line of rates every SECONDS\n"
+         "tern terminates TCP for the [[listener]]s of the file on [port],\n"
+         "answers ARP and ping for [ip] address, and prints its counters\n"
+         "when it exits (SIGINT, SIGTERM, --duration).\n";
 }
 
 }  // namespace tern::app

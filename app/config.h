@@ -13,7 +13,8 @@
 //   first problem found is reported.
 // - LoadConfig(path) reads the file (NotFound naming the path when it cannot)
 //   and calls ParseConfig.
-// - ParseCommandLine(argv) understands --config PATH and --duration SECONDS
+// - ParseCommandLine(argv) understands `[EAL args] -- [options]` or just
+//   options: --config PATH, --duration SECONDS, --stats-interval SECONDS
 //   (also as --config=PATH); anything else is InvalidArgument naming it.
 // The keys, their types, defaults and ranges are documented in
 // doc/configuration.md and in config/tern.toml.
@@ -46,6 +47,64 @@ struct PortConfig {
 struct IpConfig {
   wire::Ipv4Addr address;  // required
   uint8_t prefix_len = 24;
+  // Next hop for destinations off the prefix.
+  std::optional<wire::Ipv4Addr> gateway;
+};
+
+// [tcp]: the endpoint's limits and the connections' defaults. Defaults are
+// Linux's (doc/configuration.md names each sysctl).
+struct TcpConfig {
+  uint32_t max_connections = 65536;  // per lcore
+  uint32_t max_half_open = 65536;    // per lcore
+  uint32_t max_time_wait = 65536;    // per lcore (tcp_max_tw_buckets)
+  uint32_t time_wait_ms = 60000;     // 2 MSL (Linux TCP_TIMEWAIT_LEN)
+  uint32_t fin_timeout_ms = 60000;   // tcp_fin_timeout
+  uint32_t syn_retries = 6;
+  uint32_t synack_retries = 5;
+  uint32_t retries2 = 15;
+  uint32_t rto_min_ms = 200;  // Linux TCP_RTO_MIN
+  uint32_t delayed_ack_ms = 40;
+  uint32_t send_buffer = 256 * 1024;
+  uint32_t recv_buffer = 256 * 1024;
+  bool nodelay = false;
+  bool timestamps = true;
+  bool sack = true;
+  bool window_scaling = true;
+  std::string congestion = "cubic";  // "cubic" or "newreno"
+  bool keepalive = false;
+  uint32_t keepalive_idle_s = 7200;   // tcp_keepalive_time
+  uint32_t keepalive_interval_s = 75;  // tcp_keepalive_intvl
+  uint32_t keepalive_probes = 9;       // tcp_keepalive_probes
+};
+
+// One [[listener]]: opened on every lcore (the SO_REUSEPORT model).
+struct ListenerConfig {
+  std::optional<wire::Ipv4Addr> address;  // default: ip.address
+  uint16_t port = 0;                      // required
+  std::string service;                    // required
+  uint32_t backlog = 4096;                // somaxconn
+  uint32_t syn_backlog = 1024;            // tcp_max_syn_backlog
+  std::string cookies = "on_overflow";    // "off", "on_overflow", "always"
+  std::string overflow = "drop";          // "drop" or "reset"
+  // Service options.
+  uint32_t http_status = 200;
+  uint32_t http_body_bytes = 1024;
+  std::vector<std::string> http_headers;
+  uint32_t http_max_header_bytes = 8192;
+  uint64_t source_bytes = 0;  // 0: until the peer closes
+};
+
+// [fault]: impairments the engine applies to its own traffic (tests; there
+// is no netem on the machines tern is tested on).
+struct FaultConfig {
+  double drop = 0;
+  double duplicate = 0;
+  double reorder = 0;
+  double corrupt = 0;  // received frames only
+  uint32_t delay_us = 0;
+  uint32_t rate_mbps = 0;
+  uint64_t seed = 1;
+  std::string direction = "both";  // "rx", "tx" or "both"
 };
 
 struct TernConfig {
@@ -53,6 +112,14 @@ struct TernConfig {
   std::vector<std::string> eal_args;
   PortConfig port;
   IpConfig ip;
+  TcpConfig tcp;
+  std::vector<ListenerConfig> listeners;
+  // [syn_cookies] secret_file: a secret shared with other hosts (empty: a
+  // random secret per run).
+  std::string cookie_secret_file;
+  // [shutdown] drain_ms: how long connections may finish after SIGTERM.
+  uint32_t drain_ms = 5000;
+  FaultConfig fault;
 };
 
 absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
@@ -63,6 +130,11 @@ struct CommandLine {
   std::string config_path = "config/tern.toml";
   // Run for this many seconds then exit as on SIGTERM; unset: until signalled.
   std::optional<uint32_t> duration_seconds;
+  // Print a line of rates every N seconds; unset: none.
+  std::optional<uint32_t> stats_interval_seconds;
+  // EAL arguments given before "--" on the command line; they replace
+  // [eal] args of the file.
+  std::optional<std::vector<std::string>> eal_args;
   bool help = false;
 };
 

@@ -1,33 +1,46 @@
-// tern: the terminator. Today it brings up one port and answers ARP and ping
-// for its address (app/tern/responder.h); the TCP endpoint comes later.
+// tern: the terminator. One engine per lcore (lib/port/engine.h), each with
+// its own queue pair of the port, its own endpoint and its own copy of every
+// listener (the SO_REUSEPORT model); the services of app/services answer
+// the connections.
 //
 // Exit status: 0 after a clean run (signal or --duration), 1 when EAL or the
 // port cannot be set up, 2 for a bad command line or configuration.
 
-#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
-#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "app/config.h"
-#include "app/tern/responder.h"
+#include "app/cookie_secret_file.h"
+#include "app/services/registry.h"
+#include "app/services/service_host.h"
+#include "app/tern/telemetry.h"
 #include "lib/port/clock.h"
 #include "lib/port/eal.h"
+#include "lib/port/engine.h"
 #include "lib/port/ethdev_port.h"
+#include "lib/port/lcore_loop.h"
 #include "lib/port/log.h"
-#include "lib/port/port_counters.h"
+#include "lib/port/steering.h"
 
 namespace tern::app {
 namespace {
 
-// Written by the signal handler, read by the loop once per iteration.
+// Written by the signal handler, read by every loop once per iteration.
 std::atomic<bool> stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free,
               "a signal handler may only touch lock-free atomics");
@@ -44,18 +57,132 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-// The receive, process, buffered transmit, timed drain loop. Runs until a
-// signal or the deadline; returns a Status only for set-up failures.
+// Free hugepages of any size the kernel offers (/proc/meminfo).
+uint64_t FreeHugepages() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key) {
+    if (key == "HugePages_Free:") {
+      in >> value;
+      return value;
+    }
+  }
+  return 0;
+}
+
+tcp::EndpointConfig MakeEndpointConfig(const TcpConfig& t) {
+  tcp::EndpointConfig c;
+  c.max_connections = t.max_connections;
+  c.max_half_open = t.max_half_open;
+  c.max_time_wait = t.max_time_wait;
+  c.msl = Duration::Millis(t.time_wait_ms / 2);
+  c.fin_wait2_timeout = Duration::Millis(t.fin_timeout_ms);
+  c.syn_retries = static_cast<int>(t.syn_retries);
+  c.synack_retries = static_cast<int>(t.synack_retries);
+  c.data_retries = static_cast<int>(t.retries2);
+  c.rto.min = Duration::Millis(t.rto_min_ms);
+  c.delayed_ack = Duration::Millis(t.delayed_ack_ms);
+  tcp::ConnOptions& o = c.conn_defaults;
+  o.send_buffer = t.send_buffer;
+  o.recv_buffer = t.recv_buffer;
+  o.nodelay = t.nodelay;
+  o.timestamps = t.timestamps;
+  o.sack_permitted = t.sack;
+  o.window_scaling = t.window_scaling;
+  o.congestion = t.congestion == "newreno" ? tcp::CcAlgorithm::kNewReno
+                                           : tcp::CcAlgorithm::kCubic;
+  o.keepalive.enabled = t.keepalive;
+  o.keepalive.idle = Duration::Seconds(t.keepalive_idle_s);
+  o.keepalive.interval = Duration::Seconds(t.keepalive_interval_s);
+  o.keepalive.probes = static_cast<int>(t.keepalive_probes);
+  return c;
+}
+
+tcp::ListenOptions MakeListenOptions(const ListenerConfig& l,
+                                     const tcp::ConnOptions& conn) {
+  tcp::ListenOptions o;
+  o.backlog = l.backlog;
+  o.syn_backlog = l.syn_backlog;
+  o.cookies = l.cookies == "off"      ? tcp::SynCookieMode::kOff
+              : l.cookies == "always" ? tcp::SynCookieMode::kAlways
+                                      : tcp::SynCookieMode::kOnOverflow;
+  o.overflow = l.overflow == "reset" ? tcp::AcceptOverflow::kReset
+                                     : tcp::AcceptOverflow::kDrop;
+  o.conn = conn;
+  return o;
+}
+
+ServiceOptions MakeServiceOptions(const ListenerConfig& l) {
+  ServiceOptions o;
+  o.http.status = static_cast<int>(l.http_status);
+  o.http.body_bytes = l.http_body_bytes;
+  for (const std::string& h : l.http_headers) {
+    // "Name: value" (checked by the config loader): the value without the
+    // optional white space around it (RFC 9110 5.5).
+    const size_t colon = h.find(':');
+    const size_t first = h.find_first_not_of(" \t", colon + 1);
+    const size_t last = h.find_last_not_of(" \t");
+    o.http.headers.emplace_back(
+        h.substr(0, colon),
+        first == std::string::npos ? "" : h.substr(first, last - first + 1));
+  }
+  o.http.max_header_bytes = l.http_max_header_bytes;
+  o.source.byte_limit = l.source_bytes;
+  return o;
+}
+
+// The application side of one lcore: the service host, as the loop sees it.
+class ServiceApp final : public port::Application {
+ public:
+  explicit ServiceApp(port::Engine* engine)
+      : engine_(engine), host_(engine->endpoint()) {}
+  ServiceHost& host() { return host_; }
+
+  void Poll(Instant now) override {
+    host_.Run(now);
+    const tcp::Endpoint& ep = engine_->endpoint();
+    gauges_.connections.store(ep.connection_count(), std::memory_order_relaxed);
+    gauges_.time_wait.store(ep.time_wait_count(), std::memory_order_relaxed);
+    gauges_.half_open.store(ep.half_open_total(), std::memory_order_relaxed);
+  }
+  void BeginDrain(Instant now) override { host_.BeginDrain(now); }
+  bool Drained() const override { return host_.open_connections() == 0; }
+  void AbortAll(Instant now) override { host_.AbortAll(now); }
+  const EngineGauges& gauges() const { return gauges_; }
+
+ private:
+  port::Engine* engine_;
+  ServiceHost host_;
+  EngineGauges gauges_;
+};
+
+struct Lcore {
+  unsigned lcore_id = 0;
+  std::unique_ptr<port::Engine> engine;
+  std::unique_ptr<ServiceApp> app;
+  port::LoopOptions loop;
+  const port::TscClock* clock = nullptr;
+};
+
+int LcoreMain(void* arg) {
+  auto* l = static_cast<Lcore*>(arg);
+  port::RunEngineLoop(*l->engine, *l->clock, l->loop, stop_requested);
+  return 0;
+}
+
 absl::Status Run(const TernConfig& config, const CommandLine& cl) {
-  port::PortCounters counters;
+  const unsigned engines = rte_lcore_count();
+  port::PortCounters port_counters;
   port::EthdevPortOptions options;
   options.name = config.port.name;
+  options.queues = static_cast<uint16_t>(engines);
   options.mbufs = config.port.mbufs;
   options.rx_ring = config.port.rx_ring;
   options.tx_ring = config.port.tx_ring;
   options.burst = config.port.burst;
   absl::StatusOr<std::unique_ptr<port::EthdevPort>> created =
-      port::EthdevPort::Create(options, &counters);
+      port::EthdevPort::Create(options, &port_counters);
   if (!created.ok()) {
     return created.status();
   }
@@ -64,66 +191,175 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl) {
   if (!clock.ok()) {
     return clock.status();
   }
-  Responder responder(eth.mac(), config.ip.address, &counters);
-  port::Log(RTE_LOG_INFO, "answering ARP and ping for %s/%u on %s (mac %s)",
+
+  std::unique_ptr<port::Steering> steering;
+  if (engines > 1 && !eth.rss()) {
+    // Ring of one RX ring's worth per engine: a whole burst from every
+    // other engine fits many times over.
+    absl::StatusOr<std::unique_ptr<port::Steering>> s =
+        port::Steering::Create(static_cast<uint16_t>(engines),
+                               config.port.rx_ring);
+    if (!s.ok()) {
+      return s.status();
+    }
+    steering = std::move(*s);
+  }
+
+  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
+      tcp::SynCookieSecretStore::Create();
+  if (!cookies.ok()) {
+    return cookies.status();
+  }
+  if (!config.cookie_secret_file.empty()) {
+    absl::StatusOr<tcp::SynCookieSecrets> secret =
+        LoadSynCookieSecretFile(config.cookie_secret_file);
+    if (!secret.ok()) {
+      return secret.status();
+    }
+    (*cookies)->Rotate(*secret);
+  }
+
+  port::EngineOptions eo;
+  eo.address = config.ip.address;
+  eo.prefix_len = config.ip.prefix_len;
+  eo.gateway = config.ip.gateway;
+  eo.endpoint = MakeEndpointConfig(config.tcp);
+  const FaultConfig& f = config.fault;
+  port::FaultOptions fo;
+  fo.drop = f.drop;
+  fo.duplicate = f.duplicate;
+  fo.reorder = f.reorder;
+  fo.corrupt = f.corrupt;
+  fo.delay = Duration::Micros(f.delay_us);
+  fo.rate_mbps = f.rate_mbps;
+  fo.seed = f.seed;
+  if (f.direction != "tx") {
+    eo.rx_fault = fo;
+  }
+  if (f.direction != "rx") {
+    eo.tx_fault = fo;
+  }
+  if (fo.Active()) {
+    port::Log(RTE_LOG_NOTICE,
+              "fault injection on (%s): drop %.4f duplicate %.4f reorder %.4f "
+              "corrupt %.4f delay %u us rate %u Mbit/s seed %llu",
+              f.direction.c_str(), f.drop, f.duplicate, f.reorder, f.corrupt,
+              f.delay_us, f.rate_mbps,
+              static_cast<unsigned long long>(f.seed));
+  }
+
+  std::vector<std::unique_ptr<Lcore>> lcores;
+  unsigned lcore_id = rte_get_main_lcore();
+  for (unsigned i = 0; i < engines; ++i) {
+    auto l = std::make_unique<Lcore>();
+    l->lcore_id = lcore_id;
+    absl::StatusOr<std::unique_ptr<port::Engine>> engine =
+        port::Engine::Create(eo, &eth, static_cast<uint16_t>(i),
+                             steering.get(), cookies->get(), clock->Now());
+    if (!engine.ok()) {
+      return engine.status();
+    }
+    l->engine = std::move(*engine);
+    l->app = std::make_unique<ServiceApp>(l->engine.get());
+    l->engine->set_application(l->app.get());
+    for (const ListenerConfig& lc : config.listeners) {
+      const wire::Ipv4Addr addr = lc.address.value_or(config.ip.address);
+      tcp::Endpoint& ep = l->engine->endpoint();
+      absl::StatusOr<tcp::ListenerHandle> h = ep.Listen(
+          addr, lc.port,
+          MakeListenOptions(lc, l->engine->options().endpoint.conn_defaults));
+      if (!h.ok()) {
+        return absl::Status(h.status().code(),
+                            absl::StrCat("listener ", addr.ToString(), ":",
+                                         lc.port, ": ", h.status().message()));
+      }
+      absl::StatusOr<std::unique_ptr<Service>> service =
+          MakeService(lc.service, MakeServiceOptions(lc), ep.config().max_connections);
+      if (!service.ok()) {
+        return service.status();
+      }
+      if (absl::Status s = l->app->host().Register(*h, std::move(*service));
+          !s.ok()) {
+        return s;
+      }
+    }
+    l->clock = &*clock;
+    l->loop.idle_sleep_us = config.port.idle_sleep_us;
+    l->loop.drain_time = Duration::Millis(config.drain_ms);
+    if (cl.duration_seconds.has_value()) {
+      l->loop.deadline = clock->Now() + Duration::Seconds(*cl.duration_seconds);
+    }
+    lcores.push_back(std::move(l));
+    lcore_id = rte_get_next_lcore(lcore_id, /*skip_main=*/1, /*wrap=*/0);
+  }
+
+  std::vector<const TelemetrySource*> sources;
+  std::vector<TelemetrySource> source_storage;
+  source_storage.reserve(lcores.size());
+  for (const auto& l : lcores) {
+    source_storage.push_back(
+        TelemetrySource{l->engine.get(), &l->app->host(), &l->app->gauges()});
+    sources.push_back(&source_storage.back());
+  }
+  RegisterTelemetry(sources, &eth);
+
+  if (cl.stats_interval_seconds.has_value()) {
+    lcores[0]->loop.period = Duration::Seconds(*cl.stats_interval_seconds);
+    lcores[0]->loop.periodic = MakeRatePrinter(sources, lcores[0]->loop.period);
+  }
+
+  const unsigned mbufs_at_start = rte_mempool_avail_count(eth.pool());
+  lcores[0]->engine->SendGratuitousArp();
+  std::string listening;
+  for (const ListenerConfig& lc : config.listeners) {
+    absl::StrAppend(&listening, listening.empty() ? "" : ", ", lc.service,
+                    " on ",
+                    lc.address.value_or(config.ip.address).ToString(), ":",
+                    lc.port);
+  }
+  port::Log(RTE_LOG_INFO,
+            "tern serving %s for %s/%u on %s (mac %s, mss %u) with %u "
+            "engine(s)%s",
+            listening.empty() ? "no listener" : listening.c_str(),
             config.ip.address.ToString().c_str(), config.ip.prefix_len,
-            eth.name().c_str(), eth.mac().ToString().c_str());
+            eth.name().c_str(), eth.mac().ToString().c_str(),
+            lcores[0]->engine->options().endpoint.mss, engines,
+            steering != nullptr ? ", software flow steering" : "");
 
-  const Instant deadline =
-      cl.duration_seconds.has_value()
-          ? clock->Now() + Duration::Seconds(*cl.duration_seconds)
-          : Instant::Never();
-  const uint32_t idle_sleep_us = config.port.idle_sleep_us;
-  std::vector<rte_mbuf*> rx(eth.burst());
-
-  while (!stop_requested.load(std::memory_order_relaxed)) {
-    const Instant now = clock->Now();
-    if (now >= deadline) {
-      port::Log(RTE_LOG_INFO, "--duration of %u s reached",
-                *cl.duration_seconds);
-      break;
-    }
-    const uint16_t n = eth.RxBurst(rx.data(), eth.burst());
-    for (uint16_t i = 0; i < n; ++i) {
-      rte_mbuf* m = rx[i];
-      if (m->nb_segs != 1) {
-        counters.drops.Inc(port::PortDrop::kMultiSegment);
-        rte_pktmbuf_free(m);
-        continue;
-      }
-      // The reply buffer is taken before looking at the request so that the
-      // responder can write into it directly; the allocation comes from the
-      // lcore's mempool cache and is returned at once when there is no reply.
-      rte_mbuf* reply = eth.AllocMbuf();
-      if (reply == nullptr) {
-        rte_pktmbuf_free(m);
-        continue;
-      }
-      const std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, uint8_t*),
-                                           rte_pktmbuf_data_len(m));
-      const std::span<uint8_t> out(rte_pktmbuf_mtod(reply, uint8_t*),
-                                   rte_pktmbuf_tailroom(reply));
-      const size_t len = responder.Respond(frame, out);
-      rte_pktmbuf_free(m);
-      if (len == 0) {
-        rte_pktmbuf_free(reply);
-        continue;
-      }
-      reply->data_len = static_cast<uint16_t>(len);
-      reply->pkt_len = static_cast<uint32_t>(len);
-      eth.Transmit(reply);
-    }
-    eth.Drain(now);
-    if (n == 0 && idle_sleep_us != 0) {
-      rte_delay_us_sleep(idle_sleep_us);
+  for (size_t i = 1; i < lcores.size(); ++i) {
+    if (int rc = rte_eal_remote_launch(&LcoreMain, lcores[i].get(),
+                                       lcores[i]->lcore_id);
+        rc != 0) {
+      stop_requested.store(true);
+      rte_eal_mp_wait_lcore();
+      return absl::InternalError(absl::StrCat(
+          "rte_eal_remote_launch on lcore ", lcores[i]->lcore_id, ": ", rc));
     }
   }
-  eth.Flush();
+  LcoreMain(lcores[0].get());
+  stop_requested.store(true);
+  rte_eal_mp_wait_lcore();
+  UnregisterTelemetry();
+  if (steering != nullptr) {
+    steering->DrainAll();
+  }
 
-  std::printf("tern counters (port %s, %s/%u):\n%s", eth.name().c_str(),
-              config.ip.address.ToString().c_str(), config.ip.prefix_len,
-              counters.Format(/*nonzero_only=*/false).c_str());
+  std::printf("tern counters (port %s, %s/%u, %zu engine(s)):\n",
+              eth.name().c_str(), config.ip.address.ToString().c_str(),
+              config.ip.prefix_len, lcores.size());
+  std::fputs(FormatCounters(sources, /*nonzero_only=*/false).c_str(), stdout);
+  // Every mbuf is freed exactly once: what the pool holds now is what it
+  // held before any traffic.
+  lcores.clear();  // endpoints release their last segments
+  eth.Flush(0, &port_counters);
+  const unsigned mbufs_at_end = rte_mempool_avail_count(eth.pool());
+  std::printf("mbufs_available_start %u\nmbufs_available_end %u\n",
+              mbufs_at_start, mbufs_at_end);
   std::fflush(stdout);
+  if (mbufs_at_end != mbufs_at_start) {
+    port::Log(RTE_LOG_WARNING, "mbuf pool: %u available at start, %u at end",
+              mbufs_at_start, mbufs_at_end);
+  }
   return absl::OkStatus();
 }
 
@@ -146,8 +382,21 @@ int Main(int argc, char** argv) {
   }
 
   std::vector<std::string> eal_args = {argv[0]};
-  eal_args.insert(eal_args.end(), config->eal_args.begin(),
-                  config->eal_args.end());
+  const std::vector<std::string>& given =
+      cl->eal_args.has_value() ? *cl->eal_args : config->eal_args;
+  eal_args.insert(eal_args.end(), given.begin(), given.end());
+  bool no_huge = false;
+  for (const std::string& a : given) {
+    no_huge = no_huge || a == "--no-huge";
+  }
+  if (!no_huge && FreeHugepages() == 0) {
+    eal_args.push_back("--no-huge");
+    port::Log(RTE_LOG_INFO,
+              "no free hugepages (/proc/meminfo): running with --no-huge");
+  } else {
+    port::Log(RTE_LOG_INFO, "memory: %s",
+              no_huge ? "--no-huge as configured" : "hugepages");
+  }
   if (absl::Status s = port::InitEal(eal_args); !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     return 1;

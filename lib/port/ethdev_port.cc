@@ -21,6 +21,12 @@ namespace {
 // 256 is MEMPOOL_CACHE_SIZE of DPDK's examples/l3fwd.
 constexpr unsigned kMempoolCache = 256;
 
+// Toeplitz RSS keys are 40 bytes on most NICs (Intel, Mellanox); the key of
+// repeated 0x6d5a makes the hash symmetric in source and destination
+// (Woo and Park, "Scalable TCP Session Monitoring with Symmetric Receive-side
+// Scaling", 2012).
+constexpr size_t kSymmetricRssKeyLen = 40;
+
 absl::Status DpdkError(absl::StatusCode code, absl::string_view call,
                        absl::string_view port, int rc) {
   // ethdev calls return -errno; mempool calls set rte_errno and return NULL.
@@ -39,19 +45,22 @@ absl::StatusOr<std::unique_ptr<EthdevPort>> EthdevPort::Create(
   if (counters == nullptr) {
     return absl::InvalidArgumentError("EthdevPort::Create: counters is null");
   }
-  if (options.burst == 0 || options.rx_ring == 0 || options.tx_ring == 0) {
+  if (options.burst == 0 || options.rx_ring == 0 || options.tx_ring == 0 ||
+      options.queues == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("EthdevPort::Create: port ", options.name,
-                     ": burst, rx_ring and tx_ring must be positive"));
+                     ": queues, burst, rx_ring and tx_ring must be positive"));
   }
   const uint64_t needed =
-      uint64_t{options.rx_ring} + options.tx_ring + 2 * uint64_t{options.burst};
+      uint64_t{options.queues} * (uint64_t{options.rx_ring} + options.tx_ring +
+                                  2 * uint64_t{options.burst});
   if (options.mbufs < needed) {
     return absl::InvalidArgumentError(absl::StrCat(
         "EthdevPort::Create: port ", options.name, ": ", options.mbufs,
-        " mbufs cannot fill an RX ring of ", options.rx_ring,
-        " and a TX ring of ", options.tx_ring, " plus two bursts of ",
-        options.burst, "; need at least ", needed));
+        " mbufs cannot fill ", options.queues, " RX ring(s) of ",
+        options.rx_ring, " and TX ring(s) of ", options.tx_ring,
+        " plus two bursts of ", options.burst, " each; need at least ",
+        needed));
   }
   // new, not make_unique: the constructor is private.
   std::unique_ptr<EthdevPort> port(new EthdevPort(options, counters));
@@ -76,6 +85,14 @@ absl::Status EthdevPort::Setup() {
     return DpdkError(absl::StatusCode::kInternal, "rte_eth_dev_info_get", name,
                      rc);
   }
+  driver_ = info.driver_name != nullptr ? info.driver_name : "?";
+  const uint16_t queues = options_.queues;
+  if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "port ", name, " (driver ", driver_, ") has at most ",
+        info.max_rx_queues, " RX and ", info.max_tx_queues,
+        " TX queues; ", queues, " lcores need one pair each"));
+  }
 
   const int socket = rte_eth_dev_socket_id(port_id_);
   const unsigned socket_id = socket < 0 ? static_cast<unsigned>(SOCKET_ID_ANY)
@@ -91,11 +108,55 @@ absl::Status EthdevPort::Setup() {
         name, 0);
   }
 
-  // Default configuration: no offloads, no RSS (one queue), so every driver,
-  // virtual ones included, accepts it.
+  // Offloads: only what the driver offers.
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof(conf));
-  if (int rc = rte_eth_dev_configure(port_id_, 1, 1, &conf); rc != 0) {
+  if (options_.checksum_offload) {
+    const uint64_t rx = info.rx_offload_capa;
+    const uint64_t tx = info.tx_offload_capa;
+    offloads_.rx_ipv4_cksum = (rx & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
+    offloads_.rx_tcp_cksum = (rx & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
+    offloads_.tx_ipv4_cksum = (tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+    offloads_.tx_tcp_cksum = (tx & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
+  }
+  offloads_.tx_multi_seg =
+      (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+  if (offloads_.rx_ipv4_cksum) {
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+  }
+  if (offloads_.rx_tcp_cksum) {
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  }
+  if (offloads_.tx_ipv4_cksum) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+  }
+  if (offloads_.tx_tcp_cksum) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  }
+  if (offloads_.tx_multi_seg) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  }
+  // RSS with the symmetric key where the driver has a redirection table, so
+  // both directions of a flow land on one queue; otherwise the engine steers
+  // in software.
+  uint8_t rss_key[kSymmetricRssKeyLen];
+  for (size_t i = 0; i < sizeof(rss_key); i += 2) {
+    rss_key[i] = 0x6d;
+    rss_key[i + 1] = 0x5a;
+  }
+  const uint64_t rss_hf = info.flow_type_rss_offloads &
+                          (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_IPV4);
+  if (queues > 1 && info.reta_size > 0 &&
+      (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 &&
+      info.hash_key_size == sizeof(rss_key)) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+    conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(rss_key);
+    conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+    rss_ = true;
+  }
+  if (int rc = rte_eth_dev_configure(port_id_, queues, queues, &conf);
+      rc != 0) {
     return DpdkError(absl::StatusCode::kInternal, "rte_eth_dev_configure", name,
                      rc);
   }
@@ -111,39 +172,47 @@ absl::Status EthdevPort::Setup() {
   if (rx_desc != options_.rx_ring || tx_desc != options_.tx_ring) {
     Log(RTE_LOG_NOTICE,
         "port %s: driver %s adjusted rings to rx=%u tx=%u (asked %u/%u)",
-        name.c_str(), info.driver_name, rx_desc, tx_desc, options_.rx_ring,
+        name.c_str(), driver_.c_str(), rx_desc, tx_desc, options_.rx_ring,
         options_.tx_ring);
   }
 
-  if (int rc = rte_eth_rx_queue_setup(port_id_, 0, rx_desc, socket_id,
-                                      /*rx_conf=*/nullptr, pool_);
-      rc != 0) {
-    return DpdkError(absl::StatusCode::kInternal, "rte_eth_rx_queue_setup",
-                     name, rc);
-  }
-  if (int rc = rte_eth_tx_queue_setup(port_id_, 0, tx_desc, socket_id,
-                                      /*tx_conf=*/nullptr);
-      rc != 0) {
-    return DpdkError(absl::StatusCode::kInternal, "rte_eth_tx_queue_setup",
-                     name, rc);
-  }
-
-  tx_buffer_ = static_cast<rte_eth_dev_tx_buffer*>(rte_zmalloc_socket(
-      "tern_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(options_.burst), 0,
-      static_cast<int>(socket_id)));
-  if (tx_buffer_ == nullptr) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("rte_zmalloc_socket(tx buffer) failed for port ", name));
-  }
-  if (int rc = rte_eth_tx_buffer_init(tx_buffer_, options_.burst); rc != 0) {
-    return DpdkError(absl::StatusCode::kInternal, "rte_eth_tx_buffer_init",
-                     name, rc);
-  }
-  if (int rc =
-          rte_eth_tx_buffer_set_err_callback(tx_buffer_, &OnTxUnsent, this);
-      rc != 0) {
-    return DpdkError(absl::StatusCode::kInternal,
-                     "rte_eth_tx_buffer_set_err_callback", name, rc);
+  tx_.resize(queues);
+  for (uint16_t q = 0; q < queues; ++q) {
+    rte_eth_rxconf rxconf = info.default_rxconf;
+    rxconf.offloads = conf.rxmode.offloads;
+    if (int rc = rte_eth_rx_queue_setup(port_id_, q, rx_desc, socket_id,
+                                        &rxconf, pool_);
+        rc != 0) {
+      return DpdkError(absl::StatusCode::kInternal, "rte_eth_rx_queue_setup",
+                       name, rc);
+    }
+    rte_eth_txconf txconf = info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    if (int rc =
+            rte_eth_tx_queue_setup(port_id_, q, tx_desc, socket_id, &txconf);
+        rc != 0) {
+      return DpdkError(absl::StatusCode::kInternal, "rte_eth_tx_queue_setup",
+                       name, rc);
+    }
+    TxQueue& tq = tx_[q];
+    tq.counters = counters_;
+    tq.buffer = static_cast<rte_eth_dev_tx_buffer*>(rte_zmalloc_socket(
+        "tern_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(options_.burst), 0,
+        static_cast<int>(socket_id)));
+    if (tq.buffer == nullptr) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("rte_zmalloc_socket(tx buffer) failed for port ", name));
+    }
+    if (int rc = rte_eth_tx_buffer_init(tq.buffer, options_.burst); rc != 0) {
+      return DpdkError(absl::StatusCode::kInternal, "rte_eth_tx_buffer_init",
+                       name, rc);
+    }
+    if (int rc =
+            rte_eth_tx_buffer_set_err_callback(tq.buffer, &OnTxUnsent, &tq);
+        rc != 0) {
+      return DpdkError(absl::StatusCode::kInternal,
+                       "rte_eth_tx_buffer_set_err_callback", name, rc);
+    }
   }
 
   if (int rc = rte_eth_dev_start(port_id_); rc != 0) {
@@ -158,20 +227,29 @@ absl::Status EthdevPort::Setup() {
                      rc);
   }
   std::memcpy(mac_.octets.data(), addr.addr_bytes, mac_.octets.size());
+  uint16_t mtu = 0;
+  if (rte_eth_dev_get_mtu(port_id_, &mtu) == 0 && mtu >= 576) {
+    mtu_ = mtu;  // else keep Ethernet's 1500 (RFC 894)
+  }
 
   Log(RTE_LOG_INFO,
-      "port %s (id %u, driver %s) started: mac %s, rx ring %u, tx ring %u, "
-      "burst %u, %u mbufs",
-      name.c_str(), port_id_, info.driver_name, mac_.ToString().c_str(),
-      rx_desc, tx_desc, options_.burst, options_.mbufs);
+      "port %s (id %u, driver %s) started: mac %s, mtu %u, %u queue pair(s)%s, "
+      "rx ring %u, tx ring %u, burst %u, %u mbufs; offloads: rx cksum ip %d "
+      "tcp %d, tx cksum ip %d tcp %d, tx multi-seg %d",
+      name.c_str(), port_id_, driver_.c_str(), mac_.ToString().c_str(), mtu_,
+      queues, rss_ ? " with RSS" : "", rx_desc, tx_desc, options_.burst,
+      options_.mbufs, offloads_.rx_ipv4_cksum, offloads_.rx_tcp_cksum,
+      offloads_.tx_ipv4_cksum, offloads_.tx_tcp_cksum, offloads_.tx_multi_seg);
   return absl::OkStatus();
 }
 
 EthdevPort::~EthdevPort() {
-  if (tx_buffer_ != nullptr && started_) {
-    Flush();
-  }
   if (started_) {
+    for (uint16_t q = 0; q < tx_.size(); ++q) {
+      if (tx_[q].buffer != nullptr) {
+        Flush(q, tx_[q].counters);
+      }
+    }
     if (int rc = rte_eth_dev_stop(port_id_); rc != 0) {
       Log(RTE_LOG_WARNING, "port %s: rte_eth_dev_stop: %s",
           options_.name.c_str(), rte_strerror(-rc));
@@ -185,54 +263,63 @@ EthdevPort::~EthdevPort() {
           options_.name.c_str(), rte_strerror(-rc));
     }
   }
-  rte_free(tx_buffer_);
+  for (TxQueue& tq : tx_) {
+    rte_free(tq.buffer);
+  }
   rte_mempool_free(pool_);
 }
 
-uint16_t EthdevPort::RxBurst(rte_mbuf** pkts, uint16_t n) {
+uint16_t EthdevPort::RxBurst(uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                             PortCounters* counters) {
   const uint16_t want = n < options_.burst ? n : options_.burst;
-  const uint16_t got = rte_eth_rx_burst(port_id_, 0, pkts, want);
-  counters_->rx_packets.Add(got);
+  const uint16_t got = rte_eth_rx_burst(port_id_, queue, pkts, want);
+  counters->rx_packets.Add(got);
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < got; ++i) {
     bytes += rte_pktmbuf_pkt_len(pkts[i]);
   }
-  counters_->rx_bytes.Add(bytes);
+  counters->rx_bytes.Add(bytes);
   return got;
 }
 
-rte_mbuf* EthdevPort::AllocMbuf() {
+rte_mbuf* EthdevPort::AllocMbuf(PortCounters* counters) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
-    counters_->drops.Inc(PortDrop::kNoMbuf);
+    counters->drops.Inc(PortDrop::kNoMbuf);
   }
   return m;
 }
 
-void EthdevPort::Transmit(rte_mbuf* m) {
+void EthdevPort::Transmit(uint16_t queue, rte_mbuf* m, PortCounters* counters) {
   TERN_DCHECK(m != nullptr);
+  TERN_DCHECK(queue < tx_.size());
+  TxQueue& tq = tx_[queue];
+  tq.counters = counters;
   // Returns how many packets the driver accepted when the buffer filled up
   // and was flushed; the rest went to OnTxUnsent.
-  const uint16_t sent = rte_eth_tx_buffer(port_id_, 0, tx_buffer_, m);
-  counters_->tx_packets.Add(sent);
+  const uint16_t sent = rte_eth_tx_buffer(port_id_, queue, tq.buffer, m);
+  counters->tx_packets.Add(sent);
 }
 
-void EthdevPort::Flush() {
-  const uint16_t sent = rte_eth_tx_buffer_flush(port_id_, 0, tx_buffer_);
-  counters_->tx_packets.Add(sent);
+void EthdevPort::Flush(uint16_t queue, PortCounters* counters) {
+  TxQueue& tq = tx_[queue];
+  tq.counters = counters;
+  const uint16_t sent = rte_eth_tx_buffer_flush(port_id_, queue, tq.buffer);
+  counters->tx_packets.Add(sent);
 }
 
-void EthdevPort::Drain(Instant now) {
-  if (now - last_drain_ < options_.drain_interval) {
+void EthdevPort::Drain(uint16_t queue, Instant now, PortCounters* counters) {
+  TxQueue& tq = tx_[queue];
+  if (now - tq.last_drain < options_.drain_interval) {
     return;
   }
-  last_drain_ = now;
-  Flush();
+  tq.last_drain = now;
+  Flush(queue, counters);
 }
 
-void EthdevPort::OnTxUnsent(rte_mbuf** unsent, uint16_t count, void* self) {
-  auto* port = static_cast<EthdevPort*>(self);
-  port->counters_->tx_dropped_ring_full.Add(count);
+void EthdevPort::OnTxUnsent(rte_mbuf** unsent, uint16_t count, void* queue) {
+  auto* tq = static_cast<TxQueue*>(queue);
+  tq->counters->tx_dropped_ring_full.Add(count);
   rte_pktmbuf_free_bulk(unsent, count);
 }
 

@@ -1,30 +1,39 @@
-// EthdevPort: one DPDK ethdev port with one RX and one TX queue.
+// EthdevPort: one DPDK ethdev port with one RX and one TX queue per lcore.
 //
 // Contract:
 // - Create(options, counters) looks the port up by its DPDK device name (a
 //   vdev such as "net_tap0" or a PCI address), creates its mbuf pool, sets up
-//   one RX and one TX queue with the requested ring sizes (DPDK may round
-//   them to what the driver supports; the adjusted sizes are logged),
-//   starts it and reads its MAC address. Any failure returns a Status naming
-//   the DPDK call, the port and the errno; what was already set up is undone.
-//   EAL must be initialized. `counters` must outlive the port.
-// - The destructor flushes the TX buffer, stops and closes the port, then
-//   frees the pool and the TX buffer. All mbufs taken from the pool must be
+//   options.queues RX and TX queue pairs with the requested ring sizes (DPDK
+//   may round them to what the driver supports; the adjusted sizes are
+//   logged), starts it and reads its MAC address and MTU. Any failure returns
+//   a Status naming the DPDK call, the port and the errno; what was already
+//   set up is undone. EAL must be initialized. `counters` must outlive the
+//   port.
+// - Offloads are detected, not assumed (rte_eth_dev_info.*_offload_capa):
+//   IPv4 and TCP checksum on RX and TX and multi-segment TX are enabled when
+//   the driver offers them, and offloads() says which are on. RSS over the
+//   queues is configured when the driver offers it with more than one queue
+//   (rss() says so); otherwise packets land on queues as the driver spreads
+//   them and the engine steers them in software (lib/port/steering.h).
+// - The destructor flushes the TX buffers, stops and closes the port, then
+//   frees the pool and the TX buffers. All mbufs taken from the pool must be
 //   back by then. Closing a vdev port releases the device: it cannot be
 //   created again in the same process.
-// - Data path (one lcore only): RxBurst fills up to `burst` mbufs; Transmit
-//   buffers one mbuf for the TX queue, handing a full buffer to the driver at
-//   once; Drain hands the partial buffer to the driver when the drain interval
-//   has passed since the last drain (the receive, process, buffered transmit,
-//   timed drain loop of DPDK's l3fwd); Flush does it unconditionally.
-//   Ownership of a transmitted mbuf passes to the port: it is sent or, when
-//   the TX ring is full, freed and counted in tx_dropped_ring_full.
+// - Data path: queue q is used by one lcore only. RxBurst fills up to
+//   `burst` mbufs; Transmit buffers one mbuf for the TX queue, handing a full
+//   buffer to the driver at once; Drain hands the partial buffer to the
+//   driver when the drain interval has passed since the last drain (the
+//   receive, process, buffered transmit, timed drain loop of DPDK's l3fwd);
+//   Flush does it unconditionally. Ownership of a transmitted mbuf passes to
+//   the port: it is sent or, when the TX ring is full, freed and counted in
+//   tx_dropped_ring_full. Counters are per queue (one writer each).
 #ifndef TERN_LIB_PORT_ETHDEV_PORT_H_
 #define TERN_LIB_PORT_ETHDEV_PORT_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/base/time.h"
@@ -40,8 +49,10 @@ namespace tern::port {
 struct EthdevPortOptions {
   // DPDK device name, e.g. "net_tap0" (the name given in --vdev).
   std::string name;
+  // RX/TX queue pairs, one per lcore that polls the port.
+  uint16_t queues = 1;
   // Mbufs in the pool. DPDK's mempool is most memory-efficient at 2^n - 1
-  // (rte_mempool.h); any value >= rx_ring + tx_ring + 2 * burst works.
+  // (rte_mempool.h); at least queues * (rx_ring + tx_ring + 2 * burst).
   uint32_t mbufs = 8191;
   uint16_t rx_ring = 1024;
   uint16_t tx_ring = 1024;
@@ -50,6 +61,18 @@ struct EthdevPortOptions {
   // Upper bound on how long a partly filled TX buffer waits (l3fwd uses
   // 100 us, BURST_TX_DRAIN_US in examples/l3fwd/l3fwd.h).
   Duration drain_interval = Duration::Micros(100);
+  // Use the driver's checksum offloads when it offers them (false: always
+  // compute and verify checksums in software, for tests and comparisons).
+  bool checksum_offload = true;
+};
+
+// Offloads in use on a started port.
+struct PortOffloads {
+  bool rx_ipv4_cksum = false;
+  bool rx_tcp_cksum = false;
+  bool tx_ipv4_cksum = false;
+  bool tx_tcp_cksum = false;
+  bool tx_multi_seg = false;
 };
 
 class EthdevPort {
@@ -62,35 +85,59 @@ class EthdevPort {
 
   uint16_t port_id() const { return port_id_; }
   const std::string& name() const { return options_.name; }
+  const std::string& driver() const { return driver_; }
   const wire::MacAddr& mac() const { return mac_; }
+  uint16_t mtu() const { return mtu_; }
   uint16_t burst() const { return options_.burst; }
+  uint16_t queues() const { return options_.queues; }
+  const PortOffloads& offloads() const { return offloads_; }
+  bool rss() const { return rss_; }
   rte_mempool* pool() const { return pool_; }
+  // Counters of queue 0 (the only ones for a one-queue port).
   PortCounters& counters() { return *counters_; }
 
-  // Receives up to min(n, burst()) packets into `pkts`; counts them.
-  uint16_t RxBurst(rte_mbuf** pkts, uint16_t n);
-  // Allocates an mbuf for a reply; nullptr (counted as drop.no_mbuf) when the
-  // pool is empty.
-  rte_mbuf* AllocMbuf();
-  void Transmit(rte_mbuf* m);
+  // Receives up to min(n, burst()) packets of `queue` into `pkts`; counts
+  // them in `counters` (the caller's, one per queue) or the port's.
+  uint16_t RxBurst(uint16_t queue, rte_mbuf** pkts, uint16_t n,
+                   PortCounters* counters);
+  uint16_t RxBurst(rte_mbuf** pkts, uint16_t n) {
+    return RxBurst(0, pkts, n, counters_);
+  }
+  // Allocates an mbuf; nullptr (counted as drop.no_mbuf) when the pool is
+  // empty.
+  rte_mbuf* AllocMbuf(PortCounters* counters);
+  rte_mbuf* AllocMbuf() { return AllocMbuf(counters_); }
+  void Transmit(uint16_t queue, rte_mbuf* m, PortCounters* counters);
+  void Transmit(rte_mbuf* m) { Transmit(0, m, counters_); }
   // Flushes when at least drain_interval passed since the last flush.
-  void Drain(Instant now);
-  void Flush();
+  void Drain(uint16_t queue, Instant now, PortCounters* counters);
+  void Drain(Instant now) { Drain(0, now, counters_); }
+  void Flush(uint16_t queue, PortCounters* counters);
+  void Flush() { Flush(0, counters_); }
 
  private:
+  struct TxQueue {
+    rte_eth_dev_tx_buffer* buffer = nullptr;
+    PortCounters* counters = nullptr;  // of the last caller, for OnTxUnsent
+    Instant last_drain;
+  };
+
   EthdevPort(const EthdevPortOptions& options, PortCounters* counters);
   absl::Status Setup();
-  static void OnTxUnsent(rte_mbuf** unsent, uint16_t count, void* self);
+  static void OnTxUnsent(rte_mbuf** unsent, uint16_t count, void* queue);
 
   EthdevPortOptions options_;
   PortCounters* counters_;
   uint16_t port_id_ = 0;
+  std::string driver_;
   bool configured_ = false;
   bool started_ = false;
+  bool rss_ = false;
   wire::MacAddr mac_;
+  uint16_t mtu_ = 1500;
+  PortOffloads offloads_;
   rte_mempool* pool_ = nullptr;
-  rte_eth_dev_tx_buffer* tx_buffer_ = nullptr;
-  Instant last_drain_;
+  std::vector<TxQueue> tx_;
 };
 
 }  // namespace tern::port

@@ -32,7 +32,13 @@ void Log(uint32_t level, const char* format, ...) {
   if (n < 0) {
     return;
   }
-  rte_log(level, static_cast<uint32_t>(LogType()), "tern: %s\n", line);
+  // Errors and warnings say so in the line, so a log can be checked for them
+  // (a clean run has none).
+  const char* severity = level <= RTE_LOG_ERR       ? "error: "
+                         : level == RTE_LOG_WARNING ? "warning: "
+                                                    : "";
+  rte_log(level, static_cast<uint32_t>(LogType()), "tern: %s%s\n", severity,
+          line);
 }
 
 }  // namespace tern::port

@@ -19,12 +19,30 @@ const char* ToString(PortDrop d) {
       return "arp_not_request";
     case PortDrop::kBadSource:
       return "bad_source";
-    case PortDrop::kMultiSegment:
-      return "multi_segment";
+    case PortDrop::kFrameTooLong:
+      return "frame_too_long";
     case PortDrop::kNoMbuf:
       return "no_mbuf";
     case PortDrop::kReplyTooLarge:
       return "reply_too_large";
+    case PortDrop::kNicBadIpChecksum:
+      return "nic_bad_ip_checksum";
+    case PortDrop::kNicBadL4Checksum:
+      return "nic_bad_l4_checksum";
+    case PortDrop::kSteeringRingFull:
+      return "steering_ring_full";
+    case PortDrop::kIcmpErrorIgnored:
+      return "icmp_error_ignored";
+    case PortDrop::kNoRoute:
+      return "no_route";
+    case PortDrop::kArpPendingFull:
+      return "arp_pending_full";
+    case PortDrop::kArpTableFull:
+      return "arp_table_full";
+    case PortDrop::kArpUnresolved:
+      return "arp_unresolved";
+    case PortDrop::kSegmentTooLarge:
+      return "segment_too_large";
     case PortDrop::kCount:
       break;
   }
@@ -38,7 +56,11 @@ void PortCounters::ForEach(
   visit("tx_packets", tx_packets.Get());
   visit("tx_dropped_ring_full", tx_dropped_ring_full.Get());
   visit("arp_replies", arp_replies.Get());
+  visit("arp_requests_in", arp_requests_in.Get());
   visit("icmp_echo_replies", icmp_echo_replies.Get());
+  visit("tcp_in", tcp_in.Get());
+  visit("steered_out", steered_out.Get());
+  visit("steered_in", steered_in.Get());
   // kOk is not a drop reason; it is left out.
   for (size_t i = 1; i < CounterArray<wire::WireError>::kSize; ++i) {
     const auto e = static_cast<wire::WireError>(i);

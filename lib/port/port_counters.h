@@ -28,7 +28,7 @@ enum class PortDrop : uint8_t {
   kNotForUsMac,
   // ARP or IPv4 target address is not ours.
   kNotForUsIp,
-  // IPv4 protocol other than ICMP (TCP before the terminator lands, UDP, ...).
+  // IPv4 protocol other than ICMP and TCP (UDP, ...).
   kUnsupportedIpProtocol,
   // ICMP message of a type the wire layer parses but tern does not answer
   // (echo reply, destination unreachable, time exceeded). Types the wire
@@ -40,13 +40,30 @@ enum class PortDrop : uint8_t {
   // source of 0.0.0.0 / broadcast / multicast (RFC 1122 section 3.2.2.6 for
   // echo).
   kBadSource,
-  // A received mbuf with more than one segment (the pool is sized so this
-  // does not happen for standard frames).
-  kMultiSegment,
+  // A chained (multi-segment) frame longer than the engine's 9018-byte
+  // gather buffer (jumbo Ethernet plus a VLAN tag): not read.
+  kFrameTooLong,
   // No mbuf for a reply.
   kNoMbuf,
   // The reply would not fit in one mbuf's data room.
   kReplyTooLarge,
+  // The NIC flagged a bad IPv4 or TCP checksum (RTE_MBUF_F_RX_*_CKSUM_BAD).
+  kNicBadIpChecksum,
+  kNicBadL4Checksum,
+  // Software steering: the owning lcore's ring was full.
+  kSteeringRingFull,
+  // ICMP error (destination unreachable, time exceeded) about a TCP
+  // connection: tern does not act on it yet (path MTU, RFC 5927 checks).
+  kIcmpErrorIgnored,
+  // Outgoing segment to an address off-link with no gateway configured.
+  kNoRoute,
+  // Outgoing segment whose next hop has a full ARP pending queue, a full
+  // ARP table, or no answer after the last ARP request.
+  kArpPendingFull,
+  kArpTableFull,
+  kArpUnresolved,
+  // Outgoing segment larger than one mbuf (a core bug; MSS is clamped).
+  kSegmentTooLarge,
   kCount,
 };
 
@@ -59,7 +76,13 @@ struct PortCounters {
   // rte_eth_tx_burst took fewer than offered: the TX ring was full.
   Counter tx_dropped_ring_full;
   Counter arp_replies;
+  Counter arp_requests_in;  // ARP requests for our address
   Counter icmp_echo_replies;
+  Counter tcp_in;  // TCP segments handed to the endpoint
+  // Software steering (lib/port/steering.h): packets this lcore handed to
+  // their owner, and packets it took from its ring.
+  Counter steered_out;
+  Counter steered_in;
   CounterArray<wire::WireError> parse_drops;
   CounterArray<PortDrop> drops;
 

@@ -137,9 +137,13 @@ TEST(Config, UnknownKey_RejectedByName) {
 }
 
 TEST(Config, UnknownTable_RejectedByName) {
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid, "\n[udp]\nmss = 1460\n")),
+              StartsWith("test.toml: udp: unknown key (known keys at the top "
+                         "level: eal, port, ip, tcp, listener, syn_cookies, "
+                         "shutdown, fault)"));
   EXPECT_THAT(ErrorOf(absl::StrCat(kValid, "\n[tcp]\nmss = 1460\n")),
-              StartsWith("test.toml: tcp: unknown key (known keys at the top "
-                         "level: eal, port, ip)"));
+              StartsWith("test.toml: tcp.mss: unknown key (known keys in "
+                         "[tcp]: max_connections,"));
 }
 
 TEST(Config, MissingRequired_NamesKey) {
@@ -262,6 +266,123 @@ TEST(CommandLine, BadValues_Named) {
               HasSubstr("--config: missing value"));
   EXPECT_THAT(CommandLineError(Argv({"--verbose"})),
               HasSubstr("unknown option \"--verbose\""));
+}
+
+}  // namespace
+}  // namespace tern::app
+
+namespace tern::app {
+namespace {
+
+TEST(Config, Listeners_ParsedWithDefaultsAndOptions) {
+  absl::StatusOr<TernConfig> c = ParseConfig(
+      absl::StrCat(kValid, R"(
+[tcp]
+time_wait_ms = 2000
+keepalive = true
+congestion = "newreno"
+[[listener]]
+port = 80
+service = "http"
+http_status = 404
+http_body_bytes = 1000
+http_headers = ["Server: tern"]
+[[listener]]
+address = "198.18.0.9"
+port = 7
+service = "echo"
+cookies = "always"
+overflow = "reset"
+backlog = 16
+[shutdown]
+drain_ms = 250
+)"),
+      "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->listeners.size(), 2u);
+  EXPECT_EQ(c->listeners[0].port, 80);
+  EXPECT_EQ(c->listeners[0].service, "http");
+  EXPECT_FALSE(c->listeners[0].address.has_value());
+  EXPECT_EQ(c->listeners[0].http_status, 404u);
+  EXPECT_EQ(c->listeners[0].http_body_bytes, 1000u);
+  EXPECT_EQ(c->listeners[0].http_headers,
+            std::vector<std::string>{"Server: tern"});
+  EXPECT_EQ(c->listeners[0].cookies, "on_overflow");
+  EXPECT_EQ(c->listeners[1].address, wire::Ipv4Addr::FromOctets(198, 18, 0, 9));
+  EXPECT_EQ(c->listeners[1].cookies, "always");
+  EXPECT_EQ(c->listeners[1].overflow, "reset");
+  EXPECT_EQ(c->listeners[1].backlog, 16u);
+  EXPECT_EQ(c->tcp.time_wait_ms, 2000u);
+  EXPECT_TRUE(c->tcp.keepalive);
+  EXPECT_EQ(c->tcp.congestion, "newreno");
+  EXPECT_EQ(c->drain_ms, 250u);
+}
+
+TEST(Config, ListenerErrors_NameKeyAndExpectation) {
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid, "\n[[listener]]\nport = 80\n")),
+              StartsWith("test.toml: listener[0].service: missing"));
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid,
+                           "\n[[listener]]\nport = 80\nservice = \"ftp\"\n")),
+      StartsWith("test.toml: listener[0].service: expected one of \"echo\""));
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid,
+                                   "\n[[listener]]\nport = 80\nservice = "
+                                   "\"http\"\nhttp_status = 101\n")),
+              StartsWith("test.toml: listener[0].http_status: expected an "
+                         "integer from 200 to 599, got 101"));
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid,
+                           "\n[[listener]]\nport = 0\nservice = \"echo\"\n")),
+      StartsWith("test.toml: listener[0].port: expected an integer from 1 to "
+                 "65535, got 0"));
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid,
+                                   "\n[[listener]]\nport = 7\nservice = "
+                                   "\"echo\"\ncookies = \"maybe\"\n")),
+              StartsWith("test.toml: listener[0].cookies: expected one of "
+                         "\"off\", \"on_overflow\", \"always\", got "
+                         "\"maybe\""));
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid,
+                           "\n[[listener]]\nport = 7\nservice = \"echo\"\n"
+                           "[[listener]]\nport = 7\nservice = \"http\"\n")),
+      StartsWith("test.toml: listener[1].port: port 7 is already used"));
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid,
+                                   "\n[[listener]]\nport = 80\nservice = "
+                                   "\"http\"\nhttp_headers = [\"X\\r\\nY: "
+                                   "z\"]\n")),
+              StartsWith("test.toml: listener[0].http_headers[0]: expected "
+                         "\"Name: value\" without CR or LF"));
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid, "\n[tcp]\ndelayed_ack_ms = 500\n")),
+              StartsWith("test.toml: tcp.delayed_ack_ms: expected an integer "
+                         "from 1 to 499, got 500"));
+}
+
+TEST(Config, Fault_ParsedAndChecked) {
+  absl::StatusOr<TernConfig> c = ParseConfig(
+      absl::StrCat(kValid,
+                   "\n[fault]\ndrop = 0.01\nreorder = 0.02\ndelay_us = "
+                   "100\nseed = 7\ndirection = \"rx\"\n"),
+      "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_DOUBLE_EQ(c->fault.drop, 0.01);
+  EXPECT_DOUBLE_EQ(c->fault.reorder, 0.02);
+  EXPECT_EQ(c->fault.delay_us, 100u);
+  EXPECT_EQ(c->fault.seed, 7u);
+  EXPECT_EQ(c->fault.direction, "rx");
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid, "\n[fault]\ndrop = 1.5\n")),
+              StartsWith("test.toml: fault.drop: expected a probability from "
+                         "0 to 1, got 1.5"));
+}
+
+TEST(CommandLine, EalArgsBeforeDoubleDash_AndStatsInterval) {
+  const char* argv[] = {"tern", "-l", "0,1", "--", "--config", "x.toml",
+                        "--stats-interval", "2"};
+  absl::StatusOr<CommandLine> cl = ParseCommandLine(argv);
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  ASSERT_TRUE(cl->eal_args.has_value());
+  EXPECT_EQ(*cl->eal_args, (std::vector<std::string>{"-l", "0,1"}));
+  EXPECT_EQ(cl->config_path, "x.toml");
+  EXPECT_EQ(cl->stats_interval_seconds, 2u);
 }
 
 }  // namespace

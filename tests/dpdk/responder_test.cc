@@ -1,7 +1,7 @@
-// Tests of app/tern/responder.h: ARP and ICMP echo answers and every drop
+// Tests of lib/port/responder.h: ARP and ICMP echo answers and every drop
 // reason, on frames built with lib/wire and replies parsed back with it.
 
-#include "app/tern/responder.h"
+#include "lib/port/responder.h"
 
 #include <algorithm>
 #include <array>
@@ -17,6 +17,8 @@
 #include "lib/wire/ipv4.h"
 
 namespace tern::app {
+using ::tern::port::kEthMinFrameLen;
+using ::tern::port::Responder;
 namespace {
 
 using port::PortDrop;

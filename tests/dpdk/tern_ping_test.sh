@@ -76,12 +76,12 @@ TOML
 tern_pid=$!
 
 for _ in $(seq 150); do
-  grep -q "answering ARP and ping" "$tmp/tern.log" && break
+  grep -q "tern serving" "$tmp/tern.log" && break
   kill -0 "$tern_pid" 2>/dev/null || fail "tern exited during start-up"
   sleep 0.1
 done
-grep -q "answering ARP and ping" "$tmp/tern.log" || fail "tern did not start"
-tern_mac=$(sed -n 's/.*answering ARP and ping.*(mac \([0-9a-fA-F:]*\)).*/\1/p' \
+grep -q "tern serving" "$tmp/tern.log" || fail "tern did not start"
+tern_mac=$(sed -n 's/.*tern serving.*(mac \([0-9a-fA-F:]*\),.*/\1/p' \
   "$tmp/tern.log" | head -n1)
 [ -n "$tern_mac" ] || fail "could not read tern's MAC from its log"
 

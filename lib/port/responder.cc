@@ -1,4 +1,4 @@
-#include "app/tern/responder.h"
+#include "lib/port/responder.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
 
-namespace tern::app {
+namespace tern::port {
 namespace {
 
 // A unicast host address may be the source of a datagram tern answers:
@@ -30,7 +30,7 @@ size_t Pad(std::span<uint8_t> out, size_t len) {
 
 }  // namespace
 
-size_t Responder::Drop(port::PortDrop reason) {
+size_t Responder::Drop(PortDrop reason) {
   counters_->drops.Inc(reason);
   return 0;
 }
@@ -49,10 +49,10 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
     return ParseDrop(e);
   }
   if (eth.dst != mac_ && !eth.dst.IsBroadcast()) {
-    return Drop(port::PortDrop::kNotForUsMac);
+    return Drop(PortDrop::kNotForUsMac);
   }
   if (eth.src.IsMulticast()) {
-    return Drop(port::PortDrop::kBadSource);
+    return Drop(PortDrop::kBadSource);
   }
   const std::span<const uint8_t> payload = frame.subspan(eth_len);
 
@@ -68,17 +68,17 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
       return ParseDrop(e);
     }
     if (arp.op != wire::ArpOp::kRequest) {
-      return Drop(port::PortDrop::kArpNotRequest);
+      return Drop(PortDrop::kArpNotRequest);
     }
     if (arp.target_ip != ip_) {
-      return Drop(port::PortDrop::kNotForUsIp);
+      return Drop(PortDrop::kNotForUsIp);
     }
     if (arp.sender_mac.IsMulticast()) {
-      return Drop(port::PortDrop::kBadSource);
+      return Drop(PortDrop::kBadSource);
     }
     const size_t len = reply_eth_len + wire::ArpRepr::BufferLen();
     if (out.size() < std::max(len, kEthMinFrameLen)) {
-      return Drop(port::PortDrop::kReplyTooLarge);
+      return Drop(PortDrop::kReplyTooLarge);
     }
     // RFC 826 "Packet Reception": swap sender and target, fill in our
     // hardware address, set the opcode to reply.
@@ -105,13 +105,13 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
     return ParseDrop(e);
   }
   if (ip.dst != ip_) {
-    return Drop(port::PortDrop::kNotForUsIp);
+    return Drop(PortDrop::kNotForUsIp);
   }
   if (!IsUnicast(ip.src)) {
-    return Drop(port::PortDrop::kBadSource);
+    return Drop(PortDrop::kBadSource);
   }
   if (ip.protocol != wire::kIpProtoIcmp) {
-    return Drop(port::PortDrop::kUnsupportedIpProtocol);
+    return Drop(PortDrop::kUnsupportedIpProtocol);
   }
   wire::IcmpRepr icmp;
   if (wire::WireError e = wire::IcmpRepr::Parse(ip_payload, &icmp);
@@ -119,7 +119,7 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
     return ParseDrop(e);
   }
   if (icmp.type != wire::IcmpType::kEchoRequest) {
-    return Drop(port::PortDrop::kIcmpNotEchoRequest);
+    return Drop(PortDrop::kIcmpNotEchoRequest);
   }
   // RFC 792 echo reply: same identifier, sequence number and data; RFC 1122
   // section 3.2.2.6: the reply's source is the request's specific
@@ -140,7 +140,7 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
 
   const size_t len = reply_eth_len + ip_reply.BufferLen();
   if (out.size() < std::max(len, kEthMinFrameLen)) {
-    return Drop(port::PortDrop::kReplyTooLarge);
+    return Drop(PortDrop::kReplyTooLarge);
   }
   reply_eth.Emit(out);
   ip_reply.Emit(out.subspan(reply_eth_len));
@@ -149,4 +149,4 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
   return Pad(out, len);
 }
 
-}  // namespace tern::app
+}  // namespace tern::port

@@ -14,8 +14,8 @@
 // - Replies are padded to the Ethernet minimum of 60 bytes without FCS
 //   (IEEE 802.3 clause 3.2.8: 64 bytes with the 4-byte FCS).
 // - No DPDK, no clock, no allocation: the caller owns both buffers.
-#ifndef TERN_APP_TERN_RESPONDER_H_
-#define TERN_APP_TERN_RESPONDER_H_
+#ifndef TERN_LIB_PORT_RESPONDER_H_
+#define TERN_LIB_PORT_RESPONDER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -24,26 +24,26 @@
 #include "lib/port/port_counters.h"
 #include "lib/wire/addr.h"
 
-namespace tern::app {
+namespace tern::port {
 
 inline constexpr size_t kEthMinFrameLen = 60;  // IEEE 802.3 3.2.8, minus FCS
 
 class Responder {
  public:
-  Responder(wire::MacAddr mac, wire::Ipv4Addr ip, port::PortCounters* counters)
+  Responder(wire::MacAddr mac, wire::Ipv4Addr ip, PortCounters* counters)
       : mac_(mac), ip_(ip), counters_(counters) {}
 
   size_t Respond(std::span<const uint8_t> frame, std::span<uint8_t> out);
 
  private:
-  size_t Drop(port::PortDrop reason);
+  size_t Drop(PortDrop reason);
   size_t ParseDrop(wire::WireError reason);
 
   wire::MacAddr mac_;
   wire::Ipv4Addr ip_;
-  port::PortCounters* counters_;
+  PortCounters* counters_;
 };
 
-}  // namespace tern::app
+}  // namespace tern::port
 
-#endif  // TERN_APP_TERN_RESPONDER_H_
+#endif  // TERN_LIB_PORT_RESPONDER_H_

@@ -1,0 +1,279 @@
+#include "app/tern/telemetry.h"
+
+#include <rte_telemetry.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "lib/tcp/stats.h"
+
+namespace tern::app {
+namespace {
+
+void VisitListener(const tcp::ListenerStats& l, std::string_view prefix,
+                   const CounterVisitor& visit) {
+  auto v = [&](std::string_view name, const Counter& c) {
+    visit(absl::StrCat(prefix, name), c.Get());
+  };
+  v("syns_received", l.syns_received);
+  v("synacks_sent", l.synacks_sent);
+  v("syn_queue_overflows", l.syn_queue_overflows);
+  v("cookies_sent", l.cookies_sent);
+  v("cookies_validated", l.cookies_validated);
+  v("cookies_rejected_bad_mac", l.cookies_rejected_bad_mac);
+  v("cookies_rejected_expired", l.cookies_rejected_expired);
+  v("cookies_rejected_bad_mss_index", l.cookies_rejected_bad_mss_index);
+  v("cookie_mode_entered", l.cookie_mode_entered);
+  v("cookie_mode_left", l.cookie_mode_left);
+  v("accept_overflows", l.accept_overflows);
+  v("accept_overflow_resets", l.accept_overflow_resets);
+}
+
+// Telemetry state: written by the main thread at start and end, read by
+// DPDK's telemetry thread; a mutex because both are control plane.
+std::mutex telemetry_mu;
+std::vector<const TelemetrySource*>* telemetry_sources = nullptr;
+bool telemetry_registered = false;
+
+int AddSums(const std::vector<const TelemetrySource*>& sources, int engine,
+            rte_tel_data* d) {
+  std::map<std::string, uint64_t> sums;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (engine >= 0 && static_cast<size_t>(engine) != i) {
+      continue;
+    }
+    ForEachCounter(*sources[i], [&](std::string_view n, uint64_t v) {
+      sums[std::string(n)] += v;
+    });
+  }
+  rte_tel_data_start_dict(d);
+  // Dictionaries hold at most RTE_TEL_MAX_DICT_ENTRIES: zero counters are
+  // left out so every non-zero one fits.
+  for (const auto& [name, value] : sums) {
+    if (value != 0) {
+      rte_tel_data_add_dict_u64(d, name.c_str(), value);
+    }
+  }
+  return 0;
+}
+
+int CmdStats(const char*, const char* params, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(telemetry_mu);
+  if (telemetry_sources == nullptr) {
+    rte_tel_data_start_dict(d);
+    return 0;
+  }
+  int engine = -1;
+  if (params != nullptr && *params != '\0') {
+    char* end = nullptr;
+    const long v = std::strtol(params, &end, 10);
+    if (*end != '\0' || v < 0 ||
+        static_cast<size_t>(v) >= telemetry_sources->size()) {
+      return -1;  // DPDK answers null for a bad parameter
+    }
+    engine = static_cast<int>(v);
+  }
+  return AddSums(*telemetry_sources, engine, d);
+}
+
+int CmdEngines(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(telemetry_mu);
+  rte_tel_data_start_dict(d);
+  if (telemetry_sources == nullptr) {
+    return 0;
+  }
+  rte_tel_data_add_dict_u64(d, "engines", telemetry_sources->size());
+  for (size_t i = 0; i < telemetry_sources->size(); ++i) {
+    const TelemetrySource& s = *(*telemetry_sources)[i];
+    const std::string p = absl::StrCat("engine", i, ".");
+    rte_tel_data_add_dict_u64(d, (p + "connections").c_str(),
+                              s.gauges->connections.load());
+    rte_tel_data_add_dict_u64(d, (p + "time_wait").c_str(),
+                              s.gauges->time_wait.load());
+    rte_tel_data_add_dict_u64(d, (p + "half_open").c_str(),
+                              s.gauges->half_open.load());
+    rte_tel_data_add_dict_u64(d, (p + "accepted").c_str(),
+                              s.host->stats().accepted.Get());
+  }
+  return 0;
+}
+
+int CmdListeners(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(telemetry_mu);
+  rte_tel_data_start_dict(d);
+  if (telemetry_sources == nullptr || telemetry_sources->empty()) {
+    return 0;
+  }
+  // Summed over engines, per service (listener) in registration order.
+  std::map<std::string, uint64_t> sums;
+  for (const TelemetrySource* s : *telemetry_sources) {
+    for (size_t i = 0; i < s->host->service_count(); ++i) {
+      const std::string prefix =
+          absl::StrCat("l", i, ".", s->host->service(i).name(), ".");
+      const tcp::ListenerStats* ls =
+          s->engine->endpoint().listener_stats(s->host->service_listener(i));
+      if (ls != nullptr) {
+        VisitListener(*ls, prefix, [&](std::string_view n, uint64_t v) {
+          sums[std::string(n)] += v;
+        });
+      }
+      sums[prefix + "accepted"] += s->host->service_stats(i).accepted.Get();
+      sums[prefix + "open"] += s->host->service_stats(i).open();
+    }
+  }
+  for (const auto& [name, value] : sums) {
+    rte_tel_data_add_dict_u64(d, name.c_str(), value);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
+  s.engine->counters().ForEach(visit);
+  const port::ArpCounters& a = s.engine->arp_counters();
+  visit("arp.requests_sent", a.requests_sent.Get());
+  visit("arp.learned", a.learned.Get());
+  visit("arp.resolved", a.resolved.Get());
+  visit("arp.pending_queued", a.pending_queued.Get());
+  visit("arp.pending_sent", a.pending_sent.Get());
+  visit("arp.pending_dropped_full", a.pending_dropped_full.Get());
+  visit("arp.pending_dropped_unresolved", a.pending_dropped_unresolved.Get());
+  visit("arp.table_full", a.table_full.Get());
+
+  const tcp::EndpointStats& t = s.engine->endpoint().stats();
+  auto v = [&](std::string_view name, const Counter& c) {
+    visit(absl::StrCat("tcp.", name), c.Get());
+  };
+  v("segments_in", t.segments_in);
+  v("segments_out", t.segments_out);
+  v("rst_sent", t.rst_sent);
+  v("challenge_acks", t.challenge_acks);
+  v("challenge_acks_limited", t.challenge_acks_limited);
+  v("retransmits", t.retransmits);
+  v("fast_recoveries", t.fast_recoveries);
+  v("rto_expiries", t.rto_expiries);
+  v("syn_retransmits", t.syn_retransmits);
+  v("synack_retransmits", t.synack_retransmits);
+  v("active_opens", t.active_opens);
+  v("passive_opens", t.passive_opens);
+  v("conn_timeouts", t.conn_timeouts);
+  v("conn_resets", t.conn_resets);
+  v("time_wait_created", t.time_wait_created);
+  v("time_wait_overflow", t.time_wait_overflow);
+  v("time_wait_reopened", t.time_wait_reopened);
+  v("time_wait_expired", t.time_wait_expired);
+  v("keepalive_probes", t.keepalive_probes);
+  v("keepalive_timeouts", t.keepalive_timeouts);
+  v("fin_wait2_timeouts", t.fin_wait2_timeouts);
+  v("synack_timeouts", t.synack_timeouts);
+  VisitListener(t.listen, "listen.", visit);
+  for (size_t i = 0; i < CounterArray<tcp::DropReason>::kSize; ++i) {
+    const auto r = static_cast<tcp::DropReason>(i);
+    visit(absl::StrCat("tcp_drop.", tcp::ToString(r)), t.drops.Get(r));
+  }
+  visit("conn.records", s.gauges->connections.load(std::memory_order_relaxed));
+  visit("conn.time_wait", s.gauges->time_wait.load(std::memory_order_relaxed));
+  visit("conn.half_open", s.gauges->half_open.load(std::memory_order_relaxed));
+  const HostStats& h = s.host->stats();
+  visit("service.accepted", h.accepted.Get());
+  visit("service.released", h.released.Get());
+  visit("service.open", h.accepted.Get() - h.released.Get());
+  visit("service.unknown_events", h.unknown_events.Get());
+}
+
+std::string FormatCounters(std::span<const TelemetrySource* const> sources,
+                           bool nonzero_only) {
+  std::vector<std::pair<std::string, uint64_t>> totals;
+  std::map<std::string, size_t> index;
+  std::string per_engine;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    ForEachCounter(*sources[i], [&](std::string_view n, uint64_t v) {
+      auto [it, inserted] = index.emplace(std::string(n), totals.size());
+      if (inserted) {
+        totals.emplace_back(std::string(n), 0);
+      }
+      totals[it->second].second += v;
+      if (!nonzero_only || v != 0) {
+        absl::StrAppend(&per_engine, "engine", i, ".", n, " ", v, "\n");
+      }
+    });
+  }
+  std::string out;
+  for (const auto& [name, value] : totals) {
+    if (!nonzero_only || value != 0) {
+      absl::StrAppend(&out, name, " ", value, "\n");
+    }
+  }
+  return out + per_engine;
+}
+
+void RegisterTelemetry(std::vector<const TelemetrySource*> sources,
+                       const port::EthdevPort* eth) {
+  (void)eth;
+  std::lock_guard<std::mutex> lock(telemetry_mu);
+  delete telemetry_sources;
+  telemetry_sources = new std::vector<const TelemetrySource*>(std::move(sources));
+  if (!telemetry_registered) {
+    telemetry_registered = true;
+    rte_telemetry_register_cmd(
+        "/tern/stats", &CmdStats,
+        "tern counters, summed over engines (non-zero ones). Parameters: "
+        "int engine (optional)");
+    rte_telemetry_register_cmd(
+        "/tern/engines", &CmdEngines,
+        "tern engines: count, open connections, TIME-WAIT, half-open");
+    rte_telemetry_register_cmd(
+        "/tern/listeners", &CmdListeners,
+        "tern listeners: SYN, cookie, accept and service counters");
+  }
+}
+
+void UnregisterTelemetry() {
+  std::lock_guard<std::mutex> lock(telemetry_mu);
+  delete telemetry_sources;
+  telemetry_sources = nullptr;
+}
+
+std::function<void(Instant)> MakeRatePrinter(
+    std::vector<const TelemetrySource*> sources, Duration period) {
+  struct Last {
+    uint64_t rx = 0, tx = 0, accepted = 0, released = 0;
+    Instant at;
+    bool first = true;
+  };
+  auto last = std::make_shared<Last>();
+  return [sources = std::move(sources), last, period](Instant now) {
+    uint64_t rx = 0, tx = 0, accepted = 0, released = 0, open = 0, tw = 0;
+    for (const TelemetrySource* s : sources) {
+      rx += s->engine->counters().rx_packets.Get();
+      tx += s->engine->counters().tx_packets.Get();
+      accepted += s->host->stats().accepted.Get();
+      released += s->host->stats().released.Get();
+      open += s->gauges->connections.load(std::memory_order_relaxed);
+      tw += s->gauges->time_wait.load(std::memory_order_relaxed);
+    }
+    const double secs = last->first
+                            ? static_cast<double>(period.ToNanos()) / 1e9
+                            : static_cast<double>((now - last->at).ToNanos()) /
+                                  1e9;
+    if (secs > 0) {
+      std::printf(
+          "stats: rx %.0f pps, tx %.0f pps, accepted %.0f/s, closed %.0f/s, "
+          "open %llu, time-wait %llu\n",
+          static_cast<double>(rx - last->rx) / secs,
+          static_cast<double>(tx - last->tx) / secs,
+          static_cast<double>(accepted - last->accepted) / secs,
+          static_cast<double>(released - last->released) / secs,
+          static_cast<unsigned long long>(open),
+          static_cast<unsigned long long>(tw));
+      std::fflush(stdout);
+    }
+    *last = Last{rx, tx, accepted, released, now, false};
+  };
+}
+
+}  // namespace tern::app

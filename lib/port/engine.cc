@@ -1,0 +1,518 @@
+#include "lib/port/engine.h"
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/dcheck.h"
+#include "lib/port/log.h"
+#include "lib/wire/arp.h"
+#include "lib/wire/ethernet.h"
+#include "lib/wire/icmp.h"
+#include "lib/wire/ipv4.h"
+#include "lib/wire/tcp_header.h"
+
+namespace tern::port {
+namespace {
+
+constexpr size_t kIpTcpHeaders =
+    wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen;
+
+// RFC 1122 section 3.2.1.3 / RFC 9293 3.9.1 (MUST-57 area): a segment from
+// 0.0.0.0, a broadcast or a class D/E source is never a connection peer.
+bool IsUnicast(wire::Ipv4Addr a) {
+  return a.value != 0 && a.value != 0xffffffff && (a.value >> 28) < 0xe;
+}
+
+}  // namespace
+
+Engine::Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
+               Steering* steering)
+    : options_(options),
+      port_(port),
+      index_(index),
+      steering_(steering),
+      arp_(options.arp, this, &arp_counters_),
+      responder_(port->mac(), options.address, &counters_) {}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    const EngineOptions& options, EthdevPort* port, uint16_t index,
+    Steering* steering, const tcp::SynCookieSecretStore* cookies,
+    Instant now) {
+  if (port == nullptr || index >= port->queues()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Engine::Create: engine ", index, " has no queue"));
+  }
+  if (options.prefix_len < 1 || options.prefix_len > 32) {
+    return absl::InvalidArgumentError("Engine::Create: prefix_len not 1..32");
+  }
+  std::unique_ptr<Engine> e(new Engine(options, port, index, steering));
+  e->netmask_ = options.prefix_len == 32
+                    ? 0xffffffffu
+                    : ~((1u << (32 - options.prefix_len)) - 1);
+  e->steer_ = steering != nullptr && steering->engines() > 1 && !port->rss();
+
+  // The MSS we announce: what the port's MTU carries (RFC 9293 3.7.1:
+  // MTU - 40 for IPv4 without options) and what one mbuf holds with the
+  // longest TCP header.
+  tcp::EndpointConfig ec = options.endpoint;
+  const size_t by_mtu = port->mtu() - kIpTcpHeaders;
+  const size_t by_mbuf = RTE_MBUF_DEFAULT_DATAROOM - wire::kEthHeaderLen -
+                         wire::kIpv4MinHeaderLen - wire::kTcpMaxHeaderLen;
+  ec.mss = static_cast<uint16_t>(
+      std::min<size_t>({ec.mss, by_mtu, by_mbuf}));
+  ec.coalesce_sends = true;  // Flush once per iteration (the loop's job)
+  e->options_.endpoint = ec;
+
+  tcp::EndpointSecrets secrets;
+  secrets.cookie_store = cookies;
+  absl::StatusOr<std::unique_ptr<tcp::Endpoint>> ep =
+      tcp::Endpoint::Create(ec, e.get(), now, secrets);
+  if (!ep.ok()) {
+    return ep.status();
+  }
+  e->endpoint_ = std::move(*ep);
+  size_t burst = port->burst();
+  if (options.rx_fault.Active() || options.tx_fault.Active()) {
+    FaultOptions rx = options.rx_fault;
+    rx.seed = rx.seed * 2 + index;  // engines do not share a sequence
+    FaultOptions tx = options.tx_fault;
+    tx.seed = tx.seed * 2 + 1 + index * 2;
+    tx.corrupt = 0;
+    if (rx.Active()) {
+      e->rx_fault_ =
+          std::make_unique<FaultInjector>(rx, &e->rx_fault_counters_);
+    }
+    if (tx.Active()) {
+      e->tx_fault_ =
+          std::make_unique<FaultInjector>(tx, &e->tx_fault_counters_);
+    }
+    e->fault_out_.resize(FaultInjector::kMaxOut);
+    burst = FaultInjector::kMaxOut;  // a faulted burst may be longer
+  }
+  e->rx_.resize(burst);
+  e->batch_.resize(burst);
+  e->batch_mbufs_.resize(burst);
+  e->gather_.resize(burst * kMaxGatherFrame);
+  e->now_ = now;
+  e->next_arp_tick_ = now + options.arp_tick;
+  return e;
+}
+
+Engine::~Engine() {
+  // The endpoint may still send (RSTs of aborted connections) while it is
+  // destroyed; the ARP cache must outlive it, which member order ensures
+  // only for members declared after it, so release it explicitly first.
+  endpoint_.reset();
+  arp_.DropAllPending();
+}
+
+unsigned Engine::PollOnce(Instant now) {
+  now_ = now;
+  const uint16_t n =
+      port_->RxBurst(index_, rx_.data(), port_->burst(), &counters_);
+  if (rx_fault_ != nullptr) {
+    const size_t k = rx_fault_->Apply(rx_.data(), n, now, fault_out_.data());
+    for (size_t i = 0; i < k; ++i) {
+      HandleFrame(fault_out_[i], /*from_ring=*/false);
+    }
+  } else {
+    for (uint16_t i = 0; i < n; ++i) {
+      HandleFrame(rx_[i], /*from_ring=*/false);
+    }
+  }
+  DeliverTcp();
+  unsigned handled = n;
+  if (steer_) {
+    const unsigned k = steering_->Receive(index_, rx_.data(), port_->burst());
+    counters_.steered_in.Add(k);
+    for (unsigned i = 0; i < k; ++i) {
+      HandleFrame(rx_[i], /*from_ring=*/true);
+    }
+    DeliverTcp();
+    handled += k;
+  }
+  if (app_ != nullptr) {
+    app_->Poll(now);
+  }
+  endpoint_->Flush(now);
+  if (now >= endpoint_->NextDeadline()) {
+    endpoint_->OnTimers(now);
+  }
+  if (tx_fault_ != nullptr && tx_fault_->held() > 0) {
+    const size_t k = tx_fault_->Release(now, fault_out_.data());
+    for (size_t i = 0; i < k; ++i) {
+      port_->Transmit(index_, fault_out_[i], &counters_);
+    }
+    tx_pending_ = tx_pending_ || k > 0;
+  }
+  if (now >= next_arp_tick_) {
+    arp_.Tick(now);
+    next_arp_tick_ = now + options_.arp_tick;
+  }
+  // Send at once when the receive side went quiet (latency); under load the
+  // TX buffer fills and leaves by itself, and the timed drain bounds a
+  // partial buffer's wait (l3fwd's BURST_TX_DRAIN_US).
+  if (tx_pending_ && n < port_->burst()) {
+    port_->Flush(index_, &counters_);
+    tx_pending_ = false;
+  } else {
+    port_->Drain(index_, now, &counters_);
+  }
+  return handled;
+}
+
+void Engine::Drop(rte_mbuf* m, PortDrop reason) {
+  counters_.drops.Inc(reason);
+  rte_pktmbuf_free(m);
+}
+
+void Engine::ParseDrop(rte_mbuf* m, wire::WireError reason) {
+  counters_.parse_drops.Inc(reason);
+  rte_pktmbuf_free(m);
+}
+
+void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
+  // The frame's bytes: in place, or gathered from a chain into the batch
+  // slot's buffer (TCP payload borrows from it until DeliverTcp).
+  const size_t slot = batch_n_;
+  std::span<const uint8_t> frame;
+  if (m->nb_segs == 1) {
+    frame = {rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)};
+  } else {
+    const uint32_t len = rte_pktmbuf_pkt_len(m);
+    if (len > kMaxGatherFrame || slot >= batch_mbufs_.size()) {
+      Drop(m, PortDrop::kFrameTooLong);
+      return;
+    }
+    uint8_t* buf = gather_.data() + slot * kMaxGatherFrame;
+    const void* p = rte_pktmbuf_read(m, 0, len, buf);
+    frame = {static_cast<const uint8_t*>(p), len};
+  }
+
+  wire::EthernetRepr eth;
+  size_t eth_len = 0;
+  if (wire::WireError e = wire::EthernetRepr::Parse(frame, &eth, &eth_len);
+      e != wire::WireError::kOk) {
+    ParseDrop(m, e);
+    return;
+  }
+  if (eth.dst != port_->mac() && !eth.dst.IsBroadcast()) {
+    Drop(m, PortDrop::kNotForUsMac);
+    return;
+  }
+  if (eth.src.IsMulticast()) {
+    Drop(m, PortDrop::kBadSource);
+    return;
+  }
+  const std::span<const uint8_t> l3 = frame.subspan(eth_len);
+  if (eth.ethertype == wire::kEtherTypeArp) {
+    HandleArp(m, frame, l3, from_ring);
+    return;
+  }
+
+  // IPv4 (the wire layer accepts nothing else besides ARP).
+  const uint64_t ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  if (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+    Drop(m, PortDrop::kNicBadIpChecksum);
+    return;
+  }
+  wire::Ipv4Repr ip;
+  std::span<const uint8_t> l4;
+  if (wire::WireError e = wire::Ipv4Repr::Parse(
+          l3,
+          ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD
+              ? wire::Ipv4Repr::Checksum::kTrustNic
+              : wire::Ipv4Repr::Checksum::kVerify,
+          &ip, &l4);
+      e != wire::WireError::kOk) {
+    ParseDrop(m, e);
+    return;
+  }
+  if (ip.dst != options_.address) {
+    Drop(m, PortDrop::kNotForUsIp);
+    return;
+  }
+  if (!IsUnicast(ip.src)) {
+    Drop(m, PortDrop::kBadSource);
+    return;
+  }
+  if (ip.protocol == wire::kIpProtoIcmp) {
+    // Echo requests are answered; errors about connections are not acted
+    // on yet (path MTU discovery through frag-needed is planned).
+    if (!l4.empty() &&
+        l4[0] != static_cast<uint8_t>(wire::IcmpType::kEchoRequest)) {
+      if (!from_ring) {
+        Drop(m, PortDrop::kIcmpErrorIgnored);
+      } else {
+        rte_pktmbuf_free(m);
+      }
+      return;
+    }
+    Reply(frame);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (ip.protocol != wire::kIpProtoTcp) {
+    Drop(m, PortDrop::kUnsupportedIpProtocol);
+    return;
+  }
+  if (l4.size() < 4) {
+    ParseDrop(m, wire::WireError::kTcpTruncated);
+    return;
+  }
+  const uint16_t sport = static_cast<uint16_t>((l4[0] << 8) | l4[1]);
+  const uint16_t dport = static_cast<uint16_t>((l4[2] << 8) | l4[3]);
+  if (steer_ && !from_ring) {
+    const uint16_t owner =
+        FlowOwner(ip.src, sport, ip.dst, dport, steering_->engines());
+    if (owner != index_) {
+      if (steering_->Forward(owner, m)) {
+        counters_.steered_out.Inc();
+      } else {
+        Drop(m, PortDrop::kSteeringRingFull);
+      }
+      return;
+    }
+  }
+  const uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+    Drop(m, PortDrop::kNicBadL4Checksum);
+    return;
+  }
+  tcp::InSegment& seg = batch_[slot];
+  seg.src = ip.src;
+  seg.dst = ip.dst;
+  if (wire::WireError e = wire::TcpRepr::Parse(
+          l4, ip.src, ip.dst,
+          l4_flags == RTE_MBUF_F_RX_L4_CKSUM_GOOD
+              ? wire::TcpRepr::Checksum::kTrustNic
+              : wire::TcpRepr::Checksum::kVerify,
+          &seg.tcp);
+      e != wire::WireError::kOk) {
+    ParseDrop(m, e);
+    return;
+  }
+  batch_mbufs_[slot] = m;
+  ++batch_n_;
+  counters_.tcp_in.Inc();
+}
+
+void Engine::DeliverTcp() {
+  // Segments in arrival order.
+  for (size_t i = 0; i < batch_n_; ++i) {
+    endpoint_->OnSegment(batch_[i], now_);
+  }
+  if (batch_n_ > 0) {
+    rte_pktmbuf_free_bulk(batch_mbufs_.data(), static_cast<unsigned>(batch_n_));
+  }
+  batch_n_ = 0;
+}
+
+void Engine::HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
+                       std::span<const uint8_t> arp_bytes, bool from_ring) {
+  wire::ArpRepr arp;
+  if (wire::WireError e = wire::ArpRepr::Parse(arp_bytes, &arp);
+      e != wire::WireError::kOk) {
+    ParseDrop(m, e);
+    return;
+  }
+  // RFC 826 "Packet Reception": update an existing entry for the sender
+  // (merge flag); add it when we are the target.
+  const bool for_us = arp.target_ip == options_.address;
+  if (arp.sender_ip.value != 0 && arp.sender_ip != options_.address) {
+    arp_.Learn(arp.sender_ip, arp.sender_mac, now_, /*update_only=*/!for_us);
+  }
+  if (from_ring) {
+    rte_pktmbuf_free(m);  // another engine answered it; we only learn
+    return;
+  }
+  if (steer_) {
+    steering_->Broadcast(index_, m);
+  }
+  if (arp.op == wire::ArpOp::kRequest && for_us) {
+    counters_.arp_requests_in.Inc();
+  }
+  if (arp.op == wire::ArpOp::kReply) {
+    rte_pktmbuf_free(m);  // learnt above
+    return;
+  }
+  Reply(frame);  // answers a request for us; counts any other as a drop
+  rte_pktmbuf_free(m);
+}
+
+void Engine::Reply(std::span<const uint8_t> frame) {
+  rte_mbuf* reply = port_->AllocMbuf(&counters_);
+  if (reply == nullptr) {
+    return;
+  }
+  const std::span<uint8_t> out(rte_pktmbuf_mtod(reply, uint8_t*),
+                               rte_pktmbuf_tailroom(reply));
+  const size_t len = responder_.Respond(frame, out);
+  if (len == 0) {
+    rte_pktmbuf_free(reply);
+    return;
+  }
+  reply->data_len = static_cast<uint16_t>(len);
+  reply->pkt_len = static_cast<uint32_t>(len);
+  Transmit(reply);
+}
+
+void Engine::Transmit(rte_mbuf* m) {
+  tx_pending_ = true;
+  if (tx_fault_ == nullptr) {
+    port_->Transmit(index_, m, &counters_);
+    return;
+  }
+  const size_t k = tx_fault_->Apply(&m, 1, now_, fault_out_.data());
+  for (size_t i = 0; i < k; ++i) {
+    port_->Transmit(index_, fault_out_[i], &counters_);
+  }
+}
+
+void Engine::Send(const tcp::OutSegment& segment) {
+  wire::Ipv4Addr next_hop = segment.dst;
+  if ((segment.dst.value & netmask_) !=
+      (options_.address.value & netmask_)) {
+    if (!options_.gateway.has_value()) {
+      counters_.drops.Inc(PortDrop::kNoRoute);
+      return;
+    }
+    next_hop = *options_.gateway;
+  }
+  rte_mbuf* m = port_->AllocMbuf(&counters_);
+  if (m == nullptr) {
+    return;
+  }
+  const size_t tcp_header = segment.tcp.HeaderLen();
+  const size_t payload = segment.PayloadLen();
+  const size_t l3_len = wire::kIpv4MinHeaderLen + tcp_header + payload;
+  const size_t total = wire::kEthHeaderLen + l3_len;
+  uint8_t* p = reinterpret_cast<uint8_t*>(
+      rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
+  if (p == nullptr || total > 0xffff) {
+    Drop(m, PortDrop::kSegmentTooLarge);
+    return;
+  }
+  uint8_t* tcp_at = p + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
+  // The payload goes straight to its place; TcpRepr::Emit leaves a payload
+  // that already sits after the header untouched.
+  segment.payload.CopyTo({tcp_at + tcp_header, payload});
+  wire::TcpRepr tcp = segment.tcp;
+  tcp.payload = {tcp_at + tcp_header, payload};
+
+  const PortOffloads& off = port_->offloads();
+  wire::Ipv4Repr ip;
+  ip.src = segment.src;
+  ip.dst = segment.dst;
+  ip.protocol = wire::kIpProtoTcp;
+  // With DF set the ID has no meaning (RFC 6864 section 4.1).
+  ip.id = 0;
+  ip.dont_fragment = true;
+  ip.payload_len = static_cast<uint16_t>(tcp_header + payload);
+  ip.Emit({p + wire::kEthHeaderLen, wire::kIpv4MinHeaderLen},
+          off.tx_ipv4_cksum);
+  tcp.Emit({tcp_at, tcp_header + payload}, segment.src, segment.dst,
+           off.tx_tcp_cksum);
+  if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
+    m->l2_len = wire::kEthHeaderLen;
+    m->l3_len = wire::kIpv4MinHeaderLen;
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+    if (off.tx_ipv4_cksum) {
+      m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+    }
+    if (off.tx_tcp_cksum) {
+      m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+    }
+  }
+  wire::EthernetRepr eth;
+  eth.src = port_->mac();
+  eth.ethertype = wire::kEtherTypeIpv4;
+  eth.Emit({p, wire::kEthHeaderLen});
+
+  wire::MacAddr mac;
+  switch (arp_.Resolve(next_hop, now_, m, &mac)) {
+    case ArpCache::Result::kResolved:
+      SendPending(m, mac);
+      return;
+    case ArpCache::Result::kQueued:
+      return;
+    case ArpCache::Result::kDroppedPendingFull:
+      Drop(m, PortDrop::kArpPendingFull);
+      return;
+    case ArpCache::Result::kDroppedTableFull:
+      Drop(m, PortDrop::kArpTableFull);
+      return;
+  }
+}
+
+void Engine::SendPending(ArpCache::Packet pkt, const wire::MacAddr& mac) {
+  auto* m = static_cast<rte_mbuf*>(pkt);
+  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), mac.octets.data(),
+              mac.octets.size());
+  Transmit(m);
+}
+
+void Engine::DropPending(ArpCache::Packet pkt) {
+  Drop(static_cast<rte_mbuf*>(pkt), PortDrop::kArpUnresolved);
+}
+
+void Engine::SendArpRequest(wire::Ipv4Addr ip) {
+  rte_mbuf* m = port_->AllocMbuf(&counters_);
+  if (m == nullptr) {
+    return;
+  }
+  const size_t len = std::max(wire::kEthHeaderLen + wire::kArpLen,
+                              kEthMinFrameLen);
+  uint8_t* p =
+      reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
+  std::memset(p, 0, len);
+  wire::EthernetRepr eth;
+  eth.dst = wire::MacAddr::Broadcast();
+  eth.src = port_->mac();
+  eth.ethertype = wire::kEtherTypeArp;
+  eth.Emit({p, wire::kEthHeaderLen});
+  const wire::ArpRepr req{
+      .op = wire::ArpOp::kRequest,
+      .sender_mac = port_->mac(),
+      .sender_ip = options_.address,
+      .target_mac = {},
+      .target_ip = ip,
+  };
+  req.Emit({p + wire::kEthHeaderLen, wire::kArpLen});
+  Transmit(m);
+}
+
+void Engine::SendGratuitousArp() {
+  // RFC 5227 section 2.3: an announcement is a request with sender and
+  // target protocol address both ours.
+  SendArpRequest(options_.address);
+  port_->Flush(index_, &counters_);
+  tx_pending_ = false;
+}
+
+void Engine::Shutdown(Instant now) {
+  now_ = now;
+  endpoint_->Flush(now);
+  if (rx_fault_ != nullptr) {
+    rx_fault_->Flush();
+  }
+  if (tx_fault_ != nullptr) {
+    tx_fault_->Flush();
+  }
+  port_->Flush(index_, &counters_);
+  tx_pending_ = false;
+  arp_.DropAllPending();
+  if (steer_) {
+    rte_mbuf* m[64];
+    unsigned k = 0;
+    while ((k = steering_->Receive(index_, m, 64)) > 0) {
+      rte_pktmbuf_free_bulk(m, k);
+    }
+  }
+}
+
+}  // namespace tern::port

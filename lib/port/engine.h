@@ -1,0 +1,177 @@
+// Engine: one lcore's TCP terminator over one queue pair of a port.
+//
+// It owns the lcore's tcp::Endpoint (connection table, listeners, SYN and
+// accept queues, timer wheel), its ARP cache and the mbuf <-> segment codec,
+// and runs DPDK l3fwd's loop body: receive a burst, parse it in place,
+// hand the TCP segments to the endpoint, let the application act, flush the
+// coalesced output, run due timers, transmit. Nothing here is shared with
+// another lcore except the steering rings (lock-free) and the SYN-cookie
+// secret store (read-mostly, lock-free readers).
+//
+// Contract:
+// - Received frames: Ethernet to our MAC or broadcast; ARP requests for our
+//   address are answered (RFC 826) and teach the ARP cache; ARP replies
+//   teach it; ICMP echo requests are answered (RFC 792); IPv4 to our address
+//   carrying TCP goes to the endpoint. Checksums the NIC verified
+//   (RTE_MBUF_F_RX_*_CKSUM_GOOD) are trusted, ones it flagged bad are
+//   dropped, the rest are verified in software. Chained mbufs are gathered
+//   and read. Every frame that is not answered or handed to the endpoint is
+//   counted under one named drop reason (PortCounters).
+// - Sent segments (SegmentSink::Send): Ethernet + IPv4 + TCP headers are
+//   written into a fresh mbuf from the port's pool and the payload is copied
+//   after them; checksums are left to the NIC where it offers TX offload.
+//   The next hop (the destination on-link, else the gateway) is resolved
+//   through the ARP cache; a frame waiting for an answer is held there.
+// - Every mbuf is freed exactly once: received ones after their segment was
+//   processed (or steered, or dropped), sent ones by the driver, held ones
+//   when the ARP cache sends or drops them (Shutdown drops what is left).
+// - Single-threaded: every call comes from the owning lcore.
+#ifndef TERN_LIB_PORT_ENGINE_H_
+#define TERN_LIB_PORT_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/base/time.h"
+#include "lib/port/arp_cache.h"
+#include "lib/port/ethdev_port.h"
+#include "lib/port/fault_injection.h"
+#include "lib/port/port_counters.h"
+#include "lib/port/responder.h"
+#include "lib/port/steering.h"
+#include "lib/tcp/cookie_secrets.h"
+#include "lib/tcp/endpoint.h"
+
+struct rte_mbuf;
+
+namespace tern::port {
+
+struct EngineOptions {
+  wire::Ipv4Addr address;
+  uint8_t prefix_len = 24;
+  // Next hop for destinations off the prefix; none: such segments are
+  // dropped (drop.no_route).
+  std::optional<wire::Ipv4Addr> gateway;
+  // endpoint.mss is lowered to what the port's MTU and one mbuf carry.
+  tcp::EndpointConfig endpoint;
+  ArpCacheOptions arp;
+  // How often the ARP cache retransmits requests and expires entries.
+  Duration arp_tick = Duration::Millis(100);
+  // Impairments of received and of transmitted frames (tests; off by
+  // default). Corruption applies to received frames only: on transmit the
+  // NIC's checksum offload would make a corrupted frame look valid.
+  FaultOptions rx_fault;
+  FaultOptions tx_fault;
+};
+
+// What runs inside the loop beside the protocol: the services
+// (app/services/service_host.h) or a test's client.
+class Application {
+ public:
+  virtual ~Application() = default;
+  // Once per loop iteration, after the received burst went to the endpoint
+  // and before its output is flushed.
+  virtual void Poll(Instant now) = 0;
+  // Shutdown: stop accepting, let connections finish.
+  virtual void BeginDrain(Instant now) { (void)now; }
+  // True when nothing is left to finish.
+  virtual bool Drained() const { return true; }
+  // End of the drain time: reset what remains.
+  virtual void AbortAll(Instant now) { (void)now; }
+};
+
+class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
+ public:
+  // `index` is the engine's lcore rank and its queue on `port`; `steering`
+  // may be null for a single engine; `cookies` (shared by all engines) must
+  // outlive the engine, as must port and steering.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(
+      const EngineOptions& options, EthdevPort* port, uint16_t index,
+      Steering* steering, const tcp::SynCookieSecretStore* cookies,
+      Instant now);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  uint16_t index() const { return index_; }
+  tcp::Endpoint& endpoint() { return *endpoint_; }
+  const tcp::Endpoint& endpoint() const { return *endpoint_; }
+  void set_application(Application* app) { app_ = app; }
+  Application* application() const { return app_; }
+  const PortCounters& counters() const { return counters_; }
+  const ArpCounters& arp_counters() const { return arp_counters_; }
+  const FaultCounters& rx_fault_counters() const { return rx_fault_counters_; }
+  const FaultCounters& tx_fault_counters() const { return tx_fault_counters_; }
+  const ArpCache& arp() const { return arp_; }
+  const EngineOptions& options() const { return options_; }
+
+  // One loop iteration; returns the packets received (0: idle).
+  unsigned PollOnce(Instant now);
+  // Announces our address (RFC 5227 section 2.3 ARP announcement).
+  void SendGratuitousArp();
+  // Flushes the endpoint and the TX buffer, drops frames still waiting for
+  // ARP and frees what the steering ring holds for us.
+  void Shutdown(Instant now);
+
+  // tcp::SegmentSink
+  void Send(const tcp::OutSegment& segment) override;
+
+ private:
+  Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
+         Steering* steering);
+
+  void HandleFrame(rte_mbuf* m, bool from_ring);
+  void HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
+                 std::span<const uint8_t> arp_bytes, bool from_ring);
+  void Reply(std::span<const uint8_t> frame);
+  void DeliverTcp();
+  void Drop(rte_mbuf* m, PortDrop reason);
+  void ParseDrop(rte_mbuf* m, wire::WireError reason);
+  // Every frame leaves through here (the TX fault stage, then the port).
+  void Transmit(rte_mbuf* m);
+
+  // ArpCache::Callbacks
+  void SendArpRequest(wire::Ipv4Addr ip) override;
+  void SendPending(ArpCache::Packet pkt, const wire::MacAddr& mac) override;
+  void DropPending(ArpCache::Packet pkt) override;
+
+  EngineOptions options_;
+  EthdevPort* port_;
+  uint16_t index_;
+  Steering* steering_;
+  bool steer_ = false;  // software steering on (several engines, no RSS)
+  uint32_t netmask_ = 0;
+  PortCounters counters_;
+  ArpCounters arp_counters_;
+  FaultCounters rx_fault_counters_;
+  FaultCounters tx_fault_counters_;
+  std::unique_ptr<FaultInjector> rx_fault_;
+  std::unique_ptr<FaultInjector> tx_fault_;
+  std::vector<rte_mbuf*> fault_out_;
+  ArpCache arp_;
+  Responder responder_;
+  std::unique_ptr<tcp::Endpoint> endpoint_;
+  Application* app_ = nullptr;
+  Instant now_;
+  Instant next_arp_tick_;
+  bool tx_pending_ = false;
+
+  // The TCP segments of the current burst and the mbufs they borrow from.
+  std::vector<tcp::InSegment> batch_;
+  std::vector<rte_mbuf*> batch_mbufs_;
+  size_t batch_n_ = 0;
+  std::vector<rte_mbuf*> rx_;
+  // Gather buffers for chained mbufs, one per batch slot.
+  std::vector<uint8_t> gather_;
+};
+
+// The largest frame a chained mbuf may carry and still be read: 9000-byte
+// jumbo MTU + 14-byte Ethernet header + 4-byte 802.1Q tag.
+inline constexpr size_t kMaxGatherFrame = 9018;
+
+}  // namespace tern::port
+
+#endif  // TERN_LIB_PORT_ENGINE_H_

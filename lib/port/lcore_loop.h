@@ -1,0 +1,42 @@
+// The per-lcore loop: DPDK l3fwd's receive, process, transmit, drain cycle
+// around one Engine, with tern's shutdown drain.
+//
+// Contract:
+// - RunEngineLoop polls `engine` (Engine::PollOnce) until `stop` becomes
+//   true or `deadline` passes, then drains: the application is told to stop
+//   accepting and finish (Application::BeginDrain), the loop keeps polling
+//   until the application reports Drained() or `drain_time` has passed,
+//   then resets what remains (Application::AbortAll), polls a last time so
+//   the resets leave, and shuts the engine down (Engine::Shutdown).
+// - `periodic`, when set, is called about once per `period` from this loop
+//   (the main lcore prints statistics with it).
+// - An empty receive burst is followed by a sleep of idle_sleep_us when it
+//   is non-zero (0 busy-polls, the DPDK way).
+#ifndef TERN_LIB_PORT_LCORE_LOOP_H_
+#define TERN_LIB_PORT_LCORE_LOOP_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "lib/base/time.h"
+#include "lib/port/clock.h"
+#include "lib/port/engine.h"
+
+namespace tern::port {
+
+struct LoopOptions {
+  uint32_t idle_sleep_us = 0;
+  // How long connections may take to finish after a stop request.
+  Duration drain_time = Duration::Seconds(5);
+  Instant deadline = Instant::Never();
+  std::function<void(Instant)> periodic;
+  Duration period = Duration::Seconds(1);
+};
+
+void RunEngineLoop(Engine& engine, const TscClock& clock,
+                   const LoopOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace tern::port
+
+#endif  // TERN_LIB_PORT_LCORE_LOOP_H_

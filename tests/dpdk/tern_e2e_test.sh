@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# End to end: tern on a DPDK net_tap port, the Linux kernel's own TCP as the
+# peer. The TAP interface is moved into a network namespace made for this run
+# (and always removed), so no traffic leaves the test; addresses are from the
+# RFC 2544 benchmarking range 198.18.0.0/15.
+#
+# What it checks, in order:
+#   ping and ARP; curl gets the HTTP response; a 10 MB echo round trip with
+#   equal SHA-256; a client that shutdown(SHUT_WR)s still gets all the data;
+#   a SYN to a closed port gets RST; TIME-WAIT: tern active-closes N
+#   connections, Linux M, and tern's telemetry (read over DPDK's telemetry
+#   socket, as dpdk-telemetry.py does) and `ss` match, and after 2MSL tern
+#   holds none; a capture of these exchanges, read by tshark, has no malformed
+#   packet, bad checksum or expert error from tern; ab -n 20000 -c 100 and wrk
+#   finish with no failed or non-2xx request; with two lcores both engines
+#   accepted connections; SIGTERM ends tern with status 0, no error or warning
+#   in its log, and its mbuf pool as full as before the traffic.
+#
+# Usage: tern_e2e_test.sh PATH_TO_TERN LCORES   (LCORES: "0" or "0,1")
+# Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, a tool missing).
+set -euo pipefail
+
+readonly SKIP=77
+tern=${1:?usage: $0 PATH_TO_TERN LCORES}
+lcores=${2:-0}
+here=$(cd "$(dirname "$0")" && pwd)
+clients="/usr/bin/python3 ${here}/e2e_clients.py"
+
+skip() { echo "tern_e2e_test: SKIP: $*"; exit "$SKIP"; }
+fail() { echo "tern_e2e_test: FAIL: $*" >&2; exit 1; }
+say() { echo "tern_e2e_test: $*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP devices)"
+[ -c /dev/net/tun ] || skip "/dev/net/tun is missing (no TUN/TAP support)"
+for tool in ip ping curl ab wrk tshark tcpdump ss /usr/bin/python3; do
+  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/setup)"
+done
+[ -x "$tern" ] || fail "$tern is not an executable"
+engines=$(echo "$lcores" | tr ',' '\n' | wc -l)
+[ "$(nproc)" -ge "$engines" ] || skip "needs $engines cores, have $(nproc)"
+
+id=$$
+iface="te${id}"
+ns="tern_e2e_${id}"
+prefix="tern_e2e_${id}"
+tern_ip=198.18.0.1
+peer_ip=198.18.0.2
+tmp=$(mktemp -d /tmp/tern_e2e_test.XXXXXX)
+tern_pid=""
+cap_pid=""
+
+cleanup() {
+  local rc=$?
+  if [ -n "$cap_pid" ]; then
+    kill "$cap_pid" 2>/dev/null || true
+    wait "$cap_pid" 2>/dev/null || true
+  fi
+  if [ -n "$tern_pid" ] && kill -0 "$tern_pid" 2>/dev/null; then
+    kill -TERM "$tern_pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+      kill -0 "$tern_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$tern_pid" 2>/dev/null || true
+    wait "$tern_pid" 2>/dev/null || true
+  fi
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "/var/run/dpdk/${prefix}"
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ] && [ -f "$tmp/tern.log" ]; then
+    echo "--- tern output (last 80 lines) ---" >&2
+    tail -n 80 "$tmp/tern.log" >&2
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# TIME-WAIT of 3 s (2MSL shortened for the test); drain of 2 s.
+cat >"$tmp/tern.toml" <<TOML
+[eal]
+args = ["--no-huge", "-m", "512", "--no-pci", "-l", "${lcores}",
+        "--vdev=net_tap0,iface=${iface}", "--file-prefix=${prefix}"]
+[port]
+name = "net_tap0"
+mbufs = 16383
+rx_ring = 1024
+tx_ring = 1024
+idle_sleep_us = 0
+[ip]
+address = "${tern_ip}"
+prefix_len = 24
+[tcp]
+max_connections = 16384
+time_wait_ms = 3000
+[[listener]]
+port = 80
+service = "http"
+http_body_bytes = 1024
+[[listener]]
+port = 7
+service = "echo"
+[[listener]]
+port = 9
+service = "discard"
+[shutdown]
+drain_ms = 2000
+TOML
+
+# --duration bounds tern's life even if this script is killed without its
+# trap.
+"$tern" --config "$tmp/tern.toml" --duration 300 >"$tmp/tern.log" 2>&1 &
+tern_pid=$!
+for _ in $(seq 200); do
+  grep -q "tern serving" "$tmp/tern.log" && break
+  kill -0 "$tern_pid" 2>/dev/null || fail "tern exited during start-up"
+  sleep 0.1
+done
+grep -q "tern serving" "$tmp/tern.log" || fail "tern did not start in 20 s"
+tern_mac=$(sed -n 's/.*tern serving.*(mac \([0-9a-fA-F:]*\),.*/\1/p' \
+  "$tmp/tern.log" | head -n1)
+telemetry_sock="/var/run/dpdk/${prefix}/dpdk_telemetry.v2"
+
+ip netns add "$ns"
+ip link set "$iface" netns "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" addr add "${peer_ip}/24" dev "$iface"
+ip -n "$ns" link set "$iface" up
+in_ns() { ip netns exec "$ns" "$@"; }
+telemetry() { $clients telemetry "$telemetry_sock" "$@"; }
+value() { sed -n "s/^$1=//p"; }
+
+# Capture the functional part (not the load tests) for tshark.
+in_ns tcpdump -i "$iface" -w "$tmp/cap.pcap" -U -s 0 -c 200000 \
+  >"$tmp/tcpdump.log" 2>&1 &
+cap_pid=$!
+sleep 1
+
+say "ping and ARP"
+in_ns ping -c 3 -i 0.2 -W 1 "$tern_ip" >"$tmp/ping.txt" || fail "ping failed"
+grep -q " 3 received" "$tmp/ping.txt" || fail "not all echo requests answered"
+in_ns ip neigh show "$tern_ip" dev "$iface" | grep -qi "lladdr ${tern_mac}" ||
+  fail "ARP did not resolve ${tern_ip} to ${tern_mac}"
+
+say "curl http://${tern_ip}/"
+body=$(in_ns curl -sS --max-time 10 -o "$tmp/body" -w '%{http_code} %{size_download}' \
+  "http://${tern_ip}/") || fail "curl failed"
+[ "$body" = "200 1024" ] || fail "curl: expected '200 1024', got '$body'"
+
+say "echo 10 MB"
+in_ns $clients echo "$tern_ip" 7 10485760 || fail "echo round trip"
+say "shutdown(SHUT_WR) keeps receiving"
+in_ns $clients shutwr "$tern_ip" 7 1048576 || fail "half-close"
+say "SYN to a closed port"
+in_ns $clients refused "$tern_ip" 81 || fail "closed port"
+
+say "TIME-WAIT on both sides"
+before=$(telemetry /tern/stats tcp.time_wait_created | value tcp.time_wait_created)
+in_ns $clients http-close "$tern_ip" 80 20 || fail "http-close"
+in_ns $clients client-close "$tern_ip" 9 15 || fail "client-close"
+sleep 0.5
+out=$(telemetry /tern/stats tcp.time_wait_created conn.time_wait)
+created=$(echo "$out" | value tcp.time_wait_created)
+held=$(echo "$out" | value conn.time_wait)
+[ $((created - before)) -eq 20 ] ||
+  fail "tern created $((created - before)) TIME-WAIT records, expected 20"
+[ "$held" -ge 20 ] || fail "tern holds ${held} TIME-WAIT records, expected >= 20"
+linux_tw=$(in_ns ss -Htan state time-wait "( dport = :9 )" | wc -l)
+[ "$linux_tw" -eq 15 ] ||
+  fail "Linux holds ${linux_tw} TIME-WAIT sockets to :9, expected 15"
+say "TIME-WAIT: tern created 20 (holds ${held}), Linux holds ${linux_tw}"
+sleep 3.5  # 2MSL = 3 s in this config
+held=$(telemetry /tern/stats conn.time_wait | value conn.time_wait)
+[ "$held" -eq 0 ] || fail "tern still holds ${held} TIME-WAIT records after 2MSL"
+command -v dpdk-telemetry.py >/dev/null &&
+  { echo /tern/engines | timeout 10 dpdk-telemetry.py -f "$prefix" \
+      >"$tmp/telemetry.txt" 2>&1 || true; }
+[ ! -f "$tmp/telemetry.txt" ] || grep -q '"engines"' "$tmp/telemetry.txt" ||
+  fail "dpdk-telemetry.py could not read /tern/engines: $(cat "$tmp/telemetry.txt")"
+
+kill "$cap_pid"
+wait "$cap_pid" 2>/dev/null || true
+cap_pid=""
+say "tshark: malformed packets, bad checksums, expert errors from tern"
+tshark -r "$tmp/cap.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+  -Y "ip.src == ${tern_ip} && (_ws.malformed || _ws.expert.severity == error || \
+      tcp.checksum.status == \"Bad\" || ip.checksum.status == \"Bad\")" \
+  >"$tmp/bad.txt" 2>"$tmp/tshark.err" || fail "tshark: $(cat "$tmp/tshark.err")"
+frames=$(tshark -r "$tmp/cap.pcap" -Y "ip.src == ${tern_ip}" 2>/dev/null | wc -l)
+[ "$frames" -gt 1000 ] || fail "capture holds only ${frames} frames from tern"
+[ ! -s "$tmp/bad.txt" ] || fail "tshark flags tern's packets: $(head -5 "$tmp/bad.txt")"
+say "tshark: ${frames} frames from tern, none malformed or with a bad checksum"
+
+say "ab -n 20000 -c 100"
+in_ns ab -q -n 20000 -c 100 -s 10 "http://${tern_ip}/" >"$tmp/ab.txt" 2>&1 ||
+  fail "ab failed: $(tail -5 "$tmp/ab.txt")"
+grep -q "^Complete requests: *20000" "$tmp/ab.txt" || fail "ab: $(cat "$tmp/ab.txt")"
+grep -q "^Failed requests: *0" "$tmp/ab.txt" || fail "ab: failed requests"
+! grep -q "^Non-2xx responses" "$tmp/ab.txt" || fail "ab: non-2xx responses"
+say "ab: $(grep '^Requests per second' "$tmp/ab.txt")"
+
+say "wrk -t2 -c50 -d3s"
+in_ns wrk -t2 -c50 -d3s --timeout 5s "http://${tern_ip}/" >"$tmp/wrk.txt" 2>&1 ||
+  fail "wrk failed: $(cat "$tmp/wrk.txt")"
+! grep -q "Socket errors" "$tmp/wrk.txt" || fail "wrk: $(grep 'Socket errors' "$tmp/wrk.txt")"
+! grep -q "Non-2xx" "$tmp/wrk.txt" || fail "wrk: non-2xx responses"
+grep -q "requests in" "$tmp/wrk.txt" || fail "wrk: $(cat "$tmp/wrk.txt")"
+say "wrk: $(grep 'Requests/sec' "$tmp/wrk.txt")"
+
+kill -TERM "$tern_pid"
+tern_rc=0
+wait "$tern_pid" || tern_rc=$?
+tern_pid=""
+[ "$tern_rc" -eq 0 ] || fail "tern exited with status ${tern_rc} on SIGTERM"
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$tmp/tern.log"; }
+[ -n "$(counter tcp_in)" ] || fail "tern printed no counters"
+! grep -E "tern: (error|warning):" "$tmp/tern.log" ||
+  fail "tern logged an error or a warning"
+start=$(counter mbufs_available_start)
+end=$(counter mbufs_available_end)
+[ "$start" = "$end" ] || fail "mbuf pool: ${start} available at start, ${end} at end"
+accepted=$(counter service.accepted)
+[ "$accepted" -ge 20000 ] || fail "service.accepted is ${accepted}"
+if [ "$engines" -gt 1 ]; then
+  for e in $(seq 0 $((engines - 1))); do
+    a=$(counter "engine${e}.service.accepted")
+    [ "${a:-0}" -gt 0 ] || fail "engine ${e} accepted no connection"
+    say "engine ${e} accepted ${a} connections"
+  done
+fi
+say "PASS (${engines} engine(s), accepted ${accepted}, mbufs ${start} = ${end})"
