@@ -13,10 +13,13 @@
 namespace tern::app {
 namespace {
 
+// Debian's abseil has its own string_view type, not std::string_view.
+absl::string_view SV(std::string_view v) { return {v.data(), v.size()}; }
+
 void VisitListener(const tcp::ListenerStats& l, std::string_view prefix,
                    const CounterVisitor& visit) {
   auto v = [&](std::string_view name, const Counter& c) {
-    visit(absl::StrCat(prefix, name), c.Get());
+    visit(absl::StrCat(SV(prefix), SV(name)), c.Get());
   };
   v("syns_received", l.syns_received);
   v("synacks_sent", l.synacks_sent);
@@ -50,12 +53,38 @@ int AddSums(const std::vector<const TelemetrySource*>& sources, int engine,
     });
   }
   rte_tel_data_start_dict(d);
+  // Telemetry names allow no '.', so "tcp.passive_opens" becomes
+  // {"tcp": {"passive_opens": n}}: one nested dictionary per prefix.
   // Dictionaries hold at most RTE_TEL_MAX_DICT_ENTRIES: zero counters are
   // left out so every non-zero one fits.
+  std::map<std::string, rte_tel_data*> groups;
   for (const auto& [name, value] : sums) {
-    if (value != 0) {
-      rte_tel_data_add_dict_u64(d, name.c_str(), value);
+    if (value == 0) {
+      continue;
     }
+    const size_t dot = name.find('.');
+    if (dot == std::string::npos) {
+      rte_tel_data_add_dict_u64(d, name.c_str(), value);
+      continue;
+    }
+    rte_tel_data*& g = groups[name.substr(0, dot)];
+    if (g == nullptr) {
+      g = rte_tel_data_alloc();
+      if (g == nullptr) {
+        continue;
+      }
+      rte_tel_data_start_dict(g);
+    }
+    // "engine0.tcp.x" keeps its second dot; replace it too.
+    std::string key = name.substr(dot + 1);
+    for (char& c : key) {
+      c = c == '.' ? '_' : c;
+    }
+    rte_tel_data_add_dict_u64(g, key.c_str(), value);
+  }
+  for (const auto& [group, g] : groups) {
+    // keep_data = 0: the container is freed with `d`.
+    rte_tel_data_add_dict_container(d, group.c_str(), g, 0);
   }
   return 0;
 }
@@ -88,7 +117,7 @@ int CmdEngines(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "engines", telemetry_sources->size());
   for (size_t i = 0; i < telemetry_sources->size(); ++i) {
     const TelemetrySource& s = *(*telemetry_sources)[i];
-    const std::string p = absl::StrCat("engine", i, ".");
+    const std::string p = absl::StrCat("engine", i, "_");
     rte_tel_data_add_dict_u64(d, (p + "connections").c_str(),
                               s.gauges->connections.load());
     rte_tel_data_add_dict_u64(d, (p + "time_wait").c_str(),
@@ -112,7 +141,7 @@ int CmdListeners(const char*, const char*, rte_tel_data* d) {
   for (const TelemetrySource* s : *telemetry_sources) {
     for (size_t i = 0; i < s->host->service_count(); ++i) {
       const std::string prefix =
-          absl::StrCat("l", i, ".", s->host->service(i).name(), ".");
+          absl::StrCat("l", i, "_", SV(s->host->service(i).name()), "_");
       const tcp::ListenerStats* ls =
           s->engine->endpoint().listener_stats(s->host->service_listener(i));
       if (ls != nullptr) {
@@ -146,7 +175,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
 
   const tcp::EndpointStats& t = s.engine->endpoint().stats();
   auto v = [&](std::string_view name, const Counter& c) {
-    visit(absl::StrCat("tcp.", name), c.Get());
+    visit(absl::StrCat("tcp.", SV(name)), c.Get());
   };
   v("segments_in", t.segments_in);
   v("segments_out", t.segments_out);
@@ -198,7 +227,7 @@ std::string FormatCounters(std::span<const TelemetrySource* const> sources,
       }
       totals[it->second].second += v;
       if (!nonzero_only || v != 0) {
-        absl::StrAppend(&per_engine, "engine", i, ".", n, " ", v, "\n");
+        absl::StrAppend(&per_engine, "engine", i, ".", SV(n), " ", v, "\n");
       }
     });
   }

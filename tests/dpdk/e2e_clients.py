@@ -141,7 +141,12 @@ def cmd_telemetry(path, cmd, keys):
     s.close()
     values = reply.get(cmd.split(",")[0]) or {}
     for k in keys:
-        print(f"{k}={values.get(k, 0)}")
+        # "tcp.passive_opens" is {"tcp": {"passive_opens": n}} (telemetry
+        # names allow no dot); absent means zero.
+        v = values
+        for part in k.split(".", 1):
+            v = v.get(part, {}) if isinstance(v, dict) else {}
+        print(f"{k}={v if isinstance(v, int) else 0}")
 
 
 def main(argv):

@@ -163,7 +163,7 @@ out=$(telemetry /tern/stats tcp.time_wait_created conn.time_wait)
 created=$(echo "$out" | value tcp.time_wait_created)
 held=$(echo "$out" | value conn.time_wait)
 [ $((created - before)) -eq 20 ] ||
-  fail "tern created $((created - before)) TIME-WAIT records, expected 20"
+  fail "tern created $((created - before)) TIME-WAIT records, expected 20 (telemetry: before ${before}, now: ${out})"
 [ "$held" -ge 20 ] || fail "tern holds ${held} TIME-WAIT records, expected >= 20"
 linux_tw=$(in_ns ss -Htan state time-wait "( dport = :9 )" | wc -l)
 [ "$linux_tw" -eq 15 ] ||
