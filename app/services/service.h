@@ -15,12 +15,29 @@
 //   already pending (data that arrived before accept, a FIN, a reset), so a
 //   service never waits for an edge that already passed.
 // - Event masks are tcp::events bits (lib/tcp/api.h): kReadable, kWritable,
-//   kPeerClosed, kReset, kTimedOut, kClosed.
+//   kPeerClosed, kReset, kTimedOut, kClosed. The mask of OnEvent holds the
+//   edges reported since the last call plus the connection's current level
+//   (Endpoint::Poll), so a service that left data unread or a response
+//   unsent sees kReadable / kWritable again on the next event.
 // - After Close() or Abort() the service gets no more OnEvent for that
 //   connection, only OnRelease.
+// - A service closes every connection it is given eventually (after the
+//   peer's FIN at the latest); the host releases by itself only connections
+//   that were reset, timed out or finished the protocol (CLOSED, TIME-WAIT).
 // - Output a service produces inside one loop iteration leaves together when
 //   the loop flushes (EndpointConfig::coalesce_sends), so several Send calls
 //   per callback cost no extra segments.
+//
+// Changes since the first version of this header (app/services/service.h at
+// commit 036bacf):
+// - Recv at the end of the stream returns {0, kOk}, as read(2) returns 0 and
+//   as Endpoint::Recv does, instead of an error; PeerClosed() says the same.
+// - OnEvent's mask includes the level bits (see above).
+// - Service::OnDrain, called once per open connection when the engine begins
+//   a graceful shutdown (ServiceHost::BeginDrain); by default it closes.
+// - Service::counters(), named counters a service exposes for telemetry.
+// - In OnRelease the Conn has given its handle back: only slot() is
+//   meaningful, I/O calls return kBadHandle.
 #ifndef TERN_APP_SERVICES_SERVICE_H_
 #define TERN_APP_SERVICES_SERVICE_H_
 
@@ -30,6 +47,7 @@
 #include <span>
 #include <string_view>
 
+#include "lib/base/counters.h"
 #include "lib/tcp/api.h"
 
 namespace tern::app {
@@ -42,21 +60,24 @@ class Conn {
   // the `max_connections` the service was created with: the service's
   // per-connection state lives at this index.
   virtual uint32_t slot() const = 0;
-  // Consumes up to out.size() in-order bytes. bytes == 0 with kOk never
-  // happens; kWouldBlock when nothing is readable; after the peer's FIN and
-  // all data read, bytes == 0 and error kOk is not returned either: use
-  // PeerClosed().
+  // Consumes up to out.size() in-order bytes. kWouldBlock when nothing is
+  // readable yet; {0, kOk} at the end of the stream (the peer's FIN and
+  // every byte before it read), as read(2); kConnReset / kTimedOut once
+  // when the connection failed.
   virtual tcp::IoResult Recv(std::span<uint8_t> out) = 0;
-  // Copies up to out.size() in-order bytes without consuming them.
+  // Copies up to out.size() in-order bytes without consuming them; bytes is
+  // 0 when nothing is readable.
   virtual tcp::IoResult Peek(std::span<uint8_t> out) = 0;
   // Queues up to data.size() bytes; returns how many were taken (fewer when
   // the send buffer is full: then kWritable will be reported when there is
-  // room again).
+  // room again; kWouldBlock when it took nothing).
   virtual tcp::IoResult Send(std::span<const uint8_t> data) = 0;
   // Half-close: sends FIN after the queued data.
   virtual void ShutdownWrite() = 0;
   // Graceful close: queued data is still delivered, then FIN. The service
-  // gets OnRelease next, and no more events.
+  // gets OnRelease next, and no more events. Unread received data turns the
+  // close into a reset (RFC 2525 2.17, as Linux), so a service that means
+  // to close gracefully reads what is left first.
   virtual void Close() = 0;
   // RST at once; OnRelease follows.
   virtual void Abort() = 0;
@@ -65,6 +86,13 @@ class Conn {
 
  protected:
   ~Conn() = default;
+};
+
+// A counter a service exposes for telemetry; `name` is snake_case and
+// `counter` lives as long as the service.
+struct ServiceCounter {
+  std::string_view name;
+  const Counter* counter = nullptr;
 };
 
 class Service {
@@ -76,6 +104,12 @@ class Service {
   // The connection is gone for the service (it closed or aborted it, or it
   // was reset or timed out): the slot is free again.
   virtual void OnRelease(Conn& conn) = 0;
+  // The engine is shutting down: finish this connection soon (after the
+  // response in progress, say). Called once per open connection; the
+  // default closes at once. Events keep coming until the service closes.
+  virtual void OnDrain(Conn& conn) { conn.Close(); }
+  // Service-specific counters (requests, bytes); none by default.
+  virtual std::span<const ServiceCounter> counters() const { return {}; }
 };
 
 }  // namespace tern::app
