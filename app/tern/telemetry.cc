@@ -173,6 +173,18 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   visit("arp.pending_dropped_unresolved", a.pending_dropped_unresolved.Get());
   visit("arp.table_full", a.table_full.Get());
 
+  auto fault = [&](std::string_view dir, const port::FaultCounters& f) {
+    const std::string p = absl::StrCat("fault_", SV(dir), ".");
+    visit(p + "dropped", f.dropped.Get());
+    visit(p + "corrupted", f.corrupted.Get());
+    visit(p + "duplicated", f.duplicated.Get());
+    visit(p + "delayed", f.delayed.Get());
+    visit(p + "reordered", f.reordered.Get());
+    visit(p + "rate_dropped", f.rate_dropped.Get());
+  };
+  fault("rx", s.engine->rx_fault_counters());
+  fault("tx", s.engine->tx_fault_counters());
+
   const tcp::EndpointStats& t = s.engine->endpoint().stats();
   auto v = [&](std::string_view name, const Counter& c) {
     visit(absl::StrCat("tcp.", SV(name)), c.Get());
