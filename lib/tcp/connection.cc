@@ -93,8 +93,8 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   options_ = options;
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
-  sndq_.Init(options.send_buffer, options.send_ref_chunks);
-  rcvbuf_.Init(options.recv_buffer);
+  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  rcvbuf_.Init(options.recv_buffer, &env.buffers);
   assembler_.Clear();
   iss_ = iss;
   snd_una_ = iss;
@@ -120,8 +120,8 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
-  sndq_.Init(options.send_buffer, options.send_ref_chunks);
-  rcvbuf_.Init(options.recv_buffer);
+  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  rcvbuf_.Init(options.recv_buffer, &env.buffers);
   assembler_.Clear();
   quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
@@ -762,6 +762,12 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
                                     : DropReason::kOutOfOrder);
     data = data.first(fit);
     fin = false;
+  }
+  if (!data.empty() && !rcvbuf_.EnsureAllocated()) {
+    // The allocator has no memory for the buffer (buffer_allocator.h): the
+    // segment is dropped unacknowledged, FIN included, and retransmitted.
+    env.stats.drops.Inc(DropReason::kNoBufferMemory);
+    return;
   }
   // A hole exists before held bytes, and before a held FIN.
   const bool had_hole = !assembler_.empty() || assembler_.fin_known();
