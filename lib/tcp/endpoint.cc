@@ -542,10 +542,10 @@ void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
              (r.flags & HalfOpen::kSack) != 0, ts);
 }
 
-void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r) {
+void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited) {
   // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> for an unacceptable segment, rate
   // limited like every ACK that answers something out of window.
-  if (!limiter_.Allow(env.now)) {
+  if (limited && !limiter_.Allow(env.now)) {
     stats_.challenge_acks_limited.Inc();
     return;
   }
@@ -606,10 +606,19 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
       stats_.synack_retransmits.Inc();
       return;
     }
-    // RFC 9293 3.10.7.4 fourth, passive SYN-RECEIVED: "return this
-    // connection to the LISTEN state"; the new SYN is dropped.
+    // A SYN with another ISN. RFC 5961 4.2 replaces RFC 9293's "return to
+    // LISTEN": whatever its sequence number, answer with a (rate-limited)
+    // challenge ACK and drop it; the record stays. Otherwise a blind
+    // attacker's SYN would remove it and the real client's final ACK would
+    // meet a RST. A client that really restarted answers the challenge with
+    // a RST at RCV.NXT, which removes the record (second check below).
     stats_.drops.Inc(DropReason::kSynChallenged);
-    FreeHalfOpen(index);
+    if (limiter_.Allow(env.now)) {
+      stats_.challenge_acks.Inc();
+      SendHalfOpenAck(env, *r, /*limited=*/false);
+    } else {
+      stats_.challenge_acks_limited.Inc();
+    }
     return;
   }
   // RFC 7323 5.3: PAWS, before the sequence number check.

@@ -287,7 +287,9 @@ class Endpoint {
                   const ConnOptions& co, std::optional<uint8_t> offer_wscale,
                   bool sack, std::optional<wire::TcpTimestamps> ts);
   void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const ConnOptions& co);
-  void SendHalfOpenAck(Env& env, const HalfOpen& r);
+  // limited: take a token from the ACK rate limiter first (false when the
+  // caller already did).
+  void SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited = true);
   void HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg);
   void Promote(Env& env, uint32_t index, const InSegment& seg);
   void OnHalfOpenTimer(Env& env, uint32_t index);
