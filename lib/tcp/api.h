@@ -91,6 +91,9 @@ struct Event {
   ConnHandle conn;          // valid for connection events
   ListenerHandle listener;  // valid for kAcceptable
   uint32_t mask = 0;
+  // For connection events: the connection's application context
+  // (Endpoint::SetContext; 0 until set). 0 for listener events.
+  uint64_t context = 0;
 };
 
 }  // namespace tern::tcp

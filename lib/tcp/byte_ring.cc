@@ -7,12 +7,29 @@
 
 namespace tern::tcp {
 
-void ByteRing::Init(size_t capacity) {
-  if (capacity != capacity_) {
-    buf_.reset();
+void ByteRing::FreeBuffer() {
+  if (buf_ != nullptr) {
+    allocator_->Free(buf_, capacity_);
+    buf_ = nullptr;
+  }
+}
+
+void ByteRing::Init(size_t capacity, BufferAllocator* allocator) {
+  if (capacity != capacity_ || allocator != allocator_) {
+    FreeBuffer();
     capacity_ = capacity;
+    allocator_ = allocator;
   }
   head_ = size_ = written_past_tail_ = 0;
+}
+
+bool ByteRing::EnsureAllocated() {
+  if (buf_ == nullptr && capacity_ > 0) {
+    // Default-initialised: the bytes are written before they are read, and
+    // zeroing 256 KiB would dominate a handshake.
+    buf_ = static_cast<uint8_t*>(allocator_->Allocate(capacity_, kBufferAlign));
+  }
+  return buf_ != nullptr;
 }
 
 void ByteRing::Resize(size_t capacity) {
@@ -25,12 +42,18 @@ void ByteRing::Resize(size_t capacity) {
     head_ = size_ = written_past_tail_ = 0;
     return;
   }
-  std::unique_ptr<uint8_t[]> next(new uint8_t[capacity]);
+  auto* next =
+      static_cast<uint8_t*>(allocator_->Allocate(capacity, kBufferAlign));
+  if (next == nullptr) {
+    // No memory for the new size: the ring keeps its old capacity.
+    return;
+  }
   const size_t keep = size_ + written_past_tail_;
   for (size_t i = 0; i < keep; ++i) {
     next[i] = buf_[(head_ + i) % capacity_];
   }
-  buf_ = std::move(next);
+  allocator_->Free(buf_, capacity_);
+  buf_ = next;
   capacity_ = capacity;
   head_ = 0;
 }
@@ -50,12 +73,10 @@ size_t ByteRing::WriteAt(size_t offset_past_tail,
   if (n == 0) {
     return 0;
   }
-  if (buf_ == nullptr) {
-    // Memory comes with the first byte, once per connection: a half-open or
-    // idle connection holds none. Default-initialised, because the bytes are
-    // written before they are read and zeroing 256 KiB would dominate a
-    // handshake.
-    buf_.reset(new uint8_t[capacity_]);
+  // Memory comes with the first byte, once per connection: a half-open or
+  // idle connection holds none.
+  if (!EnsureAllocated()) {
+    return 0;
   }
   // head_ < capacity_ and size_ + offset_past_tail < capacity_ here, so one
   // subtraction replaces the modulo.
@@ -64,9 +85,9 @@ size_t ByteRing::WriteAt(size_t offset_past_tail,
     pos -= capacity_;
   }
   size_t first = std::min(n, capacity_ - pos);
-  std::memcpy(buf_.get() + pos, data.data(), first);
+  std::memcpy(buf_ + pos, data.data(), first);
   if (n > first) {
-    std::memcpy(buf_.get(), data.data() + first, n - first);
+    std::memcpy(buf_, data.data() + first, n - first);
   }
   written_past_tail_ = std::max(written_past_tail_, offset_past_tail + n);
   return n;
@@ -88,9 +109,9 @@ ByteRing::Slice ByteRing::Peek(size_t offset, size_t len) const {
   size_t start = (head_ + offset) % capacity_;
   size_t first = std::min(len, capacity_ - start);
   Slice s;
-  s.first = std::span<const uint8_t>(buf_.get() + start, first);
+  s.first = std::span<const uint8_t>(buf_ + start, first);
   if (len > first) {
-    s.second = std::span<const uint8_t>(buf_.get(), len - first);
+    s.second = std::span<const uint8_t>(buf_, len - first);
   }
   return s;
 }

@@ -1,13 +1,16 @@
 // ByteRing: a fixed-capacity byte FIFO for a connection's send and receive
 // buffers.
 //
-// Contract: capacity is fixed at Init; the memory is allocated by the first
-// Push that stores a byte (once per connection, never per packet), so a
-// connection that never buffers data holds none. Push copies in as much as fits
-// and returns the count; Peek returns the bytes [offset, offset + len) as at
-// most two spans (the ring may wrap); Pop discards from the front. Used as the
-// send buffer (bytes from SND.UNA onwards) and the receive buffer (in-order
-// bytes not yet read).
+// Contract: capacity is fixed at Init; the memory is taken from the
+// BufferAllocator given to Init by the first Push that stores a byte (once
+// per connection, never per packet), so a connection that never buffers data
+// holds none, and goes back to it at destruction, at Init with another
+// capacity and at Resize. When the allocator has no memory, Push and WriteAt
+// store nothing (they return 0) and allocated() stays false. Push copies in as
+// much as fits and returns the count; Peek returns the bytes [offset, offset +
+// len) as at most two spans (the ring may wrap); Pop discards from the front.
+// Used as the send buffer (bytes from SND.UNA onwards) and the receive buffer
+// (in-order bytes not yet read).
 //
 // Out-of-order reception (doc/reassembly.md): WriteAt stores bytes in the free
 // area at a distance past the in-order tail without changing size(), and
@@ -21,8 +24,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
+
+#include "lib/tcp/buffer_allocator.h"
 
 namespace tern::tcp {
 
@@ -34,7 +38,18 @@ class ByteRing {
     size_t size() const { return first.size() + second.size(); }
   };
 
-  void Init(size_t capacity);
+  ByteRing() = default;
+  ByteRing(const ByteRing&) = delete;
+  ByteRing& operator=(const ByteRing&) = delete;
+  ~ByteRing() { FreeBuffer(); }
+
+  // Sets the capacity and the allocator (which must outlive the ring) and
+  // empties the ring.
+  void Init(size_t capacity,
+            BufferAllocator* allocator = &HeapBufferAllocator());
+  // Takes the memory now if the ring holds none; false when the allocator
+  // had none (or the capacity is 0).
+  bool EnsureAllocated();
   size_t capacity() const { return capacity_; }
   bool allocated() const { return buf_ != nullptr; }
   size_t size() const { return size_; }
@@ -57,7 +72,10 @@ class ByteRing {
   void Resize(size_t capacity);
 
  private:
-  std::unique_ptr<uint8_t[]> buf_;
+  void FreeBuffer();
+
+  BufferAllocator* allocator_ = &HeapBufferAllocator();
+  uint8_t* buf_ = nullptr;
   size_t capacity_ = 0;
   size_t head_ = 0;
   size_t size_ = 0;

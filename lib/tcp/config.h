@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "lib/base/time.h"
+#include "lib/tcp/buffer_allocator.h"
 #include "lib/tcp/congestion/congestion.h"
 #include "lib/tcp/rtt_estimator.h"
 
@@ -118,6 +119,10 @@ struct EndpointConfig {
   // released by an ACK) and by timers are never deferred.
   bool coalesce_sends = false;
   ConnOptions conn_defaults;
+  // Where connections' send and receive buffers (and SendRef chunk slots)
+  // come from (buffer_allocator.h); null: the process heap. Not owned; it
+  // must outlive the endpoint.
+  BufferAllocator* buffer_allocator = nullptr;
 
   absl::Status Validate() const;
 };

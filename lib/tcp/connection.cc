@@ -93,8 +93,8 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   options_ = options;
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
-  sndq_.Init(options.send_buffer, options.send_ref_chunks);
-  rcvbuf_.Init(options.recv_buffer);
+  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  rcvbuf_.Init(options.recv_buffer, &env.buffers);
   assembler_.Clear();
   iss_ = iss;
   snd_una_ = iss;
@@ -120,8 +120,8 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
-  sndq_.Init(options.send_buffer, options.send_ref_chunks);
-  rcvbuf_.Init(options.recv_buffer);
+  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  rcvbuf_.Init(options.recv_buffer, &env.buffers);
   assembler_.Clear();
   quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
@@ -326,13 +326,9 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
 
   // Fourth, check the SYN bit. RFC 5961 4.2: in a synchronized state (and in
   // SYN-RECEIVED, whatever the sequence number) a SYN gets a challenge ACK.
+  // Passive SYN-RECEIVED too: RFC 5961 4.2 replaces RFC 9293's "return to
+  // LISTEN", so a blind SYN cannot remove the connection.
   if (seg.Has(kSyn)) {
-    if (state_ == State::kSynReceived && passive_) {
-      // RFC 9293: a SYN other than the retransmission handled above means the
-      // peer restarted: return to LISTEN.
-      SetState(env, State::kClosed);
-      return Verdict::kDropSilently;
-    }
     env.stats.drops.Inc(DropReason::kSynChallenged);
     if (env.challenge_limiter.Allow(env.now)) {
       env.stats.challenge_acks.Inc();
@@ -348,7 +344,6 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
     env.stats.drops.Inc(DropReason::kNoAck);
     return Verdict::kKeep;
   }
-  UpdateTsRecent(seg);
   Verdict verdict = Verdict::kKeep;
   if (!ProcessAck(env, seg, &verdict)) {
     Output(env);
@@ -502,17 +497,23 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     SendAck(env);
     return false;
   }
+  if (state_ == State::kSynReceived && !(seg.ack > snd_una_)) {
+    // RFC 9293: an ACK not above SND.UNA in SYN-RECEIVED is unacceptable.
+    SendRstAt(env, seg.ack);
+    env.stats.drops.Inc(DropReason::kSynRcvdBadAck);
+    return false;
+  }
+  // The segment is accepted, its ACK included: only now is its TSval
+  // recorded (RFC 7323 4.3; Linux calls tcp_replace_ts_recent after tcp_ack
+  // since 2013). Recorded before the ACK check, one forged in-window segment
+  // with an unacceptable ACK and a huge TSval would make every later segment
+  // of the real peer fail PAWS.
+  UpdateTsRecent(seg);
   // An acceptable ACK answers any zero-window probe (MUST-37).
   persist_probes_ = 0;
 
   bool handshake_ack = false;  // acknowledges our SYN, no data
   if (state_ == State::kSynReceived) {
-    if (!(seg.ack > snd_una_)) {
-      // RFC 9293: an ACK not above SND.UNA in SYN-RECEIVED is unacceptable.
-      SendRstAt(env, seg.ack);
-      env.stats.drops.Inc(DropReason::kSynRcvdBadAck);
-      return false;
-    }
     if (passive_ && !env.accept_queue_has_room) {
       env.stats.drops.Inc(DropReason::kAcceptQueueFull);
       env.stats.listen.accept_overflows.Inc();
@@ -632,8 +633,13 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
       OnDuplicateAck(env);
     }
   }
-  // RFC 9293 3.10.7.4: update the send window when the segment is newer.
-  if (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack)) {
+  // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window
+  // should be updated" when the segment is newer (SND.WL1, SND.WL2). An ACK
+  // below SND.UNA (an old, reordered segment) must not: its window is stale
+  // and a stale zero would stall sending until the persist timer.
+  // SEG.ACK =< SND.NXT (SND.MAX here) was checked above.
+  if (seg.ack >= snd_una_ &&
+      (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack))) {
     uint32_t wnd = static_cast<uint32_t>(seg.window) << snd_wscale_;
     if (wnd > snd_wnd_) {
       events_ |= events::kWritable;
@@ -762,6 +768,12 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
                                     : DropReason::kOutOfOrder);
     data = data.first(fit);
     fin = false;
+  }
+  if (!data.empty() && !rcvbuf_.EnsureAllocated()) {
+    // The allocator has no memory for the buffer (buffer_allocator.h): the
+    // segment is dropped unacknowledged, FIN included, and retransmitted.
+    env.stats.drops.Inc(DropReason::kNoBufferMemory);
+    return;
   }
   // A hole exists before held bytes, and before a held FIN.
   const bool had_hole = !assembler_.empty() || assembler_.fin_known();

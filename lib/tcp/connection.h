@@ -24,6 +24,7 @@
 #include "lib/base/time.h"
 #include "lib/tcp/api.h"
 #include "lib/tcp/assembler.h"
+#include "lib/tcp/buffer_allocator.h"
 #include "lib/tcp/byte_ring.h"
 #include "lib/tcp/config.h"
 #include "lib/tcp/congestion/congestion.h"
@@ -70,6 +71,9 @@ struct Env {
   EndpointStats& stats;
   AckLimiter& challenge_limiter;
   Instant now;
+  // Where the connection's send and receive buffers come from
+  // (EndpointConfig::buffer_allocator, or the heap).
+  BufferAllocator& buffers = HeapBufferAllocator();
   // For a passive connection in SYN-RECEIVED: whether its listener's accept
   // queue can take it. When false the final ACK is ignored (Linux's
   // behaviour with tcp_abort_on_overflow = 0) and the peer retransmits.
@@ -214,9 +218,11 @@ class Connection {
   uint32_t listener_generation = 0;
   bool in_ready_list = false;
   bool in_table = false;
-  bool accepted = true;         // false while waiting in an accept queue
-  uint32_t pending_events = 0;  // collected, not yet given to PollEvents
-  Instant timer_deadline;       // what `timer` is armed for
+  bool accepted = true;          // false until Accept takes it
+  bool in_accept_queue = false;  // in its listener's accept queue
+  uint64_t context = 0;          // the application's (Endpoint::SetContext)
+  uint32_t pending_events = 0;   // collected, not yet given to PollEvents
+  Instant timer_deadline;        // what `timer` is armed for
   // The endpoint's list of connections with deferred output (slab indices).
   bool in_dirty_list = false;
   uint32_t dirty_prev = UINT32_MAX;

@@ -139,6 +139,8 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
                    const SynCookieSecretStore* cookies)
     : config_(config),
+      buffers_(config.buffer_allocator != nullptr ? config.buffer_allocator
+                                                  : &HeapBufferAllocator()),
       sink_(sink),
       limiter_(config.challenge_ack_per_second),
       isn_(isn),
@@ -214,7 +216,7 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_, *sink_, stats_, limiter_, now};
+  return Env{config_, *sink_, stats_, limiter_, now, buffers_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -273,11 +275,74 @@ void Endpoint::Flush(Instant now) {
 // ---------------------------------------------------------------------------
 // Data path.
 
+bool Endpoint::TableInsert(const FourTuple& tuple, uint32_t value) {
+  if (!table_.Insert(tuple, value)) {
+    return false;
+  }
+  NoteTableChange(tuple);
+  return true;
+}
+
+void Endpoint::TableErase(const FourTuple& tuple) {
+  if (table_.Erase(tuple)) {
+    NoteTableChange(tuple);
+  }
+}
+
+void Endpoint::NoteTableChange(const FourTuple& tuple) {
+  ++table_changes_;
+  if (!(tuple == burst_tuple_)) {
+    foreign_table_change_ = true;
+  }
+}
+
 void Endpoint::OnSegment(const InSegment& seg, Instant now) {
+  Dispatch(seg, table_.Find(seg.Tuple()), now);
+}
+
+void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
+  std::array<FourTuple, ConnTable::kBurst> tuples;
+  std::array<std::optional<uint32_t>, ConnTable::kBurst> found;
+  while (!segments.empty()) {
+    const size_t n = std::min(segments.size(), ConnTable::kBurst);
+    for (size_t i = 0; i < n; ++i) {
+      tuples[i] = segments[i].Tuple();
+    }
+    table_.FindBurst(std::span<const FourTuple>(tuples.data(), n),
+                     std::span<std::optional<uint32_t>>(found.data(), n));
+    // The records next: a connection's first cache line is what its
+    // segment touches first (the TIME-WAIT and half-open slabs are small).
+    for (size_t i = 0; i < n; ++i) {
+      if (found[i] && (*found[i] & (kTimeWaitBit | kHalfOpenBit)) == 0) {
+        conns_.Prefetch(*found[i]);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      burst_tuple_ = tuples[i];
+      foreign_table_change_ = false;
+      const uint64_t changes = table_changes_;
+      Dispatch(segments[i], found[i], now);
+      if (table_changes_ == changes) {
+        continue;
+      }
+      // The table changed: later lookups of this 4-tuple (of every 4-tuple
+      // if another one changed) are made again, as OnSegment would make them.
+      for (size_t j = i + 1; j < n; ++j) {
+        if (foreign_table_change_ || tuples[j] == tuples[i]) {
+          found[j] = table_.Find(tuples[j]);
+        }
+      }
+    }
+    segments = segments.subspan(n);
+  }
+}
+
+void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
+                        Instant now) {
   stats_.segments_in.Inc();
   Env env = MakeEnv(now);
   const FourTuple tuple = seg.Tuple();
-  if (std::optional<uint32_t> v = table_.Find(tuple)) {
+  if (std::optional<uint32_t> v = found) {
     if ((*v & kTimeWaitBit) != 0) {
       HandleTimeWait(env, *v & ~kTimeWaitBit, seg);
       return;
@@ -398,7 +463,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   }
   HalfOpen* r = half_opens_.Get(*h);
   const FourTuple tuple = seg.Tuple();
-  if (!table_.Insert(tuple, h->index | kHalfOpenBit)) {
+  if (!TableInsert(tuple, h->index | kHalfOpenBit)) {
     half_opens_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
     return;
@@ -477,10 +542,10 @@ void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
              (r.flags & HalfOpen::kSack) != 0, ts);
 }
 
-void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r) {
+void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited) {
   // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> for an unacceptable segment, rate
   // limited like every ACK that answers something out of window.
-  if (!limiter_.Allow(env.now)) {
+  if (limited && !limiter_.Allow(env.now)) {
     stats_.challenge_acks_limited.Inc();
     return;
   }
@@ -517,7 +582,7 @@ void Endpoint::FreeHalfOpen(uint32_t index, bool promoted) {
     CountTransition(State::kSynReceived, State::kClosed);
   }
   wheel_.Cancel(&r->timer);
-  table_.Erase(r->tuple);
+  TableErase(r->tuple);
   if (Listener* l = GetListener({r->listener_index, r->listener_generation});
       l != nullptr && l->half_open > 0) {
     --l->half_open;
@@ -541,10 +606,19 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
       stats_.synack_retransmits.Inc();
       return;
     }
-    // RFC 9293 3.10.7.4 fourth, passive SYN-RECEIVED: "return this
-    // connection to the LISTEN state"; the new SYN is dropped.
+    // A SYN with another ISN. RFC 5961 4.2 replaces RFC 9293's "return to
+    // LISTEN": whatever its sequence number, answer with a (rate-limited)
+    // challenge ACK and drop it; the record stays. Otherwise a blind
+    // attacker's SYN would remove it and the real client's final ACK would
+    // meet a RST. A client that really restarted answers the challenge with
+    // a RST at RCV.NXT, which removes the record (second check below).
     stats_.drops.Inc(DropReason::kSynChallenged);
-    FreeHalfOpen(index);
+    if (limiter_.Allow(env.now)) {
+      stats_.challenge_acks.Inc();
+      SendHalfOpenAck(env, *r, /*limited=*/false);
+    } else {
+      stats_.challenge_acks_limited.Inc();
+    }
     return;
   }
   // RFC 7323 5.3: PAWS, before the sequence number check.
@@ -636,7 +710,7 @@ void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
     return;
   }
   FreeHalfOpen(index, /*promoted=*/true);
-  if (!table_.Insert(r.tuple, h->index)) {
+  if (!TableInsert(r.tuple, h->index)) {
     conns_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
     return;
@@ -802,7 +876,7 @@ bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
     stats_.drops.Inc(DropReason::kTableFull);
     return true;
   }
-  if (!table_.Insert(tuple, h->index)) {
+  if (!TableInsert(tuple, h->index)) {
     conns_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
     return true;
@@ -888,7 +962,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       stats_.time_wait_reopened.Inc();
       FourTuple tuple = r->tuple;
       wheel_.Cancel(&r->timer);
-      table_.Erase(tuple);
+      TableErase(tuple);
       time_waits_.Free(*time_waits_.HandleAt(index));
       // Process the SYN as if the tuple were free (RFC 6191 section 2).
       if (uint32_t i; MatchListener(tuple.local_addr, tuple.local_port, &i)) {
@@ -901,12 +975,14 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
   }
 }
 
-void Endpoint::OnTimers(Instant now) {
+Instant Endpoint::OnTimers(Instant now) {
   wheel_.Advance(now, config_.timer_quota,
                  [this, now](TimerNode* node) { OnTimer(node, now); });
+  return wheel_.NextDeadline();
 }
 
 void Endpoint::OnTimer(TimerNode* node, Instant now) {
+  stats_.timers_fired.Inc();
   const uint64_t data = node->user_data;
   const uint32_t index = static_cast<uint32_t>(data);
   if ((data & kHalfOpenTimer) != 0) {
@@ -921,7 +997,7 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
       return;
     }
     stats_.time_wait_expired.Inc();
-    table_.Erase(r->tuple);
+    TableErase(r->tuple);
     time_waits_.Free(*time_waits_.HandleAt(index));
     return;
   }
@@ -939,7 +1015,7 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
 
 void Endpoint::Unlink(Connection* c) {
   if (c->in_table) {
-    table_.Erase(c->tuple());
+    TableErase(c->tuple());
     c->in_table = false;
   }
 }
@@ -959,7 +1035,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
   }
   TimeWaitRecord* r = time_waits_.Get(*h);
   *r = c->MakeTimeWait(env);
-  if (!table_.Insert(r->tuple, h->index | kTimeWaitBit)) {
+  if (!TableInsert(r->tuple, h->index | kTimeWaitBit)) {
     time_waits_.Free(*h);
     stats_.time_wait_overflow.Inc();
     return;
@@ -993,6 +1069,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
       l->accept_queue[(l->aq_head + l->aq_size) % l->accept_queue.size()] =
           ConnHandle{h.index, h.generation};
       ++l->aq_size;
+      c->in_accept_queue = true;
       if (!l->in_ready_list) {
         l->in_ready_list = true;
         ready_.push_back(Event{{},
@@ -1014,17 +1091,17 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
   }
 
   const bool done = !c->in_table;
-  if (done && (c->orphaned() || !c->accepted)) {
-    // Nobody holds a handle: the record goes.
+  if (done && (c->orphaned() || (!c->accepted && !c->in_accept_queue))) {
+    // Nobody holds a handle, and no accept queue will hand one out: the
+    // record goes.
     Release(h, c);
     return;
   }
-  uint32_t e = c->TakeEvents();
-  if (e != 0 && c->accepted && !c->orphaned()) {
-    c->pending_events |= e;
-    if (!c->in_ready_list) {
-      c->in_ready_list = true;
-      ready_.push_back(Event{ConnHandle{h.index, h.generation}, {}, 0});
+  // A connection waiting in an accept queue keeps its events until Accept.
+  if (c->accepted) {
+    if (uint32_t e = c->TakeEvents(); e != 0 && !c->orphaned()) {
+      c->pending_events |= e;
+      QueueEvent(h, c);
     }
   }
   if (!done && c->output_pending() && !c->in_dirty_list) {
@@ -1171,7 +1248,7 @@ absl::StatusOr<ConnHandle> Endpoint::Connect(wire::Ipv4Addr local,
   if (!h) {
     return absl::ResourceExhaustedError("Connect: connection table full");
   }
-  if (!table_.Insert(tuple, h->index)) {
+  if (!TableInsert(tuple, h->index)) {
     conns_.Free(*h);
     return absl::ResourceExhaustedError("Connect: connection table full");
   }
@@ -1198,8 +1275,13 @@ size_t Endpoint::Accept(ListenerHandle lh, std::span<ConnHandle> out) {
       continue;  // reset while it waited; its record is gone
     }
     c->accepted = true;
-    // What happened while it waited is now visible to the application.
-    c->pending_events |= c->TakeEvents() | events::kConnected;
+    c->in_accept_queue = false;
+    // What happened while it waited is now visible to the application: the
+    // events it kept, and what is readable now.
+    c->pending_events |= c->TakeEvents() | events::kConnected |
+                         (c->Poll() & (events::kReadable | events::kPeerClosed |
+                                       events::kWritable));
+    QueueEvent(SlabHandle{ch.index, ch.generation}, c);
     out[n++] = ch;
   }
   return n;
@@ -1376,9 +1458,46 @@ uint32_t Endpoint::Poll(ConnHandle h) const {
   return c == nullptr ? 0 : c->Poll();
 }
 
+void Endpoint::QueueEvent(SlabHandle h, Connection* c) {
+  if (!c->in_ready_list) {
+    c->in_ready_list = true;
+    ready_.push_back(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
+  }
+}
+
+SockError Endpoint::SetContext(ConnHandle h, uint64_t context) {
+  Connection* c = Lookup(h);
+  if (c == nullptr) {
+    return SockError::kBadHandle;
+  }
+  c->context = context;
+  return SockError::kOk;
+}
+
+uint64_t Endpoint::Context(ConnHandle h) const {
+  const Connection* c = Find(h);
+  return c == nullptr ? 0 : c->context;
+}
+
+size_t Endpoint::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + conns_.MemoryBytes() +
+                 half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
+                 table_.MemoryBytes() + buffers_.bytes() +
+                 ready_.capacity() * sizeof(Event) +
+                 open_listeners_.capacity() * sizeof(OpenListener) +
+                 listener_count_ * sizeof(Listener);
+  for (size_t i = 0; i < listener_count_; ++i) {
+    bytes += listeners_[i].accept_queue.capacity() * sizeof(ConnHandle);
+  }
+  if (own_cookies_ != nullptr) {
+    bytes += sizeof(SynCookieSecretStore);
+  }
+  return bytes;
+}
+
 size_t Endpoint::PollEvents(std::span<Event> out) {
   size_t n = 0;
-  size_t i = 0;
+  size_t i = ready_head_;
   for (; i < ready_.size() && n < out.size(); ++i) {
     Event e = ready_[i];
     if (e.listener.valid()) {
@@ -1399,11 +1518,22 @@ size_t Endpoint::PollEvents(std::span<Event> out) {
     c->in_ready_list = false;
     if (c->pending_events != 0 && !c->orphaned()) {
       e.mask = c->pending_events;
+      e.context = c->context;
       c->pending_events = 0;
       out[n++] = e;
     }
   }
-  ready_.erase(ready_.begin(), ready_.begin() + static_cast<ptrdiff_t>(i));
+  ready_head_ = i;
+  if (ready_head_ == ready_.size()) {
+    ready_.clear();
+    ready_head_ = 0;
+  } else if (ready_head_ > ready_.size() / 2) {
+    // Amortised O(1) per event taken: the move costs what is left, which is
+    // less than what was taken since the last compaction.
+    ready_.erase(ready_.begin(),
+                 ready_.begin() + static_cast<ptrdiff_t>(ready_head_));
+    ready_head_ = 0;
+  }
   return n;
 }
 

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "lib/base/siphash.h"
 #include "lib/tcp/api.h"
+#include "lib/tcp/buffer_allocator.h"
 #include "lib/tcp/config.h"
 #include "lib/tcp/conn_table.h"
 #include "lib/tcp/connection.h"
@@ -90,9 +91,24 @@ class Endpoint {
 
   // ---- data path
   void OnSegment(const InSegment& segment, Instant now);
-  // Runs due timers, at most config.timer_quota of them per call.
-  void OnTimers(Instant now);
-  // The next instant OnTimers has work (a lower bound), or Instant::Never().
+  // A receive burst: the same as calling OnSegment for each segment in
+  // order, with the same segments sent, events, counters and state, but the
+  // 4-tuples are looked up together first (ConnTable::FindBurst, which
+  // prefetches their buckets) and the records found are prefetched. A
+  // segment that changes the table (a SYN creating a half-open record, a
+  // connection closing) makes the later segments of the burst with its
+  // 4-tuple look it up again, so none acts on a stale lookup. Any burst size
+  // works; it is looked up in runs of ConnTable::kBurst.
+  void OnSegments(std::span<const InSegment> segments, Instant now);
+  // Runs due timers, at most config.timer_quota of them per call, and
+  // returns NextDeadline() after them: the instant to call again.
+  Instant OnTimers(Instant now);
+  // The instant the earliest armed timer becomes due, exact (its deadline
+  // rounded up to the wheel's tick, 65.536 us): OnTimers before it does
+  // nothing, OnTimers at or after it runs at least that timer.
+  // Instant::Never() when no timer is armed; <= the last `now` when the quota
+  // left due timers for the next call. Application calls and segments can
+  // arm earlier timers: ask again after them.
   Instant NextDeadline() const { return wheel_.NextDeadline(); }
   // Transmits what application calls deferred (EndpointConfig::
   // coalesce_sends), one Output per marked connection, in the order they
@@ -119,7 +135,12 @@ class Endpoint {
                                      uint16_t remote_port,
                                      const ConnOptions& options, Instant now,
                                      uint16_t local_port = 0);
-  // Takes established connections from the accept queue, oldest first.
+  // Takes established connections from the accept queue, oldest first. An
+  // accepted connection reports through PollEvents what happened while it
+  // waited: kConnected always, and kReadable, kPeerClosed, kWritable, kReset
+  // or kClosed for data, a FIN or a RST that arrived before Accept (an
+  // event is queued for it here). A connection reset while it waited is
+  // still returned, as Linux's accept does; Recv then reports kConnReset.
   size_t Accept(ListenerHandle listener, std::span<ConnHandle> out);
   std::optional<ConnHandle> Accept(ListenerHandle listener);
 
@@ -155,8 +176,17 @@ class Endpoint {
   SockError SetKeepalive(ConnHandle h, const KeepaliveOptions& ka, Instant now);
   // The pending error (SO_ERROR), reported once.
   SockError TakeError(ConnHandle h);
+  // The application's context of a connection: an opaque value the core
+  // stores and returns in Event::context with every event of the
+  // connection, so a service needs no table of its own keyed by handles.
+  // 0 until set. SetContext gives kBadHandle for a handle not (or no longer)
+  // the application's; Context gives 0 then.
+  SockError SetContext(ConnHandle h, uint64_t context);
+  uint64_t Context(ConnHandle h) const;
 
-  // Edge events since the last call, one Event per connection or listener.
+  // Edge events since the last call, one Event per connection or listener,
+  // oldest first; what does not fit in `out` waits for the next call.
+  // O(events taken): draining N events costs O(N) however `out` is sized.
   size_t PollEvents(std::span<Event> out);
   // Level-triggered readiness of one connection (0 for a bad handle).
   uint32_t Poll(ConnHandle h) const;
@@ -178,6 +208,14 @@ class Endpoint {
   // Whether an on-overflow listener is answering with cookies right now.
   bool cookie_mode(ListenerHandle l) const;
   size_t accept_queue_length(ListenerHandle l) const;
+  // Bytes this endpoint holds: the endpoint object, its slabs (connections,
+  // half-open and TIME-WAIT records), the connection table, the listeners
+  // and their accept queues, the event list, and the send and receive
+  // buffers (and SendRef chunk slots) its connections took from the
+  // BufferAllocator and still hold. O(listeners).
+  size_t MemoryBytes() const;
+  // The part of MemoryBytes() in connection buffers.
+  size_t buffer_bytes() const { return buffers_.bytes(); }
 
  private:
   struct Listener {
@@ -193,6 +231,28 @@ class Endpoint {
     bool in_ready_list = false;
     bool cookie_active = false;  // on-overflow hysteresis state
     ListenerStats stats;
+  };
+
+  // Forwards to the configured BufferAllocator and counts what is held.
+  class CountingBuffers final : public BufferAllocator {
+   public:
+    explicit CountingBuffers(BufferAllocator* target) : target_(target) {}
+    void* Allocate(size_t bytes, size_t align) override {
+      void* p = target_->Allocate(bytes, align);
+      if (p != nullptr) {
+        bytes_ += bytes;
+      }
+      return p;
+    }
+    void Free(void* p, size_t bytes) override {
+      bytes_ -= bytes;
+      target_->Free(p, bytes);
+    }
+    size_t bytes() const { return bytes_; }
+
+   private:
+    BufferAllocator* target_;
+    size_t bytes_ = 0;
   };
 
   Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
@@ -211,6 +271,14 @@ class Endpoint {
   Listener* GetListener(ListenerHandle h);
   const Listener* GetListener(ListenerHandle h) const;
 
+  // OnSegment after the lookup: `found` is the table's value for the tuple.
+  void Dispatch(const InSegment& seg, std::optional<uint32_t> found,
+                Instant now);
+  // Every change of table_ goes through these, so a burst knows when a
+  // lookup it made ahead went stale (OnSegments).
+  bool TableInsert(const FourTuple& tuple, uint32_t value);
+  void TableErase(const FourTuple& tuple);
+  void NoteTableChange(const FourTuple& tuple);
   void HandleClosed(Env& env, const InSegment& seg);
   void HandleListen(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
@@ -219,7 +287,9 @@ class Endpoint {
                   const ConnOptions& co, std::optional<uint8_t> offer_wscale,
                   bool sack, std::optional<wire::TcpTimestamps> ts);
   void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const ConnOptions& co);
-  void SendHalfOpenAck(Env& env, const HalfOpen& r);
+  // limited: take a token from the ACK rate limiter first (false when the
+  // caller already did).
+  void SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited = true);
   void HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg);
   void Promote(Env& env, uint32_t index, const InSegment& seg);
   void OnHalfOpenTimer(Env& env, uint32_t index);
@@ -243,11 +313,15 @@ class Endpoint {
   // frees it when nobody needs it any more.
   void After(Env& env, SlabHandle h, Connection* c, Verdict v);
   void Unlink(Connection* c);
+  // Puts the connection in the event list unless it is there already.
+  void QueueEvent(SlabHandle h, Connection* c);
   void EnterTimeWait(Env& env, Connection* c);
   void Release(SlabHandle h, Connection* c);
   void OnTimer(TimerNode* node, Instant now);
 
   EndpointConfig config_;
+  // Before the slabs: connections give their buffers back when destroyed.
+  CountingBuffers buffers_;
   SegmentSink* sink_;
   EndpointStats stats_;
   AckLimiter limiter_;
@@ -267,7 +341,18 @@ class Endpoint {
     uint32_t index;
   };
   std::vector<OpenListener> open_listeners_;  // reserved at Create
-  std::vector<Event> ready_;  // sized at Create: no growth per segment
+  // Events not yet taken are ready_[ready_head_, size()); PollEvents moves
+  // the head and compacts the vector once the head passes half of it, so
+  // taking N events costs O(N). Reserved at Create: a connection or
+  // listener is in it at most once (in_ready_list).
+  std::vector<Event> ready_;
+  size_t ready_head_ = 0;
+  // OnSegments: table changes while a segment is processed, and whether one
+  // was for another 4-tuple than burst_tuple_ (then every later lookup of
+  // the burst is made again).
+  uint64_t table_changes_ = 0;
+  bool foreign_table_change_ = false;
+  FourTuple burst_tuple_{};
   // Connections with deferred output: an intrusive doubly linked list
   // through Connection::dirty_prev/dirty_next (slab indices), so it is
   // bounded by the slab and a released record leaves it in O(1).

@@ -1,18 +1,35 @@
 #include "lib/tcp/send_queue.h"
 
 #include <algorithm>
+#include <new>
+#include <type_traits>
 
 #include "lib/base/dcheck.h"
 
 namespace tern::tcp {
 
-void SendQueue::Init(size_t byte_limit, size_t max_chunks) {
+SendQueue::~SendQueue() {
   ReleaseAll();
-  ring_.Init(byte_limit);
+  FreeChunks();
+}
+
+void SendQueue::FreeChunks() {
+  if (chunks_ != nullptr) {
+    // Chunk is trivially destructible: the memory goes back as it came.
+    allocator_->Free(chunks_, max_chunks_ * sizeof(Chunk));
+    chunks_ = nullptr;
+  }
+}
+
+void SendQueue::Init(size_t byte_limit, size_t max_chunks,
+                     BufferAllocator* allocator) {
+  ReleaseAll();
+  ring_.Init(byte_limit, allocator);
   limit_ = byte_limit;
-  if (max_chunks != max_chunks_) {
-    chunks_.reset();
+  if (max_chunks != max_chunks_ || allocator != allocator_) {
+    FreeChunks();
     max_chunks_ = max_chunks;
+    allocator_ = allocator;
   }
   size_ = 0;
   copy_pushed_ = copy_popped_ = 0;
@@ -37,7 +54,7 @@ void SendQueue::AppendRing(std::span<const uint8_t> data, size_t n) {
 
 size_t SendQueue::Push(std::span<const uint8_t> data) {
   const size_t n = std::min(data.size(), space());
-  if (n == 0) {
+  if (n == 0 || !ring_.EnsureAllocated()) {
     return 0;
   }
   if (chunk_count() > 0) {
@@ -68,7 +85,13 @@ SockError SendQueue::PushRef(const PayloadRef& ref) {
     return SockError::kWouldBlock;
   }
   if (chunks_ == nullptr) {
-    chunks_.reset(new Chunk[max_chunks_]);
+    static_assert(std::is_trivially_destructible_v<Chunk>);
+    static_assert(alignof(Chunk) <= kBufferAlign);
+    void* mem = allocator_->Allocate(max_chunks_ * sizeof(Chunk), kBufferAlign);
+    if (mem == nullptr) {
+      return SockError::kWouldBlock;
+    }
+    chunks_ = new (mem) Chunk[max_chunks_];
   }
   if (chunk_count() == 0) {
     cursor_ = head_;

@@ -38,6 +38,7 @@
 #include <span>
 
 #include "lib/tcp/api.h"
+#include "lib/tcp/buffer_allocator.h"
 #include "lib/tcp/byte_ring.h"
 #include "lib/tcp/segment.h"
 
@@ -48,10 +49,15 @@ class SendQueue {
   SendQueue() = default;
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
-  ~SendQueue() { ReleaseAll(); }
+  ~SendQueue();
 
-  // Drops (and releases) whatever is queued, then sets the bounds.
-  void Init(size_t byte_limit, size_t max_chunks);
+  // Drops (and releases) whatever is queued, then sets the bounds and the
+  // allocator the copy ring and the chunk slots come from (it must outlive
+  // the queue). Copies that find no memory are not queued (Push returns 0),
+  // nor is a first reference that finds none for the chunk slots
+  // (kWouldBlock).
+  void Init(size_t byte_limit, size_t max_chunks,
+            BufferAllocator* allocator = &HeapBufferAllocator());
   // Changes the byte limit (SO_SNDBUF), never below size(); the copy ring
   // is reallocated when it already holds memory: a control-plane call,
   // never per packet. Queued chunks keep their place.
@@ -103,7 +109,10 @@ class SendQueue {
   // Chunk slots: a ring of max_chunks_ indexed by ever-increasing positions
   // [head_, tail_). Empty while no reference is queued (the ring is then the
   // whole stream); the first PushRef describes the ring's bytes as a chunk.
-  std::unique_ptr<Chunk[]> chunks_;
+  void FreeChunks();
+
+  BufferAllocator* allocator_ = &HeapBufferAllocator();
+  Chunk* chunks_ = nullptr;
   size_t max_chunks_ = 0;
   uint64_t head_ = 0;
   uint64_t tail_ = 0;

@@ -136,6 +136,16 @@ class Slab {
 
   size_t size() const { return capacity_ - free_count_; }
   size_t capacity() const { return capacity_; }
+  // The storage held: records, generations and the free stack.
+  size_t MemoryBytes() const {
+    return size_t{capacity_} * (sizeof(Storage) + 2 * sizeof(uint32_t));
+  }
+  // Hints the cache to load the record at `index` (a burst looked up ahead).
+  void Prefetch(uint32_t index) const {
+    if (index < capacity_) {
+      __builtin_prefetch(&storage_[index]);
+    }
+  }
 
  private:
   struct Storage {

@@ -46,6 +46,8 @@ const char* ToString(DropReason r) {
       return "syn_rcvd_bad_ack";
     case DropReason::kOutOfOrder:
       return "out_of_order";
+    case DropReason::kNoBufferMemory:
+      return "no_buffer_memory";
     case DropReason::kRecvBufferFull:
       return "recv_buffer_full";
     case DropReason::kReassemblyRangesFull:

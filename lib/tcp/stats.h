@@ -32,6 +32,9 @@ enum class DropReason : uint8_t {
   kSynRcvdBadAck,     // SYN-RECEIVED: unacceptable ACK (answered RST)
   kOutOfOrder,        // data past RCV.NXT beyond the buffer: not stored
   kRecvBufferFull,    // in-window data beyond the receive buffer
+  // In-window data for a receive buffer the BufferAllocator had no memory
+  // for: not stored, not acknowledged (the peer retransmits).
+  kNoBufferMemory,
   // Out-of-order data that would need a range past Assembler::kMaxRanges.
   kReassemblyRangesFull,
   // Data wholly at or past a FIN already held out of order.
@@ -100,6 +103,7 @@ struct EndpointStats {
   Counter keepalive_timeouts;
   Counter fin_wait2_timeouts;
   Counter synack_timeouts;  // half-open dropped after the last SYN-ACK
+  Counter timers_fired;     // wheel expiries run by OnTimers
   ListenerStats listen;     // sum over this endpoint's listeners
 
   uint64_t Transitions(State from, State to) const {

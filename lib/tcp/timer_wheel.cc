@@ -110,6 +110,9 @@ void TimerWheel::Place(TimerNode* node) {
 }
 
 void TimerWheel::Unlink(TimerNode* node) {
+  if (node->expiry_tick == min_tick_) {
+    min_valid_ = false;
+  }
   TimerNode* prev = node->prev;
   TimerNode* next = node->next;
   prev->next = next;
@@ -126,6 +129,8 @@ void TimerWheel::Unlink(TimerNode* node) {
 }
 
 void TimerWheel::Arm(TimerNode* node, Instant deadline, uint64_t user_data) {
+  const bool min_was_valid = min_valid_;
+  const uint64_t old_min = min_tick_;
   if (node->armed()) {
     Unlink(node);
   } else {
@@ -138,6 +143,13 @@ void TimerWheel::Arm(TimerNode* node, Instant deadline, uint64_t user_data) {
   node->expiry_tick = e;
   node->user_data = user_data;
   Place(node);
+  if (min_was_valid && e <= old_min) {
+    // At or below the old minimum, which bounded every other node.
+    min_tick_ = e;
+    min_valid_ = true;
+  } else if (min_valid_ && e < min_tick_) {
+    min_tick_ = e;
+  }
 }
 
 void TimerWheel::Cancel(TimerNode* node) {
@@ -255,8 +267,26 @@ bool TimerWheel::HasDue(Instant now) const {
   return event.index < kSlots || MinExpiry(&heads_[event.index]) <= target;
 }
 
+uint64_t TimerWheel::MinTick() const {
+  if (!min_valid_) {
+    // The first event's list holds the earliest timers (NextEvent): a level-0
+    // slot holds exactly one tick, a coarser slot or the overflow needs a
+    // scan for its smallest expiry.
+    const Event event = NextEvent();
+    if (event.tick == kNoEvent) {
+      min_tick_ = kNoEvent;
+    } else if (event.index < kSlots) {
+      min_tick_ = event.tick;
+    } else {
+      min_tick_ = MinExpiry(&heads_[event.index]);
+    }
+    min_valid_ = true;
+  }
+  return min_tick_;
+}
+
 Instant TimerWheel::NextDeadline() const {
-  const uint64_t event = NextEvent().tick;
+  const uint64_t event = MinTick();
   int64_t offset = 0;
   int64_t ns = 0;
   if (event > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||

@@ -107,10 +107,14 @@ class TimerWheel {
   // O(levels) plus a scan of at most one slot per level whose cascade is due.
   bool HasDue(Instant now) const;
 
-  // No armed timer fires before the returned instant (it is a lower bound on
-  // the next firing, exact when the earliest timer is in the finest level);
-  // Instant::Never() when nothing is armed. O(levels), no scan: the poll loop
-  // uses it to sleep or to skip Advance. May be <= now when timers are due.
+  // The instant the earliest armed timer becomes due: its deadline rounded up
+  // to the tick, so HasDue(t) is true exactly when t >= NextDeadline().
+  // Instant::Never() when nothing is armed; <= now when timers are due (the
+  // quota stopped Advance). Exact, not a bound: the poll loop sleeps until it
+  // without stepping the clock. The earliest expiry is cached; when the timer
+  // holding it is cancelled, re-armed later or fired, the next call finds it
+  // again in O(levels) plus, when the earliest timer sits in a coarser level
+  // or the overflow, a scan of that one slot's list.
   Instant NextDeadline() const;
 
   size_t size() const { return size_; }
@@ -140,6 +144,8 @@ class TimerWheel {
   // Re-places every node of list `index` relative to cur_tick_.
   void Redistribute(int index);
   static uint64_t MinExpiry(const TimerNode* head);
+  // The smallest expiry_tick of the armed nodes, kNoEvent when none.
+  uint64_t MinTick() const;
 
   Duration tick_;
   int64_t tick_ns_;
@@ -149,6 +155,10 @@ class TimerWheel {
   // (cur_tick_ mod kSlots) holds those due at cur_tick_.
   uint64_t cur_tick_ = 0;
   size_t size_ = 0;
+  // The smallest expiry_tick of any armed node (kNoEvent when none), valid
+  // while min_valid_; Unlink of the node holding it clears min_valid_.
+  mutable uint64_t min_tick_ = kNoEvent;
+  mutable bool min_valid_ = true;
   std::array<uint64_t, kLevels> occupied_{};
   // Circular doubly-linked lists with sentinel heads: kLevels * kSlots slots
   // followed by the overflow list.

@@ -260,24 +260,25 @@ uint32_t ScriptTest::TakeConnEvents() {
 }
 
 void ScriptTest::AdvanceTo(Instant t) {
-  // Fires due timers in deadline order; NextDeadline is a lower bound, so a
-  // call that fires nothing moves the clock on by a wheel tick at most.
+  // Fires due timers in deadline order. NextDeadline is exact, so every
+  // OnTimers call here runs at least one timer; a call that leaves the next
+  // deadline at or before now_ only means the quota stopped it.
   Flush();
-  for (int guard = 0; guard < 10'000'000; ++guard) {
-    Instant d = ep_->NextDeadline();
+  for (int guard = 0;; ++guard) {
+    if (guard == 10'000'000) {
+      ADD_FAILURE() << "timers keep firing at " << now_.ToNanos() << " ns";
+      break;
+    }
+    const Instant d = ep_->NextDeadline();
     if (d > t) {
       break;
     }
     now_ = std::max(now_, d);
-    ep_->OnTimers(now_);
-    if (ep_->NextDeadline() <= now_) {
-      now_ += Duration::Micros(66);  // one tick of the wheel (65.536 us)
-      if (now_ > t) {
-        now_ = t;
-        ep_->OnTimers(now_);
-        break;
-      }
-    }
+    const size_t before = ep_->stats().timers_fired.Get();
+    const Instant next = ep_->OnTimers(now_);
+    EXPECT_EQ(next, ep_->NextDeadline());
+    EXPECT_GT(ep_->stats().timers_fired.Get(), before)
+        << "OnTimers at NextDeadline ran no timer";
   }
   now_ = std::max(now_, t);
   ep_->OnTimers(now_);

@@ -256,6 +256,27 @@ TEST_F(TimerWheelTest, Advance_BeforeStartFiresNothing) {
             1u);
 }
 
+TEST_F(TimerWheelTest, NextDeadline_CoarseLevelAndOverflow_Exact) {
+  // Timers in a coarse level's slot or in the overflow list: NextDeadline is
+  // their own rounded deadline, not the slot's first tick, and follows a
+  // cancel of the earliest one.
+  TimerNode a, b, c;
+  wheel_.Arm(&a, At(Duration::Millis(1500)), 1);        // level 2
+  wheel_.Arm(&b, At(Duration::Millis(1200)), 2);        // level 2, earlier
+  wheel_.Arm(&c, At(Duration::Seconds(30 * 3600)), 3);  // overflow
+  EXPECT_EQ(wheel_.NextDeadline(), FireInstant(At(Duration::Millis(1200))));
+  wheel_.Cancel(&b);
+  EXPECT_EQ(wheel_.NextDeadline(), FireInstant(At(Duration::Millis(1500))));
+  wheel_.Arm(&a, At(Duration::Seconds(40 * 3600)), 1);  // re-armed later
+  EXPECT_EQ(wheel_.NextDeadline(),
+            FireInstant(At(Duration::Seconds(30 * 3600))));
+  EXPECT_FALSE(wheel_.HasDue(wheel_.NextDeadline() - Duration::Nanos(1)));
+  EXPECT_TRUE(wheel_.HasDue(wheel_.NextDeadline()));
+  wheel_.Cancel(&a);
+  wheel_.Cancel(&c);
+  EXPECT_EQ(wheel_.NextDeadline(), Instant::Never());
+}
+
 TEST_F(TimerWheelTest, NonPowerOfTwoTick) {
   TimerWheel wheel{TimerWheel::Options{.tick = Duration::Micros(100)}};
   TimerNode a;
@@ -406,10 +427,12 @@ TEST_F(TimerWheelTest, Randomized_MatchesReferenceModel) {
       if (n < quota) {
         EXPECT_FALSE(model_due);
       }
-      if (!model.empty()) {
-        EXPECT_LE(wheel_.NextDeadline(), model.begin()->first);
-      }
     }
+    // NextDeadline is exact after every operation: the earliest fire
+    // instant of the model, Never when nothing is armed.
+    ASSERT_EQ(wheel_.NextDeadline(),
+              model.empty() ? Instant::Never() : model.begin()->first)
+        << "op " << op;
     ASSERT_EQ(wheel_.size(), model.size());
   }
 }
