@@ -236,7 +236,7 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
            "rto_min_ms", "delayed_ack_ms", "send_buffer", "recv_buffer",
            "nodelay", "timestamps", "sack", "window_scaling", "congestion",
            "keepalive", "keepalive_idle_s", "keepalive_interval_s",
-           "keepalive_probes"});
+           "keepalive_probes", "buffers"});
       !s.ok()) {
     return s;
   }
@@ -286,6 +286,8 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                &tcp->keepalive_interval_s));
   step(ReadInt(r, t, "tcp", "keepalive_probes", 1, 127, false,
                &tcp->keepalive_probes));
+  step(ReadChoice(r, t, "tcp", "buffers", {"auto", "heap", "dpdk"},
+                  &tcp->buffers));
   return s;
 }
 

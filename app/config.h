@@ -75,6 +75,10 @@ struct TcpConfig {
   uint32_t keepalive_idle_s = 7200;   // tcp_keepalive_time
   uint32_t keepalive_interval_s = 75;  // tcp_keepalive_intvl
   uint32_t keepalive_probes = 9;       // tcp_keepalive_probes
+  // Where connection buffers live: "heap" (the process heap), "dpdk"
+  // (rte_malloc: hugepage memory when EAL has it), "auto" (dpdk with
+  // hugepages, heap without).
+  std::string buffers = "auto";
 };
 
 // One [[listener]]: opened on every lcore (the SO_REUSEPORT model).

@@ -57,18 +57,31 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-// Free hugepages of any size the kernel offers (/proc/meminfo).
-uint64_t FreeHugepages() {
-  std::ifstream in("/proc/meminfo");
+// Whether EAL can use hugepages: the kernel has free ones of the default
+// size (/proc/meminfo) and a hugetlbfs is mounted to map them
+// (/proc/mounts), as EAL needs both.
+bool HugepagesUsable() {
+  std::ifstream meminfo("/proc/meminfo");
   std::string key;
-  uint64_t value = 0;
-  while (in >> key) {
+  uint64_t free_pages = 0;
+  while (meminfo >> key) {
     if (key == "HugePages_Free:") {
-      in >> value;
-      return value;
+      meminfo >> free_pages;
+      break;
     }
   }
-  return 0;
+  if (free_pages == 0) {
+    return false;
+  }
+  std::ifstream mounts("/proc/mounts");
+  std::string device, mount_point, fs_type, rest;
+  while (mounts >> device >> mount_point >> fs_type &&
+         std::getline(mounts, rest)) {
+    if (fs_type == "hugetlbfs") {
+      return true;
+    }
+  }
+  return false;
 }
 
 tcp::EndpointConfig MakeEndpointConfig(const TcpConfig& t) {
@@ -171,7 +184,8 @@ int LcoreMain(void* arg) {
   return 0;
 }
 
-absl::Status Run(const TernConfig& config, const CommandLine& cl) {
+absl::Status Run(const TernConfig& config, const CommandLine& cl,
+                 bool hugepages_in_use) {
   const unsigned engines = rte_lcore_count();
   port::PortCounters port_counters;
   port::EthdevPortOptions options;
@@ -224,6 +238,9 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl) {
   eo.prefix_len = config.ip.prefix_len;
   eo.gateway = config.ip.gateway;
   eo.endpoint = MakeEndpointConfig(config.tcp);
+  // "auto" follows the memory Main chose for EAL (hugepages or --no-huge).
+  eo.dpdk_buffers = config.tcp.buffers == "dpdk" ||
+                    (config.tcp.buffers == "auto" && hugepages_in_use);
   const FaultConfig& f = config.fault;
   port::FaultOptions fo;
   fo.drop = f.drop;
@@ -389,10 +406,13 @@ int Main(int argc, char** argv) {
   for (const std::string& a : given) {
     no_huge = no_huge || a == "--no-huge";
   }
-  if (!no_huge && FreeHugepages() == 0) {
+  bool no_huge_used = no_huge;
+  if (!no_huge && !HugepagesUsable()) {
     eal_args.push_back("--no-huge");
+    no_huge_used = true;
     port::Log(RTE_LOG_INFO,
-              "no free hugepages (/proc/meminfo): running with --no-huge");
+              "no usable hugepages (none free in /proc/meminfo or no "
+              "hugetlbfs mounted): running with --no-huge");
   } else {
     port::Log(RTE_LOG_INFO, "memory: %s",
               no_huge ? "--no-huge as configured" : "hugepages");
@@ -404,7 +424,8 @@ int Main(int argc, char** argv) {
   InstallSignalHandlers();
 
   int rc = 0;
-  if (absl::Status s = Run(*config, *cl); !s.ok()) {
+  if (absl::Status s = Run(*config, *cl, /*hugepages_in_use=*/!no_huge_used);
+      !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     rc = 1;
   }

@@ -1,6 +1,7 @@
 #include "lib/port/engine.h"
 
 #include <rte_ether.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -65,6 +66,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   ec.mss = static_cast<uint16_t>(
       std::min<size_t>({ec.mss, by_mtu, by_mbuf}));
   ec.coalesce_sends = true;  // Flush once per iteration (the loop's job)
+  if (options.dpdk_buffers) {
+    e->buffers_ = std::make_unique<DpdkBufferAllocator>(
+        static_cast<int>(rte_socket_id()));
+    ec.buffer_allocator = e->buffers_.get();
+  }
   e->options_.endpoint = ec;
 
   tcp::EndpointSecrets secrets;
@@ -302,9 +308,10 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
 }
 
 void Engine::DeliverTcp() {
-  // Segments in arrival order.
-  for (size_t i = 0; i < batch_n_; ++i) {
-    endpoint_->OnSegment(batch_[i], now_);
+  // The whole burst in one call: the endpoint looks its 4-tuples up
+  // together (ConnTable::FindBurst with prefetching).
+  if (batch_n_ > 0) {
+    endpoint_->OnSegments({batch_.data(), batch_n_}, now_);
   }
   if (batch_n_ > 0) {
     rte_pktmbuf_free_bulk(batch_mbufs_.data(), static_cast<unsigned>(batch_n_));

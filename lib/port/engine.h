@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "lib/base/time.h"
 #include "lib/port/arp_cache.h"
+#include "lib/port/dpdk_buffers.h"
 #include "lib/port/ethdev_port.h"
 #include "lib/port/fault_injection.h"
 #include "lib/port/port_counters.h"
@@ -65,6 +66,9 @@ struct EngineOptions {
   // NIC's checksum offload would make a corrupted frame look valid.
   FaultOptions rx_fault;
   FaultOptions tx_fault;
+  // Connection buffers from DPDK's heap (hugepage memory when EAL has it)
+  // instead of the process heap.
+  bool dpdk_buffers = false;
 };
 
 // What runs inside the loop beside the protocol: the services
@@ -153,6 +157,7 @@ class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
   std::vector<rte_mbuf*> fault_out_;
   ArpCache arp_;
   Responder responder_;
+  std::unique_ptr<DpdkBufferAllocator> buffers_;  // outlives endpoint_
   std::unique_ptr<tcp::Endpoint> endpoint_;
   Application* app_ = nullptr;
   Instant now_;
