@@ -154,6 +154,7 @@ class ServiceApp final : public port::Application {
 
   void Poll(Instant now) override {
     host_.Run(now);
+    ServeConnDump(engine_->endpoint(), &gauges_.dump);
     const tcp::Endpoint& ep = engine_->endpoint();
     gauges_.connections.store(ep.connection_count(), std::memory_order_relaxed);
     gauges_.time_wait.store(ep.time_wait_count(), std::memory_order_relaxed);

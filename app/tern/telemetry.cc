@@ -2,12 +2,15 @@
 
 #include <rte_telemetry.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "lib/tcp/connection.h"
 #include "lib/tcp/stats.h"
 
 namespace tern::app {
@@ -159,7 +162,129 @@ int CmdListeners(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+int CmdConnections(const char*, const char* params, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(telemetry_mu);
+  rte_tel_data_start_dict(d);
+  if (telemetry_sources == nullptr) {
+    return 0;
+  }
+  const std::vector<const TelemetrySource*>& sources = *telemetry_sources;
+  size_t first = 0;
+  size_t last = sources.size();
+  if (params != nullptr && *params != '\0') {
+    char* end = nullptr;
+    const long v = std::strtol(params, &end, 10);
+    if (*end != '\0' || v < 0 || static_cast<size_t>(v) >= sources.size()) {
+      return -1;
+    }
+    first = static_cast<size_t>(v);
+    last = first + 1;
+  }
+  for (size_t i = first; i < last; ++i) {
+    // The gauges live in the app's per-lcore object; the telemetry thread
+    // only asks and then reads what the lcore published.
+    auto* dump = const_cast<ConnDump*>(&sources[i]->gauges->dump);
+    const uint32_t seq = dump->request.load(std::memory_order_relaxed) + 1;
+    dump->request.store(seq, std::memory_order_release);
+    // The lcore answers within one loop iteration; 500 ms covers an idle
+    // loop that sleeps between bursts and a stopping one that no longer
+    // answers.
+    bool answered = false;
+    for (int waited = 0; waited < 500; ++waited) {
+      if (dump->done.load(std::memory_order_acquire) == seq) {
+        answered = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const std::string p = absl::StrCat("engine", i, "_");
+    if (!answered) {
+      rte_tel_data_add_dict_string(d, (p + "error").c_str(),
+                                   "engine did not answer");
+      continue;
+    }
+    rte_tel_data_add_dict_u64(d, (p + "connections").c_str(), dump->total);
+    for (size_t r = 0; r < dump->rows_used; ++r) {
+      const ConnRow& row = dump->rows[r];
+      rte_tel_data* c = rte_tel_data_alloc();
+      if (c == nullptr) {
+        break;
+      }
+      rte_tel_data_start_dict(c);
+      rte_tel_data_add_dict_string(c, "state", tcp::ToString(row.state));
+      rte_tel_data_add_dict_string(
+          c, "local",
+          absl::StrCat(row.tuple.local_addr.ToString(), ":",
+                       row.tuple.local_port)
+              .c_str());
+      rte_tel_data_add_dict_string(
+          c, "remote",
+          absl::StrCat(row.tuple.remote_addr.ToString(), ":",
+                       row.tuple.remote_port)
+              .c_str());
+      rte_tel_data_add_dict_u64(c, "cwnd", row.cwnd);
+      rte_tel_data_add_dict_u64(c, "mss", row.mss);
+      rte_tel_data_add_dict_u64(c, "snd_wnd", row.snd_wnd);
+      rte_tel_data_add_dict_u64(c, "unacked", row.unacked);
+      rte_tel_data_add_dict_u64(c, "srtt_us",
+                                static_cast<uint64_t>(row.srtt_us));
+      rte_tel_data_add_dict_u64(c, "rttvar_us",
+                                static_cast<uint64_t>(row.rttvar_us));
+      rte_tel_data_add_dict_u64(c, "rto_ms", static_cast<uint64_t>(row.rto_ms));
+      rte_tel_data_add_dict_u64(c, "backoff",
+                                static_cast<uint64_t>(row.backoff));
+      rte_tel_data_add_dict_u64(c, "send_queue", row.send_queue);
+      rte_tel_data_add_dict_u64(c, "recv_queue", row.recv_queue);
+      rte_tel_data_add_dict_u64(c, "snd_wscale", row.snd_wscale);
+      rte_tel_data_add_dict_u64(c, "rcv_wscale", row.rcv_wscale);
+      rte_tel_data_add_dict_u64(c, "timestamps", row.timestamps);
+      rte_tel_data_add_dict_u64(c, "sack", row.sack);
+      rte_tel_data_add_dict_container(d, absl::StrCat(p, "c", r).c_str(), c,
+                                      0);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
+
+void ServeConnDump(const tcp::Endpoint& endpoint, ConnDump* dump) {
+  const uint32_t want = dump->request.load(std::memory_order_acquire);
+  if (want == dump->done.load(std::memory_order_relaxed)) {
+    return;
+  }
+  dump->rows_used = 0;
+  dump->total = endpoint.connection_count();
+  const uint32_t slots =
+      static_cast<uint32_t>(endpoint.config().max_connections);
+  for (uint32_t i = 0; i < slots && dump->rows_used < ConnDump::kMaxRows;
+       ++i) {
+    const tcp::Connection* c = endpoint.ConnectionAt(i);
+    if (c == nullptr) {
+      continue;
+    }
+    const tcp::RttEstimator& rtt = c->rtt();
+    ConnRow& r = dump->rows[dump->rows_used];
+    r.state = c->state();
+    r.tuple = c->tuple();
+    r.cwnd = c->send_cwnd();
+    r.mss = c->snd_mss();
+    r.snd_wnd = c->snd_wnd();
+    r.unacked = static_cast<uint32_t>(c->snd_nxt() - c->snd_una());
+    r.srtt_us = rtt.srtt().ToMicros();
+    r.rttvar_us = rtt.rttvar().ToMicros();
+    r.rto_ms = rtt.rto().ToMillis();
+    r.backoff = rtt.backoff();
+    r.send_queue = c->send_queued();
+    r.recv_queue = c->readable_bytes();
+    r.snd_wscale = c->snd_wscale();
+    r.rcv_wscale = c->rcv_wscale();
+    r.timestamps = c->timestamps_enabled();
+    r.sack = c->sack_enabled();
+    ++dump->rows_used;
+  }
+  dump->done.store(want, std::memory_order_release);
+}
 
 void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   s.engine->counters().ForEach(visit);
@@ -270,6 +395,10 @@ void RegisterTelemetry(std::vector<const TelemetrySource*> sources,
     rte_telemetry_register_cmd(
         "/tern/listeners", &CmdListeners,
         "tern listeners: SYN, cookie, accept and service counters");
+    rte_telemetry_register_cmd(
+        "/tern/connections", &CmdConnections,
+        "tern connections like ss -tin (at most 64 per engine). Parameters: "
+        "int engine (optional)");
   }
 }
 

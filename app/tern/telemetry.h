@@ -17,7 +17,10 @@
 //   the commands answer an empty dictionary.
 //   Commands: /tern/stats[,ENGINE] (every counter, summed or of one engine),
 //   /tern/engines (engine count and per-engine open connections),
-//   /tern/listeners (per listener: address, port, service, counters).
+//   /tern/listeners (per listener: address, port, service, counters),
+//   /tern/connections[,ENGINE] (up to ConnDump::kMaxRows connections per
+//   engine: state, 4-tuple, cwnd, MSS, srtt, rttvar, RTO, backoff,
+//   unacknowledged and queued bytes, window scales, options).
 #ifndef TERN_APP_TERN_TELEMETRY_H_
 #define TERN_APP_TERN_TELEMETRY_H_
 
@@ -33,15 +36,55 @@
 #include "lib/base/time.h"
 #include "lib/port/engine.h"
 #include "lib/port/ethdev_port.h"
+#include "lib/tcp/four_tuple.h"
+#include "lib/tcp/state.h"
 
 namespace tern::app {
 
-// Gauges an engine's lcore publishes (relaxed stores, one writer).
+// A per-connection dump (like `ss -tin`) asked of an engine by another
+// thread: the asker bumps `request`, the engine's lcore fills `rows` on its
+// next loop iteration (ServeConnDump) and publishes `done` = `request` with
+// release ordering; the asker reads the rows after seeing it (acquire).
+struct ConnRow {
+  tcp::State state;
+  tcp::FourTuple tuple;
+  uint32_t cwnd = 0;  // bytes
+  uint32_t mss = 0;
+  uint32_t snd_wnd = 0;
+  uint32_t unacked = 0;  // SND.NXT - SND.UNA
+  int64_t srtt_us = 0;
+  int64_t rttvar_us = 0;
+  int64_t rto_ms = 0;
+  int backoff = 0;
+  uint64_t send_queue = 0;
+  uint64_t recv_queue = 0;
+  uint8_t snd_wscale = 0;
+  uint8_t rcv_wscale = 0;
+  bool timestamps = false;
+  bool sack = false;
+};
+
+struct ConnDump {
+  static constexpr size_t kMaxRows = 64;  // a telemetry dictionary holds 256
+  std::atomic<uint32_t> request{0};
+  std::atomic<uint32_t> done{0};
+  size_t rows_used = 0;
+  size_t total = 0;  // connection records at the time of the dump
+  ConnRow rows[kMaxRows];
+};
+
+// Gauges an engine's lcore publishes (relaxed stores, one writer), and its
+// dump mailbox.
 struct EngineGauges {
   std::atomic<uint64_t> connections{0};  // full connection records
   std::atomic<uint64_t> time_wait{0};    // TIME-WAIT records
   std::atomic<uint64_t> half_open{0};    // SYN-RECEIVED records
+  ConnDump dump;
 };
+
+// On the engine's lcore: answers a pending dump request, if any (one
+// relaxed load when there is none).
+void ServeConnDump(const tcp::Endpoint& endpoint, ConnDump* dump);
 
 struct TelemetrySource {
   const port::Engine* engine;

@@ -194,6 +194,12 @@ class Endpoint {
 
   // ---- observation
   const Connection* Find(ConnHandle h) const;
+  // The live connection record in slot `index` (0 <= index <
+  // config().max_connections), or nullptr: a diagnostic walk over every
+  // connection, application-held or not (the engine's per-connection dump).
+  const Connection* ConnectionAt(uint32_t index) const {
+    return const_cast<Slab<Connection>&>(conns_).GetByIndex(index);
+  }
   const EndpointStats& stats() const { return stats_; }
   const EndpointConfig& config() const { return config_; }
   size_t connection_count() const { return conns_.size(); }

@@ -15,8 +15,10 @@ Python standard library is used.
                                  closes first (tern enters TIME-WAIT)
   client-close HOST PORT N       N connections that send a line and close
                                  first (Linux enters TIME-WAIT)
+  hold HOST PORT SECONDS         keep one connection open, idle, then close
   telemetry SOCKET CMD [KEY...]  run a telemetry command on DPDK's v2 socket
-                                 and print KEY=VALUE for each KEY (0 if absent)
+                                 and print KEY=VALUE for each KEY (0 if absent);
+                                 with no KEY, print the reply as JSON
 """
 
 import hashlib
@@ -25,6 +27,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 TIMEOUT = 20.0
 
@@ -131,6 +134,12 @@ def cmd_client_close(host, port, n):
     print(f"client-close: {n} connections closed by the client first")
 
 
+def cmd_hold(host, port, seconds):
+    s = connect(host, port)
+    time.sleep(seconds)
+    s.close()
+
+
 def cmd_telemetry(path, cmd, keys):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.settimeout(5.0)
@@ -140,6 +149,8 @@ def cmd_telemetry(path, cmd, keys):
     reply = json.loads(s.recv(int(info.get("max_output_len", 16384))).decode())
     s.close()
     values = reply.get(cmd.split(",")[0]) or {}
+    if not keys:
+        print(json.dumps(values, indent=1, sort_keys=True))
     for k in keys:
         # "tcp.passive_opens" is {"tcp": {"passive_opens": n}} (telemetry
         # names allow no dot); absent means zero.
@@ -163,6 +174,8 @@ def main(argv):
         cmd_http_close(argv[2], int(argv[3]), int(argv[4]))
     elif c == "client-close":
         cmd_client_close(argv[2], int(argv[3]), int(argv[4]))
+    elif c == "hold":
+        cmd_hold(argv[2], int(argv[3]), float(argv[4]))
     elif c == "telemetry":
         cmd_telemetry(argv[2], argv[3], argv[4:])
     else:

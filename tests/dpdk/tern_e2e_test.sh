@@ -201,6 +201,24 @@ if [ "$mode" = fault ]; then
   exit 0
 fi
 
+say "per-connection dump (/tern/connections) shows an idle connection"
+in_ns $clients hold "$tern_ip" 7 3 &
+hold_pid=$!
+sleep 1
+telemetry /tern/connections >"$tmp/conns.json"
+wait "$hold_pid" || fail "hold client failed"
+/usr/bin/python3 - "$tmp/conns.json" "$tern_ip" <<'PY' || fail "/tern/connections lacks the held connection: $(cat "$tmp/conns.json")"
+import json, sys
+conns = json.load(open(sys.argv[1]))
+rows = [v for k, v in conns.items() if isinstance(v, dict)
+        and v.get("state") == "ESTABLISHED"
+        and v.get("local") == sys.argv[2] + ":7"]
+assert rows, "no ESTABLISHED connection to port 7"
+r = rows[0]
+assert r["mss"] > 0 and r["cwnd"] >= r["mss"] and r["rto_ms"] >= 200, r
+print("tern_e2e_test: /tern/connections:", json.dumps(r, sort_keys=True))
+PY
+
 say "SYN to a closed port"
 in_ns $clients refused "$tern_ip" 81 || fail "closed port"
 
