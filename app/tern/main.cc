@@ -11,6 +11,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mempool.h>
+#include <rte_pdump.h>
 
 #include <atomic>
 #include <csignal>
@@ -423,12 +424,23 @@ int Main(int argc, char** argv) {
     return 1;
   }
   InstallSignalHandlers();
+  // Packet capture from a secondary process (dpdk-dumpcap, dpdk-pdump).
+  // Secondary processes attach to the primary's memory, which needs
+  // hugepages: without them capture is unavailable and tern says so.
+  const bool pdump = rte_pdump_init() == 0;
+  port::Log(RTE_LOG_INFO, "packet capture (dpdk-dumpcap --file-prefix=...): %s",
+            !pdump          ? "unavailable (rte_pdump_init failed)"
+            : no_huge_used ? "unavailable without hugepages"
+                            : "available");
 
   int rc = 0;
   if (absl::Status s = Run(*config, *cl, /*hugepages_in_use=*/!no_huge_used);
       !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     rc = 1;
+  }
+  if (pdump) {
+    rte_pdump_uninit();
   }
   if (absl::Status s = port::CleanupEal(); !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());

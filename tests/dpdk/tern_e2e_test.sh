@@ -143,6 +143,9 @@ telemetry_sock="/var/run/dpdk/${prefix}/dpdk_telemetry.v2"
 ip netns add "$ns"
 ip link set "$iface" netns "$ns"
 ip -n "$ns" link set lo up
+# net_tap gives the kernel's side the PMD's own MAC; a distinct one makes
+# captures readable and ARP learn a real binding.
+ip -n "$ns" link set "$iface" address 02:00:c6:12:00:02
 ip -n "$ns" addr add "${peer_ip}/24" dev "$iface"
 ip -n "$ns" link set "$iface" up
 in_ns() { ip netns exec "$ns" "$@"; }
