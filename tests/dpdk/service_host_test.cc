@@ -295,6 +295,35 @@ TEST_F(ServiceHostTest, Http_KeepAlivePipelined_BodyLargerThanWindow) {
   EXPECT_EQ(host_.service_stats(0).released.Get(), 1u);
 }
 
+TEST_F(ServiceHostTest, Http_ChunkedUploadLargerThanWindow_ThenGet) {
+  HttpOptions o;
+  o.body_bytes = 10;
+  tcp::ListenOptions lo;
+  lo.conn.recv_buffer = 16 * 1024;  // the upload is many windows
+  Serve(80, Must(HttpService::Create(o, kMaxConnections)), lo);
+  const ConnHandle c = Connect(80);
+  std::string req =
+      "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunk = RandomBytes(50'000, 5);
+  for (int i = 0; i < 4; ++i) {
+    req += "c350\r\n" + chunk + "\r\n";  // 0xc350 = 50000
+  }
+  req += "0\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  size_t off = 0;
+  std::string got;
+  bool eof = false;
+  ASSERT_TRUE(RunUntil([&] {
+    SendSome(c, req, &off);
+    ReadSome(c, &got, &eof);
+    return eof;
+  }));
+  EXPECT_EQ(off, req.size());
+  EXPECT_TRUE(got == HttpHead(10) + PatternString(0, 10) +
+                         HttpHead(10, "Connection: close\r\n") +
+                         PatternString(0, 10));
+  EXPECT_EQ(static_cast<const HttpService&>(host_.service(0)).requests(), 2u);
+}
+
 TEST_F(ServiceHostTest, Http10_ClientHalfCloses_GetsWholeResponse) {
   HttpOptions o;
   o.body_bytes = 300'000;  // more than the 256 KiB send buffer

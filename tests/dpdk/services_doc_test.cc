@@ -19,8 +19,8 @@ std::string Read(const std::string& path) {
 TEST(Docs, ExampleShownInFull) {
   const std::string doc = Read("doc/services.md");
   ASSERT_FALSE(doc.empty());
-  for (const char* file : {"app/services/example_upper.h",
-                           "app/services/example_upper.cc"}) {
+  for (const char* file :
+       {"app/services/example_upper.h", "app/services/example_upper.cc"}) {
     const std::string code = Read(file);
     ASSERT_FALSE(code.empty()) << file;
     EXPECT_NE(doc.find("```cpp\n" + code + "```"), std::string::npos)
