@@ -126,6 +126,7 @@ class HttpService final : public Service {
     bool close_after = false;  // close once `response` is queued
     bool drain = false;        // OnDrain came: close after this response
   };
+  static_assert(sizeof(ConnState) <= 24, "the record the contract promises");
   struct Prebuilt {
     std::string head;
     uint64_t body_bytes = 0;
