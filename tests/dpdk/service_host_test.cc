@@ -721,3 +721,61 @@ TEST_F(ServiceHostTest, Upper_ClosesAfterMaxLines_ResetsOnLongLine) {
 
 }  // namespace
 }  // namespace tern::app
+
+namespace tern::app {
+namespace {
+
+// The client vanishes (everything it sends is lost): the server's
+// retransmissions run out, the endpoint reports kTimedOut, and the host
+// releases the connection once.
+TEST(ServiceHostTimeout, PeerGone_TimedOut_ReleasedOnce) {
+  tcp::EndpointConfig server_config = Config(true);
+  server_config.data_retries = 3;
+  Link link(Config(false), server_config);
+  ServiceHost host(link.b());
+  auto rec = std::make_unique<Recorder>();
+  Recorder* r = rec.get();
+  r->on_open = [](Conn& conn, Recorder::Log&) {
+    const uint8_t hello[] = "hello";
+    EXPECT_EQ(conn.Send(hello).bytes, sizeof(hello));
+  };
+  absl::StatusOr<ListenerHandle> l =
+      link.b().Listen(kServerAddr, 1000, tcp::ListenOptions{});
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE(host.Register(*l, std::move(rec)).ok());
+  absl::StatusOr<ConnHandle> c = link.a().Connect(
+      kClientAddr, kServerAddr, 1000, tcp::ConnOptions{}, link.now());
+  ASSERT_TRUE(c.ok());
+  link.Run();
+  link.SetDropFilter([](const Link::Packet& p) { return p.from == Link::kA; });
+  for (int i = 0; i < 10000 && host.stats().released.Get() == 0; ++i) {
+    host.Run(link.now());
+    link.b().Flush(link.now());
+    link.Advance(Duration::Millis(100));
+  }
+  EXPECT_EQ(host.stats().released.Get(), 1u);
+  EXPECT_EQ(host.service_stats(0).timed_out.Get(), 1u);
+  EXPECT_NE(r->logs[r->last_slot].all_masks & ev::kTimedOut, 0u);
+  EXPECT_EQ(r->logs[r->last_slot].releases, 1);
+  EXPECT_EQ(link.b().connection_count(), 0u);
+}
+
+// Connections the host did not accept (an active open on its endpoint) are
+// not its business: their events are counted and left alone.
+TEST_F(ServiceHostTest, ForeignConnectionEvents_CountedAndIgnored) {
+  absl::StatusOr<ListenerHandle> l =
+      client().Listen(kClientAddr, 4000, tcp::ListenOptions{});
+  ASSERT_TRUE(l.ok());
+  absl::StatusOr<ConnHandle> c =
+      server().Connect(kServerAddr, kClientAddr, 4000, {}, now());
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 10; ++i) {
+    Step();
+  }
+  EXPECT_GT(host_.stats().unknown_events.Get(), 0u);
+  EXPECT_EQ(host_.stats().accepted.Get(), 0u);
+  EXPECT_NE(server().Poll(*c) & ev::kWritable, 0u);  // still the caller's
+}
+
+}  // namespace
+}  // namespace tern::app
