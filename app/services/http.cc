@@ -263,13 +263,26 @@ void HttpService::OnEvent(Conn& conn, uint32_t mask) {
         if (!SendResponse(conn, s, kContinue)) {
           return;
         }
-        s.stage = Stage::kSkipBody;
+        s.stage = s.chunked ? Stage::kChunkSize : Stage::kSkipBody;
         break;
       case Stage::kSkipBody:
         if (!SkipBody(conn, s)) {
           return;
         }
         s.stage = Stage::kRespond;
+        break;
+      case Stage::kChunkData:
+        if (!SkipBody(conn, s)) {
+          return;
+        }
+        s.stage = Stage::kChunkDataEnd;
+        break;
+      case Stage::kChunkSize:
+      case Stage::kChunkDataEnd:
+      case Stage::kTrailer:
+        if (!ChunkLine(conn, s, mask)) {
+          return;
+        }
         break;
       case Stage::kRespond:
         if (!SendResponse(conn, s, s.response)) {
@@ -327,10 +340,7 @@ bool HttpService::NextRequest(Conn& conn, ConnState& s, uint32_t mask) {
   }
   s.sent = 0;
   if (head.verdict != http::HeadVerdict::kOk) {
-    // The input after an error cannot be framed: answer, drop, close.
-    s.response = r;
-    s.close_after = true;
-    s.stage = Stage::kRespond;
+    Fail(s, r);
     return true;
   }
   requests_.Inc();
@@ -345,8 +355,63 @@ bool HttpService::NextRequest(Conn& conn, ConnState& s, uint32_t mask) {
   s.response = r;
   s.close_after = !keep_alive;
   s.body_left = head.content_length;
-  s.stage = head.expect_continue && head.content_length > 0 ? Stage::kContinue
-                                                            : Stage::kSkipBody;
+  s.chunked = head.chunked;
+  if (head.expect_continue && (head.content_length > 0 || head.chunked)) {
+    s.stage = Stage::kContinue;
+  } else {
+    s.stage = head.chunked ? Stage::kChunkSize : Stage::kSkipBody;
+  }
+  return true;
+}
+
+void HttpService::Fail(ConnState& s, Response r) {
+  // The input after an error cannot be framed: answer, drop, close.
+  s.response = r;
+  s.sent = 0;
+  s.close_after = true;
+  s.stage = Stage::kRespond;
+}
+
+bool HttpService::ChunkLine(Conn& conn, ConnState& s, uint32_t mask) {
+  const tcp::IoResult p = conn.Peek(std::span(scratch_).first(
+      std::min(scratch_.size(), http::kMaxChunkLine)));
+  const http::ChunkLineKind kind =
+      s.stage == Stage::kChunkSize      ? http::ChunkLineKind::kSize
+      : s.stage == Stage::kChunkDataEnd ? http::ChunkLineKind::kDataEnd
+                                        : http::ChunkLineKind::kTrailer;
+  const http::ChunkLine line = http::ParseChunkLine(
+      std::span<const uint8_t>(scratch_.data(), p.ok() ? p.bytes : 0), kind);
+  switch (line.verdict) {
+    case http::HeadVerdict::kIncomplete:
+      if ((mask & tcp::events::kPeerClosed) != 0) {
+        FinishAndClose(conn);  // the FIN came inside the content
+      }
+      return false;
+    case http::HeadVerdict::kOk:
+      break;
+    case http::HeadVerdict::kBadRequest:
+    case http::HeadVerdict::kTooLarge:
+    case http::HeadVerdict::kNotImplemented:
+    case http::HeadVerdict::kVersionNotSupported:
+      bad_request_.Inc();
+      Fail(s, kBadRequest);
+      return true;
+  }
+  conn.Recv(std::span(scratch_).first(line.length));
+  switch (kind) {
+    case http::ChunkLineKind::kSize:
+      s.body_left = line.size;
+      s.stage = line.size == 0 ? Stage::kTrailer : Stage::kChunkData;
+      break;
+    case http::ChunkLineKind::kDataEnd:
+      s.stage = Stage::kChunkSize;
+      break;
+    case http::ChunkLineKind::kTrailer:
+      if (line.last) {
+        s.stage = Stage::kRespond;
+      }
+      break;
+  }
   return true;
 }
 

@@ -15,14 +15,16 @@
 //   response after the other, in the same event while the send buffer takes
 //   them; a response that does not fit continues on kWritable, and the next
 //   request is parsed only after it.
-// - Request content announced by Content-Length is read and dropped before
-//   the response; "Expect: 100-continue" gets "100 Continue" first (RFC 9110
+// - Request content, framed by Content-Length or chunked (RFC 9112 7.1,
+//   extensions and trailer fields ignored), is read and dropped before the
+//   response; "Expect: 100-continue" gets "100 Continue" first (RFC 9110
 //   10.1.1) when there is content to come.
-// - Errors (http_parser.h): 400 for syntax and framing errors, 431 for a
-//   head larger than max_header_bytes, 501 for Transfer-Encoding (the
-//   chunked coding is not parsed), 505 for an HTTP major version other than
-//   1; each with Content-Length: 0 and Connection: close, after which the
-//   unread input is dropped and the connection closed.
+// - Errors (http_parser.h): 400 for syntax and framing errors (in the head
+//   or in the chunked framing), 431 for a head larger than
+//   max_header_bytes, 501 for a transfer coding other than chunked, 505 for
+//   an HTTP major version other than 1; each with Content-Length: 0 and
+//   Connection: close, after which the unread input is dropped and the
+//   connection closed.
 // - The head is found with Peek in one service-wide scratch buffer of
 //   max_header_bytes; nothing of a request is copied per connection. The
 //   listener's receive buffer must hold max_header_bytes (the default
@@ -106,19 +108,25 @@ class HttpService final : public Service {
   static constexpr uint8_t kHeadOffset = kHeadKeepAlive11 - kOkKeepAlive11;
 
   enum class Stage : uint8_t {
-    kIdle,      // waiting for a request head
-    kContinue,  // sending "100 Continue"
-    kSkipBody,  // dropping the request content
-    kRespond,   // sending the response
+    kIdle,          // waiting for a request head
+    kContinue,      // sending "100 Continue"
+    kSkipBody,      // dropping Content-Length content
+    kChunkSize,     // chunked content: waiting for a chunk-size line
+    kChunkData,     // dropping chunk-data
+    kChunkDataEnd,  // waiting for the CRLF after chunk-data
+    kTrailer,       // waiting for a trailer line or the final empty line
+    kRespond,       // sending the response
   };
   struct ConnState {
     uint64_t body_left = 0;  // request content still to drop
     uint64_t sent = 0;       // bytes of `response` queued so far
     Stage stage = Stage::kIdle;
     Response response = kOkKeepAlive11;
+    bool chunked = false;      // the content is chunked
     bool close_after = false;  // close once `response` is queued
     bool drain = false;        // OnDrain came: close after this response
   };
+  static_assert(sizeof(ConnState) <= 24, "the record the contract promises");
   struct Prebuilt {
     std::string head;
     uint64_t body_bytes = 0;
@@ -132,6 +140,11 @@ class HttpService final : public Service {
   bool NextRequest(Conn& conn, ConnState& s, uint32_t mask);
   bool SendResponse(Conn& conn, ConnState& s, Response r);
   bool SkipBody(Conn& conn, ConnState& s);
+  // One line of the chunked framing, in stages kChunkSize, kChunkDataEnd
+  // and kTrailer; moves to the next stage.
+  bool ChunkLine(Conn& conn, ConnState& s, uint32_t mask);
+  // Answers a request that cannot be served with the error `r` and closes.
+  void Fail(ConnState& s, Response r);
   // Drops unread input (a close with unread data would be a reset) and
   // closes.
   void FinishAndClose(Conn& conn);

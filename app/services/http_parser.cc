@@ -53,6 +53,10 @@ struct Fields {
   bool content_length_seen = false;
   uint64_t content_length = 0;
   bool transfer_encoding = false;
+  // The codings listed in Transfer-Encoding fields, in order (RFC 9112 6.1):
+  // whether "chunked" came last, and whether any other coding came.
+  bool chunked_last = false;
+  bool other_coding = false;
   bool close = false;
   bool keep_alive = false;
   bool expect_continue = false;
@@ -94,21 +98,46 @@ HeadVerdict ParseRequestLine(std::span<const uint8_t> line, RequestHead* out) {
   return HeadVerdict::kOk;
 }
 
-// Adds the comma-separated connection options (RFC 9110 7.6.1).
-void ParseConnection(std::span<const uint8_t> value, Fields* f) {
+// Calls `each` with every element of a comma-separated list, OWS trimmed
+// (RFC 9110 5.6.1); empty elements are skipped.
+template <typename F>
+void ForEachListElement(std::span<const uint8_t> value, F each) {
   while (!value.empty()) {
     size_t comma = 0;
     while (comma < value.size() && value[comma] != ',') {
       ++comma;
     }
-    std::span<const uint8_t> option = TrimOws(value.first(comma));
+    std::span<const uint8_t> element = TrimOws(value.first(comma));
+    if (!element.empty()) {
+      each(element);
+    }
+    value = value.subspan(comma == value.size() ? comma : comma + 1);
+  }
+}
+
+// Adds the connection options (RFC 9110 7.6.1).
+void ParseConnection(std::span<const uint8_t> value, Fields* f) {
+  ForEachListElement(value, [f](std::span<const uint8_t> option) {
     if (EqualsLower(option, "close")) {
       f->close = true;
     } else if (EqualsLower(option, "keep-alive")) {
       f->keep_alive = true;
     }
-    value = value.subspan(comma == value.size() ? comma : comma + 1);
-  }
+  });
+}
+
+// Adds transfer codings (RFC 9112 6.1); a coding's parameters make it
+// another coding than plain "chunked".
+void ParseCodings(std::span<const uint8_t> value, Fields* f) {
+  ForEachListElement(value, [f](std::span<const uint8_t> coding) {
+    if (f->chunked_last) {
+      f->other_coding = true;  // something after chunked
+    }
+    f->chunked_last = EqualsLower(coding, "chunked");
+    if (!f->chunked_last) {
+      f->other_coding = true;
+    }
+  });
 }
 
 // RFC 9112 5: field-line = field-name ":" OWS field-value OWS.
@@ -152,6 +181,7 @@ HeadVerdict ParseFieldLine(std::span<const uint8_t> line, Fields* f) {
     f->content_length = n;
   } else if (EqualsLower(name, "transfer-encoding")) {
     f->transfer_encoding = true;
+    ParseCodings(value, f);
   } else if (EqualsLower(name, "connection")) {
     ParseConnection(value, f);
   } else if (EqualsLower(name, "expect")) {
@@ -243,9 +273,15 @@ RequestHead ParseRequestHead(std::span<const uint8_t> bytes,
   const bool http11 = out.minor_version >= 1;
   if (fields.transfer_encoding) {
     // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 request is faulty
-    // framing (400); in HTTP/1.1 the chunked coding is not parsed (501).
-    return fail(http11 ? HeadVerdict::kNotImplemented
-                       : HeadVerdict::kBadRequest);
+    // framing. RFC 9112 6.3 (3): with Content-Length too, rejected here.
+    // RFC 9112 6.3 (4): MUST 400 when chunked is not the final coding.
+    if (!http11 || fields.content_length_seen || !fields.chunked_last) {
+      return fail(HeadVerdict::kBadRequest);
+    }
+    if (fields.other_coding) {
+      return fail(HeadVerdict::kNotImplemented);  // RFC 9112 6.1
+    }
+    out.chunked = true;
   }
   // RFC 9112 3.2: MUST 400 an HTTP/1.1 request without Host, and any
   // request with more than one.
@@ -259,6 +295,92 @@ RequestHead ParseRequestHead(std::span<const uint8_t> bytes,
   out.keep_alive = !fields.close && (http11 || fields.keep_alive);
   out.expect_continue = http11 && fields.expect_continue;
   out.content_length = fields.content_length;
+  return out;
+}
+
+namespace {
+
+bool IsHexDigit(uint8_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
+uint8_t HexValue(uint8_t c) {
+  return c <= '9' ? c - '0' : static_cast<uint8_t>(Lower(c) - 'a' + 10);
+}
+
+// 15 hex digits (60 bits) cannot overflow 64 bits; no chunk is larger.
+constexpr size_t kMaxChunkSizeDigits = 15;
+
+}  // namespace
+
+ChunkLine ParseChunkLine(std::span<const uint8_t> bytes, ChunkLineKind kind) {
+  ChunkLine out;
+  const std::span<const uint8_t> window =
+      bytes.first(std::min(bytes.size(), kMaxChunkLine));
+  const void* nl = window.empty()
+                       ? nullptr
+                       : std::memchr(window.data(), '\n', window.size());
+  if (nl == nullptr) {
+    if (bytes.size() >= kMaxChunkLine) {
+      out.verdict = HeadVerdict::kTooLarge;
+    } else if (kind == ChunkLineKind::kDataEnd && !bytes.empty() &&
+               (bytes[0] != '\r' || bytes.size() > 1)) {
+      out.verdict = HeadVerdict::kBadRequest;  // data longer than its size
+    }
+    return out;
+  }
+  out.length =
+      static_cast<size_t>(static_cast<const uint8_t*>(nl) - window.data()) + 1;
+  // RFC 9112 2.2: a bare LF ends a line, a CR before it is dropped.
+  std::span<const uint8_t> line = window.first(out.length - 1);
+  if (!line.empty() && line.back() == '\r') {
+    line = line.first(line.size() - 1);
+  }
+  out.verdict = HeadVerdict::kBadRequest;
+  switch (kind) {
+    case ChunkLineKind::kSize: {
+      // chunk-size = 1*HEXDIG, then BWS ";" chunk-ext (RFC 9112 7.1.1),
+      // whose contents are ignored but must be field bytes.
+      size_t i = 0;
+      while (i < line.size() && IsHexDigit(line[i])) {
+        if (i == kMaxChunkSizeDigits) {
+          return out;
+        }
+        out.size = out.size * 16 + HexValue(line[i]);
+        ++i;
+      }
+      if (i == 0) {
+        return out;
+      }
+      const std::span<const uint8_t> rest = TrimOws(line.subspan(i));
+      if (!rest.empty() && rest.front() != ';') {
+        return out;
+      }
+      for (uint8_t c : rest) {
+        if (!IsFieldByte(c)) {
+          return out;
+        }
+      }
+      break;
+    }
+    case ChunkLineKind::kDataEnd:
+      if (!line.empty()) {
+        return out;
+      }
+      break;
+    case ChunkLineKind::kTrailer:
+      if (line.empty()) {
+        out.last = true;
+      } else {
+        Fields ignored;
+        if (ParseFieldLine(line, &ignored) != HeadVerdict::kOk) {
+          return out;
+        }
+      }
+      break;
+  }
+  out.verdict = HeadVerdict::kOk;
   return out;
 }
 

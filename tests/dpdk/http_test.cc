@@ -138,11 +138,77 @@ TEST(HttpParser, BadRequestLineIsFinalBeforeTheHeadEnds) {
             HeadVerdict::kBadRequest);
 }
 
-TEST(HttpParser, TransferEncodingIsNotImplemented) {
-  EXPECT_EQ(Parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
-                  "chunked\r\n\r\n")
+TEST(HttpParser, TransferEncodingRules) {
+  const std::string start = "POST / HTTP/1.1\r\nHost: a\r\n";
+  RequestHead h = Parse(start + "Transfer-Encoding: Chunked\r\n\r\n");
+  EXPECT_EQ(h.verdict, HeadVerdict::kOk);
+  EXPECT_TRUE(h.chunked);
+  // Other codings are not understood (RFC 9112 6.1: 501).
+  EXPECT_EQ(Parse(start + "Transfer-Encoding: gzip, chunked\r\n\r\n").verdict,
+            HeadVerdict::kNotImplemented);
+  EXPECT_EQ(Parse(start + "Transfer-Encoding: gzip\r\nTransfer-Encoding: "
+                          "chunked\r\n\r\n")
                 .verdict,
             HeadVerdict::kNotImplemented);
+  // Chunked not final (RFC 9112 6.3 (4)) and chunked with Content-Length
+  // (6.3 (3)) are 400.
+  for (const char* bad :
+       {"Transfer-Encoding: chunked, gzip\r\n", "Transfer-Encoding: gzip\r\n",
+        "Transfer-Encoding: chunked;q=1\r\n",
+        "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+        "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"}) {
+    EXPECT_EQ(Parse(start + bad + "\r\n").verdict, HeadVerdict::kBadRequest)
+        << bad;
+  }
+}
+
+http::ChunkLine Chunk(std::string_view s, http::ChunkLineKind kind) {
+  return http::ParseChunkLine(
+      std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()), kind);
+}
+
+TEST(HttpParser, ChunkLines) {
+  using http::ChunkLineKind;
+  http::ChunkLine l = Chunk("1a\r\nxyz", ChunkLineKind::kSize);
+  EXPECT_EQ(l.verdict, HeadVerdict::kOk);
+  EXPECT_EQ(l.size, 26u);
+  EXPECT_EQ(l.length, 4u);
+  l = Chunk("0;name=value;x\n", ChunkLineKind::kSize);
+  EXPECT_EQ(l.verdict, HeadVerdict::kOk);
+  EXPECT_EQ(l.size, 0u);
+  EXPECT_EQ(Chunk("FfFf ; e\r\n", ChunkLineKind::kSize).size, 0xffffu);
+  EXPECT_EQ(Chunk("1a", ChunkLineKind::kSize).verdict,
+            HeadVerdict::kIncomplete);
+  for (const char* bad : {"\r\n", "g\r\n", "-1\r\n", "1 2\r\n", "1x\r\n",
+                          "1;\x01\r\n", "1000000000000000\r\n"}) {
+    EXPECT_EQ(Chunk(bad, ChunkLineKind::kSize).verdict,
+              HeadVerdict::kBadRequest)
+        << bad;
+  }
+  EXPECT_EQ(Chunk("fffffffffffffff\r\n", ChunkLineKind::kSize).size,
+            0xfffffffffffffffu);
+  EXPECT_EQ(Chunk(std::string(http::kMaxChunkLine, '1'), ChunkLineKind::kSize)
+                .verdict,
+            HeadVerdict::kTooLarge);
+
+  EXPECT_EQ(Chunk("\r\n", ChunkLineKind::kDataEnd).verdict, HeadVerdict::kOk);
+  EXPECT_EQ(Chunk("\n", ChunkLineKind::kDataEnd).length, 1u);
+  EXPECT_EQ(Chunk("\r", ChunkLineKind::kDataEnd).verdict,
+            HeadVerdict::kIncomplete);
+  EXPECT_EQ(Chunk("x", ChunkLineKind::kDataEnd).verdict,
+            HeadVerdict::kBadRequest);
+  EXPECT_EQ(Chunk("\rx", ChunkLineKind::kDataEnd).verdict,
+            HeadVerdict::kBadRequest);
+
+  l = Chunk("Checksum: abc\r\n\r\n", ChunkLineKind::kTrailer);
+  EXPECT_EQ(l.verdict, HeadVerdict::kOk);
+  EXPECT_FALSE(l.last);
+  EXPECT_EQ(l.length, 15u);
+  l = Chunk("\r\n", ChunkLineKind::kTrailer);
+  EXPECT_EQ(l.verdict, HeadVerdict::kOk);
+  EXPECT_TRUE(l.last);
+  EXPECT_EQ(Chunk("no colon\r\n", ChunkLineKind::kTrailer).verdict,
+            HeadVerdict::kBadRequest);
 }
 
 TEST(HttpParser, OtherMajorVersion_NotSupported) {
@@ -342,13 +408,67 @@ TEST_F(HttpServiceTest, ConfiguredBound_431) {
   EXPECT_EQ(conn_.out, Error(431, "Request Header Fields Too Large"));
 }
 
-TEST_F(HttpServiceTest, Chunked_501AndClose) {
+TEST_F(HttpServiceTest, OtherCoding_501AndClose) {
   Feed(
-      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "5\r\nhello\r\n0\r\n\r\n");
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n"
+      "\r\n5\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(conn_.out, Error(501, "Not Implemented"));
   EXPECT_TRUE(conn_.closed);
   EXPECT_FALSE(conn_.closed_with_unread);
+}
+
+constexpr char kChunkedPost[] =
+    "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "5;ext=1\r\nhello\r\n"
+    "1A\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+    "0\r\nTrailer-Field: x\r\n\r\n";
+
+TEST_F(HttpServiceTest, Chunked_ContentSkipped_ThenPipelinedGet) {
+  Feed(std::string(kChunkedPost) + "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(conn_.out, Ok(false, true, 1) + Ok(false, true, 1));
+  EXPECT_TRUE(conn_.in.empty());
+  EXPECT_FALSE(conn_.gone());
+}
+
+TEST_F(HttpServiceTest, Chunked_ByteByByte) {
+  for (char c : std::string(kChunkedPost)) {
+    EXPECT_EQ(conn_.out, "");
+    Feed(std::string_view(&c, 1));
+  }
+  EXPECT_EQ(conn_.out, Ok(false, true, 1));
+  EXPECT_TRUE(conn_.in.empty());
+}
+
+TEST_F(HttpServiceTest, Chunked_ExpectContinue) {
+  Feed(
+      "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
+  EXPECT_EQ(conn_.out, "HTTP/1.1 100 Continue\r\n\r\n");
+  Feed("0\r\n\r\n");
+  EXPECT_EQ(conn_.out, "HTTP/1.1 100 Continue\r\n\r\n" + Ok(false, true, 1));
+}
+
+TEST_F(HttpServiceTest, Chunked_BadFraming_400AndClose) {
+  for (const char* body :
+       {"zz\r\n", "3\r\nabcd\r\n", "3\r\nabc\r\n0\r\nbad\r\n"}) {
+    Make();
+    Feed(std::string("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+                     "chunked\r\n\r\n") +
+         body);
+    EXPECT_EQ(conn_.out, Error(400, "Bad Request")) << body;
+    EXPECT_TRUE(conn_.closed) << body;
+    EXPECT_FALSE(conn_.closed_with_unread) << body;
+    conn_ = FakeConn();
+  }
+}
+
+TEST_F(HttpServiceTest, Chunked_FinInsideContent_Closes) {
+  Feed(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "10\r\nabc",
+      /*fin=*/true);
+  EXPECT_EQ(conn_.out, "");
+  EXPECT_TRUE(conn_.closed);
 }
 
 TEST_F(HttpServiceTest, Http2_505AndClose) {
@@ -525,10 +645,10 @@ TEST(HttpFuzz, RandomInput_NoCrashClosesAtEof) {
     for (int p = 0; p < parts; ++p) {
       switch (rng() % 4) {
         case 0:
-          input += good;
+          input += rng() % 2 == 0 ? good : std::string(kChunkedPost);
           break;
         case 1: {
-          std::string g = good;
+          std::string g = rng() % 2 == 0 ? good : std::string(kChunkedPost);
           g[rng() % g.size()] = static_cast<char>(rng());
           input += g;
           break;

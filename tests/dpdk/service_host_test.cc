@@ -295,6 +295,35 @@ TEST_F(ServiceHostTest, Http_KeepAlivePipelined_BodyLargerThanWindow) {
   EXPECT_EQ(host_.service_stats(0).released.Get(), 1u);
 }
 
+TEST_F(ServiceHostTest, Http_ChunkedUploadLargerThanWindow_ThenGet) {
+  HttpOptions o;
+  o.body_bytes = 10;
+  tcp::ListenOptions lo;
+  lo.conn.recv_buffer = 16 * 1024;  // the upload is many windows
+  Serve(80, Must(HttpService::Create(o, kMaxConnections)), lo);
+  const ConnHandle c = Connect(80);
+  std::string req =
+      "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunk = RandomBytes(50'000, 5);
+  for (int i = 0; i < 4; ++i) {
+    req += "c350\r\n" + chunk + "\r\n";  // 0xc350 = 50000
+  }
+  req += "0\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  size_t off = 0;
+  std::string got;
+  bool eof = false;
+  ASSERT_TRUE(RunUntil([&] {
+    SendSome(c, req, &off);
+    ReadSome(c, &got, &eof);
+    return eof;
+  }));
+  EXPECT_EQ(off, req.size());
+  EXPECT_TRUE(got == HttpHead(10) + PatternString(0, 10) +
+                         HttpHead(10, "Connection: close\r\n") +
+                         PatternString(0, 10));
+  EXPECT_EQ(static_cast<const HttpService&>(host_.service(0)).requests(), 2u);
+}
+
 TEST_F(ServiceHostTest, Http10_ClientHalfCloses_GetsWholeResponse) {
   HttpOptions o;
   o.body_bytes = 300'000;  // more than the 256 KiB send buffer
@@ -688,6 +717,64 @@ TEST_F(ServiceHostTest, Upper_ClosesAfterMaxLines_ResetsOnLongLine) {
   EXPECT_EQ(err, SockError::kConnReset);
   EXPECT_TRUE(got2.empty());
   EXPECT_EQ(host_.service_stats(0).aborted_by_service.Get(), 1u);
+}
+
+}  // namespace
+}  // namespace tern::app
+
+namespace tern::app {
+namespace {
+
+// The client vanishes (everything it sends is lost): the server's
+// retransmissions run out, the endpoint reports kTimedOut, and the host
+// releases the connection once.
+TEST(ServiceHostTimeout, PeerGone_TimedOut_ReleasedOnce) {
+  tcp::EndpointConfig server_config = Config(true);
+  server_config.data_retries = 3;
+  Link link(Config(false), server_config);
+  ServiceHost host(link.b());
+  auto rec = std::make_unique<Recorder>();
+  Recorder* r = rec.get();
+  r->on_open = [](Conn& conn, Recorder::Log&) {
+    const uint8_t hello[] = "hello";
+    EXPECT_EQ(conn.Send(hello).bytes, sizeof(hello));
+  };
+  absl::StatusOr<ListenerHandle> l =
+      link.b().Listen(kServerAddr, 1000, tcp::ListenOptions{});
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE(host.Register(*l, std::move(rec)).ok());
+  absl::StatusOr<ConnHandle> c = link.a().Connect(
+      kClientAddr, kServerAddr, 1000, tcp::ConnOptions{}, link.now());
+  ASSERT_TRUE(c.ok());
+  link.Run();
+  link.SetDropFilter([](const Link::Packet& p) { return p.from == Link::kA; });
+  for (int i = 0; i < 10000 && host.stats().released.Get() == 0; ++i) {
+    host.Run(link.now());
+    link.b().Flush(link.now());
+    link.Advance(Duration::Millis(100));
+  }
+  EXPECT_EQ(host.stats().released.Get(), 1u);
+  EXPECT_EQ(host.service_stats(0).timed_out.Get(), 1u);
+  EXPECT_NE(r->logs[r->last_slot].all_masks & ev::kTimedOut, 0u);
+  EXPECT_EQ(r->logs[r->last_slot].releases, 1);
+  EXPECT_EQ(link.b().connection_count(), 0u);
+}
+
+// Connections the host did not accept (an active open on its endpoint) are
+// not its business: their events are counted and left alone.
+TEST_F(ServiceHostTest, ForeignConnectionEvents_CountedAndIgnored) {
+  absl::StatusOr<ListenerHandle> l =
+      client().Listen(kClientAddr, 4000, tcp::ListenOptions{});
+  ASSERT_TRUE(l.ok());
+  absl::StatusOr<ConnHandle> c =
+      server().Connect(kServerAddr, kClientAddr, 4000, {}, now());
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 10; ++i) {
+    Step();
+  }
+  EXPECT_GT(host_.stats().unknown_events.Get(), 0u);
+  EXPECT_EQ(host_.stats().accepted.Get(), 0u);
+  EXPECT_NE(server().Poll(*c) & ev::kWritable, 0u);  // still the caller's
 }
 
 }  // namespace
