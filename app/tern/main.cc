@@ -243,6 +243,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
   // "auto" follows the memory Main chose for EAL (hugepages or --no-huge).
   eo.dpdk_buffers = config.tcp.buffers == "dpdk" ||
                     (config.tcp.buffers == "auto" && hugepages_in_use);
+  port::Log(RTE_LOG_INFO, "connection buffers: %s",
+            eo.dpdk_buffers ? "DPDK heap (rte_malloc)" : "process heap");
   const FaultConfig& f = config.fault;
   port::FaultOptions fo;
   fo.drop = f.drop;
