@@ -116,6 +116,53 @@ Engine::~Engine() {
   arp_.DropAllPending();
 }
 
+uint16_t Engine::OwnerOf(uint16_t local_port, wire::Ipv4Addr remote,
+                         uint16_t remote_port) const {
+  if (port_->rss()) {
+    // The queue the reply lands on: its source is the remote end.
+    return port_->RssQueue(remote, remote_port, options_.address, local_port);
+  }
+  if (steer_) {
+    return FlowOwner(remote, remote_port, options_.address, local_port,
+                     steering_->engines());
+  }
+  return index_;
+}
+
+absl::StatusOr<tcp::ConnHandle> Engine::Connect(wire::Ipv4Addr remote,
+                                                uint16_t remote_port,
+                                                const tcp::ConnOptions& options,
+                                                Instant now) {
+  now_ = now;
+  if (!port_->rss() && !steer_) {
+    return endpoint_->Connect(options_.address, remote, remote_port, options,
+                              now);
+  }
+  // Linux's ip_local_port_range, as Endpoint::Connect uses.
+  constexpr uint32_t kFirst = 32768;
+  constexpr uint32_t kLast = 60999;
+  constexpr uint32_t kRange = kLast - kFirst + 1;
+  for (uint32_t i = 0; i < kRange; ++i) {
+    const auto port =
+        static_cast<uint16_t>(kFirst + (port_cursor_ + i) % kRange);
+    if (OwnerOf(port, remote, remote_port) != index_) {
+      continue;
+    }
+    absl::StatusOr<tcp::ConnHandle> h =
+        endpoint_->Connect(options_.address, remote, remote_port, options,
+                           now, port);
+    if (h.ok()) {
+      port_cursor_ = (port_cursor_ + i + 1) % kRange;
+      return h;
+    }
+    if (h.status().code() != absl::StatusCode::kAlreadyExists) {
+      return h.status();
+    }
+  }
+  return absl::ResourceExhaustedError(
+      "Engine::Connect: no free ephemeral port maps to this engine");
+}
+
 unsigned Engine::PollOnce(Instant now) {
   now_ = now;
   const uint16_t n =

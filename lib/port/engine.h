@@ -112,6 +112,20 @@ class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
   const ArpCache& arp() const { return arp_; }
   const EngineOptions& options() const { return options_; }
 
+  // Active open from our address, with an ephemeral source port whose
+  // replies reach this engine: the port's RSS queue when it spreads flows
+  // itself, the steering owner otherwise (RSS-aware port selection, as
+  // Seastar does). Errors as Endpoint::Connect; ResourceExhausted when no
+  // ephemeral port maps here.
+  absl::StatusOr<tcp::ConnHandle> Connect(wire::Ipv4Addr remote,
+                                          uint16_t remote_port,
+                                          const tcp::ConnOptions& options,
+                                          Instant now);
+  // The engine a flow is delivered to (this one's index when it is the
+  // only one).
+  uint16_t OwnerOf(uint16_t local_port, wire::Ipv4Addr remote,
+                   uint16_t remote_port) const;
+
   // One loop iteration; returns the packets received (0: idle).
   unsigned PollOnce(Instant now);
   // Announces our address (RFC 5227 section 2.3 ARP announcement).
@@ -163,6 +177,7 @@ class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
   Instant now_;
   Instant next_arp_tick_;
   bool tx_pending_ = false;
+  uint32_t port_cursor_ = 0;
 
   // The TCP segments of the current burst and the mbufs they borrow from.
   std::vector<tcp::InSegment> batch_;

@@ -5,6 +5,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_thash.h>
 
 #include <cstring>
 #include <string>
@@ -165,6 +166,8 @@ absl::Status EthdevPort::Setup() {
     conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(rss_key);
     conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
     rss_ = true;
+    reta_size_ = info.reta_size;
+    std::memcpy(rss_key_, rss_key, sizeof(rss_key_));
   }
   if (int rc = rte_eth_dev_configure(port_id_, queues, queues, &conf);
       rc != 0) {
@@ -278,6 +281,22 @@ EthdevPort::~EthdevPort() {
     rte_free(tq.buffer);
   }
   rte_mempool_free(pool_);
+}
+
+uint16_t EthdevPort::RssQueue(wire::Ipv4Addr src, uint16_t src_port,
+                              wire::Ipv4Addr dst, uint16_t dst_port) const {
+  if (!rss_ || reta_size_ == 0) {
+    return 0;
+  }
+  // rte_softrss takes the tuple in host order: source address, destination
+  // address, then source and destination port in one word (rte_thash.h
+  // rte_ipv4_tuple).
+  uint32_t tuple[3] = {src.value, dst.value,
+                       (uint32_t{src_port} << 16) | dst_port};
+  const uint32_t hash = rte_softrss(tuple, 3, rss_key_);
+  // Drivers start with the redirection table entry i -> queue i % queues
+  // (ethdev's default; tern does not reprogram it).
+  return static_cast<uint16_t>((hash % reta_size_) % options_.queues);
 }
 
 uint16_t EthdevPort::RxBurst(uint16_t queue, rte_mbuf** pkts, uint16_t n,

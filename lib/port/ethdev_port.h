@@ -92,6 +92,12 @@ class EthdevPort {
   uint16_t queues() const { return options_.queues; }
   const PortOffloads& offloads() const { return offloads_; }
   bool rss() const { return rss_; }
+  // With rss(): the queue the port delivers a received IPv4 TCP packet to,
+  // computed as the NIC does (Toeplitz over the symmetric key, then the
+  // default redirection table: entry i -> queue i % queues()), so an
+  // active open can pick a source port whose replies come back to it.
+  uint16_t RssQueue(wire::Ipv4Addr src, uint16_t src_port, wire::Ipv4Addr dst,
+                    uint16_t dst_port) const;
   rte_mempool* pool() const { return pool_; }
   // Counters of queue 0 (the only ones for a one-queue port).
   PortCounters& counters() { return *counters_; }
@@ -133,6 +139,8 @@ class EthdevPort {
   bool configured_ = false;
   bool started_ = false;
   bool rss_ = false;
+  uint16_t reta_size_ = 0;
+  uint8_t rss_key_[40] = {};
   wire::MacAddr mac_;
   uint16_t mtu_ = 1500;
   PortOffloads offloads_;
