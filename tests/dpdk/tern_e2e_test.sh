@@ -130,6 +130,7 @@ idle_sleep_us = 0
 [ip]
 address = "${tern_ip}"
 prefix_len = 24
+gateway = "${peer_ip}"
 [tcp]
 max_connections = 16384
 time_wait_ms = 3000
@@ -206,6 +207,14 @@ say "curl http://${tern_ip}/"
 body=$(in_ns curl -sS --max-time 10 -o "$tmp/body" -w '%{http_code} %{size_download}' \
   "http://${tern_ip}/") || fail "curl failed"
 [ "$body" = "200 1024" ] || fail "curl: expected '200 1024', got '$body'"
+
+say "a client off the prefix is answered through the gateway"
+# 198.19.0.5 is outside tern's 198.18.0.0/24: tern sends its replies to the
+# gateway (the namespace's kernel, ${peer_ip}), resolved by ARP.
+in_ns ip addr add 198.19.0.5/32 dev lo
+body=$(in_ns curl -sS --max-time 10 --interface 198.19.0.5 -o /dev/null \
+  -w '%{http_code}' "http://${tern_ip}/") || fail "curl from 198.19.0.5 failed"
+[ "$body" = "200" ] || fail "curl from 198.19.0.5: HTTP ${body}"
 
 say "echo 10 MB"
 in_ns $clients echo "$tern_ip" 7 10485760 || fail "echo round trip"
