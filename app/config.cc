@@ -720,7 +720,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(
   size_t first = 1;
   for (size_t i = 1; i < argv.size(); ++i) {
     if (absl::string_view(argv[i]) == "--") {
-      cl.eal_args.emplace(argv.begin() + 1, argv.begin() + i);
+      cl.eal_args_given = true;
+      cl.eal_args.assign(argv.begin() + 1, argv.begin() + i);
       first = i + 1;
       break;
     }

@@ -404,7 +404,7 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> eal_args = {argv[0]};
   const std::vector<std::string>& given =
-      cl->eal_args.has_value() ? *cl->eal_args : config->eal_args;
+      cl->eal_args_given ? cl->eal_args : config->eal_args;
   eal_args.insert(eal_args.end(), given.begin(), given.end());
   bool no_huge = false;
   for (const std::string& a : given) {

@@ -188,6 +188,7 @@ void ArpCache::Learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, Instant now,
     return;  // never a valid hardware address for a unicast host
   }
   Entry* e = Find(ip);
+  const bool existed = e != nullptr;
   if (e == nullptr) {
     if (update_only) {
       return;
@@ -197,8 +198,8 @@ void ArpCache::Learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, Instant now,
       return;
     }
   }
-  if (e->state == State::kIncomplete) {
-    counters_->resolved.Inc();
+  if (existed && e->state == State::kIncomplete) {
+    counters_->resolved.Inc();  // an answer to our request
   }
   if (e->state == State::kIncomplete || e->mac != mac) {
     counters_->learned.Inc();

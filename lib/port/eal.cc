@@ -100,6 +100,14 @@ absl::Status InitEal(std::span<const std::string> args) {
   const int consumed = rte_eal_init(argc, argv.data());
   if (consumed < 0) {
     const int e = rte_errno;
+    if (e == 0) {
+      // Some EAL failures set no rte_errno; the usual one is a second
+      // primary process on the same runtime directory.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "rte_eal_init failed and gave no reason (rte_errno 0); is another "
+          "DPDK process running with the same --file-prefix? EAL args: ",
+          absl::StrJoin(args, " ")));
+    }
     return absl::Status(CodeFor(e),
                         absl::StrCat("rte_eal_init failed with ", ErrnoName(e),
                                      " (", e, "): ", rte_strerror(e),

@@ -1,7 +1,7 @@
 #include "lib/port/engine.h"
 
 #include <rte_ether.h>
-#include <rte_lcore.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -63,12 +63,12 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   const size_t by_mtu = port->mtu() - kIpTcpHeaders;
   const size_t by_mbuf = RTE_MBUF_DEFAULT_DATAROOM - wire::kEthHeaderLen -
                          wire::kIpv4MinHeaderLen - wire::kTcpMaxHeaderLen;
-  ec.mss = static_cast<uint16_t>(
-      std::min<size_t>({ec.mss, by_mtu, by_mbuf}));
+  ec.mss = static_cast<uint16_t>(std::min(by_mtu, by_mbuf));
   ec.coalesce_sends = true;  // Flush once per iteration (the loop's job)
   if (options.dpdk_buffers) {
+    // The NIC's socket: the engines that poll it should run there too.
     e->buffers_ = std::make_unique<DpdkBufferAllocator>(
-        static_cast<int>(rte_socket_id()));
+        rte_eth_dev_socket_id(port->port_id()));
     ec.buffer_allocator = e->buffers_.get();
   }
   e->options_.endpoint = ec;
@@ -81,12 +81,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     return ep.status();
   }
   e->endpoint_ = std::move(*ep);
-  size_t burst = port->burst();
+  size_t batch = port->burst();
   if (options.rx_fault.Active() || options.tx_fault.Active()) {
+    // Every engine and direction draws its own sequence from the seed.
     FaultOptions rx = options.rx_fault;
-    rx.seed = rx.seed * 2 + index;  // engines do not share a sequence
+    rx.seed ^= (2 * uint64_t{index} + 1) * 0x9e3779b97f4a7c15ull;
     FaultOptions tx = options.tx_fault;
-    tx.seed = tx.seed * 2 + 1 + index * 2;
+    tx.seed ^= (2 * uint64_t{index} + 2) * 0x9e3779b97f4a7c15ull;
     tx.corrupt = 0;
     if (rx.Active()) {
       e->rx_fault_ =
@@ -97,12 +98,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
           std::make_unique<FaultInjector>(tx, &e->tx_fault_counters_);
     }
     e->fault_out_.resize(FaultInjector::kMaxOut);
-    burst = FaultInjector::kMaxOut;  // a faulted burst may be longer
+    // What one Apply returns (released, duplicated) goes through one batch.
+    batch = std::max<size_t>(batch, FaultInjector::kMaxOut);
   }
-  e->rx_.resize(burst);
-  e->batch_.resize(burst);
-  e->batch_mbufs_.resize(burst);
-  e->gather_.resize(burst * kMaxGatherFrame);
+  e->rx_.resize(port->burst());
+  e->batch_.resize(batch);
+  e->batch_mbufs_.resize(batch);
+  e->gather_.resize(batch * kMaxGatherFrame);
   e->now_ = now;
   e->next_arp_tick_ = now + options.arp_tick;
   return e;
@@ -165,20 +167,10 @@ absl::StatusOr<tcp::ConnHandle> Engine::Connect(wire::Ipv4Addr remote,
 
 unsigned Engine::PollOnce(Instant now) {
   now_ = now;
-  const uint16_t n =
-      port_->RxBurst(index_, rx_.data(), port_->burst(), &counters_);
-  if (rx_fault_ != nullptr) {
-    const size_t k = rx_fault_->Apply(rx_.data(), n, now, fault_out_.data());
-    for (size_t i = 0; i < k; ++i) {
-      HandleFrame(fault_out_[i], /*from_ring=*/false);
-    }
-  } else {
-    for (uint16_t i = 0; i < n; ++i) {
-      HandleFrame(rx_[i], /*from_ring=*/false);
-    }
-  }
-  DeliverTcp();
-  unsigned handled = n;
+  // Steered packets first: the other engines received them before this
+  // iteration, so a flow whose packets arrive on both queues stays in order
+  // as far as this engine can tell.
+  unsigned handled = 0;
   if (steer_) {
     const unsigned k = steering_->Receive(index_, rx_.data(), port_->burst());
     counters_.steered_in.Add(k);
@@ -188,6 +180,27 @@ unsigned Engine::PollOnce(Instant now) {
     DeliverTcp();
     handled += k;
   }
+  const uint16_t n =
+      port_->RxBurst(index_, rx_.data(), port_->burst(), &counters_);
+  if (rx_fault_ != nullptr) {
+    // The injector takes at most kMaxIn packets per call.
+    for (uint16_t first = 0; first < n; first += FaultInjector::kMaxIn) {
+      const size_t chunk =
+          std::min<size_t>(FaultInjector::kMaxIn, size_t{n} - first);
+      const size_t k = rx_fault_->Apply(rx_.data() + first, chunk, now,
+                                        fault_out_.data());
+      for (size_t i = 0; i < k; ++i) {
+        HandleFrame(fault_out_[i], /*from_ring=*/false);
+      }
+      DeliverTcp();
+    }
+  } else {
+    for (uint16_t i = 0; i < n; ++i) {
+      HandleFrame(rx_[i], /*from_ring=*/false);
+    }
+    DeliverTcp();
+  }
+  handled += n;
   if (app_ != nullptr) {
     app_->Poll(now);
   }
@@ -294,15 +307,14 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
     return;
   }
   if (ip.protocol == wire::kIpProtoIcmp) {
-    // Echo requests are answered; errors about connections are not acted
-    // on yet (path MTU discovery through frag-needed is planned).
-    if (!l4.empty() &&
-        l4[0] != static_cast<uint8_t>(wire::IcmpType::kEchoRequest)) {
-      if (!from_ring) {
-        Drop(m, PortDrop::kIcmpErrorIgnored);
-      } else {
-        rte_pktmbuf_free(m);
-      }
+    // Echo requests are answered (the responder counts anything else it
+    // parses). Errors about connections are not acted on yet: destination
+    // unreachable (3, with fragmentation-needed for path MTU discovery),
+    // source quench (4), time exceeded (11) and parameter problem (12),
+    // RFC 792; acting on them is planned (RFC 5927 checks).
+    if (!l4.empty() && (l4[0] == 3 || l4[0] == 4 || l4[0] == 11 ||
+                        l4[0] == 12)) {
+      Drop(m, PortDrop::kIcmpErrorIgnored);
       return;
     }
     Reply(frame);
@@ -385,13 +397,16 @@ void Engine::HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
     return;
   }
   if (steer_) {
-    steering_->Broadcast(index_, m);
+    const unsigned others = steering_->engines() - 1u;
+    const unsigned sent = steering_->Broadcast(index_, m);
+    counters_.drops.Add(PortDrop::kSteeringRingFull, others - sent);
   }
   if (arp.op == wire::ArpOp::kRequest && for_us) {
     counters_.arp_requests_in.Inc();
   }
   if (arp.op == wire::ArpOp::kReply) {
-    rte_pktmbuf_free(m);  // learnt above
+    counters_.arp_replies_in.Inc();  // learnt above
+    rte_pktmbuf_free(m);
     return;
   }
   Reply(frame);  // answers a request for us; counts any other as a drop

@@ -56,7 +56,7 @@ size_t FaultInjector::Release(Instant now, rte_mbuf** out) {
 
 size_t FaultInjector::Apply(rte_mbuf** pkts, size_t n, Instant now,
                             rte_mbuf** out) {
-  TERN_DCHECK(n <= 64);
+  TERN_DCHECK(n <= kMaxIn);
   size_t k = Release(now, out);
   auto emit = [&](rte_mbuf* m) {
     if (options_.delay > Duration() && held_.size() < kMaxHeld) {
@@ -84,8 +84,8 @@ size_t FaultInjector::Apply(rte_mbuf** pkts, size_t n, Instant now,
       continue;
     }
     if (Chance(options_.corrupt) && rte_pktmbuf_data_len(m) > kEthHeaderLen) {
-      // A copy, so a duplicate or a retransmission sharing the data is not
-      // hit too.
+      // Only a frame nobody else references: a shared one (a duplicate) is
+      // left intact rather than corrupting both copies.
       uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
       const uint16_t len = rte_pktmbuf_data_len(m);
       const size_t at =

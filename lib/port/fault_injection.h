@@ -61,6 +61,7 @@ class FaultInjector {
  public:
   // Most packets one Apply returns: a burst, doubled by duplicates, plus
   // released held packets.
+  static constexpr size_t kMaxIn = 64;
   static constexpr size_t kMaxOut = 256;
   static constexpr size_t kMaxHeld = 4096;
 
@@ -69,7 +70,7 @@ class FaultInjector {
   FaultInjector(const FaultInjector&) = delete;
   FaultInjector& operator=(const FaultInjector&) = delete;
 
-  // `out` must hold kMaxOut pointers; n must be at most 64.
+  // `out` must hold kMaxOut pointers; n must be at most kMaxIn.
   size_t Apply(rte_mbuf** pkts, size_t n, Instant now, rte_mbuf** out);
   // Releases due held packets only (call when no burst arrived).
   size_t Release(Instant now, rte_mbuf** out);

@@ -57,6 +57,7 @@ void PortCounters::ForEach(
   visit("tx_dropped_ring_full", tx_dropped_ring_full.Get());
   visit("arp_replies", arp_replies.Get());
   visit("arp_requests_in", arp_requests_in.Get());
+  visit("arp_replies_in", arp_replies_in.Get());
   visit("icmp_echo_replies", icmp_echo_replies.Get());
   visit("tcp_in", tcp_in.Get());
   visit("steered_out", steered_out.Get());

@@ -52,8 +52,9 @@ enum class PortDrop : uint8_t {
   kNicBadL4Checksum,
   // Software steering: the owning lcore's ring was full.
   kSteeringRingFull,
-  // ICMP error (destination unreachable, time exceeded) about a TCP
-  // connection: tern does not act on it yet (path MTU, RFC 5927 checks).
+  // ICMP error (destination unreachable, source quench, time exceeded,
+  // parameter problem): tern does not act on it yet (path MTU discovery,
+  // RFC 5927 checks).
   kIcmpErrorIgnored,
   // Outgoing segment to an address off-link with no gateway configured.
   kNoRoute,
@@ -77,6 +78,7 @@ struct PortCounters {
   Counter tx_dropped_ring_full;
   Counter arp_replies;
   Counter arp_requests_in;  // ARP requests for our address
+  Counter arp_replies_in;   // ARP replies (they teach the ARP cache)
   Counter icmp_echo_replies;
   Counter tcp_in;  // TCP segments handed to the endpoint
   // Software steering (lib/port/steering.h): packets this lcore handed to

@@ -36,7 +36,7 @@ uint16_t FlowOwner(wire::Ipv4Addr a, uint16_t a_port, wire::Ipv4Addr b,
 
 class Steering {
  public:
-  // `ring_size` is rounded up to a power of two by rte_ring (RING_F_EXACT_SZ).
+  // Each ring holds exactly `ring_size` mbufs (RING_F_EXACT_SZ).
   static absl::StatusOr<std::unique_ptr<Steering>> Create(uint16_t engines,
                                                           uint32_t ring_size);
   ~Steering();

@@ -379,8 +379,8 @@ TEST(CommandLine, EalArgsBeforeDoubleDash_AndStatsInterval) {
                         "--stats-interval", "2"};
   absl::StatusOr<CommandLine> cl = ParseCommandLine(argv);
   ASSERT_TRUE(cl.ok()) << cl.status();
-  ASSERT_TRUE(cl->eal_args.has_value());
-  EXPECT_EQ(*cl->eal_args, (std::vector<std::string>{"-l", "0,1"}));
+  ASSERT_TRUE(cl->eal_args_given);
+  EXPECT_EQ(cl->eal_args, (std::vector<std::string>{"-l", "0,1"}));
   EXPECT_EQ(cl->config_path, "x.toml");
   EXPECT_EQ(cl->stats_interval_seconds, 2u);
 }
