@@ -272,54 +272,16 @@ void FreeAll(std::vector<rte_mbuf*>& frames) {
   frames.clear();
 }
 
-// A SYN from the client's address to the server, Ethernet frame included,
-// with a correct checksum (the caller may break it).
-std::vector<uint8_t> SynFrame(const wire::MacAddr& src_mac,
-                              const wire::MacAddr& dst_mac, uint16_t sport,
-                              uint16_t dport, uint32_t isn) {
-  wire::TcpRepr tcp;
-  tcp.src_port = sport;
-  tcp.dst_port = dport;
-  tcp.seq = SeqNum(isn);
-  tcp.flags = flags::kSyn;
-  tcp.window = 64240;
-  tcp.options.mss = 1460;
-  tcp.options.sack_permitted = true;
-  tcp.options.timestamps = wire::TcpTimestamps{777, 0};
-  tcp.options.window_scale = 7;
-  wire::Ipv4Repr ip;
-  ip.src = kClientIp;
-  ip.dst = kServerIp;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.ttl = 64;
-  ip.dont_fragment = true;
-  ip.payload_len = static_cast<uint16_t>(tcp.BufferLen());
-  wire::EthernetRepr eth;
-  eth.src = src_mac;
-  eth.dst = dst_mac;
-  eth.ethertype = wire::kEtherTypeIpv4;
-  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
-  eth.Emit({f.data(), eth.BufferLen()});
-  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
-  tcp.Emit({f.data() + eth.BufferLen() + ip.HeaderLen(), tcp.BufferLen()},
-           ip.src, ip.dst);
-  return f;
-}
-
-// An mbuf of `pool` holding bytes [from, to) of `frame`.
-rte_mbuf* MbufWith(rte_mempool* pool, const std::vector<uint8_t>& frame,
-                   size_t from, size_t to) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  if (m == nullptr) {
-    return nullptr;
-  }
-  const uint16_t len = static_cast<uint16_t>(to - from);
-  if (rte_pktmbuf_append(m, len) == nullptr) {
-    rte_pktmbuf_free(m);
-    return nullptr;
-  }
-  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame.data() + from, len);
-  return m;
+// A SYN from the client's address to the server's http port.
+std::vector<uint8_t> ClientSyn(RingWire& w, uint16_t sport, uint32_t isn) {
+  return testing::SynFrame({.src_mac = w.a().mac(),
+                            .dst_mac = w.b().mac(),
+                            .src = kClientIp,
+                            .dst = kServerIp,
+                            .src_port = sport,
+                            .dst_port = kHttpPort,
+                            .isn = isn,
+                            .tsval = 777});
 }
 
 class EngineTest : public ::testing::Test {
@@ -555,13 +517,13 @@ class EngineFrameTest : public EngineTest {
 TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   const uint64_t tcp_in0 = server_->counters().tcp_in.Get();
-  const std::vector<uint8_t> frame =
-      SynFrame(wire_->a().mac(), wire_->b().mac(), 40000, kHttpPort, 1000);
+  const std::vector<uint8_t> frame = ClientSyn(*wire_, 40000, 1000);
   // Split inside the TCP header (Ethernet 14 + IPv4 20 + 10 bytes of TCP),
   // so the ports and the options straddle the two segments.
   constexpr size_t kSplit = 44;
-  rte_mbuf* head = MbufWith(wire_->a().pool(), frame, 0, kSplit);
-  rte_mbuf* tail = MbufWith(wire_->a().pool(), frame, kSplit, frame.size());
+  const std::span<const uint8_t> bytes(frame);
+  rte_mbuf* head = testing::MbufOf(wire_->a().pool(), bytes.first(kSplit));
+  rte_mbuf* tail = testing::MbufOf(wire_->a().pool(), bytes.subspan(kSplit));
   ASSERT_NE(head, nullptr);
   ASSERT_NE(tail, nullptr);
   ASSERT_EQ(rte_pktmbuf_chain(head, tail), 0);
@@ -594,11 +556,10 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   const uint64_t bad0 =
       server_->counters().parse_drops.Get(wire::WireError::kTcpBadChecksum);
   const uint64_t tcp_in0 = server_->counters().tcp_in.Get();
-  std::vector<uint8_t> frame =
-      SynFrame(wire_->a().mac(), wire_->b().mac(), 40001, kHttpPort, 5000);
+  std::vector<uint8_t> frame = ClientSyn(*wire_, 40001, 5000);
   // The TCP checksum is bytes 16-17 of the TCP header.
   frame[14 + 20 + 16] ^= 0x5a;
-  rte_mbuf* m = MbufWith(wire_->a().pool(), frame, 0, frame.size());
+  rte_mbuf* m = testing::MbufOf(wire_->a().pool(), frame);
   ASSERT_NE(m, nullptr);
   ASSERT_EQ(rte_ring_enqueue(wire_->ab(), m), 0);
 

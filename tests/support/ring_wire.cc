@@ -6,9 +6,13 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "lib/wire/ethernet.h"
+#include "lib/wire/ipv4.h"
+#include "lib/wire/tcp_header.h"
 
 namespace tern::port::testing {
 namespace {
@@ -127,6 +131,48 @@ unsigned RingWire::FreeInFlight() {
     }
   }
   return freed;
+}
+
+std::vector<uint8_t> SynFrame(const SynFrameSpec& spec) {
+  wire::TcpRepr tcp;
+  tcp.src_port = spec.src_port;
+  tcp.dst_port = spec.dst_port;
+  tcp.seq = SeqNum(spec.isn);
+  tcp.flags = wire::tcp_flags::kSyn;
+  tcp.window = 64240;
+  tcp.options.mss = 1460;
+  tcp.options.sack_permitted = true;
+  tcp.options.timestamps = wire::TcpTimestamps{spec.tsval, 0};
+  tcp.options.window_scale = 7;
+  wire::Ipv4Repr ip;
+  ip.src = spec.src;
+  ip.dst = spec.dst;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.payload_len = static_cast<uint16_t>(tcp.BufferLen());
+  wire::EthernetRepr eth;
+  eth.src = spec.src_mac;
+  eth.dst = spec.dst_mac;
+  eth.ethertype = wire::kEtherTypeIpv4;
+  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
+  eth.Emit({f.data(), eth.BufferLen()});
+  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
+  tcp.Emit({f.data() + eth.BufferLen() + ip.HeaderLen(), tcp.BufferLen()},
+           ip.src, ip.dst);
+  return f;
+}
+
+rte_mbuf* MbufOf(rte_mempool* pool, std::span<const uint8_t> bytes) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  if (m == nullptr) {
+    return nullptr;
+  }
+  if (bytes.size() > rte_pktmbuf_tailroom(m) ||
+      rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())) == nullptr) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), bytes.data(), bytes.size());
+  return m;
 }
 
 }  // namespace tern::port::testing

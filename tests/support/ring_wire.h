@@ -32,11 +32,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/port/ethdev_port.h"
 #include "lib/port/port_counters.h"
+#include "lib/wire/addr.h"
 
+struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 
 namespace tern::port::testing {
@@ -85,6 +90,24 @@ class RingWire {
   std::unique_ptr<EthdevPort> a_;
   std::unique_ptr<EthdevPort> b_;
 };
+
+// Hand-made frames to inject into a wire's rings.
+struct SynFrameSpec {
+  wire::MacAddr src_mac;
+  wire::MacAddr dst_mac;
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  uint32_t isn = 0;
+  uint32_t tsval = 0;
+};
+// The Ethernet frame of a SYN with the options Linux sends (MSS 1460,
+// SACK-permitted, timestamps, window scale 7) and correct checksums.
+std::vector<uint8_t> SynFrame(const SynFrameSpec& spec);
+// A one-segment mbuf of `pool` holding `bytes`; nullptr when the pool is
+// empty or the bytes do not fit.
+rte_mbuf* MbufOf(rte_mempool* pool, std::span<const uint8_t> bytes);
 
 }  // namespace tern::port::testing
 
