@@ -476,6 +476,11 @@ void BM_Engine_ShortConnections(benchmark::State& state) {
     client->PollOnce(now);
     server->PollOnce(now);
   }
+  auto frames = [&] {
+    return client->counters().tx_packets.Get() +
+           server->counters().tx_packets.Get();
+  };
+  const uint64_t frames0 = frames();
   const uint64_t done0 = client_app->completed();
   const uint64_t failed0 = client_app->failed();
   const int64_t cpu0 = ThreadCpuNanos();
@@ -487,6 +492,7 @@ void BM_Engine_ShortConnections(benchmark::State& state) {
   const int64_t cpu = ThreadCpuNanos() - cpu0;
   const uint64_t done = client_app->completed() - done0;
   const uint64_t failed = client_app->failed() - failed0;
+  const uint64_t sent_frames = frames() - frames0;
 
   // Let the open connections finish, so the engines shut down clean.
   client_app->set_opening(false);
@@ -511,6 +517,11 @@ void BM_Engine_ShortConnections(benchmark::State& state) {
       static_cast<double>(done), benchmark::Counter::kIsRate);
   state.counters["ns_per_connection"] =
       done > 0 ? static_cast<double>(cpu) / static_cast<double>(done) : 0;
+  // Both directions together (SYN, SYN-ACK, ACK, request, response, FINs
+  // and their ACKs), to read ns_per_connection per frame.
+  state.counters["frames_per_connection"] =
+      done > 0 ? static_cast<double>(sent_frames) / static_cast<double>(done)
+               : 0;
   state.counters["response_bytes"] =
       static_cast<double>(client_app->response_bytes());
   state.counters["server_time_wait"] =
