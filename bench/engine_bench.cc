@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -281,7 +282,9 @@ BENCHMARK(BM_Engine_CookieSynToSynAck)->Arg(4096)->Arg(256);
 
 // The client side of the short-connection benchmark: keeps `concurrency`
 // connections open; each sends the request when connected, reads the whole
-// response to the server's FIN and closes.
+// response to the server's FIN and closes. A response that does not start
+// with a 200 status line, or whose length differs from the first one, counts
+// as failed.
 class ShortConnectionClient final : public Application {
  public:
   ShortConnectionClient(Engine* engine, size_t concurrency, std::string request)
@@ -365,9 +368,17 @@ class ShortConnectionClient final : public Application {
       if (!r.ok()) {
         return;  // kWouldBlock: more to come
       }
+      if (c.received == 0 && (r.bytes < kStatusLine.size() ||
+                              std::memcmp(scratch_, kStatusLine.data(),
+                                          kStatusLine.size()) != 0)) {
+        Finish(ep, c, /*ok=*/false, now);  // not the http service's 200
+        return;
+      }
       c.received += static_cast<uint32_t>(r.bytes);
     }
   }
+
+  static constexpr std::string_view kStatusLine = "HTTP/1.1 200 ";
 
   void Finish(tcp::Endpoint& ep, Conn& c, bool ok, Instant now) {
     ep.Close(c.handle, now);
