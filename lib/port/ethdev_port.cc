@@ -241,6 +241,16 @@ absl::Status EthdevPort::Setup() {
                      rc);
   }
   std::memcpy(mac_.octets.data(), addr.addr_bytes, mac_.octets.size());
+  if (options_.mac.has_value()) {
+    std::memcpy(addr.addr_bytes, options_.mac->octets.data(),
+                mac_.octets.size());
+    if (int rc = rte_eth_dev_default_mac_addr_set(port_id_, &addr);
+        rc != 0 && rc != -ENOTSUP) {
+      return DpdkError(absl::StatusCode::kInternal,
+                       "rte_eth_dev_default_mac_addr_set", name, rc);
+    }
+    mac_ = *options_.mac;
+  }
   uint16_t mtu = 0;
   if (rte_eth_dev_get_mtu(port_id_, &mtu) == 0 && mtu >= 576) {
     mtu_ = mtu;  // else keep Ethernet's 1500 (RFC 894)

@@ -8,7 +8,8 @@
 //   logged), starts it and reads its MAC address and MTU. Any failure returns
 //   a Status naming the DPDK call, the port and the errno; what was already
 //   set up is undone. EAL must be initialized. `counters` must outlive the
-//   port.
+//   port. options.mac, when given, replaces the driver's address (see
+//   there).
 // - Offloads are detected, not assumed (rte_eth_dev_info.*_offload_capa):
 //   IPv4 and TCP checksum on RX and TX and multi-segment TX are enabled when
 //   the driver offers them, and offloads() says which are on. RSS over the
@@ -32,6 +33,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,10 @@ struct EthdevPortOptions {
   // Use the driver's checksum offloads when it offers them (false: always
   // compute and verify checksums in software, for tests and comparisons).
   bool checksum_offload = true;
+  // The port's MAC instead of the driver's: set on the device where the
+  // driver allows it, else used by tern alone (net_ring gives every device
+  // 00:00:00:00:00:00 and cannot change it, and does no filtering).
+  std::optional<wire::MacAddr> mac;
 };
 
 // Offloads in use on a started port.

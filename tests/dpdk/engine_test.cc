@@ -1,0 +1,635 @@
+// Two Engines over the in-process ring wire (tests/support/ring_wire.h): a
+// client engine on port A driven by a small Application that opens
+// connections with Endpoint::Connect, and a server engine on port B running
+// ServiceHost with the echo (port 7) and http (port 80) services. One
+// thread polls both in turn on virtual time; frames are real mbufs through
+// real ethdev ports, so ARP, parsing, the codec, checksums and mbuf
+// ownership are all exercised.
+//
+// Every test ends (TearDown) by closing what is open, letting TIME-WAIT
+// expire, shutting both engines down and checking that both mempools hold
+// exactly the mbufs they held before the test.
+//
+// Needs root (EAL); without it the binary exits 77, which meson reports as
+// SKIP.
+#include "lib/port/engine.h"
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "app/services/pattern.h"
+#include "app/services/registry.h"
+#include "app/services/service_host.h"
+#include "gtest/gtest.h"
+#include "lib/port/eal.h"
+#include "lib/wire/ethernet.h"
+#include "lib/wire/ipv4.h"
+#include "lib/wire/tcp_header.h"
+#include "tests/support/ring_wire.h"
+
+namespace tern::port {
+namespace {
+
+using tcp::ConnHandle;
+using testing::RingWire;
+namespace ev = tcp::events;
+namespace flags = wire::tcp_flags;
+
+constexpr int kSkipExitCode = 77;  // meson: "test skipped"
+
+// RFC 2544 benchmarking range, as the rest of tern's tests.
+constexpr wire::Ipv4Addr kServerIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 1);
+constexpr wire::Ipv4Addr kClientIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 2);
+constexpr uint16_t kEchoPort = 7;
+constexpr uint16_t kHttpPort = 80;
+constexpr size_t kMaxConnections = 256;
+// Virtual time per poll round: both engines see the same clock.
+constexpr Duration kStep = Duration::Micros(10);
+// TIME-WAIT lasts 2 MSL; short, so the tests can wait it out.
+constexpr Duration kMsl = Duration::Millis(50);
+
+EngineOptions Options(wire::Ipv4Addr address) {
+  EngineOptions o;
+  o.address = address;
+  o.prefix_len = 24;
+  o.endpoint.max_connections = kMaxConnections;
+  o.endpoint.max_half_open = kMaxConnections;
+  o.endpoint.max_time_wait = kMaxConnections;
+  o.endpoint.msl = kMsl;
+  return o;
+}
+
+// The server's application: the services, as tern runs them.
+class ServerApp final : public Application {
+ public:
+  explicit ServerApp(tcp::Endpoint& ep) : host_(ep) {}
+  app::ServiceHost& host() { return host_; }
+  void Poll(Instant now) override { host_.Run(now); }
+
+ private:
+  app::ServiceHost host_;
+};
+
+// The client's application: each connection sends its request (continuing
+// on kWritable), reads everything, and closes once it has `close_after`
+// bytes or at end of stream, or gives the handle back when the connection
+// failed.
+class ClientApp final : public Application {
+ public:
+  struct Conn {
+    ConnHandle handle;
+    std::string request;
+    size_t sent = 0;
+    std::string received;
+    size_t close_after = std::string::npos;
+    uint32_t events = 0;  // every event mask seen, OR-ed
+    bool eof = false;
+    bool closed = false;  // the handle was given back
+  };
+
+  explicit ClientApp(Engine* engine) : engine_(engine) {}
+
+  // Connects to the server; the index names the connection in conn().
+  size_t Open(uint16_t port, std::string request, size_t close_after,
+              Instant now) {
+    tcp::Endpoint& ep = engine_->endpoint();
+    absl::StatusOr<ConnHandle> h =
+        ep.Connect(kClientIp, kServerIp, port, ep.config().conn_defaults, now);
+    EXPECT_TRUE(h.ok()) << h.status();
+    Conn c;
+    c.handle = h.ok() ? *h : ConnHandle{};
+    c.request = std::move(request);
+    c.close_after = close_after;
+    c.closed = !h.ok();
+    conns_.push_back(std::move(c));
+    if (h.ok()) {
+      ep.SetContext(*h, conns_.size());  // index + 1: 0 means unset
+    }
+    return conns_.size() - 1;
+  }
+  const Conn& conn(size_t i) const { return conns_[i]; }
+  // Resets connection i (SO_LINGER 0).
+  void Abort(size_t i, Instant now) {
+    engine_->endpoint().Abort(conns_[i].handle, now);
+    conns_[i].closed = true;
+  }
+  bool AllClosed() const {
+    for (const Conn& c : conns_) {
+      if (!c.closed) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Poll(Instant now) override {
+    tcp::Endpoint& ep = engine_->endpoint();
+    tcp::Event events[32];
+    size_t n = 0;
+    while ((n = ep.PollEvents(events)) > 0) {
+      for (size_t i = 0; i < n; ++i) {
+        if (events[i].context != 0) {
+          conns_[events[i].context - 1].events |= events[i].mask;
+        }
+      }
+    }
+    for (Conn& c : conns_) {
+      if (!c.closed) {
+        Pump(c, now);
+      }
+    }
+  }
+
+ private:
+  void Pump(Conn& c, Instant now) {
+    tcp::Endpoint& ep = engine_->endpoint();
+    if ((c.events & (ev::kRefused | ev::kReset | ev::kTimedOut)) != 0) {
+      ep.Close(c.handle, now);
+      c.closed = true;
+      return;
+    }
+    if ((c.events & ev::kConnected) == 0) {
+      return;
+    }
+    while (c.sent < c.request.size()) {
+      const std::span<const uint8_t> rest(
+          reinterpret_cast<const uint8_t*>(c.request.data()) + c.sent,
+          c.request.size() - c.sent);
+      const tcp::IoResult r = ep.Send(c.handle, rest, now);
+      if (!r.ok() || r.bytes == 0) {
+        break;
+      }
+      c.sent += r.bytes;
+    }
+    uint8_t buf[16384];
+    for (;;) {
+      const tcp::IoResult r = ep.Recv(c.handle, buf, now);
+      if (r.ok() && r.bytes == 0) {
+        c.eof = true;
+        break;
+      }
+      if (!r.ok()) {
+        break;
+      }
+      c.received.append(reinterpret_cast<const char*>(buf), r.bytes);
+    }
+    if (c.sent == c.request.size() &&
+        (c.eof || c.received.size() >= c.close_after)) {
+      ep.Close(c.handle, now);
+      c.closed = true;
+    }
+  }
+
+  Engine* engine_;
+  std::vector<Conn> conns_;
+};
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed;
+  for (char& ch : s) {
+    x = x * 1664525u + 1013904223u;  // Numerical Recipes LCG
+    ch = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// What a frame taken from a ring carries.
+struct FrameInfo {
+  uint16_t ethertype = 0;
+  wire::MacAddr dst;
+  bool tcp = false;
+  wire::Ipv4Repr ip;
+  wire::TcpRepr seg;  // payload not kept
+};
+
+FrameInfo Describe(rte_mbuf* m) {
+  FrameInfo f;
+  std::vector<uint8_t> bytes(rte_pktmbuf_pkt_len(m));
+  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(
+      m, 0, static_cast<uint32_t>(bytes.size()), bytes.data()));
+  const std::span<const uint8_t> frame(p, bytes.size());
+  wire::EthernetRepr eth;
+  size_t eth_len = 0;
+  if (wire::EthernetRepr::Parse(frame, &eth, &eth_len) !=
+      wire::WireError::kOk) {
+    return f;
+  }
+  f.ethertype = eth.ethertype;
+  f.dst = eth.dst;
+  if (eth.ethertype != wire::kEtherTypeIpv4) {
+    return f;
+  }
+  std::span<const uint8_t> l4;
+  if (wire::Ipv4Repr::Parse(frame.subspan(eth_len),
+                            wire::Ipv4Repr::Checksum::kVerify, &f.ip,
+                            &l4) != wire::WireError::kOk ||
+      f.ip.protocol != wire::kIpProtoTcp) {
+    return f;
+  }
+  f.tcp = wire::TcpRepr::Parse(l4, f.ip.src, f.ip.dst,
+                               wire::TcpRepr::Checksum::kVerify,
+                               &f.seg) == wire::WireError::kOk;
+  f.seg.payload = {};
+  return f;
+}
+
+std::vector<rte_mbuf*> TakeAll(rte_ring* r) {
+  std::vector<rte_mbuf*> out(rte_ring_count(r));
+  const unsigned k =
+      rte_ring_dequeue_bulk(r, reinterpret_cast<void**>(out.data()),
+                            static_cast<unsigned>(out.size()), nullptr);
+  out.resize(k);
+  return out;
+}
+
+// Returns frames to the ring they were taken from, in order (the ring was
+// emptied by TakeAll and nothing ran in between).
+void PutBack(rte_ring* r, std::vector<rte_mbuf*>& frames) {
+  const unsigned k =
+      rte_ring_enqueue_bulk(r, reinterpret_cast<void* const*>(frames.data()),
+                            static_cast<unsigned>(frames.size()), nullptr);
+  ASSERT_EQ(k, frames.size());
+  frames.clear();
+}
+
+void FreeAll(std::vector<rte_mbuf*>& frames) {
+  for (rte_mbuf* m : frames) {
+    rte_pktmbuf_free(m);
+  }
+  frames.clear();
+}
+
+// A SYN from the client's address to the server's http port.
+std::vector<uint8_t> ClientSyn(RingWire& w, uint16_t sport, uint32_t isn) {
+  return testing::SynFrame({.src_mac = w.a().mac(),
+                            .dst_mac = w.b().mac(),
+                            .src = kClientIp,
+                            .dst = kServerIp,
+                            .src_port = sport,
+                            .dst_port = kHttpPort,
+                            .isn = isn,
+                            .tsval = 777});
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
+    ASSERT_TRUE(w.ok()) << w.status();
+    wire_ = std::move(*w);
+    pool_a0_ = rte_mempool_avail_count(wire_->a().pool());
+    pool_b0_ = rte_mempool_avail_count(wire_->b().pool());
+    absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
+        tcp::SynCookieSecretStore::Create();
+    ASSERT_TRUE(cookies.ok()) << cookies.status();
+    cookies_ = std::move(*cookies);
+
+    absl::StatusOr<std::unique_ptr<Engine>> server = Engine::Create(
+        Options(kServerIp), &wire_->b(), 0, nullptr, cookies_.get(), now_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    server_app_ = std::make_unique<ServerApp>(server_->endpoint());
+    server_->set_application(server_app_.get());
+    Serve(kEchoPort, "echo");
+    Serve(kHttpPort, "http");
+
+    absl::StatusOr<std::unique_ptr<Engine>> client = Engine::Create(
+        Options(kClientIp), &wire_->a(), 0, nullptr, cookies_.get(), now_);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+    client_app_ = std::make_unique<ClientApp>(client_.get());
+    client_->set_application(client_app_.get());
+  }
+
+  void TearDown() override {
+    if (wire_ == nullptr) {
+      return;
+    }
+    // Close what is still open and wait out TIME-WAIT, so the engines'
+    // destruction sends nothing.
+    if (client_ != nullptr && server_ != nullptr) {
+      for (size_t i = 0; client_app_ && !client_app_->AllClosed(); ++i) {
+        Round();
+        if (i > 100000) {
+          ADD_FAILURE() << "client connections never closed";
+          break;
+        }
+      }
+      EXPECT_TRUE(Settle())
+          << "connections or TIME-WAIT left: client "
+          << client_->endpoint().connection_count() << "/"
+          << client_->endpoint().time_wait_count() << ", server "
+          << server_->endpoint().connection_count() << "/"
+          << server_->endpoint().time_wait_count();
+      client_->Shutdown(now_);
+      server_->Shutdown(now_);
+    }
+    client_app_.reset();
+    server_app_.reset();
+    client_.reset();
+    server_.reset();
+    wire_->a().Flush();
+    wire_->b().Flush();
+    wire_->FreeInFlight();
+    // Every mbuf freed exactly once: the pools are back where they started.
+    EXPECT_EQ(rte_mempool_avail_count(wire_->a().pool()), pool_a0_);
+    EXPECT_EQ(rte_mempool_avail_count(wire_->b().pool()), pool_b0_);
+    wire_.reset();
+  }
+
+  void Serve(uint16_t port, std::string_view service) {
+    tcp::Endpoint& ep = server_->endpoint();
+    absl::StatusOr<tcp::ListenerHandle> l =
+        ep.Listen(kServerIp, port, tcp::ListenOptions{});
+    ASSERT_TRUE(l.ok()) << l.status();
+    absl::StatusOr<std::unique_ptr<app::Service>> s =
+        app::MakeService(service, app::ServiceOptions{}, kMaxConnections);
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE(server_app_->host().Register(*l, std::move(*s)).ok());
+  }
+
+  // One loop iteration of each engine, client first.
+  void Round() {
+    now_ = now_ + kStep;
+    client_->PollOnce(now_);
+    server_->PollOnce(now_);
+  }
+  bool RunUntil(const std::function<bool()>& done, int max_rounds = 200000) {
+    for (int i = 0; i < max_rounds; ++i) {
+      if (done()) {
+        return true;
+      }
+      Round();
+    }
+    return done();
+  }
+  // Runs until neither endpoint holds a connection or a TIME-WAIT record
+  // (bounded: a few times 2 MSL of virtual time).
+  bool Settle() {
+    const int rounds = static_cast<int>((kMsl * 8).ToNanos() / kStep.ToNanos());
+    return RunUntil(
+        [&] {
+          return client_->endpoint().connection_count() == 0 &&
+                 client_->endpoint().time_wait_count() == 0 &&
+                 server_->endpoint().connection_count() == 0 &&
+                 server_->endpoint().time_wait_count() == 0;
+        },
+        rounds);
+  }
+  bool Closed(size_t i) const { return client_app_->conn(i).closed; }
+
+  std::unique_ptr<RingWire> wire_;
+  unsigned pool_a0_ = 0;
+  unsigned pool_b0_ = 0;
+  std::unique_ptr<tcp::SynCookieSecretStore> cookies_;
+  Instant now_ = Instant::FromNanos(0) + Duration::Seconds(1);
+  std::unique_ptr<Engine> server_;
+  std::unique_ptr<ServerApp> server_app_;
+  std::unique_ptr<Engine> client_;
+  std::unique_ptr<ClientApp> client_app_;
+};
+
+const std::string kGetClose =
+    "GET / HTTP/1.1\r\nHost: 198.18.0.1\r\nConnection: close\r\n\r\n";
+
+TEST_F(EngineTest, Connect_FirstSynWaitsForArp_ThenLeaves) {
+  const size_t c =
+      client_app_->Open(kHttpPort, kGetClose, std::string::npos, now_);
+  now_ = now_ + kStep;
+  client_->PollOnce(now_);
+  // Only the ARP request left; the SYN waits in the ARP cache.
+  std::vector<rte_mbuf*> out = TakeAll(wire_->ab());
+  ASSERT_EQ(out.size(), 1u);
+  FrameInfo f = Describe(out[0]);
+  EXPECT_EQ(f.ethertype, wire::kEtherTypeArp);
+  EXPECT_TRUE(f.dst.IsBroadcast());
+  EXPECT_EQ(client_->arp_counters().requests_sent.Get(), 1u);
+  PutBack(wire_->ab(), out);
+
+  server_->PollOnce(now_);  // answers the request
+  EXPECT_EQ(server_->counters().arp_requests_in.Get(), 1u);
+  client_->PollOnce(now_);  // learns the answer, sends the held SYN
+  wire::MacAddr learnt;
+  ASSERT_TRUE(client_->arp().Lookup(kServerIp, &learnt));
+  EXPECT_EQ(learnt, wire_->b().mac());
+  out = TakeAll(wire_->ab());
+  ASSERT_EQ(out.size(), 1u);
+  f = Describe(out[0]);
+  ASSERT_TRUE(f.tcp);
+  EXPECT_EQ(f.dst, wire_->b().mac());
+  EXPECT_EQ(f.seg.flags, flags::kSyn);
+  EXPECT_EQ(f.seg.dst_port, kHttpPort);
+  PutBack(wire_->ab(), out);
+
+  ASSERT_TRUE(RunUntil([&] { return Closed(c); }));
+  EXPECT_NE(client_app_->conn(c).events & ev::kConnected, 0u);
+  EXPECT_EQ(client_->counters().drops.Total(), 0u);
+  EXPECT_EQ(server_->counters().drops.Total(), 0u);
+}
+
+TEST_F(EngineTest, Http_ResponseWhole_ServerClosesIntoTimeWait) {
+  const size_t c =
+      client_app_->Open(kHttpPort, kGetClose, std::string::npos, now_);
+  ASSERT_TRUE(RunUntil([&] { return Closed(c); }));
+  const ClientApp::Conn& conn = client_app_->conn(c);
+  EXPECT_TRUE(conn.eof);
+  const std::string& r = conn.received;
+  ASSERT_TRUE(r.starts_with("HTTP/1.1 200 ")) << r.substr(0, 80);
+  EXPECT_NE(r.find("Content-Length: 1024\r\n"), std::string::npos);
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos);
+  const size_t body = r.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  ASSERT_EQ(r.size() - body - 4, 1024u);
+  for (size_t i = 0; i < 1024; ++i) {
+    ASSERT_EQ(static_cast<uint8_t>(r[body + 4 + i]), app::PatternByte(i))
+        << "body byte " << i;
+  }
+  // The server closed first (Connection: close): it holds TIME-WAIT, the
+  // client went through LAST-ACK to CLOSED.
+  ASSERT_TRUE(
+      RunUntil([&] { return client_->endpoint().connection_count() == 0; }));
+  EXPECT_EQ(server_->endpoint().time_wait_count(), 1u);
+  EXPECT_EQ(client_->endpoint().time_wait_count(), 0u);
+  EXPECT_EQ(server_->endpoint().connection_count(), 0u);
+  // And TIME-WAIT ends after 2 MSL.
+  EXPECT_TRUE(Settle());
+}
+
+TEST_F(EngineTest, Echo_OneMebibyte_IntactAndClientHoldsTimeWait) {
+  constexpr size_t kBytes = 1 << 20;
+  const std::string data = RandomBytes(kBytes, 42);
+  const size_t c = client_app_->Open(kEchoPort, data, kBytes, now_);
+  ASSERT_TRUE(RunUntil([&] { return Closed(c); }, 2000000));
+  const ClientApp::Conn& conn = client_app_->conn(c);
+  ASSERT_EQ(conn.received.size(), kBytes);
+  EXPECT_TRUE(conn.received == data) << "echoed bytes differ";
+  // The client closed first: it holds TIME-WAIT after the echo service
+  // answered its FIN with its own.
+  ASSERT_TRUE(RunUntil([&] {
+    return server_->endpoint().connection_count() == 0 &&
+           client_->endpoint().connection_count() == 0;
+  }));
+  EXPECT_EQ(client_->endpoint().time_wait_count(), 1u);
+  EXPECT_EQ(server_->endpoint().time_wait_count(), 0u);
+  EXPECT_EQ(client_->counters().TotalDrops(), 0u);
+  EXPECT_EQ(server_->counters().TotalDrops(), 0u);
+  EXPECT_EQ(wire_->a_counters().tx_dropped_ring_full.Get() +
+                wire_->b_counters().tx_dropped_ring_full.Get(),
+            0u);
+}
+
+TEST_F(EngineTest, Connect_ClosedPort_RstGivesRefused) {
+  const uint64_t rst0 = server_->endpoint().stats().rst_sent.Get();
+  const size_t c = client_app_->Open(9999, "", std::string::npos, now_);
+  ASSERT_TRUE(RunUntil([&] { return Closed(c); }));
+  EXPECT_NE(client_app_->conn(c).events & ev::kRefused, 0u);
+  EXPECT_EQ(client_app_->conn(c).events & ev::kConnected, 0u);
+  EXPECT_EQ(server_->endpoint().stats().rst_sent.Get(), rst0 + 1);
+}
+
+class EngineFrameTest : public EngineTest {
+ protected:
+  // Resolves ARP both ways with one connection, so hand-made frames from
+  // the client's address are answered without an ARP round trip.
+  void WarmUp() {
+    const size_t c =
+        client_app_->Open(kHttpPort, kGetClose, std::string::npos, now_);
+    ASSERT_TRUE(RunUntil([&] { return Closed(c); }));
+    ASSERT_TRUE(Settle());
+    wire::MacAddr mac;
+    ASSERT_TRUE(server_->arp().Lookup(kClientIp, &mac));
+  }
+};
+
+TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  const uint64_t tcp_in0 = server_->counters().tcp_in.Get();
+  const std::vector<uint8_t> frame = ClientSyn(*wire_, 40000, 1000);
+  // Split inside the TCP header (Ethernet 14 + IPv4 20 + 10 bytes of TCP),
+  // so the ports and the options straddle the two segments.
+  constexpr size_t kSplit = 44;
+  const std::span<const uint8_t> bytes(frame);
+  rte_mbuf* head = testing::MbufOf(wire_->a().pool(), bytes.first(kSplit));
+  rte_mbuf* tail = testing::MbufOf(wire_->a().pool(), bytes.subspan(kSplit));
+  ASSERT_NE(head, nullptr);
+  ASSERT_NE(tail, nullptr);
+  ASSERT_EQ(rte_pktmbuf_chain(head, tail), 0);
+  ASSERT_EQ(head->nb_segs, 2);
+  ASSERT_EQ(rte_pktmbuf_pkt_len(head), frame.size());
+  ASSERT_EQ(rte_ring_enqueue(wire_->ab(), head), 0);
+
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0 + 1);
+  EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
+  std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), 1u);
+  const FrameInfo f = Describe(out[0]);
+  FreeAll(out);
+  ASSERT_TRUE(f.tcp);
+  EXPECT_EQ(f.dst, wire_->a().mac());
+  EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
+  EXPECT_EQ(f.seg.dst_port, 40000);
+  EXPECT_EQ(f.seg.src_port, kHttpPort);
+  EXPECT_EQ(f.seg.ack, SeqNum(1001));
+  EXPECT_EQ(f.seg.options.timestamps->tsecr, 777u);
+  // A half-open record, as for any SYN below the cookie threshold; it is
+  // dropped with the server's endpoint.
+  EXPECT_EQ(server_->endpoint().half_open_total(), 1u);
+}
+
+TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  const uint64_t bad0 =
+      server_->counters().parse_drops.Get(wire::WireError::kTcpBadChecksum);
+  const uint64_t tcp_in0 = server_->counters().tcp_in.Get();
+  std::vector<uint8_t> frame = ClientSyn(*wire_, 40001, 5000);
+  // The TCP checksum is bytes 16-17 of the TCP header.
+  frame[14 + 20 + 16] ^= 0x5a;
+  rte_mbuf* m = testing::MbufOf(wire_->a().pool(), frame);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(rte_ring_enqueue(wire_->ab(), m), 0);
+
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  EXPECT_EQ(
+      server_->counters().parse_drops.Get(wire::WireError::kTcpBadChecksum),
+      bad0 + 1);
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0);
+  EXPECT_EQ(rte_ring_count(wire_->ba()), 0u);
+  EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
+}
+
+TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
+  // Twenty HTTP connections, two echo sessions of which one is reset with
+  // data in flight; TearDown compares the pools.
+  std::vector<size_t> http;
+  for (int i = 0; i < 20; ++i) {
+    http.push_back(
+        client_app_->Open(kHttpPort, kGetClose, std::string::npos, now_));
+  }
+  const size_t echo =
+      client_app_->Open(kEchoPort, RandomBytes(100000, 7), 100000, now_);
+  const size_t aborted = client_app_->Open(kEchoPort, RandomBytes(200000, 8),
+                                           std::string::npos, now_);
+  ASSERT_TRUE(RunUntil(
+      [&] { return client_app_->conn(aborted).received.size() > 10000; }));
+  client_app_->Abort(aborted, now_);
+  ASSERT_TRUE(RunUntil([&] { return client_app_->AllClosed(); }));
+  for (size_t c : http) {
+    EXPECT_TRUE(client_app_->conn(c).eof);
+    EXPECT_TRUE(client_app_->conn(c).received.starts_with("HTTP/1.1 200 "));
+  }
+  EXPECT_EQ(client_app_->conn(echo).received.size(), 100000u);
+  EXPECT_GT(client_->endpoint().stats().rst_sent.Get(), 0u);
+  EXPECT_GT(wire_->a_counters().rx_packets.Get() +
+                client_->counters().rx_packets.Get(),
+            100u);
+}
+
+}  // namespace
+}  // namespace tern::port
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "engine_test: SKIP: needs root for DPDK EAL\n");
+    return tern::port::kSkipExitCode;
+  }
+  const std::vector<std::string> eal_args = {
+      argv[0],
+      "--no-huge",
+      "-m",
+      "256",
+      "--no-pci",
+      "--no-shconf",
+      absl::StrCat("--file-prefix=tern_engine_test_", getpid()),
+      "--log-level=lib.eal:warning"};
+  if (absl::Status s = tern::port::InitEal(eal_args); !s.ok()) {
+    std::fprintf(stderr, "engine_test: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  const int rc = RUN_ALL_TESTS();
+  // The runtime directory is per prefix, and the prefix per run: remove it.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  if (absl::Status s = tern::port::CleanupEal(); !s.ok()) {
+    std::fprintf(stderr, "engine_test: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(runtime_dir, ignored);
+  return rc;
+}
