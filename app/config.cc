@@ -292,6 +292,7 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
 }
 
 absl::Status ParseListeners(const Reporter& r, const toml::table& root,
+                            const IpConfig& ip,
                             std::vector<ListenerConfig>* out) {
   const toml::node* node = root.get("listener");
   if (node == nullptr) {
@@ -322,6 +323,16 @@ absl::Status ParseListeners(const Reporter& r, const toml::table& root,
       if (!a.ok()) {
         return a.status();
       }
+      // An engine receives only segments to [ip] address; a listener on
+      // any other address would never see one.
+      if (a->value != 0 && *a != ip.address) {
+        return r.Error(absl::StrCat(sec, ".address"),
+                       absl::StrCat("expected ip.address (",
+                                    ip.address.ToString(),
+                                    ") or 0.0.0.0, got \"", a->ToString(),
+                                    "\""),
+                       t.get("address"));
+      }
       l.address = *a;
     }
     absl::Status s = ReadInt(r, t, sec, "port", 1, 65535, true, &l.port);
@@ -329,7 +340,7 @@ absl::Status ParseListeners(const Reporter& r, const toml::table& root,
     if (s.ok()) {
       s = ReadString(r, t, sec, "service",
                      "expected a service name: \"echo\", \"discard\", "
-                     "\"http\", \"sink\" or \"source\"",
+                     "\"http\", \"sink\", \"source\" or \"upper\"",
                      &l.service, &at);
     }
     if (s.ok() && l.service != "echo" && l.service != "discard" &&
@@ -353,7 +364,6 @@ absl::Status ParseListeners(const Reporter& r, const toml::table& root,
     step(ReadChoice(r, t, sec, "cookies", {"off", "on_overflow", "always"},
                     &l.cookies));
     step(ReadChoice(r, t, sec, "overflow", {"drop", "reset"}, &l.overflow));
-    // RFC 9110 section 15: three-digit status codes 100-599.
     // RFC 9110 section 15: a final status, 200-599 (1xx are interim).
     step(ReadInt(r, t, sec, "http_status", 200, 599, false, &l.http_status));
     step(ReadInt(r, t, sec, "http_body_bytes", 0, 1 << 30, false,
@@ -391,7 +401,9 @@ absl::Status ParseListeners(const Reporter& r, const toml::table& root,
       }
     }
     for (const ListenerConfig& other : *out) {
-      if (other.port == l.port && other.address == l.address) {
+      // 0.0.0.0 and ip.address overlap: both receive every segment to the
+      // port.
+      if (other.port == l.port) {
         return r.Error(absl::StrCat(sec, ".port"),
                        absl::StrCat("port ", l.port,
                                     " is already used by another listener"),
@@ -687,7 +699,8 @@ absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
   if (absl::Status s = ParseTcp(r, root, &config.tcp); !s.ok()) {
     return s;
   }
-  if (absl::Status s = ParseListeners(r, root, &config.listeners); !s.ok()) {
+  if (absl::Status s = ParseListeners(r, root, config.ip, &config.listeners);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s = ParseSmallSections(r, root, &config); !s.ok()) {

@@ -2,8 +2,9 @@
 // application half of the per-lcore loop.
 //
 // The loop calls, per iteration:
-//   endpoint.OnSegment(...) for the receive burst, endpoint.OnTimers(now),
-//   host.Run(now), endpoint.Flush(now), then transmits.
+//   endpoint.OnSegments(...) for the receive burst, host.Run(now),
+//   endpoint.Flush(now), endpoint.OnTimers(now) when due, then transmits
+//   (lib/port's Engine::PollOnce).
 // Run drains the endpoint's readiness events (Endpoint::PollEvents), accepts
 // what the registered listeners have queued and hands every connection event
 // to the service that owns the connection (app/services/service.h).

@@ -162,7 +162,13 @@ class ServiceApp final : public port::Application {
     gauges_.half_open.store(ep.half_open_total(), std::memory_order_relaxed);
   }
   void BeginDrain(Instant now) override { host_.BeginDrain(now); }
-  bool Drained() const override { return host_.open_connections() == 0; }
+  // Finished when the services hold nothing and the connections they
+  // closed have finished their close too (FIN-WAIT, CLOSING, LAST-ACK);
+  // TIME-WAIT records need no one.
+  bool Drained() const override {
+    return host_.open_connections() == 0 &&
+           engine_->endpoint().connection_count() == 0;
+  }
   void AbortAll(Instant now) override { host_.AbortAll(now); }
   const EngineGauges& gauges() const { return gauges_; }
 
@@ -400,6 +406,20 @@ int Main(int argc, char** argv) {
     port::Log(RTE_LOG_ERR, "%s",
               std::string(config.status().message()).c_str());
     return 2;
+  }
+
+  // Service options are checked by the services themselves; do it now so
+  // that a bad one is a configuration error (exit 2) before EAL starts.
+  for (size_t i = 0; i < config->listeners.size(); ++i) {
+    const ListenerConfig& lc = config->listeners[i];
+    absl::StatusOr<std::unique_ptr<Service>> probe =
+        MakeService(lc.service, MakeServiceOptions(lc), /*max_connections=*/1);
+    if (!probe.ok()) {
+      port::Log(RTE_LOG_ERR, "%s: listener[%zu] (service \"%s\"): %s",
+                cl->config_path.c_str(), i, lc.service.c_str(),
+                std::string(probe.status().message()).c_str());
+      return 2;
+    }
   }
 
   std::vector<std::string> eal_args = {argv[0]};

@@ -288,7 +288,7 @@ http_status = 404
 http_body_bytes = 1000
 http_headers = ["Server: tern"]
 [[listener]]
-address = "198.18.0.9"
+address = "0.0.0.0"
 port = 7
 service = "echo"
 cookies = "always"
@@ -308,7 +308,7 @@ drain_ms = 250
   EXPECT_EQ(c->listeners[0].http_headers,
             std::vector<std::string>{"Server: tern"});
   EXPECT_EQ(c->listeners[0].cookies, "on_overflow");
-  EXPECT_EQ(c->listeners[1].address, wire::Ipv4Addr::FromOctets(198, 18, 0, 9));
+  EXPECT_EQ(c->listeners[1].address, wire::Ipv4Addr::FromOctets(0, 0, 0, 0));
   EXPECT_EQ(c->listeners[1].cookies, "always");
   EXPECT_EQ(c->listeners[1].overflow, "reset");
   EXPECT_EQ(c->listeners[1].backlog, 16u);
@@ -346,6 +346,19 @@ TEST(Config, ListenerErrors_NameKeyAndExpectation) {
                            "\n[[listener]]\nport = 7\nservice = \"echo\"\n"
                            "[[listener]]\nport = 7\nservice = \"http\"\n")),
       StartsWith("test.toml: listener[1].port: port 7 is already used"));
+  // 0.0.0.0 and ip.address overlap.
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid,
+                           "\n[[listener]]\nport = 7\nservice = \"echo\"\n"
+                           "[[listener]]\naddress = \"0.0.0.0\"\nport = 7\n"
+                           "service = \"http\"\n")),
+      StartsWith("test.toml: listener[1].port: port 7 is already used"));
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid,
+                           "\n[[listener]]\naddress = \"198.18.0.9\"\n"
+                           "port = 7\nservice = \"echo\"\n")),
+      StartsWith("test.toml: listener[0].address: expected ip.address "
+                 "(198.18.0.1) or 0.0.0.0, got \"198.18.0.9\""));
   EXPECT_THAT(ErrorOf(absl::StrCat(kValid,
                                    "\n[[listener]]\nport = 80\nservice = "
                                    "\"http\"\nhttp_headers = [\"X\\r\\nY: "
