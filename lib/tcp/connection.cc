@@ -169,9 +169,14 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   }
 }
 
+uint16_t PeerMss(const wire::TcpOptions& options) {
+  return options.mss.has_value() && *options.mss != 0 ? *options.mss
+                                                      : kDefaultMss;
+}
+
 void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
   const wire::TcpOptions& o = syn.options;
-  uint16_t peer_mss = o.mss.value_or(kDefaultMss);
+  uint16_t peer_mss = PeerMss(o);
   // RFC 9293 3.7.1 / RFC 6691: the send MSS is the smaller of the peer's
   // announcement and what our port carries; option bytes are subtracted per
   // segment below.
@@ -310,7 +315,15 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
         return Fail(env, SockError::kConnReset, events::kReset, false);
       case State::kClosing:
       case State::kLastAck:
+        // RFC 9293: "enter the CLOSED state". An application that still
+        // holds the socket (after shutdown) learns of the reset: ECONNRESET
+        // through SO_ERROR and the next call, as Linux's tcp_reset does.
+        env.stats.conn_resets.Inc();
         SetState(env, State::kClosed);
+        if (!orphaned_) {
+          error_ = SockError::kConnReset;
+          events_ |= events::kReset;
+        }
         events_ |= events::kClosed;
         return Verdict::kClosed;
       case State::kClosed:

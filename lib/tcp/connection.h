@@ -64,6 +64,10 @@ uint8_t OfferedWindowScale(const ConnOptions& options);
 // The MSS announced in our SYN or SYN-ACK: the port's MSS, capped by the
 // application's TCP_MAXSEG (ConnOptions::mss_clamp).
 uint16_t AnnouncedMss(const EndpointConfig& config, const ConnOptions& options);
+// The MSS a peer's SYN or SYN-ACK announces: its MSS option, or RFC 9293
+// 3.7.1's default of 536 when the option is absent or 0 (an MSS of 0 is
+// ignored, as Linux's tcp_parse_options does).
+uint16_t PeerMss(const wire::TcpOptions& options);
 
 struct Env {
   const EndpointConfig& cfg;

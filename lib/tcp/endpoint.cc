@@ -13,6 +13,7 @@
 namespace tern::tcp {
 
 using wire::tcp_flags::kAck;
+using wire::tcp_flags::kFin;
 using wire::tcp_flags::kRst;
 using wire::tcp_flags::kSyn;
 
@@ -358,7 +359,7 @@ void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
       ListenerHandle lh{c->listener_index, c->listener_generation};
       Listener* l = GetListener(lh);
       env.accept_queue_has_room =
-          l != nullptr && l->aq_size < l->accept_queue.size();
+          l != nullptr && !AcceptQueueFull(*l);
       if (l != nullptr) {
         env.accept_overflow_reset =
             l->options.overflow == AcceptOverflow::kReset;
@@ -443,8 +444,24 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     stats_.drops.Inc(DropReason::kListenNoSyn);
     return;
   }
+  if (seg.tcp.Has(kFin)) {
+    // A SYN with FIN (with or without data) is discarded, as Linux's
+    // tcp_rcv_state_process and BSD's drop_synfin do: no legitimate opener
+    // sends one, and answering it helps OS fingerprinting.
+    stats_.drops.Inc(DropReason::kListenSynFin);
+    return;
+  }
   l.stats.syns_received.Inc();
   stats_.listen.syns_received.Inc();
+  if (AcceptQueueFull(l)) {
+    // The accept queue is full: drop the SYN, cookies or not (Linux's
+    // sk_acceptq_is_full check in tcp_conn_request). The handshake could
+    // not complete anyway; the client's SYN retransmission tries again.
+    stats_.drops.Inc(DropReason::kAcceptQueueFullSyn);
+    l.stats.accept_queue_full_syns.Inc();
+    stats_.listen.accept_queue_full_syns.Inc();
+    return;
+  }
   if (UseCookie(l)) {
     SendCookieSynAck(env, l, seg);
     return;
@@ -480,7 +497,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   r->irs = seg.tcp.seq;
   r->listener_index = listener_index;
   r->listener_generation = l.generation;
-  r->peer_mss = in.mss.value_or(536);  // RFC 9293 3.7.1 default
+  r->peer_mss = PeerMss(in);
   r->peer_window = seg.tcp.window;
   if (co.window_scaling && in.window_scale) {
     r->peer_wscale = *in.window_scale;
@@ -681,7 +698,7 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
     FreeHalfOpen(index);
     return;
   }
-  if (l->aq_size >= l->accept_queue.size()) {
+  if (AcceptQueueFull(*l)) {
     stats_.drops.Inc(DropReason::kAcceptQueueFull);
     l->stats.accept_overflows.Inc();
     stats_.listen.accept_overflows.Inc();
@@ -796,7 +813,7 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
   const FourTuple tuple = seg.Tuple();
   const ConnOptions& co = l.options.conn;
   const wire::TcpOptions& in = seg.tcp.options;
-  uint8_t mss_index = CookieMssIndex(in.mss.value_or(536));
+  uint8_t mss_index = CookieMssIndex(PeerMss(in));
   SeqNum cookie =
       EncodeSynCookie(tuple, seg.tcp.seq, mss_index, SynCookieCounter(env.now),
                       cookies_->Current());
@@ -858,7 +875,7 @@ bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
   }
   l.stats.cookies_validated.Inc();
   stats_.listen.cookies_validated.Inc();
-  if (l.aq_size >= l.accept_queue.size()) {
+  if (AcceptQueueFull(l)) {
     stats_.drops.Inc(DropReason::kAcceptQueueFull);
     l.stats.accept_overflows.Inc();
     stats_.listen.accept_overflows.Inc();
@@ -1065,7 +1082,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
         Release(h, c);
         return;
       }
-      TERN_DCHECK(l->aq_size < l->accept_queue.size());
+      TERN_DCHECK(!AcceptQueueFull(*l));
       l->accept_queue[(l->aq_head + l->aq_size) % l->accept_queue.size()] =
           ConnHandle{h.index, h.generation};
       ++l->aq_size;
@@ -1369,6 +1386,32 @@ IoResult Endpoint::Recv(ConnHandle h, std::span<uint8_t> out, Instant now) {
   IoResult r = c->Recv(env, out);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;
+}
+
+SockError Endpoint::SetBacklog(ListenerHandle listener, size_t backlog) {
+  Listener* l = GetListener(listener);
+  if (l == nullptr) {
+    return SockError::kBadHandle;
+  }
+  if (backlog == 0) {
+    return SockError::kInvalid;
+  }
+  backlog = std::min(backlog, config_.max_backlog);
+  // The ring holds what is queued in order from its first slot, sized for
+  // the larger of the new bound and what it holds now.
+  std::vector<ConnHandle> ring(std::max(backlog, l->aq_size));
+  for (size_t i = 0; i < l->aq_size; ++i) {
+    ring[i] = l->accept_queue[(l->aq_head + i) % l->accept_queue.size()];
+  }
+  l->accept_queue = std::move(ring);
+  l->aq_head = 0;
+  l->options.backlog = backlog;
+  return SockError::kOk;
+}
+
+size_t Endpoint::backlog(ListenerHandle listener) const {
+  const Listener* l = GetListener(listener);
+  return l == nullptr ? 0 : l->options.backlog;
 }
 
 SockError Endpoint::SetListenerConnOptions(ListenerHandle listener,

@@ -124,6 +124,13 @@ class Endpoint {
   // Closes a listener: connections waiting in its accept queue are reset,
   // half-open ones dropped.
   SockError CloseListener(ListenerHandle listener, Instant now);
+  // Sets a listener's accept-queue bound (listen(2) on a listening socket,
+  // Linux's inet_listen), clamped to EndpointConfig::max_backlog like
+  // Listen's. It applies at once: connections already queued beyond a
+  // smaller bound stay, and no SYN is answered until Accept takes the queue
+  // below it. kInvalid for 0. Allocates (a control-plane call).
+  SockError SetBacklog(ListenerHandle listener, size_t backlog);
+  size_t backlog(ListenerHandle listener) const;
   // Replaces the options of the connections a listener accepts from now on
   // (setsockopt on a listening socket).
   SockError SetListenerConnOptions(ListenerHandle listener,
@@ -261,6 +268,11 @@ class Endpoint {
            std::unique_ptr<SynCookieSecretStore> own_cookies,
            const SynCookieSecretStore* cookies);
 
+  // The accept queue holds options.backlog connections (SetBacklog may
+  // leave more queued after lowering it; the ring is never smaller).
+  static bool AcceptQueueFull(const Listener& l) {
+    return l.aq_size >= l.options.backlog;
+  }
   Env MakeEnv(Instant now);
   // For application calls: defers output when coalesce_sends is on.
   Env MakeAppEnv(Instant now);

@@ -46,6 +46,10 @@ const char* ToString(DropReason r) {
       return "syn_rcvd_bad_ack";
     case DropReason::kOutOfOrder:
       return "out_of_order";
+    case DropReason::kAcceptQueueFullSyn:
+      return "accept_queue_full_syn";
+    case DropReason::kListenSynFin:
+      return "listen_syn_fin";
     case DropReason::kNoBufferMemory:
       return "no_buffer_memory";
     case DropReason::kRecvBufferFull:
