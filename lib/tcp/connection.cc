@@ -100,6 +100,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   snd_una_ = iss;
   snd_nxt_ = iss;
   snd_max_ = iss;
+  snd_sml_ = iss;
   snd_buf_seq_ = iss + 1;
   ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
   rcv_wscale_ = options.window_scaling ? OfferedWindowScale(options) : 0;
@@ -128,6 +129,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   snd_una_ = p.iss;
   snd_nxt_ = p.iss + 1;
   snd_max_ = p.iss + 1;
+  snd_sml_ = p.iss;
   snd_buf_seq_ = p.iss + 1;
   ts_offset_ = p.iss.raw();  // the SYN-ACK's TSval used the same offset
   irs_ = p.irs;
@@ -241,6 +243,13 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   // check would send, as Linux does, so the peer need not wait for our timer.
   if (state_ == State::kSynReceived && seg.Has(kSyn) && !seg.Has(kAck) &&
       !seg.Has(kRst) && seg.seq == irs_) {
+    // Rate-limited as every answer to an out-of-window segment is (Linux's
+    // tcp_oow_rate_limited for a duplicate SYN).
+    if (env.now - last_oow_ack_ < kOutOfWindowAckInterval) {
+      env.stats.drops.Inc(DropReason::kDupSynRateLimited);
+      return Verdict::kKeep;
+    }
+    last_oow_ack_ = env.now;
     SendSyn(env, /*with_ack=*/true);
     env.stats.synack_retransmits.Inc();
     return Verdict::kKeep;
@@ -1415,11 +1424,18 @@ void Connection::Output(Env& env) {
       // Sender SWS avoidance (RFC 9293 3.8.6.2.1): wait for more window.
       break;
     }
-    if (len < mss && !fin && !options_.nodelay && in_flight > 0) {
-      // Nagle (RFC 1122 4.2.3.4): one small segment outstanding at a time.
+    if (len < mss && !fin && !options_.nodelay && in_flight > 0 &&
+        (options_.nagle == NagleMode::kClassic ||
+         (snd_sml_ > snd_una_ && snd_sml_ <= snd_nxt_))) {
+      // Nagle: one small segment outstanding at a time. RFC 1122 4.2.3.4
+      // holds it while anything is in flight; Minshall's variant (Linux's
+      // tcp_minshall_check) only while an earlier small segment is.
       break;
     }
     TransmitAtNxt(env, len, fin);
+    if (len < mss) {
+      snd_sml_ = snd_nxt_;  // the end of the last small segment sent
+    }
     sent = true;
     if (limited_transmit) {
       env.stats.limited_transmits.Inc();

@@ -307,6 +307,8 @@ class Connection {
   SeqNum snd_max_;      // highest sequence sent + 1 (differs from SND.NXT
                         // after a go-back-N retransmission)
   SeqNum snd_buf_seq_;  // sequence number of sndq_'s first byte
+  SeqNum snd_sml_;      // end of the last segment sent below the MSS
+                        // (Minshall's Nagle, Linux's snd_sml)
   uint32_t snd_wnd_ = 0;
   uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
   SeqNum snd_wl1_;

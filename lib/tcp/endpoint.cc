@@ -32,6 +32,11 @@ constexpr uint32_t kIndexMask = kHalfOpenBit - 1;
 constexpr uint32_t kEphemeralFirst = 32768;
 constexpr uint32_t kEphemeralLast = 60999;
 
+// Duplicate SYNs to a half-open record are answered with the SYN-ACK at
+// most this often: Linux's net.ipv4.tcp_invalid_ratelimit default (500 ms),
+// which tcp_oow_rate_limited applies per request.
+constexpr Duration kDupSynInterval = Duration::Millis(500);
+
 uint64_t TimerData(SlabHandle h, uint64_t kind) {
   return kind | (uint64_t{h.generation & 0x3fff'ffffu} << 32) | h.index;
 }
@@ -619,6 +624,16 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
   // (as Linux does) rather than the bare ACK of the first check.
   if (t.Has(kSyn) && !t.Has(kAck) && !t.Has(kRst)) {
     if (t.seq == r->irs && l != nullptr) {
+      // At most one answer per kDupSynInterval, as Linux's
+      // tcp_oow_rate_limited in tcp_check_req: a peer (or an attacker
+      // replaying its SYN) cannot make the listener amplify SYNs.
+      if ((r->flags & HalfOpen::kDupAnswered) != 0 &&
+          env.now - r->last_dup_answer < kDupSynInterval) {
+        stats_.drops.Inc(DropReason::kDupSynRateLimited);
+        return;
+      }
+      r->flags |= HalfOpen::kDupAnswered;
+      r->last_dup_answer = env.now;
       SendHalfOpenSynAck(env, *r, l->options.conn);
       stats_.synack_retransmits.Inc();
       return;

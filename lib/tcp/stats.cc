@@ -48,6 +48,8 @@ const char* ToString(DropReason r) {
       return "out_of_order";
     case DropReason::kAcceptQueueFullSyn:
       return "accept_queue_full_syn";
+    case DropReason::kDupSynRateLimited:
+      return "dup_syn_rate_limited";
     case DropReason::kListenSynFin:
       return "listen_syn_fin";
     case DropReason::kNoBufferMemory:

@@ -19,6 +19,9 @@ enum class DropReason : uint8_t {
   kAcceptQueueFull,   // final ACK ignored: accept queue full
   kAcceptQueueFullSyn,  // SYN to a listener whose accept queue is full
   kListenSynFin,        // SYN with FIN to a listener: discarded
+  // A duplicate SYN to a half-open record within 500 ms of the last one
+  // answered: not answered again (Linux's tcp_oow_rate_limited).
+  kDupSynRateLimited,
   kTableFull,         // connection slab or table full
   kSynSentBadAck,     // SYN-SENT: ACK not for our SYN (answered RST)
   kSynSentNoSyn,      // SYN-SENT: neither SYN nor RST

@@ -215,3 +215,110 @@ TEST_F(LinuxSemanticsTest, Established_OldDataNewFin_FinProcessed) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+// ---- duplicate SYNs to a half-open record
+
+class DupSynTest : public ScriptTest {};
+
+TEST_F(DupSynTest, SynReceived_DuplicateSyns_SynAckAtMostEvery500Ms) {
+  MakeSynReceived();
+  // The first duplicate is answered at once (the SYN-ACK may be lost).
+  Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1460));
+  ExpectSent(kSyn | kAck, our_iss_, peer_iss_ + 1);
+  // More within 500 ms are not.
+  for (int i = 0; i < 5; ++i) {
+    Advance(Duration::Millis(50));
+    Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1460));
+  }
+  ExpectNothingSent();
+  EXPECT_EQ(Drops(DropReason::kDupSynRateLimited), 5u);
+  // After 500 ms, one more.
+  Advance(Duration::Millis(260));
+  Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1460));
+  ExpectSent(kSyn | kAck, our_iss_, peer_iss_ + 1);
+  EXPECT_EQ(ep_->half_open_count(listener_), 1u);
+  // The handshake still completes.
+  Deliver(Peer());
+  EXPECT_TRUE(ep_->Accept(listener_).has_value());
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+// ---- Nagle: Minshall's variant by default, RFC 1122's as an option
+
+class NagleTest : public ScriptTest {};
+
+TEST_F(NagleTest, Minshall_TailOfWrite_LeavesAtOnce) {
+  listen_options_.conn.nagle = NagleMode::kMinshall;
+  MakeEstablished();
+  const uint32_t mss = Conn()->snd_mss();
+  ASSERT_EQ(Write(std::string(2 * mss + 80, 'r')), 2 * mss + 80);
+  EXPECT_EQ(ExpectSent(kAck, our_nxt_, peer_nxt_).payload.size(), mss);
+  EXPECT_EQ(ExpectSent(kAck, our_nxt_ + mss, peer_nxt_).payload.size(), mss);
+  // A 3,000-byte response's last 80 bytes do not wait a round trip.
+  EXPECT_EQ(
+      ExpectSent(kAck | kPsh, our_nxt_ + 2 * mss, peer_nxt_).payload.size(),
+      80u);
+  our_nxt_ += 2 * mss + 80;
+}
+
+TEST_F(NagleTest, Minshall_SmallSegmentUnacked_NextSmallWaits) {
+  listen_options_.conn.nagle = NagleMode::kMinshall;
+  MakeEstablished();
+  ASSERT_EQ(Write("first"), 5u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ASSERT_EQ(Write("second"), 6u);
+  ExpectNothingSent();  // "first" is a small segment still in flight
+  Deliver(Peer().Ack(our_nxt_ + 5));
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_);
+  EXPECT_EQ(s.PayloadString(), "second");
+}
+
+TEST_F(NagleTest, Minshall_FullSegmentsInFlight_SmallLeaves) {
+  listen_options_.conn.nagle = NagleMode::kMinshall;
+  MakeEstablished();
+  const uint32_t mss = Conn()->snd_mss();
+  ASSERT_EQ(Write(std::string(mss, 'f')), mss);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  // Only a full segment is unacknowledged: the small one goes.
+  ASSERT_EQ(Write("tail"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_ + mss, peer_nxt_);
+}
+
+TEST_F(NagleTest, Classic_TailOfWrite_WaitsForAck) {
+  listen_options_.conn.nagle = NagleMode::kClassic;
+  MakeEstablished();
+  const uint32_t mss = Conn()->snd_mss();
+  ASSERT_EQ(Write(std::string(2 * mss + 80, 'r')), 2 * mss + 80);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_ + mss, peer_nxt_);
+  ExpectNothingSent();  // RFC 1122 4.2.3.4: data is in flight
+  Deliver(Peer().Ack(our_nxt_ + 2 * mss));
+  EXPECT_EQ(
+      ExpectSent(kAck | kPsh, our_nxt_ + 2 * mss, peer_nxt_).payload.size(),
+      80u);
+}
+
+TEST_F(NagleTest, Nodelay_BothModes_SmallSegmentsLeave) {
+  listen_options_.conn.nagle = NagleMode::kClassic;
+  listen_options_.conn.nodelay = true;
+  MakeEstablished();
+  ASSERT_EQ(Write("a"), 1u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ASSERT_EQ(Write("b"), 1u);
+  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
