@@ -273,7 +273,7 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
     // sender can tell a spurious retransmission.
     const uint32_t seg_len = static_cast<uint32_t>(seg.payload.size());
     if (seg_len > 0 && !seg.Has(kSyn) && seg.seq + seg_len <= rcv_nxt_) {
-      SetDsack(seg.seq, seg.seq + seg_len);
+      SetDsack(env, seg.seq, seg.seq + seg_len);
     }
     // Data is always answered (the peer retransmitted something we have);
     // out-of-window pure ACKs and SYNs are answered at most every 500 ms.
@@ -743,7 +743,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     uint32_t dup = static_cast<uint32_t>(rcv_nxt_ - seq);
     if (!data.empty()) {
       // RFC 2883 section 4: report the part already received (D-SACK).
-      SetDsack(seq,
+      SetDsack(env, seq,
                seq + static_cast<uint32_t>(std::min<size_t>(dup, data.size())));
     }
     if (dup >= data.size()) {
@@ -807,7 +807,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
       case Assembler::InsertResult::kDuplicate:
         // Every byte is held already; the first copy stays. RFC 2883
         // section 4: the duplicate is reported in a D-SACK block.
-        SetDsack(seq, seq + static_cast<uint32_t>(data.size()));
+        SetDsack(env, seq, seq + static_cast<uint32_t>(data.size()));
         break;
       case Assembler::InsertResult::kTooManyRanges:
         // Never SACKed, so the sender retransmits it (doc/reassembly.md).
@@ -957,8 +957,14 @@ void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
   }
 }
 
-void Connection::SetDsack(SeqNum left, SeqNum right) {
+void Connection::SetDsack(Env& env, SeqNum left, SeqNum right) {
   if (sack_enabled_ && left < right) {
+    if (dsack_pending_) {
+      // An earlier duplicate's block has not left yet (its ACK was
+      // delayed): send it now, so that each duplicate is reported in its own
+      // D-SACK block (RFC 2883 section 4) rather than overwritten.
+      SendAck(env);
+    }
     dsack_pending_ = true;
     dsack_ = wire::SackBlock{left, right};
   }
@@ -1715,12 +1721,17 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
     // by at least min(buffer / 2, MSS) beyond what it knows.
     if (IsSynchronized(state_) && state_ != State::kTimeWait &&
         !fin_received_) {
-      SeqNum proposed = rcv_nxt_ + static_cast<uint32_t>(rcvbuf_.free());
+      // What the window field can carry: without window scaling a buffer
+      // above 64 KiB still announces 65535, so a read that frees bytes
+      // beyond it changes nothing the peer would see and sends no ACK.
+      const uint32_t free_wnd = static_cast<uint32_t>(std::min<uint64_t>(
+          rcvbuf_.free(), uint64_t{0xffff} << rcv_wscale_));
+      SeqNum proposed = rcv_nxt_ + free_wnd;
       if (options_.linux_window_update) {
         const uint32_t now_wnd =
             rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_)
                                 : 0;
-        const uint32_t next_wnd = static_cast<uint32_t>(rcvbuf_.free());
+        const uint32_t next_wnd = free_wnd;
         if (uint64_t{now_wnd} * 2 <= rcvbuf_.capacity() &&
             next_wnd >= uint64_t{now_wnd} * 2 && next_wnd > 0) {
           SendAck(env);

@@ -277,8 +277,9 @@ class Connection {
                   uint32_t payload_len = 0);
   void AddSackBlocks(Env& env, wire::TcpRepr* tcp, uint32_t payload_len);
   // Records a duplicate [left, right) for the next ACK's D-SACK block (RFC
-  // 2883 section 4), when SACK is on.
-  void SetDsack(SeqNum left, SeqNum right);
+  // 2883 section 4), when SACK is on; a block still pending from an earlier
+  // duplicate is sent first, in an ACK of its own.
+  void SetDsack(Env& env, SeqNum left, SeqNum right);
   // Eighth step of RFC 9293 3.10.7.4, once RCV.NXT has reached the FIN.
   void ProcessFin(Env& env);
   void SendRstAt(Env& env, SeqNum seq);

@@ -62,6 +62,8 @@ const char* ToString(DropReason r) {
       return "beyond_fin";
     case DropReason::kDataAfterFin:
       return "data_after_fin";
+    case DropReason::kTimeWaitUnacceptable:
+      return "time_wait_unacceptable";
     case DropReason::kTimeWaitAck:
       return "time_wait_ack";
     case DropReason::kTimeWaitRst:

@@ -45,7 +45,9 @@ enum class DropReason : uint8_t {
   // Data wholly at or past a FIN already held out of order.
   kBeyondFin,
   kDataAfterFin,  // data or FIN beyond the peer's FIN
-  kTimeWaitAck,   // TIME-WAIT: a pure ACK, nothing to do
+  kTimeWaitAck,   // TIME-WAIT: a pure ACK at RCV.NXT, nothing to do
+  // TIME-WAIT: a bare ACK at another sequence number, answered with an ACK
+  kTimeWaitUnacceptable,
   kTimeWaitRst,   // TIME-WAIT: RST ignored (RFC 1337)
   kTimeWaitPaws,  // TIME-WAIT: old timestamp
   kCount,

@@ -322,3 +322,43 @@ TEST_F(NagleTest, Nodelay_BothModes_SmallSegmentsLeave) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+// ---- window updates on read without window scaling
+
+class WindowUpdateTest : public ScriptTest {};
+
+TEST_F(WindowUpdateTest, NoWscale_BufferAbove64K_ReadSendsNoRedundantUpdate) {
+  peer_offers_options_ = false;  // no window scaling
+  listen_options_.conn.recv_buffer = 256 * 1024;
+  MakeEstablished();
+  Deliver(Peer().Data(1000, 'x'));
+  peer_nxt_ += 1000;
+  Advance(config_.delayed_ack + kSlack);
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ack.tcp.window, 65535u);
+  // The read frees 1000 bytes, but the window field says 65535 either way.
+  EXPECT_EQ(Read().size(), 1000u);
+  ExpectNothingSent();
+}
+
+TEST_F(WindowUpdateTest, NoWscale_SmallBufferReopened_UpdateSent) {
+  peer_offers_options_ = false;
+  listen_options_.conn.recv_buffer = 4096;
+  MakeEstablished();
+  Deliver(Peer().Data(4096, 'x'));
+  peer_nxt_ += 4096;
+  Advance(config_.delayed_ack + kSlack);
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ack.tcp.window, 0u);
+  EXPECT_EQ(Read().size(), 4096u);
+  Sent update = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(update.tcp.window, 4096u);
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
