@@ -362,3 +362,67 @@ TEST_F(WindowUpdateTest, NoWscale_SmallBufferReopened_UpdateSent) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+class OldDataNewFinTest : public ScriptTest {};
+
+TEST_F(OldDataNewFinTest, Established_AckPendingThenDataWithFin_FinProcessed) {
+  // The retransmission arrives before our delayed ACK of the data left.
+  MakeEstablished();
+  Deliver(Peer().Data("abc"));
+  peer_nxt_ += 3;
+  Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc").Fin());
+  peer_nxt_ += 1;
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectNothingSent();
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+}
+
+TEST_F(OldDataNewFinTest, Established_TimestampsOldDataNewFin_FinProcessed) {
+  peer_tsval_ = 100;
+  MakeEstablished();
+  Deliver(Peer().Data("abc"));
+  peer_nxt_ += 3;
+  Advance(config_.delayed_ack + kSlack);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  peer_tsval_ = 400;  // the retransmission's later TSval
+  Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc").Fin());
+  peer_nxt_ += 1;
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ASSERT_TRUE(ack.tcp.options.timestamps.has_value());
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+}
+
+TEST_F(OldDataNewFinTest, FinWait2_OldDataNewFin_TimeWait) {
+  MakeFinWait2();
+  Deliver(Peer().Data("xyz"));
+  peer_nxt_ += 3;
+  Advance(config_.delayed_ack + kSlack);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Deliver(Peer().Seq(peer_nxt_ - 3).Data("xyz").Fin());
+  peer_nxt_ += 1;
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ConnState(), State::kTimeWait);
+}
+
+TEST_F(OldDataNewFinTest, Established_LongerOldDataNewFin_FinProcessed) {
+  // Two earlier segments resent as one, the FIN added.
+  MakeEstablished();
+  Deliver(Peer().Data("abc"));
+  Deliver(Peer().Seq(peer_nxt_ + 3).Data("def"));
+  peer_nxt_ += 6;
+  Advance(config_.delayed_ack + kSlack);
+  DropSent();
+  Deliver(Peer().Seq(peer_nxt_ - 6).Data("abcdef").Fin());
+  peer_nxt_ += 1;
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+  EXPECT_EQ(Read(), "abcdef");
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
