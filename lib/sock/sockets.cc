@@ -377,7 +377,10 @@ int Sockets::Listen(int fd, int backlog) {
   }
   s->backlog = backlog;
   if (s->listening) {
-    return 0;  // Linux only updates the backlog
+    // Linux's inet_listen only updates the backlog, and the new bound
+    // applies at once (the same +1 as below).
+    ep_->SetBacklog(s->listener, static_cast<size_t>(backlog) + 1);
+    return 0;
   }
   if (!s->bound) {
     uint16_t port = EphemeralPort();
@@ -752,6 +755,9 @@ ssize_t Sockets::Send(int fd, const iovec* iov, int iovcnt, int flags) {
   if ((flags & MSG_OOB) != 0) {
     return -EOPNOTSUPP;  // urgent data is not supported (doc/api.md)
   }
+  if (iov == nullptr && iovcnt > 0) {
+    return -EFAULT;
+  }
   const size_t total = IovTotal(iov, iovcnt);
   const bool nonblock = s->nonblocking || (flags & MSG_DONTWAIT) != 0;
   const Instant deadline = DeadlineAfter(s->sndtimeo);
@@ -793,6 +799,11 @@ ssize_t Sockets::Send(int fd, const iovec* iov, int iovcnt, int flags) {
       if (skip >= len) {
         skip -= len;
         continue;
+      }
+      if (iov[i].iov_base == nullptr) {
+        // Linux's copy from user space faults: EFAULT, unless bytes were
+        // already taken.
+        return copied > 0 ? static_cast<ssize_t>(copied) : -EFAULT;
       }
       std::span<const uint8_t> chunk(
           static_cast<const uint8_t*>(iov[i].iov_base) + skip, len - skip);

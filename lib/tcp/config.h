@@ -24,6 +24,17 @@ struct KeepaliveOptions {
   int probes = 9;
 };
 
+// Which rule holds back a segment smaller than the MSS while data is in
+// flight (when nodelay is off).
+enum class NagleMode : uint8_t {
+  // Minshall's variant, Linux's default (tcp_minshall_check): only while an
+  // earlier small segment is unacknowledged, so the tail of a write that is
+  // not a whole number of segments leaves at once.
+  kMinshall,
+  // RFC 1122 4.2.3.4: while any data is unacknowledged.
+  kClassic,
+};
+
 // Per-connection options; a listener's options are the defaults of the
 // connections it accepts.
 struct ConnOptions {
@@ -36,6 +47,7 @@ struct ConnOptions {
   // slot each too.
   size_t send_ref_chunks = 256;
   bool nodelay = false;        // Nagle on by default (RFC 1122 4.2.3.4)
+  NagleMode nagle = NagleMode::kMinshall;  // which Nagle rule, as Linux
   bool timestamps = true;      // offer RFC 7323 timestamps
   bool window_scaling = true;  // offer RFC 7323 window scale
   bool sack_permitted = true;  // offer RFC 2018 SACK-permitted

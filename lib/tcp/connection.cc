@@ -100,6 +100,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   snd_una_ = iss;
   snd_nxt_ = iss;
   snd_max_ = iss;
+  snd_sml_ = iss;
   snd_buf_seq_ = iss + 1;
   ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
   rcv_wscale_ = options.window_scaling ? OfferedWindowScale(options) : 0;
@@ -128,6 +129,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   snd_una_ = p.iss;
   snd_nxt_ = p.iss + 1;
   snd_max_ = p.iss + 1;
+  snd_sml_ = p.iss;
   snd_buf_seq_ = p.iss + 1;
   ts_offset_ = p.iss.raw();  // the SYN-ACK's TSval used the same offset
   irs_ = p.irs;
@@ -169,9 +171,14 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   }
 }
 
+uint16_t PeerMss(const wire::TcpOptions& options) {
+  return options.mss.has_value() && *options.mss != 0 ? *options.mss
+                                                      : kDefaultMss;
+}
+
 void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
   const wire::TcpOptions& o = syn.options;
-  uint16_t peer_mss = o.mss.value_or(kDefaultMss);
+  uint16_t peer_mss = PeerMss(o);
   // RFC 9293 3.7.1 / RFC 6691: the send MSS is the smaller of the peer's
   // announcement and what our port carries; option bytes are subtracted per
   // segment below.
@@ -236,6 +243,13 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   // check would send, as Linux does, so the peer need not wait for our timer.
   if (state_ == State::kSynReceived && seg.Has(kSyn) && !seg.Has(kAck) &&
       !seg.Has(kRst) && seg.seq == irs_) {
+    // Rate-limited as every answer to an out-of-window segment is (Linux's
+    // tcp_oow_rate_limited for a duplicate SYN).
+    if (env.now - last_oow_ack_ < kOutOfWindowAckInterval) {
+      env.stats.drops.Inc(DropReason::kDupSynRateLimited);
+      return Verdict::kKeep;
+    }
+    last_oow_ack_ = env.now;
     SendSyn(env, /*with_ack=*/true);
     env.stats.synack_retransmits.Inc();
     return Verdict::kKeep;
@@ -259,7 +273,7 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
     // sender can tell a spurious retransmission.
     const uint32_t seg_len = static_cast<uint32_t>(seg.payload.size());
     if (seg_len > 0 && !seg.Has(kSyn) && seg.seq + seg_len <= rcv_nxt_) {
-      SetDsack(seg.seq, seg.seq + seg_len);
+      SetDsack(env, seg.seq, seg.seq + seg_len);
     }
     // Data is always answered (the peer retransmitted something we have);
     // out-of-window pure ACKs and SYNs are answered at most every 500 ms.
@@ -310,7 +324,15 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
         return Fail(env, SockError::kConnReset, events::kReset, false);
       case State::kClosing:
       case State::kLastAck:
+        // RFC 9293: "enter the CLOSED state". An application that still
+        // holds the socket (after shutdown) learns of the reset: ECONNRESET
+        // through SO_ERROR and the next call, as Linux's tcp_reset does.
+        env.stats.conn_resets.Inc();
         SetState(env, State::kClosed);
+        if (!orphaned_) {
+          error_ = SockError::kConnReset;
+          events_ |= events::kReset;
+        }
         events_ |= events::kClosed;
         return Verdict::kClosed;
       case State::kClosed:
@@ -721,7 +743,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     uint32_t dup = static_cast<uint32_t>(rcv_nxt_ - seq);
     if (!data.empty()) {
       // RFC 2883 section 4: report the part already received (D-SACK).
-      SetDsack(seq,
+      SetDsack(env, seq,
                seq + static_cast<uint32_t>(std::min<size_t>(dup, data.size())));
     }
     if (dup >= data.size()) {
@@ -785,7 +807,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
       case Assembler::InsertResult::kDuplicate:
         // Every byte is held already; the first copy stays. RFC 2883
         // section 4: the duplicate is reported in a D-SACK block.
-        SetDsack(seq, seq + static_cast<uint32_t>(data.size()));
+        SetDsack(env, seq, seq + static_cast<uint32_t>(data.size()));
         break;
       case Assembler::InsertResult::kTooManyRanges:
         // Never SACKed, so the sender retransmits it (doc/reassembly.md).
@@ -935,8 +957,14 @@ void Connection::FillHeader(Env& env, wire::TcpRepr* tcp, SeqNum seq,
   }
 }
 
-void Connection::SetDsack(SeqNum left, SeqNum right) {
+void Connection::SetDsack(Env& env, SeqNum left, SeqNum right) {
   if (sack_enabled_ && left < right) {
+    if (dsack_pending_) {
+      // An earlier duplicate's block has not left yet (its ACK was
+      // delayed): send it now, so that each duplicate is reported in its own
+      // D-SACK block (RFC 2883 section 4) rather than overwritten.
+      SendAck(env);
+    }
     dsack_pending_ = true;
     dsack_ = wire::SackBlock{left, right};
   }
@@ -1402,11 +1430,18 @@ void Connection::Output(Env& env) {
       // Sender SWS avoidance (RFC 9293 3.8.6.2.1): wait for more window.
       break;
     }
-    if (len < mss && !fin && !options_.nodelay && in_flight > 0) {
-      // Nagle (RFC 1122 4.2.3.4): one small segment outstanding at a time.
+    if (len < mss && !fin && !options_.nodelay && in_flight > 0 &&
+        (options_.nagle == NagleMode::kClassic ||
+         (snd_sml_ > snd_una_ && snd_sml_ <= snd_nxt_))) {
+      // Nagle: one small segment outstanding at a time. RFC 1122 4.2.3.4
+      // holds it while anything is in flight; Minshall's variant (Linux's
+      // tcp_minshall_check) only while an earlier small segment is.
       break;
     }
     TransmitAtNxt(env, len, fin);
+    if (len < mss) {
+      snd_sml_ = snd_nxt_;  // the end of the last small segment sent
+    }
     sent = true;
     if (limited_transmit) {
       env.stats.limited_transmits.Inc();
@@ -1686,12 +1721,17 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
     // by at least min(buffer / 2, MSS) beyond what it knows.
     if (IsSynchronized(state_) && state_ != State::kTimeWait &&
         !fin_received_) {
-      SeqNum proposed = rcv_nxt_ + static_cast<uint32_t>(rcvbuf_.free());
+      // What the window field can carry: without window scaling a buffer
+      // above 64 KiB still announces 65535, so a read that frees bytes
+      // beyond it changes nothing the peer would see and sends no ACK.
+      const uint32_t free_wnd = static_cast<uint32_t>(std::min<uint64_t>(
+          rcvbuf_.free(), uint64_t{0xffff} << rcv_wscale_));
+      SeqNum proposed = rcv_nxt_ + free_wnd;
       if (options_.linux_window_update) {
         const uint32_t now_wnd =
             rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_)
                                 : 0;
-        const uint32_t next_wnd = static_cast<uint32_t>(rcvbuf_.free());
+        const uint32_t next_wnd = free_wnd;
         if (uint64_t{now_wnd} * 2 <= rcvbuf_.capacity() &&
             next_wnd >= uint64_t{now_wnd} * 2 && next_wnd > 0) {
           SendAck(env);

@@ -64,6 +64,10 @@ uint8_t OfferedWindowScale(const ConnOptions& options);
 // The MSS announced in our SYN or SYN-ACK: the port's MSS, capped by the
 // application's TCP_MAXSEG (ConnOptions::mss_clamp).
 uint16_t AnnouncedMss(const EndpointConfig& config, const ConnOptions& options);
+// The MSS a peer's SYN or SYN-ACK announces: its MSS option, or RFC 9293
+// 3.7.1's default of 536 when the option is absent or 0 (an MSS of 0 is
+// ignored, as Linux's tcp_parse_options does).
+uint16_t PeerMss(const wire::TcpOptions& options);
 
 struct Env {
   const EndpointConfig& cfg;
@@ -273,8 +277,9 @@ class Connection {
                   uint32_t payload_len = 0);
   void AddSackBlocks(Env& env, wire::TcpRepr* tcp, uint32_t payload_len);
   // Records a duplicate [left, right) for the next ACK's D-SACK block (RFC
-  // 2883 section 4), when SACK is on.
-  void SetDsack(SeqNum left, SeqNum right);
+  // 2883 section 4), when SACK is on; a block still pending from an earlier
+  // duplicate is sent first, in an ACK of its own.
+  void SetDsack(Env& env, SeqNum left, SeqNum right);
   // Eighth step of RFC 9293 3.10.7.4, once RCV.NXT has reached the FIN.
   void ProcessFin(Env& env);
   void SendRstAt(Env& env, SeqNum seq);
@@ -303,6 +308,8 @@ class Connection {
   SeqNum snd_max_;      // highest sequence sent + 1 (differs from SND.NXT
                         // after a go-back-N retransmission)
   SeqNum snd_buf_seq_;  // sequence number of sndq_'s first byte
+  SeqNum snd_sml_;      // end of the last segment sent below the MSS
+                        // (Minshall's Nagle, Linux's snd_sml)
   uint32_t snd_wnd_ = 0;
   uint32_t max_snd_wnd_ = 0;  // RFC 5961 5.2 MAX.SND.WND
   SeqNum snd_wl1_;

@@ -13,6 +13,7 @@
 namespace tern::tcp {
 
 using wire::tcp_flags::kAck;
+using wire::tcp_flags::kFin;
 using wire::tcp_flags::kRst;
 using wire::tcp_flags::kSyn;
 
@@ -357,8 +358,7 @@ void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
     if (c->state() == State::kSynReceived && c->passive()) {
       ListenerHandle lh{c->listener_index, c->listener_generation};
       Listener* l = GetListener(lh);
-      env.accept_queue_has_room =
-          l != nullptr && l->aq_size < l->accept_queue.size();
+      env.accept_queue_has_room = l != nullptr && !l->AcceptQueueFull();
       if (l != nullptr) {
         env.accept_overflow_reset =
             l->options.overflow == AcceptOverflow::kReset;
@@ -422,35 +422,38 @@ void Endpoint::HandleClosed(Env& env, const InSegment& seg) {
 
 void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
                             const InSegment& seg) {
-  // RFC 9293 3.10.7.2, first check for a RST: ignore it.
-  if (seg.tcp.Has(kRst)) {
-    stats_.drops.Inc(DropReason::kListenRst);
-    return;
-  }
-  // Second, check for an ACK: <SEQ=SEG.ACK><CTL=RST> -- unless it is the
-  // final ACK of a handshake answered with a SYN cookie.
-  if (seg.tcp.Has(kAck)) {
-    if (!seg.tcp.Has(kSyn) && l.options.cookies != SynCookieMode::kOff &&
-        TryCookieAck(env, l, listener_index, seg)) {
+  const ListenVerdict v = ListenInput(l, seg.tcp);
+  switch (v.action) {
+    case ListenAction::kDrop:
+      stats_.drops.Inc(v.reason);
+      if (v.reason == DropReason::kAcceptQueueFullSyn) {
+        l.stats.syns_received.Inc();
+        stats_.listen.syns_received.Inc();
+        l.stats.accept_queue_full_syns.Inc();
+        stats_.listen.accept_queue_full_syns.Inc();
+      }
       return;
-    }
-    stats_.drops.Inc(DropReason::kListenAck);
-    SendResetFor(env, seg);
-    return;
-  }
-  // Third, check for a SYN.
-  if (!seg.tcp.Has(kSyn)) {
-    stats_.drops.Inc(DropReason::kListenNoSyn);
-    return;
+    case ListenAction::kReset:
+      stats_.drops.Inc(v.reason);
+      SendResetFor(env, seg);
+      return;
+    case ListenAction::kCookieAck:
+      if (!TryCookieAck(env, l, listener_index, seg)) {
+        stats_.drops.Inc(DropReason::kListenAck);
+        SendResetFor(env, seg);
+      }
+      return;
+    case ListenAction::kSyn:
+      break;
   }
   l.stats.syns_received.Inc();
   stats_.listen.syns_received.Inc();
-  if (UseCookie(l)) {
+  const bool endpoint_full = half_opens_.size() >= half_opens_.capacity();
+  if (l.UseCookie(endpoint_full, stats_.listen)) {
     SendCookieSynAck(env, l, seg);
     return;
   }
-  if (l.half_open >= l.options.syn_backlog ||
-      half_opens_.size() >= half_opens_.capacity()) {
+  if (l.SynQueueFull(endpoint_full)) {
     stats_.drops.Inc(DropReason::kSynQueueFull);
     l.stats.syn_queue_overflows.Inc();
     stats_.listen.syn_queue_overflows.Inc();
@@ -480,7 +483,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   r->irs = seg.tcp.seq;
   r->listener_index = listener_index;
   r->listener_generation = l.generation;
-  r->peer_mss = in.mss.value_or(536);  // RFC 9293 3.7.1 default
+  r->peer_mss = PeerMss(in);
   r->peer_window = seg.tcp.window;
   if (co.window_scaling && in.window_scale) {
     r->peer_wscale = *in.window_scale;
@@ -498,7 +501,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   l.stats.synacks_sent.Inc();
   stats_.listen.synacks_sent.Inc();
   // RFC 6298 2.1: the first retransmission after the initial RTO.
-  wheel_.Arm(&r->timer, env.now + config_.rto.initial,
+  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, 0),
              TimerData(*h, kHalfOpenTimer));
 }
 
@@ -594,109 +597,61 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
   HalfOpen* r = half_opens_.GetByIndex(index);
   TERN_DCHECK(r != nullptr);
   Listener* l = GetListener({r->listener_index, r->listener_generation});
-  const wire::TcpRepr& t = seg.tcp;
-  const SeqNum rcv_nxt = r->irs + 1;
-  const uint16_t rcv_wnd = l == nullptr ? 0 : SynAckWindow(l->options.conn);
-
-  // A retransmitted SYN (same ISN): our SYN-ACK was lost; send it again
-  // (as Linux does) rather than the bare ACK of the first check.
-  if (t.Has(kSyn) && !t.Has(kAck) && !t.Has(kRst)) {
-    if (t.seq == r->irs && l != nullptr) {
-      SendHalfOpenSynAck(env, *r, l->options.conn);
-      stats_.synack_retransmits.Inc();
-      return;
-    }
-    // A SYN with another ISN. RFC 5961 4.2 replaces RFC 9293's "return to
-    // LISTEN": whatever its sequence number, answer with a (rate-limited)
-    // challenge ACK and drop it; the record stays. Otherwise a blind
-    // attacker's SYN would remove it and the real client's final ACK would
-    // meet a RST. A client that really restarted answers the challenge with
-    // a RST at RCV.NXT, which removes the record (second check below).
-    stats_.drops.Inc(DropReason::kSynChallenged);
-    if (limiter_.Allow(env.now)) {
-      stats_.challenge_acks.Inc();
-      SendHalfOpenAck(env, *r, /*limited=*/false);
-    } else {
-      stats_.challenge_acks_limited.Inc();
-    }
-    return;
+  HalfOpenContext ctx;
+  ctx.now = env.now;
+  ctx.listener_open = l != nullptr;
+  if (l != nullptr) {
+    ctx.accept_queue_full = l->AcceptQueueFull();
+    ctx.overflow = l->options.overflow;
+    ctx.rcv_wnd = SynAckWindow(l->options.conn);
   }
-  // RFC 7323 5.3: PAWS, before the sequence number check.
-  if ((r->flags & HalfOpen::kTimestamps) != 0 && !t.Has(kRst) &&
-      t.options.timestamps &&
-      static_cast<int32_t>(t.options.timestamps->tsval - r->ts_recent) < 0) {
-    stats_.drops.Inc(DropReason::kPaws);
-    SendHalfOpenAck(env, *r);
-    return;
+  const HalfOpenVerdict v = HalfOpenInput(*r, seg.tcp, ctx);
+  if (v.reason != DropReason::kCount) {
+    stats_.drops.Inc(v.reason);
   }
-  // First, check sequence number (RFC 9293 3.10.7.4).
-  const uint32_t len = t.SegLen();
-  const SeqNum wnd_end = rcv_nxt + rcv_wnd;
-  const bool acceptable =
-      len == 0 ? t.seq.InHalfOpen(rcv_nxt, wnd_end) || t.seq == rcv_nxt
-               : t.seq.InHalfOpen(rcv_nxt, wnd_end) ||
-                     (t.seq + (len - 1)).InHalfOpen(rcv_nxt, wnd_end);
-  if (!acceptable) {
-    if (t.Has(kRst)) {
-      stats_.drops.Inc(DropReason::kRstOutOfWindow);
-      return;
-    }
-    stats_.drops.Inc(DropReason::kUnacceptableSeq);
-    SendHalfOpenAck(env, *r);
-    return;
-  }
-  // Second, check the RST bit (RFC 5961 3.2): exactly RCV.NXT returns the
-  // connection to LISTEN; elsewhere in the window draws a challenge ACK.
-  if (t.Has(kRst)) {
-    if (t.seq == rcv_nxt) {
-      FreeHalfOpen(index);
-      return;
-    }
-    stats_.drops.Inc(DropReason::kRstChallenged);
-    stats_.challenge_acks.Inc();
-    SendHalfOpenAck(env, *r);
-    return;
-  }
-  if (t.Has(kSyn)) {
-    // A SYN-ACK to our SYN-ACK: RFC 5961 4.2 challenge.
-    stats_.drops.Inc(DropReason::kSynChallenged);
-    SendHalfOpenAck(env, *r);
-    return;
-  }
-  // Fifth, check the ACK field.
-  if (!t.Has(kAck)) {
-    stats_.drops.Inc(DropReason::kNoAck);
-    return;
-  }
-  if (t.ack != r->iss + 1) {
-    // "If the segment acknowledgment is not acceptable, form a reset
-    // segment <SEQ=SEG.ACK><CTL=RST>".
-    stats_.drops.Inc(DropReason::kSynRcvdBadAck);
-    SendResetFor(env, seg);
-    return;
-  }
-  if (l == nullptr) {
-    // The listener closed during the handshake.
-    SendResetFor(env, seg);
-    FreeHalfOpen(index);
-    return;
-  }
-  if (l->aq_size >= l->accept_queue.size()) {
-    stats_.drops.Inc(DropReason::kAcceptQueueFull);
+  if (v.reason == DropReason::kAcceptQueueFull) {
     l->stats.accept_overflows.Inc();
     stats_.listen.accept_overflows.Inc();
-    if (l->options.overflow == AcceptOverflow::kReset) {
+    if (v.action == HalfOpenAction::kResetAndFree) {
       // Linux's tcp_abort_on_overflow = 1.
       l->stats.accept_overflow_resets.Inc();
       stats_.listen.accept_overflow_resets.Inc();
+    }
+  }
+  switch (v.action) {
+    case HalfOpenAction::kDrop:
+      return;
+    case HalfOpenAction::kResendSynAck:
+      r->flags |= HalfOpen::kDupAnswered;
+      r->last_dup_answer = env.now;
+      SendHalfOpenSynAck(env, *r, l->options.conn);
+      stats_.synack_retransmits.Inc();
+      return;
+    case HalfOpenAction::kAck:
+      SendHalfOpenAck(env, *r);
+      return;
+    case HalfOpenAction::kChallengeAck:
+      if (limiter_.Allow(env.now)) {
+        stats_.challenge_acks.Inc();
+        SendHalfOpenAck(env, *r, /*limited=*/false);
+      } else {
+        stats_.challenge_acks_limited.Inc();
+      }
+      return;
+    case HalfOpenAction::kReset:
+      SendResetFor(env, seg);
+      return;
+    case HalfOpenAction::kResetAndFree:
       SendResetFor(env, seg);
       FreeHalfOpen(index);
-    }
-    // kDrop (tcp_abort_on_overflow = 0): ignore the ACK; the peer's
-    // retransmission or our SYN-ACK retransmission completes it later.
-    return;
+      return;
+    case HalfOpenAction::kFree:
+      FreeHalfOpen(index);
+      return;
+    case HalfOpenAction::kPromote:
+      Promote(env, index, seg);
+      return;
   }
-  Promote(env, index, seg);
 }
 
 void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
@@ -758,36 +713,8 @@ void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
   ++r->retries;
   SendHalfOpenSynAck(env, *r, l->options.conn);
   stats_.synack_retransmits.Inc();
-  // RFC 6298 5.5: back off, doubling the RTO each time.
-  Duration rto = config_.rto.initial * (int64_t{1} << r->retries);
-  wheel_.Arm(&r->timer, env.now + std::min(rto, config_.rto.max),
+  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries),
              r->timer.user_data);
-}
-
-bool Endpoint::UseCookie(Listener& l) {
-  switch (l.options.cookies) {
-    case SynCookieMode::kOff:
-      return false;
-    case SynCookieMode::kAlways:
-      return true;
-    case SynCookieMode::kOnOverflow:
-      break;
-  }
-  // Hysteresis: cookies start when the SYN queue is full and stop only when
-  // it has drained to half, so the mode does not flap at the boundary.
-  // The per-lcore bound counts as a full queue too.
-  const bool full = l.half_open >= l.options.syn_backlog ||
-                    half_opens_.size() >= half_opens_.capacity();
-  if (!l.cookie_active && full) {
-    l.cookie_active = true;
-    l.stats.cookie_mode_entered.Inc();
-    stats_.listen.cookie_mode_entered.Inc();
-  } else if (l.cookie_active && l.half_open <= l.options.syn_backlog / 2) {
-    l.cookie_active = false;
-    l.stats.cookie_mode_left.Inc();
-    stats_.listen.cookie_mode_left.Inc();
-  }
-  return l.cookie_active;
 }
 
 void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
@@ -796,7 +723,7 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
   const FourTuple tuple = seg.Tuple();
   const ConnOptions& co = l.options.conn;
   const wire::TcpOptions& in = seg.tcp.options;
-  uint8_t mss_index = CookieMssIndex(in.mss.value_or(536));
+  uint8_t mss_index = CookieMssIndex(PeerMss(in));
   SeqNum cookie =
       EncodeSynCookie(tuple, seg.tcp.seq, mss_index, SynCookieCounter(env.now),
                       cookies_->Current());
@@ -858,7 +785,7 @@ bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
   }
   l.stats.cookies_validated.Inc();
   stats_.listen.cookies_validated.Inc();
-  if (l.aq_size >= l.accept_queue.size()) {
+  if (l.AcceptQueueFull()) {
     stats_.drops.Inc(DropReason::kAcceptQueueFull);
     l.stats.accept_overflows.Inc();
     stats_.listen.accept_overflows.Inc();
@@ -1065,10 +992,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
         Release(h, c);
         return;
       }
-      TERN_DCHECK(l->aq_size < l->accept_queue.size());
-      l->accept_queue[(l->aq_head + l->aq_size) % l->accept_queue.size()] =
-          ConnHandle{h.index, h.generation};
-      ++l->aq_size;
+      l->PushAccepted(ConnHandle{h.index, h.generation});
       c->in_accept_queue = true;
       if (!l->in_ready_list) {
         l->in_ready_list = true;
@@ -1119,7 +1043,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
 // ---------------------------------------------------------------------------
 // Application.
 
-Endpoint::Listener* Endpoint::GetListener(ListenerHandle h) {
+Listener* Endpoint::GetListener(ListenerHandle h) {
   if (h.index >= listener_count_) {
     return nullptr;
   }
@@ -1127,7 +1051,7 @@ Endpoint::Listener* Endpoint::GetListener(ListenerHandle h) {
   return l.open && l.generation == h.generation ? &l : nullptr;
 }
 
-const Endpoint::Listener* Endpoint::GetListener(ListenerHandle h) const {
+const Listener* Endpoint::GetListener(ListenerHandle h) const {
   return const_cast<Endpoint*>(this)->GetListener(h);
 }
 
@@ -1170,18 +1094,7 @@ absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
         "Listen: all ", listener_count_, " listener slots are in use"));
   }
   Listener& l = listeners_[free_index];
-  l.open = true;
-  ++l.generation;
-  l.addr = addr;
-  l.port = port;
-  l.options = options;
-  l.options.backlog = std::min(options.backlog, config_.max_backlog);
-  l.half_open = 0;
-  l.accept_queue.assign(l.options.backlog, ConnHandle{});
-  l.aq_head = l.aq_size = 0;
-  l.in_ready_list = false;
-  l.cookie_active = false;
-  l.stats.Reset();
+  l.Open(addr, port, options, config_.max_backlog);
   open_listeners_.push_back(OpenListener{addr, port, free_index});
   return ListenerHandle{free_index, l.generation};
 }
@@ -1193,10 +1106,7 @@ SockError Endpoint::CloseListener(ListenerHandle lh, Instant now) {
   }
   Env env = MakeEnv(now);
   // Connections never accepted are reset (Linux inet_csk_listen_stop).
-  while (l->aq_size > 0) {
-    ConnHandle ch = l->accept_queue[l->aq_head];
-    l->aq_head = (l->aq_head + 1) % l->accept_queue.size();
-    --l->aq_size;
+  for (ConnHandle ch; l->PopAccepted(&ch);) {
     SlabHandle sh{ch.index, ch.generation};
     if (Connection* c = conns_.Get(sh)) {
       c->Abort(env);
@@ -1266,10 +1176,7 @@ size_t Endpoint::Accept(ListenerHandle lh, std::span<ConnHandle> out) {
     return 0;
   }
   size_t n = 0;
-  while (n < out.size() && l->aq_size > 0) {
-    ConnHandle ch = l->accept_queue[l->aq_head];
-    l->aq_head = (l->aq_head + 1) % l->accept_queue.size();
-    --l->aq_size;
+  for (ConnHandle ch; n < out.size() && l->PopAccepted(&ch);) {
     Connection* c = conns_.Get(SlabHandle{ch.index, ch.generation});
     if (c == nullptr) {
       continue;  // reset while it waited; its record is gone
@@ -1297,7 +1204,7 @@ std::optional<ConnHandle> Endpoint::Accept(ListenerHandle lh) {
 
 bool Endpoint::Acceptable(ListenerHandle lh) const {
   const Listener* l = GetListener(lh);
-  return l != nullptr && l->aq_size > 0;
+  return l != nullptr && l->accept_queue_length() > 0;
 }
 
 size_t Endpoint::half_open_count(ListenerHandle lh) const {
@@ -1317,7 +1224,7 @@ bool Endpoint::cookie_mode(ListenerHandle lh) const {
 
 size_t Endpoint::accept_queue_length(ListenerHandle lh) const {
   const Listener* l = GetListener(lh);
-  return l == nullptr ? 0 : l->aq_size;
+  return l == nullptr ? 0 : l->accept_queue_length();
 }
 
 const TimeWaitRecord* Endpoint::FindTimeWait(const FourTuple& tuple) const {
@@ -1369,6 +1276,24 @@ IoResult Endpoint::Recv(ConnHandle h, std::span<uint8_t> out, Instant now) {
   IoResult r = c->Recv(env, out);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;
+}
+
+SockError Endpoint::SetBacklog(ListenerHandle listener, size_t backlog) {
+  Listener* l = GetListener(listener);
+  if (l == nullptr) {
+    return SockError::kBadHandle;
+  }
+  if (backlog == 0) {
+    return SockError::kInvalid;
+  }
+  backlog = std::min(backlog, config_.max_backlog);
+  l->SetBacklog(backlog);
+  return SockError::kOk;
+}
+
+size_t Endpoint::backlog(ListenerHandle listener) const {
+  const Listener* l = GetListener(listener);
+  return l == nullptr ? 0 : l->options.backlog;
 }
 
 SockError Endpoint::SetListenerConnOptions(ListenerHandle listener,
@@ -1487,7 +1412,7 @@ size_t Endpoint::MemoryBytes() const {
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {
-    bytes += listeners_[i].accept_queue.capacity() * sizeof(ConnHandle);
+    bytes += listeners_[i].accept_queue_capacity() * sizeof(ConnHandle);
   }
   if (own_cookies_ != nullptr) {
     bytes += sizeof(SynCookieSecretStore);
@@ -1506,7 +1431,7 @@ size_t Endpoint::PollEvents(std::span<Event> out) {
         continue;
       }
       l->in_ready_list = false;
-      if (l->aq_size > 0) {
+      if (l->accept_queue_length() > 0) {
         out[n++] = e;
       }
       continue;

@@ -34,6 +34,7 @@
 #include "lib/tcp/cookie_secrets.h"
 #include "lib/tcp/half_open.h"
 #include "lib/tcp/isn.h"
+#include "lib/tcp/listener.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/slab.h"
 #include "lib/tcp/stats.h"
@@ -41,32 +42,6 @@
 #include "lib/tcp/timer_wheel.h"
 
 namespace tern::tcp {
-
-// When a listener answers SYNs with SYN cookies (doc/syn_cookies.md).
-enum class SynCookieMode : uint8_t {
-  kOff,         // never: a full SYN queue drops SYNs (syn_queue_overflows)
-  kOnOverflow,  // while the SYN queue is full, with hysteresis (default)
-  kAlways,      // every SYN: no half-open state at all
-};
-
-// What the final ACK of a handshake meets when the accept queue is full.
-enum class AcceptOverflow : uint8_t {
-  kDrop,   // ignore it; the peer's retransmission completes it later (Linux
-           // tcp_abort_on_overflow = 0, the default)
-  kReset,  // answer RST (Linux tcp_abort_on_overflow = 1)
-};
-
-struct ListenOptions {
-  // Accept-queue length (listen(2)'s backlog), clamped to
-  // EndpointConfig::max_backlog.
-  size_t backlog = 128;
-  // Half-open (SYN-RECEIVED) connections allowed at once (Linux
-  // tcp_max_syn_backlog; 1024 is its value on small machines).
-  size_t syn_backlog = 1024;
-  SynCookieMode cookies = SynCookieMode::kOnOverflow;
-  AcceptOverflow overflow = AcceptOverflow::kDrop;
-  ConnOptions conn;  // options of the connections it accepts
-};
 
 struct EndpointSecrets {
   // Keys for the RFC 6528 ISN function and the connection-table hash; drawn
@@ -124,6 +99,13 @@ class Endpoint {
   // Closes a listener: connections waiting in its accept queue are reset,
   // half-open ones dropped.
   SockError CloseListener(ListenerHandle listener, Instant now);
+  // Sets a listener's accept-queue bound (listen(2) on a listening socket,
+  // Linux's inet_listen), clamped to EndpointConfig::max_backlog like
+  // Listen's. It applies at once: connections already queued beyond a
+  // smaller bound stay, and no SYN is answered until Accept takes the queue
+  // below it. kInvalid for 0. Allocates (a control-plane call).
+  SockError SetBacklog(ListenerHandle listener, size_t backlog);
+  size_t backlog(ListenerHandle listener) const;
   // Replaces the options of the connections a listener accepts from now on
   // (setsockopt on a listening socket).
   SockError SetListenerConnOptions(ListenerHandle listener,
@@ -224,21 +206,6 @@ class Endpoint {
   size_t buffer_bytes() const { return buffers_.bytes(); }
 
  private:
-  struct Listener {
-    bool open = false;
-    uint32_t generation = 0;
-    wire::Ipv4Addr addr;  // 0.0.0.0 = any
-    uint16_t port = 0;
-    ListenOptions options;
-    size_t half_open = 0;
-    std::vector<ConnHandle> accept_queue;  // ring, sized at Listen
-    size_t aq_head = 0;
-    size_t aq_size = 0;
-    bool in_ready_list = false;
-    bool cookie_active = false;  // on-overflow hysteresis state
-    ListenerStats stats;
-  };
-
   // Forwards to the configured BufferAllocator and counts what is held.
   class CountingBuffers final : public BufferAllocator {
    public:
@@ -288,7 +255,6 @@ class Endpoint {
   void HandleClosed(Env& env, const InSegment& seg);
   void HandleListen(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
-  bool UseCookie(Listener& l);
   void SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss, SeqNum ack,
                   const ConnOptions& co, std::optional<uint8_t> offer_wscale,
                   bool sack, std::optional<wire::TcpTimestamps> ts);

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "lib/base/seq_num.h"
+#include "lib/base/time.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/timer_wheel.h"
 
@@ -24,11 +25,14 @@ struct HalfOpen {
   static constexpr uint8_t kTimestamps = 1;   // flags: the SYN had TS
   static constexpr uint8_t kSack = 2;         // flags: SACK-permitted agreed
   static constexpr uint8_t kWindowScale = 4;  // flags: scaling agreed
+  // flags: a duplicate SYN was answered, at last_dup_answer
+  static constexpr uint8_t kDupAnswered = 8;
 
   TimerNode timer;  // SYN-ACK retransmission
   FourTuple tuple;
   SeqNum iss;
   SeqNum irs;
+  Instant last_dup_answer;  // meaningful with kDupAnswered
   uint32_t ts_recent = 0;
   uint32_t listener_index = 0;
   uint32_t listener_generation = 0;

@@ -46,6 +46,12 @@ const char* ToString(DropReason r) {
       return "syn_rcvd_bad_ack";
     case DropReason::kOutOfOrder:
       return "out_of_order";
+    case DropReason::kAcceptQueueFullSyn:
+      return "accept_queue_full_syn";
+    case DropReason::kDupSynRateLimited:
+      return "dup_syn_rate_limited";
+    case DropReason::kListenSynFin:
+      return "listen_syn_fin";
     case DropReason::kNoBufferMemory:
       return "no_buffer_memory";
     case DropReason::kRecvBufferFull:
@@ -56,6 +62,8 @@ const char* ToString(DropReason r) {
       return "beyond_fin";
     case DropReason::kDataAfterFin:
       return "data_after_fin";
+    case DropReason::kTimeWaitUnacceptable:
+      return "time_wait_unacceptable";
     case DropReason::kTimeWaitAck:
       return "time_wait_ack";
     case DropReason::kTimeWaitRst:

@@ -17,6 +17,11 @@ enum class DropReason : uint8_t {
   kListenNoSyn,       // neither SYN, ACK nor RST to a listener
   kSynQueueFull,      // listener's half-open bound reached
   kAcceptQueueFull,   // final ACK ignored: accept queue full
+  kAcceptQueueFullSyn,  // SYN to a listener whose accept queue is full
+  kListenSynFin,        // SYN with FIN to a listener: discarded
+  // A duplicate SYN to a half-open record within 500 ms of the last one
+  // answered: not answered again (Linux's tcp_oow_rate_limited).
+  kDupSynRateLimited,
   kTableFull,         // connection slab or table full
   kSynSentBadAck,     // SYN-SENT: ACK not for our SYN (answered RST)
   kSynSentNoSyn,      // SYN-SENT: neither SYN nor RST
@@ -40,7 +45,9 @@ enum class DropReason : uint8_t {
   // Data wholly at or past a FIN already held out of order.
   kBeyondFin,
   kDataAfterFin,  // data or FIN beyond the peer's FIN
-  kTimeWaitAck,   // TIME-WAIT: a pure ACK, nothing to do
+  kTimeWaitAck,   // TIME-WAIT: a pure ACK at RCV.NXT, nothing to do
+  // TIME-WAIT: a bare ACK at another sequence number, answered with an ACK
+  kTimeWaitUnacceptable,
   kTimeWaitRst,   // TIME-WAIT: RST ignored (RFC 1337)
   kTimeWaitPaws,  // TIME-WAIT: old timestamp
   kCount,
@@ -61,6 +68,7 @@ struct ListenerStats {
   Counter cookie_mode_entered;  // on-overflow: the queue filled up
   Counter cookie_mode_left;     // on-overflow: it drained to the low mark
   Counter accept_overflows;     // final ACK ignored or reset: queue full
+  Counter accept_queue_full_syns;  // SYN dropped: accept queue full
   Counter accept_overflow_resets;
 
   // Writer-only: a listener slot reused by a new listener starts at zero.
@@ -70,6 +78,7 @@ struct ListenerStats {
           &cookies_validated, &cookies_rejected_bad_mac,
           &cookies_rejected_expired, &cookies_rejected_bad_mss_index,
           &cookie_mode_entered, &cookie_mode_left, &accept_overflows,
+          &accept_queue_full_syns,
           &accept_overflow_resets}) {
       c->Reset();
     }

@@ -70,9 +70,16 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
   if (!seg.payload.empty()) {
     return {TimeWaitAction::kAck};
   }
-  // A bare ACK (the peer's ACK of our FIN arriving late, or a duplicate):
-  // nothing to answer.
-  return {TimeWaitAction::kDrop, DropReason::kTimeWaitAck};
+  // A bare ACK at RCV.NXT (the peer's ACK of our FIN arriving late, or a
+  // duplicate of it): acceptable, nothing to answer.
+  if (seg.seq == record.rcv_nxt) {
+    return {TimeWaitAction::kDrop, DropReason::kTimeWaitAck};
+  }
+  // Any other sequence number (an old duplicate below RCV.NXT, a segment
+  // beyond the window): unacceptable, so RFC 9293 3.10.7.4's first check
+  // answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, as Linux's
+  // tcp_timewait_state_process does. The caller rate-limits the answer.
+  return {TimeWaitAction::kAck, DropReason::kTimeWaitUnacceptable};
 }
 
 }  // namespace tern::tcp

@@ -41,7 +41,10 @@ static_assert(sizeof(TimeWaitRecord) <= 64,
 
 enum class TimeWaitAction : uint8_t {
   kDrop,           // nothing to send; count `reason`
-  kAck,            // re-send our last ACK
+  // Re-send our last ACK. The caller rate-limits it with the endpoint's
+  // AckLimiter (challenge_ack_per_second): Linux limits per socket (500 ms,
+  // tcp_oow_rate_limited), but the 64-byte record has no room for a time.
+  kAck,
   kAckAndRestart,  // retransmitted FIN: ACK it and restart 2 MSL
   kReopen,         // RFC 6191: free the record, process the SYN as new
 };

@@ -172,14 +172,15 @@ TEST_F(ListenTest, AcceptQueueFull_FinalAckIgnored_CompletesLater) {
   // Fill the accept queue with one connection.
   Deliver(SegBuilder().From(kRemoteAddr, 41001).Syn().Seq(1));
   Sent sa1 = Pop();
+  // The second SYN arrives while the queue still has room.
+  Deliver(SegBuilder().From(kRemoteAddr, 41002).Syn().Seq(1));
+  Sent sa2 = Pop();
   Deliver(SegBuilder()
               .From(kRemoteAddr, 41001)
               .AckOnly()
               .Seq(2)
               .Ack(sa1.tcp.seq.raw() + 1));
   // The second handshake's final ACK is ignored while the queue is full.
-  Deliver(SegBuilder().From(kRemoteAddr, 41002).Syn().Seq(1));
-  Sent sa2 = Pop();
   SegBuilder ack2;
   ack2.From(kRemoteAddr, 41002).AckOnly().Seq(2).Ack(sa2.tcp.seq.raw() + 1);
   Deliver(ack2);

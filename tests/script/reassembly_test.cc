@@ -475,3 +475,44 @@ TEST_F(ReassemblyTest, Established_ReadAfterReassembly_WindowReopens) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+// Each duplicate that arrives gets its own D-SACK block (RFC 2883 section
+// 4), also when a second one comes before the ACK of the first left.
+class DsackEachTest : public ReassemblyTest {};
+
+TEST_F(DsackEachTest, Established_TwoPartlyOldSegmentsInARow_EachReported) {
+  Establish();
+  DeliverAt(0, 100, 'a');
+  Advance(config_.delayed_ack + kSlack);
+  ExpectAckOf(100);
+  DeliverAt(50, 100, 'a');  // 50..99 again, 100..149 new: the ACK waits
+  ExpectNothingSent();
+  DeliverAt(120, 80, 'a');  // 120..149 again, 150..199 new
+  // The first duplicate's block leaves before the second takes its place.
+  Sent first = ExpectAckOf(150);
+  EXPECT_EQ(Blocks(first), (BlockList{{50, 100}}));
+  Advance(config_.delayed_ack + kSlack);
+  Sent second = ExpectAckOf(200);
+  EXPECT_EQ(Blocks(second), (BlockList{{120, 150}}));
+  EXPECT_EQ(Read().size(), 200u);
+}
+
+TEST_F(DsackEachTest, Established_ThreeDuplicatesInARow_ThreeBlocks) {
+  Establish();
+  DeliverAt(0, 300, 'a');
+  Advance(config_.delayed_ack + kSlack);
+  ExpectAckOf(300);
+  DeliverAt(0, 100, 'a');
+  DeliverAt(100, 100, 'a');
+  DeliverAt(200, 100, 'a');
+  EXPECT_EQ(Blocks(ExpectAckOf(300)), (BlockList{{0, 100}}));
+  EXPECT_EQ(Blocks(ExpectAckOf(300)), (BlockList{{100, 200}}));
+  EXPECT_EQ(Blocks(ExpectAckOf(300)), (BlockList{{200, 300}}));
+  ExpectNothingSent();
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing

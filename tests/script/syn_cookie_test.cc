@@ -285,6 +285,9 @@ TEST_F(SynCookieTest, AcceptOverflowDrop_CookieAckIgnoredThenRetried) {
   // First connection fills the accept queue.
   Deliver(SegBuilder().From(kRemoteAddr, 3000).Syn().Seq(10).Mss(1460));
   Sent a = Pop();
+  // The second SYN comes while the queue has room (a SYN to a full accept
+  // queue is dropped, as in Linux: AcceptQueueFull_SynDropped_...).
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
   Deliver(SegBuilder()
               .From(kRemoteAddr, 3000)
               .AckOnly()
@@ -292,7 +295,6 @@ TEST_F(SynCookieTest, AcceptOverflowDrop_CookieAckIgnoredThenRetried) {
               .Ack(a.tcp.seq.raw() + 1));
   ASSERT_EQ(ep_->accept_queue_length(listener_), 1u);
   // Second: valid cookie ACK, queue full: ignored, nothing sent.
-  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
   Deliver(Peer());
   ExpectNothingSent();
   EXPECT_EQ(Lstats().accept_overflows.Get(), 1u);
@@ -309,12 +311,12 @@ TEST_F(SynCookieTest, AcceptOverflowReset_CookieAckReset) {
   MakeListen();
   Deliver(SegBuilder().From(kRemoteAddr, 3000).Syn().Seq(10).Mss(1460));
   Sent a = Pop();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
   Deliver(SegBuilder()
               .From(kRemoteAddr, 3000)
               .AckOnly()
               .Seq(11)
               .Ack(a.tcp.seq.raw() + 1));
-  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
   Deliver(Peer());
   ExpectSent(kRst, our_nxt_, 0);
   EXPECT_EQ(Lstats().accept_overflow_resets.Get(), 1u);
@@ -327,12 +329,12 @@ TEST_F(SynCookieTest, AcceptOverflowReset_QueuedHandshakeReset) {
   MakeListen();
   Deliver(SegBuilder().From(kRemoteAddr, 3000).Syn().Seq(10).Mss(1460));
   Sent a = Pop();
+  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));  // queued, not a cookie
   Deliver(SegBuilder()
               .From(kRemoteAddr, 3000)
               .AckOnly()
               .Seq(11)
               .Ack(a.tcp.seq.raw() + 1));
-  CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));  // queued, not a cookie
   ASSERT_EQ(ep_->half_open_count(listener_), 1u);
   Deliver(Peer());
   ExpectSent(kRst, our_nxt_, 0);

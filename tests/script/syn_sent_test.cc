@@ -357,6 +357,7 @@ TEST_F(SynSentTest, SynSent_SynAckWithFin_CloseWait) {
 // Options negotiated on the SYN-ACK.
 
 TEST_F(SynSentTest, SynSent_SynAckMss_SendSegmentsByMss) {
+  connect_options_.nagle = NagleMode::kClassic;
   MakeSynSent();
   // RFC 9293 3.7.1: the send MSS is the peer's announcement.
   Deliver(SynAck().Mss(500));
@@ -368,7 +369,7 @@ TEST_F(SynSentTest, SynSent_SynAckMss_SendSegmentsByMss) {
   EXPECT_EQ(s1.payload.size(), 500u);
   Sent s2 = ExpectSent(kAck, our_nxt_ + 500, peer_nxt_);
   EXPECT_EQ(s2.payload.size(), 500u);
-  // Nagle (RFC 1122 4.2.3.4): the 200-byte tail waits for the ACK.
+  // Classic Nagle (RFC 1122 4.2.3.4): the 200-byte tail waits for the ACK.
   ExpectNothingSent();
   Deliver(Peer().Ack(our_nxt_ + 1000));
   Sent s3 = ExpectSent(kAck | kPsh, our_nxt_ + 1000, peer_nxt_);

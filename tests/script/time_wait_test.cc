@@ -329,3 +329,66 @@ TEST_F(TimeWaitTest, TimeWait_BoundZero_NoRecordEver) {
 
 }  // namespace
 }  // namespace tern::tcp::testing
+
+namespace tern::tcp::testing {
+namespace {
+
+using namespace wire::tcp_flags;  // NOLINT
+
+// Unacceptable segments in TIME-WAIT are answered with an ACK (RFC 9293
+// 3.10.7.4 first check; Linux's tcp_timewait_state_process), rate-limited.
+class TimeWaitUnacceptableTest : public ScriptTest {};
+
+TEST_F(TimeWaitUnacceptableTest, TimeWait_OldDuplicateAck_Acked) {
+  MakeTimeWait();
+  Deliver(Peer().Seq(peer_nxt_ - 1));  // below RCV.NXT: an old duplicate
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(Drops(DropReason::kTimeWaitUnacceptable), 1u);
+  ASSERT_NE(ep_->FindTimeWait(FourTuple{kLocalAddr, kRemoteAddr, kLocalPort,
+                                        kRemotePort}),
+            nullptr);
+}
+
+TEST_F(TimeWaitUnacceptableTest, TimeWait_AckBeyondWindow_Acked) {
+  MakeTimeWait();
+  Deliver(Peer().Seq(peer_nxt_ + 0x20000000));
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(Drops(DropReason::kTimeWaitUnacceptable), 1u);
+}
+
+TEST_F(TimeWaitUnacceptableTest, TimeWait_AckAtRcvNxt_Silent) {
+  MakeTimeWait();
+  Deliver(Peer());
+  ExpectNothingSent();
+  EXPECT_EQ(Drops(DropReason::kTimeWaitAck), 1u);
+}
+
+TEST_F(TimeWaitUnacceptableTest, TimeWait_UnacceptableFlood_RateLimited) {
+  config_.challenge_ack_per_second = 2;
+  Recreate();
+  MakeTimeWait();
+  for (uint32_t i = 1; i <= 6; ++i) {
+    Deliver(Peer().Seq(peer_nxt_ - i));
+  }
+  EXPECT_EQ(SentCount(), 2u);
+  DropSent();
+  EXPECT_EQ(ep_->stats().challenge_acks_limited.Get(), 4u);
+  EXPECT_EQ(Drops(DropReason::kTimeWaitUnacceptable), 6u);
+  // The next second has a new budget.
+  Advance(Duration::Seconds(1));
+  Deliver(Peer().Seq(peer_nxt_ - 1));
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+}
+
+TEST_F(TimeWaitUnacceptableTest, TimeWait_Orphaned_OldAckAcked) {
+  // The same for a connection whose socket the application closed (above,
+  // the application still holds it: MakeTimeWait shuts down only).
+  MakeTimeWait();
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+  Deliver(Peer().Seq(peer_nxt_ - 1));
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+}
+
+}  // namespace
+}  // namespace tern::tcp::testing
