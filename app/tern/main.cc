@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -193,7 +194,8 @@ int LcoreMain(void* arg) {
 }
 
 absl::Status Run(const TernConfig& config, const CommandLine& cl,
-                 bool hugepages_in_use) {
+                 bool hugepages_in_use,
+                 const std::optional<tcp::SynCookieSecrets>& cookie_secret) {
   const unsigned engines = rte_lcore_count();
   port::PortCounters port_counters;
   port::EthdevPortOptions options;
@@ -232,13 +234,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
   if (!cookies.ok()) {
     return cookies.status();
   }
-  if (!config.cookie_secret_file.empty()) {
-    absl::StatusOr<tcp::SynCookieSecrets> secret =
-        LoadSynCookieSecretFile(config.cookie_secret_file);
-    if (!secret.ok()) {
-      return secret.status();
-    }
-    (*cookies)->Rotate(*secret);
+  if (cookie_secret.has_value()) {
+    (*cookies)->Rotate(*cookie_secret);
   }
 
   port::EngineOptions eo;
@@ -422,6 +419,20 @@ int Main(int argc, char** argv) {
     }
   }
 
+  // The shared SYN-cookie secret, read before EAL too (file errors exit 2).
+  std::optional<tcp::SynCookieSecrets> cookie_secret;
+  if (!config->cookie_secret_file.empty()) {
+    absl::StatusOr<tcp::SynCookieSecrets> secret =
+        LoadSynCookieSecretFile(config->cookie_secret_file);
+    if (!secret.ok()) {
+      port::Log(RTE_LOG_ERR, "%s: syn_cookies.secret_file: %s",
+                cl->config_path.c_str(),
+                std::string(secret.status().message()).c_str());
+      return 2;
+    }
+    cookie_secret = *secret;
+  }
+
   std::vector<std::string> eal_args = {argv[0]};
   const std::vector<std::string>& given =
       cl->eal_args_given ? cl->eal_args : config->eal_args;
@@ -456,7 +467,8 @@ int Main(int argc, char** argv) {
                             : "available");
 
   int rc = 0;
-  if (absl::Status s = Run(*config, *cl, /*hugepages_in_use=*/!no_huge_used);
+  if (absl::Status s = Run(*config, *cl, /*hugepages_in_use=*/!no_huge_used,
+                           cookie_secret);
       !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     rc = 1;
