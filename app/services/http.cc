@@ -172,6 +172,16 @@ HttpService::HttpService(const HttpOptions& options, size_t max_connections)
       scratch_(std::max(options.max_header_bytes, kMinScratch)),
       conns_(max_connections) {
   Build(options);
+  if (options.pinner != nullptr && options.body_bytes >= kMinPinnedBody &&
+      options.body_bytes <= kMaxPinnedBody) {
+    std::vector<uint8_t> body(options.body_bytes);
+    for (uint64_t at = 0; at < body.size();) {
+      std::span<const uint8_t> p = PatternAt(at, body.size() - at);
+      std::copy(p.begin(), p.end(), body.begin() + static_cast<ptrdiff_t>(at));
+      at += p.size();
+    }
+    pinned_body_ = options.pinner->Pin(body);  // null: copies, as without
+  }
 }
 
 void HttpService::Build(const HttpOptions& options) {
@@ -420,6 +430,20 @@ bool HttpService::SendResponse(Conn& conn, ConnState& s, Response r) {
   const uint64_t head = resp.head.size();
   const uint64_t total = head + resp.body_bytes;
   while (s.sent < total) {
+    if (s.sent == head && resp.body_bytes > 0 && pinned_body_ != nullptr &&
+        pinned_body_->bytes().size() == resp.body_bytes) {
+      // The whole body by reference, or nothing: on refusal (no room for
+      // all of it) the reference is ours to give back and the copy path
+      // below sends what fits, as without pinning, so a partly full send
+      // buffer never waits for room it may not get.
+      const tcp::PayloadRef ref = pinned_body_->Ref();
+      const tcp::IoResult w = conn.SendRef(ref);
+      if (w.ok()) {
+        s.sent = total;
+        break;
+      }
+      ref.owner->Release(ref.token);
+    }
     std::span<const uint8_t> piece =
         s.sent < head
             ? std::span(

@@ -65,7 +65,18 @@ struct HttpOptions {
   // the default of nginx's large_client_header_buffers line and of Apache's
   // LimitRequestLine, the smallest a browser expects. 64 to 1 MiB.
   size_t max_header_bytes = 8 * 1024;
+  // When set, the body is pinned once (tcp::PayloadPinner: the engine keeps
+  // it in an mbuf) and every response queues it by reference (SendRef), so
+  // the port sends the same memory each time instead of copying it; bodies
+  // of kMinPinnedBody to kMaxPinnedBody bytes only. Null: copies.
+  tcp::PayloadPinner* pinner = nullptr;
 };
+
+// A body smaller than one segment gains nothing from a reference; 65535 -
+// 1 KiB leaves room for DPDK's external-buffer bookkeeping in a 16-bit
+// mbuf buffer length (rte_mbuf buf_len).
+inline constexpr uint64_t kMinPinnedBody = 512;
+inline constexpr uint64_t kMaxPinnedBody = 64 * 1024 - 1024;
 
 class HttpService final : public Service {
  public:
@@ -151,6 +162,8 @@ class HttpService final : public Service {
 
   const size_t max_header_bytes_;
   std::array<Prebuilt, kResponseCount> responses_;
+  // The body pinned for zero-copy sends, or null.
+  std::unique_ptr<tcp::PinnedPayload> pinned_body_;
   std::vector<uint8_t> scratch_;  // Peek target; at least max_header_bytes_
   std::vector<ConnState> conns_;  // by slot
 

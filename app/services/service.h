@@ -72,6 +72,15 @@ class Conn {
   // the send buffer is full: then kWritable will be reported when there is
   // room again; kWouldBlock when it took nothing).
   virtual tcp::IoResult Send(std::span<const uint8_t> data) = 0;
+  // Queues memory by reference (Endpoint::SendRef): all of ref.data or
+  // nothing. On kOk the endpoint releases the reference once (ref.owner's
+  // Release) when it is acknowledged or the connection ends; on any error
+  // the caller still owns it. The default refuses (kInvalid), for Conns
+  // that cannot send by reference.
+  virtual tcp::IoResult SendRef(const tcp::PayloadRef& ref) {
+    (void)ref;
+    return {0, tcp::SockError::kInvalid};
+  }
   // Half-close: sends FIN after the queued data.
   virtual void ShutdownWrite() = 0;
   // Graceful close: queued data is still delivered, then FIN. The service

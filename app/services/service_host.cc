@@ -47,6 +47,13 @@ class ServiceHost::ConnImpl final : public Conn {
     return endpoint_.Send(handle_, data, now_);
   }
 
+  tcp::IoResult SendRef(const tcp::PayloadRef& ref) override {
+    if (given_back_) {
+      return {0, tcp::SockError::kBadHandle};
+    }
+    return endpoint_.SendRef(handle_, ref, now_);
+  }
+
   void ShutdownWrite() override {
     if (!given_back_) {
       endpoint_.ShutdownWrite(handle_, now_);

@@ -211,6 +211,9 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     return created.status();
   }
   port::EthdevPort& eth = **created;
+  // Before the engines take any (pinned payloads): at exit, with every
+  // engine gone, the pool must be back at this count.
+  const unsigned mbufs_at_start = rte_mempool_avail_count(eth.pool());
   absl::StatusOr<port::TscClock> clock = port::TscClock::Create();
   if (!clock.ok()) {
     return clock.status();
@@ -297,8 +300,11 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
                             absl::StrCat("listener ", addr.ToString(), ":",
                                          lc.port, ": ", h.status().message()));
       }
+      ServiceOptions so = MakeServiceOptions(lc);
+      // Bodies leave by reference from an mbuf the engine keeps.
+      so.http.pinner = l->engine.get();
       absl::StatusOr<std::unique_ptr<Service>> service =
-          MakeService(lc.service, MakeServiceOptions(lc), ep.config().max_connections);
+          MakeService(lc.service, so, ep.config().max_connections);
       if (!service.ok()) {
         return service.status();
       }
@@ -332,7 +338,6 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     lcores[0]->loop.periodic = MakeRatePrinter(sources, lcores[0]->loop.period);
   }
 
-  const unsigned mbufs_at_start = rte_mempool_avail_count(eth.pool());
   lcores[0]->engine->SendGratuitousArp();
   std::string listening;
   for (const ListenerConfig& lc : config.listeners) {

@@ -2,6 +2,7 @@
 
 #include <rte_ether.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "lib/base/dcheck.h"
 #include "lib/port/log.h"
 #include "lib/wire/arp.h"
+#include "lib/wire/checksum.h"
 #include "lib/wire/ethernet.h"
 #include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
@@ -452,6 +454,14 @@ void Engine::Send(const tcp::OutSegment& segment) {
     }
     next_hop = *options_.gateway;
   }
+  if (port_->offloads().tx_multi_seg) {
+    for (size_t i = 0; i < segment.payload.count; ++i) {
+      if (segment.payload.owner[i] == &mbuf_owner_) {
+        SendChained(segment, next_hop);
+        return;
+      }
+    }
+  }
   rte_mbuf* m = port_->AllocMbuf(&counters_);
   if (m == nullptr) {
     return;
@@ -501,7 +511,10 @@ void Engine::Send(const tcp::OutSegment& segment) {
   eth.src = port_->mac();
   eth.ethertype = wire::kEtherTypeIpv4;
   eth.Emit({p, wire::kEthHeaderLen});
+  Resolve(m, next_hop);
+}
 
+void Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop) {
   wire::MacAddr mac;
   switch (arp_.Resolve(next_hop, now_, m, &mac)) {
     case ArpCache::Result::kResolved:
@@ -516,6 +529,199 @@ void Engine::Send(const tcp::OutSegment& segment) {
       Drop(m, PortDrop::kArpTableFull);
       return;
   }
+}
+
+void Engine::SendChained(const tcp::OutSegment& segment,
+                         wire::Ipv4Addr next_hop) {
+  rte_mbuf* head = port_->AllocMbuf(&counters_);
+  if (head == nullptr) {
+    return;
+  }
+  const size_t tcp_header = segment.tcp.HeaderLen();
+  const size_t payload = segment.PayloadLen();
+  const size_t headers =
+      wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + tcp_header;
+  auto* p = reinterpret_cast<uint8_t*>(
+      rte_pktmbuf_append(head, static_cast<uint16_t>(headers)));
+  if (p == nullptr) {
+    Drop(head, PortDrop::kSegmentTooLarge);
+    return;
+  }
+  const PortOffloads& off = port_->offloads();
+  // The payload, in stream order: copies into direct mbufs (the header
+  // mbuf first), referenced memory as indirect mbufs attached to the mbuf
+  // that holds it, so a retransmission sends that same memory again. The
+  // software checksum sums each piece; a piece that starts at an odd offset
+  // of the payload contributes its sum byte-swapped (RFC 1071 section 2(B)).
+  uint32_t payload_sum = 0;
+  size_t offset = 0;
+  rte_mbuf* tail = head;
+  for (size_t i = 0; i < segment.payload.count; ++i) {
+    const std::span<const uint8_t> span = segment.payload.span[i];
+    if (span.empty()) {
+      continue;
+    }
+    if (segment.payload.owner[i] == &mbuf_owner_) {
+      rte_mbuf* seg = port_->AllocMbuf(&counters_);
+      if (seg == nullptr) {
+        rte_pktmbuf_free(head);
+        return;
+      }
+      auto* source = reinterpret_cast<rte_mbuf*>(segment.payload.token[i]);
+      rte_pktmbuf_attach(seg, source);
+      seg->data_off = static_cast<uint16_t>(
+          span.data() - static_cast<const uint8_t*>(seg->buf_addr));
+      seg->data_len = static_cast<uint16_t>(span.size());
+      seg->pkt_len = seg->data_len;
+      tail->next = seg;
+      tail = seg;
+      ++head->nb_segs;
+    } else {
+      if (!RTE_MBUF_DIRECT(tail) || rte_pktmbuf_tailroom(tail) < span.size()) {
+        rte_mbuf* seg = port_->AllocMbuf(&counters_);
+        if (seg == nullptr) {
+          rte_pktmbuf_free(head);
+          return;
+        }
+        tail->next = seg;
+        tail = seg;
+        ++head->nb_segs;
+      }
+      uint8_t* dst = reinterpret_cast<uint8_t*>(
+          rte_pktmbuf_append(tail, static_cast<uint16_t>(span.size())));
+      std::memcpy(dst, span.data(), span.size());
+      if (tail != head) {
+        tail->pkt_len = tail->data_len;
+      }
+    }
+    if (!off.tx_tcp_cksum) {
+      uint32_t part = wire::ChecksumPartial(span);
+      if (offset % 2 == 1) {
+        part = ((part & 0xff) << 8) | (part >> 8);
+      }
+      payload_sum += part;
+    }
+    offset += span.size();
+  }
+  head->pkt_len = static_cast<uint32_t>(headers + payload);
+
+  uint8_t* tcp_at = p + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
+  wire::Ipv4Repr ip;
+  ip.src = segment.src;
+  ip.dst = segment.dst;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.id = 0;  // DF set: RFC 6864 section 4.1
+  ip.dont_fragment = true;
+  ip.payload_len = static_cast<uint16_t>(tcp_header + payload);
+  ip.Emit({p + wire::kEthHeaderLen, wire::kIpv4MinHeaderLen},
+          off.tx_ipv4_cksum);
+  wire::TcpRepr tcp = segment.tcp;
+  tcp.payload = {};
+  // The header alone, its checksum field then set for the whole segment.
+  tcp.Emit({tcp_at, tcp_header}, segment.src, segment.dst,
+           /*checksum_offload=*/true);
+  const uint32_t pseudo =
+      wire::PseudoHeaderSum(segment.src, segment.dst, wire::kIpProtoTcp,
+                            static_cast<uint16_t>(tcp_header + payload));
+  uint16_t field = 0;
+  if (off.tx_tcp_cksum) {
+    field = wire::ChecksumFold(pseudo);
+  } else {
+    tcp_at[16] = 0;
+    tcp_at[17] = 0;
+    field = wire::ChecksumFinish(
+        wire::ChecksumPartial({tcp_at, tcp_header}, pseudo) + payload_sum);
+  }
+  tcp_at[16] = static_cast<uint8_t>(field >> 8);
+  tcp_at[17] = static_cast<uint8_t>(field);
+  if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
+    head->l2_len = wire::kEthHeaderLen;
+    head->l3_len = wire::kIpv4MinHeaderLen;
+    head->ol_flags |= RTE_MBUF_F_TX_IPV4;
+    if (off.tx_ipv4_cksum) {
+      head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+    }
+    if (off.tx_tcp_cksum) {
+      head->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+    }
+  }
+  wire::EthernetRepr eth;
+  eth.src = port_->mac();
+  eth.ethertype = wire::kEtherTypeIpv4;
+  eth.Emit({p, wire::kEthHeaderLen});
+  counters_.tx_zero_copy.Inc();
+  Resolve(head, next_hop);
+}
+
+void Engine::MbufOwner::Release(uint64_t token) {
+  rte_pktmbuf_free(reinterpret_cast<rte_mbuf*>(token));
+}
+
+namespace {
+
+// A payload kept in one mbuf (direct, or attached to an external buffer),
+// referenced once per Ref().
+class PinnedMbuf final : public tcp::PinnedPayload {
+ public:
+  PinnedMbuf(rte_mbuf* m, tcp::PayloadOwner* owner) : m_(m), owner_(owner) {}
+  ~PinnedMbuf() override { rte_pktmbuf_free(m_); }
+  std::span<const uint8_t> bytes() const override {
+    return {rte_pktmbuf_mtod(m_, const uint8_t*), rte_pktmbuf_data_len(m_)};
+  }
+  tcp::PayloadRef Ref() override {
+    rte_mbuf_refcnt_update(m_, 1);
+    return tcp::PayloadRef{bytes(), owner_, reinterpret_cast<uint64_t>(m_)};
+  }
+
+ private:
+  rte_mbuf* m_;
+  tcp::PayloadOwner* owner_;
+};
+
+void FreeExternal(void* addr, void* /*opaque*/) { rte_free(addr); }
+
+}  // namespace
+
+std::unique_ptr<tcp::PinnedPayload> Engine::Pin(
+    std::span<const uint8_t> bytes) {
+  // 64 KiB less 1 KiB: the external buffer's length is 16 bits and its
+  // shared-info block sits at its end.
+  constexpr size_t kMaxPinned = 64 * 1024 - 1024;
+  if (bytes.empty() || bytes.size() > kMaxPinned) {
+    return nullptr;
+  }
+  rte_mbuf* m = port_->AllocMbuf(&counters_);
+  if (m == nullptr) {
+    return nullptr;
+  }
+  if (bytes.size() > rte_pktmbuf_tailroom(m)) {
+    uint16_t buf_len = static_cast<uint16_t>(
+        bytes.size() + sizeof(rte_mbuf_ext_shared_info) + 64);
+    void* buf = rte_malloc_socket("tern_pinned", buf_len, RTE_CACHE_LINE_SIZE,
+                                  rte_eth_dev_socket_id(port_->port_id()));
+    if (buf == nullptr) {
+      rte_pktmbuf_free(m);
+      return nullptr;
+    }
+    rte_mbuf_ext_shared_info* shinfo = rte_pktmbuf_ext_shinfo_init_helper(
+        buf, &buf_len, &FreeExternal, nullptr);
+    if (shinfo == nullptr || buf_len < bytes.size()) {
+      rte_free(buf);
+      rte_pktmbuf_free(m);
+      return nullptr;
+    }
+    rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), buf_len,
+                              shinfo);
+    m->data_off = 0;
+  }
+  auto* dst = reinterpret_cast<uint8_t*>(
+      rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())));
+  if (dst == nullptr) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  std::memcpy(dst, bytes.data(), bytes.size());
+  return std::make_unique<PinnedMbuf>(m, &mbuf_owner_);
 }
 
 void Engine::SendPending(ArpCache::Packet pkt, const wire::MacAddr& mac) {

@@ -87,7 +87,9 @@ class Application {
   virtual void AbortAll(Instant now) { (void)now; }
 };
 
-class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
+class Engine final : public tcp::SegmentSink,
+                     public tcp::PayloadPinner,
+                     private ArpCache::Callbacks {
  public:
   // `index` is the engine's lcore rank and its queue on `port`; `steering`
   // may be null for a single engine; `cookies` (shared by all engines) must
@@ -137,11 +139,29 @@ class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
   // tcp::SegmentSink
   void Send(const tcp::OutSegment& segment) override;
 
+  // tcp::PayloadPinner: copies `bytes` once into an mbuf from the port's
+  // pool (an external buffer from rte_malloc when larger than one mbuf, up
+  // to 64512 bytes) and hands out references to it; segments carrying them
+  // chain the mbuf by reference (indirect mbufs) when the port takes
+  // multi-segment frames, and are copied otherwise. Null when the pool or
+  // DPDK's heap is empty or `bytes` is empty or too large. The pinned
+  // payload must be destroyed before the engine.
+  std::unique_ptr<tcp::PinnedPayload> Pin(
+      std::span<const uint8_t> bytes) override;
+
+  // The owner of references to mbufs (tokens are rte_mbuf pointers): its
+  // Release frees one reference.
+  tcp::PayloadOwner* mbuf_owner() { return &mbuf_owner_; }
+
  private:
   Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
          Steering* steering);
 
   void HandleFrame(rte_mbuf* m, bool from_ring);
+  // Send() for a segment with payload held in mbufs: headers in one mbuf,
+  // the payload chained behind it by reference.
+  void SendChained(const tcp::OutSegment& segment, wire::Ipv4Addr next_hop);
+  void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop);
   void HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
                  std::span<const uint8_t> arp_bytes, bool from_ring);
   void Reply(std::span<const uint8_t> frame);
@@ -171,6 +191,11 @@ class Engine final : public tcp::SegmentSink, private ArpCache::Callbacks {
   std::vector<rte_mbuf*> fault_out_;
   ArpCache arp_;
   Responder responder_;
+  class MbufOwner final : public tcp::PayloadOwner {
+   public:
+    void Release(uint64_t token) override;
+  };
+  MbufOwner mbuf_owner_;                           // outlives endpoint_
   std::unique_ptr<DpdkBufferAllocator> buffers_;  // outlives endpoint_
   std::unique_ptr<tcp::Endpoint> endpoint_;
   Application* app_ = nullptr;

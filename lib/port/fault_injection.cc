@@ -100,7 +100,10 @@ size_t FaultInjector::Apply(rte_mbuf** pkts, size_t n, Instant now,
     }
     rte_mbuf* dup = nullptr;
     if (Chance(options_.duplicate)) {
-      rte_mbuf_refcnt_update(m, 1);
+      // Every segment of a chain: rte_pktmbuf_free frees segment by segment.
+      for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+        rte_mbuf_refcnt_update(seg, 1);
+      }
       dup = m;
       counters_->duplicated.Inc();
     }

@@ -54,6 +54,7 @@ void PortCounters::ForEach(
   visit("rx_packets", rx_packets.Get());
   visit("rx_bytes", rx_bytes.Get());
   visit("tx_packets", tx_packets.Get());
+  visit("tx_zero_copy", tx_zero_copy.Get());
   visit("tx_dropped_ring_full", tx_dropped_ring_full.Get());
   visit("arp_replies", arp_replies.Get());
   visit("arp_requests_in", arp_requests_in.Get());

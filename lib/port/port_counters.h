@@ -74,6 +74,8 @@ struct PortCounters {
   Counter rx_packets;
   Counter rx_bytes;
   Counter tx_packets;
+  // Frames whose payload left by reference (chained mbufs, no copy).
+  Counter tx_zero_copy;
   // rte_eth_tx_burst took fewer than offered: the TX ring was full.
   Counter tx_dropped_ring_full;
   Counter arp_replies;

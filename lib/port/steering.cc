@@ -60,9 +60,14 @@ unsigned Steering::Broadcast(uint16_t from, rte_mbuf* m) {
     if (i == from) {
       continue;
     }
-    rte_mbuf_refcnt_update(m, 1);
+    // Every segment of a chain: rte_pktmbuf_free frees segment by segment.
+    for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+      rte_mbuf_refcnt_update(seg, 1);
+    }
     if (rte_ring_mp_enqueue(rings_[i], m) != 0) {
-      rte_mbuf_refcnt_update(m, -1);
+      for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+        rte_mbuf_refcnt_update(seg, -1);
+      }
       continue;
     }
     ++sent;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 namespace tern::tcp {
@@ -85,6 +86,26 @@ struct PayloadRef {
   std::span<const uint8_t> data;
   PayloadOwner* owner = nullptr;
   uint64_t token = 0;
+};
+
+// Immutable bytes that a lower layer keeps (the port layer: in an mbuf, so
+// they leave by reference) and that an application queues with SendRef any
+// number of times: each Ref() is one PayloadRef, released once.
+class PinnedPayload {
+ public:
+  virtual ~PinnedPayload() = default;
+  virtual std::span<const uint8_t> bytes() const = 0;
+  virtual PayloadRef Ref() = 0;
+};
+
+// Makes PinnedPayloads (the engine of an lcore); nullptr when it cannot
+// (no memory, too large).
+class PayloadPinner {
+ public:
+  virtual std::unique_ptr<PinnedPayload> Pin(std::span<const uint8_t> bytes) = 0;
+
+ protected:
+  ~PayloadPinner() = default;
 };
 
 struct Event {

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <span>
 
+#include "lib/tcp/api.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/wire/addr.h"
 #include "lib/wire/tcp_header.h"
@@ -42,9 +43,14 @@ struct InSegment {
 // that would need more spans is cut short at the 7th.
 inline constexpr size_t kMaxPayloadSpans = 7;
 
-// An ordered scatter list of payload bytes.
+// An ordered scatter list of payload bytes. A span of memory queued with
+// SendRef names its PayloadOwner and token (owner[i] != nullptr), so a sink
+// can send that memory by reference (the port layer chains the mbuf behind
+// it) instead of copying it; spans of the copy ring have owner[i] null.
 struct PayloadSpans {
   std::array<std::span<const uint8_t>, kMaxPayloadSpans> span{};
+  std::array<PayloadOwner*, kMaxPayloadSpans> owner{};
+  std::array<uint64_t, kMaxPayloadSpans> token{};
   size_t count = 0;
 
   std::span<const std::span<const uint8_t>> spans() const {

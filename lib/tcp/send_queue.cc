@@ -114,14 +114,17 @@ size_t SendQueue::Gather(size_t offset, size_t len, PayloadSpans* out) {
   TERN_DCHECK(offset + len <= size_);
   size_t got = 0;
   // Appends a span, merged into the previous one when the memory is
-  // contiguous; false when the spans ran out.
-  auto add = [&](std::span<const uint8_t> s) {
+  // contiguous and has the same owner; false when the spans ran out.
+  auto add = [&](std::span<const uint8_t> s, PayloadOwner* owner = nullptr,
+                 uint64_t token = 0) {
     if (s.empty()) {
       return true;
     }
     if (out->count > 0) {
-      std::span<const uint8_t>& prev = out->span[out->count - 1];
-      if (prev.data() + prev.size() == s.data()) {
+      const size_t last = out->count - 1;
+      std::span<const uint8_t>& prev = out->span[last];
+      if (prev.data() + prev.size() == s.data() && out->owner[last] == owner &&
+          out->token[last] == token) {
         prev = std::span<const uint8_t>(prev.data(), prev.size() + s.size());
         got += s.size();
         return true;
@@ -130,6 +133,8 @@ size_t SendQueue::Gather(size_t offset, size_t len, PayloadSpans* out) {
     if (out->count == kMaxPayloadSpans) {
       return false;
     }
+    out->owner[out->count] = owner;
+    out->token[out->count] = token;
     out->span[out->count++] = s;
     got += s.size();
     return true;
@@ -168,7 +173,8 @@ size_t SendQueue::Gather(size_t offset, size_t len, PayloadSpans* out) {
       if (!add(s.first) || !add(s.second)) {
         break;
       }
-    } else if (!add(std::span<const uint8_t>(c.data + skip, take))) {
+    } else if (!add(std::span<const uint8_t>(c.data + skip, take), c.owner,
+                    c.token)) {
       break;
     }
     left -= take;

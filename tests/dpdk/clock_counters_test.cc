@@ -53,8 +53,8 @@ TEST(PortCounters, NamesUniqueAndComplete) {
     ++visited;
   });
   EXPECT_EQ(names.size(), visited);
-  // 11 scalar counters, every WireError but kOk, every PortDrop.
-  EXPECT_EQ(visited, 11 + (CounterArray<wire::WireError>::kSize - 1) +
+  // 12 scalar counters, every WireError but kOk, every PortDrop.
+  EXPECT_EQ(visited, 12 + (CounterArray<wire::WireError>::kSize - 1) +
                          CounterArray<PortDrop>::kSize);
   EXPECT_TRUE(names.contains("tx_dropped_ring_full"));
   EXPECT_TRUE(names.contains("drop.not_for_us_mac"));

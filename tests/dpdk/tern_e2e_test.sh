@@ -139,6 +139,10 @@ port = 80
 service = "http"
 http_body_bytes = 1024
 [[listener]]
+port = 8080
+service = "http"
+http_body_bytes = 40000
+[[listener]]
 port = 7
 service = "echo"
 [[listener]]
@@ -207,6 +211,24 @@ say "curl http://${tern_ip}/"
 body=$(in_ns curl -sS --max-time 10 -o "$tmp/body" -w '%{http_code} %{size_download}' \
   "http://${tern_ip}/") || fail "curl failed"
 [ "$body" = "200 1024" ] || fail "curl: expected '200 1024', got '$body'"
+
+say "a 40000-byte body, sent by reference from an external buffer"
+for i in 1 2 3; do
+  body=$(in_ns curl -sS --max-time 10 -o "$tmp/big" -w '%{http_code} %{size_download}' \
+    "http://${tern_ip}:8080/") || fail "curl :8080 failed"
+  [ "$body" = "200 40000" ] || fail "curl :8080: expected '200 40000', got '$body'"
+done
+# The body is the http service's 64-byte line repeated (app/services/pattern.h).
+/usr/bin/python3 -c '
+import sys
+line = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.\n"
+want = (line * (40000 // 64 + 1))[:40000]
+sys.exit(0 if open(sys.argv[1], "rb").read() == want else 1)' "$tmp/big" ||
+  fail "the 40000-byte body differs from the pattern"
+in_ns $clients http-close "$tern_ip" 80 100 >/dev/null || fail "100 HTTP/1.1 requests"
+zc=$(telemetry /tern/stats tx_zero_copy | value tx_zero_copy)
+[ "$zc" -gt 100 ] || fail "tx_zero_copy is ${zc}: bodies were not sent by reference"
+say "tx_zero_copy ${zc}"
 
 say "a client off the prefix is answered through the gateway"
 # 198.19.0.5 is outside tern's 198.18.0.0/24: tern sends its replies to the

@@ -174,7 +174,27 @@ TEST(SendQueue, Gather_CutShortWhenTheSpansRunOut) {
   EXPECT_EQ(s.count, kMaxPayloadSpans);
 }
 
-TEST(SendQueue, Gather_AdjacentChunksMergeIntoOneSpan) {
+TEST(SendQueue, Gather_AdjacentChunksOfOneTokenMergeIntoOneSpan) {
+  CountingOwner owner;
+  SendQueue q;
+  q.Init(1000, 32);
+  std::vector<uint8_t> mem = Bytes(100, 0);
+  for (uint64_t i = 0; i < 10; ++i) {
+    ASSERT_EQ(q.PushRef({std::span<const uint8_t>(mem.data() + 10 * i, 10),
+                         &owner, 7}),
+              SockError::kOk);
+  }
+  PayloadSpans s;
+  ASSERT_EQ(q.Gather(0, 100, &s), 100u);
+  EXPECT_EQ(s.count, 1u);
+  EXPECT_EQ(s.owner[0], &owner);
+  EXPECT_EQ(s.token[0], 7u);
+  EXPECT_EQ(Flatten(s), mem);
+}
+
+TEST(SendQueue, Gather_SpansNameTheirOwnerAndToken) {
+  // Adjacent memory of different tokens stays apart: a sink sends each
+  // token's memory by reference (the port layer: one mbuf per token).
   CountingOwner owner;
   SendQueue q;
   q.Init(1000, 32);
@@ -184,10 +204,21 @@ TEST(SendQueue, Gather_AdjacentChunksMergeIntoOneSpan) {
                          &owner, i}),
               SockError::kOk);
   }
+  std::vector<uint8_t> tail = Bytes(5, 200);
+  ASSERT_EQ(q.Push(tail), 5u);
   PayloadSpans s;
-  ASSERT_EQ(q.Gather(0, 100, &s), 100u);
-  EXPECT_EQ(s.count, 1u);
-  EXPECT_EQ(Flatten(s), mem);
+  ASSERT_EQ(q.Gather(0, 100, &s), 70u);  // cut short at kMaxPayloadSpans
+  ASSERT_EQ(s.count, kMaxPayloadSpans);
+  for (size_t i = 0; i < s.count; ++i) {
+    EXPECT_EQ(s.owner[i], &owner);
+    EXPECT_EQ(s.token[i], i);
+    EXPECT_EQ(s.span[i].data(), mem.data() + 10 * i);
+  }
+  ASSERT_EQ(q.Gather(95, 10, &s), 10u);
+  ASSERT_EQ(s.count, 2u);
+  EXPECT_EQ(s.owner[0], &owner);
+  EXPECT_EQ(s.token[0], 9u);
+  EXPECT_EQ(s.owner[1], nullptr);  // the copy ring
 }
 
 TEST(SendQueue, Resize_KeepsMixedStreamAndNeverGoesBelowSize) {
