@@ -99,7 +99,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
       e->tx_fault_ =
           std::make_unique<FaultInjector>(tx, &e->tx_fault_counters_);
     }
-    e->fault_out_.resize(FaultInjector::kMaxOut);
+    e->rx_fault_out_.resize(FaultInjector::kMaxOut);
+    e->tx_fault_out_.resize(FaultInjector::kMaxOut);
     // What one Apply returns (released, duplicated) goes through one batch.
     batch = std::max<size_t>(batch, FaultInjector::kMaxOut);
   }
@@ -190,9 +191,9 @@ unsigned Engine::PollOnce(Instant now) {
       const size_t chunk =
           std::min<size_t>(FaultInjector::kMaxIn, size_t{n} - first);
       const size_t k = rx_fault_->Apply(rx_.data() + first, chunk, now,
-                                        fault_out_.data());
+                                        rx_fault_out_.data());
       for (size_t i = 0; i < k; ++i) {
-        HandleFrame(fault_out_[i], /*from_ring=*/false);
+        HandleFrame(rx_fault_out_[i], /*from_ring=*/false);
       }
       DeliverTcp();
     }
@@ -211,9 +212,9 @@ unsigned Engine::PollOnce(Instant now) {
     endpoint_->OnTimers(now);
   }
   if (tx_fault_ != nullptr && tx_fault_->held() > 0) {
-    const size_t k = tx_fault_->Release(now, fault_out_.data());
+    const size_t k = tx_fault_->Release(now, tx_fault_out_.data());
     for (size_t i = 0; i < k; ++i) {
-      port_->Transmit(index_, fault_out_[i], &counters_);
+      port_->Transmit(index_, tx_fault_out_[i], &counters_);
     }
     tx_pending_ = tx_pending_ || k > 0;
   }
@@ -438,9 +439,9 @@ void Engine::Transmit(rte_mbuf* m) {
     port_->Transmit(index_, m, &counters_);
     return;
   }
-  const size_t k = tx_fault_->Apply(&m, 1, now_, fault_out_.data());
+  const size_t k = tx_fault_->Apply(&m, 1, now_, tx_fault_out_.data());
   for (size_t i = 0; i < k; ++i) {
-    port_->Transmit(index_, fault_out_[i], &counters_);
+    port_->Transmit(index_, tx_fault_out_[i], &counters_);
   }
 }
 

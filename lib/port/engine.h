@@ -188,7 +188,11 @@ class Engine final : public tcp::SegmentSink,
   FaultCounters tx_fault_counters_;
   std::unique_ptr<FaultInjector> rx_fault_;
   std::unique_ptr<FaultInjector> tx_fault_;
-  std::vector<rte_mbuf*> fault_out_;
+  // What the RX and the TX fault stages return; apart, because handling a
+  // received frame can transmit (an ARP or echo reply) while the RX
+  // stage's output is still being walked.
+  std::vector<rte_mbuf*> rx_fault_out_;
+  std::vector<rte_mbuf*> tx_fault_out_;
   ArpCache arp_;
   Responder responder_;
   class MbufOwner final : public tcp::PayloadOwner {

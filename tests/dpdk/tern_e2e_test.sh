@@ -223,7 +223,11 @@ done
 import sys
 line = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.\n"
 want = (line * (40000 // 64 + 1))[:40000]
-sys.exit(0 if open(sys.argv[1], "rb").read() == want else 1)' "$tmp/big" ||
+got = open(sys.argv[1], "rb").read()
+if got != want:
+    i = next(k for k in range(len(want)) if got[k] != want[k])
+    print("first difference at byte", i, "got", got[i:i+80], file=sys.stderr)
+    sys.exit(1)' "$tmp/big" ||
   fail "the 40000-byte body differs from the pattern"
 in_ns $clients http-close "$tern_ip" 80 100 >/dev/null || fail "100 HTTP/1.1 requests"
 zc=$(telemetry /tern/stats tx_zero_copy | value tx_zero_copy)
