@@ -215,6 +215,7 @@ absl::Status Run(const FloodOptions& o) {
     r.legit_failed[i] = clients.failed(static_cast<LegitFailure>(i));
   }
   r.legit_syn_retransmits = e.endpoint().stats().syn_retransmits.Get();
+  r.legit_tx_ring_full = e.counters().tx_dropped_ring_full.Get();
   r.connect_ns = clients.connect_ns();
   r.request_ns = clients.request_ns();
 

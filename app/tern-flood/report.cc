@@ -100,6 +100,7 @@ std::string ToJson(const FloodReport& r) {
                               static_cast<double>(r.legit_succeeded) /
                                   static_cast<double>(r.legit_attempted)));
   Field(&out, "legit_syn_retransmits", Num(r.legit_syn_retransmits));
+  Field(&out, "legit_tx_ring_full", Num(r.legit_tx_ring_full));
   Latencies(&out, "connect", r.connect_ns);
   Latencies(&out, "request", r.request_ns);
   out += "\n}\n";

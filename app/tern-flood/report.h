@@ -52,6 +52,10 @@ struct FloodReport {
   uint64_t legit_succeeded = 0;
   uint64_t legit_failed[static_cast<size_t>(LegitFailure::kCount)] = {};
   uint64_t legit_syn_retransmits = 0;  // the engine's stats, all connections
+  // The engine's own frames lost at the shared TX queue (its
+  // tx_dropped_ring_full): a flood at "max" fills the queue and the
+  // legitimate clients' SYNs and ACKs then lose to it on this side.
+  uint64_t legit_tx_ring_full = 0;
   Histogram connect_ns;                // Connect -> kConnected
   Histogram request_ns;  // GET queued -> whole response (end of stream)
 };

@@ -188,7 +188,8 @@ TEST(Report, Json_HasTheIssueFieldsAndIsWellFormed) {
         "\"legit_attempted\": 100", "\"legit_succeeded\": 99",
         "\"legit_failed\": 1", "\"no_synack\": 1", "\"connect_p50_us\": 80",
         "\"connect_p99_us\": 120", "\"connect_max_us\": 120",
-        "\"request_p99_us\": null", "\"ceiling_pps\": null"}) {
+        "\"request_p99_us\": null", "\"ceiling_pps\": null",
+        "\"legit_tx_ring_full\": 0"}) {
     EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
   }
   EXPECT_TRUE(j.starts_with("{\n  \"scenario\""));

@@ -136,7 +136,8 @@ need = ["scenario", "stack", "mode", "duration_s", "flood_pps_offered",
         "flood_pps_reached", "flood_sent", "flood_tx_full", "flood_no_mbuf",
         "synacks_seen", "spoofed_other_seen", "ceiling_pps", "legit_rate",
         "legit_attempted", "legit_succeeded", "legit_failed",
-        "legit_failures", "legit_success_ratio", "legit_syn_retransmits"]
+        "legit_failures", "legit_success_ratio", "legit_syn_retransmits",
+        "legit_tx_ring_full"]
 for kind in ("connect", "request"):
     need += [kind + s for s in ("_count", "_p50_us", "_p90_us", "_p99_us",
                                 "_p999_us", "_max_us")]
