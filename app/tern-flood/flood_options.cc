@@ -3,11 +3,11 @@
 #include <functional>
 #include <map>
 #include <string_view>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace tern::flood {
 namespace {
@@ -23,7 +23,8 @@ absl::Status Bad(absl::string_view flag, absl::string_view why) {
 
 absl::Status ParseAddr(absl::string_view flag, absl::string_view v,
                        wire::Ipv4Addr* out) {
-  std::optional<wire::Ipv4Addr> a = wire::Ipv4Addr::FromString(std::string_view(v.data(), v.size()));
+  std::optional<wire::Ipv4Addr> a =
+      wire::Ipv4Addr::FromString(std::string_view(v.data(), v.size()));
   if (!a.has_value()) {
     return Bad(flag, absl::StrCat("\"", v, "\" is not an IPv4 address"));
   }
@@ -36,7 +37,8 @@ absl::Status ParseAddr(absl::string_view flag, absl::string_view v,
 
 absl::Status ParseMac(absl::string_view flag, absl::string_view v,
                       std::optional<wire::MacAddr>* out) {
-  std::optional<wire::MacAddr> m = wire::MacAddr::FromString(std::string_view(v.data(), v.size()));
+  std::optional<wire::MacAddr> m =
+      wire::MacAddr::FromString(std::string_view(v.data(), v.size()));
   if (!m.has_value() || m->IsMulticast()) {
     return Bad(flag, absl::StrCat("\"", v, "\" is not a unicast MAC address"));
   }
@@ -277,8 +279,10 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
          o.stack = std::string(v);
          return absl::OkStatus();
        }},
-      {"--mode", [&](absl::string_view f,
-                     absl::string_view v) { return ParseLabel(f, v, &o.mode); }},
+      {"--mode",
+       [&](absl::string_view f, absl::string_view v) {
+         return ParseLabel(f, v, &o.mode);
+       }},
       {"--json",
        [&](absl::string_view f, absl::string_view v) {
          if (v.empty()) {

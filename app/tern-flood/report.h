@@ -56,7 +56,7 @@ struct FloodReport {
   // tx_dropped_ring_full): a flood at "max" fills the queue and the
   // legitimate clients' SYNs and ACKs then lose to it on this side.
   uint64_t legit_tx_ring_full = 0;
-  Histogram connect_ns;                // Connect -> kConnected
+  Histogram connect_ns;  // Connect -> kConnected
   Histogram request_ns;  // GET queued -> whole response (end of stream)
 };
 
