@@ -183,8 +183,9 @@ unsigned Engine::PollOnce(Instant now) {
     DeliverTcp();
     handled += k;
   }
-  const uint16_t n =
+  const uint16_t received =
       port_->RxBurst(index_, rx_.data(), port_->burst(), &counters_);
+  const uint16_t n = rx_tap_ != nullptr ? ApplyTap(received) : received;
   if (rx_fault_ != nullptr) {
     // The injector takes at most kMaxIn packets per call.
     for (uint16_t first = 0; first < n; first += FaultInjector::kMaxIn) {
@@ -203,7 +204,7 @@ unsigned Engine::PollOnce(Instant now) {
     }
     DeliverTcp();
   }
-  handled += n;
+  handled += received;
   if (app_ != nullptr) {
     app_->Poll(now);
   }
@@ -225,13 +226,25 @@ unsigned Engine::PollOnce(Instant now) {
   // Send at once when the receive side went quiet (latency); under load the
   // TX buffer fills and leaves by itself, and the timed drain bounds a
   // partial buffer's wait (l3fwd's BURST_TX_DRAIN_US).
-  if (tx_pending_ && n < port_->burst()) {
+  if (tx_pending_ && received < port_->burst()) {
     port_->Flush(index_, &counters_);
     tx_pending_ = false;
   } else {
     port_->Drain(index_, now, &counters_);
   }
   return handled;
+}
+
+uint16_t Engine::ApplyTap(uint16_t n) {
+  uint16_t kept = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (rx_tap_->Take(rx_[i])) {
+      counters_.rx_tapped.Inc();
+    } else {
+      rx_[kept++] = rx_[i];
+    }
+  }
+  return kept;
 }
 
 void Engine::Drop(rte_mbuf* m, PortDrop reason) {

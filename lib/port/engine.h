@@ -87,6 +87,21 @@ class Application {
   virtual void AbortAll(Instant now) { (void)now; }
 };
 
+// Sees the frames the engine receives from its queue before it parses them.
+// tern-flood takes the replies to its spoofed SYNs here (doc/flood.md), so
+// they are counted by the generator and never reach the endpoint.
+class RxTap {
+ public:
+  virtual ~RxTap() = default;
+  // Called once per frame taken from the port's queue (not for frames
+  // another engine steered here: the receiving engine's tap saw them), in
+  // arrival order, before any parsing or fault injection. Returning true
+  // takes the mbuf: the tap then owns it and must free it; the engine counts
+  // it in PortCounters::rx_tapped. Returning false leaves it to the engine.
+  // It must not call back into the engine.
+  virtual bool Take(rte_mbuf* m) = 0;
+};
+
 class Engine final : public tcp::SegmentSink,
                      public tcp::PayloadPinner,
                      private ArpCache::Callbacks {
@@ -107,6 +122,8 @@ class Engine final : public tcp::SegmentSink,
   const tcp::Endpoint& endpoint() const { return *endpoint_; }
   void set_application(Application* app) { app_ = app; }
   Application* application() const { return app_; }
+  // The tap (may be null: none, the default) must outlive its use.
+  void set_rx_tap(RxTap* tap) { rx_tap_ = tap; }
   const PortCounters& counters() const { return counters_; }
   const ArpCounters& arp_counters() const { return arp_counters_; }
   const FaultCounters& rx_fault_counters() const { return rx_fault_counters_; }
@@ -166,6 +183,8 @@ class Engine final : public tcp::SegmentSink,
                  std::span<const uint8_t> arp_bytes, bool from_ring);
   void Reply(std::span<const uint8_t> frame);
   void DeliverTcp();
+  // Offers rx_[0, n) to the tap; keeps the frames it left, in order.
+  uint16_t ApplyTap(uint16_t n);
   void Drop(rte_mbuf* m, PortDrop reason);
   void ParseDrop(rte_mbuf* m, wire::WireError reason);
   // Every frame leaves through here (the TX fault stage, then the port).
@@ -203,6 +222,7 @@ class Engine final : public tcp::SegmentSink,
   std::unique_ptr<DpdkBufferAllocator> buffers_;  // outlives endpoint_
   std::unique_ptr<tcp::Endpoint> endpoint_;
   Application* app_ = nullptr;
+  RxTap* rx_tap_ = nullptr;
   Instant now_;
   Instant next_arp_tick_;
   bool tx_pending_ = false;

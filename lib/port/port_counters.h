@@ -3,7 +3,8 @@
 // Contract: one writer (the lcore that polls the port), lock-free readers (see
 // lib/base/counters.h). Every received packet ends in exactly one of: a reply
 // counted under `tx_*`, a parse drop under `parse_drops` (the wire layer's
-// reason), or a policy drop under `drops` (a PortDrop reason). Transmit-side
+// reason), a policy drop under `drops` (a PortDrop reason), or a frame an RX
+// tap took (`rx_tapped`, Engine::set_rx_tap). Transmit-side
 // losses are counted separately because they are not tied to one received
 // packet. ForEach visits every counter under a stable snake_case name, the
 // name the counter dump and the docs use.
@@ -87,6 +88,9 @@ struct PortCounters {
   // their owner, and packets it took from its ring.
   Counter steered_out;
   Counter steered_in;
+  // Frames an RX tap took before the engine parsed them
+  // (Engine::set_rx_tap; tern-flood's replies to spoofed sources).
+  Counter rx_tapped;
   CounterArray<wire::WireError> parse_drops;
   CounterArray<PortDrop> drops;
 

@@ -573,6 +573,70 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
 }
 
+// A tap that takes (and frees) IPv4 frames to one address, as tern-flood
+// takes the replies to its spoofed sources.
+class AddressTap final : public RxTap {
+ public:
+  explicit AddressTap(wire::Ipv4Addr taken) : taken_(taken) {}
+  bool Take(rte_mbuf* m) override {
+    ++offered;
+    const FrameInfo f = Describe(m);
+    if (f.ethertype != wire::kEtherTypeIpv4 || f.ip.dst != taken_) {
+      return false;
+    }
+    ++taken;
+    last_flags = f.seg.flags;
+    rte_pktmbuf_free(m);
+    return true;
+  }
+  uint64_t offered = 0;
+  uint64_t taken = 0;
+  uint8_t last_flags = 0;
+
+ private:
+  wire::Ipv4Addr taken_;
+};
+
+TEST_F(EngineFrameTest, RxTap_TakesItsFrames_EngineServesTheRest) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  constexpr wire::Ipv4Addr kSpoofed = wire::Ipv4Addr::FromOctets(198, 19, 0, 5);
+  AddressTap tap(kSpoofed);
+  client_->set_rx_tap(&tap);
+  const uint64_t tcp_in0 = client_->counters().tcp_in.Get();
+  const uint64_t drops0 = client_->counters().TotalDrops();
+  // A SYN-ACK-shaped frame to the spoofed address, on the client's MAC, as a
+  // server answering a spoofed SYN through its gateway sends it.
+  std::vector<uint8_t> frame = testing::SynFrame({.src_mac = wire_->b().mac(),
+                                                  .dst_mac = wire_->a().mac(),
+                                                  .src = kServerIp,
+                                                  .dst = kSpoofed,
+                                                  .src_port = kHttpPort,
+                                                  .dst_port = 40000,
+                                                  .isn = 1,
+                                                  .tsval = 1});
+  rte_mbuf* m = testing::MbufOf(wire_->b().pool(), frame);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(rte_ring_enqueue(wire_->ba(), m), 0);
+  now_ = now_ + kStep;
+  client_->PollOnce(now_);
+  EXPECT_EQ(tap.taken, 1u);
+  EXPECT_EQ(tap.last_flags, flags::kSyn);
+  EXPECT_EQ(client_->counters().rx_tapped.Get(), 1u);
+  EXPECT_EQ(client_->counters().tcp_in.Get(), tcp_in0);
+  EXPECT_EQ(client_->counters().TotalDrops(), drops0);
+
+  // Frames the tap leaves reach the engine: a whole HTTP exchange.
+  const size_t c =
+      client_app_->Open(kHttpPort, kGetClose, std::string::npos, now_);
+  ASSERT_TRUE(RunUntil([&] { return Closed(c); }));
+  EXPECT_TRUE(client_app_->conn(c).received.starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(tap.taken, 1u);
+  EXPECT_GT(tap.offered, 3u);
+  EXPECT_EQ(client_->counters().rx_tapped.Get(), 1u);
+  EXPECT_GT(client_->counters().tcp_in.Get(), tcp_in0);
+  client_->set_rx_tap(nullptr);
+}
+
 TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
   // Twenty HTTP connections, two echo sessions of which one is reset with
   // data in flight; TearDown compares the pools.

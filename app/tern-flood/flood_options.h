@@ -1,0 +1,95 @@
+// tern-flood's command line (doc/flood.md has every flag with an example).
+//
+// Contract:
+// - ParseFloodCommandLine(argv) reads `[EAL args] -- [flags]`: everything
+//   before the first "--" goes to EAL untouched (argv[0] excluded); without
+//   a "--" every argument is a flag and EAL gets none. Flags are
+//   `--name=value` or `--name value`; `--help` and `--no-progress` take no
+//   value.
+// - Every error is InvalidArgument and its message starts with the flag it
+//   is about ("--spoof-range: ..."); the program exits 2 on it.
+// - Addresses are checked: --address, --target and --spoof-range lie in
+//   198.18.0.0/15 (RFC 2544's benchmarking range, the only addresses tern's
+//   tests and benchmarks use), and neither --address nor --target is inside
+//   --spoof-range (the replies to spoofed sources are taken by the RX tap,
+//   so the engine's own address must not look spoofed).
+// This file includes no DPDK header: it is unit-tested without EAL.
+#ifndef TERN_APP_TERN_FLOOD_FLOOD_OPTIONS_H_
+#define TERN_APP_TERN_FLOOD_FLOOD_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/wire/addr.h"
+
+namespace tern::flood {
+
+// An IPv4 prefix; Contains is a mask compare.
+struct Ipv4Prefix {
+  wire::Ipv4Addr base;  // host bits zero
+  uint8_t len = 32;
+  uint32_t Mask() const { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
+  bool Contains(wire::Ipv4Addr a) const {
+    return (a.value & Mask()) == base.value;
+  }
+  uint64_t Size() const { return uint64_t{1} << (32 - len); }
+};
+
+struct FloodOptions {
+  std::vector<std::string> eal_args;  // before "--"
+  bool help = false;
+
+  // The port and tern-flood's own address (its engine's).
+  std::string port;         // --port: the DPDK device name, e.g. net_memif0
+  wire::Ipv4Addr address;   // --address
+  uint8_t prefix_len = 24;  // --prefix-len
+  std::optional<wire::MacAddr> mac;  // --mac: replaces the driver's
+  uint32_t mbufs = 16383;  // --mbufs: the engine port's pool (2^n - 1)
+
+  // The system under test.
+  wire::Ipv4Addr target;      // --target
+  uint16_t target_port = 80;  // --target-port
+  // --target-mac; without it the flood starts once the engine's ARP cache
+  // knows the target (the first legitimate connection asks).
+  std::optional<wire::MacAddr> target_mac;
+
+  // The flood.
+  // --flood-pps N: SYNs per second from a token bucket; "max": as fast as
+  // the loop can; 0: no flood.
+  uint64_t flood_pps = 0;
+  bool flood_max = false;
+  Ipv4Prefix spoof_range;          // --spoof-range, default 198.19.0.0/16
+  uint16_t spoof_port_min = 1024;  // --spoof-ports MIN-MAX
+  uint16_t spoof_port_max = 65535;
+  // --syn-options linux|none: Linux's SYN options (MSS 1460, SACK-permitted,
+  // timestamps, window scale 7) or a bare 20-byte header.
+  bool syn_options = true;
+  uint64_t seed = 0;  // --seed; 0: from getrandom
+
+  // The legitimate clients.
+  double legit_rate = 100;           // --legit-rate: new connections per second
+  uint32_t legit_timeout_ms = 3000;  // --legit-timeout-ms: per connection
+  std::string request_path = "/";    // --request-path
+  uint32_t max_connections = 4096;   // --max-connections: engine's table
+
+  // The run.
+  uint32_t duration_s = 10;         // --duration
+  std::string scenario = "custom";  // --scenario, a label in the JSON
+  std::string stack = "tern";       // --stack: "tern" or "linux"
+  std::string mode = "unknown";     // --mode: cookie mode or sysctl, a label
+  std::string json_path;  // --json PATH; empty or "-": standard output
+  bool progress = true;   // --no-progress turns the per-second line off
+};
+
+absl::StatusOr<FloodOptions> ParseFloodCommandLine(
+    std::span<const char* const> argv);
+
+const char* FloodUsageText();
+
+}  // namespace tern::flood
+
+#endif  // TERN_APP_TERN_FLOOD_FLOOD_OPTIONS_H_

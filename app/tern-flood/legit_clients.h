@@ -1,0 +1,94 @@
+// LegitClients: tern-flood's legitimate load, run inside the engine's loop
+// (port::Application) through the engine's own active opens.
+//
+// Contract:
+// - While opening (until StopOpening), Poll opens connections to the
+//   target at `legit_rate` per second (a token bucket on the loop's clock)
+//   with Engine::Connect. Each one: handshake; on kConnected its connect
+//   latency (Connect call -> kConnected, i.e. SYN out -> SYN-ACK in plus
+//   one loop iteration) goes into connect_ns, and the GET
+//   "GET <path> HTTP/1.1 / Host / Connection: close" is queued; the
+//   response is read to end of stream; a response starting with
+//   "HTTP/1.1 2" counts as a success and its request latency (GET queued ->
+//   end of stream) goes into request_ns; then the connection is closed.
+// - Failures, one reason each (report.h LegitFailure): kRefused or kReset
+//   -> kRst; kTimedOut or the per-connection deadline (legit_timeout_ms)
+//   before kConnected -> kNoSynAck, after it -> kTimeout (the connection is
+//   aborted); a non-2xx or malformed status line -> kBadResponse; Connect
+//   refusing -> kConnectError.
+// - AbortAll ends what is in flight as deadline failures (kNoSynAck or
+//   kTimeout). Idle() is true when nothing is in flight.
+// - One lcore; the engine must outlive it.
+#ifndef TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_
+#define TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/tern-flood/flood_options.h"
+#include "app/tern-flood/report.h"
+#include "app/tern-flood/token_bucket.h"
+#include "lib/base/histogram.h"
+#include "lib/port/engine.h"
+
+namespace tern::flood {
+
+class LegitClients final : public port::Application {
+ public:
+  LegitClients(port::Engine* engine, const FloodOptions& options);
+
+  void Poll(Instant now) override;
+  void AbortAll(Instant now) override;
+  bool Drained() const override { return in_flight_ == 0; }
+
+  void StopOpening() { opening_ = false; }
+  bool Idle() const { return in_flight_ == 0; }
+  uint64_t attempted() const { return attempted_; }
+  uint64_t succeeded() const { return succeeded_; }
+  uint64_t finished() const { return finished_; }
+  uint64_t failed(LegitFailure f) const {
+    return failed_[static_cast<size_t>(f)];
+  }
+  const Histogram& connect_ns() const { return connect_ns_; }
+  const Histogram& request_ns() const { return request_ns_; }
+
+ private:
+  struct Conn {
+    tcp::ConnHandle handle;
+    bool in_use = false;
+    bool connected = false;
+    Instant started;
+    Instant deadline;
+    Instant request_at;
+    size_t sent = 0;
+    std::string head;  // the response's first bytes (status line)
+  };
+
+  void Open(Instant now);
+  void OnEvent(uint32_t slot, uint32_t mask, Instant now);
+  void Pump(uint32_t slot, Instant now);
+  void Succeed(uint32_t slot, Instant now);
+  void Fail(uint32_t slot, LegitFailure why, bool abort, Instant now);
+  void Release(uint32_t slot);
+
+  port::Engine* engine_;
+  FloodOptions options_;
+  std::string request_;
+  TokenBucket opens_;
+  bool opening_ = true;
+  std::vector<Conn> conns_;
+  std::vector<uint32_t> free_;
+  uint32_t in_flight_ = 0;
+  Instant next_deadline_scan_;
+  uint64_t attempted_ = 0;
+  uint64_t succeeded_ = 0;
+  uint64_t finished_ = 0;
+  uint64_t failed_[static_cast<size_t>(LegitFailure::kCount)] = {};
+  Histogram connect_ns_;
+  Histogram request_ns_;
+};
+
+}  // namespace tern::flood
+
+#endif  // TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_

@@ -1,0 +1,72 @@
+// FloodReport: what one tern-flood run measured, and its JSON document
+// (doc/flood.md lists every field).
+//
+// Contract: ToJson writes one JSON object (RFC 8259), keys in a fixed order,
+// latencies in microseconds as integers (the histograms record nanoseconds;
+// the division truncates), rates as numbers with one decimal; fields that
+// this run cannot know are null (`ceiling_pps`: the bare-loop ceiling is
+// measured by bench/synflood/run, not built yet). Labels are escaped.
+// ProgressLine formats the one-line-per-second summary.
+// DPDK-free: unit-tested without EAL.
+#ifndef TERN_APP_TERN_FLOOD_REPORT_H_
+#define TERN_APP_TERN_FLOOD_REPORT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "lib/base/histogram.h"
+
+namespace tern::flood {
+
+// Why a legitimate connection failed; each is a JSON counter.
+enum class LegitFailure : uint8_t {
+  kNoSynAck,      // no SYN-ACK before the deadline (or SYN retries ran out)
+  kRst,           // reset or refused by the target
+  kTimeout,       // connected, but no complete response before the deadline
+  kBadResponse,   // the response did not start with "HTTP/1.1 2"
+  kConnectError,  // Engine::Connect failed (no ephemeral port, table full)
+  kCount,
+};
+const char* ToString(LegitFailure f);
+
+struct FloodReport {
+  std::string scenario;
+  std::string stack;
+  std::string mode;
+  double duration_s = 0;  // traffic time actually run
+
+  // The flood. offered: the configured rate; 0 with flood_max (unlimited).
+  uint64_t flood_pps_offered = 0;
+  bool flood_max = false;
+  bool syn_options = true;
+  uint64_t flood_sent = 0;          // SYNs the driver accepted
+  double flood_pps_reached = 0;     // flood_sent over the flood's active time
+  uint64_t flood_tx_full = 0;       // SYNs the TX queue refused (freed)
+  uint64_t flood_no_mbuf = 0;       // SYNs not built: the flood pool was empty
+  uint64_t synacks_seen = 0;        // SYN-ACKs to spoofed sources
+  uint64_t spoofed_other_seen = 0;  // other frames to spoofed sources
+
+  // The legitimate clients.
+  double legit_rate = 0;
+  uint64_t legit_attempted = 0;
+  uint64_t legit_succeeded = 0;
+  uint64_t legit_failed[static_cast<size_t>(LegitFailure::kCount)] = {};
+  uint64_t legit_syn_retransmits = 0;  // the engine's stats, all connections
+  // The engine's own frames lost at the shared TX queue (its
+  // tx_dropped_ring_full): a flood at "max" fills the queue and the
+  // legitimate clients' SYNs and ACKs then lose to it on this side.
+  uint64_t legit_tx_ring_full = 0;
+  Histogram connect_ns;  // Connect -> kConnected
+  Histogram request_ns;  // GET queued -> whole response (end of stream)
+};
+
+std::string ToJson(const FloodReport& r);
+
+// "t=3s flood 2000 pps synacks 6000 legit 30/30 connect p99 120 us".
+std::string ProgressLine(double t_s, double flood_pps, uint64_t synacks,
+                         uint64_t legit_ok, uint64_t legit_done,
+                         uint64_t connect_p99_ns);
+
+}  // namespace tern::flood
+
+#endif  // TERN_APP_TERN_FLOOD_REPORT_H_

@@ -1,0 +1,209 @@
+// tern-flood's DPDK-free parts (app/tern-flood): the command line, the token
+// bucket on virtual time, and the JSON report.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "app/tern-flood/flood_options.h"
+#include "app/tern-flood/report.h"
+#include "app/tern-flood/token_bucket.h"
+
+namespace tern::flood {
+namespace {
+
+absl::StatusOr<FloodOptions> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "tern-flood");
+  return ParseFloodCommandLine(args);
+}
+
+const std::vector<const char*> kMinimal = {
+    "--port", "net_memif0", "--address=198.18.0.2", "--target", "198.18.0.1"};
+
+std::vector<const char*> With(std::vector<const char*> extra) {
+  std::vector<const char*> a = kMinimal;
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// The message names the flag, as the contract says.
+void ExpectError(std::vector<const char*> args, const std::string& flag) {
+  absl::StatusOr<FloodOptions> o = Parse(std::move(args));
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(std::string(o.status().message()).starts_with(flag + ":"))
+      << o.status();
+}
+
+TEST(FloodOptions, Minimal_Defaults) {
+  absl::StatusOr<FloodOptions> o = Parse(kMinimal);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, "net_memif0");
+  EXPECT_EQ(o->address, wire::Ipv4Addr::FromOctets(198, 18, 0, 2));
+  EXPECT_EQ(o->target, wire::Ipv4Addr::FromOctets(198, 18, 0, 1));
+  EXPECT_EQ(o->target_port, 80);
+  EXPECT_EQ(o->flood_pps, 0u);
+  EXPECT_FALSE(o->flood_max);
+  EXPECT_EQ(o->spoof_range.base, wire::Ipv4Addr::FromOctets(198, 19, 0, 0));
+  EXPECT_EQ(o->spoof_range.len, 16);
+  EXPECT_TRUE(o->syn_options);
+  EXPECT_TRUE(o->eal_args.empty());
+  EXPECT_TRUE(o->json_path.empty());
+}
+
+TEST(FloodOptions, EalArgsBeforeSeparator_FlagsAfter) {
+  absl::StatusOr<FloodOptions> o = Parse({"--no-huge",
+                                          "-l",
+                                          "1",
+                                          "--",
+                                          "--port",
+                                          "p",
+                                          "--address",
+                                          "198.18.0.2",
+                                          "--target",
+                                          "198.18.0.1",
+                                          "--flood-pps",
+                                          "max",
+                                          "--spoof-range",
+                                          "198.19.128.0/17",
+                                          "--spoof-ports=2000-3000",
+                                          "--syn-options",
+                                          "none",
+                                          "--legit-rate",
+                                          "2.5",
+                                          "--json",
+                                          "-",
+                                          "--no-progress",
+                                          "--scenario",
+                                          "kbp_1",
+                                          "--mode",
+                                          "always"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->eal_args, (std::vector<std::string>{"--no-huge", "-l", "1"}));
+  EXPECT_TRUE(o->flood_max);
+  EXPECT_EQ(o->spoof_range.len, 17);
+  EXPECT_EQ(o->spoof_port_min, 2000);
+  EXPECT_EQ(o->spoof_port_max, 3000);
+  EXPECT_FALSE(o->syn_options);
+  EXPECT_DOUBLE_EQ(o->legit_rate, 2.5);
+  EXPECT_FALSE(o->progress);
+  EXPECT_EQ(o->scenario, "kbp_1");
+  EXPECT_EQ(o->mode, "always");
+}
+
+TEST(FloodOptions, Errors_NameTheFlag) {
+  ExpectError({"--address", "198.18.0.2", "--target", "198.18.0.1"}, "--port");
+  ExpectError({"--port", "p", "--target", "198.18.0.1"}, "--address");
+  ExpectError({"--port", "p", "--address", "198.18.0.2"}, "--target");
+  ExpectError(With({"--bogus", "1"}), "--bogus");
+  ExpectError(With({"--flood-pps"}), "--flood-pps");
+  ExpectError(With({"--flood-pps", "fast"}), "--flood-pps");
+  ExpectError(With({"--target-port", "0"}), "--target-port");
+  ExpectError(With({"--spoof-ports", "9-3"}), "--spoof-ports");
+  ExpectError(With({"--syn-options", "bsd"}), "--syn-options");
+  ExpectError(With({"--legit-rate", "-1"}), "--legit-rate");
+  ExpectError(With({"--stack", "bsd"}), "--stack");
+  ExpectError(With({"--mode", "a b"}), "--mode");
+  ExpectError(With({"--mac", "01:00:5e:00:00:01"}), "--mac");
+  ExpectError(With({"--request-path", "x"}), "--request-path");
+}
+
+TEST(FloodOptions, AddressesOutsideBenchmarkRange_Rejected) {
+  ExpectError(
+      {"--port", "p", "--address", "10.0.0.2", "--target", "198.18.0.1"},
+      "--address");
+  ExpectError(With({"--spoof-range", "10.0.0.0/16"}), "--spoof-range");
+  // Wider than 198.18.0.0/15 or with host bits.
+  ExpectError(With({"--spoof-range", "198.16.0.0/14"}), "--spoof-range");
+  ExpectError(With({"--spoof-range", "198.19.0.1/16"}), "--spoof-range");
+}
+
+TEST(FloodOptions, SpoofRangeHoldingOwnAddresses_Rejected) {
+  ExpectError(With({"--spoof-range", "198.18.0.0/24"}), "--spoof-range");
+  ExpectError(With({"--spoof-range", "198.18.0.0/31"}), "--spoof-range");
+}
+
+TEST(FloodOptions, FloodWithoutClientsOrTargetMac_Rejected) {
+  ExpectError(With({"--legit-rate", "0", "--flood-pps", "100"}),
+              "--target-mac");
+  EXPECT_TRUE(Parse(With({"--legit-rate", "0", "--flood-pps", "100",
+                          "--target-mac", "02:00:00:00:00:01"}))
+                  .ok());
+}
+
+TEST(TokenBucket, PacesToRate_BurstBoundedByCapacity) {
+  TokenBucket b(1000, 10);  // 1000/s, bursts of 10
+  Instant t = Instant::FromNanos(0);
+  EXPECT_EQ(b.Take(t, 100), 0u);  // starts empty
+  t = t + Duration::Millis(5);
+  EXPECT_EQ(b.Take(t, 100), 5u);
+  t = t + Duration::Seconds(3);  // idle: capped at the capacity
+  EXPECT_EQ(b.Take(t, 100), 10u);
+  // Over one second in 100 us steps: 1000 tokens, never more.
+  uint64_t total = 0;
+  for (int i = 0; i < 10000; ++i) {
+    t = t + Duration::Micros(100);
+    total += b.Take(t, 100);
+  }
+  EXPECT_EQ(total, 1000u);
+}
+
+TEST(TokenBucket, FractionalRate_ExactOverTime) {
+  TokenBucket b(2.5, 1);
+  Instant t = Instant::FromNanos(0);
+  b.Take(t, 1);
+  uint64_t total = 0;
+  for (int i = 0; i < 4000; ++i) {  // 4 s in 1 ms steps
+    t = t + Duration::Millis(1);
+    total += b.Take(t, 1);
+  }
+  EXPECT_EQ(total, 10u);
+}
+
+TEST(TokenBucket, TimeGoingBack_AccruesNothing) {
+  TokenBucket b(1000, 10);
+  b.Take(Instant::FromNanos(1'000'000'000), 1);
+  EXPECT_EQ(b.Take(Instant::FromNanos(0), 10), 0u);
+}
+
+TEST(Report, Json_HasTheIssueFieldsAndIsWellFormed) {
+  FloodReport r;
+  r.scenario = "kernel_bypass";
+  r.stack = "tern";
+  r.mode = "cookies=\"always\"";  // escaped
+  r.flood_pps_offered = 5000;
+  r.flood_sent = 25000;
+  r.flood_pps_reached = 4999.96;
+  r.synacks_seen = 24990;
+  r.legit_attempted = 100;
+  r.legit_succeeded = 99;
+  r.legit_failed[static_cast<size_t>(LegitFailure::kNoSynAck)] = 1;
+  r.connect_ns.Record(120'000);
+  r.connect_ns.Record(80'000);
+  const std::string j = ToJson(r);
+  for (const char* key :
+       {"\"scenario\": \"kernel_bypass\"", "\"stack\": \"tern\"",
+        "\"mode\": \"cookies=\\\"always\\\"\"", "\"flood_pps_offered\": 5000",
+        "\"flood_pps_reached\": 5000.0", "\"synacks_seen\": 24990",
+        "\"legit_attempted\": 100", "\"legit_succeeded\": 99",
+        "\"legit_failed\": 1", "\"no_synack\": 1", "\"connect_p50_us\": 80",
+        "\"connect_p99_us\": 120", "\"connect_max_us\": 120",
+        "\"request_p99_us\": null", "\"ceiling_pps\": null",
+        "\"legit_tx_ring_full\": 0"}) {
+    EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
+  }
+  EXPECT_TRUE(j.starts_with("{\n  \"scenario\""));
+  EXPECT_TRUE(j.ends_with("\n}\n"));
+  EXPECT_EQ(j.find(",\n}"), std::string::npos);
+}
+
+TEST(Report, FloodMax_OfferedIsMax) {
+  FloodReport r;
+  r.flood_max = true;
+  EXPECT_NE(ToJson(r).find("\"flood_pps_offered\": \"max\""),
+            std::string::npos);
+  EXPECT_NE(ToJson(r).find("\"legit_success_ratio\": null"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tern::flood

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# A 5-second miniature of issue 14's scenario 1 (kernel-bypass path): tern
+# and tern-flood as two DPDK processes joined by net_memif, one lcore each.
+# tern-flood sends a small SYN flood (3000 pps from spoofed sources in
+# 198.19.0.0/16) at tern's HTTP listener and, at the same time, opens
+# legitimate connections through its own engine (handshake, GET, response,
+# close).
+#
+# What it checks: tern-flood exits 0 with a complete JSON document (parsed
+# by python3; every field doc/flood.md lists); the flood was sent and its
+# SYN-ACKs came back to tern-flood's tap; at least 95 % of the legitimate
+# connections succeeded with connect latencies recorded; tern answered with
+# SYN cookies (cookies_sent and cookies_validated non-zero in its counter
+# dump) and ended with status 0. No rate or latency is asserted; the
+# legitimate deadline is 10 s (three SYN retransmissions) so that a shared,
+# busy machine starving the two busy-polling processes does not fail it.
+#
+# The memif socket lives in a temporary directory (socket-abstract=no);
+# every address is in 198.18.0.0/15; nothing touches a kernel interface.
+# Both processes and the temporary files are removed on any exit.
+#
+# Usage: tern_flood_test.sh PATH_TO_TERN PATH_TO_TERN_FLOOD [COOKIES]
+#   COOKIES: tern's listener cookie mode, "always" (default) or
+#   "on_overflow".
+# Exit: 0 pass, 1 fail, 77 skip (not root, no memif driver, fewer than 2
+# cores).
+set -euo pipefail
+
+readonly SKIP=77
+tern=${1:?usage: $0 PATH_TO_TERN PATH_TO_TERN_FLOOD [COOKIES]}
+flood=${2:?usage: $0 PATH_TO_TERN PATH_TO_TERN_FLOOD [COOKIES]}
+cookies=${3:-always}
+
+skip() { echo "tern_flood_test: SKIP: $*"; exit "$SKIP"; }
+fail() { echo "tern_flood_test: FAIL: $*" >&2; exit 1; }
+say() { echo "tern_flood_test: $*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL)"
+[ "$(nproc)" -ge 2 ] || skip "needs 2 cores (one lcore per process)"
+compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_memif.so*" >/dev/null ||
+  skip "DPDK's net_memif driver is not installed"
+[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is missing"
+[ -x "$tern" ] || fail "$tern is not an executable"
+[ -x "$flood" ] || fail "$flood is not an executable"
+
+id=$$
+tmp=$(mktemp -d /tmp/tern_flood_test.XXXXXX)
+sock="$tmp/memif.sock"
+tern_prefix="tern_flood_srv_${id}"
+flood_prefix="tern_flood_cli_${id}"
+tern_pid=""
+flood_pid=""
+
+stop() {  # PID: TERM, then KILL after 10 s
+  local pid=$1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  stop "$flood_pid"
+  stop "$tern_pid"
+  rm -rf "/var/run/dpdk/${tern_prefix}" "/var/run/dpdk/${flood_prefix}"
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
+    for f in tern.log flood.log flood.json; do
+      if [ -f "$tmp/$f" ]; then
+        echo "--- $f (last 40 lines) ---" >&2
+        tail -n 40 "$tmp/$f" >&2
+      fi
+    done
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# tern: the memif server; its gateway is tern-flood's address, so the
+# SYN-ACKs to spoofed (off-link) sources go to tern-flood's MAC, where its
+# tap counts them. idle_sleep_us keeps the idle loop off a shared core.
+cat >"$tmp/tern.toml" <<TOML
+[eal]
+args = ["--no-huge", "-m", "512", "--no-pci", "-l", "0",
+        "--vdev=net_memif0,role=server,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:01",
+        "--file-prefix=${tern_prefix}", "--log-level=pmd.net.memif:warning"]
+[port]
+name = "net_memif0"
+idle_sleep_us = 10
+[ip]
+address = "198.18.0.1"
+prefix_len = 24
+gateway = "198.18.0.2"
+[tcp]
+max_connections = 4096
+[[listener]]
+port = 80
+service = "http"
+cookies = "${cookies}"
+[shutdown]
+drain_ms = 1000
+TOML
+
+"$tern" --config "$tmp/tern.toml" --duration 30 >"$tmp/tern.log" 2>&1 &
+tern_pid=$!
+for _ in $(seq 100); do
+  grep -q "tern serving" "$tmp/tern.log" && break
+  kill -0 "$tern_pid" 2>/dev/null || fail "tern exited during start-up"
+  sleep 0.1
+done
+grep -q "tern serving" "$tmp/tern.log" || fail "tern did not start in 10 s"
+say "tern is serving (cookies ${cookies})"
+
+timeout 60 "$flood" --no-huge -m 512 --no-pci -l 1 \
+  "--vdev=net_memif0,role=client,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:02" \
+  "--file-prefix=${flood_prefix}" --log-level=pmd.net.memif:warning -- \
+  --port net_memif0 --address 198.18.0.2 --target 198.18.0.1 \
+  --flood-pps 3000 --spoof-range 198.19.0.0/16 --legit-rate 40 \
+  --legit-timeout-ms 10000 --duration 5 --scenario kernel_bypass_mini --stack tern --mode "$cookies" \
+  --json "$tmp/flood.json" >"$tmp/flood.log" 2>&1 &
+flood_pid=$!
+flood_rc=0
+wait "$flood_pid" || flood_rc=$?
+flood_pid=""
+[ "$flood_rc" -eq 0 ] || fail "tern-flood exited with status $flood_rc"
+grep -q "^t=1s flood" "$tmp/flood.log" || fail "no progress line"
+
+/usr/bin/python3 - "$tmp/flood.json" <<'PY' || fail "JSON checks failed"
+import json, sys
+r = json.load(open(sys.argv[1]))
+need = ["scenario", "stack", "mode", "duration_s", "flood_pps_offered",
+        "flood_pps_reached", "flood_sent", "flood_tx_full", "flood_no_mbuf",
+        "synacks_seen", "spoofed_other_seen", "ceiling_pps", "legit_rate",
+        "legit_attempted", "legit_succeeded", "legit_failed",
+        "legit_failures", "legit_success_ratio", "legit_syn_retransmits",
+        "legit_tx_ring_full"]
+for kind in ("connect", "request"):
+    need += [kind + s for s in ("_count", "_p50_us", "_p90_us", "_p99_us",
+                                "_p999_us", "_max_us")]
+missing = [k for k in need if k not in r]
+bad = []
+if missing:
+    bad.append("missing fields: %s" % missing)
+else:
+    if r["scenario"] != "kernel_bypass_mini" or r["stack"] != "tern":
+        bad.append("labels not copied")
+    if r["flood_sent"] <= 0 or r["flood_pps_reached"] <= 0:
+        bad.append("no flood was sent")
+    if r["synacks_seen"] <= 0:
+        bad.append("no SYN-ACK to a spoofed source came back")
+    if r["legit_attempted"] < 100:
+        bad.append("too few legitimate connections attempted")
+    if r["legit_succeeded"] < 0.95 * r["legit_attempted"]:
+        bad.append("legitimate connections failed: %s" % r["legit_failures"])
+    if r["connect_count"] < r["legit_succeeded"]:
+        bad.append("connect latencies not recorded")
+    for k in ("connect_p50_us", "connect_p99_us", "connect_max_us",
+              "request_p99_us"):
+        if not isinstance(r[k], int):
+            bad.append("%s is not a number" % k)
+    if isinstance(r["connect_p50_us"], int) and \
+            not r["connect_p50_us"] <= r["connect_p99_us"] <= r["connect_max_us"]:
+        bad.append("connect percentiles out of order")
+for b in bad:
+    print("tern_flood_test: " + b, file=sys.stderr)
+print("tern_flood_test: flood %.0f pps reached, %d SYN-ACKs seen, legit %d/%d, "
+      "connect p50/p99/max %s/%s/%s us" % (
+          r.get("flood_pps_reached", 0), r.get("synacks_seen", 0),
+          r.get("legit_succeeded", 0), r.get("legit_attempted", 0),
+          r.get("connect_p50_us"), r.get("connect_p99_us"),
+          r.get("connect_max_us")))
+sys.exit(1 if bad else 0)
+PY
+
+kill -TERM "$tern_pid"
+tern_rc=0
+wait "$tern_pid" || tern_rc=$?
+tern_pid=""
+[ "$tern_rc" -eq 0 ] || fail "tern exited with status $tern_rc"
+grep -Eq "cookies_sent +[1-9]" "$tmp/tern.log" ||
+  fail "tern sent no SYN cookie"
+grep -Eq "cookies_validated +[1-9]" "$tmp/tern.log" ||
+  fail "tern validated no SYN cookie"
+say "PASS"
