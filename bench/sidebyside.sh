@@ -21,6 +21,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. tests/dpdk/tern_lib.sh
 build=${1:-build}
 requests=${SB_REQUESTS:-20000}
 seconds=${SB_SECONDS:-5}
@@ -44,8 +45,8 @@ tern_pid=""
 nginx_pid=""
 cleanup() {
   local rc=$?
-  [ -z "$tern_pid" ] || { kill -TERM "$tern_pid" 2>/dev/null; wait "$tern_pid" 2>/dev/null; } || true
-  [ -z "$nginx_pid" ] || { kill -TERM "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; } || true
+  tern_kill "${tern_pid:-${TERN_PID:-}}"
+  tern_kill "$nginx_pid"
   ip netns del "$cli" 2>/dev/null || true
   ip netns del "$srv" 2>/dev/null || true
   rm -rf "/var/run/dpdk/$prefix" "$tmp"
@@ -108,13 +109,9 @@ port = 80
 service = "http"
 http_body_bytes = 1024
 TOML
-"$tern" --config "$tmp/tern.toml" --duration 600 >"$tmp/tern.log" 2>&1 &
-tern_pid=$!
-for _ in $(seq 200); do
-  grep -q "tern serving" "$tmp/tern.log" && break
-  sleep 0.1
-done
-grep -q "tern serving" "$tmp/tern.log" || die "tern did not start"
+tern_start "$tern" "$tmp/tern.toml" "$tmp/tern.log" --duration 600 ||
+  die "tern did not start"
+tern_pid=$TERN_PID
 ip link set "$tap" netns "$cli"
 ip -n "$cli" link set "$tap" address 02:00:c6:12:00:02
 ip -n "$cli" addr add 198.18.0.2/24 dev "$tap"

@@ -34,26 +34,12 @@
 #include "lib/port/engine.h"
 #include "lib/port/ethdev_port.h"
 #include "lib/port/log.h"
+#include "lib/port/signals.h"
 #include "lib/tcp/cookie_secrets.h"
 
 namespace tern::flood {
 namespace {
 
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free,
-              "a signal handler may only touch lock-free atomics");
-
-void OnSignal(int /*signo*/) {
-  stop_requested.store(true, std::memory_order_relaxed);
-}
-
-void InstallSignalHandlers() {
-  struct sigaction sa = {};
-  sa.sa_handler = &OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 // A flood burst: SynFlood's TX burst; the bucket holds at most that many
 // tokens so a loop stall is not followed by a double burst.
@@ -137,7 +123,7 @@ absl::Status Run(const FloodOptions& o) {
   Instant now = start;
   for (;;) {
     now = clock->Now();
-    if (now >= end || stop_requested.load(std::memory_order_relaxed)) {
+    if (now >= end || port::StopFlag().load(std::memory_order_relaxed)) {
       break;
     }
     e.PollOnce(now);
@@ -180,7 +166,7 @@ absl::Status Run(const FloodOptions& o) {
   // Let what is in flight finish within its own deadline (no new opens,
   // no more flood), then abort the rest.
   clients.StopOpening();
-  while (!clients.Idle() && !stop_requested.load(std::memory_order_relaxed)) {
+  while (!clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed)) {
     now = clock->Now();
     e.PollOnce(now);
   }
@@ -264,7 +250,7 @@ int Main(int argc, char** argv) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     return 1;
   }
-  InstallSignalHandlers();
+  port::InstallStopSignals();
   int rc = 0;
   if (absl::Status s = Run(*o); !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());

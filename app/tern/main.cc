@@ -37,27 +37,11 @@
 #include "lib/port/ethdev_port.h"
 #include "lib/port/lcore_loop.h"
 #include "lib/port/log.h"
+#include "lib/port/signals.h"
 #include "lib/port/steering.h"
 
 namespace tern::app {
 namespace {
-
-// Written by the signal handler, read by every loop once per iteration.
-std::atomic<bool> stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free,
-              "a signal handler may only touch lock-free atomics");
-
-void OnSignal(int /*signo*/) {
-  stop_requested.store(true, std::memory_order_relaxed);
-}
-
-void InstallSignalHandlers() {
-  struct sigaction sa = {};
-  sa.sa_handler = &OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 // Whether EAL can use hugepages: the kernel has free ones of the default
 // size (/proc/meminfo) and a hugetlbfs is mounted to map them
@@ -189,7 +173,7 @@ struct Lcore {
 
 int LcoreMain(void* arg) {
   auto* l = static_cast<Lcore*>(arg);
-  port::RunEngineLoop(*l->engine, *l->clock, l->loop, stop_requested);
+  port::RunEngineLoop(*l->engine, *l->clock, l->loop, port::StopFlag());
   return 0;
 }
 
@@ -359,14 +343,14 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     if (int rc = rte_eal_remote_launch(&LcoreMain, lcores[i].get(),
                                        lcores[i]->lcore_id);
         rc != 0) {
-      stop_requested.store(true);
+      port::StopFlag().store(true);
       rte_eal_mp_wait_lcore();
       return absl::InternalError(absl::StrCat(
           "rte_eal_remote_launch on lcore ", lcores[i]->lcore_id, ": ", rc));
     }
   }
   LcoreMain(lcores[0].get());
-  stop_requested.store(true);
+  port::StopFlag().store(true);
   rte_eal_mp_wait_lcore();
   UnregisterTelemetry();
   if (steering != nullptr) {
@@ -461,7 +445,7 @@ int Main(int argc, char** argv) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     return 1;
   }
-  InstallSignalHandlers();
+  port::InstallStopSignals();
   // Packet capture from a secondary process (dpdk-dumpcap, dpdk-pdump).
   // Secondary processes attach to the primary's memory, which needs
   // hugepages: without them capture is unavailable and tern says so.

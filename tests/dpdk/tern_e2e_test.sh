@@ -32,6 +32,7 @@
 #   LCORES: "0" or "0,1"; MODE: "full" (default), "fault" or "hugepages"
 # Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, a tool missing).
 set -euo pipefail
+. "$(dirname "$0")/tern_lib.sh"
 
 readonly SKIP=77
 tern=${1:?usage: $0 PATH_TO_TERN LCORES}
@@ -71,15 +72,7 @@ cleanup() {
     kill "$cap_pid" 2>/dev/null || true
     wait "$cap_pid" 2>/dev/null || true
   fi
-  if [ -n "$tern_pid" ] && kill -0 "$tern_pid" 2>/dev/null; then
-    kill -TERM "$tern_pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-      kill -0 "$tern_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$tern_pid" 2>/dev/null || true
-    wait "$tern_pid" 2>/dev/null || true
-  fi
+  tern_kill "${tern_pid:-${TERN_PID:-}}"
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "/var/run/dpdk/${prefix}"
   if [ -n "$huge_mount" ]; then
@@ -165,26 +158,13 @@ fi
 
 # --duration bounds tern's life even if this script is killed without its
 # trap.
-"$tern" --config "$tmp/tern.toml" --duration 300 >"$tmp/tern.log" 2>&1 &
-tern_pid=$!
-for _ in $(seq 200); do
-  grep -q "tern serving" "$tmp/tern.log" && break
-  kill -0 "$tern_pid" 2>/dev/null || fail "tern exited during start-up"
-  sleep 0.1
-done
-grep -q "tern serving" "$tmp/tern.log" || fail "tern did not start in 20 s"
-tern_mac=$(sed -n 's/.*tern serving.*(mac \([0-9a-fA-F:]*\),.*/\1/p' \
-  "$tmp/tern.log" | head -n1)
+tern_start "$tern" "$tmp/tern.toml" "$tmp/tern.log" --duration 300 ||
+  fail "tern did not start"
+tern_pid=$TERN_PID
+tern_mac=$(tern_mac "$tmp/tern.log")
 telemetry_sock="/var/run/dpdk/${prefix}/dpdk_telemetry.v2"
 
-ip netns add "$ns"
-ip link set "$iface" netns "$ns"
-ip -n "$ns" link set lo up
-# net_tap gives the kernel's side the PMD's own MAC; a distinct one makes
-# captures readable and ARP learn a real binding.
-ip -n "$ns" link set "$iface" address 02:00:c6:12:00:02
-ip -n "$ns" addr add "${peer_ip}/24" dev "$iface"
-ip -n "$ns" link set "$iface" up
+tap_to_netns "$iface" "$ns" "${peer_ip}/24" || fail "cannot move $iface into $ns"
 in_ns() { ip netns exec "$ns" "$@"; }
 telemetry() { $clients telemetry "$telemetry_sock" "$@"; }
 value() { sed -n "s/^$1=//p"; }

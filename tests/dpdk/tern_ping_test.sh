@@ -6,6 +6,7 @@
 # Usage: tern_ping_test.sh PATH_TO_TERN
 # Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, no ip/ping).
 set -euo pipefail
+. "$(dirname "$0")/tern_lib.sh"
 
 readonly SKIP=77
 tern=${1:?usage: $0 PATH_TO_TERN}
@@ -32,15 +33,7 @@ tern_pid=""
 
 cleanup() {
   local rc=$?
-  if [ -n "$tern_pid" ] && kill -0 "$tern_pid" 2>/dev/null; then
-    kill -TERM "$tern_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$tern_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$tern_pid" 2>/dev/null || true
-    wait "$tern_pid" 2>/dev/null || true
-  fi
+  tern_kill "${tern_pid:-${TERN_PID:-}}"
   ip netns del "$ns" 2>/dev/null || true
   # EAL leaves its runtime directory behind; the prefix is unique per run.
   rm -rf "/var/run/dpdk/tern_ping_${id}"
@@ -72,24 +65,13 @@ TOML
 
 # --duration bounds tern's life even if this script is killed without
 # running its trap.
-"$tern" --config "$tmp/tern.toml" --duration 60 >"$tmp/tern.log" 2>&1 &
-tern_pid=$!
-
-for _ in $(seq 150); do
-  grep -q "tern serving" "$tmp/tern.log" && break
-  kill -0 "$tern_pid" 2>/dev/null || fail "tern exited during start-up"
-  sleep 0.1
-done
-grep -q "tern serving" "$tmp/tern.log" || fail "tern did not start"
-tern_mac=$(sed -n 's/.*tern serving.*(mac \([0-9a-fA-F:]*\),.*/\1/p' \
-  "$tmp/tern.log" | head -n1)
+tern_start "$tern" "$tmp/tern.toml" "$tmp/tern.log" --duration 60 ||
+  fail "tern did not start"
+tern_pid=$TERN_PID
+tern_mac=$(tern_mac "$tmp/tern.log")
 [ -n "$tern_mac" ] || fail "could not read tern's MAC from its log"
 
-ip netns add "$ns"
-ip link set "$iface" netns "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" addr add "${peer_ip}/24" dev "$iface"
-ip -n "$ns" link set "$iface" up
+tap_to_netns "$iface" "$ns" "${peer_ip}/24" || fail "cannot move $iface into $ns"
 
 echo "tern_ping_test: pinging ${tern_ip} (tern, mac ${tern_mac}) from ${ns}"
 if ! ip netns exec "$ns" ping -c 5 -W 1 -i 0.2 "$tern_ip" | tee "$tmp/ping.txt"
