@@ -123,7 +123,16 @@ client curl -sf -o /dev/null http://198.18.0.1/ || die "tern does not answer"
 client curl -sf -o /dev/null http://198.18.1.1/ || die "nginx does not answer"
 
 run_ab() {
+  local perf_pid=""
+  if [ "${SB_PERF:-0}" = 1 ]; then
+    perf record -o "$tmp/perf_ab_$2.data" -p "$3" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   client ab -q -n "$requests" -c 100 -s 10 "http://$1/" >"$tmp/ab_$2.txt" 2>&1
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" || true
+  fi
   awk '/^Requests per second/ { print $4 }' "$tmp/ab_$2.txt"
 }
 run_wrk() {
@@ -140,8 +149,8 @@ run_wrk() {
 
 nginx_worker=$(pgrep -P "$nginx_pid" -f "nginx: worker" | head -n1 || true)
 [ -n "$nginx_worker" ] || nginx_worker=$nginx_pid
-ab_tern=$(run_ab 198.18.0.1 tern)
-ab_nginx=$(run_ab 198.18.1.1 nginx)
+ab_tern=$(run_ab 198.18.0.1 tern "$tern_pid")
+ab_nginx=$(run_ab 198.18.1.1 nginx "$nginx_worker")
 wrk_tern=$(run_wrk 198.18.0.1 tern "$tern_pid")
 wrk_nginx=$(run_wrk 198.18.1.1 nginx "$nginx_worker")
 for f in "$tmp"/ab_*.txt; do
@@ -154,8 +163,8 @@ printf '%-28s %14s %14s %8s\n' "client" "tern (tap)" "nginx (veth)" "ratio"
 printf '%-28s %14s %14s %8s\n' "ab connections/s" "$ab_tern" "$ab_nginx" "$(ratio "$ab_tern" "$ab_nginx")"
 printf '%-28s %14s %14s %8s\n' "wrk requests/s" "$wrk_tern" "$wrk_nginx" "$(ratio "$wrk_tern" "$wrk_nginx")"
 if [ "${SB_PERF:-0}" = 1 ]; then
-  for s in tern nginx; do
-    echo "sidebyside: perf, $s during wrk (top 12 symbols, self time)"
+  for s in tern nginx ab_tern ab_nginx; do
+    echo "sidebyside: perf, $s (wrk unless ab_; top 12 symbols, self time)"
     perf report -i "$tmp/perf_$s.data" --sort dso,symbol --stdio 2>/dev/null |
       grep -E '^ +[0-9.]+%' | head -n 12 | sed -E 's/ +$//'
     echo "sidebyside: perf, $s: share of samples in the kernel"
