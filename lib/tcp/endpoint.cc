@@ -355,16 +355,6 @@ void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
     std::optional<SlabHandle> h = conns_.HandleAt(*v);
     Connection* c = conns_.GetByIndex(*v);
     TERN_DCHECK(c != nullptr && h.has_value());
-    if (c->state() == State::kSynReceived && c->passive()) {
-      ListenerHandle lh{c->listener_index, c->listener_generation};
-      Listener* l = GetListener(lh);
-      env.accept_queue_has_room = l != nullptr && !l->AcceptQueueFull();
-      if (l != nullptr) {
-        env.accept_overflow_reset =
-            l->options.overflow == AcceptOverflow::kReset;
-        env.listener_stats = &l->stats;
-      }
-    }
     Verdict verdict = c->OnSegment(env, seg.tcp);
     After(env, *h, c, verdict);
     return;
@@ -692,9 +682,9 @@ void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
   p.synack_window = SynAckWindow(l->options.conn);
   p.synack_retransmitted = r.retries > 0;
   c->InitSynReceived(env, p, l->options.conn);
-  env.accept_queue_has_room = true;
-  env.listener_stats = &l->stats;
-  After(env, *h, c, c->OnSegment(env, seg.tcp));
+  const Verdict v = c->OnSegment(env, seg.tcp);
+  TERN_DCHECK(c->state() != State::kSynReceived);
+  After(env, *h, c, v);
 }
 
 void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
@@ -833,9 +823,8 @@ bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
   // from the handshake, RFC 6298 5.7's 3 s RTO until a sample arrives).
   p.synack_retransmitted = true;
   c->InitSynReceived(env, p, co);
-  env.accept_queue_has_room = true;
-  env.listener_stats = &l.stats;
   Verdict v = c->OnSegment(env, seg.tcp);
+  TERN_DCHECK(c->state() != State::kSynReceived);
   After(env, *h, c, v);
   return true;
 }
@@ -1008,10 +997,6 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
     case Verdict::kClosed:
       Unlink(c);
       break;
-    case Verdict::kDropSilently:
-      Unlink(c);
-      Release(h, c);
-      return;
   }
 
   const bool done = !c->in_table;
