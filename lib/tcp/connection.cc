@@ -1830,10 +1830,13 @@ Verdict Connection::Close(Env& env) {
     return Abort(env);
   }
   switch (state_) {
+    case State::kTimeWait:
+      // The endpoint's TIME-WAIT record carries the state on and counts its
+      // end; the connection object only waited for its handle.
+      return Verdict::kClosed;
     case State::kSynSent:
     case State::kClosed:
     case State::kListen:
-    case State::kTimeWait:
       if (state_ != State::kClosed) {
         SetState(env, State::kClosed);
       }
@@ -1871,7 +1874,9 @@ Verdict Connection::Abort(Env& env) {
     case State::kTimeWait:
       break;
   }
-  if (state_ != State::kClosed) {
+  // In TIME-WAIT the endpoint's record carries the state on and counts its
+  // end; the connection object only waited for its handle.
+  if (state_ != State::kClosed && state_ != State::kTimeWait) {
     SetState(env, State::kClosed);
   }
   rtx_deadline_ = delack_deadline_ = fin_wait2_deadline_ = Instant::Never();

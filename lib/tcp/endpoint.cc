@@ -565,6 +565,17 @@ void Endpoint::CountTransition(State from, State to) {
   stats_.transitions[static_cast<int>(from)][static_cast<int>(to)].Inc();
 }
 
+int64_t Endpoint::StateGauge(State s) const {
+  int64_t n = 0;
+  for (int other = 0; other < kNumStates; ++other) {
+    n += static_cast<int64_t>(
+        stats_.transitions[other][static_cast<int>(s)].Get());
+    n -= static_cast<int64_t>(
+        stats_.transitions[static_cast<int>(s)][other].Get());
+  }
+  return n;
+}
+
 void Endpoint::FreeHalfOpen(uint32_t index, bool promoted) {
   HalfOpen* r = half_opens_.GetByIndex(index);
   if (r == nullptr) {
@@ -658,6 +669,7 @@ void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
   if (!TableInsert(r.tuple, h->index)) {
     conns_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
+    CountTransition(State::kSynReceived, State::kClosed);  // no connection
     return;
   }
   Connection* c = conns_.Get(*h);
@@ -876,6 +888,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       return;
     case TimeWaitAction::kReopen: {
       stats_.time_wait_reopened.Inc();
+      CountTransition(State::kTimeWait, State::kClosed);
       FourTuple tuple = r->tuple;
       wheel_.Cancel(&r->timer);
       TableErase(tuple);
@@ -913,6 +926,7 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
       return;
     }
     stats_.time_wait_expired.Inc();
+    CountTransition(State::kTimeWait, State::kClosed);
     TableErase(r->tuple);
     time_waits_.Free(*time_waits_.HandleAt(index));
     return;
@@ -942,11 +956,15 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
     // At the bound the connection skips TIME-WAIT, as Linux does when
     // tcp_max_tw_buckets is reached; counted so operators see it.
     stats_.time_wait_overflow.Inc();
+    // No record: the connection's TIME-WAIT ends here.
+    CountTransition(State::kTimeWait, State::kClosed);
     return;
   }
   std::optional<SlabHandle> h = time_waits_.Alloc();
   if (!h) {
     stats_.time_wait_overflow.Inc();
+    // No record: the connection's TIME-WAIT ends here.
+    CountTransition(State::kTimeWait, State::kClosed);
     return;
   }
   TimeWaitRecord* r = time_waits_.Get(*h);
@@ -954,6 +972,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
   if (!TableInsert(r->tuple, h->index | kTimeWaitBit)) {
     time_waits_.Free(*h);
     stats_.time_wait_overflow.Inc();
+    CountTransition(State::kTimeWait, State::kClosed);
     return;
   }
   stats_.time_wait_created.Inc();

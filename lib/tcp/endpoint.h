@@ -182,6 +182,16 @@ class Endpoint {
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
   size_t half_open_total() const { return half_opens_.size(); }
+  // How many connections and records are in state `s` now, for s from
+  // SYN-SENT to TIME-WAIT: half-open records count as SYN-RECEIVED, TIME-WAIT
+  // records as TIME-WAIT. Exact, because every state change is counted in
+  // stats().transitions, in one place each: Connection::SetState, and for
+  // records Endpoint::CountTransition (half-open creation and expiry,
+  // promotion being the connection's SYN-RECEIVED -> ESTABLISHED; TIME-WAIT
+  // exit by expiry, reopening or a full record table). Entries minus exits,
+  // O(states). Meaningless for CLOSED and LISTEN, which are not states of a
+  // record here.
+  int64_t StateGauge(State s) const;
   // The TIME-WAIT record of a tuple, if any (tests, diagnostics).
   const TimeWaitRecord* FindTimeWait(const FourTuple& tuple) const;
   size_t half_open_count(ListenerHandle l) const;
