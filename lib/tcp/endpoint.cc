@@ -1004,9 +1004,9 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
       c->in_accept_queue = true;
       if (!l->in_ready_list) {
         l->in_ready_list = true;
-        ready_.push_back(Event{{},
-                               ListenerHandle{c->listener_index, l->generation},
-                               events::kAcceptable});
+        PushReady(Event{{},
+                        ListenerHandle{c->listener_index, l->generation},
+                        events::kAcceptable});
       }
       break;
     }
@@ -1390,8 +1390,33 @@ uint32_t Endpoint::Poll(ConnHandle h) const {
 void Endpoint::QueueEvent(SlabHandle h, Connection* c) {
   if (!c->in_ready_list) {
     c->in_ready_list = true;
-    ready_.push_back(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
+    PushReady(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
   }
+}
+
+void Endpoint::PushReady(const Event& e) {
+  if (ready_.size() == ready_.capacity()) {
+    // The application has not polled for a while and released connections
+    // left entries behind: drop those and the ones already taken, so the
+    // list stays within what Create reserved (a live connection or listener
+    // is in it at most once).
+    size_t kept = 0;
+    for (size_t i = ready_head_; i < ready_.size(); ++i) {
+      const Event& r = ready_[i];
+      const bool live =
+          r.listener.valid()
+              ? GetListener(r.listener) != nullptr
+              : conns_.Get(SlabHandle{r.conn.index, r.conn.generation}) !=
+                    nullptr;
+      if (live) {
+        ready_[kept++] = r;
+      }
+    }
+    ready_.resize(kept);
+    ready_head_ = 0;
+  }
+  TERN_DCHECK(ready_.size() < ready_.capacity());
+  ready_.push_back(e);
 }
 
 SockError Endpoint::SetContext(ConnHandle h, uint64_t context) {

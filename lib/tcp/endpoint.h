@@ -291,6 +291,10 @@ class Endpoint {
   void Unlink(Connection* c);
   // Puts the connection in the event list unless it is there already.
   void QueueEvent(SlabHandle h, Connection* c);
+  // Appends to the event list; at its reserved capacity it first drops the
+  // entries of released connections and closed listeners (O(list), only
+  // when the application has not polled for that long).
+  void PushReady(const Event& e);
   void EnterTimeWait(Env& env, Connection* c);
   void Release(SlabHandle h, Connection* c);
   void OnTimer(TimerNode* node, Instant now);
@@ -319,8 +323,9 @@ class Endpoint {
   std::vector<OpenListener> open_listeners_;  // reserved at Create
   // Events not yet taken are ready_[ready_head_, size()); PollEvents moves
   // the head and compacts the vector once the head passes half of it, so
-  // taking N events costs O(N). Reserved at Create: a connection or
-  // listener is in it at most once (in_ready_list).
+  // taking N events costs O(N). Reserved at Create and never grown: a live
+  // connection or listener is in it at most once (in_ready_list), and
+  // PushReady drops stale entries when it is full.
   std::vector<Event> ready_;
   size_t ready_head_ = 0;
   // OnSegments: table changes while a segment is processed, and whether one
