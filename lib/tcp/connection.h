@@ -85,10 +85,10 @@ struct Env {
 };
 
 enum class Verdict : uint8_t {
-  kKeep,          // nothing for the owner to do
-  kEstablished,   // passive open completed: move to the accept queue
-  kTimeWait,      // entered TIME-WAIT: make a record (MakeTimeWait), unlink
-  kClosed,        // reached CLOSED: unlink from the table
+  kKeep,         // nothing for the owner to do
+  kEstablished,  // passive open completed: move to the accept queue
+  kTimeWait,     // entered TIME-WAIT: make a record (MakeTimeWait), unlink
+  kClosed,       // reached CLOSED: unlink from the table
 };
 
 class Connection {

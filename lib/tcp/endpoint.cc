@@ -1403,11 +1403,10 @@ void Endpoint::PushReady(const Event& e) {
     size_t kept = 0;
     for (size_t i = ready_head_; i < ready_.size(); ++i) {
       const Event& r = ready_[i];
-      const bool live =
-          r.listener.valid()
-              ? GetListener(r.listener) != nullptr
-              : conns_.Get(SlabHandle{r.conn.index, r.conn.generation}) !=
-                    nullptr;
+      const bool live = r.listener.valid()
+                            ? GetListener(r.listener) != nullptr
+                            : conns_.Get(SlabHandle{
+                                  r.conn.index, r.conn.generation}) != nullptr;
       if (live) {
         ready_[kept++] = r;
       }
