@@ -44,7 +44,14 @@ inline constexpr size_t kMaxPayloadSpans = 7;
 
 // An ordered scatter list of payload bytes.
 struct PayloadSpans {
-  std::array<std::span<const uint8_t>, kMaxPayloadSpans> span{};
+  // Only span[0, count) is meaningful; the rest is left uninitialised (a
+  // union member), because zeroing seven spans for every segment sent,
+  // SYN-ACKs and pure ACKs included, was most of the SYN path's regression
+  // (doc/benchmarks.md, issue 17). Read the list through spans().
+  PayloadSpans() {}  // NOLINT(modernize-use-equals-default): see above
+  union {
+    std::array<std::span<const uint8_t>, kMaxPayloadSpans> span;
+  };
   size_t count = 0;
 
   std::span<const std::span<const uint8_t>> spans() const {
