@@ -46,11 +46,11 @@ struct ConnOptions {
   // RTE_MBUF_DEFAULT_DATAROOM), fill it. Copies between references take a
   // slot each too.
   size_t send_ref_chunks = 256;
-  bool nodelay = false;        // Nagle on by default (RFC 1122 4.2.3.4)
+  bool nodelay = false;  // Nagle on by default (RFC 1122 4.2.3.4)
   NagleMode nagle = NagleMode::kMinshall;  // which Nagle rule, as Linux
-  bool timestamps = true;      // offer RFC 7323 timestamps
-  bool window_scaling = true;  // offer RFC 7323 window scale
-  bool sack_permitted = true;  // offer RFC 2018 SACK-permitted
+  bool timestamps = true;                  // offer RFC 7323 timestamps
+  bool window_scaling = true;              // offer RFC 7323 window scale
+  bool sack_permitted = true;              // offer RFC 2018 SACK-permitted
   // Congestion control (doc/congestion.md): CUBIC, the default of the
   // reliable-transfer issue and of Linux (RFC 9438), or NewReno (RFC 5681).
   CcAlgorithm congestion = CcAlgorithm::kCubic;

@@ -308,13 +308,10 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
     }
     switch (state_) {
       case State::kSynReceived:
-        if (passive_) {
-          // RFC 9293 3.10.7.4: "return this connection to the LISTEN state";
-          // the half-open record simply goes away.
-          SetState(env, State::kClosed);
-          return Verdict::kDropSilently;
-        }
-        // Active (simultaneous) open: "connection refused".
+        // Only an active (simultaneous) open is here: a passive connection
+        // leaves SYN-RECEIVED with the final ACK that made it (the listener
+        // unit handles a RST to a half-open record). "Connection refused".
+        TERN_DCHECK(!passive_);
         return Fail(env, SockError::kConnRefused, events::kRefused, false);
       case State::kEstablished:
       case State::kFinWait1:
@@ -500,6 +497,44 @@ Verdict Connection::HandleSynSent(Env& env, const wire::TcpRepr& seg) {
 
 bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
                             Verdict* verdict) {
+  // RFC 9293 3.10.7.4 fifth step, in its order: is the ACK acceptable; in
+  // SYN-RECEIVED, enter ESTABLISHED; advance SND.UNA (with the RTT sample
+  // and the retransmission timer); update the send window; congestion
+  // control and loss recovery; then what the ACK means in each state.
+  if (!AckAcceptable(env, seg)) {
+    return false;
+  }
+  // The segment is accepted, its ACK included: only now is its TSval
+  // recorded (RFC 7323 4.3; Linux calls tcp_replace_ts_recent after tcp_ack
+  // since 2013). Recorded before the ACK check, one forged in-window segment
+  // with an unacceptable ACK and a huge TSval would make every later segment
+  // of the real peer fail PAWS.
+  UpdateTsRecent(seg);
+  // An acceptable ACK answers any zero-window probe (MUST-37).
+  persist_probes_ = 0;
+  const bool handshake_ack = state_ == State::kSynReceived;
+  if (handshake_ack) {
+    CompleteHandshake(env, seg, verdict);
+  }
+  // RFC 5681 section 2 DUPLICATE ACKNOWLEDGMENT: (a) data outstanding, (b)
+  // no data, (c) neither SYN nor FIN, (d) SEG.ACK = SND.UNA, (e) the window
+  // unchanged, tested here before SND.UNA and SND.WND change.
+  AckFacts facts;
+  facts.dup_ack_candidate = !handshake_ack && snd_una_ != snd_max_ &&
+                            seg.payload.empty() && !seg.Has(kSyn) &&
+                            !seg.Has(kFin) && seg.ack == snd_una_;
+  facts.window_unchanged =
+      (static_cast<uint32_t>(seg.window) << snd_wscale_) == snd_wnd_;
+  facts.flight_before = static_cast<uint32_t>(snd_max_ - snd_una_);
+  facts.acked = AdvanceSndUna(env, seg);
+  if (!handshake_ack) {
+    OnAckForRecovery(env, seg, facts);
+  }
+  UpdateSendWindow(seg);
+  return AckInState(env, verdict);
+}
+
+bool Connection::AckAcceptable(Env& env, const wire::TcpRepr& seg) {
   // RFC 5961 5.2: acceptable when SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT
   // (SND.NXT here is the highest sequence sent: after a go-back-N
   // retransmission the peer may acknowledge beyond the current SND.NXT).
@@ -525,118 +560,89 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     env.stats.drops.Inc(DropReason::kSynRcvdBadAck);
     return false;
   }
-  // The segment is accepted, its ACK included: only now is its TSval
-  // recorded (RFC 7323 4.3; Linux calls tcp_replace_ts_recent after tcp_ack
-  // since 2013). Recorded before the ACK check, one forged in-window segment
-  // with an unacceptable ACK and a huge TSval would make every later segment
-  // of the real peer fail PAWS.
-  UpdateTsRecent(seg);
-  // An acceptable ACK answers any zero-window probe (MUST-37).
-  persist_probes_ = 0;
+  return true;
+}
 
-  bool handshake_ack = false;  // acknowledges our SYN, no data
-  if (state_ == State::kSynReceived) {
-    if (passive_ && !env.accept_queue_has_room) {
-      env.stats.drops.Inc(DropReason::kAcceptQueueFull);
-      env.stats.listen.accept_overflows.Inc();
-      if (env.listener_stats != nullptr) {
-        env.listener_stats->accept_overflows.Inc();
-      }
-      if (env.accept_overflow_reset) {
-        // Linux's tcp_abort_on_overflow = 1: reset the connection.
-        env.stats.listen.accept_overflow_resets.Inc();
-        if (env.listener_stats != nullptr) {
-          env.listener_stats->accept_overflow_resets.Inc();
-        }
-        SendRstAt(env, seg.ack);
-        SetState(env, State::kClosed);
-        *verdict = Verdict::kDropSilently;
-        return false;
-      }
-      // Linux's tcp_abort_on_overflow = 0: ignore the ACK; the peer's
-      // retransmission (or our SYN-ACK retransmission) completes it later.
-      return false;
-    }
-    if (retries_ > 0) {
-      RestartRtoAfterSynTimeout(env);  // a timestamp echo may sample below
-    }
-    // "enter ESTABLISHED state and continue processing with the variables
-    // SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK".
-    snd_wnd_ = static_cast<uint32_t>(seg.window) << snd_wscale_;
-    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
-    snd_wl1_ = seg.seq;
-    snd_wl2_ = seg.ack;
-    SetState(env, State::kEstablished);
-    InitCongestion(env);
-    handshake_ack = true;
-    events_ |= events::kConnected | events::kWritable;
-    if (passive_) {
-      *verdict = Verdict::kEstablished;
-    }
-    if (fin_queued_) {
-      SetState(env, State::kFinWait1);  // shut down during the handshake
-    }
+void Connection::CompleteHandshake(Env& env, const wire::TcpRepr& seg,
+                                   Verdict* verdict) {
+  if (retries_ > 0) {
+    RestartRtoAfterSynTimeout(env);  // a timestamp echo may sample below
   }
+  // "enter ESTABLISHED state and continue processing with the variables
+  // SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK".
+  snd_wnd_ = static_cast<uint32_t>(seg.window) << snd_wscale_;
+  max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = seg.ack;
+  SetState(env, State::kEstablished);
+  InitCongestion(env);
+  events_ |= events::kConnected | events::kWritable;
+  if (passive_) {
+    *verdict = Verdict::kEstablished;
+  }
+  if (fin_queued_) {
+    SetState(env, State::kFinWait1);  // shut down during the handshake
+  }
+}
 
-  // ESTABLISHED and the states after it.
-  // RFC 5681 section 2 DUPLICATE ACKNOWLEDGMENT: (a) data outstanding, (b)
-  // no data, (c) neither SYN nor FIN, (d) SEG.ACK = SND.UNA, (e) the window
-  // unchanged, tested here before the window update below changes SND.WND.
-  const bool dup_ack_candidate = !handshake_ack && snd_una_ != snd_max_ &&
-                                 seg.payload.empty() && !seg.Has(kSyn) &&
-                                 !seg.Has(kFin) && seg.ack == snd_una_;
-  const bool window_unchanged =
-      (static_cast<uint32_t>(seg.window) << snd_wscale_) == snd_wnd_;
-  const uint32_t flight_before = static_cast<uint32_t>(snd_max_ - snd_una_);
-  uint32_t acked = 0;
-  if (seg.ack > snd_una_) {
-    acked = static_cast<uint32_t>(seg.ack - snd_una_);
-    // Bytes of the SYN and the FIN are not in the send buffer.
-    SeqNum data_end = DataEnd();
-    SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
-    if (data_acked_to > snd_buf_seq_) {
-      uint32_t n = static_cast<uint32_t>(data_acked_to - snd_buf_seq_);
-      sndq_.Pop(n);  // releases referenced chunks now fully acknowledged
-      snd_buf_seq_ += n;
-      events_ |= events::kWritable;
-    }
-    // RTT sample: timestamps echo (RFC 7323 4.1 / RFC 6298 note) or Karn's
-    // timed segment when it was not retransmitted.
-    if (skip_ts_rtt_sample_) {
-      skip_ts_rtt_sample_ = false;
-    } else if (ts_enabled_ && seg.options.timestamps &&
-               seg.options.timestamps->tsecr != 0) {
-      uint32_t echoed = seg.options.timestamps->tsecr;
-      int32_t ms = static_cast<int32_t>(TsClock(env) - echoed);
-      if (ms >= 0) {
-        rtt_.Sample(Duration::Millis(ms));
-      }
-    } else if (rtt_timing_ && seg.ack > rtt_seq_) {
-      rtt_.Sample(env.now - rtt_start_);
-      rtt_timing_ = false;
-    }
-    snd_una_ = seg.ack;
-    if (snd_nxt_ < snd_una_) {
-      snd_nxt_ = snd_una_;
-    }
-    retries_ = 0;
-    // The backoff is not cleared here: RFC 6298 5 (note after 5.7) and Karn
-    // keep the backed-off RTO until a new RTT measurement, which Sample()
-    // clears.
-    // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
-    // restart it; RFC 6582 3.2 step 5: in NewReno recovery only the first
-    // partial ACK restarts it (the "Impatient" variant of section 4).
-    const bool hold_timer = in_recovery_ && !sack_enabled_ &&
-                            snd_una_ < recover_ && partial_ack_seen_;
-    if (snd_una_ == snd_max_) {
-      rtx_deadline_ = Instant::Never();
-    } else if (!hold_timer) {
-      rtx_deadline_ = env.now + rtt_.rto();
-    }
+uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
+  // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
+  // segments on the retransmission queue that are thereby entirely
+  // acknowledged are removed."
+  if (!(seg.ack > snd_una_)) {
+    return 0;
   }
+  const uint32_t acked = static_cast<uint32_t>(seg.ack - snd_una_);
+  // Bytes of the SYN and the FIN are not in the send buffer.
+  SeqNum data_end = DataEnd();
+  SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
+  if (data_acked_to > snd_buf_seq_) {
+    uint32_t n = static_cast<uint32_t>(data_acked_to - snd_buf_seq_);
+    sndq_.Pop(n);  // releases referenced chunks now fully acknowledged
+    snd_buf_seq_ += n;
+    events_ |= events::kWritable;
+  }
+  // RTT sample: timestamps echo (RFC 7323 4.1 / RFC 6298 note) or Karn's
+  // timed segment when it was not retransmitted.
+  if (skip_ts_rtt_sample_) {
+    skip_ts_rtt_sample_ = false;
+  } else if (ts_enabled_ && seg.options.timestamps &&
+             seg.options.timestamps->tsecr != 0) {
+    uint32_t echoed = seg.options.timestamps->tsecr;
+    int32_t ms = static_cast<int32_t>(TsClock(env) - echoed);
+    if (ms >= 0) {
+      rtt_.Sample(Duration::Millis(ms));
+    }
+  } else if (rtt_timing_ && seg.ack > rtt_seq_) {
+    rtt_.Sample(env.now - rtt_start_);
+    rtt_timing_ = false;
+  }
+  snd_una_ = seg.ack;
+  if (snd_nxt_ < snd_una_) {
+    snd_nxt_ = snd_una_;
+  }
+  retries_ = 0;
+  // The backoff is not cleared here: RFC 6298 5 (note after 5.7) and Karn
+  // keep the backed-off RTO until a new RTT measurement, which Sample()
+  // clears.
+  // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else
+  // restart it; RFC 6582 3.2 step 5: in NewReno recovery only the first
+  // partial ACK restarts it (the "Impatient" variant of section 4).
+  const bool hold_timer = in_recovery_ && !sack_enabled_ &&
+                          snd_una_ < recover_ && partial_ack_seen_;
+  if (snd_una_ == snd_max_) {
+    rtx_deadline_ = Instant::Never();
+  } else if (!hold_timer) {
+    rtx_deadline_ = env.now + rtt_.rto();
+  }
+  return acked;
+}
+
+void Connection::OnAckForRecovery(Env& env, const wire::TcpRepr& seg,
+                                  const AckFacts& facts) {
   // Loss detection and recovery on an ACK at SND.UNA, new or duplicate (an
   // older one is ignored): RFC 2018 SACK blocks into the scoreboard first.
-  if (!handshake_ack && seg.ack == snd_una_) {
+  if (seg.ack == snd_una_) {
     uint32_t newly_sacked = 0;
     if (sack_enabled_) {
       const size_t blocks =
@@ -647,14 +653,18 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
                                      seg.options.sack.data(), blocks))
                          .newly_sacked;
     }
-    if (acked > 0) {
-      OnNewAck(env, acked, flight_before);
-    } else if (dup_ack_candidate && (window_unchanged || newly_sacked > 0)) {
+    if (facts.acked > 0) {
+      OnNewAck(env, facts.acked, facts.flight_before);
+    } else if (facts.dup_ack_candidate &&
+               (facts.window_unchanged || newly_sacked > 0)) {
       // RFC 6675 section 2 lets a SACK sender also count an ACK carrying
       // new SACK information, whatever its window, as a duplicate.
       OnDuplicateAck(env);
     }
   }
+}
+
+void Connection::UpdateSendWindow(const wire::TcpRepr& seg) {
   // RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window
   // should be updated" when the segment is newer (SND.WL1, SND.WL2). An ACK
   // below SND.UNA (an old, reordered segment) must not: its window is stale
@@ -671,7 +681,9 @@ bool Connection::ProcessAck(Env& env, const wire::TcpRepr& seg,
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
   }
+}
 
+bool Connection::AckInState(Env& env, Verdict* verdict) {
   switch (state_) {
     case State::kFinWait1:
       if (FinAcked()) {
@@ -1561,12 +1573,11 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
       ArmRetransmit(env);
       return Verdict::kKeep;
     case State::kSynReceived:
+      // Active (simultaneous) open only: a passive one's SYN-ACK is
+      // retransmitted from its half-open record (Endpoint::OnHalfOpenTimer).
+      TERN_DCHECK(!passive_);
       if (retries_ >= env.cfg.synack_retries) {
         env.stats.synack_timeouts.Inc();
-        if (passive_) {
-          SetState(env, State::kClosed);
-          return Verdict::kDropSilently;
-        }
         env.stats.conn_timeouts.Inc();
         return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
       }
@@ -1724,8 +1735,8 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
       // What the window field can carry: without window scaling a buffer
       // above 64 KiB still announces 65535, so a read that frees bytes
       // beyond it changes nothing the peer would see and sends no ACK.
-      const uint32_t free_wnd = static_cast<uint32_t>(std::min<uint64_t>(
-          rcvbuf_.free(), uint64_t{0xffff} << rcv_wscale_));
+      const uint32_t free_wnd = static_cast<uint32_t>(
+          std::min<uint64_t>(rcvbuf_.free(), uint64_t{0xffff} << rcv_wscale_));
       SeqNum proposed = rcv_nxt_ + free_wnd;
       if (options_.linux_window_update) {
         const uint32_t now_wnd =
@@ -1819,10 +1830,13 @@ Verdict Connection::Close(Env& env) {
     return Abort(env);
   }
   switch (state_) {
+    case State::kTimeWait:
+      // The endpoint's TIME-WAIT record carries the state on and counts its
+      // end; the connection object only waited for its handle.
+      return Verdict::kClosed;
     case State::kSynSent:
     case State::kClosed:
     case State::kListen:
-    case State::kTimeWait:
       if (state_ != State::kClosed) {
         SetState(env, State::kClosed);
       }
@@ -1860,7 +1874,9 @@ Verdict Connection::Abort(Env& env) {
     case State::kTimeWait:
       break;
   }
-  if (state_ != State::kClosed) {
+  // In TIME-WAIT the endpoint's record carries the state on and counts its
+  // end; the connection object only waited for its handle.
+  if (state_ != State::kClosed && state_ != State::kTimeWait) {
     SetState(env, State::kClosed);
   }
   rtx_deadline_ = delack_deadline_ = fin_wait2_deadline_ = Instant::Never();

@@ -78,15 +78,6 @@ struct Env {
   // Where the connection's send and receive buffers come from
   // (EndpointConfig::buffer_allocator, or the heap).
   BufferAllocator& buffers = HeapBufferAllocator();
-  // For a passive connection in SYN-RECEIVED: whether its listener's accept
-  // queue can take it. When false the final ACK is ignored (Linux's
-  // behaviour with tcp_abort_on_overflow = 0) and the peer retransmits.
-  bool accept_queue_has_room = true;
-  // With the listener's overflow policy `reset` (Linux's
-  // tcp_abort_on_overflow = 1) the final ACK is answered with RST instead.
-  bool accept_overflow_reset = false;
-  // The listener's counters, for a passive connection still in SYN-RECEIVED.
-  ListenerStats* listener_stats = nullptr;
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -94,12 +85,10 @@ struct Env {
 };
 
 enum class Verdict : uint8_t {
-  kKeep,          // nothing for the owner to do
-  kEstablished,   // passive open completed: move to the accept queue
-  kTimeWait,      // entered TIME-WAIT: make a record (MakeTimeWait), unlink
-  kClosed,        // reached CLOSED: unlink from the table
-  kDropSilently,  // a half-open connection dies without a trace (RFC 9293
-                  // 3.10.7.4: passive SYN-RECEIVED "returns to LISTEN")
+  kKeep,         // nothing for the owner to do
+  kEstablished,  // passive open completed: move to the accept queue
+  kTimeWait,     // entered TIME-WAIT: make a record (MakeTimeWait), unlink
+  kClosed,       // reached CLOSED: unlink from the table
 };
 
 class Connection {
@@ -115,7 +104,10 @@ class Connection {
   // half-open record or from a valid SYN-cookie ACK (doc/syn_cookies.md). It
   // enters SYN-RECEIVED with nothing to send; the caller then hands it the
   // final ACK through OnSegment, which completes the handshake and takes any
-  // data the ACK carries.
+  // data the ACK carries. The caller (the listener unit's verdict) has
+  // checked that ACK already, and that the accept queue has room, so the
+  // connection always leaves SYN-RECEIVED in that call: passive
+  // SYN-RECEIVED has one implementation, the listener's (listener.h).
   struct SynReceivedParams {
     FourTuple tuple;
     SeqNum iss;
@@ -237,7 +229,35 @@ class Connection {
   Verdict HandleSynSent(Env& env, const wire::TcpRepr& seg);
   bool SegmentAcceptable(const wire::TcpRepr& seg) const;
   // Fifth check of RFC 9293 3.10.7.4; returns false when processing stops.
+  // It runs the functions below in the RFC's order.
   bool ProcessAck(Env& env, const wire::TcpRepr& seg, Verdict* verdict);
+  // RFC 5961 5.2 and SYN-RECEIVED's rule: false (after answering) when the
+  // ACK is unacceptable.
+  bool AckAcceptable(Env& env, const wire::TcpRepr& seg);
+  // SYN-RECEIVED: "enter ESTABLISHED state" with the segment's window.
+  void CompleteHandshake(Env& env, const wire::TcpRepr& seg, Verdict* verdict);
+  // SND.UNA < SEG.ACK: advance SND.UNA, free acknowledged data, take the RTT
+  // sample, restart or stop the retransmission timer. Returns the bytes of
+  // sequence space acknowledged (0 for a duplicate or old ACK).
+  uint32_t AdvanceSndUna(Env& env, const wire::TcpRepr& seg);
+  // What the congestion and recovery step needs, taken before SND.UNA and
+  // SND.WND change.
+  struct AckFacts {
+    bool dup_ack_candidate = false;  // RFC 5681 2 (a)-(d)
+    bool window_unchanged = false;   // RFC 5681 2 (e)
+    uint32_t flight_before = 0;
+    uint32_t acked = 0;
+  };
+  // Congestion control and loss recovery (RFC 5681, 6582, 6675) on an ACK
+  // at SND.UNA, new or duplicate, SACK blocks first.
+  void OnAckForRecovery(Env& env, const wire::TcpRepr& seg,
+                        const AckFacts& facts);
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated"
+  // when the segment is newer (SND.WL1, SND.WL2).
+  void UpdateSendWindow(const wire::TcpRepr& seg);
+  // The state-specific processing (FIN-WAIT-1, CLOSING, LAST-ACK); false
+  // when processing stops (the connection entered TIME-WAIT or CLOSED).
+  bool AckInState(Env& env, Verdict* verdict);
   void ProcessText(Env& env, const wire::TcpRepr& seg);
   void UpdateTsRecent(const wire::TcpRepr& seg);
   void NegotiateSynOptions(const wire::TcpRepr& syn);

@@ -355,16 +355,6 @@ void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
     std::optional<SlabHandle> h = conns_.HandleAt(*v);
     Connection* c = conns_.GetByIndex(*v);
     TERN_DCHECK(c != nullptr && h.has_value());
-    if (c->state() == State::kSynReceived && c->passive()) {
-      ListenerHandle lh{c->listener_index, c->listener_generation};
-      Listener* l = GetListener(lh);
-      env.accept_queue_has_room = l != nullptr && !l->AcceptQueueFull();
-      if (l != nullptr) {
-        env.accept_overflow_reset =
-            l->options.overflow == AcceptOverflow::kReset;
-        env.listener_stats = &l->stats;
-      }
-    }
     Verdict verdict = c->OnSegment(env, seg.tcp);
     After(env, *h, c, verdict);
     return;
@@ -575,6 +565,17 @@ void Endpoint::CountTransition(State from, State to) {
   stats_.transitions[static_cast<int>(from)][static_cast<int>(to)].Inc();
 }
 
+int64_t Endpoint::StateGauge(State s) const {
+  int64_t n = 0;
+  for (int other = 0; other < kNumStates; ++other) {
+    n += static_cast<int64_t>(
+        stats_.transitions[other][static_cast<int>(s)].Get());
+    n -= static_cast<int64_t>(
+        stats_.transitions[static_cast<int>(s)][other].Get());
+  }
+  return n;
+}
+
 void Endpoint::FreeHalfOpen(uint32_t index, bool promoted) {
   HalfOpen* r = half_opens_.GetByIndex(index);
   if (r == nullptr) {
@@ -668,6 +669,7 @@ void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
   if (!TableInsert(r.tuple, h->index)) {
     conns_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
+    CountTransition(State::kSynReceived, State::kClosed);  // no connection
     return;
   }
   Connection* c = conns_.Get(*h);
@@ -692,9 +694,9 @@ void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
   p.synack_window = SynAckWindow(l->options.conn);
   p.synack_retransmitted = r.retries > 0;
   c->InitSynReceived(env, p, l->options.conn);
-  env.accept_queue_has_room = true;
-  env.listener_stats = &l->stats;
-  After(env, *h, c, c->OnSegment(env, seg.tcp));
+  const Verdict v = c->OnSegment(env, seg.tcp);
+  TERN_DCHECK(c->state() != State::kSynReceived);
+  After(env, *h, c, v);
 }
 
 void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
@@ -833,9 +835,8 @@ bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
   // from the handshake, RFC 6298 5.7's 3 s RTO until a sample arrives).
   p.synack_retransmitted = true;
   c->InitSynReceived(env, p, co);
-  env.accept_queue_has_room = true;
-  env.listener_stats = &l.stats;
   Verdict v = c->OnSegment(env, seg.tcp);
+  TERN_DCHECK(c->state() != State::kSynReceived);
   After(env, *h, c, v);
   return true;
 }
@@ -887,6 +888,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       return;
     case TimeWaitAction::kReopen: {
       stats_.time_wait_reopened.Inc();
+      CountTransition(State::kTimeWait, State::kClosed);
       FourTuple tuple = r->tuple;
       wheel_.Cancel(&r->timer);
       TableErase(tuple);
@@ -924,6 +926,7 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
       return;
     }
     stats_.time_wait_expired.Inc();
+    CountTransition(State::kTimeWait, State::kClosed);
     TableErase(r->tuple);
     time_waits_.Free(*time_waits_.HandleAt(index));
     return;
@@ -953,11 +956,15 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
     // At the bound the connection skips TIME-WAIT, as Linux does when
     // tcp_max_tw_buckets is reached; counted so operators see it.
     stats_.time_wait_overflow.Inc();
+    // No record: the connection's TIME-WAIT ends here.
+    CountTransition(State::kTimeWait, State::kClosed);
     return;
   }
   std::optional<SlabHandle> h = time_waits_.Alloc();
   if (!h) {
     stats_.time_wait_overflow.Inc();
+    // No record: the connection's TIME-WAIT ends here.
+    CountTransition(State::kTimeWait, State::kClosed);
     return;
   }
   TimeWaitRecord* r = time_waits_.Get(*h);
@@ -965,6 +972,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
   if (!TableInsert(r->tuple, h->index | kTimeWaitBit)) {
     time_waits_.Free(*h);
     stats_.time_wait_overflow.Inc();
+    CountTransition(State::kTimeWait, State::kClosed);
     return;
   }
   stats_.time_wait_created.Inc();
@@ -996,9 +1004,9 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
       c->in_accept_queue = true;
       if (!l->in_ready_list) {
         l->in_ready_list = true;
-        ready_.push_back(Event{{},
-                               ListenerHandle{c->listener_index, l->generation},
-                               events::kAcceptable});
+        PushReady(Event{{},
+                        ListenerHandle{c->listener_index, l->generation},
+                        events::kAcceptable});
       }
       break;
     }
@@ -1008,10 +1016,6 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
     case Verdict::kClosed:
       Unlink(c);
       break;
-    case Verdict::kDropSilently:
-      Unlink(c);
-      Release(h, c);
-      return;
   }
 
   const bool done = !c->in_table;
@@ -1386,8 +1390,32 @@ uint32_t Endpoint::Poll(ConnHandle h) const {
 void Endpoint::QueueEvent(SlabHandle h, Connection* c) {
   if (!c->in_ready_list) {
     c->in_ready_list = true;
-    ready_.push_back(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
+    PushReady(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
   }
+}
+
+void Endpoint::PushReady(const Event& e) {
+  if (ready_.size() == ready_.capacity()) {
+    // The application has not polled for a while and released connections
+    // left entries behind: drop those and the ones already taken, so the
+    // list stays within what Create reserved (a live connection or listener
+    // is in it at most once).
+    size_t kept = 0;
+    for (size_t i = ready_head_; i < ready_.size(); ++i) {
+      const Event& r = ready_[i];
+      const bool live = r.listener.valid()
+                            ? GetListener(r.listener) != nullptr
+                            : conns_.Get(SlabHandle{
+                                  r.conn.index, r.conn.generation}) != nullptr;
+      if (live) {
+        ready_[kept++] = r;
+      }
+    }
+    ready_.resize(kept);
+    ready_head_ = 0;
+  }
+  TERN_DCHECK(ready_.size() < ready_.capacity());
+  ready_.push_back(e);
 }
 
 SockError Endpoint::SetContext(ConnHandle h, uint64_t context) {

@@ -188,6 +188,16 @@ class Endpoint {
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
   size_t half_open_total() const { return half_opens_.size(); }
+  // How many connections and records are in state `s` now, for s from
+  // SYN-SENT to TIME-WAIT: half-open records count as SYN-RECEIVED, TIME-WAIT
+  // records as TIME-WAIT. Exact, because every state change is counted in
+  // stats().transitions, in one place each: Connection::SetState, and for
+  // records Endpoint::CountTransition (half-open creation and expiry,
+  // promotion being the connection's SYN-RECEIVED -> ESTABLISHED; TIME-WAIT
+  // exit by expiry, reopening or a full record table). Entries minus exits,
+  // O(states). Meaningless for CLOSED and LISTEN, which are not states of a
+  // record here.
+  int64_t StateGauge(State s) const;
   // The TIME-WAIT record of a tuple, if any (tests, diagnostics).
   const TimeWaitRecord* FindTimeWait(const FourTuple& tuple) const;
   size_t half_open_count(ListenerHandle l) const;
@@ -287,6 +297,10 @@ class Endpoint {
   void Unlink(Connection* c);
   // Puts the connection in the event list unless it is there already.
   void QueueEvent(SlabHandle h, Connection* c);
+  // Appends to the event list; at its reserved capacity it first drops the
+  // entries of released connections and closed listeners (O(list), only
+  // when the application has not polled for that long).
+  void PushReady(const Event& e);
   void EnterTimeWait(Env& env, Connection* c);
   void Release(SlabHandle h, Connection* c);
   void OnTimer(TimerNode* node, Instant now);
@@ -315,8 +329,9 @@ class Endpoint {
   std::vector<OpenListener> open_listeners_;  // reserved at Create
   // Events not yet taken are ready_[ready_head_, size()); PollEvents moves
   // the head and compacts the vector once the head passes half of it, so
-  // taking N events costs O(N). Reserved at Create: a connection or
-  // listener is in it at most once (in_ready_list).
+  // taking N events costs O(N). Reserved at Create and never grown: a live
+  // connection or listener is in it at most once (in_ready_list), and
+  // PushReady drops stale entries when it is full.
   std::vector<Event> ready_;
   size_t ready_head_ = 0;
   // OnSegments: table changes while a segment is processed, and whether one

@@ -48,9 +48,21 @@ inline constexpr size_t kMaxPayloadSpans = 7;
 // can send that memory by reference (the port layer chains the mbuf behind
 // it) instead of copying it; spans of the copy ring have owner[i] null.
 struct PayloadSpans {
-  std::array<std::span<const uint8_t>, kMaxPayloadSpans> span{};
-  std::array<PayloadOwner*, kMaxPayloadSpans> owner{};
-  std::array<uint64_t, kMaxPayloadSpans> token{};
+  // Only [0, count) of span, owner and token is meaningful; the rest is
+  // left uninitialised (union members), because zeroing the arrays for
+  // every segment sent, SYN-ACKs and pure ACKs included, was most of the SYN
+  // path's regression (doc/benchmarks.md, issue 17). Read the list through
+  // spans() or count; whoever fills span[i] fills owner[i] and token[i].
+  PayloadSpans() {}  // NOLINT(modernize-use-equals-default): see above
+  union {
+    std::array<std::span<const uint8_t>, kMaxPayloadSpans> span;
+  };
+  union {
+    std::array<PayloadOwner*, kMaxPayloadSpans> owner;
+  };
+  union {
+    std::array<uint64_t, kMaxPayloadSpans> token;
+  };
   size_t count = 0;
 
   std::span<const std::span<const uint8_t>> spans() const {

@@ -10,13 +10,13 @@
 namespace tern::tcp {
 
 enum class DropReason : uint8_t {
-  kNoSocket,          // no connection or listener (answered with RST)
-  kNoSocketRst,       // RST for no connection: dropped silently
-  kListenRst,         // RST to a listener (RFC 9293 3.10.7.2: ignore)
-  kListenAck,         // ACK to a listener (answered with RST)
-  kListenNoSyn,       // neither SYN, ACK nor RST to a listener
-  kSynQueueFull,      // listener's half-open bound reached
-  kAcceptQueueFull,   // final ACK ignored: accept queue full
+  kNoSocket,            // no connection or listener (answered with RST)
+  kNoSocketRst,         // RST for no connection: dropped silently
+  kListenRst,           // RST to a listener (RFC 9293 3.10.7.2: ignore)
+  kListenAck,           // ACK to a listener (answered with RST)
+  kListenNoSyn,         // neither SYN, ACK nor RST to a listener
+  kSynQueueFull,        // listener's half-open bound reached
+  kAcceptQueueFull,     // final ACK ignored: accept queue full
   kAcceptQueueFullSyn,  // SYN to a listener whose accept queue is full
   kListenSynFin,        // SYN with FIN to a listener: discarded
   // A duplicate SYN to a half-open record within 500 ms of the last one
@@ -65,9 +65,9 @@ struct ListenerStats {
   Counter cookies_rejected_bad_mac;
   Counter cookies_rejected_expired;
   Counter cookies_rejected_bad_mss_index;
-  Counter cookie_mode_entered;  // on-overflow: the queue filled up
-  Counter cookie_mode_left;     // on-overflow: it drained to the low mark
-  Counter accept_overflows;     // final ACK ignored or reset: queue full
+  Counter cookie_mode_entered;     // on-overflow: the queue filled up
+  Counter cookie_mode_left;        // on-overflow: it drained to the low mark
+  Counter accept_overflows;        // final ACK ignored or reset: queue full
   Counter accept_queue_full_syns;  // SYN dropped: accept queue full
   Counter accept_overflow_resets;
 
@@ -78,8 +78,7 @@ struct ListenerStats {
           &cookies_validated, &cookies_rejected_bad_mac,
           &cookies_rejected_expired, &cookies_rejected_bad_mss_index,
           &cookie_mode_entered, &cookie_mode_left, &accept_overflows,
-          &accept_queue_full_syns,
-          &accept_overflow_resets}) {
+          &accept_queue_full_syns, &accept_overflow_resets}) {
       c->Reset();
     }
   }

@@ -40,7 +40,7 @@ static_assert(sizeof(TimeWaitRecord) <= 64,
               "a TIME-WAIT record must stay within one cache line");
 
 enum class TimeWaitAction : uint8_t {
-  kDrop,           // nothing to send; count `reason`
+  kDrop,  // nothing to send; count `reason`
   // Re-send our last ACK. The caller rate-limits it with the endpoint's
   // AckLimiter (challenge_ack_per_second): Linux limits per socket (500 ms,
   // tcp_oow_rate_limited), but the 64-byte record has no room for a time.

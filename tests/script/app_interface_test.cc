@@ -244,6 +244,27 @@ TEST_F(AppInterfaceTest, MemoryBytes_CountsBuffersAndGivesThemBack) {
   EXPECT_EQ(ep_->MemoryBytes(), base);
 }
 
+TEST_F(AppInterfaceTest, EventList_ChurnWithoutPolling_StaysBounded) {
+  // An application that accepts and aborts without ever polling leaves an
+  // event per accepted connection behind; the list drops them instead of
+  // growing past what Create reserved.
+  MakeListen();
+  const size_t before = ep_->MemoryBytes();
+  for (int i = 0; i < 10 * static_cast<int>(config_.max_connections); ++i) {
+    const uint16_t port = static_cast<uint16_t>(20000 + i % 30000);
+    Handshake(port, 100);
+    std::optional<ConnHandle> h = ep_->Accept(listener_);
+    ASSERT_TRUE(h.has_value());
+    ASSERT_EQ(ep_->Abort(*h, now_), SockError::kOk);
+    DropSent();
+  }
+  EXPECT_EQ(ep_->MemoryBytes(), before);
+  // A connection accepted now still reports.
+  Handshake(50001, 100);
+  conn_ = *ep_->Accept(listener_);
+  EXPECT_EQ(TakeConnEvents() & events::kConnected, events::kConnected);
+}
+
 // ---------------------------------------------------------------------------
 // The burst input against segment-by-segment input.
 

@@ -344,8 +344,8 @@ TEST_F(TimeWaitUnacceptableTest, TimeWait_OldDuplicateAck_Acked) {
   Deliver(Peer().Seq(peer_nxt_ - 1));  // below RCV.NXT: an old duplicate
   ExpectSent(kAck, our_nxt_, peer_nxt_);
   EXPECT_EQ(Drops(DropReason::kTimeWaitUnacceptable), 1u);
-  ASSERT_NE(ep_->FindTimeWait(FourTuple{kLocalAddr, kRemoteAddr, kLocalPort,
-                                        kRemotePort}),
+  ASSERT_NE(ep_->FindTimeWait(
+                FourTuple{kLocalAddr, kRemoteAddr, kLocalPort, kRemotePort}),
             nullptr);
 }
 
