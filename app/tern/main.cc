@@ -364,7 +364,9 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
   // Every mbuf is freed exactly once: what the pool holds now is what it
   // held before any traffic.
   lcores.clear();  // endpoints release their last segments
-  eth.Flush(0, &port_counters);
+  for (uint16_t q = 0; q < eth.queues(); ++q) {
+    eth.Flush(q, &port_counters);  // and forget the engines' counters
+  }
   const unsigned mbufs_at_end = rte_mempool_avail_count(eth.pool());
   std::printf("mbufs_available_start %u\nmbufs_available_end %u\n",
               mbufs_at_start, mbufs_at_end);

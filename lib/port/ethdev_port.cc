@@ -269,9 +269,11 @@ absl::Status EthdevPort::Setup() {
 
 EthdevPort::~EthdevPort() {
   if (started_) {
+    // The port's own counters: the engines that last used a queue (and whose
+    // counters it remembers for the unsent callback) may be gone by now.
     for (uint16_t q = 0; q < tx_.size(); ++q) {
       if (tx_[q].buffer != nullptr) {
-        Flush(q, tx_[q].counters);
+        Flush(q, counters_);
       }
     }
     if (int rc = rte_eth_dev_stop(port_id_); rc != 0) {

@@ -16,7 +16,8 @@
 //   queues is configured when the driver offers it with more than one queue
 //   (rss() says so); otherwise packets land on queues as the driver spreads
 //   them and the engine steers them in software (lib/port/steering.h).
-// - The destructor flushes the TX buffers, stops and closes the port, then
+// - The destructor flushes the TX buffers (counting in the port's own
+//   counters: a queue's last user may be gone), stops and closes the port, then
 //   frees the pool and the TX buffers. All mbufs taken from the pool must be
 //   back by then. Closing a vdev port releases the device: it cannot be
 //   created again in the same process.

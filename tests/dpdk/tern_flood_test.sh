@@ -25,6 +25,7 @@
 # Exit: 0 pass, 1 fail, 77 skip (not root, no memif driver, fewer than 2
 # cores).
 set -euo pipefail
+. "$(dirname "$0")/tern_lib.sh"
 
 readonly SKIP=77
 tern=${1:?usage: $0 PATH_TO_TERN PATH_TO_TERN_FLOOD [COOKIES]}
@@ -51,22 +52,10 @@ flood_prefix="tern_flood_cli_${id}"
 tern_pid=""
 flood_pid=""
 
-stop() {  # PID: TERM, then KILL after 10 s
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$?
-  stop "$flood_pid"
-  stop "$tern_pid"
+  tern_kill "$flood_pid"
+  tern_kill "$tern_pid"
   rm -rf "/var/run/dpdk/${tern_prefix}" "/var/run/dpdk/${flood_prefix}"
   if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
     for f in tern.log flood.log flood.json; do
