@@ -154,9 +154,9 @@ absl::Status ReadBool(const Reporter& r, const toml::table& table,
   }
   const auto* v = node->as_boolean();
   if (v == nullptr) {
-    return r.Error(absl::StrCat(section, ".", key),
-                   absl::StrCat("expected true or false, got ", Describe(*node)),
-                   node);
+    return r.Error(
+        absl::StrCat(section, ".", key),
+        absl::StrCat("expected true or false, got ", Describe(*node)), node);
   }
   *out = v->get();
   return absl::OkStatus();
@@ -179,11 +179,11 @@ absl::Status ReadChoice(const Reporter& r, const toml::table& table,
     }
   }
   if (!ok) {
-    return r.Error(absl::StrCat(section, ".", key),
-                   absl::StrCat("expected one of \"",
-                                absl::StrJoin(choices, "\", \""), "\", got ",
-                                Describe(*node)),
-                   node);
+    return r.Error(
+        absl::StrCat(section, ".", key),
+        absl::StrCat("expected one of \"", absl::StrJoin(choices, "\", \""),
+                     "\", got ", Describe(*node)),
+        node);
   }
   *out = v->get();
   return absl::OkStatus();
@@ -204,15 +204,14 @@ absl::StatusOr<wire::Ipv4Addr> ReadAddress(const Reporter& r,
   std::optional<wire::Ipv4Addr> addr = wire::Ipv4Addr::FromString(text);
   const std::string name = absl::StrCat(section, ".", key);
   if (!addr.has_value()) {
-    return r.Error(name, absl::StrCat(kExpected, ", got \"", text, "\""),
-                   node);
+    return r.Error(name, absl::StrCat(kExpected, ", got \"", text, "\""), node);
   }
   const uint32_t v = addr->value;
   if (unicast && (v == 0 || v == 0xffffffff || (v >> 28) >= 0xe)) {
-    return r.Error(name,
-                   absl::StrCat("expected a unicast host address, got \"",
-                                text, "\""),
-                   node);
+    return r.Error(
+        name,
+        absl::StrCat("expected a unicast host address, got \"", text, "\""),
+        node);
   }
   return *addr;
 }
@@ -224,19 +223,34 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
     return absl::OkStatus();
   }
   if (!node->is_table()) {
-    return r.Error("tcp", absl::StrCat("expected a table [tcp], got ",
-                                       Describe(*node)),
-                   node);
+    return r.Error(
+        "tcp", absl::StrCat("expected a table [tcp], got ", Describe(*node)),
+        node);
   }
   const toml::table& t = *node->as_table();
-  if (absl::Status s = CheckKeys(
-          r, t, "tcp",
-          {"max_connections", "max_half_open", "max_time_wait", "time_wait_ms",
-           "fin_timeout_ms", "syn_retries", "synack_retries", "retries2",
-           "rto_min_ms", "delayed_ack_ms", "send_buffer", "recv_buffer",
-           "nodelay", "timestamps", "sack", "window_scaling", "congestion",
-           "keepalive", "keepalive_idle_s", "keepalive_interval_s",
-           "keepalive_probes", "buffers"});
+  if (absl::Status s = CheckKeys(r, t, "tcp",
+                                 {"max_connections",
+                                  "max_half_open",
+                                  "max_time_wait",
+                                  "time_wait_ms",
+                                  "fin_timeout_ms",
+                                  "syn_retries",
+                                  "synack_retries",
+                                  "retries2",
+                                  "rto_min_ms",
+                                  "delayed_ack_ms",
+                                  "send_buffer",
+                                  "recv_buffer",
+                                  "nodelay",
+                                  "timestamps",
+                                  "sack",
+                                  "window_scaling",
+                                  "congestion",
+                                  "keepalive",
+                                  "keepalive_idle_s",
+                                  "keepalive_interval_s",
+                                  "keepalive_probes",
+                                  "buffers"});
       !s.ok()) {
     return s;
   }
@@ -255,8 +269,8 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
   step(ReadInt(r, t, "tcp", "max_time_wait", 1, kMaxTable, false,
                &tcp->max_time_wait));
   // TIME-WAIT of at least 2 ms keeps MSL (half of it) a whole millisecond.
-  step(ReadInt(r, t, "tcp", "time_wait_ms", 2, kDay, false,
-               &tcp->time_wait_ms));
+  step(
+      ReadInt(r, t, "tcp", "time_wait_ms", 2, kDay, false, &tcp->time_wait_ms));
   step(ReadInt(r, t, "tcp", "fin_timeout_ms", 1, kDay, false,
                &tcp->fin_timeout_ms));
   step(ReadInt(r, t, "tcp", "syn_retries", 1, 127, false, &tcp->syn_retries));
@@ -300,10 +314,10 @@ absl::Status ParseListeners(const Reporter& r, const toml::table& root,
   }
   const toml::array* array = node->as_array();
   if (array == nullptr || !array->is_array_of_tables()) {
-    return r.Error("listener",
-                   absl::StrCat("expected [[listener]] tables, got ",
-                                Describe(*node)),
-                   node);
+    return r.Error(
+        "listener",
+        absl::StrCat("expected [[listener]] tables, got ", Describe(*node)),
+        node);
   }
   for (size_t i = 0; i < array->size(); ++i) {
     const toml::table& t = *array->get(i)->as_table();
@@ -326,12 +340,11 @@ absl::Status ParseListeners(const Reporter& r, const toml::table& root,
       // An engine receives only segments to [ip] address; a listener on
       // any other address would never see one.
       if (a->value != 0 && *a != ip.address) {
-        return r.Error(absl::StrCat(sec, ".address"),
-                       absl::StrCat("expected ip.address (",
-                                    ip.address.ToString(),
-                                    ") or 0.0.0.0, got \"", a->ToString(),
-                                    "\""),
-                       t.get("address"));
+        return r.Error(
+            absl::StrCat(sec, ".address"),
+            absl::StrCat("expected ip.address (", ip.address.ToString(),
+                         ") or 0.0.0.0, got \"", a->ToString(), "\""),
+            t.get("address"));
       }
       l.address = *a;
     }
@@ -448,10 +461,10 @@ absl::Status ParseFault(const Reporter& r, const toml::table& root,
     return r.Error("fault", "expected a table [fault]", n);
   }
   const toml::table& t = *n->as_table();
-  if (absl::Status s = CheckKeys(r, t, "fault",
-                                 {"drop", "duplicate", "reorder", "corrupt",
-                                  "delay_us", "rate_mbps", "seed",
-                                  "direction"});
+  if (absl::Status s =
+          CheckKeys(r, t, "fault",
+                    {"drop", "duplicate", "reorder", "corrupt", "delay_us",
+                     "rate_mbps", "seed", "direction"});
       !s.ok()) {
     return s;
   }
@@ -465,8 +478,7 @@ absl::Status ParseFault(const Reporter& r, const toml::table& root,
   step(ReadProbability(r, t, "fault", "reorder", &f->reorder));
   step(ReadProbability(r, t, "fault", "corrupt", &f->corrupt));
   step(ReadInt(r, t, "fault", "delay_us", 0, 10'000'000, false, &f->delay_us));
-  step(ReadInt(r, t, "fault", "rate_mbps", 0, 1'000'000, false,
-               &f->rate_mbps));
+  step(ReadInt(r, t, "fault", "rate_mbps", 0, 1'000'000, false, &f->rate_mbps));
   step(ReadInt(r, t, "fault", "seed", 0, std::numeric_limits<int64_t>::max(),
                false, &f->seed));
   step(ReadChoice(r, t, "fault", "direction", {"rx", "tx", "both"},
@@ -681,8 +693,8 @@ absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
   }
   const toml::table& root = parsed.table();
   if (absl::Status s = CheckKeys(r, root, "",
-                                {"eal", "port", "ip", "tcp", "listener",
-                                 "syn_cookies", "shutdown", "fault"});
+                                 {"eal", "port", "ip", "tcp", "listener",
+                                  "syn_cookies", "shutdown", "fault"});
       !s.ok()) {
     return s;
   }

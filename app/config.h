@@ -72,7 +72,7 @@ struct TcpConfig {
   bool window_scaling = true;
   std::string congestion = "cubic";  // "cubic" or "newreno"
   bool keepalive = false;
-  uint32_t keepalive_idle_s = 7200;   // tcp_keepalive_time
+  uint32_t keepalive_idle_s = 7200;    // tcp_keepalive_time
   uint32_t keepalive_interval_s = 75;  // tcp_keepalive_intvl
   uint32_t keepalive_probes = 9;       // tcp_keepalive_probes
   // Where connection buffers live: "heap" (the process heap), "dpdk"

@@ -207,9 +207,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
   if (engines > 1 && !eth.rss()) {
     // Ring of one RX ring's worth per engine: a whole burst from every
     // other engine fits many times over.
-    absl::StatusOr<std::unique_ptr<port::Steering>> s =
-        port::Steering::Create(static_cast<uint16_t>(engines),
-                               config.port.rx_ring);
+    absl::StatusOr<std::unique_ptr<port::Steering>> s = port::Steering::Create(
+        static_cast<uint16_t>(engines), config.port.rx_ring);
     if (!s.ok()) {
       return s.status();
     }
@@ -255,8 +254,7 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
               "fault injection on (%s): drop %.4f duplicate %.4f reorder %.4f "
               "corrupt %.4f delay %u us rate %u Mbit/s seed %llu",
               f.direction.c_str(), f.drop, f.duplicate, f.reorder, f.corrupt,
-              f.delay_us, f.rate_mbps,
-              static_cast<unsigned long long>(f.seed));
+              f.delay_us, f.rate_mbps, static_cast<unsigned long long>(f.seed));
   }
 
   std::vector<std::unique_ptr<Lcore>> lcores;
@@ -265,8 +263,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     auto l = std::make_unique<Lcore>();
     l->lcore_id = lcore_id;
     absl::StatusOr<std::unique_ptr<port::Engine>> engine =
-        port::Engine::Create(eo, &eth, static_cast<uint16_t>(i),
-                             steering.get(), cookies->get(), clock->Now());
+        port::Engine::Create(eo, &eth, static_cast<uint16_t>(i), steering.get(),
+                             cookies->get(), clock->Now());
     if (!engine.ok()) {
       return engine.status();
     }
@@ -326,9 +324,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
   std::string listening;
   for (const ListenerConfig& lc : config.listeners) {
     absl::StrAppend(&listening, listening.empty() ? "" : ", ", lc.service,
-                    " on ",
-                    lc.address.value_or(config.ip.address).ToString(), ":",
-                    lc.port);
+                    " on ", lc.address.value_or(config.ip.address).ToString(),
+                    ":", lc.port);
   }
   port::Log(RTE_LOG_INFO,
             "tern serving %s for %s/%u on %s (mac %s, mss %u) with %u "
@@ -345,8 +342,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
         rc != 0) {
       port::StopFlag().store(true);
       rte_eal_mp_wait_lcore();
-      return absl::InternalError(absl::StrCat(
-          "rte_eal_remote_launch on lcore ", lcores[i]->lcore_id, ": ", rc));
+      return absl::InternalError(absl::StrCat("rte_eal_remote_launch on lcore ",
+                                              lcores[i]->lcore_id, ": ", rc));
     }
   }
   LcoreMain(lcores[0].get());
@@ -453,13 +450,13 @@ int Main(int argc, char** argv) {
   // hugepages: without them capture is unavailable and tern says so.
   const bool pdump = rte_pdump_init() == 0;
   port::Log(RTE_LOG_INFO, "packet capture (dpdk-dumpcap --file-prefix=...): %s",
-            !pdump          ? "unavailable (rte_pdump_init failed)"
+            !pdump         ? "unavailable (rte_pdump_init failed)"
             : no_huge_used ? "unavailable without hugepages"
-                            : "available");
+                           : "available");
 
   int rc = 0;
-  if (absl::Status s = Run(*config, *cl, /*hugepages_in_use=*/!no_huge_used,
-                           cookie_secret);
+  if (absl::Status s =
+          Run(*config, *cl, /*hugepages_in_use=*/!no_huge_used, cookie_secret);
       !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     rc = 1;

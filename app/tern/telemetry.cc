@@ -212,11 +212,10 @@ int CmdConnections(const char*, const char* params, rte_tel_data* d) {
       }
       rte_tel_data_start_dict(c);
       rte_tel_data_add_dict_string(c, "state", tcp::ToString(row.state));
-      rte_tel_data_add_dict_string(
-          c, "local",
-          absl::StrCat(row.tuple.local_addr.ToString(), ":",
-                       row.tuple.local_port)
-              .c_str());
+      rte_tel_data_add_dict_string(c, "local",
+                                   absl::StrCat(row.tuple.local_addr.ToString(),
+                                                ":", row.tuple.local_port)
+                                       .c_str());
       rte_tel_data_add_dict_string(
           c, "remote",
           absl::StrCat(row.tuple.remote_addr.ToString(), ":",
@@ -239,8 +238,7 @@ int CmdConnections(const char*, const char* params, rte_tel_data* d) {
       rte_tel_data_add_dict_u64(c, "rcv_wscale", row.rcv_wscale);
       rte_tel_data_add_dict_u64(c, "timestamps", row.timestamps);
       rte_tel_data_add_dict_u64(c, "sack", row.sack);
-      rte_tel_data_add_dict_container(d, absl::StrCat(p, "c", r).c_str(), c,
-                                      0);
+      rte_tel_data_add_dict_container(d, absl::StrCat(p, "c", r).c_str(), c, 0);
     }
   }
   return 0;
@@ -257,8 +255,7 @@ void ServeConnDump(const tcp::Endpoint& endpoint, ConnDump* dump) {
   dump->total = endpoint.connection_count();
   const uint32_t slots =
       static_cast<uint32_t>(endpoint.config().max_connections);
-  for (uint32_t i = 0; i < slots && dump->rows_used < ConnDump::kMaxRows;
-       ++i) {
+  for (uint32_t i = 0; i < slots && dump->rows_used < ConnDump::kMaxRows; ++i) {
     const tcp::Connection* c = endpoint.ConnectionAt(i);
     if (c == nullptr) {
       continue;
@@ -382,7 +379,8 @@ void RegisterTelemetry(std::vector<const TelemetrySource*> sources,
   (void)eth;
   std::lock_guard<std::mutex> lock(telemetry_mu);
   delete telemetry_sources;
-  telemetry_sources = new std::vector<const TelemetrySource*>(std::move(sources));
+  telemetry_sources =
+      new std::vector<const TelemetrySource*>(std::move(sources));
   if (!telemetry_registered) {
     telemetry_registered = true;
     rte_telemetry_register_cmd(
@@ -426,10 +424,9 @@ std::function<void(Instant)> MakeRatePrinter(
       open += s->gauges->connections.load(std::memory_order_relaxed);
       tw += s->gauges->time_wait.load(std::memory_order_relaxed);
     }
-    const double secs = last->first
-                            ? static_cast<double>(period.ToNanos()) / 1e9
-                            : static_cast<double>((now - last->at).ToNanos()) /
-                                  1e9;
+    const double secs =
+        last->first ? static_cast<double>(period.ToNanos()) / 1e9
+                    : static_cast<double>((now - last->at).ToNanos()) / 1e9;
     if (secs > 0) {
       std::printf(
           "stats: rx %.0f pps, tx %.0f pps, accepted %.0f/s, closed %.0f/s, "

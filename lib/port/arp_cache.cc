@@ -81,9 +81,9 @@ ArpCache::Entry* ArpCache::Insert(wire::Ipv4Addr ip, Instant now) {
     Instant oldest = Instant::Never();
     for (size_t i = 0; i < entries_.size(); ++i) {
       const Entry& e = entries_[i];
-      const bool stale = e.state == State::kStale ||
-                         (e.state == State::kReachable &&
-                          now - e.confirmed >= options_.reachable);
+      const bool stale =
+          e.state == State::kStale || (e.state == State::kReachable &&
+                                       now - e.confirmed >= options_.reachable);
       if (stale && e.pending_count == 0 && e.confirmed < oldest) {
         oldest = e.confirmed;
         victim = i;
@@ -160,8 +160,8 @@ ArpCache::Result ArpCache::Resolve(wire::Ipv4Addr ip, Instant now, Packet pkt,
 void ArpCache::FlushPending(Entry& e) {
   while (e.pending_count > 0) {
     Packet p = PendingAt(e, 0);
-    e.pending_head =
-        static_cast<uint16_t>((e.pending_head + 1) % options_.pending_per_entry);
+    e.pending_head = static_cast<uint16_t>((e.pending_head + 1) %
+                                           options_.pending_per_entry);
     --e.pending_count;
     --pending_total_;
     counters_->pending_sent.Inc();
@@ -173,8 +173,8 @@ void ArpCache::FlushPending(Entry& e) {
 void ArpCache::DropPendingOf(Entry& e) {
   while (e.pending_count > 0) {
     Packet p = PendingAt(e, 0);
-    e.pending_head =
-        static_cast<uint16_t>((e.pending_head + 1) % options_.pending_per_entry);
+    e.pending_head = static_cast<uint16_t>((e.pending_head + 1) %
+                                           options_.pending_per_entry);
     --e.pending_count;
     --pending_total_;
     callbacks_->DropPending(p);

@@ -51,10 +51,10 @@ struct ArpCacheOptions {
 
 struct ArpCounters {
   Counter requests_sent;
-  Counter learned;         // bindings added or changed
-  Counter resolved;        // unresolved entries that got an answer
-  Counter pending_queued;  // packets that waited for a resolution
-  Counter pending_sent;    // ... and left when it came
+  Counter learned;                     // bindings added or changed
+  Counter resolved;                    // unresolved entries that got an answer
+  Counter pending_queued;              // packets that waited for a resolution
+  Counter pending_sent;                // ... and left when it came
   Counter pending_dropped_full;        // pending queue full: refused
   Counter pending_dropped_unresolved;  // no answer after max_probes
   Counter table_full;                  // no entry free or evictable

@@ -1,7 +1,7 @@
 #include "lib/port/engine.h"
 
-#include <rte_ether.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -43,8 +43,7 @@ Engine::Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     const EngineOptions& options, EthdevPort* port, uint16_t index,
-    Steering* steering, const tcp::SynCookieSecretStore* cookies,
-    Instant now) {
+    Steering* steering, const tcp::SynCookieSecretStore* cookies, Instant now) {
   if (port == nullptr || index >= port->queues()) {
     return absl::InvalidArgumentError(
         absl::StrCat("Engine::Create: engine ", index, " has no queue"));
@@ -153,9 +152,8 @@ absl::StatusOr<tcp::ConnHandle> Engine::Connect(wire::Ipv4Addr remote,
     if (OwnerOf(port, remote, remote_port) != index_) {
       continue;
     }
-    absl::StatusOr<tcp::ConnHandle> h =
-        endpoint_->Connect(options_.address, remote, remote_port, options,
-                           now, port);
+    absl::StatusOr<tcp::ConnHandle> h = endpoint_->Connect(
+        options_.address, remote, remote_port, options, now, port);
     if (h.ok()) {
       port_cursor_ = (port_cursor_ + i + 1) % kRange;
       return h;
@@ -304,12 +302,12 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
   }
   wire::Ipv4Repr ip;
   std::span<const uint8_t> l4;
-  if (wire::WireError e = wire::Ipv4Repr::Parse(
-          l3,
-          ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD
-              ? wire::Ipv4Repr::Checksum::kTrustNic
-              : wire::Ipv4Repr::Checksum::kVerify,
-          &ip, &l4);
+  if (wire::WireError e =
+          wire::Ipv4Repr::Parse(l3,
+                                ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD
+                                    ? wire::Ipv4Repr::Checksum::kTrustNic
+                                    : wire::Ipv4Repr::Checksum::kVerify,
+                                &ip, &l4);
       e != wire::WireError::kOk) {
     ParseDrop(m, e);
     return;
@@ -328,8 +326,8 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
     // unreachable (3, with fragmentation-needed for path MTU discovery),
     // source quench (4), time exceeded (11) and parameter problem (12),
     // RFC 792; acting on them is planned (RFC 5927 checks).
-    if (!l4.empty() && (l4[0] == 3 || l4[0] == 4 || l4[0] == 11 ||
-                        l4[0] == 12)) {
+    if (!l4.empty() &&
+        (l4[0] == 3 || l4[0] == 4 || l4[0] == 11 || l4[0] == 12)) {
       Drop(m, PortDrop::kIcmpErrorIgnored);
       return;
     }
@@ -367,12 +365,12 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
   tcp::InSegment& seg = batch_[slot];
   seg.src = ip.src;
   seg.dst = ip.dst;
-  if (wire::WireError e = wire::TcpRepr::Parse(
-          l4, ip.src, ip.dst,
-          l4_flags == RTE_MBUF_F_RX_L4_CKSUM_GOOD
-              ? wire::TcpRepr::Checksum::kTrustNic
-              : wire::TcpRepr::Checksum::kVerify,
-          &seg.tcp);
+  if (wire::WireError e =
+          wire::TcpRepr::Parse(l4, ip.src, ip.dst,
+                               l4_flags == RTE_MBUF_F_RX_L4_CKSUM_GOOD
+                                   ? wire::TcpRepr::Checksum::kTrustNic
+                                   : wire::TcpRepr::Checksum::kVerify,
+                               &seg.tcp);
       e != wire::WireError::kOk) {
     ParseDrop(m, e);
     return;
@@ -460,8 +458,7 @@ void Engine::Transmit(rte_mbuf* m) {
 
 void Engine::Send(const tcp::OutSegment& segment) {
   wire::Ipv4Addr next_hop = segment.dst;
-  if ((segment.dst.value & netmask_) !=
-      (options_.address.value & netmask_)) {
+  if ((segment.dst.value & netmask_) != (options_.address.value & netmask_)) {
     if (!options_.gateway.has_value()) {
       counters_.drops.Inc(PortDrop::kNoRoute);
       return;
@@ -754,10 +751,10 @@ void Engine::SendArpRequest(wire::Ipv4Addr ip) {
   if (m == nullptr) {
     return;
   }
-  const size_t len = std::max(wire::kEthHeaderLen + wire::kArpLen,
-                              kEthMinFrameLen);
-  uint8_t* p =
-      reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
+  const size_t len =
+      std::max(wire::kEthHeaderLen + wire::kArpLen, kEthMinFrameLen);
+  uint8_t* p = reinterpret_cast<uint8_t*>(
+      rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
   std::memset(p, 0, len);
   wire::EthernetRepr eth;
   eth.dst = wire::MacAddr::Broadcast();

@@ -218,7 +218,7 @@ class Engine final : public tcp::SegmentSink,
    public:
     void Release(uint64_t token) override;
   };
-  MbufOwner mbuf_owner_;                           // outlives endpoint_
+  MbufOwner mbuf_owner_;                          // outlives endpoint_
   std::unique_ptr<DpdkBufferAllocator> buffers_;  // outlives endpoint_
   std::unique_ptr<tcp::Endpoint> endpoint_;
   Application* app_ = nullptr;

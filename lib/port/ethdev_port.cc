@@ -56,12 +56,12 @@ absl::StatusOr<std::unique_ptr<EthdevPort>> EthdevPort::Create(
       uint64_t{options.queues} * (uint64_t{options.rx_ring} + options.tx_ring +
                                   2 * uint64_t{options.burst});
   if (options.mbufs < needed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "EthdevPort::Create: port ", options.name, ": ", options.mbufs,
-        " mbufs cannot fill ", options.queues, " RX ring(s) of ",
-        options.rx_ring, " and TX ring(s) of ", options.tx_ring,
-        " plus two bursts of ", options.burst, " each; need at least ",
-        needed));
+    return absl::InvalidArgumentError(
+        absl::StrCat("EthdevPort::Create: port ", options.name, ": ",
+                     options.mbufs, " mbufs cannot fill ", options.queues,
+                     " RX ring(s) of ", options.rx_ring, " and TX ring(s) of ",
+                     options.tx_ring, " plus two bursts of ", options.burst,
+                     " each; need at least ", needed));
   }
   // new, not make_unique: the constructor is private.
   std::unique_ptr<EthdevPort> port(new EthdevPort(options, counters));
@@ -89,10 +89,10 @@ absl::Status EthdevPort::Setup() {
   driver_ = info.driver_name != nullptr ? info.driver_name : "?";
   const uint16_t queues = options_.queues;
   if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "port ", name, " (driver ", driver_, ") has at most ",
-        info.max_rx_queues, " RX and ", info.max_tx_queues,
-        " TX queues; ", queues, " lcores need one pair each"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("port ", name, " (driver ", driver_, ") has at most ",
+                     info.max_rx_queues, " RX and ", info.max_tx_queues,
+                     " TX queues; ", queues, " lcores need one pair each"));
   }
 
   const int socket = rte_eth_dev_socket_id(port_id_);

@@ -88,13 +88,12 @@ size_t FaultInjector::Apply(rte_mbuf** pkts, size_t n, Instant now,
       // left intact rather than corrupting both copies.
       uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
       const uint16_t len = rte_pktmbuf_data_len(m);
-      const size_t at =
-          kEthHeaderLen +
-          static_cast<size_t>(Uniform() * (len - kEthHeaderLen));
+      const size_t at = kEthHeaderLen +
+                        static_cast<size_t>(Uniform() * (len - kEthHeaderLen));
       if (rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m)) {
         p[at < len ? at : len - 1] ^= 0x5a;
-        m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK |
-                         RTE_MBUF_F_RX_L4_CKSUM_MASK);
+        m->ol_flags &=
+            ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
         counters_->corrupted.Inc();
       }
     }

@@ -89,9 +89,9 @@ class FaultInjector {
     rte_mbuf* m;
     Instant due;
   };
-  std::deque<Held> held_;     // delayed, in order
+  std::deque<Held> held_;          // delayed, in order
   rte_mbuf* reordered_ = nullptr;  // waits for the next packet
-  double tokens_ = 0;         // bytes
+  double tokens_ = 0;              // bytes
   Instant last_refill_;
 };
 

@@ -20,7 +20,8 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
         app->BeginDrain(now);
       }
     }
-    if (draining && (app == nullptr || app->Drained() || now >= drain_deadline)) {
+    if (draining &&
+        (app == nullptr || app->Drained() || now >= drain_deadline)) {
       if (app != nullptr) {
         app->AbortAll(now);
       }

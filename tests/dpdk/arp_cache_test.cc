@@ -121,7 +121,7 @@ TEST_F(ArpCacheTest, Stale_UsesOldMacAndProbes) {
   ASSERT_EQ(rec_.requests.size(), 1u);  // re-confirmation sent
   EXPECT_EQ(cache.Resolve(kPeer, later, &pkts_[2], &mac),
             ArpCache::Result::kResolved);
-  EXPECT_EQ(rec_.requests.size(), 1u);  // one probe at a time
+  EXPECT_EQ(rec_.requests.size(), 1u);     // one probe at a time
   cache.Learn(kPeer, kMacB, later, true);  // the host moved
   EXPECT_TRUE(cache.Lookup(kPeer, &mac));
   EXPECT_EQ(mac, kMacB);

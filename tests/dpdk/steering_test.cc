@@ -1,9 +1,10 @@
 // FlowOwner: the software steering function (lib/port/steering.h). Pure, so
 // tested without EAL.
+#include "lib/port/steering.h"
+
 #include <array>
 
 #include "gtest/gtest.h"
-#include "lib/port/steering.h"
 
 namespace tern::port {
 namespace {
