@@ -40,7 +40,6 @@
 namespace tern::flood {
 namespace {
 
-
 // A flood burst: SynFlood's TX burst; the bucket holds at most that many
 // tokens so a loop stall is not followed by a double burst.
 constexpr uint16_t kFloodBurst = SynFlood::kMaxBurst;

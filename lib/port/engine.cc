@@ -30,6 +30,17 @@ bool IsUnicast(wire::Ipv4Addr a) {
   return a.value != 0 && a.value != 0xffffffff && (a.value >> 28) < 0xe;
 }
 
+// ICMP error messages about a datagram we sent (RFC 792).
+bool IsIcmpError(uint8_t type) {
+  constexpr uint8_t kSourceQuench = 4;       // RFC 792
+  constexpr uint8_t kParameterProblem = 12;  // RFC 792
+  return type ==
+             static_cast<uint8_t>(wire::IcmpType::kDestinationUnreachable) ||
+         type == kSourceQuench ||
+         type == static_cast<uint8_t>(wire::IcmpType::kTimeExceeded) ||
+         type == kParameterProblem;
+}
+
 }  // namespace
 
 Engine::Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
@@ -326,8 +337,7 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
     // unreachable (3, with fragmentation-needed for path MTU discovery),
     // source quench (4), time exceeded (11) and parameter problem (12),
     // RFC 792; acting on them is planned (RFC 5927 checks).
-    if (!l4.empty() &&
-        (l4[0] == 3 || l4[0] == 4 || l4[0] == 11 || l4[0] == 12)) {
+    if (!l4.empty() && IsIcmpError(l4[0])) {
       Drop(m, PortDrop::kIcmpErrorIgnored);
       return;
     }

@@ -102,7 +102,8 @@ class PinnedPayload {
 // (no memory, too large).
 class PayloadPinner {
  public:
-  virtual std::unique_ptr<PinnedPayload> Pin(std::span<const uint8_t> bytes) = 0;
+  virtual std::unique_ptr<PinnedPayload> Pin(
+      std::span<const uint8_t> bytes) = 0;
 
  protected:
   ~PayloadPinner() = default;

@@ -133,9 +133,8 @@ void Ipv4Repr::Emit(std::span<uint8_t> out, bool checksum_offload) const {
     // profile had this checksum as the SYN path's largest single cost).
     // RFC 1071: the one's complement sum of the header's 16-bit words.
     const uint32_t sum =
-        ((uint32_t{p[0]} << 8) | p[1]) +
-        (kIpv4MinHeaderLen + payload_len) + id +
-        (dont_fragment ? kFlagDf : 0) + ((uint32_t{ttl} << 8) | protocol) +
+        ((uint32_t{p[0]} << 8) | p[1]) + (kIpv4MinHeaderLen + payload_len) +
+        id + (dont_fragment ? kFlagDf : 0) + ((uint32_t{ttl} << 8) | protocol) +
         (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
         (dst.value & 0xffff);
     StoreBe16(p + 10, ChecksumFinish(sum));

@@ -275,8 +275,7 @@ namespace tern::app {
 namespace {
 
 TEST(Config, Listeners_ParsedWithDefaultsAndOptions) {
-  absl::StatusOr<TernConfig> c = ParseConfig(
-      absl::StrCat(kValid, R"(
+  absl::StatusOr<TernConfig> c = ParseConfig(absl::StrCat(kValid, R"(
 [tcp]
 time_wait_ms = 2000
 keepalive = true
@@ -297,7 +296,7 @@ backlog = 16
 [shutdown]
 drain_ms = 250
 )"),
-      "test.toml");
+                                             "test.toml");
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->listeners.size(), 2u);
   EXPECT_EQ(c->listeners[0].port, 80);
@@ -353,12 +352,11 @@ TEST(Config, ListenerErrors_NameKeyAndExpectation) {
                            "[[listener]]\naddress = \"0.0.0.0\"\nport = 7\n"
                            "service = \"http\"\n")),
       StartsWith("test.toml: listener[1].port: port 7 is already used"));
-  EXPECT_THAT(
-      ErrorOf(absl::StrCat(kValid,
-                           "\n[[listener]]\naddress = \"198.18.0.9\"\n"
-                           "port = 7\nservice = \"echo\"\n")),
-      StartsWith("test.toml: listener[0].address: expected ip.address "
-                 "(198.18.0.1) or 0.0.0.0, got \"198.18.0.9\""));
+  EXPECT_THAT(ErrorOf(absl::StrCat(kValid,
+                                   "\n[[listener]]\naddress = \"198.18.0.9\"\n"
+                                   "port = 7\nservice = \"echo\"\n")),
+              StartsWith("test.toml: listener[0].address: expected ip.address "
+                         "(198.18.0.1) or 0.0.0.0, got \"198.18.0.9\""));
   EXPECT_THAT(ErrorOf(absl::StrCat(kValid,
                                    "\n[[listener]]\nport = 80\nservice = "
                                    "\"http\"\nhttp_headers = [\"X\\r\\nY: "
@@ -388,8 +386,8 @@ TEST(Config, Fault_ParsedAndChecked) {
 }
 
 TEST(CommandLine, EalArgsBeforeDoubleDash_AndStatsInterval) {
-  const char* argv[] = {"tern", "-l", "0,1", "--", "--config", "x.toml",
-                        "--stats-interval", "2"};
+  const char* argv[] = {
+      "tern", "-l", "0,1", "--", "--config", "x.toml", "--stats-interval", "2"};
   absl::StatusOr<CommandLine> cl = ParseCommandLine(argv);
   ASSERT_TRUE(cl.ok()) << cl.status();
   ASSERT_TRUE(cl->eal_args_given);

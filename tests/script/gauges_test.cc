@@ -18,16 +18,10 @@ class GaugesTest : public ScriptTest {
   // A handshake from `port`, accepted; returns the handle and sets the
   // sequence bookkeeping for it.
   ConnHandle Open(uint16_t port) {
-    Deliver(SegBuilder().From(kRemoteAddr, port).Syn().Seq(1).Mss(1460));
-    Sent sa = ExpectSent(kSyn | kAck);
-    Deliver(SegBuilder()
-                .From(kRemoteAddr, port)
-                .AckOnly()
-                .Seq(2)
-                .Ack(sa.tcp.seq.raw() + 1));
+    const uint32_t iss = PassiveHandshake(port);
     std::optional<ConnHandle> h = ep_->Accept(listener_);
     EXPECT_TRUE(h.has_value());
-    iss_[port] = sa.tcp.seq.raw();
+    iss_[port] = iss;
     return h.value_or(ConnHandle{});
   }
   // Our FIN out (shutdown), the peer's ACK and FIN in: TIME-WAIT.

@@ -19,13 +19,7 @@ class LinuxSemanticsTest : public ScriptTest {
  protected:
   // A full handshake from `port`, left in the accept queue.
   void Complete(uint16_t port) {
-    Deliver(SegBuilder().From(kRemoteAddr, port).Syn().Seq(1).Mss(1460));
-    Sent sa = ExpectSent(kSyn | kAck);
-    Deliver(SegBuilder()
-                .From(kRemoteAddr, port)
-                .AckOnly()
-                .Seq(2)
-                .Ack(sa.tcp.seq.raw() + 1));
+    PassiveHandshake(port);
     ExpectNothingSent();
   }
   void Syn(uint16_t port) {

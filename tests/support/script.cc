@@ -237,6 +237,17 @@ Sent ScriptTest::ExpectSent(uint8_t flags) {
   return s;
 }
 
+uint32_t ScriptTest::PassiveHandshake(uint16_t port) {
+  Deliver(SegBuilder().From(kRemoteAddr, port).Syn().Seq(1).Mss(1460));
+  Sent sa = ExpectSent(wire::tcp_flags::kSyn | wire::tcp_flags::kAck);
+  Deliver(SegBuilder()
+              .From(kRemoteAddr, port)
+              .AckOnly()
+              .Seq(2)
+              .Ack(sa.tcp.seq.raw() + 1));
+  return sa.tcp.seq.raw();
+}
+
 void ScriptTest::ExpectNothingSent() {
   Flush();
   if (!sink_.sent.empty()) {

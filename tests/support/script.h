@@ -121,6 +121,10 @@ class ScriptTest : public ::testing::Test {
   Sent ExpectSent(uint8_t flags, uint32_t seq, uint32_t ack);
   Sent ExpectSent(uint8_t flags);
   void ExpectNothingSent();
+  // A passive handshake from kRemoteAddr:port to the listener (SYN with
+  // seq 1 and MSS 1460, the SYN-ACK checked for its flags, the final ACK);
+  // returns the SYN-ACK's sequence number (our ISS).
+  uint32_t PassiveHandshake(uint16_t port);
   size_t SentCount() {
     Flush();
     return sink_.sent.size();
