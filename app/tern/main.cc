@@ -204,9 +204,11 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
   }
 
   std::unique_ptr<port::Steering> steering;
-  if (engines > 1 && !eth.rss()) {
-    // Ring of one RX ring's worth per engine: a whole burst from every
-    // other engine fits many times over.
+  if (engines > 1) {
+    // Without RSS every TCP segment may need handing to its engine; with
+    // RSS only ARP frames (broadcast) and ICMP errors (to the quoted
+    // connection's engine) do. A ring of one RX ring's worth per engine: a
+    // whole burst from every other engine fits many times over.
     absl::StatusOr<std::unique_ptr<port::Steering>> s = port::Steering::Create(
         static_cast<uint16_t>(engines), config.port.rx_ring);
     if (!s.ok()) {
@@ -334,7 +336,9 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
             config.ip.address.ToString().c_str(), config.ip.prefix_len,
             eth.name().c_str(), eth.mac().ToString().c_str(),
             lcores[0]->engine->options().endpoint.mss, engines,
-            steering != nullptr ? ", software flow steering" : "");
+            steering == nullptr ? ""
+            : eth.rss()         ? ", RSS"
+                                : ", software flow steering");
 
   for (size_t i = 1; i < lcores.size(); ++i) {
     if (int rc = rte_eal_remote_launch(&LcoreMain, lcores[i].get(),

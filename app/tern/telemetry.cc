@@ -333,6 +333,10 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("keepalive_timeouts", t.keepalive_timeouts);
   v("fin_wait2_timeouts", t.fin_wait2_timeouts);
   v("synack_timeouts", t.synack_timeouts);
+  v("icmp_errors_in", t.icmp_errors_in);
+  v("icmp_soft_errors", t.icmp_soft_errors);
+  v("icmp_aborts", t.icmp_aborts);
+  v("pmtu_decreases", t.pmtu_decreases);
   VisitListener(t.listen, "listen.", visit);
   for (size_t i = 0; i < CounterArray<tcp::DropReason>::kSize; ++i) {
     const auto r = static_cast<tcp::DropReason>(i);

@@ -30,15 +30,22 @@ bool IsUnicast(wire::Ipv4Addr a) {
   return a.value != 0 && a.value != 0xffffffff && (a.value >> 28) < 0xe;
 }
 
-// ICMP error messages about a datagram we sent (RFC 792).
+// ICMP error messages about a datagram we sent that TCP acts on (RFC 792,
+// RFC 5927): destination unreachable, time exceeded, parameter problem.
 bool IsIcmpError(uint8_t type) {
-  constexpr uint8_t kSourceQuench = 4;       // RFC 792
-  constexpr uint8_t kParameterProblem = 12;  // RFC 792
   return type ==
              static_cast<uint8_t>(wire::IcmpType::kDestinationUnreachable) ||
-         type == kSourceQuench ||
          type == static_cast<uint8_t>(wire::IcmpType::kTimeExceeded) ||
-         type == kParameterProblem;
+         type == static_cast<uint8_t>(wire::IcmpType::kParameterProblem);
+}
+
+// ICMP messages tern drops without parsing: source quench (RFC 6633
+// deprecates it; hosts ignore it) and redirect (RFC 792; tern's next hop is
+// its configured gateway, RFC 1122 3.3.1.2's routing is not implemented).
+bool IsIgnoredIcmp(uint8_t type) {
+  constexpr uint8_t kSourceQuench = 4;  // RFC 792
+  constexpr uint8_t kRedirect = 5;      // RFC 792
+  return type == kSourceQuench || type == kRedirect;
 }
 
 }  // namespace
@@ -66,7 +73,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   e->netmask_ = options.prefix_len == 32
                     ? 0xffffffffu
                     : ~((1u << (32 - options.prefix_len)) - 1);
-  e->steer_ = steering != nullptr && steering->engines() > 1 && !port->rss();
+  e->sharing_ = steering != nullptr && steering->engines() > 1;
+  e->steer_ = e->sharing_ && !port->rss();
 
   // The MSS we announce: what the port's MTU carries (RFC 9293 3.7.1:
   // MTU - 40 for IPv4 without options) and what one mbuf holds with the
@@ -183,7 +191,7 @@ unsigned Engine::PollOnce(Instant now) {
   // iteration, so a flow whose packets arrive on both queues stays in order
   // as far as this engine can tell.
   unsigned handled = 0;
-  if (steer_) {
+  if (sharing_) {
     const unsigned k = steering_->Receive(index_, rx_.data(), port_->burst());
     counters_.steered_in.Add(k);
     for (unsigned i = 0; i < k; ++i) {
@@ -332,16 +340,15 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
     return;
   }
   if (ip.protocol == wire::kIpProtoIcmp) {
-    // Echo requests are answered (the responder counts anything else it
-    // parses). Errors about connections are not acted on yet: destination
-    // unreachable (3, with fragmentation-needed for path MTU discovery),
-    // source quench (4), time exceeded (11) and parameter problem (12),
-    // RFC 792; acting on them is planned (RFC 5927 checks).
     if (!l4.empty() && IsIcmpError(l4[0])) {
+      HandleIcmpError(m, l4, from_ring);
+      return;
+    }
+    if (!l4.empty() && IsIgnoredIcmp(l4[0])) {
       Drop(m, PortDrop::kIcmpErrorIgnored);
       return;
     }
-    Reply(frame);
+    Reply(frame);  // echo requests are answered; the responder counts others
     rte_pktmbuf_free(m);
     return;
   }
@@ -402,6 +409,80 @@ void Engine::DeliverTcp() {
   batch_n_ = 0;
 }
 
+void Engine::HandleIcmpError(rte_mbuf* m, std::span<const uint8_t> message,
+                             bool from_ring) {
+  wire::IcmpRepr icmp;
+  if (wire::WireError e = wire::IcmpRepr::Parse(message, &icmp);
+      e != wire::WireError::kOk) {
+    ParseDrop(m, e);
+    return;
+  }
+  // The quoted datagram: our IPv4 header and at least the first 8 bytes of
+  // its TCP header (RFC 792), enough for the ports and the sequence number.
+  const std::span<const uint8_t> q = icmp.data;
+  if (q.size() < wire::kIpv4MinHeaderLen || (q[0] >> 4) != 4) {
+    Drop(m, PortDrop::kIcmpQuoteMalformed);
+    return;
+  }
+  const size_t ihl = size_t{q[0] & 0x0fu} * 4;
+  constexpr size_t kQuotedTcpBytes = 8;  // RFC 792: 64 bits of the payload
+  if (ihl < wire::kIpv4MinHeaderLen || q.size() < ihl + kQuotedTcpBytes) {
+    Drop(m, PortDrop::kIcmpQuoteMalformed);
+    return;
+  }
+  const auto be16 = [](const uint8_t* p) {
+    return static_cast<uint16_t>((p[0] << 8) | p[1]);
+  };
+  const auto quoted_src =
+      wire::Ipv4Addr::FromOctets(q[12], q[13], q[14], q[15]);
+  const auto quoted_dst =
+      wire::Ipv4Addr::FromOctets(q[16], q[17], q[18], q[19]);
+  // Only an error about a TCP segment we sent concerns a connection.
+  if (q[9] != wire::kIpProtoTcp || quoted_src != options_.address) {
+    Drop(m, PortDrop::kIcmpNotAboutUs);
+    return;
+  }
+  const uint8_t* t = q.data() + ihl;
+  const uint16_t local_port = be16(t);
+  const uint16_t remote_port = be16(t + 2);
+  // The connection's engine, which an error routed by its outer addresses
+  // (a router's) rarely reaches first.
+  if (sharing_ && !from_ring) {
+    const uint16_t owner = OwnerOf(local_port, quoted_dst, remote_port);
+    if (owner != index_) {
+      if (steering_->Forward(owner, m)) {
+        counters_.steered_out.Inc();
+      } else {
+        Drop(m, PortDrop::kSteeringRingFull);
+      }
+      return;
+    }
+  }
+  tcp::IcmpError e;
+  switch (icmp.type) {
+    case wire::IcmpType::kDestinationUnreachable:
+      e.kind = icmp.code == wire::kIcmpCodeFragmentationNeeded
+                   ? tcp::IcmpError::Kind::kFragmentationNeeded
+                   : tcp::IcmpError::Kind::kUnreachable;
+      break;
+    case wire::IcmpType::kTimeExceeded:
+      e.kind = tcp::IcmpError::Kind::kTimeExceeded;
+      break;
+    default:
+      e.kind = tcp::IcmpError::Kind::kParameterProblem;
+      break;
+  }
+  e.code = icmp.code;
+  e.next_hop_mtu = icmp.next_hop_mtu;
+  e.quoted_length = be16(q.data() + 2);
+  e.tuple = tcp::FourTuple{quoted_src, quoted_dst, local_port, remote_port};
+  e.seq = SeqNum((uint32_t{t[4]} << 24) | (uint32_t{t[5]} << 16) |
+                 (uint32_t{t[6]} << 8) | t[7]);
+  counters_.icmp_errors_in.Inc();
+  endpoint_->OnIcmpError(e, now_);
+  rte_pktmbuf_free(m);
+}
+
 void Engine::HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
                        std::span<const uint8_t> arp_bytes, bool from_ring) {
   wire::ArpRepr arp;
@@ -420,7 +501,7 @@ void Engine::HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
     rte_pktmbuf_free(m);  // another engine answered it; we only learn
     return;
   }
-  if (steer_) {
+  if (sharing_) {
     const unsigned others = steering_->engines() - 1u;
     const unsigned sent = steering_->Broadcast(index_, m);
     counters_.drops.Add(PortDrop::kSteeringRingFull, others - sent);
@@ -802,7 +883,7 @@ void Engine::Shutdown(Instant now) {
   port_->Flush(index_, &counters_);
   tx_pending_ = false;
   arp_.DropAllPending();
-  if (steer_) {
+  if (sharing_) {
     rte_mbuf* m[64];
     unsigned k = 0;
     while ((k = steering_->Receive(index_, m, 64)) > 0) {

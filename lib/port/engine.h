@@ -179,6 +179,11 @@ class Engine final : public tcp::SegmentSink,
   // the payload chained behind it by reference.
   void SendChained(const tcp::OutSegment& segment, wire::Ipv4Addr next_hop);
   void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop);
+  // An ICMP error (destination unreachable, time exceeded, parameter
+  // problem): the quoted TCP segment's connection gets it
+  // (tcp::Endpoint::OnIcmpError), on its own engine.
+  void HandleIcmpError(rte_mbuf* m, std::span<const uint8_t> message,
+                       bool from_ring);
   void HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
                  std::span<const uint8_t> arp_bytes, bool from_ring);
   void Reply(std::span<const uint8_t> frame);
@@ -199,6 +204,9 @@ class Engine final : public tcp::SegmentSink,
   EthdevPort* port_;
   uint16_t index_;
   Steering* steering_;
+  // Several engines share the port: ARP frames are broadcast to all and
+  // ICMP errors handed to their connection's engine over the steering rings.
+  bool sharing_ = false;
   bool steer_ = false;  // software steering on (several engines, no RSS)
   uint32_t netmask_ = 0;
   PortCounters counters_;

@@ -33,6 +33,10 @@ const char* ToString(PortDrop d) {
       return "steering_ring_full";
     case PortDrop::kIcmpErrorIgnored:
       return "icmp_error_ignored";
+    case PortDrop::kIcmpQuoteMalformed:
+      return "icmp_quote_malformed";
+    case PortDrop::kIcmpNotAboutUs:
+      return "icmp_not_about_us";
     case PortDrop::kNoRoute:
       return "no_route";
     case PortDrop::kArpPendingFull:
@@ -61,6 +65,7 @@ void PortCounters::ForEach(
   visit("arp_replies_in", arp_replies_in.Get());
   visit("icmp_echo_replies", icmp_echo_replies.Get());
   visit("tcp_in", tcp_in.Get());
+  visit("icmp_errors_in", icmp_errors_in.Get());
   visit("steered_out", steered_out.Get());
   visit("steered_in", steered_in.Get());
   visit("rx_tapped", rx_tapped.Get());

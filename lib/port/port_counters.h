@@ -53,10 +53,15 @@ enum class PortDrop : uint8_t {
   kNicBadL4Checksum,
   // Software steering: the owning lcore's ring was full.
   kSteeringRingFull,
-  // ICMP error (destination unreachable, source quench, time exceeded,
-  // parameter problem): tern does not act on it yet (path MTU discovery,
-  // RFC 5927 checks).
+  // ICMP source quench (RFC 6633: ignored) or redirect (tern routes
+  // through its configured gateway only).
   kIcmpErrorIgnored,
+  // ICMP error whose quoted datagram is not an IPv4 header and 8 bytes of
+  // its payload (RFC 792).
+  kIcmpQuoteMalformed,
+  // ICMP error about a datagram that is not a TCP segment from tern's
+  // address.
+  kIcmpNotAboutUs,
   // Outgoing segment to an address off-link with no gateway configured.
   kNoRoute,
   // Outgoing segment whose next hop has a full ARP pending queue, a full
@@ -83,7 +88,8 @@ struct PortCounters {
   Counter arp_requests_in;  // ARP requests for our address
   Counter arp_replies_in;   // ARP replies (they teach the ARP cache)
   Counter icmp_echo_replies;
-  Counter tcp_in;  // TCP segments handed to the endpoint
+  Counter tcp_in;          // TCP segments handed to the endpoint
+  Counter icmp_errors_in;  // ICMP errors handed to the endpoint
   // Software steering (lib/port/steering.h): packets this lcore handed to
   // their owner, and packets it took from its ring.
   Counter steered_out;

@@ -225,6 +225,14 @@ int Sockets::ToErrno(tcp::SockError e) {
       return EISCONN;
     case tcp::SockError::kInProgress:
       return EALREADY;
+    case tcp::SockError::kNetUnreachable:
+      return ENETUNREACH;
+    case tcp::SockError::kHostUnreachable:
+      return EHOSTUNREACH;
+    case tcp::SockError::kNoProtocol:
+      return ENOPROTOOPT;
+    case tcp::SockError::kProtocolError:
+      return EPROTO;
   }
   return EINVAL;
 }

@@ -43,6 +43,12 @@ enum class SockError : uint8_t {
   kNoResources,       // ENOBUFS / EMFILE: a table is full
   kAlreadyConnected,  // EISCONN
   kInProgress,        // EALREADY
+  // From ICMP errors (Endpoint::OnIcmpError), as Linux's icmp_err_convert
+  // maps destination-unreachable codes, time exceeded and parameter problem.
+  kNetUnreachable,   // ENETUNREACH
+  kHostUnreachable,  // EHOSTUNREACH
+  kNoProtocol,       // ENOPROTOOPT: protocol unreachable
+  kProtocolError,    // EPROTO: parameter problem
 };
 const char* ToString(SockError e);
 

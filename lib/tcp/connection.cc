@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "lib/base/dcheck.h"
+#include "lib/tcp/icmp.h"
 
 namespace tern::tcp {
 
@@ -593,6 +594,7 @@ uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
     return 0;
   }
   const uint32_t acked = static_cast<uint32_t>(seg.ack - snd_una_);
+  soft_error_ = SockError::kOk;  // the path works again (Linux's tcp_ack)
   // Bytes of the SYN and the FIN are not in the send buffer.
   SeqNum data_end = DataEnd();
   SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
@@ -1537,7 +1539,7 @@ Verdict Connection::OnTimer(Env& env) {
       last_rx_ = now;
     } else if (keepalive_sent_ >= options_.keepalive.probes) {
       env.stats.keepalive_timeouts.Inc();
-      return Fail(env, SockError::kTimedOut, events::kTimedOut,
+      return Fail(env, TimeoutError(), events::kTimedOut,
                   /*send_rst=*/true);
     } else {
       SendKeepaliveProbe(env);
@@ -1559,12 +1561,90 @@ Verdict Connection::OnTimer(Env& env) {
   return Verdict::kKeep;
 }
 
+Verdict Connection::OnIcmpError(Env& env, const IcmpError& error) {
+  if (state_ == State::kClosed || state_ == State::kTimeWait) {
+    env.stats.drops.Inc(state_ == State::kTimeWait
+                            ? DropReason::kIcmpTimeWait
+                            : DropReason::kIcmpNoConnection);
+    return Verdict::kKeep;
+  }
+  // RFC 5927 section 4.1: only an error quoting data in flight,
+  // SND.UNA =< SEG.SEQ < SND.NXT, can be about this connection; a blind
+  // attacker must guess the window as for an RST (RFC 5961).
+  if (!error.seq.InHalfOpen(snd_una_, snd_max_)) {
+    env.stats.drops.Inc(DropReason::kIcmpOutOfWindow);
+    return Verdict::kKeep;
+  }
+  const bool synchronized = IsSynchronized(state_);
+  if (error.kind == IcmpError::Kind::kFragmentationNeeded) {
+    return OnPathMtu(env, error);
+  }
+  if (!synchronized) {
+    // SYN-SENT, and SYN-RECEIVED of a simultaneous open: the attempt ends
+    // with the error's errno, as Linux's tcp_v4_err ends it (RFC 5461
+    // section 4 describes this common treatment of soft errors too).
+    env.stats.icmp_aborts.Inc();
+    const SockError e = IcmpErrno(error);
+    return Fail(
+        env, e,
+        e == SockError::kConnRefused ? events::kRefused : events::kReset,
+        /*send_rst=*/false);
+  }
+  // RFC 1122 4.2.3.9 and RFC 5927 section 4.2: in a synchronized state even
+  // a hard error only says something may be wrong; the retransmission
+  // timer decides, and reports this error if it gives up.
+  soft_error_ = IcmpErrno(error);
+  env.stats.icmp_soft_errors.Inc();
+  return Verdict::kKeep;
+}
+
+Verdict Connection::OnPathMtu(Env& env, const IcmpError& error) {
+  // RFC 5927 section 7.2: the packet that elicited a genuine message was
+  // bigger than the MTU it names (the quoted IP total length).
+  if (error.quoted_length != 0 && error.next_hop_mtu >= error.quoted_length) {
+    env.stats.drops.Inc(DropReason::kIcmpPmtuNotSmaller);
+    return Verdict::kKeep;
+  }
+  // A router older than RFC 1191 names no MTU (0); it and any MTU below the
+  // floor give the floor, as Linux's __ip_rt_update_pmtu does.
+  const uint16_t mtu = std::max(error.next_hop_mtu, kMinPathMtu);
+  const auto mss = static_cast<uint16_t>(mtu - kIpTcpHeaderBytes);
+  // RFC 1191 section 6.3: a message never raises the estimate.
+  if (mss >= snd_mss_ || !IsSynchronized(state_)) {
+    env.stats.drops.Inc(DropReason::kIcmpPmtuNotSmaller);
+    return Verdict::kKeep;
+  }
+  snd_mss_ = mss;
+  cc_.set_smss(EffectiveMss(env));
+  env.stats.pmtu_decreases.Inc();
+  if (snd_una_ == snd_max_) {
+    return Verdict::kKeep;
+  }
+  // What was sent at the old size was dropped on the path: send it again
+  // cut to the new size now, without a congestion response (the loss was
+  // not congestion), as Linux's tcp_simple_retransmit does. Go-back-N from
+  // SND.UNA as after an RTO, with the recovery state reset the same way;
+  // Karn: no RTT sample from what is sent again.
+  if (in_recovery_) {
+    in_recovery_ = false;
+    cc_.OnRecoveryExit();
+  }
+  scoreboard_.Reset();
+  dupacks_ = 0;
+  limited_transmit_bytes_ = 0;
+  recover_ = snd_max_;
+  rtt_timing_ = false;
+  snd_nxt_ = snd_una_;
+  Output(env);
+  return Verdict::kKeep;
+}
+
 Verdict Connection::OnRetransmitTimeout(Env& env) {
   switch (state_) {
     case State::kSynSent:
       if (retries_ >= env.cfg.syn_retries) {
         env.stats.conn_timeouts.Inc();
-        return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+        return Fail(env, TimeoutError(), events::kTimedOut, false);
       }
       ++retries_;
       rtt_.Backoff();
@@ -1579,7 +1659,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
       if (retries_ >= env.cfg.synack_retries) {
         env.stats.synack_timeouts.Inc();
         env.stats.conn_timeouts.Inc();
-        return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+        return Fail(env, TimeoutError(), events::kTimedOut, false);
       }
       ++retries_;
       rtt_.Backoff();
@@ -1611,7 +1691,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
     // (ProcessAck clears persist_probes_).
     if (persist_probes_ >= env.cfg.data_retries) {
       env.stats.conn_timeouts.Inc();
-      return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+      return Fail(env, TimeoutError(), events::kTimedOut, false);
     }
     ++persist_probes_;
     SendKeepaliveProbe(env);
@@ -1624,7 +1704,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
   }
   if (retries_ >= env.cfg.data_retries) {
     env.stats.conn_timeouts.Inc();
-    return Fail(env, SockError::kTimedOut, events::kTimedOut, false);
+    return Fail(env, TimeoutError(), events::kTimedOut, false);
   }
   ++retries_;
   // RFC 6298 5.5-5.6: back off, retransmit the earliest unacknowledged

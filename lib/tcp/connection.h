@@ -130,6 +130,17 @@ class Connection {
 
   Verdict OnSegment(Env& env, const wire::TcpRepr& seg);
   Verdict OnTimer(Env& env);
+  // An ICMP error whose quoted tuple is this connection's
+  // (Endpoint::OnIcmpError has the rules).
+  Verdict OnIcmpError(Env& env, const IcmpError& error);
+  // The soft error an ICMP message left, ETIMEDOUT's stand-in if the
+  // connection times out (Linux's sk_err_soft); cleared by new ACKs.
+  SockError soft_error() const { return soft_error_; }
+  // What a timeout reports: the soft error if there is one (Linux's
+  // tcp_write_err), ETIMEDOUT otherwise.
+  SockError TimeoutError() const {
+    return soft_error_ != SockError::kOk ? soft_error_ : SockError::kTimedOut;
+  }
   // The earliest of the connection's deadlines, or Instant::Never().
   Instant NextDeadline() const;
 
@@ -304,6 +315,7 @@ class Connection {
   void ProcessFin(Env& env);
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
+  Verdict OnPathMtu(Env& env, const IcmpError& error);
   Instant KeepaliveDeadline() const;
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {
@@ -407,6 +419,7 @@ class Connection {
   // out-of-order FIN (doc/reassembly.md).
   Assembler assembler_;
   SockError error_ = SockError::kOk;
+  SockError soft_error_ = SockError::kOk;
   uint32_t events_ = 0;
 };
 

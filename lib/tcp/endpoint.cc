@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/dcheck.h"
 #include "lib/base/random.h"
+#include "lib/tcp/icmp.h"
 
 namespace tern::tcp {
 
@@ -66,6 +67,14 @@ const char* ToString(SockError e) {
       return "already_connected";
     case SockError::kInProgress:
       return "in_progress";
+    case SockError::kNetUnreachable:
+      return "net_unreachable";
+    case SockError::kHostUnreachable:
+      return "host_unreachable";
+    case SockError::kNoProtocol:
+      return "no_protocol";
+    case SockError::kProtocolError:
+      return "protocol_error";
   }
   return "?";
 }
@@ -364,6 +373,43 @@ void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
     return;
   }
   HandleClosed(env, seg);
+}
+
+void Endpoint::OnIcmpError(const IcmpError& error, Instant now) {
+  stats_.icmp_errors_in.Inc();
+  const std::optional<uint32_t> found = table_.Find(error.tuple);
+  if (!found) {
+    stats_.drops.Inc(DropReason::kIcmpNoConnection);
+    return;
+  }
+  if ((*found & kTimeWaitBit) != 0) {
+    stats_.drops.Inc(DropReason::kIcmpTimeWait);
+    return;
+  }
+  Env env = MakeEnv(now);
+  if ((*found & kHalfOpenBit) != 0) {
+    const uint32_t index = *found & kIndexMask;
+    const HalfOpen* r = half_opens_.GetByIndex(index);
+    TERN_DCHECK(r != nullptr);
+    // RFC 5927 section 4.1 with SND.UNA = ISS, SND.NXT = ISS + 1; Linux's
+    // tcp_req_err checks the same.
+    if (r == nullptr || error.seq != r->iss) {
+      stats_.drops.Inc(DropReason::kIcmpOutOfWindow);
+      return;
+    }
+    if (IcmpIsHard(error)) {
+      stats_.icmp_aborts.Inc();
+      FreeHalfOpen(index);
+    } else {
+      stats_.icmp_soft_errors.Inc();  // the SYN-ACK timer decides
+    }
+    return;
+  }
+  std::optional<SlabHandle> h = conns_.HandleAt(*found);
+  Connection* c = conns_.GetByIndex(*found);
+  TERN_DCHECK(c != nullptr && h.has_value());
+  const Verdict verdict = c->OnIcmpError(env, error);
+  After(env, *h, c, verdict);
 }
 
 bool Endpoint::MatchListener(wire::Ipv4Addr addr, uint16_t port,

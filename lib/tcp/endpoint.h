@@ -75,6 +75,17 @@ class Endpoint {
   // 4-tuple look it up again, so none acts on a stale lookup. Any burst size
   // works; it is looked up in runs of ConnTable::kBurst.
   void OnSegments(std::span<const InSegment> segments, Instant now);
+  // An ICMP error about a segment this endpoint sent (RFC 5927, Linux's
+  // tcp_v4_err): checked against the connection's send sequence space, then
+  // a fragmentation-needed lowers the path's MSS and resends what no longer
+  // fits (RFC 1191); in SYN-SENT (and an active SYN-RECEIVED) any other
+  // error ends the attempt with its errno; on a half-open record a hard
+  // error (protocol or port unreachable, administratively prohibited) frees
+  // the record; in a synchronized state the error is soft (RFC 1122
+  // 4.2.3.9, RFC 5927 section 4.2): kept, and reported instead of
+  // ETIMEDOUT if the connection times out. Everything else is dropped with
+  // a named reason.
+  void OnIcmpError(const IcmpError& error, Instant now);
   // Runs due timers, at most config.timer_quota of them per call, and
   // returns NextDeadline() after them: the instant to call again.
   Instant OnTimers(Instant now);

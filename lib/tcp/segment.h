@@ -3,6 +3,9 @@
 // InSegment: a parsed, checksum-verified TCP segment with the IPv4 addresses
 // it came with; the payload borrows from the packet buffer for the duration of
 // the OnSegment call only.
+// IcmpError: an ICMP error message about a segment this endpoint sent, as
+// the port layer parsed it from the ICMP header and the quoted IPv4 header
+// and first 8 bytes of TCP header (RFC 792); Endpoint::OnIcmpError.
 // OutSegment: a segment the core wants sent. tcp.payload is always empty: the
 // payload is `payload`, a scatter list of at most kMaxPayloadSpans spans in
 // stream order. The spans borrow from the connection's send queue (its copy
@@ -19,6 +22,7 @@
 #include <cstring>
 #include <span>
 
+#include "lib/base/seq_num.h"
 #include "lib/tcp/api.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/wire/addr.h"
@@ -35,6 +39,29 @@ struct InSegment {
   FourTuple Tuple() const {
     return FourTuple{dst, src, tcp.dst_port, tcp.src_port};
   }
+};
+
+// What the port layer hands the core of an ICMP error (RFC 792, RFC 1191,
+// RFC 5927). Source quench (RFC 6633) and redirects are not passed on.
+struct IcmpError {
+  enum class Kind : uint8_t {
+    kFragmentationNeeded,  // type 3 code 4: RFC 1191 path MTU discovery
+    kUnreachable,          // type 3, any other code
+    kTimeExceeded,         // type 11
+    kParameterProblem,     // type 12
+  };
+  Kind kind = Kind::kUnreachable;
+  uint8_t code = 0;  // the ICMP code (type 3: RFC 792 and RFC 1812 5.2.7.1)
+  // kFragmentationNeeded: the next-hop MTU (RFC 1191 section 4); 0 from a
+  // router older than RFC 1191.
+  uint16_t next_hop_mtu = 0;
+  // The quoted IPv4 header's total length: the size of the packet that
+  // elicited the error (RFC 5927 section 7.2 checks the MTU against it).
+  uint16_t quoted_length = 0;
+  // The quoted segment's connection from this endpoint's side: local is the
+  // quoted packet's source.
+  FourTuple tuple;
+  SeqNum seq;  // the quoted segment's sequence number
 };
 
 // At most 7 payload buffers per segment: with the headers in one more mbuf a

@@ -70,6 +70,14 @@ const char* ToString(DropReason r) {
       return "time_wait_rst";
     case DropReason::kTimeWaitPaws:
       return "time_wait_paws";
+    case DropReason::kIcmpNoConnection:
+      return "icmp_no_connection";
+    case DropReason::kIcmpTimeWait:
+      return "icmp_time_wait";
+    case DropReason::kIcmpOutOfWindow:
+      return "icmp_out_of_window";
+    case DropReason::kIcmpPmtuNotSmaller:
+      return "icmp_pmtu_not_smaller";
     case DropReason::kCount:
       break;
   }

@@ -50,6 +50,15 @@ enum class DropReason : uint8_t {
   kTimeWaitUnacceptable,
   kTimeWaitRst,   // TIME-WAIT: RST ignored (RFC 1337)
   kTimeWaitPaws,  // TIME-WAIT: old timestamp
+  // ICMP errors (Endpoint::OnIcmpError):
+  kIcmpNoConnection,  // quotes a segment of no connection or half-open
+  kIcmpTimeWait,      // about a TIME-WAIT record: nothing to tell
+  // RFC 5927 section 4.1: the quoted sequence number is not in
+  // [SND.UNA, SND.NXT) (for a half-open record: not its ISS).
+  kIcmpOutOfWindow,
+  // RFC 5927 section 7.2 and RFC 1191 section 6.3: a fragmentation-needed
+  // whose MTU is not below the quoted packet's size or the path's MSS.
+  kIcmpPmtuNotSmaller,
   kCount,
 };
 const char* ToString(DropReason r);
@@ -110,9 +119,13 @@ struct EndpointStats {
   Counter keepalive_probes;
   Counter keepalive_timeouts;
   Counter fin_wait2_timeouts;
-  Counter synack_timeouts;  // half-open dropped after the last SYN-ACK
-  Counter timers_fired;     // wheel expiries run by OnTimers
-  ListenerStats listen;     // sum over this endpoint's listeners
+  Counter synack_timeouts;   // half-open dropped after the last SYN-ACK
+  Counter timers_fired;      // wheel expiries run by OnTimers
+  Counter icmp_errors_in;    // ICMP errors handed to OnIcmpError
+  Counter icmp_soft_errors;  // recorded, reported if the connection times out
+  Counter icmp_aborts;       // connections and half-open records ended
+  Counter pmtu_decreases;    // RFC 1191: MSS lowered to a new path MTU
+  ListenerStats listen;      // sum over this endpoint's listeners
 
   uint64_t Transitions(State from, State to) const {
     return transitions[static_cast<int>(from)][static_cast<int>(to)].Get();

@@ -21,6 +21,7 @@ bool Supported(uint8_t type) {
     case IcmpType::kDestinationUnreachable:
     case IcmpType::kEchoRequest:
     case IcmpType::kTimeExceeded:
+    case IcmpType::kParameterProblem:
       return true;
   }
   return false;
@@ -48,11 +49,14 @@ WireError IcmpRepr::Parse(std::span<const uint8_t> message, IcmpRepr* out) {
   out->echo_id = 0;
   out->echo_seq = 0;
   out->next_hop_mtu = 0;
+  out->pointer = 0;
   if (IsEcho(out->type)) {
     out->echo_id = LoadBe16(p + 4);
     out->echo_seq = LoadBe16(p + 6);
   } else if (out->type == IcmpType::kDestinationUnreachable) {
     out->next_hop_mtu = LoadBe16(p + 6);
+  } else if (out->type == IcmpType::kParameterProblem) {
+    out->pointer = p[4];
   }
   out->data = message.subspan(kIcmpHeaderLen);
   return WireError::kOk;
@@ -85,6 +89,8 @@ void IcmpRepr::Emit(std::span<uint8_t> out) const {
     StoreBe16(p + 6, echo_seq);
   } else if (type == IcmpType::kDestinationUnreachable) {
     StoreBe16(p + 6, next_hop_mtu);
+  } else if (type == IcmpType::kParameterProblem) {
+    p[4] = pointer;
   }
   StoreBe16(p + 2, InternetChecksum(out.first(BufferLen())));
 }
@@ -92,7 +98,7 @@ void IcmpRepr::Emit(std::span<uint8_t> out) const {
 bool IcmpRepr::operator==(const IcmpRepr& o) const {
   return type == o.type && code == o.code && echo_id == o.echo_id &&
          echo_seq == o.echo_seq && next_hop_mtu == o.next_hop_mtu &&
-         std::ranges::equal(data, o.data);
+         pointer == o.pointer && std::ranges::equal(data, o.data);
 }
 
 }  // namespace tern::wire

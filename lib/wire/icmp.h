@@ -1,5 +1,5 @@
 // ICMPv4 (RFC 792): echo, destination unreachable (with RFC 1191's next-hop
-// MTU for "fragmentation needed"), time exceeded.
+// MTU for "fragmentation needed"), time exceeded, parameter problem.
 //
 //   | offset | size | field                                              |
 //   |--------|------|----------------------------------------------------|
@@ -9,6 +9,7 @@
 //   | 4      | 4    | echo: identifier, sequence number                  |
 //   |        |      | unreachable: unused (2), next-hop MTU (2, RFC 1191)|
 //   |        |      | time exceeded: unused                              |
+//   |        |      | parameter problem: pointer (1), unused (3)         |
 //   | 8      | ...  | echo data, or the invoking IP header + 8 bytes     |
 //
 // Contract:
@@ -39,6 +40,7 @@ enum class IcmpType : uint8_t {
   kDestinationUnreachable = 3,  // RFC 792
   kEchoRequest = 8,             // RFC 792
   kTimeExceeded = 11,           // RFC 792
+  kParameterProblem = 12,       // RFC 792
 };
 
 // Destination-unreachable code 4: "fragmentation needed and DF set"
@@ -51,6 +53,7 @@ struct IcmpRepr {
   uint16_t echo_id = 0;       // echo request/reply only
   uint16_t echo_seq = 0;      // echo request/reply only
   uint16_t next_hop_mtu = 0;  // destination unreachable only (0 if not sent)
+  uint8_t pointer = 0;        // parameter problem only: the octet in error
   std::span<const uint8_t> data;
 
   size_t BufferLen() const { return kIcmpHeaderLen + data.size(); }

@@ -35,6 +35,7 @@
 #include "gtest/gtest.h"
 #include "lib/port/eal.h"
 #include "lib/wire/ethernet.h"
+#include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
 #include "lib/wire/tcp_header.h"
 #include "tests/support/ring_wire.h"
@@ -571,6 +572,205 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0);
   EXPECT_EQ(rte_ring_count(wire_->ba()), 0u);
   EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
+}
+
+// ---- ICMP errors (RFC 792, RFC 1191, RFC 5927)
+
+constexpr wire::Ipv4Addr kRouterIp =
+    wire::Ipv4Addr::FromOctets(198, 18, 0, 254);
+
+// The Ethernet frame of a TCP segment from the client's address to the
+// server, with timestamps and correct checksums.
+std::vector<uint8_t> ClientSegment(RingWire& w, uint16_t sport, uint16_t dport,
+                                   uint32_t seq, uint32_t ack, uint8_t flags,
+                                   std::span<const uint8_t> payload,
+                                   uint32_t tsval, uint32_t tsecr) {
+  wire::TcpRepr tcp;
+  tcp.src_port = sport;
+  tcp.dst_port = dport;
+  tcp.seq = SeqNum(seq);
+  tcp.ack = SeqNum(ack);
+  tcp.flags = flags;
+  tcp.window = 502;  // x 128 (window scale 7 in ClientSyn)
+  tcp.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
+  tcp.payload = payload;
+  wire::Ipv4Repr ip;
+  ip.src = kClientIp;
+  ip.dst = kServerIp;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.payload_len = static_cast<uint16_t>(tcp.BufferLen());
+  wire::EthernetRepr eth;
+  eth.src = w.a().mac();
+  eth.dst = w.b().mac();
+  eth.ethertype = wire::kEtherTypeIpv4;
+  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
+  eth.Emit({f.data(), eth.BufferLen()});
+  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
+  tcp.Emit({f.data() + eth.BufferLen() + ip.HeaderLen(), tcp.BufferLen()},
+           ip.src, ip.dst);
+  return f;
+}
+
+// An ICMP error from a router to the server quoting `quoted` (an IPv4
+// datagram the server sent: its header and the first `quote_tcp` bytes
+// after it).
+std::vector<uint8_t> IcmpErrorFrame(RingWire& w, uint8_t type, uint8_t code,
+                                    uint16_t mtu,
+                                    std::span<const uint8_t> quoted,
+                                    size_t quote_tcp = 8) {
+  wire::IcmpRepr icmp;
+  icmp.type = static_cast<wire::IcmpType>(type);
+  icmp.code = code;
+  icmp.next_hop_mtu = mtu;
+  const std::vector<uint8_t> quote(
+      quoted.begin(), quoted.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                           quoted.size(), 20 + quote_tcp)));
+  icmp.data = quote;
+  wire::Ipv4Repr ip;
+  ip.src = kRouterIp;
+  ip.dst = kServerIp;
+  ip.protocol = wire::kIpProtoIcmp;
+  ip.payload_len = static_cast<uint16_t>(icmp.BufferLen());
+  wire::EthernetRepr eth;
+  eth.src = w.a().mac();
+  eth.dst = w.b().mac();
+  eth.ethertype = wire::kEtherTypeIpv4;
+  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
+  eth.Emit({f.data(), eth.BufferLen()});
+  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
+  icmp.Emit({f.data() + eth.BufferLen() + ip.HeaderLen(), icmp.BufferLen()});
+  return f;
+}
+
+std::vector<uint8_t> BytesOf(rte_mbuf* m) {
+  std::vector<uint8_t> bytes(rte_pktmbuf_pkt_len(m));
+  const auto* p = static_cast<const uint8_t*>(rte_pktmbuf_read(
+      m, 0, static_cast<uint32_t>(bytes.size()), bytes.data()));
+  if (p != bytes.data()) {
+    std::memcpy(bytes.data(), p, bytes.size());
+  }
+  return bytes;
+}
+
+// The TCP payload length of a frame (IPv4 total length less the headers).
+size_t TcpPayloadLen(const std::vector<uint8_t>& frame) {
+  const size_t ip = 14;
+  const size_t total = (size_t{frame[ip + 2]} << 8) | frame[ip + 3];
+  const size_t ihl = size_t{frame[ip] & 0x0fu} * 4;
+  const size_t doff = size_t{frame[ip + ihl + 12]} / 16 * 4;
+  return total - ihl - doff;
+}
+
+class EngineIcmpTest : public EngineFrameTest {
+ protected:
+  void Inject(const std::vector<uint8_t>& frame) {
+    rte_mbuf* m = testing::MbufOf(wire_->a().pool(), frame);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(rte_ring_enqueue(wire_->ab(), m), 0);
+    now_ = now_ + kStep;
+    server_->PollOnce(now_);
+  }
+  // Frames the server sent since the last call, as bytes.
+  std::vector<std::vector<uint8_t>> Taken() {
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    std::vector<std::vector<uint8_t>> frames;
+    for (rte_mbuf* m : out) {
+      frames.push_back(BytesOf(m));
+    }
+    FreeAll(out);
+    return frames;
+  }
+  // A SYN to `port`; returns the SYN-ACK frame.
+  std::vector<uint8_t> Handshake(uint16_t sport, uint16_t port, uint32_t isn) {
+    Inject(testing::SynFrame({.src_mac = wire_->a().mac(),
+                              .dst_mac = wire_->b().mac(),
+                              .src = kClientIp,
+                              .dst = kServerIp,
+                              .src_port = sport,
+                              .dst_port = port,
+                              .isn = isn,
+                              .tsval = 777}));
+    std::vector<std::vector<uint8_t>> f = Taken();
+    EXPECT_EQ(f.size(), 1u);
+    return f.empty() ? std::vector<uint8_t>{} : f[0];
+  }
+};
+
+TEST_F(EngineIcmpTest, PortUnreachableQuotingSynAck_HalfOpenFreed) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  const std::vector<uint8_t> synack = Handshake(40010, kHttpPort, 9000);
+  ASSERT_FALSE(synack.empty());
+  ASSERT_EQ(server_->endpoint().half_open_total(), 1u);
+  const std::span<const uint8_t> quoted =
+      std::span<const uint8_t>(synack).subspan(14);
+  // A wrong sequence number first (RFC 5927 section 4.1): ignored.
+  std::vector<uint8_t> forged(quoted.begin(), quoted.end());
+  forged[20 + 7] ^= 1;
+  Inject(IcmpErrorFrame(*wire_, 3, 3, 0, forged));
+  EXPECT_EQ(
+      server_->endpoint().stats().drops.Get(tcp::DropReason::kIcmpOutOfWindow),
+      1u);
+  EXPECT_EQ(server_->endpoint().half_open_total(), 1u);
+  Inject(IcmpErrorFrame(*wire_, 3, 3, 0, quoted));
+  EXPECT_EQ(server_->counters().icmp_errors_in.Get(), 2u);
+  EXPECT_EQ(server_->endpoint().stats().icmp_aborts.Get(), 1u);
+  EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
+  EXPECT_TRUE(Taken().empty());
+}
+
+TEST_F(EngineIcmpTest, FragNeeded_EchoedSegmentResentAtPathMtu) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  const std::vector<uint8_t> synack = Handshake(40011, kEchoPort, 20000);
+  ASSERT_FALSE(synack.empty());
+  const uint32_t server_iss = (uint32_t{synack[14 + 20 + 4]} << 24) |
+                              (uint32_t{synack[14 + 20 + 5]} << 16) |
+                              (uint32_t{synack[14 + 20 + 6]} << 8) |
+                              synack[14 + 20 + 7];
+  // The final ACK with 1400 bytes: the echo service sends them back in one
+  // segment (MSS 1460 less 12 bytes of timestamps).
+  const std::string request = RandomBytes(1400, 11);
+  const std::span<const uint8_t> payload(
+      reinterpret_cast<const uint8_t*>(request.data()), request.size());
+  Inject(ClientSegment(*wire_, 40011, kEchoPort, 20001, server_iss + 1,
+                       flags::kAck | flags::kPsh, payload, 778, 1));
+  std::vector<std::vector<uint8_t>> echoed;
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        now_ = now_ + kStep;
+        server_->PollOnce(now_);
+        for (std::vector<uint8_t>& f : Taken()) {
+          if (TcpPayloadLen(f) > 0) {
+            echoed.push_back(std::move(f));
+          }
+        }
+        return !echoed.empty();
+      },
+      1000));
+  ASSERT_EQ(echoed.size(), 1u);
+  ASSERT_EQ(TcpPayloadLen(echoed[0]), 1400u);
+  // A router with a 1000-byte next hop returns the first 8 bytes of it.
+  Inject(IcmpErrorFrame(*wire_, 3, 4, 1000,
+                        std::span<const uint8_t>(echoed[0]).subspan(14)));
+  EXPECT_EQ(server_->endpoint().stats().pmtu_decreases.Get(), 1u);
+  std::vector<size_t> lens;
+  for (const std::vector<uint8_t>& f : Taken()) {
+    lens.push_back(TcpPayloadLen(f));
+  }
+  // 1000 - 40 - 12 bytes of timestamps per segment.
+  EXPECT_EQ(lens, (std::vector<size_t>{948, 452}));
+  // Not about a TCP segment of ours, and a quote too short: named drops.
+  std::vector<uint8_t> udp(echoed[0].begin() + 14, echoed[0].end());
+  udp[9] = 17;
+  Inject(IcmpErrorFrame(*wire_, 3, 3, 0, udp));
+  EXPECT_EQ(server_->counters().drops.Get(PortDrop::kIcmpNotAboutUs), 1u);
+  Inject(IcmpErrorFrame(*wire_, 11, 0, 0,
+                        std::span<const uint8_t>(echoed[0]).subspan(14), 4));
+  EXPECT_EQ(server_->counters().drops.Get(PortDrop::kIcmpQuoteMalformed), 1u);
+  // The client resets the connection; nothing is left for TearDown.
+  Inject(ClientSegment(*wire_, 40011, kEchoPort, 21401, 0, flags::kRst, {}, 779,
+                       0));
+  EXPECT_EQ(server_->endpoint().connection_count(), 0u);
+  Taken();
 }
 
 // A tap that takes (and frees) IPv4 frames to one address, as tern-flood

@@ -49,6 +49,12 @@ class CongestionControl {
                                                 : CcAlgorithm::kNewReno;
   }
   uint32_t smss() const { return smss_; }
+  // A smaller SMSS after a path MTU decrease (RFC 1191); cwnd and ssthresh
+  // stay in bytes.
+  void set_smss(uint32_t smss) {
+    smss_ = smss;
+    std::visit([&](auto& a) { a.set_smss(smss); }, algo_);
+  }
   void set_slow_start_limit(uint32_t segments) {
     std::visit([&](auto& a) { a.set_slow_start_limit(segments); }, algo_);
   }

@@ -72,6 +72,33 @@ TEST(Icmp, TimeExceededRoundTrip) {
   EXPECT_EQ(back, r);
 }
 
+TEST(Icmp, ParameterProblemCarriesPointer) {
+  const std::vector<uint8_t> quoted(28, 0x22);
+  IcmpRepr r;
+  r.type = IcmpType::kParameterProblem;
+  r.pointer = 9;  // RFC 792: the octet where the error was found
+  r.data = quoted;
+  std::vector<uint8_t> out(r.BufferLen());
+  r.Emit(out);
+  EXPECT_EQ(out[0], 12);
+  EXPECT_EQ(out[4], 9);
+  EXPECT_EQ(out[5], 0);
+  IcmpRepr back;
+  ASSERT_EQ(IcmpRepr::Parse(out, &back), WireError::kOk);
+  EXPECT_EQ(back.pointer, 9);
+  EXPECT_EQ(back, r);
+}
+
+TEST(Icmp, SourceQuenchIsUnsupported) {
+  // RFC 6633 deprecates source quench; the parser does not take it.
+  std::vector<uint8_t> msg = {4, 0, 0, 0, 0, 0, 0, 0};
+  const uint16_t sum = static_cast<uint16_t>(~(4u << 8) & 0xffff);
+  msg[2] = static_cast<uint8_t>(sum >> 8);
+  msg[3] = static_cast<uint8_t>(sum);
+  IcmpRepr back;
+  EXPECT_EQ(IcmpRepr::Parse(msg, &back), WireError::kIcmpUnsupportedType);
+}
+
 TEST(Icmp, EchoReplyBuiltInPlaceOverTheRequest) {
   const std::vector<uint8_t> data = {'p', 'i', 'n', 'g', '!'};
   IcmpRepr req;
