@@ -337,6 +337,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("icmp_soft_errors", t.icmp_soft_errors);
   v("icmp_aborts", t.icmp_aborts);
   v("pmtu_decreases", t.pmtu_decreases);
+  v("shutdown_aborts", t.shutdown_aborts);
   VisitListener(t.listen, "listen.", visit);
   for (size_t i = 0; i < CounterArray<tcp::DropReason>::kSize; ++i) {
     const auto r = static_cast<tcp::DropReason>(i);

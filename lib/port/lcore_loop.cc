@@ -25,6 +25,10 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
       if (app != nullptr) {
         app->AbortAll(now);
       }
+      // What the application no longer holds (connections it closed, still
+      // in FIN-WAIT, CLOSING or LAST-ACK) ends too, with RSTs where RFC
+      // 9293's ABORT sends them, so no peer waits on a process that is gone.
+      engine.endpoint().AbortAll(now);
       engine.PollOnce(now);
       engine.Shutdown(now);
       return;

@@ -1403,6 +1403,30 @@ SockError Endpoint::Abort(ConnHandle h, Instant now) {
   return SockError::kOk;
 }
 
+size_t Endpoint::AbortAll(Instant now) {
+  Env env = MakeEnv(now);
+  size_t ended = 0;
+  for (uint32_t i = 0; i < conns_.capacity(); ++i) {
+    Connection* c = conns_.GetByIndex(i);
+    if (c == nullptr) {
+      continue;
+    }
+    const std::optional<SlabHandle> h = conns_.HandleAt(i);
+    TERN_DCHECK(h.has_value());
+    c->Abort(env);
+    Unlink(c);
+    Release(*h, c);
+    stats_.shutdown_aborts.Inc();
+    ++ended;
+  }
+  for (uint32_t i = 0; i < half_opens_.capacity(); ++i) {
+    if (half_opens_.GetByIndex(i) != nullptr) {
+      FreeHalfOpen(i);
+    }
+  }
+  return ended;
+}
+
 SockError Endpoint::SetNodelay(ConnHandle h, bool on, Instant now) {
   TERN_WITH_CONN(h, now);
   c->SetNodelay(env, on);

@@ -165,6 +165,13 @@ class Endpoint {
   SockError Close(ConnHandle h, Instant now);
   // RST and release (SO_LINGER with zero timeout).
   SockError Abort(ConnHandle h, Instant now);
+  // Ends every connection at once, as a host going away: each is aborted
+  // as Abort does (an RST where RFC 9293's ABORT call sends one; orphans in
+  // FIN-WAIT, CLOSING or LAST-ACK included) and freed, and every half-open
+  // record is freed. TIME-WAIT records stay (they send nothing). Every
+  // handle the application held is stale afterwards (kBadHandle). Returns
+  // the number of connections ended (`shutdown_aborts`).
+  size_t AbortAll(Instant now);
   SockError SetNodelay(ConnHandle h, bool on, Instant now);
   SockError SetKeepalive(ConnHandle h, const KeepaliveOptions& ka, Instant now);
   // The pending error (SO_ERROR), reported once.

@@ -125,6 +125,7 @@ struct EndpointStats {
   Counter icmp_soft_errors;  // recorded, reported if the connection times out
   Counter icmp_aborts;       // connections and half-open records ended
   Counter pmtu_decreases;    // RFC 1191: MSS lowered to a new path MTU
+  Counter shutdown_aborts;   // connections ended by AbortAll
   ListenerStats listen;      // sum over this endpoint's listeners
 
   uint64_t Transitions(State from, State to) const {

@@ -723,5 +723,49 @@ TEST_F(CloseOrphanTest, FinWait2_OrphanRetransmittedOldData_NoRst) {
   EXPECT_EQ(ep_->connection_count(), 1u);
 }
 
+// ---- AbortAll (the engine's drain end)
+
+TEST_F(CloseTest, AbortAll_OrphanInFinWait1_RstAndFreed) {
+  MakeEstablished();
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);  // orphaned
+  ExpectSent(kFin | kAck, our_nxt_, peer_nxt_);
+  our_nxt_ += 1;
+  ASSERT_EQ(ep_->connection_count(), 1u);
+  EXPECT_EQ(ep_->AbortAll(now_), 1u);
+  // RFC 9293 3.10.5 ABORT in FIN-WAIT-1: <SEQ=SND.NXT><CTL=RST>, with ACK as
+  // Linux sends it.
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+  EXPECT_EQ(ep_->stats().shutdown_aborts.Get(), 1u);
+}
+
+TEST_F(CloseTest, AbortAll_OrphanInLastAck_FreedWithoutRst) {
+  MakeEstablished();
+  Deliver(Peer().Fin());
+  peer_nxt_ += 1;
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  ExpectSent(kFin | kAck, our_nxt_, peer_nxt_);
+  ASSERT_EQ(ep_->connection_count(), 1u);
+  // RFC 9293 3.10.5 ABORT in LAST-ACK: delete the TCB, send nothing.
+  EXPECT_EQ(ep_->AbortAll(now_), 1u);
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->connection_count(), 0u);
+}
+
+TEST_F(CloseTest, AbortAll_HeldConnectionAndHalfOpen_AllEndedHandleStale) {
+  MakeEstablished();
+  // A second client is still in the SYN queue.
+  Deliver(SegBuilder().From(kRemoteAddr, kRemotePort + 1).Syn().Seq(7000));
+  DropSent();
+  ASSERT_EQ(ep_->half_open_total(), 1u);
+  EXPECT_EQ(ep_->AbortAll(now_), 1u);
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_);
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->half_open_total(), 0u);
+  EXPECT_EQ(ep_->connection_count(), 0u);
+  EXPECT_EQ(ep_->Send(conn_, {}, now_).error, SockError::kBadHandle);
+}
+
 }  // namespace
 }  // namespace tern::tcp::testing
