@@ -426,7 +426,9 @@ std::string Request100() {
 // client's FIN, TIME-WAIT on the server (2 MSL = 10 ms here, so records
 // recycle; the bound of 65536 records is never reached). Both engines run
 // on this one thread, polled in turn, so the figure is per lcore doing the
-// work of both ends. Argument: connections kept open at once.
+// work of both ends. Arguments: connections kept open at once; the
+// endpoints' buffer cache on (1, the default) or off (0), to measure the
+// cache side by side in one run.
 void BM_Engine_ShortConnections(benchmark::State& state) {
   absl::StatusOr<Setup> setup = MakeSetup();
   if (!setup.ok()) {
@@ -441,6 +443,9 @@ void BM_Engine_ShortConnections(benchmark::State& state) {
   eo.endpoint.max_half_open = 4096;
   eo.endpoint.max_time_wait = 65536;
   eo.endpoint.msl = Duration::Millis(5);
+  if (state.range(1) == 0) {
+    eo.endpoint.buffer_cache_bytes = 0;
+  }
   eo.address = kServerIp;
   absl::StatusOr<std::unique_ptr<Engine>> s = setup->MakeEngine(eo, wire.b());
   eo.address = kClientIp;
@@ -544,7 +549,12 @@ void BM_Engine_ShortConnections(benchmark::State& state) {
   client.reset();
   server.reset();
 }
-BENCHMARK(BM_Engine_ShortConnections)->Arg(32)->Arg(256);
+BENCHMARK(BM_Engine_ShortConnections)
+    ->ArgNames({"open", "cache"})
+    ->Args({32, 1})
+    ->Args({32, 0})
+    ->Args({256, 1})
+    ->Args({256, 0});
 
 }  // namespace
 }  // namespace tern::port

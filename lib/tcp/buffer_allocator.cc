@@ -1,5 +1,6 @@
 #include "lib/tcp/buffer_allocator.h"
 
+#include <cstring>
 #include <new>
 
 namespace tern::tcp {
@@ -25,6 +26,62 @@ class HeapAllocator final : public BufferAllocator {
 BufferAllocator& HeapBufferAllocator() {
   static HeapAllocator heap;
   return heap;
+}
+
+void* BufferCache::Allocate(size_t bytes, size_t align) {
+  if (align <= kBufferAlign) {
+    for (Class& c : classes_) {
+      if (c.bytes == bytes && c.head != nullptr) {
+        void* p = c.head;
+        std::memcpy(&c.head, p, sizeof(void*));
+        --c.count;
+        cached_bytes_ -= bytes;
+        ++hits_;
+        return p;
+      }
+    }
+  }
+  ++misses_;
+  return target_->Allocate(bytes, align);
+}
+
+void BufferCache::Free(void* p, size_t bytes) {
+  const bool cacheable = bytes >= sizeof(void*) &&
+                         reinterpret_cast<uintptr_t>(p) % kBufferAlign == 0 &&
+                         cached_bytes_ + bytes <= max_cached_bytes_;
+  if (cacheable) {
+    Class* slot = nullptr;
+    for (Class& c : classes_) {
+      if (c.bytes == bytes) {
+        slot = &c;
+        break;
+      }
+      if (slot == nullptr && c.count == 0) {
+        slot = &c;  // an empty class may take another size
+      }
+    }
+    if (slot != nullptr) {
+      slot->bytes = bytes;
+      std::memcpy(p, &slot->head, sizeof(void*));
+      slot->head = p;
+      ++slot->count;
+      cached_bytes_ += bytes;
+      return;
+    }
+  }
+  target_->Free(p, bytes);
+}
+
+void BufferCache::Trim() {
+  for (Class& c : classes_) {
+    while (c.head != nullptr) {
+      void* p = c.head;
+      std::memcpy(&c.head, p, sizeof(void*));
+      target_->Free(p, c.bytes);
+    }
+    c.count = 0;
+  }
+  cached_bytes_ = 0;
 }
 
 }  // namespace tern::tcp

@@ -135,6 +135,11 @@ struct EndpointConfig {
   // come from (buffer_allocator.h); null: the process heap. Not owned; it
   // must outlive the endpoint.
   BufferAllocator* buffer_allocator = nullptr;
+  // Buffers freed by connections that the endpoint keeps for the next ones
+  // (BufferCache): 16 MiB, 32 connections' worth at the default 256 KiB
+  // buffers each way, absorbs the churn of short connections at any rate
+  // (BM_Engine_ShortConnections, doc/benchmarks.md). 0: no cache.
+  size_t buffer_cache_bytes = 16 << 20;
 
   absl::Status Validate() const;
 };

@@ -149,8 +149,10 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
                    const SynCookieSecretStore* cookies)
     : config_(config),
-      buffers_(config.buffer_allocator != nullptr ? config.buffer_allocator
-                                                  : &HeapBufferAllocator()),
+      cache_(config.buffer_allocator != nullptr ? config.buffer_allocator
+                                                : &HeapBufferAllocator(),
+             config.buffer_cache_bytes),
+      buffers_(&cache_),
       sink_(sink),
       limiter_(config.challenge_ack_per_second),
       isn_(isn),
@@ -1506,7 +1508,7 @@ size_t Endpoint::MemoryBytes() const {
   size_t bytes = sizeof(*this) + conns_.MemoryBytes() +
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
                  table_.MemoryBytes() + buffers_.bytes() +
-                 ready_.capacity() * sizeof(Event) +
+                 cache_.cached_bytes() + ready_.capacity() * sizeof(Event) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {

@@ -228,10 +228,14 @@ class Endpoint {
   // half-open and TIME-WAIT records), the connection table, the listeners
   // and their accept queues, the event list, and the send and receive
   // buffers (and SendRef chunk slots) its connections took from the
-  // BufferAllocator and still hold. O(listeners).
+  // BufferAllocator and still hold, and the buffers cached for reuse.
+  // O(listeners).
   size_t MemoryBytes() const;
   // The part of MemoryBytes() in connection buffers.
   size_t buffer_bytes() const { return buffers_.bytes(); }
+  // The part of MemoryBytes() in freed buffers kept for the next
+  // connections (EndpointConfig::buffer_cache_bytes).
+  const BufferCache& buffer_cache() const { return cache_; }
 
  private:
   // Forwards to the configured BufferAllocator and counts what is held.
@@ -325,6 +329,9 @@ class Endpoint {
 
   EndpointConfig config_;
   // Before the slabs: connections give their buffers back when destroyed.
+  // Declared before buffers_ and the slabs: destroyed after every
+  // connection has given its buffers back.
+  BufferCache cache_;
   CountingBuffers buffers_;
   SegmentSink* sink_;
   EndpointStats stats_;

@@ -98,8 +98,13 @@ TEST(BufferAllocatorTest, ConnectionLives_EveryAllocationFreed) {
       EXPECT_EQ(link.a().Recv(ca, buf, link.now()).bytes, payload.size());
       EXPECT_GT(alloc_a.held, 0u);
       // The endpoint's own count is the allocator's.
-      EXPECT_EQ(link.a().buffer_bytes(), alloc_a.held);
-      EXPECT_EQ(link.b().buffer_bytes(), alloc_b.held);
+      // (with what its cache keeps for the next connections).
+      EXPECT_EQ(
+          link.a().buffer_bytes() + link.a().buffer_cache().cached_bytes(),
+          alloc_a.held);
+      EXPECT_EQ(
+          link.b().buffer_bytes() + link.b().buffer_cache().cached_bytes(),
+          alloc_b.held);
       switch (round % 4) {
         case 0:  // orderly close from both sides
           link.a().Close(ca, link.now());
@@ -185,6 +190,130 @@ TEST(BufferAllocatorTest, ByteRingAndSendQueue_FreeWhatTheyTook) {
   }
   EXPECT_EQ(alloc.live(), 0u);
   EXPECT_EQ(alloc.allocations, alloc.frees);
+}
+
+// ---- BufferCache
+
+TEST(BufferCacheTest, FreedBlockServesTheNextAllocationOfItsSize) {
+  CountingAllocator target;
+  BufferCache cache(&target, 1 << 20);
+  void* a = cache.Allocate(256 * 1024, kBufferAlign);
+  ASSERT_NE(a, nullptr);
+  cache.Free(a, 256 * 1024);
+  EXPECT_EQ(target.frees, 0u);
+  EXPECT_EQ(cache.cached_bytes(), 256u * 1024);
+  EXPECT_EQ(cache.Allocate(256 * 1024, kBufferAlign), a);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(cache.misses(), 1u);
+  EXPECT_EQ(target.allocations, 1u);
+  EXPECT_EQ(cache.cached_bytes(), 0u);
+  // Another size is not served from it.
+  cache.Free(a, 256 * 1024);
+  void* b = cache.Allocate(128 * 1024, kBufferAlign);
+  EXPECT_NE(b, a);
+  EXPECT_EQ(target.allocations, 2u);
+  cache.Free(b, 128 * 1024);
+}
+
+TEST(BufferCacheTest, BudgetSpent_BlockGoesBackToTarget) {
+  CountingAllocator target;
+  BufferCache cache(&target, 2 * 4096);
+  void* p[3];
+  for (void*& q : p) {
+    q = cache.Allocate(4096, kBufferAlign);
+  }
+  for (void* q : p) {
+    cache.Free(q, 4096);
+  }
+  EXPECT_EQ(cache.cached_bytes(), 2u * 4096);
+  EXPECT_EQ(target.frees, 1u);
+  // LIFO: the last block kept comes out first.
+  EXPECT_EQ(cache.Allocate(4096, kBufferAlign), p[1]);
+  EXPECT_EQ(cache.Allocate(4096, kBufferAlign), p[0]);
+  cache.Free(p[0], 4096);
+  cache.Free(p[1], 4096);
+}
+
+TEST(BufferCacheTest, AtMostFourSizes_EmptyClassTakesANewSize) {
+  CountingAllocator target;
+  BufferCache cache(&target, 1 << 20);
+  void* p[5];
+  for (size_t i = 0; i < 5; ++i) {
+    p[i] = cache.Allocate(1024 * (i + 1), kBufferAlign);
+  }
+  for (size_t i = 0; i < 5; ++i) {
+    cache.Free(p[i], 1024 * (i + 1));
+  }
+  // Four sizes kept; the fifth found every class holding another size.
+  EXPECT_EQ(cache.cached_bytes(), 1024u * (1 + 2 + 3 + 4));
+  EXPECT_EQ(target.frees, 1u);
+  // Emptying the 1 KiB class lets the 5 KiB size in.
+  void* one = cache.Allocate(1024, kBufferAlign);
+  EXPECT_EQ(one, p[0]);
+  void* five = cache.Allocate(5 * 1024, kBufferAlign);
+  cache.Free(five, 5 * 1024);
+  EXPECT_EQ(target.frees, 1u);
+  EXPECT_EQ(cache.Allocate(5 * 1024, kBufferAlign), five);
+  cache.Free(five, 5 * 1024);
+  cache.Free(one, 1024);  // no class left for 1 KiB: back to the target
+  EXPECT_EQ(target.frees, 2u);
+}
+
+TEST(BufferCacheTest, DestructionAndTrimReturnEverything) {
+  CountingAllocator target;  // its destructor checks nothing is live
+  {
+    BufferCache cache(&target, 1 << 20);
+    void* a = cache.Allocate(8192, kBufferAlign);
+    void* b = cache.Allocate(8192, kBufferAlign);
+    cache.Free(a, 8192);
+    cache.Trim();
+    EXPECT_EQ(cache.cached_bytes(), 0u);
+    EXPECT_EQ(target.frees, 1u);
+    cache.Free(b, 8192);
+  }
+  EXPECT_EQ(target.live(), 0u);
+  EXPECT_EQ(target.allocations, target.frees);
+}
+
+TEST(BufferCacheTest, ZeroBudget_PassesEverythingThrough) {
+  CountingAllocator target;
+  BufferCache cache(&target, 0);
+  void* a = cache.Allocate(4096, kBufferAlign);
+  cache.Free(a, 4096);
+  EXPECT_EQ(target.frees, 1u);
+  EXPECT_EQ(cache.cached_bytes(), 0u);
+}
+
+TEST(BufferCacheTest, ShortConnections_BuffersReusedNotReallocated) {
+  CountingAllocator alloc_a;
+  CountingAllocator alloc_b;
+  {
+    Link link(ConfigWith(&alloc_a), ConfigWith(&alloc_b));
+    ListenerHandle l = *link.b().Listen(kAddrB, 80, ListenOptions{});
+    std::vector<uint8_t> request(100, 'q');
+    std::vector<uint8_t> buf(4096);
+    for (int i = 0; i < 50; ++i) {
+      ConnHandle ca =
+          *link.a().Connect(kAddrA, kAddrB, 80, ConnOptions{}, link.now());
+      link.Run();
+      ConnHandle cb = *link.b().Accept(l);
+      ASSERT_TRUE(link.a().Send(ca, request, link.now()).ok());
+      link.Run();
+      ASSERT_EQ(link.b().Recv(cb, buf, link.now()).bytes, request.size());
+      ASSERT_TRUE(link.b().Send(cb, request, link.now()).ok());
+      link.Run();
+      link.b().Close(cb, link.now());
+      link.a().Close(ca, link.now());
+      link.Run();
+    }
+    // One connection's buffers at a time: the first took them from the
+    // allocator, the other 49 from the cache.
+    EXPECT_EQ(alloc_b.allocations, 2u);
+    EXPECT_EQ(link.b().buffer_cache().hits(), 98u);
+    EXPECT_EQ(alloc_a.allocations, 2u);
+  }
+  EXPECT_EQ(alloc_a.live(), 0u);
+  EXPECT_EQ(alloc_b.live(), 0u);
 }
 
 }  // namespace
