@@ -127,8 +127,11 @@ struct EndpointConfig {
   // default because segments then wait for Flush: the per-lcore loop turns
   // it on and calls Flush after its receive burst and application
   // callbacks; callers without such a loop (tests, tools) keep the
-  // immediate output they expect. Segments caused by the peer (ACKs, data
-  // released by an ACK) and by timers are never deferred.
+  // immediate output they expect. What a received segment calls for (its
+  // ACK, data its ACK releases) is deferred the same way, so a burst gets
+  // one ACK and a response carries the ACK of its request (RFC 9293 MUST-58,
+  // MUST-59); challenge ACKs, RSTs, ACKs of unacceptable segments and
+  // everything timers send are never deferred.
   bool coalesce_sends = false;
   ConnOptions conn_defaults;
   // Where connections' send and receive buffers (and SendRef chunk slots)

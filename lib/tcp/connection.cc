@@ -386,7 +386,7 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   if (state_ == State::kTimeWait) {
     return Verdict::kTimeWait;
   }
-  Output(env);
+  OutputAfterSegment(env);
   return verdict;
 }
 
@@ -482,7 +482,9 @@ Verdict Connection::HandleSynSent(Env& env, const wire::TcpRepr& seg) {
     if (fin_queued_) {
       SetState(env, State::kFinWait1);
     }
-    Output(env);
+    // The handshake's third segment: deferred, it carries the data the
+    // application sends on kConnected in the same iteration.
+    OutputAfterSegment(env);
     return Verdict::kKeep;
   }
   // Simultaneous open: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SYN-RECEIVED.
@@ -1767,6 +1769,25 @@ SockError Connection::SendAllowed() {
   return SockError::kOk;
 }
 
+void Connection::SendWindowUpdate(Env& env) {
+  if (env.defer_output) {
+    // With the rest of the iteration's output: a response written after
+    // this read carries the new window (and the ACK) itself.
+    ack_pending_ = true;
+    output_pending_ = true;
+  } else {
+    SendAck(env);
+  }
+}
+
+void Connection::OutputAfterSegment(Env& env) {
+  if (env.defer_peer_output) {
+    output_pending_ = true;
+  } else {
+    Output(env);
+  }
+}
+
 void Connection::OutputOrDefer(Env& env) {
   if (env.defer_output) {
     output_pending_ = true;
@@ -1825,14 +1846,14 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
         const uint32_t next_wnd = free_wnd;
         if (uint64_t{now_wnd} * 2 <= rcvbuf_.capacity() &&
             next_wnd >= uint64_t{now_wnd} * 2 && next_wnd > 0) {
-          SendAck(env);
+          SendWindowUpdate(env);
         }
       } else {
         uint32_t threshold = static_cast<uint32_t>(
             std::min<size_t>(rcvbuf_.capacity() / 2, snd_mss_));
         if (proposed > rcv_adv_ &&
             static_cast<uint32_t>(proposed - rcv_adv_) >= threshold) {
-          SendAck(env);
+          SendWindowUpdate(env);
         }
       }
     }

@@ -82,6 +82,13 @@ struct Env {
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
   bool defer_output = false;
+  // A received segment's output (the ACK it calls for, data its ACK lets
+  // out) waits for FlushOutput too, so that everything a burst and the
+  // application's answer to it call for leaves together: one ACK for a
+  // burst of segments, and an ACK that rides on the response (RFC 9293
+  // MUST-58 and MUST-59; EndpointConfig::coalesce_sends). Challenge ACKs,
+  // RSTs and the ACKs of unacceptable segments still leave at once.
+  bool defer_peer_output = false;
 };
 
 enum class Verdict : uint8_t {
@@ -276,6 +283,11 @@ class Connection {
   // Output.
   void Output(Env& env);
   void OutputOrDefer(Env& env);
+  // Output after a received segment, or deferred (Env::defer_peer_output).
+  void OutputAfterSegment(Env& env);
+  // The ACK a read that opened the window calls for (RFC 9293 3.8.6.2.2),
+  // deferred with an application call's output (Env::defer_output).
+  void SendWindowUpdate(Env& env);
   // Whether the application may queue data in this state (kOk), or the
   // error Send reports.
   SockError SendAllowed();

@@ -353,6 +353,7 @@ void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
                         Instant now) {
   stats_.segments_in.Inc();
   Env env = MakeEnv(now);
+  env.defer_peer_output = config_.coalesce_sends;
   const FourTuple tuple = seg.Tuple();
   if (std::optional<uint32_t> v = found) {
     if ((*v & kTimeWaitBit) != 0) {
@@ -1324,7 +1325,7 @@ IoResult Endpoint::Recv(ConnHandle h, std::span<uint8_t> out, Instant now) {
   if (c == nullptr) {
     return {0, SockError::kBadHandle};
   }
-  Env env = MakeEnv(now);
+  Env env = MakeAppEnv(now);  // a window update waits for Flush too
   IoResult r = c->Recv(env, out);
   After(env, SlabHandle{h.index, h.generation}, c, Verdict::kKeep);
   return r;

@@ -1,8 +1,10 @@
 // Output coalesced per poll iteration (EndpointConfig::coalesce_sends):
 // application calls only mark the connection and Endpoint::Flush transmits
 // once for all of them, so small sends leave as MSS-sized segments (RFC 9293
-// 3.7.1 bounds them) and a FIN rides on the last data. Segments the peer or
-// a timer causes are never deferred.
+// 3.7.1 bounds them) and a FIN rides on the last data. What a received
+// segment calls for waits for the flush too (RFC 9293 MUST-58 and MUST-59:
+// one ACK for a burst, the request's ACK on the response); what a timer
+// causes is never deferred.
 #include <string>
 
 #include "tests/support/script.h"
@@ -84,17 +86,92 @@ TEST_F(CoalesceTest, Coalesced_SendThenShutdown_FinRidesOnTheData) {
   EXPECT_EQ(ConnState(), State::kFinWait1);
 }
 
-TEST_F(CoalesceTest, Coalesced_PeerSegmentBeforeFlush_SendsAtOnceNotTwice) {
+TEST_F(CoalesceTest, Coalesced_PeerSegmentBeforeFlush_AckRidesOnOurData) {
   Establish(/*coalesce=*/true);
   AppSend(300, 'x');
   EXPECT_TRUE(sink_.sent.empty());
-  // Data from the peer in the same iteration: the connection's output runs
-  // there and then, the ACK rides on our data, and Flush adds nothing.
+  // Data from the peer in the same iteration: its ACK waits for the flush
+  // and rides on our data; one segment in all.
   ep_->OnSegment(Peer().Data("hi").Build(), now_);
+  EXPECT_TRUE(sink_.sent.empty());
+  ep_->Flush(now_);
+  EXPECT_EQ(sink_.sent.size(), 1u);
   Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_ + 2);
   EXPECT_EQ(s.payload.size(), 300u);
+}
+
+TEST_F(CoalesceTest, Coalesced_RequestThenResponse_NoSeparateAck) {
+  Establish(/*coalesce=*/true);
+  // Two full segments call for an ACK (RFC 5681 4.2); arriving in one burst
+  // they get one, and it rides on the answer written in the same iteration.
+  // (The builders own the payloads the segments point into.)
+  const SegBuilder first = Peer().Data(kMss, 'r');
+  const SegBuilder second = Peer().Seq(peer_nxt_ + kMss).Data(kMss, 's');
+  const InSegment burst[] = {first.Build(), second.Build()};
+  ep_->OnSegments(burst, now_);
+  peer_nxt_ += 2 * kMss;
+  EXPECT_TRUE(sink_.sent.empty());
+  std::vector<uint8_t> buf(4 * kMss);
+  ASSERT_EQ(ep_->Recv(conn_, buf, now_).bytes, 2 * kMss);
+  EXPECT_EQ(buf[0], 'r');
+  EXPECT_EQ(buf[2 * kMss - 1], 's');
+  AppSend(100, 'a');
   ep_->Flush(now_);
-  ExpectNothingSent();
+  EXPECT_EQ(sink_.sent.size(), 1u);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  EXPECT_EQ(s.payload.size(), 100u);
+}
+
+TEST_F(CoalesceTest, Coalesced_BurstWithoutAnswer_OneAckAtFlush) {
+  Establish(/*coalesce=*/true);
+  std::vector<SegBuilder> builders;
+  for (uint32_t i = 0; i < 4; ++i) {
+    builders.push_back(Peer().Seq(peer_nxt_ + i * kMss).Data(kMss, 'r'));
+  }
+  std::vector<InSegment> burst;
+  for (const SegBuilder& b : builders) {
+    burst.push_back(b.Build());
+  }
+  ep_->OnSegments(burst, now_);
+  peer_nxt_ += 4 * kMss;
+  EXPECT_TRUE(sink_.sent.empty());
+  ep_->Flush(now_);
+  // Immediate output would have sent two (every second full segment).
+  EXPECT_EQ(sink_.sent.size(), 1u);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+}
+
+TEST_F(CoalesceTest, Coalesced_ReadOpensWindow_UpdateRidesOnResponse) {
+  // A receive buffer above 64 KiB: the SYN-ACK announced 65535 (unscaled,
+  // RFC 7323 2.2), so the first read opens the window far beyond it.
+  listen_options_.conn.recv_buffer = 256 * 1024;
+  Establish(/*coalesce=*/true);
+  ep_->OnSegment(Peer().Data(100, 'q').Build(), now_);
+  peer_nxt_ += 100;
+  ep_->Flush(now_);
+  DropSent();
+  std::vector<uint8_t> buf(4096);
+  ASSERT_EQ(ep_->Recv(conn_, buf, now_).bytes, 100u);
+  EXPECT_TRUE(sink_.sent.empty());  // the window update waits
+  AppSend(200, 'a');
+  ep_->Flush(now_);
+  EXPECT_EQ(sink_.sent.size(), 1u);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  EXPECT_EQ(s.payload.size(), 200u);
+  // The response carries the whole window: 256 KiB scaled by 3.
+  EXPECT_EQ(s.tcp.window, 256 * 1024 >> 3);
+}
+
+TEST_F(CoalesceTest, Immediate_ReadOpensWindow_UpdateAtOnce) {
+  listen_options_.conn.recv_buffer = 256 * 1024;
+  Establish(/*coalesce=*/false);
+  ep_->OnSegment(Peer().Data(100, 'q').Build(), now_);
+  peer_nxt_ += 100;
+  DropSent();
+  std::vector<uint8_t> buf(4096);
+  ASSERT_EQ(ep_->Recv(conn_, buf, now_).bytes, 100u);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(s.tcp.window, 256 * 1024 >> 3);
 }
 
 TEST_F(CoalesceTest, Coalesced_AbortBeforeFlush_OnlyTheRst) {
