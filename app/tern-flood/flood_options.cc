@@ -111,17 +111,20 @@ const char* FloodUsageText() {
   --target IP            the system under test [required]
   --target-port N        its HTTP port (default 80)
   --target-mac MAC       its MAC (default: learnt by ARP)
-  --flood-pps N|max      spoofed SYNs per second; max: as fast as possible;
-                         0: no flood (default 0)
+  --flood-pps N|max[,...]  spoofed SYNs per second, one step per value,
+                         each --duration long; max: as fast as the transmit
+                         budget allows; 0: no flood (default 0)
+  --ceiling-pps R        the bare loop's rate, copied into the JSON
   --spoof-range CIDR     spoofed sources (default 198.19.0.0/16)
   --spoof-ports MIN-MAX  spoofed source ports (default 1024-65535)
   --syn-options linux|none  SYN options (default linux)
   --seed N               flood randomness (default: from getrandom)
+  --tx-budget on|off     leave TX room for the legitimate clients (default on)
   --legit-rate R         legitimate connections per second (default 100)
   --legit-timeout-ms N   a legitimate connection's deadline (default 3000)
   --request-path PATH    the GET's path (default /)
   --max-connections N    the engine's connection table (default 4096)
-  --duration S           seconds of traffic (default 10)
+  --duration S           seconds of traffic per step (default 10)
   --scenario, --stack, --mode LABEL   copied into the JSON
   --json PATH            the JSON document (default: standard output)
   --no-progress          no per-second progress line
@@ -191,13 +194,35 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
        }},
       {"--flood-pps",
        [&](absl::string_view f, absl::string_view v) {
-         if (v == "max") {
-           o.flood_max = true;
-           return absl::OkStatus();
+         const std::vector<absl::string_view> parts = absl::StrSplit(v, ',');
+         // One step per 1 s at least: 64 steps is more than an hour's run.
+         if (parts.size() > 64) {
+           return Bad(f, "at most 64 steps");
          }
-         o.flood_max = false;
-         // 100 Mpps: above any 2-core generator, below token overflow.
-         return ParseUint<uint64_t>(f, v, 0, 100'000'000, &o.flood_pps);
+         o.flood_steps.clear();
+         for (absl::string_view p : parts) {
+           FloodRate r;
+           if (p == "max") {
+             r.max = true;
+           } else if (absl::Status s =
+                          // 100 Mpps: above any 2-core generator, below
+                          // token overflow.
+                      ParseUint<uint64_t>(f, p, 0, 100'000'000, &r.pps);
+                      !s.ok()) {
+             return s;
+           }
+           o.flood_steps.push_back(r);
+         }
+         return absl::OkStatus();
+       }},
+      {"--ceiling-pps",
+       [&](absl::string_view f, absl::string_view v) {
+         double c = 0;
+         if (!absl::SimpleAtod(v, &c) || !(c >= 0) || c > 1e9) {
+           return Bad(f, absl::StrCat("\"", v, "\" is not a rate in 0..1e9"));
+         }
+         o.ceiling_pps = c;
+         return absl::OkStatus();
        }},
       {"--spoof-range",
        [&](absl::string_view f, absl::string_view v) {
@@ -230,6 +255,14 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
            return Bad(f, absl::StrCat("\"", v, "\" is not linux or none"));
          }
          o.syn_options = v == "linux";
+         return absl::OkStatus();
+       }},
+      {"--tx-budget",
+       [&](absl::string_view f, absl::string_view v) {
+         if (v != "on" && v != "off") {
+           return Bad(f, absl::StrCat("\"", v, "\" is not on or off"));
+         }
+         o.tx_budget = v == "on";
          return absl::OkStatus();
        }},
       {"--seed",
@@ -347,8 +380,7 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
   if (o.target == o.address) {
     return Bad("--target", "equals --address");
   }
-  if (o.legit_rate == 0 && !o.target_mac.has_value() &&
-      (o.flood_pps > 0 || o.flood_max)) {
+  if (o.legit_rate == 0 && !o.target_mac.has_value() && o.floods()) {
     // Nothing would ask ARP for the target's MAC.
     return Bad("--target-mac", "is required when --legit-rate is 0");
   }
