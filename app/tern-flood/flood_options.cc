@@ -306,8 +306,9 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
        }},
       {"--stack",
        [&](absl::string_view f, absl::string_view v) {
-         if (v != "tern" && v != "linux") {
-           return Bad(f, absl::StrCat("\"", v, "\" is not tern or linux"));
+         if (v != "tern" && v != "linux" && v != "bare") {
+           return Bad(f,
+                      absl::StrCat("\"", v, "\" is not tern, linux or bare"));
          }
          o.stack = std::string(v);
          return absl::OkStatus();

@@ -96,10 +96,11 @@ struct FloodOptions {
   // The run.
   uint32_t duration_s = 10;         // --duration: seconds per step
   std::string scenario = "custom";  // --scenario, a label in the JSON
-  std::string stack = "tern";       // --stack: "tern" or "linux"
-  std::string mode = "unknown";     // --mode: cookie mode or sysctl, a label
-  std::string json_path;  // --json PATH; empty or "-": standard output
-  bool progress = true;   // --no-progress turns the per-second line off
+  // --stack: "tern", "linux" or "bare" (the bare loop, tern-reflect).
+  std::string stack = "tern";
+  std::string mode = "unknown";  // --mode: cookie mode or sysctl, a label
+  std::string json_path;         // --json PATH; empty or "-": standard output
+  bool progress = true;          // --no-progress turns the per-second line off
 
   bool floods() const {
     for (const FloodRate& r : flood_steps) {
