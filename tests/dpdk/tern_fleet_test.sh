@@ -10,10 +10,17 @@
 # (scapy), which sends a SYN to A, takes A's cookie SYN-ACK, and sends the
 # final ACK and a request to B.
 #
+# Then the rotation: after A answered a second SYN, the test writes a new
+# secret into the file and sends SIGHUP to both terns (each reads the file
+# again and rotates, the old key staying valid as the previous one).
+#
 # What it checks: B refuses a final ACK carrying a wrong cookie (a control:
 # B really validates), B completes the connection from the cookie A issued
-# and answers the request with HTTP/1.1 200, and the counters agree (A sent
-# a cookie, B validated one and sent none); both terns exit 0. Every
+# and answers the request with HTTP/1.1 200; across the rotation, B still
+# completes a cookie A issued just before it; after it, A completes a
+# cookie B issued; both terns logged the rotation,
+# the counters agree (A and B each sent and validated cookies) and both
+# exit 0. Every
 # address is in 198.18.0.0/15; the namespaces have no route out; a trap
 # removes the namespaces, the processes and the files on any exit.
 #
@@ -118,12 +125,35 @@ start_tern b 1 "$ns_b"
 pid_b=$TERN_PID
 say "two terns serve 198.18.0.1 with one secret file"
 
-rc=0
+mkdir "$tmp/sync"
 ip netns exec "$ns_c" timeout 60 /usr/bin/python3 "$here/fleet_client.py" \
-  "tftac${id}" 02:00:00:00:0a:01 "tftbc${id}" 02:00:00:00:0b:01 \
-  >"$tmp/client.log" 2>&1 || rc=$?
+  "tftac${id}" 02:00:00:00:0a:01 "tftbc${id}" 02:00:00:00:0b:01 "$tmp/sync" \
+  >"$tmp/client.log" 2>&1 &
+client_pid=$!
+# The rotation, when the client asks for it: a new secret in the same file,
+# SIGHUP to both terns, then wait for both to log it.
+for _ in $(seq 400); do
+  [ -e "$tmp/sync/rotate" ] && break
+  kill -0 "$client_pid" 2>/dev/null || break
+  sleep 0.05
+done
+if [ -e "$tmp/sync/rotate" ]; then
+  (umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret.new")
+  mv "$secret.new" "$secret"
+  kill -HUP "$pid_a" "$pid_b"
+  for _ in $(seq 100); do
+    grep -q "syn_cookies: rotated" "$tmp/a.log" &&
+      grep -q "syn_cookies: rotated" "$tmp/b.log" && break
+    sleep 0.05
+  done
+  grep -q "syn_cookies: rotated" "$tmp/a.log" || fail "A did not rotate"
+  grep -q "syn_cookies: rotated" "$tmp/b.log" || fail "B did not rotate"
+  touch "$tmp/sync/rotated"
+fi
+rc=0
+wait "$client_pid" || rc=$?
 cat "$tmp/client.log"
-[ "$rc" -eq 0 ] || fail "the flow split across the fleet did not complete"
+[ "$rc" -eq 0 ] || fail "a flow split across the fleet did not complete"
 
 for s in a b; do
   pid_var="pid_$s"
@@ -133,8 +163,9 @@ for s in a b; do
   eval "pid_$s=''"
   [ "$trc" -eq 0 ] || fail "tern $s exited with status $trc"
 done
-grep -Eq "^listen\.cookies_sent [1-9]" "$tmp/a.log" || fail "A sent no cookie"
-grep -Eq "^listen\.cookies_validated [1-9]" "$tmp/b.log" ||
-  fail "B validated no cookie"
-grep -Eq "^listen\.cookies_sent 0$" "$tmp/b.log" || fail "B sent a cookie itself"
+for s in a b; do
+  grep -Eq "^listen\.cookies_sent [1-9]" "$tmp/$s.log" || fail "$s sent no cookie"
+  grep -Eq "^listen\.cookies_validated [1-9]" "$tmp/$s.log" ||
+    fail "$s validated no cookie"
+done
 say "PASS"
