@@ -101,6 +101,22 @@ absl::Status ParseLabel(absl::string_view flag, absl::string_view v,
 
 }  // namespace
 
+const char* ToString(FloodKind k) {
+  switch (k) {
+    case FloodKind::kSyn:
+      return "syn";
+    case FloodKind::kAck:
+      return "ack";
+    case FloodKind::kRst:
+      return "rst";
+    case FloodKind::kFin:
+      return "fin";
+    case FloodKind::kData:
+      return "data";
+  }
+  return "?";
+}
+
 const char* FloodUsageText() {
   return R"(usage: tern-flood [EAL args] -- [flags]
   --port NAME            DPDK device (net_memif0, net_tap0, ...) [required]
@@ -114,6 +130,8 @@ const char* FloodUsageText() {
   --flood-pps N|max[,...]  spoofed SYNs per second, one step per value,
                          each --duration long; max: as fast as the transmit
                          budget allows; 0: no flood (default 0)
+  --flood-kind K         syn, ack (random cookies), rst, fin or data (one
+                         out-of-order byte) (default syn)
   --ceiling-pps R        the bare loop's rate, copied into the JSON
   --spoof-range CIDR     spoofed sources (default 198.19.0.0/16)
   --spoof-ports MIN-MAX  spoofed source ports (default 1024-65535)
@@ -214,6 +232,18 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
            o.flood_steps.push_back(r);
          }
          return absl::OkStatus();
+       }},
+      {"--flood-kind",
+       [&](absl::string_view f, absl::string_view v) {
+         for (FloodKind k : {FloodKind::kSyn, FloodKind::kAck, FloodKind::kRst,
+                             FloodKind::kFin, FloodKind::kData}) {
+           if (v == ToString(k)) {
+             o.kind = k;
+             return absl::OkStatus();
+           }
+         }
+         return Bad(
+             f, absl::StrCat("\"", v, "\" is not syn, ack, rst, fin or data"));
        }},
       {"--ceiling-pps",
        [&](absl::string_view f, absl::string_view v) {

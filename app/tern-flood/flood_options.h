@@ -39,6 +39,19 @@ struct Ipv4Prefix {
   uint64_t Size() const { return uint64_t{1} << (32 - len); }
 };
 
+// What the flood sends (--flood-kind). Every kind comes from spoofed
+// sources to the target's port with a random sequence number; the kinds
+// other than kSyn carry a random acknowledgment number and no options.
+enum class FloodKind : uint8_t {
+  kSyn,   // SYN (with --syn-options): the SYN flood
+  kAck,   // ACK: a final ACK with a random cookie (without the secret a
+          // guessed cookie is a random 32-bit value)
+  kRst,   // RST
+  kFin,   // FIN|ACK
+  kData,  // ACK|PSH with one byte of data at a random (out-of-order) place
+};
+const char* ToString(FloodKind k);
+
 // One flood step's rate: `pps` SYNs per second, or as fast as possible.
 struct FloodRate {
   uint64_t pps = 0;
@@ -75,8 +88,9 @@ struct FloodOptions {
   // measured by an earlier run against tern-reflect, copied into every
   // step's JSON; nullopt: not given.
   std::optional<double> ceiling_pps;
-  Ipv4Prefix spoof_range;          // --spoof-range, default 198.19.0.0/16
-  uint16_t spoof_port_min = 1024;  // --spoof-ports MIN-MAX
+  FloodKind kind = FloodKind::kSyn;  // --flood-kind syn|ack|rst|fin|data
+  Ipv4Prefix spoof_range;            // --spoof-range, default 198.19.0.0/16
+  uint16_t spoof_port_min = 1024;    // --spoof-ports MIN-MAX
   uint16_t spoof_port_max = 65535;
   // --syn-options linux|none: Linux's SYN options (MSS 1460, SACK-permitted,
   // timestamps, window scale 7) or a bare 20-byte header.

@@ -66,6 +66,7 @@ struct Snapshot {
   uint64_t tx_full = 0;
   uint64_t no_mbuf = 0;
   uint64_t synacks = 0;
+  uint64_t rsts = 0;
   uint64_t other = 0;
   uint64_t syn_retransmits = 0;
   uint64_t tx_ring_full = 0;
@@ -77,6 +78,7 @@ Snapshot TakeSnapshot(const SynFlood& f, port::Engine& e) {
   s.tx_full = f.counters().tx_full.Get();
   s.no_mbuf = f.counters().no_mbuf.Get();
   s.synacks = f.counters().synacks_seen.Get();
+  s.rsts = f.counters().rsts_seen.Get();
   s.other = f.counters().spoofed_other.Get();
   s.syn_retransmits = e.endpoint().stats().syn_retransmits.Get();
   s.tx_ring_full = e.counters().tx_dropped_ring_full.Get();
@@ -137,11 +139,11 @@ absl::Status Run(const FloodOptions& o) {
   uint64_t last_sent = 0;
   Instant last_progress = start;
   port::Log(RTE_LOG_INFO,
-            "tern-flood: %s on %s (mac %s) -> %s:%u, %zu flood step(s) of "
-            "%u s from %s/%u, legitimate %.1f/s",
+            "tern-flood: %s on %s (mac %s) -> %s:%u, %zu %s flood step(s) "
+            "of %u s from %s/%u, legitimate %.1f/s",
             o.address.ToString().c_str(), eth.name().c_str(),
             eth.mac().ToString().c_str(), o.target.ToString().c_str(),
-            o.target_port, o.flood_steps.size(), o.duration_s,
+            o.target_port, o.flood_steps.size(), ToString(o.kind), o.duration_s,
             o.spoof_range.base.ToString().c_str(), o.spoof_range.len,
             o.legit_rate);
 
@@ -241,12 +243,14 @@ absl::Status Run(const FloodOptions& o) {
     }
     r.flood_tx_full = a.tx_full - b.tx_full;
     r.flood_no_mbuf = a.no_mbuf - b.no_mbuf;
+    r.kind = o.kind;
     r.synacks_seen = a.synacks - b.synacks;
+    r.rsts_seen = a.rsts - b.rsts;
     r.spoofed_other_seen = a.other - b.other;
     if (r.duration_s > 0) {
-      r.replies_pps =
-          static_cast<double>(r.synacks_seen + r.spoofed_other_seen) /
-          r.duration_s;
+      r.replies_pps = static_cast<double>(r.synacks_seen + r.rsts_seen +
+                                          r.spoofed_other_seen) /
+                      r.duration_s;
     }
     r.legit_rate = o.legit_rate;
     r.legit_syn_retransmits = a.syn_retransmits - b.syn_retransmits;

@@ -74,6 +74,7 @@ std::string StepJson(const FloodReport& r) {
   Field(&out, "duration_s", Rate(r.duration_s));
   Field(&out, "flood_pps_offered",
         r.flood_max ? "\"max\"" : Num(r.flood_pps_offered));
+  Field(&out, "flood_kind", Quote(ToString(r.kind)));
   Field(&out, "flood_syn_options", r.syn_options ? "\"linux\"" : "\"none\"");
   Field(&out, "flood_tx_budget", r.tx_budget ? "true" : "false");
   Field(&out, "flood_sent", Num(r.flood_sent));
@@ -81,6 +82,7 @@ std::string StepJson(const FloodReport& r) {
   Field(&out, "flood_tx_full", Num(r.flood_tx_full));
   Field(&out, "flood_no_mbuf", Num(r.flood_no_mbuf));
   Field(&out, "synacks_seen", Num(r.synacks_seen));
+  Field(&out, "rsts_seen", Num(r.rsts_seen));
   Field(&out, "spoofed_other_seen", Num(r.spoofed_other_seen));
   Field(&out, "replies_pps", Rate(r.replies_pps));
   Field(&out, "ceiling_pps",

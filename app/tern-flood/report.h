@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "app/tern-flood/flood_options.h"
 #include "lib/base/histogram.h"
 
 namespace tern::flood {
@@ -59,14 +60,16 @@ struct FloodReport {
   uint64_t flood_pps_offered = 0;
   bool flood_max = false;
   bool syn_options = true;
-  bool tx_budget = true;            // TxBudget paced the bursts
-  uint64_t flood_sent = 0;          // SYNs the driver accepted
-  double flood_pps_reached = 0;     // flood_sent over the flood's active time
-  uint64_t flood_tx_full = 0;       // SYNs the TX queue refused (freed)
-  uint64_t flood_no_mbuf = 0;       // SYNs not built: the flood pool was empty
+  bool tx_budget = true;         // TxBudget paced the bursts
+  uint64_t flood_sent = 0;       // SYNs the driver accepted
+  double flood_pps_reached = 0;  // flood_sent over the flood's active time
+  uint64_t flood_tx_full = 0;    // SYNs the TX queue refused (freed)
+  uint64_t flood_no_mbuf = 0;    // SYNs not built: the flood pool was empty
+  FloodKind kind = FloodKind::kSyn;
   uint64_t synacks_seen = 0;        // SYN-ACKs to spoofed sources
+  uint64_t rsts_seen = 0;           // RSTs to spoofed sources
   uint64_t spoofed_other_seen = 0;  // other frames to spoofed sources
-  // Frames to spoofed sources (SYN-ACKs and others) per second of the step:
+  // Frames to spoofed sources (SYN-ACKs, RSTs, others) per second of the step:
   // the target's (or the bare loop's) answer rate.
   double replies_pps = 0;
 

@@ -9,7 +9,9 @@ Reads DIR/results.json and writes into DIR:
   tern's cookie modes, the bare loop's ceiling as a vertical line), right
   panel scenario 2 (veth: tern and Linux);
 - connect_p99.png: connect p99 against the flood rate reached, the same
-  panels;
+  panels (both: SYN floods only);
+- kinds.png: tern's (cookies always) legitimate success and connect p99
+  against the flood rate reached, one line per flood kind;
 - summary.md: one table per trial and, per stack and mode, the highest
   flood rate reached at which at least 99.9 % of the legitimate
   connections succeeded.
@@ -32,7 +34,14 @@ TARGET = 0.999
 
 
 def label(doc):
-    return "%s (%s)" % (doc["steps"][0]["stack"], doc["steps"][0]["mode"])
+    first = doc["steps"][0]
+    kind = first.get("flood_kind", "syn")
+    return "%s (%s)%s" % (first["stack"], first["mode"],
+                          "" if kind == "syn" else ", %s flood" % kind)
+
+
+def is_syn(doc):
+    return doc["steps"][0].get("flood_kind", "syn") == "syn"
 
 
 def ratio(step):
@@ -56,7 +65,8 @@ def plot(results, out, key, ylabel, filename, logy, ylim=None):
     for ax, (scenario, title) in zip(axes, PANELS):
         for doc in results["trials"]:
             first = doc["steps"][0]
-            if first["scenario"] != scenario or first["stack"] == "bare":
+            if first["scenario"] != scenario or first["stack"] == "bare" or \
+                    not is_syn(doc):
                 continue
             xs, ys = [], []
             for s in doc["steps"]:
@@ -88,6 +98,38 @@ def plot(results, out, key, ylabel, filename, logy, ylim=None):
     plt.close(fig)
 
 
+def plot_kinds(results, out):
+    """tern's legitimate success and connect p99 under each flood kind."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, key, ylabel, logy in (
+            (axes[0], ratio, "legitimate success rate", False),
+            (axes[1], lambda s: s["connect_p99_us"], "connect p99 (us)",
+             True)):
+        for doc in results["trials"]:
+            first = doc["steps"][0]
+            if first["scenario"] != "kernel_bypass" or first["stack"] != "tern" \
+                    or first["mode"] != "always":
+                continue
+            pts = [(s["flood_pps_reached"], key(s)) for s in doc["steps"]
+                   if key(s) is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                    label="%s flood" % first.get("flood_kind", "syn"))
+        ax.set_xscale("symlog", linthresh=1000)
+        ax.set_xlim(left=0)
+        if logy:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("flood reached (segments/s; 0 to 1000 linear)")
+        ax.set_ylabel(ylabel)
+        ax.set_title("tern (cookies always) over net_memif, by flood kind")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "kinds.png"), dpi=100)
+    plt.close(fig)
+
+
 def us(v):
     return "-" if v is None else str(v)
 
@@ -99,8 +141,7 @@ def summary(results, out):
              results["machine"], ""]
     for doc in results["trials"]:
         first = doc["steps"][0]
-        lines += ["## %s, %s, %s" % (first["scenario"], first["stack"],
-                                      first["mode"]), ""]
+        lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]
         lines += ["| offered | reached | replies/s | legit ok | "
                   "connect p50 / p99 / max (us) |",
                   "| --- | --- | --- | --- | --- |"]
@@ -135,6 +176,7 @@ def main():
          "legit_success.png", logy=False, ylim=(-0.02, 1.02))
     plot(results, out, lambda s: s["connect_p99_us"], "connect p99 (us)",
          "connect_p99.png", logy=True)
+    plot_kinds(results, out)
     summary(results, out)
 
 

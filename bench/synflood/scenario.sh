@@ -28,7 +28,8 @@
 #
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
-#          [--ceiling PPS] [--legit-timeout-ms N] [--log DIR]
+#          [--ceiling PPS] [--legit-timeout-ms N] [--log DIR] [--kind K]
+# --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
 set -euo pipefail
@@ -36,7 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../tests/dpdk/tern_lib.sh"
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
-out="" ceiling="" legit_timeout=3000 logdir=""
+out="" ceiling="" legit_timeout=3000 logdir="" kind=syn
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
     --ceiling) ceiling=$2 ;;
     --legit-timeout-ms) legit_timeout=$2 ;;
     --log) logdir=$2 ;;
+    --kind) kind=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -149,7 +151,8 @@ TOML
 }
 
 flood_args=(--address 198.18.0.2 --target 198.18.0.1
-  --spoof-range 198.19.0.0/16 --flood-pps "$steps" --duration "$duration"
+  --spoof-range 198.19.0.0/16 --flood-kind "$kind"
+  --flood-pps "$steps" --duration "$duration"
   --legit-rate "$legit" --legit-timeout-ms "$legit_timeout"
   --scenario "$scenario" --stack "$stack" --mode "$mode" --json "$out")
 [ -z "$ceiling" ] || flood_args+=(--ceiling-pps "$ceiling")
@@ -283,7 +286,7 @@ case "$stack" in
     wait "$server_pid" || rc=$?
     server_pid=""
     [ "$rc" -eq 0 ] || fail "tern exited with status $rc"
-    grep -E "^(listen\.cookies_[a-z_]+|rx_packets|tx_packets|tx_dropped_ring_full) [0-9]+$" \
+    grep -E "^(listen\.cookies_[a-z_]+|tcp\.rst_sent|tcp_drop\.listen_rst|rx_packets|tx_packets|tx_dropped_ring_full) [0-9]+$" \
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
   linux)

@@ -108,6 +108,18 @@ TEST(FloodOptions, FloodSteps_InOrder) {
   EXPECT_FALSE(o->tx_budget);
 }
 
+TEST(FloodOptions, FloodKinds_ByName) {
+  for (FloodKind k : {FloodKind::kSyn, FloodKind::kAck, FloodKind::kRst,
+                      FloodKind::kFin, FloodKind::kData}) {
+    const std::string name = ToString(k);
+    absl::StatusOr<FloodOptions> o =
+        Parse(With({"--flood-kind", name.c_str()}));
+    ASSERT_TRUE(o.ok()) << o.status();
+    EXPECT_EQ(o->kind, k) << name;
+  }
+  EXPECT_EQ(Parse(kMinimal)->kind, FloodKind::kSyn);
+}
+
 TEST(FloodOptions, Errors_NameTheFlag) {
   ExpectError({"--address", "198.18.0.2", "--target", "198.18.0.1"}, "--port");
   ExpectError({"--port", "p", "--target", "198.18.0.1"}, "--address");
@@ -119,6 +131,7 @@ TEST(FloodOptions, Errors_NameTheFlag) {
   ExpectError(With({"--flood-pps", "1000,,max"}), "--flood-pps");
   ExpectError(With({"--ceiling-pps", "-5"}), "--ceiling-pps");
   ExpectError(With({"--tx-budget", "maybe"}), "--tx-budget");
+  ExpectError(With({"--flood-kind", "urg"}), "--flood-kind");
   ExpectError(With({"--target-port", "0"}), "--target-port");
   ExpectError(With({"--spoof-ports", "9-3"}), "--spoof-ports");
   ExpectError(With({"--syn-options", "bsd"}), "--syn-options");
@@ -202,16 +215,26 @@ TEST(Report, Json_HasTheIssueFieldsAndIsWellFormed) {
   r.connect_ns.Record(120'000);
   r.connect_ns.Record(80'000);
   const std::string j = StepJson(r);
-  for (const char* key :
-       {"\"scenario\": \"kernel_bypass\"", "\"stack\": \"tern\"",
-        "\"mode\": \"cookies=\\\"always\\\"\"", "\"flood_pps_offered\": 5000",
-        "\"flood_pps_reached\": 5000.0", "\"synacks_seen\": 24990",
-        "\"legit_attempted\": 100", "\"legit_succeeded\": 99",
-        "\"legit_failed\": 1", "\"no_synack\": 1", "\"connect_p50_us\": 80",
-        "\"connect_p99_us\": 120", "\"connect_max_us\": 120",
-        "\"request_p99_us\": null", "\"ceiling_pps\": null",
-        "\"legit_tx_ring_full\": 0", "\"step\": 0",
-        "\"flood_tx_budget\": true"}) {
+  for (const char* key : {"\"scenario\": \"kernel_bypass\"",
+                          "\"stack\": \"tern\"",
+                          "\"mode\": \"cookies=\\\"always\\\"\"",
+                          "\"flood_pps_offered\": 5000",
+                          "\"flood_pps_reached\": 5000.0",
+                          "\"synacks_seen\": 24990",
+                          "\"legit_attempted\": 100",
+                          "\"legit_succeeded\": 99",
+                          "\"legit_failed\": 1",
+                          "\"no_synack\": 1",
+                          "\"connect_p50_us\": 80",
+                          "\"connect_p99_us\": 120",
+                          "\"connect_max_us\": 120",
+                          "\"request_p99_us\": null",
+                          "\"ceiling_pps\": null",
+                          "\"legit_tx_ring_full\": 0",
+                          "\"step\": 0",
+                          "\"flood_tx_budget\": true",
+                          "\"flood_kind\": \"syn\"",
+                          "\"rsts_seen\": 0"}) {
     EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
   }
   EXPECT_TRUE(j.starts_with("{\n      \"scenario\""));
