@@ -15,7 +15,9 @@
 #                        nginx (Debian's nginx-light, the response tern's
 #                        http service sends); --mode syncookies=1 or
 #                        syncookies=0 sets net.ipv4.tcp_syncookies in S;
-#                        `ip tcp_metrics flush` before the trial.
+#                        tcp_no_metrics_save=1 (the clients' one address
+#                        never becomes a proven peer) and `ip tcp_metrics
+#                        flush` before the trial.
 # Addresses: the server 198.18.0.1/24, tern-flood 198.18.0.2, spoofed
 # sources 198.19.0.0/16 routed via tern-flood; every address is in
 # 198.18.0.0/15 and the namespaces have no other route (no route out).
@@ -236,6 +238,12 @@ case "$scenario/$stack" in
       ip -n "$srv_ns" addr add 198.18.0.1/24 dev "$srv_if"
       ip -n "$srv_ns" route add 198.19.0.0/16 via 198.18.0.2 dev "$srv_if"
       ip netns exec "$srv_ns" sysctl -qw net.ipv4.tcp_syncookies="$cookies"
+      # The legitimate clients share one address and stand for many new
+      # clients; Linux would otherwise learn that address as a proven peer
+      # (tcp_peer_is_proven: an RTT in its TCP metrics) and, with cookies
+      # off, keep admitting it when three quarters of the SYN queue are
+      # taken, which no new client of a flooded server gets.
+      ip netns exec "$srv_ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1
       ip -n "$srv_ns" tcp_metrics flush all 2>/dev/null || true
       # The body tern's http service sends: 1024 bytes, no-store.
       head -c 1024 /dev/zero | tr '\0' 'x' >"$tmp/index.html"
