@@ -15,6 +15,7 @@
 #include <rte_log.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -57,6 +58,12 @@ constexpr Duration kTxPause = Duration::Micros(50);
 // After the last open, in-flight connections get their deadline to finish;
 // then what remains is aborted and the final RSTs get this long to leave.
 constexpr Duration kFinalFlush = Duration::Millis(50);
+
+double WallSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 double Seconds(Duration d) { return static_cast<double>(d.ToNanos()) / 1e9; }
 
@@ -159,6 +166,7 @@ absl::Status Run(const FloodOptions& o) {
       clients.NextStep();
     }
     TokenBucket bucket(static_cast<double>(rate.pps), kFloodBurst);
+    const double wall_start = WallSeconds();
     const Instant step_start = clock->Now();
     const Instant step_end = step_start + Duration::Seconds(o.duration_s);
     Instant flood_start = Instant::Never();
@@ -223,6 +231,7 @@ absl::Status Run(const FloodOptions& o) {
       }
     }
     ends.push_back(TakeSnapshot(f, e));
+    const double wall_end = WallSeconds();
     const Snapshot& b = begins.back();
     const Snapshot& a = ends.back();
     FloodReport r;
@@ -231,6 +240,8 @@ absl::Status Run(const FloodOptions& o) {
     r.mode = o.mode;
     r.step = static_cast<uint32_t>(step);
     r.duration_s = Seconds(now - step_start);
+    r.start_unix_s = wall_start;
+    r.end_unix_s = wall_end;
     r.ceiling_pps = o.ceiling_pps;
     r.flood_pps_offered = rate.pps;
     r.flood_max = rate.max;

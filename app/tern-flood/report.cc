@@ -72,6 +72,8 @@ std::string StepJson(const FloodReport& r) {
   Field(&out, "mode", Quote(r.mode));
   Field(&out, "step", Num(r.step));
   Field(&out, "duration_s", Rate(r.duration_s));
+  Field(&out, "start_unix_s", absl::StrFormat("%.3f", r.start_unix_s));
+  Field(&out, "end_unix_s", absl::StrFormat("%.3f", r.end_unix_s));
   Field(&out, "flood_pps_offered",
         r.flood_max ? "\"max\"" : Num(r.flood_pps_offered));
   Field(&out, "flood_kind", Quote(ToString(r.kind)));

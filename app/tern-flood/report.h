@@ -52,6 +52,10 @@ struct FloodReport {
   std::string mode;
   uint32_t step = 0;      // 0, 1, ... in the order of --flood-pps
   double duration_s = 0;  // the step's traffic time actually run
+  // The step's start and end on the wall clock (seconds since the Unix
+  // epoch), to line it up with the server's counters sampled meanwhile.
+  double start_unix_s = 0;
+  double end_unix_s = 0;
   // The bare forwarding loop's packet rate over the same link, measured by
   // a separate run (--ceiling-pps); nullopt: not given.
   std::optional<double> ceiling_pps;

@@ -12,7 +12,9 @@ Reads DIR/results.json and writes into DIR:
   panels (both: SYN floods only);
 - kinds.png: tern's (cookies always) legitimate success and connect p99
   against the flood rate reached, one line per flood kind;
-- summary.md: one table per trial and, per stack and mode, the highest
+- summary.md: one table per trial (with tern, its cookies sent and
+  validated per second in each step, from scenario.sh's server_step) and,
+  per stack and mode, the highest
   flood rate reached at which at least 99.9 % of the legitimate
   connections succeeded.
 matplotlib is Debian's python3-matplotlib (scripts/setup), seen by
@@ -130,6 +132,15 @@ def plot_kinds(results, out):
     plt.close(fig)
 
 
+def server_rates(step):
+    """tern's cookie rates over the step (scenario.sh's server_step)."""
+    d = step.get("server_step")
+    if not d or not d["interval_s"]:
+        return "-"
+    return "%.0f, %.0f" % (d["listen.cookies_sent"] / d["interval_s"],
+                           d["listen.cookies_validated"] / d["interval_s"])
+
+
 def us(v):
     return "-" if v is None else str(v)
 
@@ -143,14 +154,15 @@ def summary(results, out):
         first = doc["steps"][0]
         lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]
         lines += ["| offered | reached | replies/s | legit ok | "
-                  "connect p50 / p99 / max (us) |",
-                  "| --- | --- | --- | --- | --- |"]
+                  "connect p50 / p99 / max (us) | tern: cookies sent/s, "
+                  "validated/s |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         for s in doc["steps"]:
-            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s |" % (
+            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s |" % (
                 s["flood_pps_offered"], s["flood_pps_reached"],
                 s["replies_pps"], s["legit_succeeded"], s["legit_attempted"],
                 us(s["connect_p50_us"]), us(s["connect_p99_us"]),
-                us(s["connect_max_us"])))
+                us(s["connect_max_us"]), server_rates(s)))
         if doc.get("server_counters"):
             lines += ["", "Server counters: " + ", ".join(
                 "%s %d" % kv for kv in sorted(doc["server_counters"].items()))]

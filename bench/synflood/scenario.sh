@@ -26,7 +26,12 @@
 #
 # The JSON is tern-flood's document (doc/flood.md) with "server_counters"
 # added: the server's counters over the trial (tern's listener cookie
-# counters, the namespace's TcpExt counters, or tern-reflect's totals).
+# counters, the namespace's TcpExt counters, or tern-reflect's totals);
+# with tern, each step also gets "server_step": tern's counters over an
+# interval inside that step (interval_s long: frames in and out, SYNs,
+# cookies sent and validated, RSTs), from its telemetry sampled every
+# 0.25 s (telemetry_sampler.py), or null when fewer than two samples fell
+# in the step.
 #
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
@@ -84,11 +89,13 @@ srv_if="tsfs${id}"
 prefixes=("tsf_srv_${id}" "tsf_cli_${id}")
 server_pid=""
 flood_pid=""
+sampler_pid=""
 made_ns=0
 
 cleanup() {
   local rc=$?
   tern_kill "$flood_pid"
+  tern_kill "$sampler_pid"
   tern_kill "$server_pid"
   if [ "$made_ns" -eq 1 ]; then
     ip netns pids "$srv_ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
@@ -161,6 +168,15 @@ flood_args=(--address 198.18.0.2 --target 198.18.0.1
 eal_flood=(--no-huge -m 512 --no-pci -l 1 "--file-prefix=${prefixes[1]}"
   --log-level=pmd.net.memif:warning)
 
+# start_sampler: tern's counters every 0.25 s over its telemetry socket
+# (telemetry_sampler.py) into samples.txt, for the per-step figures.
+start_sampler() {
+  /usr/bin/python3 "$here/telemetry_sampler.py" \
+    "/var/run/dpdk/${prefixes[0]}/dpdk_telemetry.v2" "$tmp/samples.txt" \
+    >"$tmp/sampler.log" 2>&1 &
+  sampler_pid=$!
+}
+
 run_flood() {
   # The flood's own deadline: every step plus the legitimate deadline and
   # start-up.
@@ -191,6 +207,7 @@ case "$scenario/$stack" in
       "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
+      start_sampler
     else
       "$reflect" --no-huge -m 256 --no-pci -l 0 "$srv_vdev" \
         "--file-prefix=${prefixes[0]}" --log-level=pmd.net.memif:warning -- \
@@ -228,6 +245,7 @@ case "$scenario/$stack" in
       ip netns exec "$srv_ns" "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
+      start_sampler
     else
       command -v nginx >/dev/null || skip "nginx is missing (scripts/setup)"
       case "$mode" in
@@ -287,6 +305,9 @@ esac
 # The server's own counters over the whole trial (all steps together) go
 # into the document as "server_counters": tern's counter dump at exit, or
 # the Linux namespace's SNMP counters (nstat; a fresh namespace starts at 0).
+tern_kill "$sampler_pid"
+sampler_pid=""
+touch "$tmp/samples.txt"
 case "$stack" in
   tern)
     kill -TERM "$server_pid"
@@ -310,7 +331,7 @@ case "$stack" in
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
 esac
-/usr/bin/python3 - "$out" "$tmp/counters.txt" <<'PY'
+/usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 counters = {}
@@ -318,6 +339,26 @@ for line in open(sys.argv[2]):
     name, value = line.split()
     counters[name] = int(value)
 doc["server_counters"] = counters
+# Per step, tern's counters over the step from the telemetry samples: the
+# first sample at or after the step's start to the last at or before its
+# end, so the interval lies inside the step (shorter by at most a sampling
+# period at each end; interval_s says how long it was) and the neighbouring
+# steps' traffic stays out.
+samples = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+keys = ["rx_packets", "tx_packets", "tx_dropped_ring_full",
+        "listen.syns_received", "listen.cookies_sent",
+        "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst"]
+for step in doc["steps"]:
+    inside = [s for s in samples
+              if step["start_unix_s"] <= s["t"] <= step["end_unix_s"]]
+    if len(inside) < 2:
+        step["server_step"] = None
+        continue
+    a, b = inside[0], inside[-1]
+    d = {"interval_s": round(b["t"] - a["t"], 3)}
+    for k in keys:
+        d[k] = b["stats"].get(k, 0) - a["stats"].get(k, 0)
+    step["server_step"] = d
 with open(sys.argv[1], "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")
