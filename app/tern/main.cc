@@ -157,6 +157,7 @@ class ServiceApp final : public port::Application {
   }
   void AbortAll(Instant now) override { host_.AbortAll(now); }
   const EngineGauges& gauges() const { return gauges_; }
+  Counter* busy_cycles() { return &gauges_.busy_cycles; }
 
  private:
   port::Engine* engine_;
@@ -337,6 +338,7 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     }
     l->clock = &*clock;
     l->loop.idle_sleep_us = config.port.idle_sleep_us;
+    l->loop.busy_cycles = l->app->busy_cycles();
     l->loop.drain_time = Duration::Millis(config.drain_ms);
     if (cl.duration_seconds.has_value()) {
       l->loop.deadline = clock->Now() + Duration::Seconds(*cl.duration_seconds);

@@ -137,8 +137,10 @@ def server_rates(step):
     d = step.get("server_step")
     if not d or not d["interval_s"]:
         return "-"
-    return "%.0f, %.0f" % (d["listen.cookies_sent"] / d["interval_s"],
-                           d["listen.cookies_validated"] / d["interval_s"])
+    cpp = d.get("cycles_per_packet")
+    return "%.0f, %.0f, %s" % (d["listen.cookies_sent"] / d["interval_s"],
+                               d["listen.cookies_validated"] / d["interval_s"],
+                               "-" if cpp is None else cpp)
 
 
 def us(v):
@@ -155,7 +157,7 @@ def summary(results, out):
         lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]
         lines += ["| offered | reached | replies/s | legit ok | "
                   "connect p50 / p99 / max (us) | tern: cookies sent/s, "
-                  "validated/s |",
+                  "validated/s, cycles/packet |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for s in doc["steps"]:
             lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s |" % (

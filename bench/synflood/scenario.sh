@@ -29,7 +29,7 @@
 # counters, the namespace's TcpExt counters, or tern-reflect's totals);
 # with tern, each step also gets "server_step": tern's counters over an
 # interval inside that step (interval_s long: frames in and out, SYNs,
-# cookies sent and validated, RSTs), from its telemetry sampled every
+# cookies sent and validated, RSTs, the loop's busy cycles), from its telemetry sampled every
 # 0.25 s (telemetry_sampler.py), or null when fewer than two samples fell
 # in the step.
 #
@@ -347,7 +347,8 @@ doc["server_counters"] = counters
 samples = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
 keys = ["rx_packets", "tx_packets", "tx_dropped_ring_full",
         "listen.syns_received", "listen.cookies_sent",
-        "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst"]
+        "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst",
+        "loop.busy_cycles"]
 for step in doc["steps"]:
     inside = [s for s in samples
               if step["start_unix_s"] <= s["t"] <= step["end_unix_s"]]
@@ -358,6 +359,8 @@ for step in doc["steps"]:
     d = {"interval_s": round(b["t"] - a["t"], 3)}
     for k in keys:
         d[k] = b["stats"].get(k, 0) - a["stats"].get(k, 0)
+    d["cycles_per_packet"] = (round(d["loop.busy_cycles"] / d["rx_packets"])
+                              if d["rx_packets"] else None)
     step["server_step"] = d
 with open(sys.argv[1], "w") as f:
     json.dump(doc, f, indent=2)

@@ -14,8 +14,8 @@
 # SYN-ACKs to spoofed sources came back; in each step at least 95 % of the
 # (at least 30) legitimate connections succeeded with connect latencies
 # recorded; the server's counters show the trial reached it (tern: cookies
-# sent and validated, and cookies sent within the flood step by its
-# telemetry samples; Linux: at least as many passive opens as the first
+# sent and validated, and cookies sent and busy loop cycles within the
+# flood step by its telemetry samples; Linux: at least as many passive opens as the first
 # step's successes). No rate or latency is asserted.
 #
 # Usage: tern_flood_linux_test.sh BUILD_DIR
@@ -83,8 +83,10 @@ c = doc.get("server_counters", {})
 if stack == "tern" and len(steps) == 2:
     # tern's own counters over the flood step, sampled over telemetry.
     d = steps[1].get("server_step")
-    if not d or d["listen.cookies_sent"] <= 0 or d["interval_s"] <= 0:
-        bad.append("tern: no cookies counted in the flood step: %s" % d)
+    if not d or d["listen.cookies_sent"] <= 0 or d["interval_s"] <= 0 or \
+            d["loop.busy_cycles"] <= 0 or not d["cycles_per_packet"]:
+        bad.append("tern: no cookies or busy cycles counted in the flood "
+                   "step: %s" % d)
 if stack == "tern":
     if c.get("listen.cookies_sent", 0) <= 0 or \
             c.get("listen.cookies_validated", 0) <= 0:
