@@ -101,6 +101,22 @@ absl::Status ParseLabel(absl::string_view flag, absl::string_view v,
 
 }  // namespace
 
+const char* ToString(FloodKind k) {
+  switch (k) {
+    case FloodKind::kSyn:
+      return "syn";
+    case FloodKind::kAck:
+      return "ack";
+    case FloodKind::kRst:
+      return "rst";
+    case FloodKind::kFin:
+      return "fin";
+    case FloodKind::kData:
+      return "data";
+  }
+  return "?";
+}
+
 const char* FloodUsageText() {
   return R"(usage: tern-flood [EAL args] -- [flags]
   --port NAME            DPDK device (net_memif0, net_tap0, ...) [required]
@@ -111,17 +127,22 @@ const char* FloodUsageText() {
   --target IP            the system under test [required]
   --target-port N        its HTTP port (default 80)
   --target-mac MAC       its MAC (default: learnt by ARP)
-  --flood-pps N|max      spoofed SYNs per second; max: as fast as possible;
-                         0: no flood (default 0)
+  --flood-pps N|max[,...]  spoofed SYNs per second, one step per value,
+                         each --duration long; max: as fast as the transmit
+                         budget allows; 0: no flood (default 0)
+  --flood-kind K         syn, ack (random cookies), rst, fin or data (one
+                         out-of-order byte) (default syn)
+  --ceiling-pps R        the bare loop's rate, copied into the JSON
   --spoof-range CIDR     spoofed sources (default 198.19.0.0/16)
   --spoof-ports MIN-MAX  spoofed source ports (default 1024-65535)
   --syn-options linux|none  SYN options (default linux)
   --seed N               flood randomness (default: from getrandom)
+  --tx-budget on|off     leave TX room for the legitimate clients (default on)
   --legit-rate R         legitimate connections per second (default 100)
   --legit-timeout-ms N   a legitimate connection's deadline (default 3000)
   --request-path PATH    the GET's path (default /)
   --max-connections N    the engine's connection table (default 4096)
-  --duration S           seconds of traffic (default 10)
+  --duration S           seconds of traffic per step (default 10)
   --scenario, --stack, --mode LABEL   copied into the JSON
   --json PATH            the JSON document (default: standard output)
   --no-progress          no per-second progress line
@@ -191,13 +212,47 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
        }},
       {"--flood-pps",
        [&](absl::string_view f, absl::string_view v) {
-         if (v == "max") {
-           o.flood_max = true;
-           return absl::OkStatus();
+         const std::vector<absl::string_view> parts = absl::StrSplit(v, ',');
+         // One step per 1 s at least: 64 steps is more than an hour's run.
+         if (parts.size() > 64) {
+           return Bad(f, "at most 64 steps");
          }
-         o.flood_max = false;
-         // 100 Mpps: above any 2-core generator, below token overflow.
-         return ParseUint<uint64_t>(f, v, 0, 100'000'000, &o.flood_pps);
+         o.flood_steps.clear();
+         for (absl::string_view p : parts) {
+           FloodRate r;
+           if (p == "max") {
+             r.max = true;
+           } else if (absl::Status s =
+                          // 100 Mpps: above any 2-core generator, below
+                          // token overflow.
+                      ParseUint<uint64_t>(f, p, 0, 100'000'000, &r.pps);
+                      !s.ok()) {
+             return s;
+           }
+           o.flood_steps.push_back(r);
+         }
+         return absl::OkStatus();
+       }},
+      {"--flood-kind",
+       [&](absl::string_view f, absl::string_view v) {
+         for (FloodKind k : {FloodKind::kSyn, FloodKind::kAck, FloodKind::kRst,
+                             FloodKind::kFin, FloodKind::kData}) {
+           if (v == ToString(k)) {
+             o.kind = k;
+             return absl::OkStatus();
+           }
+         }
+         return Bad(
+             f, absl::StrCat("\"", v, "\" is not syn, ack, rst, fin or data"));
+       }},
+      {"--ceiling-pps",
+       [&](absl::string_view f, absl::string_view v) {
+         double c = 0;
+         if (!absl::SimpleAtod(v, &c) || !(c >= 0) || c > 1e9) {
+           return Bad(f, absl::StrCat("\"", v, "\" is not a rate in 0..1e9"));
+         }
+         o.ceiling_pps = c;
+         return absl::OkStatus();
        }},
       {"--spoof-range",
        [&](absl::string_view f, absl::string_view v) {
@@ -230,6 +285,14 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
            return Bad(f, absl::StrCat("\"", v, "\" is not linux or none"));
          }
          o.syn_options = v == "linux";
+         return absl::OkStatus();
+       }},
+      {"--tx-budget",
+       [&](absl::string_view f, absl::string_view v) {
+         if (v != "on" && v != "off") {
+           return Bad(f, absl::StrCat("\"", v, "\" is not on or off"));
+         }
+         o.tx_budget = v == "on";
          return absl::OkStatus();
        }},
       {"--seed",
@@ -273,8 +336,9 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
        }},
       {"--stack",
        [&](absl::string_view f, absl::string_view v) {
-         if (v != "tern" && v != "linux") {
-           return Bad(f, absl::StrCat("\"", v, "\" is not tern or linux"));
+         if (v != "tern" && v != "linux" && v != "bare") {
+           return Bad(f,
+                      absl::StrCat("\"", v, "\" is not tern, linux or bare"));
          }
          o.stack = std::string(v);
          return absl::OkStatus();
@@ -347,8 +411,7 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
   if (o.target == o.address) {
     return Bad("--target", "equals --address");
   }
-  if (o.legit_rate == 0 && !o.target_mac.has_value() &&
-      (o.flood_pps > 0 || o.flood_max)) {
+  if (o.legit_rate == 0 && !o.target_mac.has_value() && o.floods()) {
     // Nothing would ask ARP for the target's MAC.
     return Bad("--target-mac", "is required when --legit-rate is 0");
   }

@@ -39,6 +39,27 @@ struct Ipv4Prefix {
   uint64_t Size() const { return uint64_t{1} << (32 - len); }
 };
 
+// What the flood sends (--flood-kind). Every kind comes from spoofed
+// sources to the target's port with a random sequence number; the kinds
+// other than kSyn carry a random acknowledgment number and no options.
+enum class FloodKind : uint8_t {
+  kSyn,   // SYN (with --syn-options): the SYN flood
+  kAck,   // ACK: a final ACK with a random cookie (without the secret a
+          // guessed cookie is a random 32-bit value)
+  kRst,   // RST
+  kFin,   // FIN|ACK
+  kData,  // ACK|PSH with one byte of data at a random (out-of-order) place
+};
+const char* ToString(FloodKind k);
+
+// One flood step's rate: `pps` SYNs per second, or as fast as possible.
+struct FloodRate {
+  uint64_t pps = 0;
+  bool max = false;
+  bool floods() const { return max || pps > 0; }
+  bool operator==(const FloodRate&) const = default;
+};
+
 struct FloodOptions {
   std::vector<std::string> eal_args;  // before "--"
   bool help = false;
@@ -58,17 +79,27 @@ struct FloodOptions {
   std::optional<wire::MacAddr> target_mac;
 
   // The flood.
-  // --flood-pps N: SYNs per second from a token bucket; "max": as fast as
-  // the loop can; 0: no flood.
-  uint64_t flood_pps = 0;
-  bool flood_max = false;
-  Ipv4Prefix spoof_range;          // --spoof-range, default 198.19.0.0/16
-  uint16_t spoof_port_min = 1024;  // --spoof-ports MIN-MAX
+  // --flood-pps N[,N...]: the steps, each --duration seconds, in order. A
+  // step is N SYNs per second from a token bucket, "max" (as fast as the
+  // loop and the transmit budget allow) or 0 (no flood). Default: one step
+  // of 0.
+  std::vector<FloodRate> flood_steps = {FloodRate{}};
+  // --ceiling-pps: the bare forwarding loop's rate over the same link,
+  // measured by an earlier run against tern-reflect, copied into every
+  // step's JSON; nullopt: not given.
+  std::optional<double> ceiling_pps;
+  FloodKind kind = FloodKind::kSyn;  // --flood-kind syn|ack|rst|fin|data
+  Ipv4Prefix spoof_range;            // --spoof-range, default 198.19.0.0/16
+  uint16_t spoof_port_min = 1024;    // --spoof-ports MIN-MAX
   uint16_t spoof_port_max = 65535;
   // --syn-options linux|none: Linux's SYN options (MSS 1460, SACK-permitted,
   // timestamps, window scale 7) or a bare 20-byte header.
   bool syn_options = true;
   uint64_t seed = 0;  // --seed; 0: from getrandom
+  // --tx-budget on|off: the flood's bursts follow TxBudget (tx_budget.h) so
+  // that the engine's frames find room on the shared TX queue; off: a full
+  // burst every iteration (the ring stays full at "max").
+  bool tx_budget = true;
 
   // The legitimate clients.
   double legit_rate = 100;           // --legit-rate: new connections per second
@@ -77,12 +108,22 @@ struct FloodOptions {
   uint32_t max_connections = 4096;   // --max-connections: engine's table
 
   // The run.
-  uint32_t duration_s = 10;         // --duration
+  uint32_t duration_s = 10;         // --duration: seconds per step
   std::string scenario = "custom";  // --scenario, a label in the JSON
-  std::string stack = "tern";       // --stack: "tern" or "linux"
-  std::string mode = "unknown";     // --mode: cookie mode or sysctl, a label
-  std::string json_path;  // --json PATH; empty or "-": standard output
-  bool progress = true;   // --no-progress turns the per-second line off
+  // --stack: "tern", "linux" or "bare" (the bare loop, tern-reflect).
+  std::string stack = "tern";
+  std::string mode = "unknown";  // --mode: cookie mode or sysctl, a label
+  std::string json_path;         // --json PATH; empty or "-": standard output
+  bool progress = true;          // --no-progress turns the per-second line off
+
+  bool floods() const {
+    for (const FloodRate& r : flood_steps) {
+      if (r.floods()) {
+        return true;
+      }
+    }
+    return false;
+  }
 };
 
 absl::StatusOr<FloodOptions> ParseFloodCommandLine(

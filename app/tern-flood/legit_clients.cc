@@ -35,6 +35,7 @@ LegitClients::LegitClients(port::Engine* engine, const FloodOptions& options)
                             "\r\nConnection: close\r\n\r\n")),
       opens_(options.legit_rate, OpenBurst(options.legit_rate)),
       conns_(options.max_connections) {
+  steps_.emplace_back();
   opening_ = options.legit_rate > 0;
   free_.reserve(conns_.size());
   for (size_t i = conns_.size(); i > 0; --i) {
@@ -79,18 +80,19 @@ void LegitClients::Poll(Instant now) {
 }
 
 void LegitClients::Open(Instant now) {
-  ++attempted_;
+  LegitStats& st = steps_.back();
+  ++st.attempted;
   if (free_.empty()) {
-    ++failed_[static_cast<size_t>(LegitFailure::kConnectError)];
-    ++finished_;
+    ++st.failed[static_cast<size_t>(LegitFailure::kConnectError)];
+    ++st.finished;
     return;
   }
   tcp::Endpoint& ep = engine_->endpoint();
   absl::StatusOr<tcp::ConnHandle> h = engine_->Connect(
       options_.target, options_.target_port, ep.config().conn_defaults, now);
   if (!h.ok()) {
-    ++failed_[static_cast<size_t>(LegitFailure::kConnectError)];
-    ++finished_;
+    ++st.failed[static_cast<size_t>(LegitFailure::kConnectError)];
+    ++st.finished;
     return;
   }
   const uint32_t slot = free_.back();
@@ -99,6 +101,7 @@ void LegitClients::Open(Instant now) {
   c = Conn{};
   c.handle = *h;
   c.in_use = true;
+  c.step = static_cast<uint32_t>(steps_.size() - 1);
   c.started = now;
   c.deadline = now + Duration::Millis(options_.legit_timeout_ms);
   ++in_flight_;
@@ -118,7 +121,8 @@ void LegitClients::OnEvent(uint32_t slot, uint32_t mask, Instant now) {
   }
   if ((mask & ev::kConnected) != 0 && !c.connected) {
     c.connected = true;
-    connect_ns_.Record(static_cast<uint64_t>((now - c.started).ToNanos()));
+    steps_[c.step].connect_ns.Record(
+        static_cast<uint64_t>((now - c.started).ToNanos()));
     c.request_at = now;
   }
   if (c.connected) {
@@ -166,9 +170,10 @@ void LegitClients::Pump(uint32_t slot, Instant now) {
 
 void LegitClients::Succeed(uint32_t slot, Instant now) {
   Conn& c = conns_[slot];
-  request_ns_.Record(static_cast<uint64_t>((now - c.request_at).ToNanos()));
-  ++succeeded_;
-  ++finished_;
+  LegitStats& st = steps_[c.step];
+  st.request_ns.Record(static_cast<uint64_t>((now - c.request_at).ToNanos()));
+  ++st.succeeded;
+  ++st.finished;
   engine_->endpoint().Close(c.handle, now);
   Release(slot);
 }
@@ -176,8 +181,9 @@ void LegitClients::Succeed(uint32_t slot, Instant now) {
 void LegitClients::Fail(uint32_t slot, LegitFailure why, bool abort,
                         Instant now) {
   Conn& c = conns_[slot];
-  ++failed_[static_cast<size_t>(why)];
-  ++finished_;
+  LegitStats& st = steps_[c.step];
+  ++st.failed[static_cast<size_t>(why)];
+  ++st.finished;
   tcp::Endpoint& ep = engine_->endpoint();
   if (abort) {
     ep.Abort(c.handle, now);

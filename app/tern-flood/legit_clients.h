@@ -18,11 +18,16 @@
 //   refusing -> kConnectError.
 // - AbortAll ends what is in flight as deadline failures (kNoSynAck or
 //   kTimeout). Idle() is true when nothing is in flight.
+// - Steps: a connection counts in the step that was current when it was
+//   opened (NextStep starts a new one; step 0 exists from the start), so a
+//   stepped flood gets each step's attempts, outcomes and latencies apart
+//   even when connections straddle a step boundary.
 // - One lcore; the engine must outlive it.
 #ifndef TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_
 #define TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -44,20 +49,17 @@ class LegitClients final : public port::Application {
 
   void StopOpening() { opening_ = false; }
   bool Idle() const { return in_flight_ == 0; }
-  uint64_t attempted() const { return attempted_; }
-  uint64_t succeeded() const { return succeeded_; }
-  uint64_t finished() const { return finished_; }
-  uint64_t failed(LegitFailure f) const {
-    return failed_[static_cast<size_t>(f)];
-  }
-  const Histogram& connect_ns() const { return connect_ns_; }
-  const Histogram& request_ns() const { return request_ns_; }
+  void NextStep() { steps_.emplace_back(); }
+  size_t steps() const { return steps_.size(); }
+  const LegitStats& step(size_t i) const { return steps_[i]; }
+  const LegitStats& current() const { return steps_.back(); }
 
  private:
   struct Conn {
     tcp::ConnHandle handle;
     bool in_use = false;
     bool connected = false;
+    uint32_t step = 0;
     Instant started;
     Instant deadline;
     Instant request_at;
@@ -81,12 +83,7 @@ class LegitClients final : public port::Application {
   std::vector<uint32_t> free_;
   uint32_t in_flight_ = 0;
   Instant next_deadline_scan_;
-  uint64_t attempted_ = 0;
-  uint64_t succeeded_ = 0;
-  uint64_t finished_ = 0;
-  uint64_t failed_[static_cast<size_t>(LegitFailure::kCount)] = {};
-  Histogram connect_ns_;
-  Histogram request_ns_;
+  std::deque<LegitStats> steps_;  // stable references as steps are added
 };
 
 }  // namespace tern::flood

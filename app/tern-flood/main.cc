@@ -15,12 +15,14 @@
 #include <rte_log.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,7 @@
 #include "app/tern-flood/report.h"
 #include "app/tern-flood/syn_flood.h"
 #include "app/tern-flood/token_bucket.h"
+#include "app/tern-flood/tx_budget.h"
 #include "lib/port/clock.h"
 #include "lib/port/eal.h"
 #include "lib/port/engine.h"
@@ -47,9 +50,47 @@ constexpr uint16_t kFloodBurst = SynFlood::kMaxBurst;
 // DPDK's mempool prefers (rte_mempool.h).
 constexpr uint32_t kFloodMbufs = 8191;
 constexpr Duration kProgressPeriod = Duration::Seconds(1);
+// The flood's pause after the TX ring refused a burst (tx_budget.h): about
+// 50 frames of room for the engine at the 1.1 Mpps one tern lcore takes
+// over memif (doc/flood.md), and a twentieth of the ~1 ms that peer needs
+// to drain a full 1024-slot ring, so the pause never leaves it idle.
+constexpr Duration kTxPause = Duration::Micros(50);
 // After the last open, in-flight connections get their deadline to finish;
 // then what remains is aborted and the final RSTs get this long to leave.
 constexpr Duration kFinalFlush = Duration::Millis(50);
+
+double WallSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double Seconds(Duration d) { return static_cast<double>(d.ToNanos()) / 1e9; }
+
+// Counters read at a step's boundaries; a step's figures are differences.
+struct Snapshot {
+  uint64_t sent = 0;
+  uint64_t tx_full = 0;
+  uint64_t no_mbuf = 0;
+  uint64_t synacks = 0;
+  uint64_t rsts = 0;
+  uint64_t other = 0;
+  uint64_t syn_retransmits = 0;
+  uint64_t tx_ring_full = 0;
+};
+
+Snapshot TakeSnapshot(const SynFlood& f, port::Engine& e) {
+  Snapshot s;
+  s.sent = f.counters().sent.Get();
+  s.tx_full = f.counters().tx_full.Get();
+  s.no_mbuf = f.counters().no_mbuf.Get();
+  s.synacks = f.counters().synacks_seen.Get();
+  s.rsts = f.counters().rsts_seen.Get();
+  s.other = f.counters().spoofed_other.Get();
+  s.syn_retransmits = e.endpoint().stats().syn_retransmits.Get();
+  s.tx_ring_full = e.counters().tx_dropped_ring_full.Get();
+  return s;
+}
 
 absl::Status Run(const FloodOptions& o) {
   port::PortCounters port_counters;
@@ -100,67 +141,133 @@ absl::Status Run(const FloodOptions& o) {
   e.set_application(&clients);
   e.SendGratuitousArp();
 
-  const bool flooding = o.flood_max || o.flood_pps > 0;
-  TokenBucket bucket(static_cast<double>(o.flood_pps), kFloodBurst);
   const Instant start = clock->Now();
-  const Instant end = start + Duration::Seconds(o.duration_s);
-  Instant flood_start = Instant::Never();
-  Instant flood_end = Instant::Never();
   Instant next_progress = start + kProgressPeriod;
   uint64_t last_sent = 0;
   Instant last_progress = start;
   port::Log(RTE_LOG_INFO,
-            "tern-flood: %s on %s (mac %s) -> %s:%u, flood %s pps from %s/%u, "
-            "legitimate %.1f/s for %u s",
+            "tern-flood: %s on %s (mac %s) -> %s:%u, %zu %s flood step(s) "
+            "of %u s from %s/%u, legitimate %.1f/s",
             o.address.ToString().c_str(), eth.name().c_str(),
             eth.mac().ToString().c_str(), o.target.ToString().c_str(),
-            o.target_port,
-            o.flood_max ? "max" : absl::StrCat(o.flood_pps).c_str(),
+            o.target_port, o.flood_steps.size(), ToString(o.kind), o.duration_s,
             o.spoof_range.base.ToString().c_str(), o.spoof_range.len,
-            o.legit_rate, o.duration_s);
+            o.legit_rate);
 
+  std::vector<FloodReport> reports;
+  std::vector<Snapshot> begins;
+  std::vector<Snapshot> ends;
+  TxBudget budget(kFloodBurst, kTxPause);
   Instant now = start;
-  for (;;) {
-    now = clock->Now();
-    if (now >= end || port::StopFlag().load(std::memory_order_relaxed)) {
-      break;
+  bool stopped = false;
+  for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
+    const FloodRate rate = o.flood_steps[step];
+    if (step > 0) {
+      clients.NextStep();
     }
-    e.PollOnce(now);
-    if (flooding) {
-      if (!f.has_target_mac()) {
-        wire::MacAddr mac;
-        if (e.arp().Lookup(o.target, &mac)) {
-          f.set_target_mac(mac);
+    TokenBucket bucket(static_cast<double>(rate.pps), kFloodBurst);
+    const double wall_start = WallSeconds();
+    const Instant step_start = clock->Now();
+    const Instant step_end = step_start + Duration::Seconds(o.duration_s);
+    Instant flood_start = Instant::Never();
+    begins.push_back(TakeSnapshot(f, e));
+    for (;;) {
+      now = clock->Now();
+      if (port::StopFlag().load(std::memory_order_relaxed)) {
+        stopped = true;
+        break;
+      }
+      if (now >= step_end) {
+        break;
+      }
+      // A full receive burst: replies are waiting in the RX ring; the
+      // iteration goes to reading them (the budget below skips the flood)
+      // so that the peer's replies, the legitimate SYN-ACKs among them, are
+      // not dropped at its full TX ring.
+      const bool rx_backlog = e.PollOnce(now) >= eth.burst();
+      if (rate.floods()) {
+        if (!f.has_target_mac()) {
+          wire::MacAddr mac;
+          if (e.arp().Lookup(o.target, &mac)) {
+            f.set_target_mac(mac);
+          }
+        }
+        if (f.has_target_mac()) {
+          if (flood_start == Instant::Never()) {
+            flood_start = now;
+          }
+          uint16_t n = kFloodBurst;
+          if (o.tx_budget) {
+            // The engine's frames first, then the flood's allowance.
+            e.FlushTx();
+            n = rx_backlog ? 0 : budget.Allow(now);
+          }
+          if (!rate.max) {
+            n = static_cast<uint16_t>(bucket.Take(now, n));
+          }
+          if (n > 0) {
+            // A pool running dry counts as a refusal too: its mbufs sit in
+            // a full ring.
+            budget.Account(n, f.SendBurst(n), now);
+          }
         }
       }
-      if (f.has_target_mac()) {
-        if (flood_start == Instant::Never()) {
-          flood_start = now;
-        }
-        const uint64_t n =
-            o.flood_max ? kFloodBurst : bucket.Take(now, kFloodBurst);
-        f.SendBurst(static_cast<uint16_t>(n));
+      if (now >= next_progress && o.progress) {
+        const uint64_t sent = f.counters().sent.Get();
+        const double dt =
+            static_cast<double>((now - last_progress).ToNanos()) / 1e9;
+        std::fprintf(
+            stderr, "%s\n",
+            ProgressLine(static_cast<double>((now - start).ToNanos()) / 1e9,
+                         static_cast<double>(sent - last_sent) / dt,
+                         f.counters().synacks_seen.Get(),
+                         clients.current().succeeded,
+                         clients.current().finished,
+                         clients.current().connect_ns.ValueAtPercentile(99))
+                .c_str());
+        last_sent = sent;
+        last_progress = now;
+        next_progress = now + kProgressPeriod;
       }
     }
-    if (now >= next_progress && o.progress) {
-      const uint64_t sent = f.counters().sent.Get();
-      const double dt =
-          static_cast<double>((now - last_progress).ToNanos()) / 1e9;
-      std::fprintf(
-          stderr, "%s\n",
-          ProgressLine(static_cast<double>((now - start).ToNanos()) / 1e9,
-                       static_cast<double>(sent - last_sent) / dt,
-                       f.counters().synacks_seen.Get(), clients.succeeded(),
-                       clients.finished(),
-                       clients.connect_ns().ValueAtPercentile(99))
-              .c_str());
-      last_sent = sent;
-      last_progress = now;
-      next_progress = now + kProgressPeriod;
+    ends.push_back(TakeSnapshot(f, e));
+    const double wall_end = WallSeconds();
+    const Snapshot& b = begins.back();
+    const Snapshot& a = ends.back();
+    FloodReport r;
+    r.scenario = o.scenario;
+    r.stack = o.stack;
+    r.mode = o.mode;
+    r.step = static_cast<uint32_t>(step);
+    r.duration_s = Seconds(now - step_start);
+    r.start_unix_s = wall_start;
+    r.end_unix_s = wall_end;
+    r.ceiling_pps = o.ceiling_pps;
+    r.flood_pps_offered = rate.pps;
+    r.flood_max = rate.max;
+    r.syn_options = o.syn_options;
+    r.tx_budget = o.tx_budget;
+    r.flood_sent = a.sent - b.sent;
+    if (flood_start != Instant::Never() && now > flood_start) {
+      r.flood_pps_reached =
+          static_cast<double>(r.flood_sent) / Seconds(now - flood_start);
     }
+    r.flood_tx_full = a.tx_full - b.tx_full;
+    r.flood_no_mbuf = a.no_mbuf - b.no_mbuf;
+    r.kind = o.kind;
+    r.synacks_seen = a.synacks - b.synacks;
+    r.rsts_seen = a.rsts - b.rsts;
+    r.spoofed_other_seen = a.other - b.other;
+    if (r.duration_s > 0) {
+      r.replies_pps = static_cast<double>(r.synacks_seen + r.rsts_seen +
+                                          r.spoofed_other_seen) /
+                      r.duration_s;
+    }
+    r.legit_rate = o.legit_rate;
+    r.legit_syn_retransmits = a.syn_retransmits - b.syn_retransmits;
+    r.legit_tx_ring_full = a.tx_ring_full - b.tx_ring_full;
+    reports.push_back(std::move(r));
   }
-  flood_end = now;
-  const Instant traffic_end = now;
 
   // Let what is in flight finish within its own deadline (no new opens,
   // no more flood), then abort the rest.
@@ -174,35 +281,26 @@ absl::Status Run(const FloodOptions& o) {
        now = clock->Now()) {
     e.PollOnce(now);
   }
-
-  FloodReport r;
-  r.scenario = o.scenario;
-  r.stack = o.stack;
-  r.mode = o.mode;
-  r.duration_s = static_cast<double>((traffic_end - start).ToNanos()) / 1e9;
-  r.flood_pps_offered = o.flood_pps;
-  r.flood_max = o.flood_max;
-  r.syn_options = o.syn_options;
-  r.flood_sent = f.counters().sent.Get();
-  if (flood_start != Instant::Never() && flood_end > flood_start) {
-    r.flood_pps_reached =
-        static_cast<double>(r.flood_sent) /
-        (static_cast<double>((flood_end - flood_start).ToNanos()) / 1e9);
+  // Connections count in the step they were opened in; their SYN
+  // retransmissions and lost frames after the last step go to that step.
+  const Snapshot last = TakeSnapshot(f, e);
+  if (!reports.empty()) {
+    reports.back().legit_syn_retransmits +=
+        last.syn_retransmits - ends.back().syn_retransmits;
+    reports.back().legit_tx_ring_full +=
+        last.tx_ring_full - ends.back().tx_ring_full;
   }
-  r.flood_tx_full = f.counters().tx_full.Get();
-  r.flood_no_mbuf = f.counters().no_mbuf.Get();
-  r.synacks_seen = f.counters().synacks_seen.Get();
-  r.spoofed_other_seen = f.counters().spoofed_other.Get();
-  r.legit_rate = o.legit_rate;
-  r.legit_attempted = clients.attempted();
-  r.legit_succeeded = clients.succeeded();
-  for (size_t i = 0; i < static_cast<size_t>(LegitFailure::kCount); ++i) {
-    r.legit_failed[i] = clients.failed(static_cast<LegitFailure>(i));
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const LegitStats& st = clients.step(i);
+    FloodReport& r = reports[i];
+    r.legit_attempted = st.attempted;
+    r.legit_succeeded = st.succeeded;
+    for (size_t k = 0; k < static_cast<size_t>(LegitFailure::kCount); ++k) {
+      r.legit_failed[k] = st.failed[k];
+    }
+    r.connect_ns = st.connect_ns;
+    r.request_ns = st.request_ns;
   }
-  r.legit_syn_retransmits = e.endpoint().stats().syn_retransmits.Get();
-  r.legit_tx_ring_full = e.counters().tx_dropped_ring_full.Get();
-  r.connect_ns = clients.connect_ns();
-  r.request_ns = clients.request_ns();
 
   e.set_application(nullptr);
   e.Shutdown(now);
@@ -210,7 +308,10 @@ absl::Status Run(const FloodOptions& o) {
   std::fprintf(stderr, "tern-flood engine counters:\n%s",
                e.counters().Format(/*nonzero_only=*/true).c_str());
 
-  const std::string json = ToJson(r);
+  std::fprintf(stderr, "tern-flood: TX budget %s, %llu refused burst(s)\n",
+               o.tx_budget ? "on" : "off",
+               static_cast<unsigned long long>(budget.refusals()));
+  const std::string json = ToJson(reports);
   if (o.json_path.empty()) {
     std::fputs(json.c_str(), stdout);
     std::fflush(stdout);

@@ -22,8 +22,10 @@ std::string Quote(const std::string& s) {
   return out + "\"";
 }
 
+// Keys of a step are indented by four spaces: the step is an element of
+// the document's "steps" array.
 void Field(std::string* out, const char* key, const std::string& json_value) {
-  absl::StrAppend(out, out->back() == '{' ? "\n  " : ",\n  ", "\"", key,
+  absl::StrAppend(out, out->back() == '{' ? "\n      " : ",\n      ", "\"", key,
                   "\": ", json_value);
 }
 
@@ -63,22 +65,30 @@ const char* ToString(LegitFailure f) {
   return "?";
 }
 
-std::string ToJson(const FloodReport& r) {
+std::string StepJson(const FloodReport& r) {
   std::string out = "{";
   Field(&out, "scenario", Quote(r.scenario));
   Field(&out, "stack", Quote(r.stack));
   Field(&out, "mode", Quote(r.mode));
+  Field(&out, "step", Num(r.step));
   Field(&out, "duration_s", Rate(r.duration_s));
+  Field(&out, "start_unix_s", absl::StrFormat("%.3f", r.start_unix_s));
+  Field(&out, "end_unix_s", absl::StrFormat("%.3f", r.end_unix_s));
   Field(&out, "flood_pps_offered",
         r.flood_max ? "\"max\"" : Num(r.flood_pps_offered));
+  Field(&out, "flood_kind", Quote(ToString(r.kind)));
   Field(&out, "flood_syn_options", r.syn_options ? "\"linux\"" : "\"none\"");
+  Field(&out, "flood_tx_budget", r.tx_budget ? "true" : "false");
   Field(&out, "flood_sent", Num(r.flood_sent));
   Field(&out, "flood_pps_reached", Rate(r.flood_pps_reached));
   Field(&out, "flood_tx_full", Num(r.flood_tx_full));
   Field(&out, "flood_no_mbuf", Num(r.flood_no_mbuf));
   Field(&out, "synacks_seen", Num(r.synacks_seen));
+  Field(&out, "rsts_seen", Num(r.rsts_seen));
   Field(&out, "spoofed_other_seen", Num(r.spoofed_other_seen));
-  Field(&out, "ceiling_pps", "null");
+  Field(&out, "replies_pps", Rate(r.replies_pps));
+  Field(&out, "ceiling_pps",
+        r.ceiling_pps.has_value() ? Rate(*r.ceiling_pps) : "null");
   Field(&out, "legit_rate", Rate(r.legit_rate));
   Field(&out, "legit_attempted", Num(r.legit_attempted));
   Field(&out, "legit_succeeded", Num(r.legit_succeeded));
@@ -103,7 +113,16 @@ std::string ToJson(const FloodReport& r) {
   Field(&out, "legit_tx_ring_full", Num(r.legit_tx_ring_full));
   Latencies(&out, "connect", r.connect_ns);
   Latencies(&out, "request", r.request_ns);
-  out += "\n}\n";
+  out += "\n    }";
+  return out;
+}
+
+std::string ToJson(const std::vector<FloodReport>& steps) {
+  std::string out = "{\n  \"tool\": \"tern-flood\",\n  \"steps\": [";
+  for (size_t i = 0; i < steps.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "\n    " : ",\n    ", StepJson(steps[i]));
+  }
+  out += steps.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return out;
 }
 

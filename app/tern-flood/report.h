@@ -1,19 +1,24 @@
 // FloodReport: what one tern-flood run measured, and its JSON document
 // (doc/flood.md lists every field).
 //
-// Contract: ToJson writes one JSON object (RFC 8259), keys in a fixed order,
-// latencies in microseconds as integers (the histograms record nanoseconds;
-// the division truncates), rates as numbers with one decimal; fields that
-// this run cannot know are null (`ceiling_pps`: the bare-loop ceiling is
-// measured by bench/synflood/run, not built yet). Labels are escaped.
-// ProgressLine formats the one-line-per-second summary.
+// Contract: StepJson writes one flood step as a JSON object (RFC 8259), keys
+// in a fixed order, latencies in microseconds as integers (the histograms
+// record nanoseconds; the division truncates), rates as numbers with one
+// decimal; fields that this run cannot know are null (`ceiling_pps` when no
+// --ceiling-pps was given, latencies when nothing was measured). Labels are
+// escaped. ToJson writes the run's document: {"tool": "tern-flood",
+// "steps": [one object per step, in order]}. ProgressLine formats the
+// one-line-per-second summary.
 // DPDK-free: unit-tested without EAL.
 #ifndef TERN_APP_TERN_FLOOD_REPORT_H_
 #define TERN_APP_TERN_FLOOD_REPORT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "app/tern-flood/flood_options.h"
 #include "lib/base/histogram.h"
 
 namespace tern::flood {
@@ -29,22 +34,48 @@ enum class LegitFailure : uint8_t {
 };
 const char* ToString(LegitFailure f);
 
+// What the legitimate clients did in one flood step (the connections opened
+// during it).
+struct LegitStats {
+  uint64_t attempted = 0;
+  uint64_t succeeded = 0;
+  uint64_t finished = 0;  // succeeded or failed
+  uint64_t failed[static_cast<size_t>(LegitFailure::kCount)] = {};
+  Histogram connect_ns;  // Connect -> kConnected
+  Histogram request_ns;  // GET queued -> whole response (end of stream)
+};
+
+// One flood step.
 struct FloodReport {
   std::string scenario;
   std::string stack;
   std::string mode;
-  double duration_s = 0;  // traffic time actually run
+  uint32_t step = 0;      // 0, 1, ... in the order of --flood-pps
+  double duration_s = 0;  // the step's traffic time actually run
+  // The step's start and end on the wall clock (seconds since the Unix
+  // epoch), to line it up with the server's counters sampled meanwhile.
+  double start_unix_s = 0;
+  double end_unix_s = 0;
+  // The bare forwarding loop's packet rate over the same link, measured by
+  // a separate run (--ceiling-pps); nullopt: not given.
+  std::optional<double> ceiling_pps;
 
   // The flood. offered: the configured rate; 0 with flood_max (unlimited).
   uint64_t flood_pps_offered = 0;
   bool flood_max = false;
   bool syn_options = true;
-  uint64_t flood_sent = 0;          // SYNs the driver accepted
-  double flood_pps_reached = 0;     // flood_sent over the flood's active time
-  uint64_t flood_tx_full = 0;       // SYNs the TX queue refused (freed)
-  uint64_t flood_no_mbuf = 0;       // SYNs not built: the flood pool was empty
+  bool tx_budget = true;         // TxBudget paced the bursts
+  uint64_t flood_sent = 0;       // SYNs the driver accepted
+  double flood_pps_reached = 0;  // flood_sent over the flood's active time
+  uint64_t flood_tx_full = 0;    // SYNs the TX queue refused (freed)
+  uint64_t flood_no_mbuf = 0;    // SYNs not built: the flood pool was empty
+  FloodKind kind = FloodKind::kSyn;
   uint64_t synacks_seen = 0;        // SYN-ACKs to spoofed sources
+  uint64_t rsts_seen = 0;           // RSTs to spoofed sources
   uint64_t spoofed_other_seen = 0;  // other frames to spoofed sources
+  // Frames to spoofed sources (SYN-ACKs, RSTs, others) per second of the step:
+  // the target's (or the bare loop's) answer rate.
+  double replies_pps = 0;
 
   // The legitimate clients.
   double legit_rate = 0;
@@ -60,7 +91,8 @@ struct FloodReport {
   Histogram request_ns;  // GET queued -> whole response (end of stream)
 };
 
-std::string ToJson(const FloodReport& r);
+std::string StepJson(const FloodReport& r);
+std::string ToJson(const std::vector<FloodReport>& steps);
 
 // "t=3s flood 2000 pps synacks 6000 legit 30/30 connect p99 120 us".
 std::string ProgressLine(double t_s, double flood_pps, uint64_t synacks,

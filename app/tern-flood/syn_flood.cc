@@ -91,12 +91,37 @@ bool SynFlood::Build(rte_mbuf* m) {
       static_cast<uint16_t>(options_.spoof_port_min + (r1 >> 32) % ports);
   tcp.dst_port = options_.target_port;
   tcp.seq = SeqNum(static_cast<uint32_t>(r2));
-  tcp.flags = wire::tcp_flags::kSyn;
   // Linux's SYN window with MSS 1460: tcp_select_initial_window
   // (net/ipv4/tcp_output.c) rounds the 65535-byte space down to a multiple
   // of the MSS, 44 * 1460 = 64240.
   tcp.window = 64240;
-  if (options_.syn_options) {
+  // The random acknowledgment number of the kinds that carry one: the
+  // upper half of r1 picked the port, so its bits are reused rotated.
+  const SeqNum ack(static_cast<uint32_t>((r1 >> 16) ^ (r2 >> 32)));
+  static constexpr uint8_t kByte[1] = {'x'};
+  switch (options_.kind) {
+    case FloodKind::kSyn:
+      tcp.flags = wire::tcp_flags::kSyn;
+      break;
+    case FloodKind::kAck:
+      tcp.flags = wire::tcp_flags::kAck;
+      tcp.ack = ack;
+      break;
+    case FloodKind::kRst:
+      tcp.flags = wire::tcp_flags::kRst;
+      tcp.window = 0;
+      break;
+    case FloodKind::kFin:
+      tcp.flags = wire::tcp_flags::kFin | wire::tcp_flags::kAck;
+      tcp.ack = ack;
+      break;
+    case FloodKind::kData:
+      tcp.flags = wire::tcp_flags::kAck | wire::tcp_flags::kPsh;
+      tcp.ack = ack;
+      tcp.payload = kByte;
+      break;
+  }
+  if (options_.kind == FloodKind::kSyn && options_.syn_options) {
     tcp.options.mss = 1460;  // Ethernet MTU 1500 - 40 (RFC 9293 3.7.1)
     tcp.options.sack_permitted = true;
     tcp.options.timestamps =
@@ -187,9 +212,11 @@ bool SynFlood::Take(rte_mbuf* m) {
   const size_t ihl = static_cast<size_t>(p[kIp] & 0x0f) * 4;
   const size_t flags_at = kIp + ihl + kTcpFlagsInHeader;
   constexpr uint8_t kSynAck = wire::tcp_flags::kSyn | wire::tcp_flags::kAck;
-  if (p[kIpProto] == wire::kIpProtoTcp && flags_at < len &&
-      (p[flags_at] & kSynAck) == kSynAck) {
+  const bool tcp = p[kIpProto] == wire::kIpProtoTcp && flags_at < len;
+  if (tcp && (p[flags_at] & kSynAck) == kSynAck) {
     counters_.synacks_seen.Inc();
+  } else if (tcp && (p[flags_at] & wire::tcp_flags::kRst) != 0) {
+    counters_.rsts_seen.Inc();
   } else {
     counters_.spoofed_other.Inc();
   }

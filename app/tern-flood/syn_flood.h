@@ -5,7 +5,9 @@
 // - Create makes the flood's own mbuf pool (so a flood that outruns the
 //   link cannot starve the engine's receive path) and seeds its generator
 //   (options.seed, or getrandom when 0).
-// - SendBurst(n) builds up to n SYNs, each from a random source address in
+// - SendBurst(n) builds up to n segments of options.kind (SYNs unless
+//   --flood-kind says otherwise; the other kinds as FloodKind describes),
+//   each from a random source address in
 //   the spoof range and a random port in the port range, with a random ISN
 //   and IPv4 ID and, with syn_options, Linux's SYN options (MSS 1460,
 //   SACK-permitted, timestamps with a random TSval, window scale 7; RFC
@@ -17,8 +19,9 @@
 //   before set_target_mac.
 // - Take (RxTap) looks at the first segment of a received frame: an IPv4
 //   frame whose destination is in the spoof range is taken and freed,
-//   counted in `synacks_seen` when it is TCP with SYN and ACK set and in
-//   `spoofed_other` otherwise; an ARP request for an address in the range
+//   counted in `synacks_seen` when it is TCP with SYN and ACK set, in
+//   `rsts_seen` when it is TCP with RST set, and in `spoofed_other`
+//   otherwise; an ARP request for an address in the range
 //   is taken the same way (counted in `spoofed_other`, never answered).
 //   Checksums are not verified: the frames are only counted. Everything
 //   else is left to the engine.
@@ -48,6 +51,7 @@ struct SynFloodCounters {
   Counter tx_full;
   Counter no_mbuf;
   Counter synacks_seen;
+  Counter rsts_seen;
   Counter spoofed_other;
 };
 

@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -156,6 +157,7 @@ class ServiceApp final : public port::Application {
   }
   void AbortAll(Instant now) override { host_.AbortAll(now); }
   const EngineGauges& gauges() const { return gauges_; }
+  Counter* busy_cycles() { return &gauges_.busy_cycles; }
 
  private:
   port::Engine* engine_;
@@ -170,6 +172,45 @@ struct Lcore {
   port::LoopOptions loop;
   const port::TscClock* clock = nullptr;
 };
+
+// SIGHUP asks for the shared SYN-cookie secret file to be read again
+// (doc/syn_cookies.md, secret rotation); the handler only sets this flag.
+std::atomic<bool>& ReloadFlag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+extern "C" void OnSighup(int) {
+  ReloadFlag().store(true, std::memory_order_relaxed);
+}
+
+// The control-plane thread of a shared secret: on SIGHUP it reads the file
+// again and rotates the store to it, so the key in use until then stays
+// valid as the previous one (cookies issued just before still validate, on
+// this host and on every host of the fleet that rotated to the same file).
+// A file that no longer loads is reported and the keys stay as they were.
+// 20 ms polls: a rotation is an operator's action, not a packet's.
+void RotateOnSighup(std::stop_token stop, std::string path,
+                    tcp::SynCookieSecretStore* store) {
+  while (!stop.stop_requested() &&
+         !port::StopFlag().load(std::memory_order_relaxed)) {
+    if (ReloadFlag().exchange(false, std::memory_order_relaxed)) {
+      absl::StatusOr<tcp::SynCookieSecrets> next =
+          LoadSynCookieSecretFile(path);
+      if (next.ok()) {
+        store->Rotate(*next);
+        port::Log(RTE_LOG_INFO,
+                  "syn_cookies: rotated to the secret in %s (the previous "
+                  "one stays valid)",
+                  path.c_str());
+      } else {
+        port::Log(RTE_LOG_ERR, "syn_cookies: SIGHUP: %s; keys unchanged",
+                  std::string(next.status().message()).c_str());
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 int LcoreMain(void* arg) {
   auto* l = static_cast<Lcore*>(arg);
@@ -299,6 +340,7 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     }
     l->clock = &*clock;
     l->loop.idle_sleep_us = config.port.idle_sleep_us;
+    l->loop.busy_cycles = l->app->busy_cycles();
     l->loop.drain_time = Duration::Millis(config.drain_ms);
     if (cl.duration_seconds.has_value()) {
       l->loop.deadline = clock->Now() + Duration::Seconds(*cl.duration_seconds);
@@ -339,6 +381,17 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
             steering == nullptr ? ""
             : eth.rss()         ? ", RSS"
                                 : ", software flow steering");
+
+  // Stopped and joined when Run returns, before the store it rotates.
+  std::jthread rotator;
+  if (!config.cookie_secret_file.empty()) {
+    struct sigaction sa = {};
+    sa.sa_handler = OnSighup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, nullptr);
+    rotator =
+        std::jthread(RotateOnSighup, config.cookie_secret_file, cookies->get());
+  }
 
   for (size_t i = 1; i < lcores.size(); ++i) {
     if (int rc = rte_eal_remote_launch(&LcoreMain, lcores[i].get(),

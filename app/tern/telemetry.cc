@@ -346,6 +346,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   visit("conn.records", s.gauges->connections.load(std::memory_order_relaxed));
   visit("conn.time_wait", s.gauges->time_wait.load(std::memory_order_relaxed));
   visit("conn.half_open", s.gauges->half_open.load(std::memory_order_relaxed));
+  visit("loop.busy_cycles", s.gauges->busy_cycles.Get());
   const HostStats& h = s.host->stats();
   visit("service.accepted", h.accepted.Get());
   visit("service.released", h.released.Get());

@@ -79,6 +79,9 @@ struct EngineGauges {
   std::atomic<uint64_t> connections{0};  // full connection records
   std::atomic<uint64_t> time_wait{0};    // TIME-WAIT records
   std::atomic<uint64_t> half_open{0};    // SYN-RECEIVED records
+  // TSC cycles of the loop iterations that received packets
+  // (LoopOptions::busy_cycles; the loop is its one writer).
+  Counter busy_cycles;
   ConnDump dump;
 };
 

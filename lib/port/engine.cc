@@ -252,6 +252,11 @@ unsigned Engine::PollOnce(Instant now) {
   return handled;
 }
 
+void Engine::FlushTx() {
+  port_->Flush(index_, &counters_);
+  tx_pending_ = false;
+}
+
 uint16_t Engine::ApplyTap(uint16_t n) {
   uint16_t kept = 0;
   for (uint16_t i = 0; i < n; ++i) {

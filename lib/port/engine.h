@@ -147,6 +147,9 @@ class Engine final : public tcp::SegmentSink,
 
   // One loop iteration; returns the packets received (0: idle).
   unsigned PollOnce(Instant now);
+  // Hands the TX buffer to the driver now (a generator sharing the queue
+  // calls it before its own burst, so the engine's frames go first).
+  void FlushTx();
   // Announces our address (RFC 5227 section 2.3 ARP announcement).
   void SendGratuitousArp();
   // Flushes the endpoint and the TX buffer, drops frames still waiting for

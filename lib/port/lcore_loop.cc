@@ -33,7 +33,11 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
       engine.Shutdown(now);
       return;
     }
+    const uint64_t start = options.busy_cycles != nullptr ? rte_rdtsc() : 0;
     const unsigned n = engine.PollOnce(now);
+    if (n > 0 && options.busy_cycles != nullptr) {
+      options.busy_cycles->Add(rte_rdtsc() - start);
+    }
     if (options.periodic && now >= next_periodic) {
       options.periodic(now);
       next_periodic = now + options.period;

@@ -12,6 +12,11 @@
 //   (the main lcore prints statistics with it).
 // - An empty receive burst is followed by a sleep of idle_sleep_us when it
 //   is non-zero (0 busy-polls, the DPDK way).
+// - `busy_cycles`, when set, is a counter the loop alone writes: it adds the
+//   TSC cycles of every iteration that received packets (PollOnce's whole
+//   work: receive, process, transmit), so busy cycles over packets received
+//   is the engine's cost per packet (a descheduled lcore's lost time inside
+//   such an iteration counts too).
 #ifndef TERN_LIB_PORT_LCORE_LOOP_H_
 #define TERN_LIB_PORT_LCORE_LOOP_H_
 
@@ -19,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "lib/base/counters.h"
 #include "lib/base/time.h"
 #include "lib/port/clock.h"
 #include "lib/port/engine.h"
@@ -32,6 +38,7 @@ struct LoopOptions {
   Instant deadline = Instant::Never();
   std::function<void(Instant)> periodic;
   Duration period = Duration::Seconds(1);
+  Counter* busy_cycles = nullptr;
 };
 
 void RunEngineLoop(Engine& engine, const TscClock& clock,

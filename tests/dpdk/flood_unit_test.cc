@@ -1,5 +1,5 @@
 // tern-flood's DPDK-free parts (app/tern-flood): the command line, the token
-// bucket on virtual time, and the JSON report.
+// bucket and the transmit budget on virtual time, and the JSON report.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,6 +8,7 @@
 #include "app/tern-flood/flood_options.h"
 #include "app/tern-flood/report.h"
 #include "app/tern-flood/token_bucket.h"
+#include "app/tern-flood/tx_budget.h"
 
 namespace tern::flood {
 namespace {
@@ -42,8 +43,10 @@ TEST(FloodOptions, Minimal_Defaults) {
   EXPECT_EQ(o->address, wire::Ipv4Addr::FromOctets(198, 18, 0, 2));
   EXPECT_EQ(o->target, wire::Ipv4Addr::FromOctets(198, 18, 0, 1));
   EXPECT_EQ(o->target_port, 80);
-  EXPECT_EQ(o->flood_pps, 0u);
-  EXPECT_FALSE(o->flood_max);
+  EXPECT_EQ(o->flood_steps, (std::vector<FloodRate>{FloodRate{}}));
+  EXPECT_FALSE(o->floods());
+  EXPECT_FALSE(o->ceiling_pps.has_value());
+  EXPECT_TRUE(o->tx_budget);
   EXPECT_EQ(o->spoof_range.base, wire::Ipv4Addr::FromOctets(198, 19, 0, 0));
   EXPECT_EQ(o->spoof_range.len, 16);
   EXPECT_TRUE(o->syn_options);
@@ -80,7 +83,7 @@ TEST(FloodOptions, EalArgsBeforeSeparator_FlagsAfter) {
                                           "always"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->eal_args, (std::vector<std::string>{"--no-huge", "-l", "1"}));
-  EXPECT_TRUE(o->flood_max);
+  EXPECT_EQ(o->flood_steps, (std::vector<FloodRate>{{0, true}}));
   EXPECT_EQ(o->spoof_range.len, 17);
   EXPECT_EQ(o->spoof_port_min, 2000);
   EXPECT_EQ(o->spoof_port_max, 3000);
@@ -91,6 +94,32 @@ TEST(FloodOptions, EalArgsBeforeSeparator_FlagsAfter) {
   EXPECT_EQ(o->mode, "always");
 }
 
+TEST(FloodOptions, FloodSteps_InOrder) {
+  absl::StatusOr<FloodOptions> o =
+      Parse(With({"--flood-pps", "0,1000,max,250000", "--ceiling-pps",
+                  "1234567.5", "--tx-budget", "off", "--target-mac",
+                  "02:00:00:00:00:01", "--legit-rate", "0"}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->flood_steps,
+            (std::vector<FloodRate>{
+                {0, false}, {1000, false}, {0, true}, {250000, false}}));
+  EXPECT_TRUE(o->floods());
+  EXPECT_DOUBLE_EQ(*o->ceiling_pps, 1234567.5);
+  EXPECT_FALSE(o->tx_budget);
+}
+
+TEST(FloodOptions, FloodKinds_ByName) {
+  for (FloodKind k : {FloodKind::kSyn, FloodKind::kAck, FloodKind::kRst,
+                      FloodKind::kFin, FloodKind::kData}) {
+    const std::string name = ToString(k);
+    absl::StatusOr<FloodOptions> o =
+        Parse(With({"--flood-kind", name.c_str()}));
+    ASSERT_TRUE(o.ok()) << o.status();
+    EXPECT_EQ(o->kind, k) << name;
+  }
+  EXPECT_EQ(Parse(kMinimal)->kind, FloodKind::kSyn);
+}
+
 TEST(FloodOptions, Errors_NameTheFlag) {
   ExpectError({"--address", "198.18.0.2", "--target", "198.18.0.1"}, "--port");
   ExpectError({"--port", "p", "--target", "198.18.0.1"}, "--address");
@@ -98,6 +127,11 @@ TEST(FloodOptions, Errors_NameTheFlag) {
   ExpectError(With({"--bogus", "1"}), "--bogus");
   ExpectError(With({"--flood-pps"}), "--flood-pps");
   ExpectError(With({"--flood-pps", "fast"}), "--flood-pps");
+  ExpectError(With({"--flood-pps", "1000,"}), "--flood-pps");
+  ExpectError(With({"--flood-pps", "1000,,max"}), "--flood-pps");
+  ExpectError(With({"--ceiling-pps", "-5"}), "--ceiling-pps");
+  ExpectError(With({"--tx-budget", "maybe"}), "--tx-budget");
+  ExpectError(With({"--flood-kind", "urg"}), "--flood-kind");
   ExpectError(With({"--target-port", "0"}), "--target-port");
   ExpectError(With({"--spoof-ports", "9-3"}), "--spoof-ports");
   ExpectError(With({"--syn-options", "bsd"}), "--syn-options");
@@ -180,29 +214,76 @@ TEST(Report, Json_HasTheIssueFieldsAndIsWellFormed) {
   r.legit_failed[static_cast<size_t>(LegitFailure::kNoSynAck)] = 1;
   r.connect_ns.Record(120'000);
   r.connect_ns.Record(80'000);
-  const std::string j = ToJson(r);
-  for (const char* key :
-       {"\"scenario\": \"kernel_bypass\"", "\"stack\": \"tern\"",
-        "\"mode\": \"cookies=\\\"always\\\"\"", "\"flood_pps_offered\": 5000",
-        "\"flood_pps_reached\": 5000.0", "\"synacks_seen\": 24990",
-        "\"legit_attempted\": 100", "\"legit_succeeded\": 99",
-        "\"legit_failed\": 1", "\"no_synack\": 1", "\"connect_p50_us\": 80",
-        "\"connect_p99_us\": 120", "\"connect_max_us\": 120",
-        "\"request_p99_us\": null", "\"ceiling_pps\": null",
-        "\"legit_tx_ring_full\": 0"}) {
+  const std::string j = StepJson(r);
+  for (const char* key : {"\"scenario\": \"kernel_bypass\"",
+                          "\"stack\": \"tern\"",
+                          "\"mode\": \"cookies=\\\"always\\\"\"",
+                          "\"flood_pps_offered\": 5000",
+                          "\"flood_pps_reached\": 5000.0",
+                          "\"synacks_seen\": 24990",
+                          "\"legit_attempted\": 100",
+                          "\"legit_succeeded\": 99",
+                          "\"legit_failed\": 1",
+                          "\"no_synack\": 1",
+                          "\"connect_p50_us\": 80",
+                          "\"connect_p99_us\": 120",
+                          "\"connect_max_us\": 120",
+                          "\"request_p99_us\": null",
+                          "\"ceiling_pps\": null",
+                          "\"legit_tx_ring_full\": 0",
+                          "\"step\": 0",
+                          "\"flood_tx_budget\": true",
+                          "\"flood_kind\": \"syn\"",
+                          "\"rsts_seen\": 0"}) {
     EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
   }
-  EXPECT_TRUE(j.starts_with("{\n  \"scenario\""));
-  EXPECT_TRUE(j.ends_with("\n}\n"));
-  EXPECT_EQ(j.find(",\n}"), std::string::npos);
+  EXPECT_TRUE(j.starts_with("{\n      \"scenario\""));
+  EXPECT_TRUE(j.ends_with("\n    }"));
+  EXPECT_EQ(j.find(",\n    }"), std::string::npos);
+}
+
+TEST(Report, Document_OneObjectPerStepInOrder) {
+  std::vector<FloodReport> steps(2);
+  steps[0].flood_pps_offered = 1000;
+  steps[1].step = 1;
+  steps[1].flood_max = true;
+  steps[1].ceiling_pps = 2'000'000;
+  const std::string j = ToJson(steps);
+  EXPECT_TRUE(j.starts_with("{\n  \"tool\": \"tern-flood\",\n  \"steps\": [\n"))
+      << j;
+  EXPECT_TRUE(j.ends_with("\n    }\n  ]\n}\n")) << j;
+  const size_t first = j.find("\"flood_pps_offered\": 1000");
+  const size_t second = j.find("\"flood_pps_offered\": \"max\"");
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_LT(first, second);
+  EXPECT_NE(j.find("\"step\": 1"), std::string::npos);
+  EXPECT_NE(j.find("\"ceiling_pps\": 2000000.0"), std::string::npos);
+  EXPECT_EQ(ToJson({}), "{\n  \"tool\": \"tern-flood\",\n  \"steps\": []\n}\n");
+}
+
+TEST(TxBudget, Refusal_PausesThenFullBursts) {
+  TxBudget b(32, Duration::Micros(50));
+  const Instant t0 = Instant::FromNanos(1'000'000);
+  EXPECT_EQ(b.Allow(t0), 32);
+  b.Account(32, 32, t0);  // taken in full: no pause
+  EXPECT_EQ(b.Allow(t0 + Duration::Nanos(1)), 32);
+  b.Account(32, 5, t0);  // refused in part
+  EXPECT_EQ(b.refusals(), 1u);
+  EXPECT_EQ(b.Allow(t0), 0);
+  EXPECT_EQ(b.Allow(t0 + Duration::Micros(49)), 0);
+  EXPECT_EQ(b.Allow(t0 + Duration::Micros(50)), 32);
+  b.Account(0, 0, t0 + Duration::Micros(60));  // nothing offered: no signal
+  EXPECT_EQ(b.Allow(t0 + Duration::Micros(60)), 32);
 }
 
 TEST(Report, FloodMax_OfferedIsMax) {
   FloodReport r;
   r.flood_max = true;
-  EXPECT_NE(ToJson(r).find("\"flood_pps_offered\": \"max\""),
+  EXPECT_NE(StepJson(r).find("\"flood_pps_offered\": \"max\""),
             std::string::npos);
-  EXPECT_NE(ToJson(r).find("\"legit_success_ratio\": null"), std::string::npos);
+  EXPECT_NE(StepJson(r).find("\"legit_success_ratio\": null"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,201 @@
+// tern-reflect: the bare forwarding loop of issue 14's scenario 1, the
+// ceiling against which tern's SYN-ACK rate is read (doc/flood.md).
+//
+// One port, one lcore, no TCP: each loop iteration receives a burst and
+// sends every IPv4 frame straight back on the same port with its Ethernet
+// and IPv4 addresses swapped (the header and TCP checksums cover the
+// addresses as sums, so a swap leaves them valid), as DPDK's l2fwd forwards
+// with its MAC rewrite; other frames (ARP) are freed. It does the least
+// work a responder can do per packet, so tern-flood's reply rate against
+// it is what the link and the generator carry, and tern's reply rate over
+// the same link is read against it.
+//
+// After an empty receive burst it sleeps 10 us, as tern does with
+// idle_sleep_us: net_memif's server tears its rings down in its interrupt
+// thread when the client leaves, and a loop busy-polling them at that
+// moment crashed (DPDK 22.11); tern-flood goes quiet before it leaves.
+//
+// Usage: tern-reflect [EAL args] -- --port NAME [--mac MAC] [--duration S]
+// Runs until SIGINT or SIGTERM (or --duration seconds), then prints its
+// totals: "tern-reflect: rx N tx N tx_full N other N".
+// Exit status: 0 after the run, 1 when EAL or the port cannot be set up, 2
+// for a bad command line.
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "lib/port/clock.h"
+#include "lib/port/eal.h"
+#include "lib/port/ethdev_port.h"
+#include "lib/port/log.h"
+#include "lib/port/signals.h"
+
+namespace tern::reflect {
+namespace {
+
+// Byte offsets in an untagged Ethernet frame (IEEE 802.3: destination,
+// source, EtherType) and in the IPv4 header behind it (RFC 791 section
+// 3.1: source at 12, destination at 16).
+constexpr size_t kEthType = 12;
+constexpr size_t kIpSrc = 14 + 12;
+constexpr size_t kIpDst = 14 + 16;
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+// A burst as DPDK's examples take one (MAX_PKT_BURST in l3fwd.h).
+constexpr uint16_t kBurst = 32;
+constexpr unsigned kIdleSleepUs = 10;
+
+struct Options {
+  std::vector<std::string> eal_args;
+  std::string port;
+  std::optional<wire::MacAddr> mac;
+  uint32_t duration_s = 0;  // 0: until a signal
+};
+
+int Usage(const char* why) {
+  std::fprintf(stderr,
+               "tern-reflect: %s\nusage: tern-reflect [EAL args] -- --port "
+               "NAME [--mac MAC] [--duration S]\n",
+               why);
+  return 2;
+}
+
+// Swaps the Ethernet addresses and, in an IPv4 frame, the IPv4 addresses;
+// false for frames it does not reflect.
+bool Reflect(rte_mbuf* m) {
+  auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+  if (rte_pktmbuf_data_len(m) < kIpDst + 4 ||
+      ((p[kEthType] << 8) | p[kEthType + 1]) != kEtherTypeIpv4) {
+    return false;
+  }
+  uint8_t tmp[6];
+  std::memcpy(tmp, p, 6);
+  std::memcpy(p, p + 6, 6);
+  std::memcpy(p + 6, tmp, 6);
+  std::memcpy(tmp, p + kIpSrc, 4);
+  std::memcpy(p + kIpSrc, p + kIpDst, 4);
+  std::memcpy(p + kIpDst, tmp, 4);
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  int first = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      first = i + 1;
+      break;
+    }
+    o.eal_args.emplace_back(argv[i]);
+  }
+  for (int i = first; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) {
+      return Usage("a flag needs a value");
+    }
+    const std::string_view v = argv[++i];
+    if (flag == "--port") {
+      o.port = std::string(v);
+    } else if (flag == "--mac") {
+      o.mac = wire::MacAddr::FromString(v);
+      if (!o.mac.has_value() || o.mac->IsMulticast()) {
+        return Usage("--mac: not a unicast MAC address");
+      }
+    } else if (flag == "--duration") {
+      if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()),
+                            &o.duration_s)) {
+        return Usage("--duration: not a number of seconds");
+      }
+    } else {
+      return Usage("unknown flag");
+    }
+  }
+  if (o.port.empty()) {
+    return Usage("--port is required");
+  }
+  std::vector<std::string> eal = {argv[0]};
+  eal.insert(eal.end(), o.eal_args.begin(), o.eal_args.end());
+  if (absl::Status s = port::InitEal(eal); !s.ok()) {
+    port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
+    return 1;
+  }
+  port::InstallStopSignals();
+  int rc = 0;
+  {
+    port::PortCounters counters;
+    port::EthdevPortOptions po;
+    po.name = o.port;
+    po.mac = o.mac;
+    absl::StatusOr<std::unique_ptr<port::EthdevPort>> eth =
+        port::EthdevPort::Create(po, &counters);
+    absl::StatusOr<port::TscClock> clock = port::TscClock::Create();
+    if (!eth.ok() || !clock.ok()) {
+      port::Log(RTE_LOG_ERR, "%s",
+                (!eth.ok() ? eth.status() : clock.status()).ToString().c_str());
+      rc = 1;
+    } else {
+      port::Log(RTE_LOG_INFO, "tern-reflect: reflecting on %s (mac %s)",
+                (*eth)->name().c_str(), (*eth)->mac().ToString().c_str());
+      const Instant end = o.duration_s == 0
+                              ? Instant::Never()
+                              : clock->Now() + Duration::Seconds(o.duration_s);
+      uint64_t rx = 0;
+      uint64_t tx = 0;
+      uint64_t tx_full = 0;
+      uint64_t other = 0;
+      rte_mbuf* pkts[kBurst];
+      const uint16_t port_id = (*eth)->port_id();
+      while (!port::StopFlag().load(std::memory_order_relaxed) &&
+             clock->Now() < end) {
+        const uint16_t n = (*eth)->RxBurst(pkts, kBurst);
+        if (n == 0) {
+          rte_delay_us_sleep(kIdleSleepUs);
+          continue;
+        }
+        rx += n;
+        uint16_t k = 0;
+        for (uint16_t i = 0; i < n; ++i) {
+          if (Reflect(pkts[i])) {
+            pkts[k++] = pkts[i];
+          } else {
+            rte_pktmbuf_free(pkts[i]);
+            ++other;
+          }
+        }
+        const uint16_t sent = rte_eth_tx_burst(port_id, 0, pkts, k);
+        if (sent < k) {
+          rte_pktmbuf_free_bulk(pkts + sent, k - sent);
+          tx_full += k - sent;
+        }
+        tx += sent;
+      }
+      std::printf("tern-reflect: rx %llu tx %llu tx_full %llu other %llu\n",
+                  static_cast<unsigned long long>(rx),
+                  static_cast<unsigned long long>(tx),
+                  static_cast<unsigned long long>(tx_full),
+                  static_cast<unsigned long long>(other));
+      std::fflush(stdout);
+    }
+  }
+  if (absl::Status s = port::CleanupEal(); !s.ok()) {
+    port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
+    rc = 1;
+  }
+  return rc;
+}
+
+}  // namespace
+}  // namespace tern::reflect
+
+int main(int argc, char** argv) { return tern::reflect::Main(argc, argv); }

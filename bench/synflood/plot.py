@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Plots and a summary of bench/synflood/run's results.json.
+
+Usage: /usr/bin/python3 bench/synflood/plot.py DIR
+
+Reads DIR/results.json and writes into DIR:
+- legit_success.png: legitimate success rate against the flood rate
+  reached, one line per stack and mode; left panel scenario 1 (net_memif,
+  tern's cookie modes, the bare loop's ceiling as a vertical line), right
+  panel scenario 2 (veth: tern and Linux);
+- connect_p99.png: connect p99 against the flood rate reached, the same
+  panels (both: SYN floods only);
+- kinds.png: tern's (cookies always) legitimate success and connect p99
+  against the flood rate reached, one line per flood kind;
+- summary.md: one table per trial (with tern, its cookies sent and
+  validated per second in each step, from scenario.sh's server_step) and,
+  per stack and mode, the highest
+  flood rate reached at which at least 99.9 % of the legitimate
+  connections succeeded.
+matplotlib is Debian's python3-matplotlib (scripts/setup), seen by
+/usr/bin/python3 only.
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PANELS = [("kernel_bypass", "scenario 1: net_memif, one lcore each"),
+          ("linux", "scenario 2: veth pair, net_af_packet")]
+# 99.9 %: the issue's success target.
+TARGET = 0.999
+
+
+def label(doc):
+    first = doc["steps"][0]
+    kind = first.get("flood_kind", "syn")
+    return "%s (%s)%s" % (first["stack"], first["mode"],
+                          "" if kind == "syn" else ", %s flood" % kind)
+
+
+def is_syn(doc):
+    return doc["steps"][0].get("flood_kind", "syn") == "syn"
+
+
+def ratio(step):
+    if not step["legit_attempted"]:
+        return None
+    return step["legit_succeeded"] / step["legit_attempted"]
+
+
+def highest_ok(doc):
+    best = None
+    for s in doc["steps"]:
+        r = ratio(s)
+        if r is not None and r >= TARGET:
+            if best is None or s["flood_pps_reached"] > best:
+                best = s["flood_pps_reached"]
+    return best
+
+
+def plot(results, out, key, ylabel, filename, logy, ylim=None):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, (scenario, title) in zip(axes, PANELS):
+        for doc in results["trials"]:
+            first = doc["steps"][0]
+            if first["scenario"] != scenario or first["stack"] == "bare" or \
+                    not is_syn(doc):
+                continue
+            xs, ys = [], []
+            for s in doc["steps"]:
+                y = key(s)
+                if y is None:
+                    continue
+                xs.append(s["flood_pps_reached"])
+                ys.append(y)
+            ax.plot(xs, ys, marker="o", label=label(doc))
+            ceiling = first.get("ceiling_pps")
+            if ceiling:
+                ax.axvline(ceiling, color="grey", linestyle=":",
+                           label="bare loop %.0f kpps" % (ceiling / 1000))
+        ax.set_xscale("symlog", linthresh=1000)
+        ax.set_xlim(left=0)
+        if logy:
+            ax.set_yscale("log")
+        if ylim:
+            ax.set_ylim(*ylim)
+        ax.set_xlabel("flood reached (SYN/s; 0 to 1000 linear)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        ax.legend(uniq.values(), uniq.keys(), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, filename), dpi=100)
+    plt.close(fig)
+
+
+def plot_kinds(results, out):
+    """tern's legitimate success and connect p99 under each flood kind."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, key, ylabel, logy in (
+            (axes[0], ratio, "legitimate success rate", False),
+            (axes[1], lambda s: s["connect_p99_us"], "connect p99 (us)",
+             True)):
+        for doc in results["trials"]:
+            first = doc["steps"][0]
+            if first["scenario"] != "kernel_bypass" or first["stack"] != "tern" \
+                    or first["mode"] != "always":
+                continue
+            pts = [(s["flood_pps_reached"], key(s)) for s in doc["steps"]
+                   if key(s) is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                    label="%s flood" % first.get("flood_kind", "syn"))
+        ax.set_xscale("symlog", linthresh=1000)
+        ax.set_xlim(left=0)
+        if logy:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("flood reached (segments/s; 0 to 1000 linear)")
+        ax.set_ylabel(ylabel)
+        ax.set_title("tern (cookies always) over net_memif, by flood kind")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "kinds.png"), dpi=100)
+    plt.close(fig)
+
+
+def server_rates(step):
+    """tern's cookie rates over the step (scenario.sh's server_step)."""
+    d = step.get("server_step")
+    if not d or not d["interval_s"]:
+        return "-"
+    cpp = d.get("cycles_per_packet")
+    return "%.0f, %.0f, %s" % (d["listen.cookies_sent"] / d["interval_s"],
+                               d["listen.cookies_validated"] / d["interval_s"],
+                               "-" if cpp is None else cpp)
+
+
+def us(v):
+    return "-" if v is None else str(v)
+
+
+def summary(results, out):
+    lines = ["# SYN-flood suite", "", "`%s`" % results["command"], "",
+             "Machine: %(cpus)d CPUs, %(cpu)s, Linux %(kernel)s; "
+             "load average %(load_before)s before, %(load_after)s after" %
+             results["machine"], ""]
+    for doc in results["trials"]:
+        first = doc["steps"][0]
+        lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]
+        lines += ["| offered | reached | replies/s | legit ok | "
+                  "connect p50 / p99 / max (us) | tern: cookies sent/s, "
+                  "validated/s, cycles/packet |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for s in doc["steps"]:
+            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s |" % (
+                s["flood_pps_offered"], s["flood_pps_reached"],
+                s["replies_pps"], s["legit_succeeded"], s["legit_attempted"],
+                us(s["connect_p50_us"]), us(s["connect_p99_us"]),
+                us(s["connect_max_us"]), server_rates(s)))
+        if doc.get("server_counters"):
+            lines += ["", "Server counters: " + ", ".join(
+                "%s %d" % kv for kv in sorted(doc["server_counters"].items()))]
+        lines.append("")
+    lines += ["## Highest flood with >= 99.9 % legitimate success", "",
+              "| scenario | stack (mode) | flood reached |", "| --- | --- | --- |"]
+    for doc in results["trials"]:
+        first = doc["steps"][0]
+        if first["stack"] == "bare":
+            continue
+        best = highest_ok(doc)
+        lines.append("| %s | %s | %s |" % (
+            first["scenario"], label(doc),
+            "none" if best is None else "%.0f" % best))
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    out = sys.argv[1]
+    results = json.load(open(os.path.join(out, "results.json")))
+    plot(results, out, ratio, "legitimate success rate",
+         "legit_success.png", logy=False, ylim=(-0.02, 1.02))
+    plot(results, out, lambda s: s["connect_p99_us"], "connect p99 (us)",
+         "connect_p99.png", logy=True)
+    plot_kinds(results, out)
+    summary(results, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# One trial of issue 14's SYN-flood suite: sets up one system under test,
+# runs tern-flood's flood steps against it, writes tern-flood's JSON to OUT,
+# and removes everything it made (processes, namespaces, veth pair, files),
+# also on failure. bench/synflood/run and the dpdk suite's tests call it.
+#
+# Scenarios and stacks:
+#   kernel_bypass tern   tern-flood and tern, DPDK processes joined by
+#                        net_memif (tern's cookie mode from --mode).
+#   kernel_bypass bare   tern-reflect in tern's place: the bare loop.
+#   linux tern           a veth pair: tern-flood on one end (net_af_packet,
+#                        namespace G), tern on the other (net_af_packet,
+#                        namespace S, its cookie mode from --mode).
+#   linux linux          the same pair, the Linux kernel in namespace S with
+#                        nginx (Debian's nginx-light, the response tern's
+#                        http service sends); --mode syncookies=1 or
+#                        syncookies=0 sets net.ipv4.tcp_syncookies in S;
+#                        tcp_no_metrics_save=1 (the clients' one address
+#                        never becomes a proven peer) and `ip tcp_metrics
+#                        flush` before the trial.
+# Addresses: the server 198.18.0.1/24, tern-flood 198.18.0.2, spoofed
+# sources 198.19.0.0/16 routed via tern-flood; every address is in
+# 198.18.0.0/15 and the namespaces have no other route (no route out).
+# CPUs: tern-flood on CPU 1, the server (tern's lcore, nginx's worker) on
+# CPU 0.
+#
+# The JSON is tern-flood's document (doc/flood.md) with "server_counters"
+# added: the server's counters over the trial (tern's listener cookie
+# counters, the namespace's TcpExt counters, or tern-reflect's totals);
+# with tern, each step also gets "server_step": tern's counters over an
+# interval inside that step (interval_s long: frames in and out, SYNs,
+# cookies sent and validated, RSTs, the loop's busy cycles), from its telemetry sampled every
+# 0.25 s (telemetry_sampler.py), or null when fewer than two samples fell
+# in the step.
+#
+# Usage: scenario.sh --build DIR --scenario S --stack T --mode M
+#          --steps LIST --duration SECONDS --legit-rate R --out JSON
+#          [--ceiling PPS] [--legit-timeout-ms N] [--log DIR] [--kind K]
+# --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
+# --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
+# written), 1 failure, 77 not root or a driver missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../tests/dpdk/tern_lib.sh"
+
+build="" scenario="" stack="" mode="" steps="" duration="" legit=""
+out="" ceiling="" legit_timeout=3000 logdir="" kind=syn
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2 ;;
+    --scenario) scenario=$2 ;;
+    --stack) stack=$2 ;;
+    --mode) mode=$2 ;;
+    --steps) steps=$2 ;;
+    --duration) duration=$2 ;;
+    --legit-rate) legit=$2 ;;
+    --out) out=$2 ;;
+    --ceiling) ceiling=$2 ;;
+    --legit-timeout-ms) legit_timeout=$2 ;;
+    --log) logdir=$2 ;;
+    --kind) kind=$2 ;;
+    *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
+  esac
+  shift 2
+done
+for v in build scenario stack mode steps duration legit out; do
+  [ -n "${!v}" ] || { echo "scenario.sh: --${v/_/-} is required" >&2; exit 1; }
+done
+
+readonly SKIP=77
+say() { echo "scenario.sh [$scenario/$stack/$mode]: $*" >&2; }
+skip() { say "SKIP: $*"; exit "$SKIP"; }
+fail() { say "FAIL: $*"; exit 1; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL, namespaces)"
+pmd() {
+  compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_$1.so*" >/dev/null ||
+    skip "DPDK's net_$1 driver is not installed"
+}
+
+tern=$build/app/tern/tern
+flood=$build/app/tern-flood/tern-flood
+reflect=$build/app/tern-reflect/tern-reflect
+id=$$
+tmp=$(mktemp -d /tmp/tern_synflood.XXXXXX)
+gen_ns="tsf_g_${id}"
+srv_ns="tsf_s_${id}"
+gen_if="tsfg${id}"
+srv_if="tsfs${id}"
+prefixes=("tsf_srv_${id}" "tsf_cli_${id}")
+server_pid=""
+flood_pid=""
+sampler_pid=""
+made_ns=0
+
+cleanup() {
+  local rc=$?
+  tern_kill "$flood_pid"
+  tern_kill "$sampler_pid"
+  tern_kill "$server_pid"
+  if [ "$made_ns" -eq 1 ]; then
+    ip netns pids "$srv_ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$gen_ns" 2>/dev/null || true
+    ip netns del "$srv_ns" 2>/dev/null || true
+  fi
+  for p in "${prefixes[@]}"; do rm -rf "/var/run/dpdk/$p"; done
+  if [ -n "$logdir" ]; then
+    mkdir -p "$logdir"
+    cp "$tmp"/*.log "$logdir/" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
+    for f in "$tmp"/*.log; do
+      [ -f "$f" ] || continue
+      echo "--- $(basename "$f") (last 30 lines) ---" >&2
+      tail -n 30 "$f" >&2
+    done
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# wait_for LOG PATTERN PID WHAT: up to 20 s for PATTERN in LOG.
+wait_for() {
+  for _ in $(seq 200); do
+    grep -q "$2" "$1" && return 0
+    kill -0 "$3" 2>/dev/null || fail "$4 exited during start-up"
+    sleep 0.1
+  done
+  fail "$4 did not start in 20 s"
+}
+
+# tern's configuration: one lcore on CPU 0, the http service with its
+# default 1024-byte body, the given cookie mode.
+tern_config() {
+  local vdev=$1 port=$2
+  cat >"$tmp/tern.toml" <<TOML
+[eal]
+args = ["--no-huge", "-m", "512", "--no-pci", "-l", "0",
+        "${vdev}", "--file-prefix=${prefixes[0]}",
+        "--log-level=pmd.net.memif:warning"]
+[port]
+name = "${port}"
+idle_sleep_us = 10
+[ip]
+address = "198.18.0.1"
+prefix_len = 24
+gateway = "198.18.0.2"
+[tcp]
+max_connections = 65536
+max_half_open = 65536
+[[listener]]
+port = 80
+service = "http"
+cookies = "${mode}"
+http_body_bytes = 1024
+[shutdown]
+drain_ms = 1000
+TOML
+}
+
+flood_args=(--address 198.18.0.2 --target 198.18.0.1
+  --spoof-range 198.19.0.0/16 --flood-kind "$kind"
+  --flood-pps "$steps" --duration "$duration"
+  --legit-rate "$legit" --legit-timeout-ms "$legit_timeout"
+  --scenario "$scenario" --stack "$stack" --mode "$mode" --json "$out")
+[ -z "$ceiling" ] || flood_args+=(--ceiling-pps "$ceiling")
+eal_flood=(--no-huge -m 512 --no-pci -l 1 "--file-prefix=${prefixes[1]}"
+  --log-level=pmd.net.memif:warning)
+
+# start_sampler: tern's counters every 0.25 s over its telemetry socket
+# (telemetry_sampler.py) into samples.txt, for the per-step figures.
+start_sampler() {
+  /usr/bin/python3 "$here/telemetry_sampler.py" \
+    "/var/run/dpdk/${prefixes[0]}/dpdk_telemetry.v2" "$tmp/samples.txt" \
+    >"$tmp/sampler.log" 2>&1 &
+  sampler_pid=$!
+}
+
+run_flood() {
+  # The flood's own deadline: every step plus the legitimate deadline and
+  # start-up.
+  local steps_n
+  steps_n=$(awk -F, '{print NF}' <<<"$steps")
+  local limit=$((steps_n * duration + legit_timeout / 1000 + 30))
+  "$@" >"$tmp/flood.log" 2>&1 &
+  flood_pid=$!
+  local rc=0
+  local waited=0
+  while kill -0 "$flood_pid" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+    [ "$waited" -lt "$limit" ] || { tern_kill "$flood_pid"; fail "tern-flood ran past ${limit} s"; }
+  done
+  wait "$flood_pid" || rc=$?
+  flood_pid=""
+  [ "$rc" -eq 0 ] || fail "tern-flood exited with status $rc"
+}
+
+case "$scenario/$stack" in
+  kernel_bypass/tern | kernel_bypass/bare)
+    pmd memif
+    sock="$tmp/memif.sock"
+    srv_vdev="--vdev=net_memif0,role=server,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:01"
+    if [ "$stack" = tern ]; then
+      tern_config "$srv_vdev" net_memif0
+      "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
+      server_pid=$!
+      wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
+      start_sampler
+    else
+      "$reflect" --no-huge -m 256 --no-pci -l 0 "$srv_vdev" \
+        "--file-prefix=${prefixes[0]}" --log-level=pmd.net.memif:warning -- \
+        --port net_memif0 >"$tmp/server.log" 2>&1 &
+      server_pid=$!
+      wait_for "$tmp/server.log" "tern-reflect: reflecting" "$server_pid" tern-reflect
+      flood_args+=(--target-mac 02:00:00:00:0e:01)
+    fi
+    run_flood "$flood" "${eal_flood[@]}" \
+      "--vdev=net_memif0,role=client,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:02" \
+      -- --port net_memif0 "${flood_args[@]}"
+    ;;
+  linux/tern | linux/linux)
+    pmd af_packet
+    command -v ethtool >/dev/null || skip "ethtool is missing (scripts/setup)"
+    made_ns=1
+    ip netns add "$gen_ns"
+    ip netns add "$srv_ns"
+    for ns in "$gen_ns" "$srv_ns"; do
+      ip -n "$ns" link set lo up
+      ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+      ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+    done
+    ip link add "$gen_if" netns "$gen_ns" address 02:00:00:00:0f:02 type veth \
+      peer name "$srv_if" netns "$srv_ns" address 02:00:00:00:0f:01
+    # Checksums in the frames themselves: a packet socket reads what the
+    # kernel leaves, and a veth with transmit checksum offload leaves
+    # partial TCP checksums that a DPDK stack rejects.
+    ip netns exec "$gen_ns" ethtool -K "$gen_if" tx off rx off >/dev/null
+    ip netns exec "$srv_ns" ethtool -K "$srv_if" tx off rx off >/dev/null
+    ip -n "$gen_ns" link set "$gen_if" up
+    ip -n "$srv_ns" link set "$srv_if" up
+    if [ "$stack" = tern ]; then
+      tern_config "--vdev=net_af_packet0,iface=${srv_if}" net_af_packet0
+      ip netns exec "$srv_ns" "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
+      server_pid=$!
+      wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
+      start_sampler
+    else
+      command -v nginx >/dev/null || skip "nginx is missing (scripts/setup)"
+      case "$mode" in
+        syncookies=1) cookies=1 ;;
+        syncookies=0) cookies=0 ;;
+        *) fail "--mode for linux is syncookies=1 or syncookies=0" ;;
+      esac
+      ip -n "$srv_ns" addr add 198.18.0.1/24 dev "$srv_if"
+      ip -n "$srv_ns" route add 198.19.0.0/16 via 198.18.0.2 dev "$srv_if"
+      ip netns exec "$srv_ns" sysctl -qw net.ipv4.tcp_syncookies="$cookies"
+      # The legitimate clients share one address and stand for many new
+      # clients; Linux would otherwise learn that address as a proven peer
+      # (tcp_peer_is_proven: an RTT in its TCP metrics) and, with cookies
+      # off, keep admitting it when three quarters of the SYN queue are
+      # taken, which no new client of a flooded server gets.
+      ip netns exec "$srv_ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1
+      ip -n "$srv_ns" tcp_metrics flush all 2>/dev/null || true
+      # The body tern's http service sends: 1024 bytes, no-store.
+      head -c 1024 /dev/zero | tr '\0' 'x' >"$tmp/index.html"
+      cat >"$tmp/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+worker_cpu_affinity 01;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx_error.log warn;
+events { worker_connections 65536; }
+http {
+  access_log off;
+  client_body_temp_path $tmp;
+  proxy_temp_path $tmp;
+  fastcgi_temp_path $tmp;
+  uwsgi_temp_path $tmp;
+  scgi_temp_path $tmp;
+  server {
+    listen 198.18.0.1:80 backlog=4096;
+    add_header Cache-Control no-store;
+    location / { root $tmp; index index.html; }
+  }
+}
+CONF
+      ip netns exec "$srv_ns" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx_error.log" \
+        >"$tmp/server.log" 2>&1 &
+      server_pid=$!
+      for _ in $(seq 100); do
+        ip netns exec "$srv_ns" ss -Hltn 'sport = :80' | grep -q LISTEN && break
+        kill -0 "$server_pid" 2>/dev/null || fail "nginx exited during start-up"
+        sleep 0.1
+      done
+    fi
+    run_flood ip netns exec "$gen_ns" "$flood" "${eal_flood[@]}" \
+      "--vdev=net_af_packet0,iface=${gen_if}" -- --port net_af_packet0 \
+      "${flood_args[@]}"
+    ;;
+  *) fail "unknown scenario/stack $scenario/$stack" ;;
+esac
+
+# The server's own counters over the whole trial (all steps together) go
+# into the document as "server_counters": tern's counter dump at exit, or
+# the Linux namespace's SNMP counters (nstat; a fresh namespace starts at 0).
+tern_kill "$sampler_pid"
+sampler_pid=""
+touch "$tmp/samples.txt"
+case "$stack" in
+  tern)
+    kill -TERM "$server_pid"
+    rc=0
+    wait "$server_pid" || rc=$?
+    server_pid=""
+    [ "$rc" -eq 0 ] || fail "tern exited with status $rc"
+    grep -E "^(listen\.cookies_[a-z_]+|tcp\.rst_sent|tcp_drop\.listen_rst|rx_packets|tx_packets|tx_dropped_ring_full) [0-9]+$" \
+      "$tmp/server.log" >"$tmp/counters.txt" || true
+    ;;
+  linux)
+    ip netns exec "$srv_ns" nstat -az TcpExtSyncookiesSent TcpExtSyncookiesRecv \
+      TcpExtSyncookiesFailed TcpExtListenOverflows TcpExtListenDrops \
+      TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies TcpPassiveOpens 2>/dev/null |
+      awk '/^(Tcp)/ {print $1, $2}' >"$tmp/counters.txt" || true
+    ;;
+  bare)
+    tern_kill "$server_pid"
+    server_pid=""
+    sed -n 's/^tern-reflect: rx \([0-9]*\) tx \([0-9]*\) tx_full \([0-9]*\).*/rx \1\ntx \2\ntx_full \3/p' \
+      "$tmp/server.log" >"$tmp/counters.txt" || true
+    ;;
+esac
+/usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+counters = {}
+for line in open(sys.argv[2]):
+    name, value = line.split()
+    counters[name] = int(value)
+doc["server_counters"] = counters
+# Per step, tern's counters over the step from the telemetry samples: the
+# first sample at or after the step's start to the last at or before its
+# end, so the interval lies inside the step (shorter by at most a sampling
+# period at each end; interval_s says how long it was) and the neighbouring
+# steps' traffic stays out.
+samples = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+keys = ["rx_packets", "tx_packets", "tx_dropped_ring_full",
+        "listen.syns_received", "listen.cookies_sent",
+        "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst",
+        "loop.busy_cycles"]
+for step in doc["steps"]:
+    inside = [s for s in samples
+              if step["start_unix_s"] <= s["t"] <= step["end_unix_s"]]
+    if len(inside) < 2:
+        step["server_step"] = None
+        continue
+    a, b = inside[0], inside[-1]
+    d = {"interval_s": round(b["t"] - a["t"], 3)}
+    for k in keys:
+        d[k] = b["stats"].get(k, 0) - a["stats"].get(k, 0)
+    d["cycles_per_packet"] = (round(d["loop.busy_cycles"] / d["rx_packets"])
+                              if d["rx_packets"] else None)
+    step["server_step"] = d
+with open(sys.argv[1], "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+PY
+say "done: $out"
