@@ -40,7 +40,7 @@ TEST_F(ListenTest, Listen_Syn_SynAckWithOptions) {
   MakeListen();
   Deliver(
       SegBuilder().Syn().Seq(1000).Mss(1400).WindowScale(7).SackPermitted());
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1000 + 1);
   EXPECT_EQ(s.tcp.ack.raw(), 1001u);
   ASSERT_TRUE(s.tcp.options.mss.has_value());
   EXPECT_EQ(*s.tcp.options.mss, 1460);
@@ -53,7 +53,7 @@ TEST_F(ListenTest, Listen_Syn_SynAckWithOptions) {
 TEST_F(ListenTest, Listen_SynWithoutOptions_SynAckOffersOnlyMss) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(1000));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1000 + 1);
   EXPECT_TRUE(s.tcp.options.mss.has_value());
   EXPECT_FALSE(s.tcp.options.window_scale.has_value());
   EXPECT_FALSE(s.tcp.options.sack_permitted);
@@ -63,7 +63,7 @@ TEST_F(ListenTest, Listen_SynWithoutOptions_SynAckOffersOnlyMss) {
 TEST_F(ListenTest, Listen_SynWithTimestamps_SynAckEchoesTsval) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(1000).Ts(4242, 0));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1000 + 1);
   ASSERT_TRUE(s.tcp.options.timestamps.has_value());
   EXPECT_EQ(s.tcp.options.timestamps->tsecr, 4242u);
 }
@@ -113,7 +113,7 @@ TEST_F(ListenTest, Listen_WildcardAddress_AcceptsAnyLocalAddress) {
               .To(wire::Ipv4Addr::FromOctets(203, 0, 113, 9), kLocalPort)
               .Syn()
               .Seq(1));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1 + 1);
   EXPECT_EQ(s.src, wire::Ipv4Addr::FromOctets(203, 0, 113, 9));
 }
 
