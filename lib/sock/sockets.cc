@@ -42,9 +42,14 @@ bool ClosedState(State s) {
   return s == State::kClosed || s == State::kTimeWait;
 }
 
+// setsockopt's copy-in: Linux checks the length (EINVAL), then copies
+// (EFAULT for a bad pointer; sock_setsockopt, do_tcp_setsockopt).
 int ReadInt(const void* value, socklen_t len, int* out) {
-  if (value == nullptr || len < sizeof(int)) {
+  if (len < sizeof(int)) {
     return -EINVAL;
+  }
+  if (value == nullptr) {
+    return -EFAULT;
   }
   std::memcpy(out, value, sizeof(int));
   return 0;
@@ -68,8 +73,11 @@ int WriteInt(int v, void* value, socklen_t* len) {
 }
 
 int ReadTimeval(const void* value, socklen_t len, Duration* out) {
-  if (value == nullptr || len < sizeof(timeval)) {
+  if (len < sizeof(timeval)) {
     return -EINVAL;
+  }
+  if (value == nullptr) {
+    return -EFAULT;
   }
   timeval tv;
   std::memcpy(&tv, value, sizeof(tv));
@@ -296,7 +304,9 @@ int Sockets::Socket(int domain, int type, int protocol) {
   }
   const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
   const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (base <= 0 || base >= 11) {  // SOCK_MAX
+  // __sock_create: type < 0 || type >= SOCK_MAX is EINVAL; a type in range
+  // with no protocol behind it (0 included) is inet_create's ESOCKTNOSUPPORT.
+  if (base < 0 || base >= 11) {  // SOCK_MAX
     return -EINVAL;
   }
   if (base != SOCK_STREAM) {
@@ -950,8 +960,11 @@ int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
         }
         return 0;
       case SO_LINGER: {
-        if (value == nullptr || len < sizeof(linger)) {
+        if (len < sizeof(linger)) {
           return -EINVAL;
+        }
+        if (value == nullptr) {
+          return -EFAULT;
         }
         linger l;
         std::memcpy(&l, value, sizeof(l));
