@@ -402,6 +402,24 @@ TEST_F(CloseTest, Established_CloseWithUnreadData_RstAck) {
   EXPECT_EQ(ep_->stats().rst_sent.Get(), 1u);
 }
 
+TEST_F(CloseTest, Established_CloseWithUnreadDataTimestamps_RstCarriesTsopt) {
+  // packetdrill's ts_recent/reset_tsval.pkt: RFC 7323 3.2, TSopt "SHOULD be
+  // sent in an <RST> segment"; Linux's active reset carries it, TSval from
+  // the clock of the moment and TSecr = TS.Recent.
+  peer_tsval_ = 100;
+  MakeEstablished();
+  peer_tsval_ = 201;
+  Deliver(Peer().Data("unread"));
+  peer_nxt_ += 6;
+  Advance(config_.delayed_ack + kSlack);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Advance(Duration::Seconds(1));
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  const uint32_t tsval =
+      static_cast<uint32_t>(now_.ToNanos() / 1'000'000) + our_iss_;
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_).Ts(tsval, 201);
+}
+
 TEST_F(CloseTest, CloseWait_CloseWithUnreadData_RstAck) {
   MakeEstablished();
   Deliver(Peer().Fin().Data("unread"));

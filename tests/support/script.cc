@@ -471,7 +471,8 @@ SentCheck ScriptTest::ExpectSent(uint8_t flags, SeqField seq, SeqField ack,
       c.window_ = FullWindow();
     }
   }
-  if (!syn && ExpectedTimestamps() && (flags & kRst) == 0) {
+  if (!syn && ExpectedTimestamps() &&
+      ((flags & kRst) == 0 || (flags & kAck) != 0)) {
     c.options_.timestamps = wire::TcpTimestamps{
         OurTsVal(c.sent_.at, our_iss_),
         (flags & kAck) != 0 ? peer_last_tsval_.value_or(0) : 0};

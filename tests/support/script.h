@@ -221,7 +221,9 @@ class ScriptTest : public ::testing::Test {
   // - options: on a SYN, ours (MSS, window scale, SACK-permitted, timestamps
   //   as the options offer them); on a SYN-ACK, those the peer's SYN also
   //   carried (RFC 7323 2.2, 3.2; RFC 2018 2); otherwise timestamps when both
-  //   SYNs carried them, except on RST, with TSval = the send time in ms + ISS
+  //   SYNs carried them (on an RST only with ACK, the connection's own reset:
+  //   RFC 7323 3.2 "SHOULD be sent in an <RST>"; a reset from no connection
+  //   has no options), with TSval = the send time in ms + ISS
   //   (the offset tern uses, RFC 7323 5.4) and TSecr = the peer's latest TSval
   //   when ACK is set; no SACK blocks;
   // - payload: none.
