@@ -151,7 +151,7 @@ TEST_F(ListenTest, AcceptQueue_BatchAccept_OldestFirst) {
     SegBuilder syn;
     syn.From(kRemoteAddr, static_cast<uint16_t>(41000 + p)).Syn().Seq(100 * p);
     Deliver(syn);
-    Sent sa = Pop();
+    Sent sa = ExpectSent(kSyn | kAck, kAny, 100 * p + 1);
     SegBuilder ack;
     ack.From(kRemoteAddr, static_cast<uint16_t>(41000 + p))
         .AckOnly()
@@ -171,10 +171,10 @@ TEST_F(ListenTest, AcceptQueueFull_FinalAckIgnored_CompletesLater) {
   MakeListen();
   // Fill the accept queue with one connection.
   Deliver(SegBuilder().From(kRemoteAddr, 41001).Syn().Seq(1));
-  Sent sa1 = Pop();
+  Sent sa1 = ExpectSent(kSyn | kAck, kAny, 2);
   // The second SYN arrives while the queue still has room.
   Deliver(SegBuilder().From(kRemoteAddr, 41002).Syn().Seq(1));
-  Sent sa2 = Pop();
+  Sent sa2 = ExpectSent(kSyn | kAck, kAny, 2);
   Deliver(SegBuilder()
               .From(kRemoteAddr, 41001)
               .AckOnly()
