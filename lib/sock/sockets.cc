@@ -42,9 +42,14 @@ bool ClosedState(State s) {
   return s == State::kClosed || s == State::kTimeWait;
 }
 
+// setsockopt's copy-in: Linux checks the length (EINVAL), then copies
+// (EFAULT for a bad pointer; sock_setsockopt, do_tcp_setsockopt).
 int ReadInt(const void* value, socklen_t len, int* out) {
-  if (value == nullptr || len < sizeof(int)) {
+  if (len < sizeof(int)) {
     return -EINVAL;
+  }
+  if (value == nullptr) {
+    return -EFAULT;
   }
   std::memcpy(out, value, sizeof(int));
   return 0;
@@ -68,8 +73,11 @@ int WriteInt(int v, void* value, socklen_t* len) {
 }
 
 int ReadTimeval(const void* value, socklen_t len, Duration* out) {
-  if (value == nullptr || len < sizeof(timeval)) {
+  if (len < sizeof(timeval)) {
     return -EINVAL;
+  }
+  if (value == nullptr) {
+    return -EFAULT;
   }
   timeval tv;
   std::memcpy(&tv, value, sizeof(tv));
@@ -304,7 +312,9 @@ int Sockets::Socket(int domain, int type, int protocol) {
   }
   const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
   const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (base <= 0 || base >= 11) {  // SOCK_MAX
+  // __sock_create: type < 0 || type >= SOCK_MAX is EINVAL; a type in range
+  // with no protocol behind it (0 included) is inet_create's ESOCKTNOSUPPORT.
+  if (base < 0 || base >= 11) {  // SOCK_MAX
     return -EINVAL;
   }
   if (base != SOCK_STREAM) {
@@ -599,6 +609,18 @@ int Sockets::Connect(int fd, const sockaddr* addr, socklen_t len) {
     s->was_connected = true;
     return 0;
   }
+}
+
+uint64_t Sockets::ArrivalMark(const Sock& s) const {
+  if (s.listening) {
+    return ep_->accept_queue_length(s.listener);
+  }
+  const tcp::Connection* c = Conn(s);
+  if (c == nullptr) {
+    return 0;
+  }
+  return (uint64_t{c->rcv_nxt().raw()} << 8) |
+         static_cast<uint64_t>(c->state());
 }
 
 // ---------------------------------------------------------------------------
@@ -958,8 +980,11 @@ int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
         }
         return 0;
       case SO_LINGER: {
-        if (value == nullptr || len < sizeof(linger)) {
+        if (len < sizeof(linger)) {
           return -EINVAL;
+        }
+        if (value == nullptr) {
+          return -EFAULT;
         }
         linger l;
         std::memcpy(&l, value, sizeof(l));
@@ -1345,7 +1370,7 @@ int Sockets::EpollCtl(int epfd, int op, int fd, epoll_event* event) {
         return -ENOSPC;
       }
       ep->interest.push_back(
-          EpollEntry{fd, event->events, event->data.u64, 0, false});
+          EpollEntry{fd, event->events, event->data.u64, 0, false, 0});
       return 0;
     case EPOLL_CTL_MOD:
       if (event == nullptr) {
@@ -1403,12 +1428,20 @@ int Sockets::EpollWait(int epfd, epoll_event* events, int max_events,
           (e.events & ~(EPOLLET | EPOLLONESHOT)) | EPOLLERR | EPOLLHUP;
       uint32_t ready = PollMask(*s) & want;
       if ((e.events & EPOLLET) != 0) {
-        // Edge-triggered: readiness that appeared since it was last
-        // reported (doc/api.md: a further arrival while still readable does
-        // not re-arm it, unlike Linux).
-        uint32_t fresh = ready & ~e.reported;
+        // Edge-triggered: reported after a wake-up, as Linux's
+        // ep_poll_callback queues the item, and then with the whole ready
+        // mask (ep_send_events polls the socket again). A wake-up is
+        // readiness that appeared since the last report or something that
+        // arrived (data, FIN, a state change, a queued connection), so new
+        // data while still readable reports EPOLLIN again, with EPOLLOUT if
+        // writable (packetdrill's epoll/epoll_in_edge.pkt).
+        const uint64_t mark = ArrivalMark(*s);
+        const bool woken = (ready & ~e.reported) != 0 || mark != e.seen;
         e.reported = ready;
-        ready = fresh;
+        e.seen = mark;
+        if (!woken) {
+          ready = 0;
+        }
       }
       if (ready == 0) {
         continue;

@@ -141,6 +141,10 @@ class Sockets {
     uint64_t data;
     uint32_t reported;  // EPOLLET: readiness already reported
     bool disabled;      // EPOLLONESHOT fired
+    // EPOLLET: what the socket had received when last reported (received
+    // sequence and state, or a listener's queue length); a change is the
+    // wake-up after which Linux reports the whole ready mask again.
+    uint64_t seen = 0;
   };
   struct Sock {
     Kind kind = Kind::kFree;
@@ -189,6 +193,8 @@ class Sockets {
   void CollectError(Sock& s);
   int TakeError(Sock& s);
   uint32_t PollMask(Sock& s);
+  // What EPOLLET compares to see that something arrived (EpollEntry::seen).
+  uint64_t ArrivalMark(const Sock& s) const;
   uint16_t EphemeralPort();
   bool PortInUse(uint16_t port, const Sock* except, bool reuse) const;
   int SetSockOptOnce(int fd, int level, int name, const void* value,

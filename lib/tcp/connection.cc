@@ -1126,6 +1126,12 @@ void Connection::SendRst(Env& env) {
   tcp.seq = snd_max_;
   tcp.ack = rcv_nxt_;
   tcp.flags = kRst | kAck;
+  // RFC 7323 3.2: once negotiated, TSopt "SHOULD be sent in an <RST>
+  // segment"; Linux's active reset carries it (packetdrill's
+  // ts_recent/reset_tsval.pkt).
+  if (ts_enabled_) {
+    tcp.options.timestamps = wire::TcpTimestamps{TsClock(env), ts_recent_};
+  }
   env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
   env.stats.segments_out.Inc();
   env.stats.rst_sent.Inc();

@@ -600,7 +600,18 @@ void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited) {
   out.tcp.ack = r.irs + 1;
   out.tcp.flags = kAck;
   const Listener* l = GetListener({r.listener_index, r.listener_generation});
-  out.tcp.window = l == nullptr ? 0 : SynAckWindow(l->options.conn);
+  if (l != nullptr) {
+    // RFC 7323 2.2: only a SYN's window is unscaled; once both SYNs carried
+    // the option this ACK's is shifted (Linux's tcp_v4_reqsk_send_ack),
+    // rounded up so that the edge the SYN-ACK advertised does not shrink
+    // (RFC 9293 3.8.6), as Connection::WindowField rounds.
+    uint32_t window = SynAckWindow(l->options.conn);
+    if ((r.flags & HalfOpen::kWindowScale) != 0) {
+      const uint8_t shift = OfferedWindowScale(l->options.conn);
+      window = (window + (1u << shift) - 1) >> shift;
+    }
+    out.tcp.window = static_cast<uint16_t>(window);
+  }
   if ((r.flags & HalfOpen::kTimestamps) != 0) {
     out.tcp.options.timestamps = wire::TcpTimestamps{
         static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),

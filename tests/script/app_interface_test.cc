@@ -22,7 +22,7 @@ class AppInterfaceTest : public ScriptTest {
   // accepted. Returns the endpoint's ISS + 1 (what the peer acknowledges).
   uint32_t Handshake(uint16_t port, uint32_t peer_iss) {
     Deliver(Peer().From(kRemoteAddr, port).Syn().Seq(peer_iss).Mss(1460));
-    Sent synack = ExpectSent(kSyn | kAck);
+    Sent synack = ExpectSent(kSyn | kAck, kAny, peer_iss + 1);
     const uint32_t our = synack.tcp.seq.raw() + 1;
     Deliver(Peer().From(kRemoteAddr, port).Seq(peer_iss + 1).Ack(our));
     ExpectNothingSent();

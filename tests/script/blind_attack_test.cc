@@ -24,7 +24,7 @@ TEST_F(BlindAttackTest, Established_ForgedAckTooNewHugeTsval_TsRecentKept) {
   MakeEstablished();
   // In-window sequence number, an ACK for data never sent, a TSval far ahead.
   Deliver(Peer().Ack(our_nxt_ + 1'000'000).Ts(0x7fff0000, 0));
-  Sent challenge = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent challenge = ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(1000);
   ASSERT_TRUE(challenge.tcp.options.timestamps.has_value());
   EXPECT_EQ(challenge.tcp.options.timestamps->tsecr, 1000u);
   EXPECT_EQ(Drops(DropReason::kAckTooNew), 1u);
@@ -40,7 +40,7 @@ TEST_F(BlindAttackTest, Established_ForgedAckTooOldHugeTsval_TsRecentKept) {
   peer_tsval_ = 1000;
   MakeEstablished();
   Deliver(Peer().Ack(our_nxt_ - 0x40000000).Ts(0x7fff0000, 0));
-  Sent challenge = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent challenge = ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(1000);
   ASSERT_TRUE(challenge.tcp.options.timestamps.has_value());
   EXPECT_EQ(challenge.tcp.options.timestamps->tsecr, 1000u);
   EXPECT_EQ(Drops(DropReason::kAckTooOld), 1u);
@@ -107,7 +107,7 @@ TEST_F(BlindAttackTest, SynReceived_RestartedClientRstAtRcvNxt_RecordGoes) {
   Deliver(SegBuilder().Rst().Seq(peer_nxt_));
   EXPECT_EQ(ep_->half_open_count(listener_), 0u);
   Deliver(SegBuilder().Syn().Seq(peer_iss_ + 5555));
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, peer_iss_ + 5555 + 1);
   EXPECT_EQ(ep_->half_open_count(listener_), 1u);
 }
 
@@ -116,7 +116,7 @@ TEST_F(BlindAttackTest, SynReceived_RestartedClientRstAtRcvNxt_RecordGoes) {
 TEST_F(BlindAttackTest, Established_ZeroWindowWithAckBelowSndUna_Ignored) {
   MakeEstablished();
   ASSERT_EQ(Write(std::string(100, 'd')), 100u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(100);
   our_nxt_ += 100;
   Deliver(Peer().Window(60000));
   const uint32_t wnd = Conn()->snd_wnd();
@@ -128,7 +128,7 @@ TEST_F(BlindAttackTest, Established_ZeroWindowWithAckBelowSndUna_Ignored) {
   EXPECT_EQ(Conn()->snd_wnd(), wnd);
   // Sending goes on at once, with no wait for the persist timer.
   ASSERT_EQ(Write("more"), 4u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("more");
 }
 
 TEST_F(BlindAttackTest, Established_NewerSegmentAtSndUna_WindowUpdated) {

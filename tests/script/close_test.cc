@@ -254,7 +254,7 @@ TEST_F(CloseTest, CloseWait_SendData_AllowedThenFin) {
   MakeCloseWait();
   // RFC 9293 3.10.2 SEND, CLOSE-WAIT: "Segmentize the buffer and send it".
   EXPECT_EQ(Write("reply"), 5u);
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("reply");
   EXPECT_EQ(s.PayloadString(), "reply");
   our_nxt_ += 5;
   Deliver(Peer());
@@ -269,14 +269,15 @@ TEST_F(CloseTest, CloseWait_SendData_AllowedThenFin) {
 TEST_F(CloseTest, Established_ShutdownWithQueuedData_FinOnLastSegment) {
   MakeEstablished();
   EXPECT_EQ(Write("a"), 1u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   // Nagle (RFC 1122 4.2.3.4) holds the second small write while "a" is
   // unacknowledged; the FIN then rides on it (RFC 9293 3.10.4: the FIN
   // follows all queued data).
   EXPECT_EQ(Write("bc"), 2u);
   ExpectNothingSent();
   ASSERT_EQ(ep_->ShutdownWrite(conn_, now_), SockError::kOk);
-  Sent s = ExpectSent(kFin | kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  Sent s =
+      ExpectSent(kFin | kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("bc");
   EXPECT_EQ(s.PayloadString(), "bc");
   Deliver(Peer().Ack(our_nxt_ + 4));  // 3 data bytes + FIN
   EXPECT_EQ(ConnState(), State::kFinWait2);
@@ -285,7 +286,7 @@ TEST_F(CloseTest, Established_ShutdownWithQueuedData_FinOnLastSegment) {
 TEST_F(CloseTest, FinWait1_DataAckedButNotFin_StaysFinWait1) {
   MakeEstablished();
   EXPECT_EQ(Write("abc"), 3u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("abc");
   ASSERT_EQ(ep_->ShutdownWrite(conn_, now_), SockError::kOk);
   ExpectSent(kFin | kAck, our_nxt_ + 3, peer_nxt_);
   Deliver(Peer().Ack(our_nxt_ + 3));
@@ -401,6 +402,24 @@ TEST_F(CloseTest, Established_CloseWithUnreadData_RstAck) {
   EXPECT_EQ(ep_->stats().rst_sent.Get(), 1u);
 }
 
+TEST_F(CloseTest, Established_CloseWithUnreadDataTimestamps_RstCarriesTsopt) {
+  // packetdrill's ts_recent/reset_tsval.pkt: RFC 7323 3.2, TSopt "SHOULD be
+  // sent in an <RST> segment"; Linux's active reset carries it, TSval from
+  // the clock of the moment and TSecr = TS.Recent.
+  peer_tsval_ = 100;
+  MakeEstablished();
+  peer_tsval_ = 201;
+  Deliver(Peer().Data("unread"));
+  peer_nxt_ += 6;
+  Advance(config_.delayed_ack + kSlack);
+  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Advance(Duration::Seconds(1));
+  ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
+  const uint32_t tsval =
+      static_cast<uint32_t>(now_.ToNanos() / 1'000'000) + our_iss_;
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_).Ts(tsval, 201);
+}
+
 TEST_F(CloseTest, CloseWait_CloseWithUnreadData_RstAck) {
   MakeEstablished();
   Deliver(Peer().Fin().Data("unread"));
@@ -439,7 +458,7 @@ TEST_F(CloseTest, Established_Abort_RstAckAtSndNxtHandleGone) {
 TEST_F(CloseTest, Established_AbortWithDataInFlight_RstAtSndNxt) {
   MakeEstablished();
   EXPECT_EQ(Write("inflight"), 8u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("inflight");
   ASSERT_EQ(ep_->Abort(conn_, now_), SockError::kOk);
   ExpectSent(kRst | kAck, our_nxt_ + 8, peer_nxt_);
   Advance(Duration::Seconds(5));
@@ -719,7 +738,7 @@ TEST_F(CloseOrphanTest, FinWait2_OrphanRetransmittedOldData_NoRst) {
   DropSent();
   // A retransmission of data already received is not new data: ACKed.
   Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc"));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{1001, 1004}});
   EXPECT_EQ(ep_->connection_count(), 1u);
 }
 

@@ -47,9 +47,9 @@ TEST_F(CoalesceTest, Immediate_ThreeSendsNodelay_ThreeSegments) {
   AppSend(500, 'c');
   EXPECT_EQ(sink_.sent.size(), 3u);  // one segment per call
   EXPECT_FALSE(ep_->flush_pending());
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
-  ExpectSent(kAck | kPsh, our_nxt_ + 500, peer_nxt_);
-  ExpectSent(kAck | kPsh, our_nxt_ + 1000, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(500);
+  ExpectSent(kAck | kPsh, our_nxt_ + 500, peer_nxt_).Len(500);
+  ExpectSent(kAck | kPsh, our_nxt_ + 1000, peer_nxt_).Len(500);
 }
 
 TEST_F(CoalesceTest, Coalesced_ThreeSendsNodelay_OneFullSegmentAndRest) {
@@ -61,12 +61,12 @@ TEST_F(CoalesceTest, Coalesced_ThreeSendsNodelay_OneFullSegmentAndRest) {
   EXPECT_TRUE(ep_->flush_pending());
   ep_->Flush(now_);
   EXPECT_FALSE(ep_->flush_pending());
-  Sent full = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent full = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1460);
   EXPECT_EQ(full.payload.size(), kMss);
   EXPECT_EQ(full.PayloadString(), std::string(500, 'a') +
                                       std::string(500, 'b') +
                                       std::string(kMss - 1000, 'c'));
-  Sent rest = ExpectSent(kAck | kPsh, our_nxt_ + kMss, peer_nxt_);
+  Sent rest = ExpectSent(kAck | kPsh, our_nxt_ + kMss, peer_nxt_).Len(40);
   EXPECT_EQ(rest.PayloadString(), std::string(1500 - kMss, 'c'));
   ExpectNothingSent();
   // A second flush finds nothing to do.
@@ -80,7 +80,7 @@ TEST_F(CoalesceTest, Coalesced_SendThenShutdown_FinRidesOnTheData) {
   ASSERT_EQ(ep_->ShutdownWrite(conn_, now_), SockError::kOk);
   EXPECT_TRUE(sink_.sent.empty());
   ep_->Flush(now_);
-  Sent s = ExpectSent(kAck | kPsh | kFin, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh | kFin, our_nxt_, peer_nxt_).Len(100);
   EXPECT_EQ(s.payload.size(), 100u);
   ExpectNothingSent();
   EXPECT_EQ(ConnState(), State::kFinWait1);
@@ -96,7 +96,7 @@ TEST_F(CoalesceTest, Coalesced_PeerSegmentBeforeFlush_AckRidesOnOurData) {
   EXPECT_TRUE(sink_.sent.empty());
   ep_->Flush(now_);
   EXPECT_EQ(sink_.sent.size(), 1u);
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_ + 2);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_ + 2).Len(300);
   EXPECT_EQ(s.payload.size(), 300u);
 }
 
@@ -118,7 +118,11 @@ TEST_F(CoalesceTest, Coalesced_RequestThenResponse_NoSeparateAck) {
   AppSend(100, 'a');
   ep_->Flush(now_);
   EXPECT_EQ(sink_.sent.size(), 1u);
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  // The read emptied the buffer: the whole of it is announced again.
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_)
+               .Len(100)
+               .Window(static_cast<uint16_t>(listen_options_.conn.recv_buffer >>
+                                             Conn()->rcv_wscale()));
   EXPECT_EQ(s.payload.size(), 100u);
 }
 
@@ -156,7 +160,9 @@ TEST_F(CoalesceTest, Coalesced_ReadOpensWindow_UpdateRidesOnResponse) {
   AppSend(200, 'a');
   ep_->Flush(now_);
   EXPECT_EQ(sink_.sent.size(), 1u);
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_)
+               .Len(200)
+               .Window(256 * 1024 >> 3);
   EXPECT_EQ(s.payload.size(), 200u);
   // The response carries the whole window: 256 KiB scaled by 3.
   EXPECT_EQ(s.tcp.window, 256 * 1024 >> 3);
@@ -170,7 +176,7 @@ TEST_F(CoalesceTest, Immediate_ReadOpensWindow_UpdateAtOnce) {
   DropSent();
   std::vector<uint8_t> buf(4096);
   ASSERT_EQ(ep_->Recv(conn_, buf, now_).bytes, 100u);
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Window(256 * 1024 >> 3);
   EXPECT_EQ(s.tcp.window, 256 * 1024 >> 3);
 }
 
@@ -190,13 +196,13 @@ TEST_F(CoalesceTest, Coalesced_NagleStillHoldsSmallSegments) {
   MakeEstablished();  // Nagle on
   AppSend(100, 'a');
   ep_->Flush(now_);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(100);
   AppSend(100, 'b');
   AppSend(100, 'c');
   ep_->Flush(now_);
   ExpectNothingSent();  // one small segment outstanding (RFC 1122 4.2.3.4)
   Deliver(Peer().Ack(our_nxt_ + 100));
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 100, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 100, peer_nxt_).Len(200);
   EXPECT_EQ(s.PayloadString(), std::string(100, 'b') + std::string(100, 'c'));
 }
 
@@ -213,7 +219,7 @@ TEST_F(CoalesceTest, Coalesced_TwoConnections_FlushedOncePerConnectionInOrder) {
               .Seq(5000)
               .Mss(1460)
               .Flags(kSyn));
-  Sent synack = ExpectSent(kSyn | kAck);
+  Sent synack = ExpectSent(kSyn | kAck, kAny, 5000 + 1);
   Deliver(Peer()
               .From(kRemoteAddr, kRemotePort + 1)
               .Seq(5001)

@@ -18,7 +18,7 @@ class EstablishedTest : public ScriptTest {
     MakeListen();
     Deliver(syn.Syn().Seq(peer_iss_));
     peer_nxt_ = peer_iss_ + 1;
-    Sent synack = ExpectSent(kSyn | kAck);
+    Sent synack = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1);
     EXPECT_EQ(synack.tcp.ack.raw(), peer_nxt_);
     our_iss_ = synack.tcp.seq.raw();
     our_nxt_ = our_iss_ + 1;
@@ -97,7 +97,7 @@ TEST_F(EstablishedTest, Established_DataThenOurWrite_AckPiggybacked) {
   Deliver(Peer().Data("ping"));
   ExpectNothingSent();
   Write("pong");
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_ + 4);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_ + 4).Payload("pong");
   EXPECT_EQ(s.PayloadString(), "pong");
   // The data segment carried the ACK: the delayed ACK is not sent as well.
   Advance(config_.delayed_ack * 2);
@@ -112,7 +112,7 @@ TEST_F(EstablishedTest, Established_RetransmittedOldData_ImmediateDupAck) {
   // The same segment again (our ACK was lost): RFC 9293 3.10.7.4 first
   // check, not acceptable -> <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> at once.
   Deliver(Peer().Data("hello"));
-  ExpectSent(kAck, our_nxt_, peer_nxt_ + 5);
+  ExpectSent(kAck, our_nxt_, peer_nxt_ + 5).Sack({{1001, 1006}});
   EXPECT_EQ(Drops(DropReason::kUnacceptableSeq), 1u);
   EXPECT_EQ(Read(), "hello");  // delivered once
 }
@@ -133,7 +133,7 @@ TEST_F(EstablishedTest,
   // A hole before it: RFC 9293 3.10.7.4 lets the segment be held for later
   // processing, and RFC 5681 4.2 asks for an immediate duplicate ACK.
   Deliver(Peer().Seq(peer_nxt_ + 5).Data("later"));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{1006, 1011}});
   EXPECT_EQ(Drops(DropReason::kOutOfOrder), 0u);
   EXPECT_EQ(Read(), "");
   EXPECT_EQ(ep_->Poll(conn_) & events::kReadable, 0u);
@@ -213,7 +213,7 @@ TEST_F(EstablishedTest, Established_ZeroWindow_ValidAckStillProcessed) {
   ExpectSent(kAck, our_nxt_, peer_nxt_ + 4096);
   peer_nxt_ += 4096;
   Write("x");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("x");
   // A pure ACK at RCV.NXT is acceptable with a zero window.
   Deliver(Peer().Ack(our_nxt_ + 1));
   ExpectNothingSent();
@@ -264,10 +264,10 @@ TEST_F(EstablishedTest, Established_ReadOpensWindowByMss_WindowUpdate) {
   ExpectNothingSent();
   EXPECT_EQ(Read(500).size(), 500u);
   // 1500 >= min(2048, 1460): the window update goes out.
-  Sent upd = ExpectSent(kAck, our_nxt_, peer_nxt_ + 4096);
+  Sent upd = ExpectSent(kAck, our_nxt_, peer_nxt_ + 4096).Window(1500);
   EXPECT_EQ(upd.tcp.window, 1500);
   EXPECT_EQ(Read().size(), 2596u);
-  Sent upd2 = ExpectSent(kAck, our_nxt_, peer_nxt_ + 4096);
+  Sent upd2 = ExpectSent(kAck, our_nxt_, peer_nxt_ + 4096).Window(4096);
   EXPECT_EQ(upd2.tcp.window, 4096);
 }
 
@@ -278,10 +278,10 @@ TEST_F(EstablishedTest, Established_ReadOpensWindowByMss_WindowUpdate) {
 TEST_F(EstablishedTest, Established_WriteWithSmallerPeerMss_SegmentedByMss) {
   EstablishPassive(SegBuilder().Mss(1000), 65535);
   Write(std::string(3000, 's'));
-  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_);
-  Sent s2 = ExpectSent(kAck, our_nxt_ + 1000, peer_nxt_);
+  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1000);
+  Sent s2 = ExpectSent(kAck, our_nxt_ + 1000, peer_nxt_).Len(1000);
   // PSH on the last segment of what the application gave.
-  Sent s3 = ExpectSent(kAck | kPsh, our_nxt_ + 2000, peer_nxt_);
+  Sent s3 = ExpectSent(kAck | kPsh, our_nxt_ + 2000, peer_nxt_).Len(1000);
   EXPECT_EQ(s1.payload.size(), 1000u);
   EXPECT_EQ(s2.payload.size(), 1000u);
   EXPECT_EQ(s3.payload.size(), 1000u);
@@ -292,8 +292,8 @@ TEST_F(EstablishedTest, Established_WriteWithLargerPeerMss_SegmentedByOurMss) {
   // RFC 9293 3.7.1: Eff.snd.MSS is also bounded by what our port carries.
   EstablishPassive(SegBuilder().Mss(9000), 65535);
   Write(std::string(2920, 's'));
-  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_);
-  Sent s2 = ExpectSent(kAck | kPsh, our_nxt_ + 1460, peer_nxt_);
+  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1460);
+  Sent s2 = ExpectSent(kAck | kPsh, our_nxt_ + 1460, peer_nxt_).Len(1460);
   EXPECT_EQ(s1.payload.size(), 1460u);
   EXPECT_EQ(s2.payload.size(), 1460u);
 }
@@ -301,12 +301,12 @@ TEST_F(EstablishedTest, Established_WriteWithLargerPeerMss_SegmentedByOurMss) {
 TEST_F(EstablishedTest, Established_SecondSmallWrite_NagleWaitsForAck) {
   MakeEstablishedQuiet();
   Write("a");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Write("b");
   Write("c");
   ExpectNothingSent();
   Deliver(Peer().Ack(our_nxt_ + 1));
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("bc");
   EXPECT_EQ(s.PayloadString(), "bc");
 }
 
@@ -314,32 +314,32 @@ TEST_F(EstablishedTest, Established_Nodelay_SmallWritesSentAtOnce) {
   MakeEstablishedQuiet();
   ASSERT_EQ(ep_->SetNodelay(conn_, true, now_), SockError::kOk);
   Write("a");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Write("b");
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
   EXPECT_EQ(s.PayloadString(), "b");
 }
 
 TEST_F(EstablishedTest, Established_SetNodelayWithHeldData_SentAtOnce) {
   MakeEstablishedQuiet();
   Write("a");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Write("b");
   ExpectNothingSent();
   ASSERT_EQ(ep_->SetNodelay(conn_, true, now_), SockError::kOk);
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
   EXPECT_EQ(s.PayloadString(), "b");
 }
 
 TEST_F(EstablishedTest, Established_PeerWindow_LimitsSend) {
   EstablishPassive(SegBuilder().Mss(1460).Window(2920), 2920);
   Write(std::string(6000, 'w'));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
-  ExpectSent(kAck, our_nxt_ + 1460, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1460);
+  ExpectSent(kAck, our_nxt_ + 1460, peer_nxt_).Len(1460);
   // SND.UNA + SND.WND reached.
   ExpectNothingSent();
   Deliver(Peer().Ack(our_nxt_ + 1460).Window(2920));
-  Sent s3 = ExpectSent(kAck, our_nxt_ + 2920, peer_nxt_);
+  Sent s3 = ExpectSent(kAck, our_nxt_ + 2920, peer_nxt_).Len(1460);
   EXPECT_EQ(s3.payload.size(), 1460u);
   ExpectNothingSent();
 }
@@ -347,18 +347,18 @@ TEST_F(EstablishedTest, Established_PeerWindow_LimitsSend) {
 TEST_F(EstablishedTest, Established_PeerWindowGrows_HeldDataSent) {
   EstablishPassive(SegBuilder().Mss(1460).Window(1460), 1460);
   Write(std::string(2920, 'w'));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1460);
   ExpectNothingSent();
   // A window update (same ACK, larger window) opens room for the rest.
   Deliver(Peer().Ack(our_nxt_).Window(2920));
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1460, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 1460, peer_nxt_).Len(1460);
   EXPECT_EQ(s.payload.size(), 1460u);
 }
 
 TEST_F(EstablishedTest, Established_OlderSegmentWindow_NotApplied) {
   EstablishPassive(SegBuilder().Mss(1460), 20000);
   Write("abc");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("abc");
   Deliver(Peer().Ack(our_nxt_ + 3).Window(30000));
   EXPECT_EQ(Conn()->snd_wnd(), 30000u);
   // RFC 9293 3.10.7.4: update SND.WND only "If SND.WL1 < SEG.SEQ or (SND.WL1
@@ -375,7 +375,7 @@ TEST_F(EstablishedTest, Established_AckOfNewData_FreesSendBufferWritable) {
   MakeEstablishedQuiet();
   const size_t capacity = Conn()->send_space();
   Write(std::string(1000, 'q'));
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(1000);
   EXPECT_EQ(Conn()->send_space(), capacity - 1000);
   TakeConnEvents();
   // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
@@ -393,7 +393,7 @@ TEST_F(EstablishedTest, Established_AckOfNewData_FreesSendBufferWritable) {
 TEST_F(EstablishedTest, Established_DuplicateAck_Ignored) {
   MakeEstablishedQuiet();
   Write("data");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
   // "If the ACK is a duplicate (SEG.ACK =< SND.UNA), it can be ignored."
   Deliver(Peer().Ack(our_nxt_));
   Deliver(Peer().Ack(our_nxt_));
@@ -405,7 +405,7 @@ TEST_F(EstablishedTest, Established_DuplicateAck_Ignored) {
 TEST_F(EstablishedTest, Established_AckAllData_RetransmitTimerStopped) {
   MakeEstablishedQuiet();
   Write("data");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
   Deliver(Peer().Ack(our_nxt_ + 4));
   // RFC 6298 5.2: all outstanding data acknowledged: turn off the timer.
   Advance(Duration::Seconds(5));
@@ -445,7 +445,7 @@ TEST_F(EstablishedTest, CloseWait_Write_StillSends) {
   // RFC 9293 3.10.2 SEND in CLOSE-WAIT: "Queue this request until all
   // preceding SENDs have been segmentized".
   Write("more");
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("more");
   EXPECT_EQ(s.PayloadString(), "more");
 }
 
@@ -457,20 +457,20 @@ TEST_F(EstablishedTest, Established_Rto_RetransmitWithExponentialBackoff) {
   // No RTT sample yet (the passive open measured none): RTO = 1 s (RFC 6298
   // 2.1), doubled on each expiry (5.5), earliest segment resent (5.4).
   Write("hello");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Advance(Duration::Seconds(1) - kSlack);
   ExpectNothingSent();
   Advance(kSlack * 2);
-  Sent r1 = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent r1 = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   EXPECT_EQ(r1.PayloadString(), "hello");
   Advance(Duration::Seconds(2) - kSlack * 3);
   ExpectNothingSent();
   Advance(kSlack * 3);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Advance(Duration::Seconds(4) - kSlack * 3);
   ExpectNothingSent();
   Advance(kSlack * 3);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   EXPECT_EQ(ep_->stats().retransmits.Get(), 3u);
   EXPECT_EQ(Conn()->rtt().backoff(), 3);
   EXPECT_EQ(ConnState(), State::kEstablished);
@@ -479,9 +479,9 @@ TEST_F(EstablishedTest, Established_Rto_RetransmitWithExponentialBackoff) {
 TEST_F(EstablishedTest, Established_AckAfterRetransmit_KarnNoRttSample) {
   MakeEstablishedQuiet();
   Write("hello");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Advance(Duration::Seconds(1) + kSlack);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Deliver(Peer().Ack(our_nxt_ + 5));
   // Karn (RFC 6298 3): which transmission was acknowledged is ambiguous.
   EXPECT_FALSE(Conn()->rtt().has_sample());
@@ -490,29 +490,29 @@ TEST_F(EstablishedTest, Established_AckAfterRetransmit_KarnNoRttSample) {
 TEST_F(EstablishedTest, Established_AckAfterRetransmit_BackoffKeptUntilSample) {
   MakeEstablishedQuiet();
   Write("hello");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Advance(Duration::Seconds(1) + kSlack);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Deliver(Peer().Ack(our_nxt_ + 5));
   // RFC 6298 5 (note after 5.7): the backed-off RTO collapses only "once a
   // new RTT measurement is obtained"; Karn: keep it until then.
   Write("x");
-  ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_).Payload("x");
   Advance(Duration::Seconds(2) - kSlack);
   ExpectNothingSent();
   Advance(kSlack * 2);
-  ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_).Payload("x");
 }
 
 TEST_F(EstablishedTest, Established_AckOfTimedSegment_BackoffCleared) {
   MakeEstablishedQuiet();
   Write("hello");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Advance(Duration::Seconds(1) + kSlack);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   Deliver(Peer().Ack(our_nxt_ + 5));
   Write("x");
-  ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_).Payload("x");
   Advance(Duration::Millis(100));
   Deliver(Peer().Ack(our_nxt_ + 6));
   // A segment sent once and acknowledged: a valid sample, backoff gone.
@@ -524,7 +524,7 @@ TEST_F(EstablishedTest, Established_AckOfTimedSegment_BackoffCleared) {
 TEST_F(EstablishedTest, Established_AckOfFreshSegment_RttSampledRtoSet) {
   MakeEstablishedQuiet();
   Write("a");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Advance(Duration::Millis(100));
   Deliver(Peer().Ack(our_nxt_ + 1));
   ASSERT_TRUE(Conn()->rtt().has_sample());
@@ -533,11 +533,11 @@ TEST_F(EstablishedTest, Established_AckOfFreshSegment_RttSampledRtoSet) {
   EXPECT_EQ(Conn()->rtt().srtt(), Duration::Millis(100));
   EXPECT_EQ(Conn()->rtt().rto(), Duration::Millis(300));
   Write("b");
-  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
   Advance(Duration::Millis(300) - kSlack);
   ExpectNothingSent();
   Advance(kSlack * 2);
-  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
 }
 
 TEST_F(EstablishedTest, Established_RetriesExhausted_AbortTimedOut) {
@@ -545,12 +545,12 @@ TEST_F(EstablishedTest, Established_RetriesExhausted_AbortTimedOut) {
   Recreate();
   MakeEstablishedQuiet();
   Write("hello");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   // Retransmissions at 1, 3 and 7 s; at 15 s the fourth expiry gives up
   // (RFC 1122 4.2.3.5 R2, RFC 9293 3.8.3).
   for (int i = 0; i < 3; ++i) {
     Advance(Duration::Seconds(1 << i) + kSlack);
-    ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+    ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   }
   Advance(Duration::Seconds(8) - kSlack * 4);
   ExpectNothingSent();
@@ -571,13 +571,13 @@ TEST_F(EstablishedTest, Established_RtoOfSeveralSegments_OneSegmentResent) {
   ep_->SetNodelay(conn_, true, now_);
   Write("aaaa");
   Write("bbbb");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
-  ExpectSent(kAck | kPsh, our_nxt_ + 4, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("aaaa");
+  ExpectSent(kAck | kPsh, our_nxt_ + 4, peer_nxt_).Payload("bbbb");
   // RFC 6298 5.4: "Retransmit the earliest segment that has not been
   // acknowledged"; the rest wait for its ACK.
   Advance(Duration::Seconds(1) + kSlack);
   // tern resends from SND.UNA as one segment (repacketization).
-  Sent r = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent r = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("aaaabbbb");
   EXPECT_EQ(r.PayloadString(), "aaaabbbb");
   ExpectNothingSent();
 }

@@ -68,13 +68,13 @@ TEST_F(IcmpTest, Established_FragNeeded_MssLoweredFlightResentSmaller) {
   EXPECT_EQ(ep_->stats().pmtu_decreases.Get(), 1u);
   // Everything unacknowledged goes again in 960-byte segments at once, from
   // SND.UNA, without a congestion response.
-  Sent first = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent first = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(960);
   EXPECT_EQ(first.payload.size(), 960u);
-  Sent second = ExpectSent(kAck, our_nxt_ + 960, peer_nxt_);
+  Sent second = ExpectSent(kAck, our_nxt_ + 960, peer_nxt_).Len(960);
   EXPECT_EQ(second.payload.size(), 960u);
-  Sent third = ExpectSent(kAck, our_nxt_ + 1920, peer_nxt_);
+  Sent third = ExpectSent(kAck, our_nxt_ + 1920, peer_nxt_).Len(960);
   EXPECT_EQ(third.payload.size(), 960u);
-  Sent last = ExpectSent(kAck | kPsh, our_nxt_ + 2880, peer_nxt_);
+  Sent last = ExpectSent(kAck | kPsh, our_nxt_ + 2880, peer_nxt_).Len(120);
   EXPECT_EQ(last.payload.size(), 120u);
   ExpectNothingSent();
   EXPECT_EQ(Conn()->send_cwnd(), cwnd);
@@ -94,11 +94,11 @@ TEST_F(IcmpTest, Established_FragNeededWithTimestamps_OptionsComeOutOfMss) {
   DeliverIcmp(FragNeeded(our_nxt_ + 1448, 1000, 1500));
   EXPECT_EQ(Conn()->snd_mss(), 960);
   // 960 less the 12 bytes of the timestamp option on every segment.
-  Sent first = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent first = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(948);
   EXPECT_EQ(first.payload.size(), 948u);
-  Sent second = ExpectSent(kAck, our_nxt_ + 948, peer_nxt_);
+  Sent second = ExpectSent(kAck, our_nxt_ + 948, peer_nxt_).Len(948);
   EXPECT_EQ(second.payload.size(), 948u);
-  Sent third = ExpectSent(kAck | kPsh, our_nxt_ + 1896, peer_nxt_);
+  Sent third = ExpectSent(kAck | kPsh, our_nxt_ + 1896, peer_nxt_).Len(104);
   EXPECT_EQ(third.payload.size(), 104u);
   ExpectNothingSent();
 }
@@ -111,7 +111,7 @@ TEST_F(IcmpTest, Established_FragNeededBelowFloor_Floor552Used) {
   // (RFC 5927 section 7.1).
   DeliverIcmp(FragNeeded(our_nxt_, 68, 1500));
   EXPECT_EQ(Conn()->snd_mss(), kMinPathMtu - kIpTcpHeaderBytes);
-  Sent resent = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent resent = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(512);
   EXPECT_EQ(resent.payload.size(), 512u);
   DeliverIcmp(FragNeeded(our_nxt_, 0, 1500));
   EXPECT_EQ(Drops(DropReason::kIcmpPmtuNotSmaller), 1u);  // 512 already

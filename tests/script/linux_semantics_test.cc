@@ -42,7 +42,7 @@ TEST_F(LinuxSemanticsTest, AcceptQueueFull_SynDropped) {
   // Room again after Accept: the client's retransmitted SYN is answered.
   ASSERT_TRUE(ep_->Accept(listener_).has_value());
   Syn(41003);
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, 2);
 }
 
 TEST_F(LinuxSemanticsTest, AcceptQueueFull_CookiesDoNotBypass) {
@@ -83,7 +83,7 @@ TEST_F(LinuxSemanticsTest, SetBacklog_Raised_AppliesAtOnce) {
     EXPECT_TRUE(ep_->Accept(listener_).has_value());
   }
   Syn(43004);
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, 2);
 }
 
 TEST_F(LinuxSemanticsTest, SetBacklog_Lowered_QueuedStayNewWait) {
@@ -126,7 +126,7 @@ TEST_F(LinuxSemanticsTest, Listen_SynFin_Discarded) {
 TEST_F(LinuxSemanticsTest, Listen_MssZero_Default536) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(0));
-  Sent sa = ExpectSent(kSyn | kAck);
+  Sent sa = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1);
   peer_nxt_ = peer_iss_ + 1;
   our_nxt_ = sa.tcp.seq.raw() + 1;
   Deliver(Peer());
@@ -139,7 +139,7 @@ TEST_F(LinuxSemanticsTest, Cookie_MssZero_Default536) {
   Recreate();
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(0));
-  Sent sa = ExpectSent(kSyn | kAck);
+  Sent sa = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1);
   peer_nxt_ = peer_iss_ + 1;
   our_nxt_ = sa.tcp.seq.raw() + 1;
   Deliver(Peer());
@@ -201,7 +201,7 @@ TEST_F(LinuxSemanticsTest, Established_OldDataNewFin_FinProcessed) {
   // The peer resends its last data with the FIN added.
   Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc").Fin());
   peer_nxt_ += 1;
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{1001, 1004}});
   EXPECT_EQ(ConnState(), State::kCloseWait);
   EXPECT_EQ(Read(), "abc");
   EXPECT_EQ(Read(), "");
@@ -258,12 +258,10 @@ TEST_F(NagleTest, Minshall_TailOfWrite_LeavesAtOnce) {
   MakeEstablished();
   const uint32_t mss = Conn()->snd_mss();
   ASSERT_EQ(Write(std::string(2 * mss + 80, 'r')), 2 * mss + 80);
-  EXPECT_EQ(ExpectSent(kAck, our_nxt_, peer_nxt_).payload.size(), mss);
-  EXPECT_EQ(ExpectSent(kAck, our_nxt_ + mss, peer_nxt_).payload.size(), mss);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Len(mss);
+  ExpectSent(kAck, our_nxt_ + mss, peer_nxt_).Len(mss);
   // A 3,000-byte response's last 80 bytes do not wait a round trip.
-  EXPECT_EQ(
-      ExpectSent(kAck | kPsh, our_nxt_ + 2 * mss, peer_nxt_).payload.size(),
-      80u);
+  ExpectSent(kAck | kPsh, our_nxt_ + 2 * mss, peer_nxt_).Len(80);
   our_nxt_ += 2 * mss + 80;
 }
 
@@ -271,11 +269,11 @@ TEST_F(NagleTest, Minshall_SmallSegmentUnacked_NextSmallWaits) {
   listen_options_.conn.nagle = NagleMode::kMinshall;
   MakeEstablished();
   ASSERT_EQ(Write("first"), 5u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("first");
   ASSERT_EQ(Write("second"), 6u);
   ExpectNothingSent();  // "first" is a small segment still in flight
   Deliver(Peer().Ack(our_nxt_ + 5));
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 5, peer_nxt_).Payload("second");
   EXPECT_EQ(s.PayloadString(), "second");
 }
 
@@ -284,10 +282,10 @@ TEST_F(NagleTest, Minshall_FullSegmentsInFlight_SmallLeaves) {
   MakeEstablished();
   const uint32_t mss = Conn()->snd_mss();
   ASSERT_EQ(Write(std::string(mss, 'f')), mss);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(1460);
   // Only a full segment is unacknowledged: the small one goes.
   ASSERT_EQ(Write("tail"), 4u);
-  ExpectSent(kAck | kPsh, our_nxt_ + mss, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + mss, peer_nxt_).Payload("tail");
 }
 
 TEST_F(NagleTest, Classic_TailOfWrite_WaitsForAck) {
@@ -295,13 +293,11 @@ TEST_F(NagleTest, Classic_TailOfWrite_WaitsForAck) {
   MakeEstablished();
   const uint32_t mss = Conn()->snd_mss();
   ASSERT_EQ(Write(std::string(2 * mss + 80, 'r')), 2 * mss + 80);
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
-  ExpectSent(kAck, our_nxt_ + mss, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1460);
+  ExpectSent(kAck, our_nxt_ + mss, peer_nxt_).Len(1460);
   ExpectNothingSent();  // RFC 1122 4.2.3.4: data is in flight
   Deliver(Peer().Ack(our_nxt_ + 2 * mss));
-  EXPECT_EQ(
-      ExpectSent(kAck | kPsh, our_nxt_ + 2 * mss, peer_nxt_).payload.size(),
-      80u);
+  ExpectSent(kAck | kPsh, our_nxt_ + 2 * mss, peer_nxt_).Len(80);
 }
 
 TEST_F(NagleTest, Nodelay_BothModes_SmallSegmentsLeave) {
@@ -309,9 +305,9 @@ TEST_F(NagleTest, Nodelay_BothModes_SmallSegmentsLeave) {
   listen_options_.conn.nodelay = true;
   MakeEstablished();
   ASSERT_EQ(Write("a"), 1u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   ASSERT_EQ(Write("b"), 1u);
-  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
 }
 
 }  // namespace
@@ -333,8 +329,7 @@ TEST_F(WindowUpdateTest, NoWscale_BufferAbove64K_ReadSendsNoRedundantUpdate) {
   Deliver(Peer().Data(1000, 'x'));
   peer_nxt_ += 1000;
   Advance(config_.delayed_ack + kSlack);
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
-  EXPECT_EQ(ack.tcp.window, 65535u);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Window(65535);
   // The read frees 1000 bytes, but the window field says 65535 either way.
   EXPECT_EQ(Read().size(), 1000u);
   ExpectNothingSent();
@@ -350,7 +345,7 @@ TEST_F(WindowUpdateTest, NoWscale_SmallBufferReopened_UpdateSent) {
   Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
   EXPECT_EQ(ack.tcp.window, 0u);
   EXPECT_EQ(Read().size(), 4096u);
-  Sent update = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent update = ExpectSent(kAck, our_nxt_, peer_nxt_).Window(4096);
   EXPECT_EQ(update.tcp.window, 4096u);
 }
 
@@ -371,7 +366,7 @@ TEST_F(OldDataNewFinTest, Established_AckPendingThenDataWithFin_FinProcessed) {
   peer_nxt_ += 3;
   Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc").Fin());
   peer_nxt_ += 1;
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{1001, 1004}});
   ExpectNothingSent();
   EXPECT_EQ(ConnState(), State::kCloseWait);
 }
@@ -386,7 +381,7 @@ TEST_F(OldDataNewFinTest, Established_TimestampsOldDataNewFin_FinProcessed) {
   peer_tsval_ = 400;  // the retransmission's later TSval
   Deliver(Peer().Seq(peer_nxt_ - 3).Data("abc").Fin());
   peer_nxt_ += 1;
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{1001, 1004}});
   ASSERT_TRUE(ack.tcp.options.timestamps.has_value());
   EXPECT_EQ(ConnState(), State::kCloseWait);
 }
@@ -399,7 +394,7 @@ TEST_F(OldDataNewFinTest, FinWait2_OldDataNewFin_TimeWait) {
   ExpectSent(kAck, our_nxt_, peer_nxt_);
   Deliver(Peer().Seq(peer_nxt_ - 3).Data("xyz").Fin());
   peer_nxt_ += 1;
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{1001, 1004}});
   EXPECT_EQ(ConnState(), State::kTimeWait);
 }
 
@@ -413,7 +408,8 @@ TEST_F(OldDataNewFinTest, Established_LongerOldDataNewFin_FinProcessed) {
   DropSent();
   Deliver(Peer().Seq(peer_nxt_ - 6).Data("abcdef").Fin());
   peer_nxt_ += 1;
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  // RFC 2883: the resent bytes are reported as a D-SACK block.
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Sack({{peer_nxt_ - 7, peer_nxt_ - 1}});
   EXPECT_EQ(ConnState(), State::kCloseWait);
   EXPECT_EQ(Read(), "abcdef");
 }

@@ -40,7 +40,7 @@ TEST_F(ListenTest, Listen_Syn_SynAckWithOptions) {
   MakeListen();
   Deliver(
       SegBuilder().Syn().Seq(1000).Mss(1400).WindowScale(7).SackPermitted());
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1000 + 1);
   EXPECT_EQ(s.tcp.ack.raw(), 1001u);
   ASSERT_TRUE(s.tcp.options.mss.has_value());
   EXPECT_EQ(*s.tcp.options.mss, 1460);
@@ -53,7 +53,7 @@ TEST_F(ListenTest, Listen_Syn_SynAckWithOptions) {
 TEST_F(ListenTest, Listen_SynWithoutOptions_SynAckOffersOnlyMss) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(1000));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1000 + 1);
   EXPECT_TRUE(s.tcp.options.mss.has_value());
   EXPECT_FALSE(s.tcp.options.window_scale.has_value());
   EXPECT_FALSE(s.tcp.options.sack_permitted);
@@ -63,7 +63,7 @@ TEST_F(ListenTest, Listen_SynWithoutOptions_SynAckOffersOnlyMss) {
 TEST_F(ListenTest, Listen_SynWithTimestamps_SynAckEchoesTsval) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(1000).Ts(4242, 0));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1000 + 1);
   ASSERT_TRUE(s.tcp.options.timestamps.has_value());
   EXPECT_EQ(s.tcp.options.timestamps->tsecr, 4242u);
 }
@@ -113,7 +113,7 @@ TEST_F(ListenTest, Listen_WildcardAddress_AcceptsAnyLocalAddress) {
               .To(wire::Ipv4Addr::FromOctets(203, 0, 113, 9), kLocalPort)
               .Syn()
               .Seq(1));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, 1 + 1);
   EXPECT_EQ(s.src, wire::Ipv4Addr::FromOctets(203, 0, 113, 9));
 }
 
@@ -151,7 +151,7 @@ TEST_F(ListenTest, AcceptQueue_BatchAccept_OldestFirst) {
     SegBuilder syn;
     syn.From(kRemoteAddr, static_cast<uint16_t>(41000 + p)).Syn().Seq(100 * p);
     Deliver(syn);
-    Sent sa = Pop();
+    Sent sa = ExpectSent(kSyn | kAck, kAny, 100 * p + 1);
     SegBuilder ack;
     ack.From(kRemoteAddr, static_cast<uint16_t>(41000 + p))
         .AckOnly()
@@ -171,10 +171,10 @@ TEST_F(ListenTest, AcceptQueueFull_FinalAckIgnored_CompletesLater) {
   MakeListen();
   // Fill the accept queue with one connection.
   Deliver(SegBuilder().From(kRemoteAddr, 41001).Syn().Seq(1));
-  Sent sa1 = Pop();
+  Sent sa1 = ExpectSent(kSyn | kAck, kAny, 2);
   // The second SYN arrives while the queue still has room.
   Deliver(SegBuilder().From(kRemoteAddr, 41002).Syn().Seq(1));
-  Sent sa2 = Pop();
+  Sent sa2 = ExpectSent(kSyn | kAck, kAny, 2);
   Deliver(SegBuilder()
               .From(kRemoteAddr, 41001)
               .AckOnly()

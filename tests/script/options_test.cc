@@ -17,7 +17,7 @@ class OptionsTest : public ScriptTest {
     MakeListen();
     Deliver(syn.Syn().Seq(peer_iss_));
     peer_nxt_ = peer_iss_ + 1;
-    Sent synack = ExpectSent(kSyn | kAck);
+    Sent synack = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1);
     EXPECT_EQ(synack.tcp.ack.raw(), peer_nxt_);
     our_iss_ = synack.tcp.seq.raw();
     our_nxt_ = our_iss_ + 1;
@@ -52,7 +52,7 @@ TEST_F(OptionsTest, SynReceived_PeerSynWithoutMss_SendMss536) {
   MakeEstablished();
   EXPECT_EQ(Conn()->snd_mss(), 536);
   Write(std::string(1000, 'm'));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(536);
   EXPECT_EQ(s.payload.size(), 536u);
 }
 
@@ -60,8 +60,8 @@ TEST_F(OptionsTest, SynReceived_PeerMss_UsedForSegments) {
   EstablishWith(SegBuilder().Mss(1200));
   EXPECT_EQ(Conn()->snd_mss(), 1200);
   Write(std::string(2400, 'm'));
-  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_);
-  Sent s2 = ExpectSent(kAck | kPsh, our_nxt_ + 1200, peer_nxt_);
+  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1200);
+  Sent s2 = ExpectSent(kAck | kPsh, our_nxt_ + 1200, peer_nxt_).Len(1200);
   EXPECT_EQ(s1.payload.size(), 1200u);
   EXPECT_EQ(s2.payload.size(), 1200u);
 }
@@ -74,14 +74,14 @@ TEST_F(OptionsTest, SynReceived_SynAck_AnnouncesConfiguredMss) {
   EXPECT_EQ(*synack.tcp.options.mss, 1400);
   // And we send no more than our port carries either (RFC 6691).
   Write(std::string(3000, 'm'));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1400);
   EXPECT_EQ(s.payload.size(), 1400u);
 }
 
 TEST_F(OptionsTest, SynReceived_MssOnDataSegments_NeverSent) {
   MakeEstablished();
   Write("x");
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("x");
   // RFC 9293 3.7.1: the MSS option is sent only in SYN segments.
   EXPECT_FALSE(s.tcp.options.mss.has_value());
   EXPECT_FALSE(s.tcp.options.window_scale.has_value());
@@ -117,7 +117,7 @@ TEST_F(OptionsTest, SynReceived_FinalAckWindow_Scaled) {
   // starting with the ACK that completes the handshake.
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(peer_iss_).WindowScale(7).Window(1000));
-  Sent synack = ExpectSent(kSyn | kAck);
+  Sent synack = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1);
   peer_nxt_ = peer_iss_ + 1;
   our_nxt_ = synack.tcp.seq.raw() + 1;
   Deliver(Peer().Window(10));
@@ -137,9 +137,24 @@ TEST_F(OptionsTest, SynReceived_OurSynAckWindow_NotScaledLaterScaled) {
   EXPECT_EQ(Conn()->rcv_wscale(), 3);
   Deliver(Peer().Data(1000, 'd'));
   Advance(config_.delayed_ack + kSlack);
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_ + 1000);
   // Later windows are the free space shifted right by 3.
-  EXPECT_EQ(ack.tcp.window, (256 * 1024 - 1000) >> 3);
+  ExpectSent(kAck, our_nxt_, peer_nxt_ + 1000).Window((256 * 1024 - 1000) >> 3);
+}
+
+TEST_F(OptionsTest, SynReceived_ChallengeAck_WindowScaled) {
+  // RFC 7323 2.2: only a SYN's window field is unscaled. An ACK from the
+  // half-open record (here RFC 5961 4's challenge ACK to a SYN with another
+  // ISN) carries the SYN-ACK's window shifted by our scale, rounded up so
+  // that the edge does not shrink (RFC 9293 3.8.6), as Linux's
+  // tcp_v4_reqsk_send_ack shifts it.
+  listen_options_.conn.recv_buffer = 256 * 1024;
+  MakeListen();
+  Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1460).WindowScale(7));
+  peer_nxt_ = peer_iss_ + 1;
+  Sent synack = ExpectSent(kSyn | kAck, kAny, peer_nxt_).WindowScale(3);
+  our_nxt_ = synack.tcp.seq.raw() + 1;
+  Deliver(SegBuilder().Syn().Seq(peer_iss_ + 99999).Mss(1460));
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Window((65535 + 7) >> 3);
 }
 
 TEST_F(OptionsTest, SynReceived_PeerWithoutWindowScale_NeitherSideScales) {
@@ -152,8 +167,8 @@ TEST_F(OptionsTest, SynReceived_PeerWithoutWindowScale_NeitherSideScales) {
   Deliver(Peer().Data(1000, 'd').Window(5000));
   EXPECT_EQ(Conn()->snd_wnd(), 5000u);
   Advance(config_.delayed_ack + kSlack);
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_ + 1000);
-  EXPECT_EQ(ack.tcp.window, 65535);  // free space, clamped to the field
+  // Free space, clamped to the field.
+  ExpectSent(kAck, our_nxt_, peer_nxt_ + 1000).Window(65535);
 }
 
 TEST_F(OptionsTest, SynReceived_ScalingDisabled_NotOfferedPeerUnscaled) {
@@ -192,7 +207,7 @@ TEST_F(OptionsTest, Established_Timestamps_OnEveryNonRstSegment) {
   MakeEstablished();
   EXPECT_TRUE(Conn()->timestamps_enabled());
   Write("data");
-  Sent data = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent data = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
   EXPECT_EQ(Tsecr(data), 100u);
   Deliver(Peer().Ack(our_nxt_ + 4).Data("reply"));
   Advance(config_.delayed_ack + kSlack);
@@ -208,10 +223,10 @@ TEST_F(OptionsTest, Established_Timestamps_TsvalFollowsMillisecondClock) {
   MakeEstablished();
   ep_->SetNodelay(conn_, true, now_);
   Write("a");
-  Sent s1 = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s1 = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Advance(Duration::Millis(25));
   Write("b");
-  Sent s2 = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_);
+  Sent s2 = ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
   // RFC 7323 5.4: a clock between 1 ms and 1 s per tick; tern's is 1 ms.
   EXPECT_EQ(Tsval(s2) - Tsval(s1), 25u);
 }
@@ -220,7 +235,7 @@ TEST_F(OptionsTest, Established_TsEnabled_DataSegmentsLoseTwelveBytes) {
   peer_tsval_ = 100;
   MakeEstablished();
   Write(std::string(3000, 't'));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1448);
   // RFC 6691: the MSS counts no options; 10 + 2 NOPs come out of it.
   EXPECT_EQ(s.payload.size(), 1460u - 12u);
 }
@@ -244,7 +259,7 @@ TEST_F(OptionsTest, Established_DelayedAck_EchoesEarliestTsval) {
   Deliver(Peer().Ts(200, 0).Data(1448, 'a'));
   ExpectNothingSent();
   Deliver(Peer().Seq(peer_nxt_ + 1448).Ts(300, 0).Data(1448, 'b'));
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_ + 2896);
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_ + 2896).TsEcr(200);
   EXPECT_EQ(Tsecr(ack), 200u);
 }
 
@@ -253,12 +268,13 @@ TEST_F(OptionsTest, Established_OutOfOrderSegment_TsRecentKept) {
   MakeEstablished();
   // RFC 7323 4.3 case B: a segment after a hole must not advance TS.Recent.
   Deliver(Peer().Seq(peer_nxt_ + 500).Ts(300, 0).Data("late"));
-  Sent dup = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent dup =
+      ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(100).Sack({{1501, 1505}});
   EXPECT_EQ(Tsecr(dup), 100u);
   // The segment filling the hole updates it.
   Deliver(Peer().Ts(250, 0).Data(10, 'f'));
   Advance(config_.delayed_ack + kSlack);
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_ + 10);
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_ + 10).Sack({{1501, 1505}});
   EXPECT_EQ(Tsecr(ack), 250u);
 }
 
@@ -269,7 +285,7 @@ TEST_F(OptionsTest, Established_OldTsval_PawsDropWithAck) {
   // acknowledgment in reply as specified in RFC 793 page 69 and drop the
   // segment".
   Deliver(Peer().Ts(50, 0).Data("stale"));
-  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent ack = ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(100);
   EXPECT_EQ(Tsecr(ack), 100u);
   EXPECT_EQ(Drops(DropReason::kPaws), 1u);
   EXPECT_EQ(Read(), "");
@@ -280,7 +296,7 @@ TEST_F(OptionsTest, Established_OldTsvalOnFin_PawsDropped) {
   peer_tsval_ = 100;
   MakeEstablished();
   Deliver(Peer().Fin().Ts(99, 0));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(100);
   EXPECT_EQ(ConnState(), State::kEstablished);
   EXPECT_EQ(Drops(DropReason::kPaws), 1u);
 }
@@ -317,7 +333,7 @@ TEST_F(OptionsTest, Established_TsecrEcho_RttSampled) {
   peer_tsval_ = 100;
   MakeEstablished();
   Write("a");
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Advance(Duration::Millis(50));
   // RFC 7323 4.1 / RFC 6298: RTT = now - TSecr.
   Deliver(Peer().Ack(our_nxt_ + 1).Ts(101, Tsval(s)));
@@ -329,9 +345,9 @@ TEST_F(OptionsTest, Established_TsecrEchoOfRetransmission_RttSampled) {
   peer_tsval_ = 100;
   MakeEstablished();
   Write("a");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Advance(Duration::Seconds(1) + kSlack);
-  Sent r = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent r = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("a");
   Advance(Duration::Millis(20));
   // The echo says which transmission is acknowledged: Karn's ambiguity does
   // not arise (RFC 7323 4.1, RFC 6298 3).
@@ -346,7 +362,7 @@ TEST_F(OptionsTest, SynReceived_PeerSynWithoutTs_NoTimestampsSent) {
   MakeEstablished();  // the peer's SYN carries no TSopt
   EXPECT_FALSE(Conn()->timestamps_enabled());
   Write("x");
-  Sent data = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent data = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("x");
   EXPECT_FALSE(data.tcp.options.timestamps.has_value());
   Deliver(Peer().Ack(our_nxt_ + 1).Data("y"));
   Advance(config_.delayed_ack + kSlack);
@@ -439,7 +455,7 @@ TEST_F(OptionsTest, MssClamp_CapsAnnouncedAndSentMss) {
   EXPECT_EQ(*synack.tcp.options.mss, 1100);
   listen_options_.conn.nodelay = true;
   Write(std::string(2000, 'm'));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1100);
   EXPECT_EQ(s.payload.size(), 1100u);
 }
 
@@ -479,8 +495,9 @@ TEST_F(OptionsTest, LinuxWindowUpdate_NoPureUpdateWhileTheWindowIsWide) {
       // tcp_cleanup_rbuf: the window never fell to half the buffer.
       ExpectNothingSent();
     } else {
-      // RFC 9293 3.8.6.2.2: the edge moved by at least one MSS.
-      ExpectSent(kAck, our_nxt_, peer_nxt_);
+      // RFC 9293 3.8.6.2.2: the edge moved by at least one MSS (64 KiB
+      // free, no scaling: the field's maximum).
+      ExpectSent(kAck, our_nxt_, peer_nxt_).Window(65535);
     }
   }
 }
@@ -504,7 +521,7 @@ TEST_F(OptionsTest, ListenerConnOptions_ApplyToLaterConnections) {
   o.mss_clamp = 900;
   ASSERT_EQ(ep_->SetListenerConnOptions(listener_, o), SockError::kOk);
   Deliver(SegBuilder().Syn().Mss(1460).Seq(peer_iss_));
-  Sent synack = ExpectSent(kSyn | kAck);
+  Sent synack = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1).Mss(900);
   ASSERT_TRUE(synack.tcp.options.mss.has_value());
   EXPECT_EQ(*synack.tcp.options.mss, 900);
   EXPECT_EQ(ep_->SetListenerConnOptions(ListenerHandle{}, o),

@@ -38,7 +38,7 @@ TEST_F(PersistTest, Established_ZeroWindowProbesAnswered_NeverTimesOut) {
   EXPECT_EQ(ConnState(), State::kEstablished);
   // The window opens: the data goes.
   Deliver(Peer().Window(1000));
-  Sent d = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent d = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("abc");
   EXPECT_EQ(d.PayloadString(), "abc");
 }
 
@@ -62,7 +62,7 @@ TEST_F(PersistTest, Established_WindowShrinksUnderDataInFlight_ProbesInstead) {
   Recreate();
   MakeEstablished();
   ASSERT_EQ(Write("hello"), 5u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   // The peer acknowledges nothing and shrinks its window to zero.
   Deliver(Peer().Window(0));
   for (int i = 0; i < 5; ++i) {
@@ -75,7 +75,7 @@ TEST_F(PersistTest, Established_WindowShrinksUnderDataInFlight_ProbesInstead) {
   // Window opens: the next timer retransmits the data.
   Deliver(Peer().Window(1000));
   AdvanceUntilSent();
-  Sent r = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent r = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello");
   EXPECT_EQ(r.PayloadString(), "hello");
 }
 
@@ -95,7 +95,7 @@ TEST_F(PersistTest, Established_ShutdownIntoZeroWindow_FinWaitsForWindow) {
 TEST_F(PersistTest, SynReceived_PeerMssTiny_ClampedTo48) {
   MakeListen();
   Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1));
-  Sent sa = ExpectSent(kSyn | kAck);
+  Sent sa = ExpectSent(kSyn | kAck, kAny, peer_iss_ + 1);
   our_iss_ = sa.tcp.seq.raw();
   our_nxt_ = our_iss_ + 1;
   peer_nxt_ = peer_iss_ + 1;
@@ -104,7 +104,7 @@ TEST_F(PersistTest, SynReceived_PeerMssTiny_ClampedTo48) {
   EXPECT_EQ(Conn()->snd_mss(), 48);
   ep_->SetNodelay(conn_, true, now_);
   Write(std::string(100, 'm'));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(48);
   EXPECT_EQ(s.payload.size(), 48u);
 }
 

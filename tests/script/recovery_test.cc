@@ -100,7 +100,8 @@ TEST_F(RecoveryTest, SlowStart_ApplicationLimited_CwndNotGrown) {
   // RFC 7661 section 4: a flow that does not fill cwnd does not grow it.
   for (int i = 0; i < 5; ++i) {
     Write("ping");
-    ExpectSent(kAck | kPsh);
+    ExpectSent(kAck | kPsh, Conn()->snd_nxt().raw() - 4, peer_nxt_)
+        .Payload("ping");
     Deliver(AckTo(Conn()->snd_nxt().raw()));
   }
   EXPECT_EQ(Cwnd(), 10 * kSmss);
@@ -119,7 +120,7 @@ TEST_F(RecoveryTest, Established_ThreeDupAcks_FastRetransmitOnThird) {
   ExpectNothingSent();
   EXPECT_EQ(Retransmits(), 0u);
   Deliver(AckTo(S(0)));
-  Sent r = ExpectSent(kAck, S(0), peer_nxt_);
+  Sent r = ExpectSent(kAck, S(0), peer_nxt_).Len(1460);
   EXPECT_EQ(r.payload.size(), kSmss);
   ExpectNothingSent();
   EXPECT_EQ(Retransmits(), 1u);
@@ -151,7 +152,7 @@ TEST_F(RecoveryTest, LimitedTransmit_FirstTwoDupAcks_OneNewSegmentEach) {
   EXPECT_EQ(Retransmits(), 0u);
   // The third is fast retransmit, no new segment.
   Deliver(AckTo(S(0)));
-  ExpectSent(kAck, S(0), peer_nxt_);
+  ExpectSent(kAck, S(0), peer_nxt_).Len(1460);
   ExpectNothingSent();
   EXPECT_EQ(ep_->stats().limited_transmits.Get(), 2u);
 }
@@ -226,12 +227,12 @@ TEST_F(RecoveryTest, NewRenoRecovery_PartialAck_NextHoleRetransmitted) {
   for (int i = 0; i < 3; ++i) {
     Deliver(AckTo(S(0)));
   }
-  ExpectSent(kAck, S(0), peer_nxt_);
+  ExpectSent(kAck, S(0), peer_nxt_).Len(1460);
   ExpectNothingSent();
   // The retransmission fills the first hole: the ACK covers segments 0 to 3
   // only, a partial acknowledgment. The next hole goes out at once.
   Deliver(AckTo(S(4)));
-  Sent r = ExpectSent(kAck, S(4), peer_nxt_);
+  Sent r = ExpectSent(kAck, S(4), peer_nxt_).Len(1460);
   EXPECT_EQ(r.payload.size(), kSmss);
   ExpectNothingSent();
   EXPECT_TRUE(Conn()->in_recovery());
@@ -246,10 +247,10 @@ TEST_F(RecoveryTest, NewRenoRecovery_FullAck_ExitCwndIsSsthresh) {
   for (int i = 0; i < 3; ++i) {
     Deliver(AckTo(S(0)));
   }
-  ExpectSent(kAck, S(0), peer_nxt_);
+  ExpectSent(kAck, S(0), peer_nxt_).Len(1460);
   const uint32_t ssthresh = Ssthresh();
   Deliver(AckTo(S(4)));
-  ExpectSent(kAck, S(4), peer_nxt_);
+  ExpectSent(kAck, S(4), peer_nxt_).Len(1460);
   // RFC 6582 section 3.2 step 3: the ACK of everything up to recover ends
   // recovery with cwnd = ssthresh (option 2).
   Deliver(AckTo(S(10)));
@@ -270,7 +271,7 @@ TEST_F(RecoveryTest, NewRenoRecovery_FurtherDupAcks_InflateAndSendNewData) {
   // RFC 3042: the first two duplicate ACKs each sent a new segment
   // (segments 10 and 11); the third retransmitted segment 0.
   ExpectSegments(10, 2);
-  ExpectSent(kAck, S(0), peer_nxt_);
+  ExpectSent(kAck, S(0), peer_nxt_).Len(1460);
   ExpectNothingSent();
   // RFC 5681 section 3.2 step 2: ssthresh from the 10 segments in flight
   // before limited transmit. cwnd = 5 + 3 segments, 12 in flight. RFC 6582
@@ -296,9 +297,9 @@ TEST_F(RecoveryTest, NewRenoRecovery_DupAcksBelowRecover_NoSecondRecovery) {
   for (int i = 0; i < 3; ++i) {
     Deliver(AckTo(S(0)));
   }
-  ExpectSent(kAck, S(0), peer_nxt_);
+  ExpectSent(kAck, S(0), peer_nxt_).Len(1460);
   Deliver(AckTo(S(4)));
-  ExpectSent(kAck, S(4), peer_nxt_);
+  ExpectSent(kAck, S(4), peer_nxt_).Len(1460);
   // Duplicates of the partial ACK stay in the same recovery (RFC 6582
   // section 4): no new reduction, no further retransmission.
   const uint32_t ssthresh = Ssthresh();

@@ -167,7 +167,7 @@ TEST_F(Rfc5961Test, SynReceived_RstAtRcvNxt_HalfOpenGoneSilently) {
   ExpectNothingSent();
   // The listener still takes the same peer afresh.
   Deliver(SegBuilder().Syn().Seq(7000));
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, 7000 + 1);
   EXPECT_EQ(ep_->half_open_count(listener_), 1u);
 }
 
@@ -313,7 +313,7 @@ TEST_F(Rfc5961Test, Established_LimitIsPerEndpoint_SharedByConnections) {
   MakeEstablished();
   // A second connection from another port.
   Deliver(SegBuilder().From(kRemoteAddr, 41000).Syn().Seq(5000));
-  Sent sa = ExpectSent(kSyn | kAck);
+  Sent sa = ExpectSent(kSyn | kAck, kAny, 5000 + 1);
   Deliver(SegBuilder()
               .From(kRemoteAddr, 41000)
               .AckOnly()
@@ -321,7 +321,8 @@ TEST_F(Rfc5961Test, Established_LimitIsPerEndpoint_SharedByConnections) {
               .Ack(sa.tcp.seq.raw() + 1));
   ExpectNothingSent();
   Deliver(SegBuilder().Rst().Seq(peer_nxt_ + 1));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  // The first connection scales its window by 1 (a 64 KiB buffer).
+  ExpectSent(kAck, our_nxt_, peer_nxt_).Window(32768);
   Deliver(SegBuilder().From(kRemoteAddr, 41000).Rst().Seq(5002));
   ExpectNothingSent();
   EXPECT_EQ(ChallengeAcksLimited(), 1u);
@@ -347,7 +348,7 @@ TEST_F(Rfc5961Test, Established_AckForUnsentData_AckSentDropped) {
 TEST_F(Rfc5961Test, Established_AckOneBeyondSndNxt_AckSentDropped) {
   MakeEstablished();
   Write("abc");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("abc");
   Deliver(Peer().Ack(our_nxt_ + 4));
   ExpectSent(kAck, our_nxt_ + 3, peer_nxt_);
   EXPECT_EQ(Drops(DropReason::kAckTooNew), 1u);

@@ -15,7 +15,7 @@ TEST_F(ScenarioTest, Scenario_OldDuplicateSyn_PeerRstsSynAck_HalfOpenGone) {
   // RFC 9293 3.5, Figure 8 ("Recovery from Old Duplicate SYN"): an old SYN
   // of a connection that has long closed arrives.
   Deliver(SegBuilder().Syn().Seq(90).Mss(1460));
-  Sent synack = ExpectSent(kSyn | kAck);
+  Sent synack = ExpectSent(kSyn | kAck, kAny, 90 + 1);
   EXPECT_EQ(synack.tcp.ack.raw(), 91u);
   EXPECT_EQ(ep_->half_open_count(listener_), 1u);
   // The peer knows no such connection: "TCP A detects that the ACK field is
@@ -31,7 +31,7 @@ TEST_F(ScenarioTest, Scenario_OldDuplicateSyn_PeerRstsSynAck_HalfOpenGone) {
   ExpectNothingSent();
   // And the real SYN that follows is served normally.
   Deliver(SegBuilder().Syn().Seq(100).Mss(1460));
-  Sent synack2 = ExpectSent(kSyn | kAck);
+  Sent synack2 = ExpectSent(kSyn | kAck, kAny, 100 + 1);
   Deliver(SegBuilder().AckOnly().Seq(101).Ack(synack2.tcp.seq.raw() + 1));
   EXPECT_TRUE(ep_->Accept(listener_).has_value());
 }
@@ -163,7 +163,7 @@ TEST_F(ScenarioTest, Scenario_PeerCrashedAndReconnects_HalfOpenResolved) {
   ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
   // Its SYN retransmission now opens a fresh connection.
   Deliver(SegBuilder().Syn().Seq(new_iss).Mss(1460));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, new_iss + 1);
   EXPECT_EQ(s.tcp.ack.raw(), new_iss + 1);
 }
 

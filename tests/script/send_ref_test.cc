@@ -61,7 +61,7 @@ TEST_F(SendRefTest, Established_SendRef_SegmentPointsIntoOwnersMemory) {
   IoResult r = SendRef(c, 7);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.bytes, 1000u);
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(1000);
   EXPECT_EQ(s.PayloadString(), std::string(1000, 'r'));
   ASSERT_EQ(s.spans.size(), 1u);
   EXPECT_TRUE(PointsInto(s, c, 0));
@@ -80,10 +80,10 @@ TEST_F(SendRefTest, Established_RtoRetransmission_RereadsTheSameMemory) {
   MakeEstablished();
   std::span<const uint8_t> c = Chunk(500, 'q');
   ASSERT_TRUE(SendRef(c, 1).ok());
-  Sent first = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent first = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(500);
   EXPECT_TRUE(PointsInto(first, c, 0));
   Advance(Duration::Seconds(1) + kSlack);  // RFC 6298 2.1 initial RTO
-  Sent again = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent again = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(500);
   EXPECT_EQ(ep_->stats().retransmits.Get(), 1u);
   EXPECT_TRUE(PointsInto(again, c, 0));
   EXPECT_EQ(again.payload.size(), 500u);
@@ -95,7 +95,7 @@ TEST_F(SendRefTest, Established_RtoRetransmission_RereadsTheSameMemory) {
 TEST_F(SendRefTest, Established_MixedCopyAndRef_StreamOrderKept) {
   MakeEstablished();
   ASSERT_EQ(Write("hello "), 6u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hello ");
   // Nagle holds what follows while "hello " is unacknowledged.
   std::span<const uint8_t> c = Chunk(4, 'R');
   ASSERT_TRUE(SendRef(c, 1).ok());
@@ -104,7 +104,8 @@ TEST_F(SendRefTest, Established_MixedCopyAndRef_StreamOrderKept) {
   ASSERT_TRUE(SendRef(d, 2).ok());
   ExpectNothingSent();
   Deliver(Peer().Ack(our_nxt_ + 6));
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_ + 6, peer_nxt_);
+  Sent s =
+      ExpectSent(kAck | kPsh, our_nxt_ + 6, peer_nxt_).Payload("RRRRtailSSS");
   EXPECT_EQ(s.PayloadString(), "RRRRtailSSS");
   ASSERT_EQ(s.spans.size(), 3u);
   EXPECT_EQ(s.spans[0].data(), c.data());
@@ -145,7 +146,7 @@ TEST_F(SendRefTest, Established_CloseWithRefQueued_FinAfterDataReleasedOnAck) {
   MakeEstablished();
   std::span<const uint8_t> c = Chunk(300, 'z');
   ASSERT_TRUE(SendRef(c, 9).ok());
-  Sent data = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent data = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Len(300);
   EXPECT_TRUE(PointsInto(data, c, 0));
   ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
   ExpectSent(kAck | kFin, our_nxt_ + 300, peer_nxt_);
@@ -270,10 +271,10 @@ TEST_F(SendRefTest, TinyChunks_SegmentCutAtSpanLimit_FinOnLast) {
   ASSERT_EQ(ep_->ShutdownWrite(conn_, now_), SockError::kOk);
   ExpectNothingSent();
   Deliver(Peer().Window(1000));
-  Sent a = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent a = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(70);
   EXPECT_EQ(a.payload.size(), 10 * kMaxPayloadSpans);
   EXPECT_EQ(a.spans.size(), kMaxPayloadSpans);
-  Sent b = ExpectSent(kAck | kPsh | kFin, our_nxt_ + 70, peer_nxt_);
+  Sent b = ExpectSent(kAck | kPsh | kFin, our_nxt_ + 70, peer_nxt_).Len(30);
   EXPECT_EQ(b.payload.size(), 30u);
   Deliver(Peer().Ack(our_nxt_ + 101).Window(1000));
   EXPECT_EQ(owner_.order.size(), 10u);

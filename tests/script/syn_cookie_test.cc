@@ -23,7 +23,17 @@ class SynCookieTest : public ScriptTest {
   // SYN in, cookie SYN-ACK out; returns it and sets our_iss_/our_nxt_.
   Sent CookieSyn(SegBuilder syn) {
     Deliver(syn);
-    Sent s = ExpectSent(kSyn | kAck);
+    SentCheck c = ExpectSent(kSyn | kAck, kAny, syn.tcp().seq.raw() + 1);
+    if (syn.tcp().options.timestamps.has_value()) {
+      // The TSval carries the cookie's option bits (doc/syn_cookies.md),
+      // as Linux's cookie_init_timestamp does.
+      c.AnyTsVal();
+    } else {
+      // Without timestamps the cookie has nowhere to keep window scale and
+      // SACK-permitted: the SYN-ACK does not offer them.
+      c.WindowScale(std::nullopt).SackPermitted(false);
+    }
+    Sent s = c;
     our_iss_ = s.tcp.seq.raw();
     our_nxt_ = our_iss_ + 1;
     peer_nxt_ = syn.tcp().seq.raw() + 1;
@@ -72,7 +82,7 @@ TEST_F(SynCookieTest, CookieAck_Established_Accepted) {
   EXPECT_EQ(Lstats().cookies_validated.Get(), 1u);
   // The connection works: data both ways.
   EXPECT_EQ(Write("pong"), 4u);
-  Sent d = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent d = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("pong");
   EXPECT_EQ(d.PayloadString(), "pong");
 }
 
@@ -173,7 +183,7 @@ TEST_F(SynCookieTest, CookieAckFromOtherTuple_Rejected) {
   MakeListen();
   CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
   Deliver(Peer().From(kRemoteAddr, kRemotePort + 1));
-  ExpectSent(kRst);
+  ExpectSent(kRst, our_nxt_, 0);
   EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 1u);
 }
 
@@ -181,7 +191,7 @@ TEST_F(SynCookieTest, CookieAckWrongClientIsn_Rejected) {
   MakeListen();
   CookieSyn(SegBuilder().Syn().Seq(1000).Mss(1460));
   Deliver(Peer().Seq(peer_nxt_ + 1));
-  ExpectSent(kRst);
+  ExpectSent(kRst, our_nxt_, 0);
   EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 1u);
 }
 
@@ -200,7 +210,7 @@ TEST_F(SynCookieTest, TwoRotations_OldCookieRejected) {
   store_->Rotate(SynCookieSecrets{SipKey{0x3333, 0x4444}});
   store_->Rotate(SynCookieSecrets{SipKey{0x5555, 0x6666}});
   Deliver(Peer());
-  ExpectSent(kRst);
+  ExpectSent(kRst, our_nxt_, 0);
   EXPECT_EQ(Lstats().cookies_rejected_bad_mac.Get(), 1u);
 }
 

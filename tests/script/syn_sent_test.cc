@@ -52,7 +52,7 @@ TEST_F(SynSentTest, Closed_ConnectWithOptionsOff_SynOffersOnlyMss) {
   absl::StatusOr<ConnHandle> h = ep_->Connect(
       kLocalAddr, kRemoteAddr, kRemotePort, connect_options_, now_, kLocalPort);
   ASSERT_TRUE(h.ok());
-  Sent syn = ExpectSent(kSyn);
+  Sent syn = ExpectSent(kSyn, kAny, 0);
   EXPECT_TRUE(syn.tcp.options.mss.has_value());
   EXPECT_FALSE(syn.tcp.options.window_scale.has_value());
   EXPECT_FALSE(syn.tcp.options.sack_permitted);
@@ -283,7 +283,7 @@ TEST_F(SynSentTest, SynReceivedActive_Ack_EstablishedConnected) {
             1u);
   // The connection now carries data both ways.
   Write("hi");
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("hi");
 }
 
 TEST_F(SynSentTest, SynReceivedActive_CrossingSynAck_AckedThenEstablished) {
@@ -365,14 +365,14 @@ TEST_F(SynSentTest, SynSent_SynAckMss_SendSegmentsByMss) {
   peer_nxt_ = peer_iss_ + 1;
   EXPECT_EQ(Conn()->snd_mss(), 500);
   ASSERT_EQ(Write(std::string(1200, 'a')), 1200u);
-  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s1 = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(500);
   EXPECT_EQ(s1.payload.size(), 500u);
-  Sent s2 = ExpectSent(kAck, our_nxt_ + 500, peer_nxt_);
+  Sent s2 = ExpectSent(kAck, our_nxt_ + 500, peer_nxt_).Len(500);
   EXPECT_EQ(s2.payload.size(), 500u);
   // Classic Nagle (RFC 1122 4.2.3.4): the 200-byte tail waits for the ACK.
   ExpectNothingSent();
   Deliver(Peer().Ack(our_nxt_ + 1000));
-  Sent s3 = ExpectSent(kAck | kPsh, our_nxt_ + 1000, peer_nxt_);
+  Sent s3 = ExpectSent(kAck | kPsh, our_nxt_ + 1000, peer_nxt_).Len(200);
   EXPECT_EQ(s3.payload.size(), 200u);
 }
 
@@ -429,7 +429,7 @@ TEST_F(SynSentTest, SynSent_SynAckWithTimestamps_TimestampsOn) {
   // RFC 6691 / RFC 7323: the 12 option bytes come out of the MSS.
   peer_nxt_ = peer_iss_ + 1;
   Write(std::string(2000, 'a'));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).Len(1448);
   EXPECT_EQ(s.payload.size(), 1448u);
   ASSERT_TRUE(s.tcp.options.timestamps.has_value());
 }
@@ -444,7 +444,7 @@ TEST_F(SynSentTest, SynSent_SynAckWithoutTimestamps_TimestampsOff) {
   EXPECT_FALSE(ack.tcp.options.timestamps.has_value());
   peer_nxt_ = peer_iss_ + 1;
   Write("x");
-  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("x");
   EXPECT_FALSE(s.tcp.options.timestamps.has_value());
 }
 

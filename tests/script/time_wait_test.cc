@@ -153,7 +153,7 @@ TEST_F(TimeWaitTest, TimeWait_SynWithHigherIsn_ReopensViaListener) {
   // the connection request (creating a connection in SYN-RECEIVED)".
   const uint32_t new_iss = peer_nxt_ + 100000;
   Deliver(SegBuilder().Syn().Seq(new_iss).Mss(1460));
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, new_iss + 1);
   EXPECT_EQ(ep_->time_wait_count(), 0u);
   EXPECT_EQ(ep_->stats().time_wait_reopened.Get(), 1u);
   EXPECT_EQ(ep_->half_open_count(listener_), 1u);
@@ -163,7 +163,7 @@ TEST_F(TimeWaitTest, TimeWait_ReopenedSynAck_AcksNewIsn) {
   MakeTimeWait();
   const uint32_t new_iss = peer_nxt_ + 5000;
   Deliver(SegBuilder().Syn().Seq(new_iss).Mss(1460));
-  Sent synack = ExpectSent(kSyn | kAck);
+  Sent synack = ExpectSent(kSyn | kAck, kAny, new_iss + 1);
   EXPECT_EQ(synack.tcp.ack.raw(), new_iss + 1);
   // The new connection completes its handshake.
   Deliver(
@@ -221,7 +221,7 @@ TEST_F(TimeWaitTsTest, TimeWait_OldTsval_AckedAndCountedAsPaws) {
   MakeTimeWait();
   // RFC 7323 5.3 R1: an old TSval is refused and acknowledged.
   Deliver(Peer().Seq(peer_nxt_).Ts(4000, 0).Data("x"));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(5000);
   EXPECT_EQ(Drops(DropReason::kTimeWaitPaws), 1u);
 }
 
@@ -230,7 +230,7 @@ TEST_F(TimeWaitTsTest, TimeWait_SynWithNewerTsval_Reopens) {
   // RFC 6191 section 2: a TSval greater than the last one seen honors the
   // SYN, even with a lower sequence number.
   Deliver(SegBuilder().Syn().Seq(peer_iss_ - 50000).Ts(5001, 0).Mss(1460));
-  Sent s = ExpectSent(kSyn | kAck);
+  Sent s = ExpectSent(kSyn | kAck, kAny, peer_iss_ - 50000 + 1);
   EXPECT_EQ(s.tcp.ack.raw(), peer_iss_ - 50000 + 1);
   EXPECT_EQ(ep_->stats().time_wait_reopened.Get(), 1u);
   EXPECT_EQ(ep_->time_wait_count(), 0u);
@@ -241,7 +241,7 @@ TEST_F(TimeWaitTsTest, TimeWait_SynWithOlderTsval_AckedNotReopened) {
   // A higher sequence number does not help an older TSval (RFC 6191 2,
   // RFC 7323 5.3 PAWS): the record stays, the SYN gets our ACK.
   Deliver(SegBuilder().Syn().Seq(peer_nxt_ + 100000).Ts(4999, 0));
-  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_);
+  Sent s = ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(5000);
   ASSERT_TRUE(s.tcp.options.timestamps.has_value());
   EXPECT_EQ(s.tcp.options.timestamps->tsecr, 5000u);
   EXPECT_NE(Record(), nullptr);
@@ -254,7 +254,7 @@ TEST_F(TimeWaitTsTest, TimeWait_SynWithEqualTsvalHigherSeq_Reopens) {
   // seen ... and the Sequence Number of the incoming SYN segment is greater
   // than the last sequence number seen ..., honor the connection request".
   Deliver(SegBuilder().Syn().Seq(peer_nxt_ + 100000).Ts(5000, 0).Mss(1460));
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, peer_nxt_ + 100000 + 1);
   EXPECT_EQ(ep_->stats().time_wait_reopened.Get(), 1u);
 }
 
@@ -270,7 +270,7 @@ TEST_F(TimeWaitTsTest, TimeWait_SynWithoutTimestamps_SequenceRuleApplies) {
   // RFC 6191 section 2: timestamps would not be enabled for the new
   // incarnation, so the sequence number decides.
   Deliver(SegBuilder().Syn().Seq(peer_nxt_ + 100000).Mss(1460));
-  ExpectSent(kSyn | kAck);
+  ExpectSent(kSyn | kAck, kAny, peer_nxt_ + 100000 + 1);
   EXPECT_EQ(ep_->stats().time_wait_reopened.Get(), 1u);
 }
 
@@ -281,7 +281,7 @@ TEST_F(TimeWaitTsTest, TimeWait_FinWithOldTsval_AckedTimerNotRestarted) {
   // RFC 7323 5.3 R1: an old duplicate (TSval < TS.Recent) is acknowledged
   // and dropped; it restarts nothing.
   Deliver(Peer().Fin().Seq(peer_nxt_ - 1).Ts(4000, 0));
-  ExpectSent(kAck, our_nxt_, peer_nxt_);
+  ExpectSent(kAck, our_nxt_, peer_nxt_).TsEcr(5000);
   AdvanceTo(entered + config_.msl * 2 + Duration::Millis(5));
   EXPECT_EQ(Record(), nullptr);
 }
@@ -296,7 +296,7 @@ TEST_F(TimeWaitTest, TimeWait_BoundReached_SkipsTimeWaitCounted) {
   // A second connection, from another port, closes actively too.
   const uint16_t port2 = kRemotePort + 1;
   Deliver(SegBuilder().From(kRemoteAddr, port2).Syn().Seq(7000).Mss(1460));
-  Sent sa = ExpectSent(kSyn | kAck);
+  Sent sa = ExpectSent(kSyn | kAck, kAny, 7000 + 1);
   const uint32_t iss2 = sa.tcp.seq.raw();
   Deliver(
       SegBuilder().From(kRemoteAddr, port2).AckOnly().Seq(7001).Ack(iss2 + 1));

@@ -115,12 +115,12 @@ TEST_F(TimersTest, SynSent_SynRetransmitted_FirstDataRtoIsThreeSeconds) {
   // and the TCP implementation is using an RTO less than 3 seconds, the RTO
   // MUST be re-initialized to 3 seconds when data transmission begins".
   EXPECT_EQ(Write("data"), 4u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
   const Instant sent = now_;
   AdvanceTo(sent + Duration::Seconds(3) - kSlack);
   ExpectNothingSent();
   AdvanceTo(sent + Duration::Seconds(3) + kSlack);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
 }
 
 TEST_F(TimersTest, SynSent_SynAnsweredAtOnce_RtoFromMeasurement) {
@@ -194,12 +194,12 @@ TEST_F(TimersTest, SynReceived_SynAckRetransmitted_FirstDataRtoIsThreeSeconds) {
   // RFC 6298 5.7 (the SYN-ACK is a SYN segment too; Linux applies it to
   // both sides, tcp_init_metrics).
   EXPECT_EQ(Write("data"), 4u);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
   const Instant sent = now_;
   AdvanceTo(sent + Duration::Seconds(3) - kSlack);
   ExpectNothingSent();
   AdvanceTo(sent + Duration::Seconds(3) + kSlack);
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("data");
 }
 
 // ---------------------------------------------------------------------------
@@ -362,7 +362,7 @@ TEST_F(TimersTest, Established_DataSentBeforeDelayedAck_CarriesTheAck) {
   Advance(Duration::Millis(10));
   EXPECT_EQ(Write("resp"), 4u);
   // The response piggybacks the ACK; the timer then has nothing to do.
-  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("resp");
   Advance(Duration::Millis(100));
   ExpectNothingSent();
 }

@@ -29,12 +29,192 @@ std::string Describe(const wire::TcpRepr& tcp, size_t payload_len) {
   if (tcp.Has(kAck)) {
     absl::StrAppend(&s, " ack ", tcp.ack.raw());
   }
-  absl::StrAppend(&s, " win ", tcp.window, " len ", payload_len);
+  absl::StrAppend(&s, " win ", tcp.window, " <", DescribeOptions(tcp.options),
+                  "> len ", payload_len);
   return s;
+}
+
+std::string DescribeOptions(const wire::TcpOptions& o) {
+  std::string s;
+  auto add = [&s](const std::string& part) {
+    absl::StrAppend(&s, s.empty() ? "" : ",", part);
+  };
+  if (o.mss.has_value()) {
+    add(absl::StrCat("mss ", *o.mss));
+  }
+  if (o.sack_permitted) {
+    add("sackOK");
+  }
+  if (o.timestamps.has_value()) {
+    add(absl::StrCat("TS val ", o.timestamps->tsval, " ecr ",
+                     o.timestamps->tsecr));
+  }
+  if (o.window_scale.has_value()) {
+    add(absl::StrCat("wscale ", *o.window_scale));
+  }
+  for (uint8_t i = 0; i < o.sack_count; ++i) {
+    add(absl::StrCat("sack ", o.sack[i].left.raw(), ":",
+                     o.sack[i].right.raw()));
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+
+SentCheck::SentCheck(Sent sent, std::source_location loc)
+    : sent_(std::move(sent)), loc_(loc) {
+  sent_.tcp.payload = sent_.payload;
+}
+
+SentCheck::SentCheck(SentCheck&& o) noexcept
+    : sent_(std::move(o.sent_)),
+      loc_(o.loc_),
+      popped_(o.popped_),
+      checked_(o.checked_),
+      flags_(o.flags_),
+      seq_(o.seq_),
+      ack_(o.ack_),
+      window_(o.window_),
+      options_(o.options_),
+      any_tsval_(o.any_tsval_),
+      payload_(std::move(o.payload_)),
+      len_(o.len_) {
+  sent_.tcp.payload = sent_.payload;
+  o.checked_ = true;
+}
+
+SentCheck::~SentCheck() { Check(); }
+
+SentCheck& SentCheck::Window(uint16_t w) {
+  window_ = w;
+  return *this;
+}
+SentCheck& SentCheck::AnyWindow() {
+  window_.reset();
+  return *this;
+}
+SentCheck& SentCheck::Options(const wire::TcpOptions& o) {
+  options_ = o;
+  return *this;
+}
+SentCheck& SentCheck::Ts(uint32_t val, uint32_t ecr) {
+  options_.timestamps = wire::TcpTimestamps{val, ecr};
+  any_tsval_ = false;
+  return *this;
+}
+SentCheck& SentCheck::TsEcr(uint32_t ecr) {
+  if (!options_.timestamps.has_value()) {
+    ADD_FAILURE_AT(loc_.file_name(), loc_.line())
+        << "TsEcr on a segment expected without timestamps";
+    return *this;
+  }
+  options_.timestamps->tsecr = ecr;
+  return *this;
+}
+SentCheck& SentCheck::NoTs() {
+  options_.timestamps.reset();
+  any_tsval_ = false;
+  return *this;
+}
+SentCheck& SentCheck::AnyTsVal() {
+  any_tsval_ = true;
+  return *this;
+}
+SentCheck& SentCheck::Sack(
+    std::initializer_list<std::pair<uint32_t, uint32_t>> blocks) {
+  options_.sack_count = 0;
+  options_.sack = {};
+  for (const auto& [left, right] : blocks) {
+    options_.sack[options_.sack_count++] =
+        wire::SackBlock{SeqNum(left), SeqNum(right)};
+  }
+  return *this;
+}
+SentCheck& SentCheck::SackBlocks(
+    const std::vector<std::pair<uint32_t, uint32_t>>& blocks) {
+  options_.sack_count = 0;
+  options_.sack = {};
+  for (const auto& [left, right] : blocks) {
+    options_.sack[options_.sack_count++] =
+        wire::SackBlock{SeqNum(left), SeqNum(right)};
+  }
+  return *this;
+}
+SentCheck& SentCheck::Mss(uint16_t mss) {
+  options_.mss = mss;
+  return *this;
+}
+SentCheck& SentCheck::WindowScale(std::optional<uint8_t> shift) {
+  options_.window_scale = shift;
+  return *this;
+}
+SentCheck& SentCheck::SackPermitted(bool on) {
+  options_.sack_permitted = on;
+  return *this;
+}
+SentCheck& SentCheck::Payload(std::string_view bytes) {
+  payload_ = std::vector<uint8_t>(bytes.begin(), bytes.end());
+  len_ = bytes.size();
+  return *this;
+}
+SentCheck& SentCheck::Len(size_t n) {
+  payload_.reset();
+  len_ = n;
+  return *this;
+}
+
+void SentCheck::Check() {
+  if (checked_) {
+    return;
+  }
+  checked_ = true;
+  if (!popped_) {
+    return;  // Pop already reported the missing segment
+  }
+  const std::string got = Describe(sent_.tcp, sent_.payload.size());
+  auto fail = [this, &got](std::string_view what, const std::string& want) {
+    ADD_FAILURE_AT(loc_.file_name(), loc_.line())
+        << what << ": expected " << want << "\n  sent " << got;
+  };
+  if (sent_.tcp.flags != flags_) {
+    fail("flags", FlagsToString(flags_));
+  }
+  if (seq_.value().has_value() && sent_.tcp.seq.raw() != *seq_.value()) {
+    fail("seq", absl::StrCat(*seq_.value()));
+  }
+  if (ack_.value().has_value() && sent_.tcp.ack.raw() != *ack_.value()) {
+    fail("ack", absl::StrCat(*ack_.value()));
+  }
+  if (window_.has_value() && sent_.tcp.window != *window_) {
+    fail("window", absl::StrCat(*window_));
+  }
+  wire::TcpOptions want = options_;
+  if (any_tsval_ && want.timestamps.has_value() &&
+      sent_.tcp.options.timestamps.has_value()) {
+    want.timestamps->tsval = sent_.tcp.options.timestamps->tsval;
+  }
+  if (sent_.tcp.options != want) {
+    fail("options", absl::StrCat("<", DescribeOptions(want), ">"));
+  }
+  if (sent_.tcp.urgent_ptr != 0) {
+    fail("urgent pointer", "0");
+  }
+  if (sent_.payload.size() != len_) {
+    std::string bytes;
+    if (sent_.payload.size() <= 32 &&
+        std::all_of(sent_.payload.begin(), sent_.payload.end(),
+                    [](uint8_t b) { return b >= 0x20 && b < 0x7f; })) {
+      bytes = absl::StrCat(" (sent \"", sent_.PayloadString(), "\")");
+    }
+    fail("payload length", absl::StrCat(len_, bytes));
+  } else if (payload_.has_value() && sent_.payload != *payload_) {
+    fail("payload", std::string(payload_->begin(), payload_->end()));
+  }
 }
 
 void CaptureSink::Send(const OutSegment& segment) {
   Sent s;
+  s.at = clock != nullptr ? *clock : Instant();
   s.src = segment.src;
   s.dst = segment.dst;
   EXPECT_TRUE(segment.tcp.payload.empty()) << "payload belongs in .payload";
@@ -152,6 +332,7 @@ InSegment SegBuilder::Build() const {
 // ---------------------------------------------------------------------------
 
 ScriptTest::ScriptTest() {
+  sink_.clock = &now_;
   // Deterministic, short timers keep the scripts readable; tests that check
   // a default reset the field they check.
   config_.max_connections = 64;
@@ -202,6 +383,25 @@ void ScriptTest::Flush() {
 }
 
 void ScriptTest::Deliver(const SegBuilder& b) {
+  const wire::TcpRepr& t = b.tcp();
+  const auto prev = peer_syn_seq_.find(t.src_port);
+  const bool retransmitted_syn = t.Has(kSyn) && !t.Has(kAck) &&
+                                 prev != peer_syn_seq_.end() &&
+                                 prev->second == t.seq.raw();
+  if (t.Has(kSyn) && !t.Has(kRst) && !retransmitted_syn) {
+    if (!t.Has(kAck)) {
+      peer_syn_seq_[t.src_port] = t.seq.raw();
+    }
+    peer_syn_options_ = t.options;
+    if (t.Has(kAck) && our_syn_active_) {
+      // The SYN-ACK of our active open: the edge our SYN advertised.
+      Negotiate();
+      rcv_edge_[t.src_port] = t.seq.raw() + 1 + our_syn_window_;
+    }
+  }
+  if (t.options.timestamps.has_value()) {
+    peer_last_tsval_ = t.options.timestamps->tsval;
+  }
   Flush();
   ep_->OnSegment(b.Build(), now_);
   Flush();
@@ -216,30 +416,145 @@ Sent ScriptTest::Pop() {
   Sent s = std::move(sink_.sent.front());
   sink_.sent.pop_front();
   s.tcp.payload = s.payload;
+  NoteAdvertised(s);
   return s;
 }
 
-Sent ScriptTest::ExpectSent(uint8_t flags, uint32_t seq, uint32_t ack) {
-  Sent s = Pop();
-  EXPECT_EQ(FlagsToString(s.tcp.flags), FlagsToString(flags))
-      << Describe(s.tcp, s.payload.size());
-  EXPECT_EQ(s.tcp.seq.raw(), seq) << Describe(s.tcp, s.payload.size());
-  if ((flags & kAck) != 0) {
-    EXPECT_EQ(s.tcp.ack.raw(), ack) << Describe(s.tcp, s.payload.size());
+SentCheck ScriptTest::ExpectSent(uint8_t flags, SeqField seq, SeqField ack,
+                                 std::source_location loc) {
+  Flush();
+  const bool any = !sink_.sent.empty();
+  if (!any) {
+    ADD_FAILURE_AT(loc.file_name(), loc.line())
+        << "expected a segment, none was sent";
   }
-  return s;
+  Sent popped;
+  if (any) {
+    popped = std::move(sink_.sent.front());
+    sink_.sent.pop_front();
+  }
+  SentCheck c(std::move(popped), loc);
+  c.popped_ = any;
+  c.flags_ = flags;
+  c.seq_ = seq;
+  c.ack_ = ack;
+  const bool syn = (flags & kSyn) != 0;
+  const uint16_t port = c.sent_.tcp.dst_port;
+  if (syn) {
+    const bool synack = (flags & kAck) != 0;
+    const ConnOptions& o = synack ? listen_options_.conn : connect_options_;
+    c.window_ = static_cast<uint16_t>(std::min<size_t>(o.recv_buffer, 0xffff));
+    // The TSval of a SYN uses its own seq as the offset.
+    c.options_ = OurSynOptions(
+        synack, seq.value().value_or(any ? c.sent_.tcp.seq.raw() : 0),
+        c.sent_.at);
+    if (any && c.sent_.tcp.flags == flags) {
+      our_syn_options_ = c.sent_.tcp.options;
+      our_recv_buffer_ = o.recv_buffer;
+      our_syn_active_ = !synack;
+      our_syn_window_ = c.sent_.tcp.window;
+      if (synack) {
+        Negotiate();
+      }
+    }
+    rcv_edge_.erase(port);
+  } else if ((flags & kRst) != 0) {
+    c.window_ = 0;
+  } else {
+    const uint8_t shift = ExpectedShift();
+    const auto edge = rcv_edge_.find(port);
+    if (edge != rcv_edge_.end() && ack.value().has_value()) {
+      const uint32_t wnd = edge->second - *ack.value();
+      c.window_ = static_cast<uint16_t>(
+          std::min<uint32_t>((wnd + (1u << shift) - 1) >> shift, 0xffff));
+    } else {
+      c.window_ = FullWindow();
+    }
+  }
+  if (!syn && ExpectedTimestamps() &&
+      ((flags & kRst) == 0 || (flags & kAck) != 0)) {
+    c.options_.timestamps = wire::TcpTimestamps{
+        OurTsVal(c.sent_.at, our_iss_),
+        (flags & kAck) != 0 ? peer_last_tsval_.value_or(0) : 0};
+  }
+  if (any) {
+    NoteAdvertised(c.sent_);
+  }
+  return c;
 }
 
-Sent ScriptTest::ExpectSent(uint8_t flags) {
-  Sent s = Pop();
-  EXPECT_EQ(FlagsToString(s.tcp.flags), FlagsToString(flags))
-      << Describe(s.tcp, s.payload.size());
-  return s;
+void ScriptTest::NoteAdvertised(const Sent& s) {
+  if (!s.tcp.Has(kAck) || s.tcp.Has(kRst)) {
+    return;
+  }
+  const uint8_t shift = s.tcp.Has(kSyn) ? 0 : ExpectedShift();
+  const uint32_t edge = s.tcp.ack.raw() + (uint32_t{s.tcp.window} << shift);
+  auto [it, fresh] = rcv_edge_.try_emplace(s.tcp.dst_port, edge);
+  if (!fresh && SeqNum(edge) > SeqNum(it->second)) {
+    it->second = edge;
+  }
+}
+
+void ScriptTest::DropSent() {
+  Flush();
+  for (const Sent& s : sink_.sent) {
+    NoteAdvertised(s);
+  }
+  sink_.sent.clear();
+}
+
+void ScriptTest::Negotiate() {
+  const bool both =
+      our_syn_options_.has_value() && peer_syn_options_.has_value();
+  neg_shift_ = both && our_syn_options_->window_scale.has_value() &&
+                       peer_syn_options_->window_scale.has_value()
+                   ? *our_syn_options_->window_scale
+                   : 0;
+  neg_ts_ = both && our_syn_options_->timestamps.has_value() &&
+            peer_syn_options_->timestamps.has_value();
+}
+
+uint16_t ScriptTest::FullWindow() const {
+  const size_t buffer = our_recv_buffer_ != 0
+                            ? our_recv_buffer_
+                            : listen_options_.conn.recv_buffer;
+  return static_cast<uint16_t>(
+      std::min<size_t>(buffer >> ExpectedShift(), 0xffff));
+}
+
+uint32_t ScriptTest::OurTsVal(Instant at, uint32_t iss) {
+  return static_cast<uint32_t>(at.ToNanos() / 1'000'000) + iss;
+}
+
+wire::TcpOptions ScriptTest::OurSynOptions(bool synack, uint32_t iss,
+                                           Instant at) const {
+  const ConnOptions& o = synack ? listen_options_.conn : connect_options_;
+  const wire::TcpOptions peer = peer_syn_options_.value_or(wire::TcpOptions{});
+  wire::TcpOptions w;
+  w.mss = (o.mss_clamp != 0 && o.mss_clamp < config_.mss) ? o.mss_clamp
+                                                          : config_.mss;
+  if (o.window_scaling && (!synack || peer.window_scale.has_value())) {
+    uint8_t shift = 0;
+    if (o.wscale.has_value()) {
+      shift = std::min<uint8_t>(*o.wscale, 14);
+    } else {
+      while (shift < 14 && (o.recv_buffer >> shift) > 0xffff) {
+        ++shift;
+      }
+    }
+    w.window_scale = shift;
+  }
+  w.sack_permitted = o.sack_permitted && (!synack || peer.sack_permitted);
+  if (o.timestamps && (!synack || peer.timestamps.has_value())) {
+    w.timestamps = wire::TcpTimestamps{OurTsVal(at, iss),
+                                       synack ? peer.timestamps->tsval : 0};
+  }
+  return w;
 }
 
 uint32_t ScriptTest::PassiveHandshake(uint16_t port) {
   Deliver(SegBuilder().From(kRemoteAddr, port).Syn().Seq(1).Mss(1460));
-  Sent sa = ExpectSent(wire::tcp_flags::kSyn | wire::tcp_flags::kAck);
+  Sent sa = ExpectSent(kSyn | kAck, kAny, 2);
   Deliver(SegBuilder()
               .From(kRemoteAddr, port)
               .AckOnly()
@@ -344,8 +659,7 @@ void ScriptTest::MakeSynReceived() {
   }
   Deliver(syn);
   peer_nxt_ = peer_iss_ + 1;
-  Sent synack = ExpectSent(kSyn | kAck);
-  EXPECT_EQ(synack.tcp.ack.raw(), peer_nxt_);
+  Sent synack = ExpectSent(kSyn | kAck, kAny, peer_nxt_);
   our_iss_ = synack.tcp.seq.raw();
   our_nxt_ = our_iss_ + 1;
 }
@@ -413,7 +727,7 @@ void ScriptTest::MakeSynSent() {
       kLocalAddr, kRemoteAddr, kRemotePort, connect_options_, now_, kLocalPort);
   ASSERT_TRUE(h.ok()) << h.status();
   conn_ = *h;
-  Sent syn = ExpectSent(kSyn);
+  Sent syn = ExpectSent(kSyn, kAny, 0);
   our_iss_ = syn.tcp.seq.raw();
   our_nxt_ = our_iss_ + 1;
   ASSERT_EQ(ConnState(), State::kSynSent);

@@ -48,6 +48,8 @@ class SocketsTest : public ::testing::Test {
               -EINPROGRESS);
     EXPECT_FALSE(sink_.sent.empty());
     const Sent syn = sink_.sent.back();
+    local_port_ = syn.tcp.src_port;
+    our_nxt_ = syn.tcp.seq.raw() + 1;
     sink_.sent.clear();
     SegBuilder synack;
     synack.From(kRemoteAddr, 8080)
@@ -64,6 +66,8 @@ class SocketsTest : public ::testing::Test {
   CaptureSink sink_;
   std::unique_ptr<tcp::Endpoint> ep_;
   std::unique_ptr<Sockets> socks_;
+  uint16_t local_port_ = 0;
+  uint32_t our_nxt_ = 0;
 };
 
 TEST_F(SocketsTest, Send_NullBufferNonZeroLength_Efault) {
@@ -114,6 +118,50 @@ TEST_F(SocketsTest, Listen_Again_NewBacklogAppliesAtOnce) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_GE(socks_->Accept(fd, nullptr, nullptr), 0);
   }
+}
+
+TEST_F(SocketsTest, EpollEt_NewDataWhileReadable_ReportsWholeMaskAgain) {
+  // packetdrill's epoll/epoll_in_edge.pkt: every arrival wakes an EPOLLET
+  // item, which then reports what is ready now (Linux's ep_send_events).
+  const int fd = Connected();
+  const int ep = socks_->EpollCreate1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+  ev.data.u64 = 42;
+  ASSERT_EQ(socks_->EpollCtl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+  epoll_event out[2];
+  ASSERT_EQ(socks_->EpollWait(ep, out, 2, 0), 1);
+  EXPECT_EQ(out[0].events, static_cast<uint32_t>(EPOLLOUT));
+  EXPECT_EQ(socks_->EpollWait(ep, out, 2, 0), 0);
+  uint32_t seq = 5001;
+  auto data = [&](size_t n) {
+    SegBuilder b;
+    b.From(kRemoteAddr, 8080)
+        .To(kLocalAddr, local_port_)
+        .AckOnly()
+        .Seq(seq)
+        .Ack(our_nxt_)
+        .Data(n, 'd');
+    seq += static_cast<uint32_t>(n);
+    ep_->OnSegment(b.Build(), Instant());
+  };
+  data(4000);
+  ASSERT_EQ(socks_->EpollWait(ep, out, 2, 0), 1);
+  EXPECT_EQ(out[0].events, static_cast<uint32_t>(EPOLLIN | EPOLLOUT));
+  EXPECT_EQ(out[0].data.u64, 42u);
+  EXPECT_EQ(socks_->EpollWait(ep, out, 2, 0), 0);  // nothing new
+  // More data while still readable: reported again, whole mask.
+  data(6000);
+  ASSERT_EQ(socks_->EpollWait(ep, out, 2, 0), 1);
+  EXPECT_EQ(out[0].events, static_cast<uint32_t>(EPOLLIN | EPOLLOUT));
+  EXPECT_EQ(socks_->EpollWait(ep, out, 2, 0), 0);
+  // A read that leaves data is no arrival.
+  char buf[1000];
+  ASSERT_EQ(socks_->Recv(fd, buf, sizeof(buf), 0), 1000);
+  EXPECT_EQ(socks_->EpollWait(ep, out, 2, 0), 0);
+  data(2000);
+  ASSERT_EQ(socks_->EpollWait(ep, out, 2, 0), 1);
+  EXPECT_EQ(out[0].events, static_cast<uint32_t>(EPOLLIN | EPOLLOUT));
 }
 
 }  // namespace

@@ -90,6 +90,32 @@ TEST(TimeWaitInputTest, Syn_ReopenWhenNewer) {  // RFC 6191
          TimeWaitAction::kAck, DropReason::kCount);
 }
 
+TEST(TimeWaitInputTest, SegmentWithoutTimestamps_NoPawsCheck) {
+  // RFC 7323 5.3 R1 applies only to a segment that carries timestamps: a
+  // bare ACK at RCV.NXT is the peer's late ACK of our FIN.
+  Expect(TimeWaitInput(Record(true), Seg(kAck, kRcvNxt)), TimeWaitAction::kDrop,
+         DropReason::kTimeWaitAck);
+}
+
+TEST(TimeWaitInputTest, RetransmittedFinWithCurrentTsval_AckAndRestart) {
+  Expect(TimeWaitInput(Record(true),
+                       WithTs(Seg(kFin | kAck, kRcvNxt - 1), kTsRecent)),
+         TimeWaitAction::kAckAndRestart, DropReason::kCount);
+  // The same FIN with an older TSval is an old duplicate (R1): ACK only.
+  Expect(TimeWaitInput(Record(true),
+                       WithTs(Seg(kFin | kAck, kRcvNxt - 1), kTsRecent - 1)),
+         TimeWaitAction::kAck, DropReason::kTimeWaitPaws);
+}
+
+TEST(TimeWaitInputTest, DataBeyondRcvNxt_Ack) {
+  // Data cannot be new after the peer's FIN: answered with our ACK.
+  wire::TcpRepr t = Seg(kAck, kRcvNxt + 10);
+  const uint8_t bytes[2] = {1, 2};
+  t.payload = bytes;
+  Expect(TimeWaitInput(Record(false), t), TimeWaitAction::kAck,
+         DropReason::kCount);
+}
+
 TEST(TimeWaitInputTest, SynAck_Ack) {
   Expect(TimeWaitInput(Record(false), Seg(kSyn | kAck, kRcvNxt)),
          TimeWaitAction::kAck, DropReason::kCount);
