@@ -70,6 +70,16 @@ const char* ToString(DropReason r) {
       return "time_wait_rst";
     case DropReason::kTimeWaitPaws:
       return "time_wait_paws";
+    case DropReason::kTimeWaitSyn:
+      return "time_wait_syn";
+    case DropReason::kTimeWaitData:
+      return "time_wait_data";
+    case DropReason::kTimeWaitSynFin:
+      return "time_wait_syn_fin";
+    case DropReason::kPortZero:
+      return "port_zero";
+    case DropReason::kSynData:
+      return "syn_data";
     case DropReason::kCount:
       break;
   }
