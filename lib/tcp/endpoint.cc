@@ -630,6 +630,9 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
     case HalfOpenAction::kDrop:
       return;
     case HalfOpenAction::kResendSynAck:
+      if (!seg.tcp.payload.empty()) {
+        stats_.drops.Inc(DropReason::kSynData);  // as in HandleListen
+      }
       r->flags |= HalfOpen::kDupAnswered;
       r->last_dup_answer = env.now;
       SendHalfOpenSynAck(env, *r, l->options.conn);

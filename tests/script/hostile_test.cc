@@ -462,6 +462,7 @@ TEST_F(HostileTest, Hostile_SynWithData_SynReceived) {
   EXPECT_EQ(sa.tcp.seq.raw(), our_iss_);
   EXPECT_EQ(sa.tcp.ack.raw(), peer_nxt_);
   ExpectNothingSent();
+  ExpectDrop(DropReason::kSynData);
   ExpectHalfOpenUnchanged();
 }
 
@@ -973,7 +974,7 @@ TEST_F(HostileSackTest, Hostile_SackOverlapping_Established) {
 // More blocks than fit: the wire parser refuses a fifth block
 // (tests/unit/wire); four are all the core can be given, and the harness's
 // builder keeps four.
-TEST_F(HostileSackTest, Hostile_SackFourBlocksWithTimestamps_Established) {
+TEST_F(HostileSackTest, Hostile_SackFourBlocks_Established) {
   InFlight();
   Deliver(Dup({{base_ + 100, base_ + 200},
                {base_ + 300, base_ + 400},
