@@ -316,6 +316,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("rst_sent", t.rst_sent);
   v("challenge_acks", t.challenge_acks);
   v("challenge_acks_limited", t.challenge_acks_limited);
+  v("sack_blocks_ignored", t.sack_blocks_ignored);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);
   v("rto_expiries", t.rto_expiries);

@@ -24,12 +24,6 @@ namespace {
 constexpr size_t kIpTcpHeaders =
     wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen;
 
-// RFC 1122 section 3.2.1.3 / RFC 9293 3.9.1 (MUST-57 area): a segment from
-// 0.0.0.0, a broadcast or a class D/E source is never a connection peer.
-bool IsUnicast(wire::Ipv4Addr a) {
-  return a.value != 0 && a.value != 0xffffffff && (a.value >> 28) < 0xe;
-}
-
 // ICMP error messages about a datagram we sent that TCP acts on (RFC 792,
 // RFC 5927): destination unreachable, time exceeded, parameter problem.
 bool IsIcmpError(uint8_t type) {
@@ -340,9 +334,15 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
     Drop(m, PortDrop::kNotForUsIp);
     return;
   }
-  if (!IsUnicast(ip.src)) {
-    Drop(m, PortDrop::kBadSource);
-    return;
+  switch (wire::CheckSource(ip.src, options_.address)) {
+    case wire::SourceCheck::kOk:
+      break;
+    case wire::SourceCheck::kInvalid:
+      Drop(m, PortDrop::kBadSource);
+      return;
+    case wire::SourceCheck::kOwnAddress:
+      Drop(m, PortDrop::kLandSource);
+      return;
   }
   if (ip.protocol == wire::kIpProtoIcmp) {
     if (!l4.empty() && IsIcmpError(l4[0])) {

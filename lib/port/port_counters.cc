@@ -19,6 +19,8 @@ const char* ToString(PortDrop d) {
       return "arp_not_request";
     case PortDrop::kBadSource:
       return "bad_source";
+    case PortDrop::kLandSource:
+      return "land_source";
     case PortDrop::kFrameTooLong:
       return "frame_too_long";
     case PortDrop::kNoMbuf:

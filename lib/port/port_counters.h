@@ -38,9 +38,12 @@ enum class PortDrop : uint8_t {
   // ARP reply or other ARP operation we do not act on.
   kArpNotRequest,
   // Source address we never answer: broadcast or multicast MAC, or an IPv4
-  // source of 0.0.0.0 / broadcast / multicast (RFC 1122 section 3.2.2.6 for
-  // echo).
+  // source in 0/8, 127/8, multicast, reserved or broadcast
+  // (wire::CheckSource: RFC 1122 3.2.1.3, RFC 9293 MUST-63).
   kBadSource,
+  // IPv4 source equal to our own address (a "land" packet,
+  // wire::SourceCheck::kOwnAddress).
+  kLandSource,
   // A chained (multi-segment) frame longer than the engine's 9018-byte
   // gather buffer (jumbo Ethernet plus a VLAN tag): not read.
   kFrameTooLong,

@@ -11,14 +11,6 @@
 namespace tern::port {
 namespace {
 
-// A unicast host address may be the source of a datagram tern answers:
-// not 0.0.0.0, not the limited broadcast, not class D/E (RFC 1122 section
-// 3.2.1.3; RFC 1122 section 3.2.2.6 lets echo to or from such addresses be
-// discarded).
-bool IsUnicast(wire::Ipv4Addr a) {
-  return a.value != 0 && a.value != 0xffffffff && (a.value >> 28) < 0xe;
-}
-
 // Pads a reply of `len` bytes to the Ethernet minimum with zeros.
 size_t Pad(std::span<uint8_t> out, size_t len) {
   if (len >= kEthMinFrameLen) {
@@ -107,8 +99,13 @@ size_t Responder::Respond(std::span<const uint8_t> frame,
   if (ip.dst != ip_) {
     return Drop(PortDrop::kNotForUsIp);
   }
-  if (!IsUnicast(ip.src)) {
-    return Drop(PortDrop::kBadSource);
+  switch (wire::CheckSource(ip.src, ip_)) {
+    case wire::SourceCheck::kOk:
+      break;
+    case wire::SourceCheck::kInvalid:
+      return Drop(PortDrop::kBadSource);
+    case wire::SourceCheck::kOwnAddress:
+      return Drop(PortDrop::kLandSource);
   }
   if (ip.protocol != wire::kIpProtoIcmp) {
     return Drop(PortDrop::kUnsupportedIpProtocol);

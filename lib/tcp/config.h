@@ -112,8 +112,11 @@ struct EndpointConfig {
   // Delayed ACK timer (RFC 9293 3.8.6.3: MUST be under 0.5 s; RFC 5681 4.2:
   // SHOULD be at most 200 ms... Linux's minimum is 40 ms).
   Duration delayed_ack = Duration::Millis(40);
-  // RFC 5961 section 7: challenge ACKs are rate limited; Linux
-  // tcp_challenge_ack_limit is 1000 per second.
+  // RFC 5961 section 7: challenge ACKs (and ACKs answering unacceptable
+  // segments in SYN-RECEIVED) are rate limited, per connection and per
+  // half-open record: a budget shared by the endpoint is a side channel
+  // (CVE-2016-5696; ack_limiter.h). 1000 is the value Linux's host-wide
+  // tcp_challenge_ack_limit had.
   uint32_t challenge_ack_per_second = 1000;
   // Listen backlog ceiling (Linux somaxconn = 4096).
   size_t max_backlog = 4096;

@@ -73,18 +73,6 @@ uint16_t AnnouncedMss(const EndpointConfig& config,
   return config.mss;
 }
 
-bool AckLimiter::Allow(Instant now) {
-  if (now - window_start_ >= Duration::Seconds(1)) {
-    window_start_ = now;
-    used_ = 0;
-  }
-  if (used_ >= per_second_) {
-    return false;
-  }
-  ++used_;
-  return true;
-}
-
 // ---------------------------------------------------------------------------
 // Opening.
 
@@ -283,7 +271,8 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
       last_oow_ack_ = env.now;
       if (seg.Has(kSyn) && IsSynchronized(state_)) {
         // RFC 5961 4.2: the answer to a SYN is a (rate-limited) challenge.
-        if (!env.challenge_limiter.Allow(env.now)) {
+        if (!challenge_limiter_.Allow(env.now,
+                                      env.cfg.challenge_ack_per_second)) {
           env.stats.challenge_acks_limited.Inc();
           return Verdict::kKeep;
         }
@@ -299,7 +288,7 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   if (seg.Has(kRst)) {
     if (seg.seq != rcv_nxt_) {
       env.stats.drops.Inc(DropReason::kRstChallenged);
-      if (env.challenge_limiter.Allow(env.now)) {
+      if (challenge_limiter_.Allow(env.now, env.cfg.challenge_ack_per_second)) {
         env.stats.challenge_acks.Inc();
         SendAck(env);
       } else {
@@ -350,7 +339,7 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   // LISTEN", so a blind SYN cannot remove the connection.
   if (seg.Has(kSyn)) {
     env.stats.drops.Inc(DropReason::kSynChallenged);
-    if (env.challenge_limiter.Allow(env.now)) {
+    if (challenge_limiter_.Allow(env.now, env.cfg.challenge_ack_per_second)) {
       env.stats.challenge_acks.Inc();
       SendAck(env);
     } else {
@@ -651,11 +640,11 @@ void Connection::OnAckForRecovery(Env& env, const wire::TcpRepr& seg,
     if (sack_enabled_) {
       const size_t blocks =
           std::min<size_t>(seg.options.sack_count, wire::kTcpMaxSackBlocks);
-      newly_sacked = scoreboard_
-                         .Update(snd_una_, snd_max_,
-                                 std::span<const wire::SackBlock>(
-                                     seg.options.sack.data(), blocks))
-                         .newly_sacked;
+      const SackUpdate u = scoreboard_.Update(
+          snd_una_, snd_max_,
+          std::span<const wire::SackBlock>(seg.options.sack.data(), blocks));
+      newly_sacked = u.newly_sacked;
+      env.stats.sack_blocks_ignored.Add(u.ignored_blocks);
     }
     if (facts.acked > 0) {
       OnNewAck(env, facts.acked, facts.flight_before);

@@ -22,6 +22,7 @@
 
 #include "lib/base/seq_num.h"
 #include "lib/base/time.h"
+#include "lib/tcp/ack_limiter.h"
 #include "lib/tcp/api.h"
 #include "lib/tcp/assembler.h"
 #include "lib/tcp/buffer_allocator.h"
@@ -41,20 +42,6 @@
 
 namespace tern::tcp {
 
-// Token bucket shared by an endpoint's connections for RFC 5961 challenge ACKs
-// (section 7: "rate-limit" them) and for ACKs answering out-of-window pure
-// ACKs and SYNs (which would otherwise let two stacks ping-pong ACKs).
-class AckLimiter {
- public:
-  explicit AckLimiter(uint32_t per_second) : per_second_(per_second) {}
-  bool Allow(Instant now);
-
- private:
-  uint32_t per_second_;
-  uint32_t used_ = 0;
-  Instant window_start_;
-};
-
 // The window scale we offer for a receive buffer (RFC 7323 2.3): the
 // smallest shift whose 16-bit window covers the buffer, at most 14.
 uint8_t ReceiveWindowScale(size_t recv_buffer);
@@ -73,7 +60,6 @@ struct Env {
   const EndpointConfig& cfg;
   SegmentSink& sink;
   EndpointStats& stats;
-  AckLimiter& challenge_limiter;
   Instant now;
   // Where the connection's send and receive buffers come from
   // (EndpointConfig::buffer_allocator, or the heap).
@@ -384,6 +370,9 @@ class Connection {
   uint32_t ts_recent_ = 0;
   uint32_t ts_offset_ = 0;
   Instant last_oow_ack_;
+  // RFC 5961 section 7 challenge ACKs: this connection's own budget of
+  // EndpointConfig::challenge_ack_per_second (ack_limiter.h, CVE-2016-5696).
+  AckLimiter challenge_limiter_;
 
   RttEstimator rtt_{RttEstimator::Options{}};
   bool rtt_timing_ = false;  // Karn: timing a segment not retransmitted

@@ -154,7 +154,6 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
              config.buffer_cache_bytes),
       buffers_(&cache_),
       sink_(sink),
-      limiter_(config.challenge_ack_per_second),
       isn_(isn),
       table_(std::move(table)),
       conns_(std::move(conns)),
@@ -228,7 +227,7 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_, *sink_, stats_, limiter_, now, buffers_};
+  return Env{config_, *sink_, stats_, now, buffers_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -352,6 +351,10 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
 void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
                         Instant now) {
   stats_.segments_in.Inc();
+  if (seg.tcp.src_port == 0 || seg.tcp.dst_port == 0) {
+    stats_.drops.Inc(DropReason::kPortZero);
+    return;
+  }
   Env env = MakeEnv(now);
   env.defer_peer_output = config_.coalesce_sends;
   const FourTuple tuple = seg.Tuple();
@@ -485,6 +488,9 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     case ListenAction::kSyn:
       break;
   }
+  if (!seg.tcp.payload.empty()) {
+    stats_.drops.Inc(DropReason::kSynData);
+  }
   l.stats.syns_received.Inc();
   stats_.listen.syns_received.Inc();
   const bool endpoint_full = half_opens_.size() >= half_opens_.capacity();
@@ -584,10 +590,11 @@ void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
              (r.flags & HalfOpen::kSack) != 0, ts);
 }
 
-void Endpoint::SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited) {
+void Endpoint::SendHalfOpenAck(Env& env, HalfOpen& r, bool limited) {
   // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> for an unacceptable segment, rate
   // limited like every ACK that answers something out of window.
-  if (limited && !limiter_.Allow(env.now)) {
+  if (limited &&
+      !r.ack_limiter.Allow(env.now, config_.challenge_ack_per_second)) {
     stats_.challenge_acks_limited.Inc();
     return;
   }
@@ -683,6 +690,9 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
     case HalfOpenAction::kDrop:
       return;
     case HalfOpenAction::kResendSynAck:
+      if (!seg.tcp.payload.empty()) {
+        stats_.drops.Inc(DropReason::kSynData);  // as in HandleListen
+      }
       r->flags |= HalfOpen::kDupAnswered;
       r->last_dup_answer = env.now;
       SendHalfOpenSynAck(env, *r, l->options.conn);
@@ -692,7 +702,7 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
       SendHalfOpenAck(env, *r);
       return;
     case HalfOpenAction::kChallengeAck:
-      if (limiter_.Allow(env.now)) {
+      if (r->ack_limiter.Allow(env.now, config_.challenge_ack_per_second)) {
         stats_.challenge_acks.Inc();
         SendHalfOpenAck(env, *r, /*limited=*/false);
       } else {
@@ -933,7 +943,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
         stats_.drops.Inc(v.reason);
       }
       // Rate-limited like every ACK answering an out-of-window segment.
-      if (limiter_.Allow(env.now)) {
+      if (TimeWaitAckAllowed(*r, env.now)) {
         SendTimeWaitAck(env, *r);
       } else {
         stats_.challenge_acks_limited.Inc();
@@ -943,7 +953,12 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       if (r->timestamps != 0 && seg.tcp.options.timestamps) {
         r->ts_recent = seg.tcp.options.timestamps->tsval;
       }
-      SendTimeWaitAck(env, *r);
+      // Rate-limited too: a flood of FINs must not draw one ACK each.
+      if (TimeWaitAckAllowed(*r, env.now)) {
+        SendTimeWaitAck(env, *r);
+      } else {
+        stats_.challenge_acks_limited.Inc();
+      }
       wheel_.Arm(&r->timer, env.now + config_.msl * 2, r->timer.user_data);
       return;
     case TimeWaitAction::kReopen: {

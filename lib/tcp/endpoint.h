@@ -293,7 +293,7 @@ class Endpoint {
   void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const ConnOptions& co);
   // limited: take a token from the ACK rate limiter first (false when the
   // caller already did).
-  void SendHalfOpenAck(Env& env, const HalfOpen& r, bool limited = true);
+  void SendHalfOpenAck(Env& env, HalfOpen& r, bool limited = true);
   void HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg);
   void Promote(Env& env, uint32_t index, const InSegment& seg);
   void OnHalfOpenTimer(Env& env, uint32_t index);
@@ -335,7 +335,6 @@ class Endpoint {
   CountingBuffers buffers_;
   SegmentSink* sink_;
   EndpointStats stats_;
-  AckLimiter limiter_;
   IsnGenerator isn_;
   ConnTable table_;
   Slab<Connection> conns_;

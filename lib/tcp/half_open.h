@@ -16,6 +16,7 @@
 
 #include "lib/base/seq_num.h"
 #include "lib/base/time.h"
+#include "lib/tcp/ack_limiter.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/timer_wheel.h"
 
@@ -33,6 +34,9 @@ struct HalfOpen {
   SeqNum iss;
   SeqNum irs;
   Instant last_dup_answer;  // meaningful with kDupAnswered
+  // The record's own budget of challenge ACKs and of ACKs answering
+  // unacceptable segments (challenge_ack_per_second; ack_limiter.h).
+  AckLimiter ack_limiter;
   uint32_t ts_recent = 0;
   uint32_t listener_index = 0;
   uint32_t listener_generation = 0;

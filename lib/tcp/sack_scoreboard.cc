@@ -136,6 +136,7 @@ SackUpdate SackScoreboard::Update(SeqNum snd_una, SeqNum snd_max,
     // ACK; an edge beyond anything sent, an empty block or one wholly
     // acknowledged carries no usable information.
     if (!(left < right) || right > snd_max || right <= snd_una) {
+      ++update.ignored_blocks;
       continue;
     }
     update.newly_sacked += Insert(SeqNum::Max(left, snd_una), right);

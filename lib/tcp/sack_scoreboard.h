@@ -41,6 +41,9 @@ struct SackUpdate {
   // Bytes the scoreboard records as SACKed now and did not before (bytes of a
   // range dropped for capacity are not subtracted).
   uint32_t newly_sacked = 0;
+  // Blocks ignored as carrying no usable information: empty or inverted,
+  // beyond SND.MAX, or wholly at or below SND.UNA (and not a D-SACK).
+  uint32_t ignored_blocks = 0;
   // The first block was a D-SACK (RFC 2883 section 4); its edges follow.
   bool dsack = false;
   SeqNum dsack_left;

@@ -78,6 +78,16 @@ const char* ToString(DropReason r) {
       return "icmp_out_of_window";
     case DropReason::kIcmpPmtuNotSmaller:
       return "icmp_pmtu_not_smaller";
+    case DropReason::kTimeWaitSyn:
+      return "time_wait_syn";
+    case DropReason::kTimeWaitData:
+      return "time_wait_data";
+    case DropReason::kTimeWaitSynFin:
+      return "time_wait_syn_fin";
+    case DropReason::kPortZero:
+      return "port_zero";
+    case DropReason::kSynData:
+      return "syn_data";
     case DropReason::kCount:
       break;
   }

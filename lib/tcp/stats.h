@@ -59,6 +59,22 @@ enum class DropReason : uint8_t {
   // RFC 5927 section 7.2 and RFC 1191 section 6.3: a fragmentation-needed
   // whose MTU is not below the quoted packet's size or the path's MSS.
   kIcmpPmtuNotSmaller,
+  // TIME-WAIT: a SYN that does not reopen it (RFC 6191: not newer) or a
+  // SYN-ACK, answered with our ACK (RFC 9293 3.10.7.4 first check).
+  kTimeWaitSyn,
+  // TIME-WAIT: data (it cannot be new after the peer's FIN), answered with
+  // our ACK.
+  kTimeWaitData,
+  // TIME-WAIT: SYN with FIN; dropped, and it does not reopen the record (a
+  // listener would discard it, kListenSynFin, after the record was gone).
+  kTimeWaitSynFin,
+  // Source or destination port 0 (reserved, RFC 6335 6): dropped before
+  // lookup and never answered, as FreeBSD's tcp_input does.
+  kPortZero,
+  // Text on a SYN to a listener: the SYN is answered, its data is not kept
+  // (no TCP Fast Open; RFC 9293 3.10.7.2 allows dropping it) and the peer
+  // sends it again after the handshake.
+  kSynData,
   kCount,
 };
 const char* ToString(DropReason r);
@@ -102,6 +118,9 @@ struct EndpointStats {
   Counter rst_sent;
   Counter challenge_acks;
   Counter challenge_acks_limited;
+  // RFC 2018 SACK blocks ignored (SackUpdate::ignored_blocks): inverted,
+  // empty, beyond SND.MAX or below SND.UNA.
+  Counter sack_blocks_ignored;
   Counter retransmits;        // data or FIN segments sent again
   Counter fast_recoveries;    // loss recovery entered on dupacks or SACK
   Counter limited_transmits;  // RFC 3042 new segments on dupacks 1 and 2

@@ -24,6 +24,13 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
     return {TimeWaitAction::kDrop, DropReason::kTimeWaitRst};
   }
 
+  // A SYN with FIN: no opener sends one. Dropped here, before the RFC 6191
+  // test below, so that it cannot free the record on its way to a listener
+  // that would discard it anyway (kListenSynFin).
+  if (seg.Has(kSyn) && seg.Has(kFin)) {
+    return {TimeWaitAction::kDrop, DropReason::kTimeWaitSynFin};
+  }
+
   const bool ts_on = record.timestamps != 0 && seg.options.timestamps;
   // RFC 6191 section 2: a SYN reopens TIME-WAIT when, with timestamps, its
   // TSval is newer than TS.Recent; without, when its sequence number is
@@ -45,7 +52,7 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
     // An old duplicate SYN: answer with our ACK (RFC 9293 3.10.7.4 first
     // check, unacceptable segment), which makes the peer reset if it is not
     // a retransmission of the old connection.
-    return {TimeWaitAction::kAck};
+    return {TimeWaitAction::kAck, DropReason::kTimeWaitSyn};
   }
 
   if (ts_on && TsOlder(seg.options.timestamps->tsval, record.ts_recent)) {
@@ -56,7 +63,14 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
   if (seg.Has(kSyn)) {
     // A SYN-ACK (or any SYN not reopening, above): unacceptable in TIME-WAIT,
     // answered with our ACK (RFC 9293 3.10.7.4 first check).
-    return {TimeWaitAction::kAck};
+    return {TimeWaitAction::kAck, DropReason::kTimeWaitSyn};
+  }
+
+  // RFC 9293 3.10.7.4 fifth: "if the ACK bit is off, drop the segment and
+  // return". A FIN without ACK neither restarts the 2 MSL timer nor draws an
+  // ACK, so a blind sender cannot hold the record or reflect ACKs with it.
+  if (!seg.Has(kAck)) {
+    return {TimeWaitAction::kDrop, DropReason::kNoAck};
   }
 
   // RFC 9293 3.10.7.4 eighth: "TIME-WAIT STATE: Remain in the TIME-WAIT
@@ -68,7 +82,7 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
   // Data cannot be new in TIME-WAIT (the peer's FIN ended its stream): a
   // retransmission, answered with our ACK so the peer stops.
   if (!seg.payload.empty()) {
-    return {TimeWaitAction::kAck};
+    return {TimeWaitAction::kAck, DropReason::kTimeWaitData};
   }
   // A bare ACK at RCV.NXT (the peer's ACK of our FIN arriving late, or a
   // duplicate of it): acceptable, nothing to answer.

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "lib/base/seq_num.h"
+#include "lib/base/time.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/stats.h"
 #include "lib/tcp/timer_wheel.h"
@@ -34,16 +35,17 @@ struct TimeWaitRecord {
   uint32_t ts_offset;  // our TSval = now in ms + ts_offset
   uint16_t window;     // the raw window field we last sent
   uint8_t timestamps;  // 1 when timestamps were negotiated
-  uint8_t unused = 0;
+  // When the record last answered with an ACK: (tick mod 255) + 1 of
+  // TimeWaitAckTick, 0 for never (TimeWaitAckAllowed).
+  uint8_t ack_tick = 0;
 };
 static_assert(sizeof(TimeWaitRecord) <= 64,
               "a TIME-WAIT record must stay within one cache line");
 
 enum class TimeWaitAction : uint8_t {
   kDrop,  // nothing to send; count `reason`
-  // Re-send our last ACK. The caller rate-limits it with the endpoint's
-  // AckLimiter (challenge_ack_per_second): Linux limits per socket (500 ms,
-  // tcp_oow_rate_limited), but the 64-byte record has no room for a time.
+  // Re-send our last ACK. The caller rate-limits it per record
+  // (TimeWaitAckAllowed).
   kAck,
   kAckAndRestart,  // retransmitted FIN: ACK it and restart 2 MSL
   kReopen,         // RFC 6191: free the record, process the SYN as new
@@ -57,6 +59,27 @@ struct TimeWaitVerdict {
 
 TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
                               const wire::TcpRepr& seg);
+
+// Whether the record may answer with an ACK at `now`, and if so notes it:
+// at most one ACK per tick of 2^29 ns (537 ms), as Linux's per-socket
+// tcp_invalid_ratelimit of 500 ms for TIME-WAIT. The budget is the record's
+// own, so no other connection can observe it (CVE-2016-5696; ack_limiter.h);
+// the 64-byte record keeps the tick in one byte, mod 255: an answer is
+// suppressed wrongly only when the last one was a multiple of 137 s
+// earlier, and the peer's retransmission is then answered.
+inline constexpr int kTimeWaitAckTickShift = 29;
+inline bool TimeWaitAckAllowed(TimeWaitRecord& record, Instant now) {
+  const uint8_t tick =
+      static_cast<uint8_t>(static_cast<uint64_t>(now.ToNanos()) >>
+                           kTimeWaitAckTickShift) %
+          255 +
+      1;
+  if (record.ack_tick == tick) {
+    return false;
+  }
+  record.ack_tick = tick;
+  return true;
+}
 
 }  // namespace tern::tcp
 

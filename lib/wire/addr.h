@@ -45,6 +45,31 @@ struct MacAddr {
   constexpr bool operator==(const MacAddr&) const = default;
 };
 
+// Whether a host accepts a datagram from the network with this IPv4 source
+// address, addressed to `local` (RFC 1122 3.2.1.3, RFC 9293 3.9.2.3 MUST-63:
+// "a SYN from an invalid source address" is ignored).
+enum class SourceCheck : uint8_t {
+  kOk,
+  // 0.0.0.0/8 ("this network", a source only while a host learns its
+  // address), 127.0.0.0/8 (loopback: "MUST NOT appear outside a host"),
+  // 224.0.0.0/4 (multicast) and 240.0.0.0/4 with 255.255.255.255 (reserved
+  // and limited broadcast).
+  kInvalid,
+  // Our own address: a "land" datagram (src == dst), which a host never
+  // receives from the wire (Linux drops it as a martian source).
+  kOwnAddress,
+};
+constexpr SourceCheck CheckSource(Ipv4Addr src, Ipv4Addr local) {
+  const uint32_t first = src.value >> 24;
+  if (first == 0 || first == 127 || first >= 224) {
+    return SourceCheck::kInvalid;
+  }
+  if (src == local) {
+    return SourceCheck::kOwnAddress;
+  }
+  return SourceCheck::kOk;
+}
+
 inline std::ostream& operator<<(std::ostream& os, Ipv4Addr a) {
   return os << a.ToString();
 }

@@ -34,6 +34,7 @@
 #include "app/services/service_host.h"
 #include "gtest/gtest.h"
 #include "lib/port/eal.h"
+#include "lib/wire/checksum.h"
 #include "lib/wire/ethernet.h"
 #include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
@@ -837,6 +838,222 @@ TEST_F(EngineFrameTest, RxTap_TakesItsFrames_EngineServesTheRest) {
   EXPECT_EQ(client_->counters().rx_tapped.Get(), 1u);
   EXPECT_GT(client_->counters().tcp_in.Get(), tcp_in0);
   client_->set_rx_tap(nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// The hostile-input catalogue below TCP (doc/security.md): frames the port's
+// frame handler refuses, each under its own counter, with nothing sent and
+// nothing reaching the endpoint; and the frames it must accept.
+
+// The IPv4 header checksum of a frame recomputed after an edit.
+void FixIpChecksum(std::vector<uint8_t>& f) {
+  constexpr size_t kEth = wire::kEthHeaderLen;
+  const size_t ihl = size_t{f[kEth] & 0xfu} * 4;
+  f[kEth + 10] = 0;
+  f[kEth + 11] = 0;
+  const uint16_t c = wire::InternetChecksum(std::span(f).subspan(kEth, ihl));
+  f[kEth + 10] = static_cast<uint8_t>(c >> 8);
+  f[kEth + 11] = static_cast<uint8_t>(c);
+}
+
+class EngineHostileTest : public EngineFrameTest {
+ protected:
+  void SetUp() override {
+    EngineFrameTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(WarmUp());
+    tcp_in0_ = server_->counters().tcp_in.Get();
+    drops0_ = server_->counters().TotalDrops();
+    half_open0_ = server_->endpoint().half_open_total();
+  }
+  // A SYN from the client's MAC to the server, with `src` as its source.
+  std::vector<uint8_t> Syn(wire::Ipv4Addr src, uint16_t sport = 41000) {
+    return testing::SynFrame({.src_mac = wire_->a().mac(),
+                              .dst_mac = wire_->b().mac(),
+                              .src = src,
+                              .dst = kServerIp,
+                              .src_port = sport,
+                              .dst_port = kHttpPort,
+                              .isn = 1000,
+                              .tsval = 777});
+  }
+  // One frame to the server, one poll; returns the frames it sent.
+  size_t Inject(const std::vector<uint8_t>& frame) {
+    rte_mbuf* m = testing::MbufOf(wire_->a().pool(), frame);
+    EXPECT_NE(m, nullptr);
+    EXPECT_EQ(rte_ring_enqueue(wire_->ab(), m), 0);
+    now_ = now_ + kStep;
+    server_->PollOnce(now_);
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    const size_t n = out.size();
+    FreeAll(out);
+    return n;
+  }
+  // The frame was refused under `reason` alone; nothing was sent and the
+  // endpoint saw nothing.
+  void ExpectRefused(const std::vector<uint8_t>& frame, PortDrop reason) {
+    const uint64_t before = server_->counters().drops.Get(reason);
+    EXPECT_EQ(Inject(frame), 0u);
+    EXPECT_EQ(server_->counters().drops.Get(reason), before + 1)
+        << ToString(reason);
+    ExpectNothingElse();
+  }
+  void ExpectParseRefused(const std::vector<uint8_t>& frame,
+                          wire::WireError e) {
+    const uint64_t before = server_->counters().parse_drops.Get(e);
+    EXPECT_EQ(Inject(frame), 0u);
+    EXPECT_EQ(server_->counters().parse_drops.Get(e), before + 1)
+        << wire::ToString(e);
+    ExpectNothingElse();
+  }
+  void ExpectNothingElse() {
+    EXPECT_EQ(server_->counters().TotalDrops(), drops0_ + 1);
+    EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0_);
+    EXPECT_EQ(server_->endpoint().half_open_total(), half_open0_);
+  }
+  // The SYN reached the endpoint and was answered with a SYN-ACK.
+  void ExpectAnswered(const std::vector<uint8_t>& frame) {
+    EXPECT_EQ(Inject(frame), 1u);
+    EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0_ + 1);
+    EXPECT_EQ(server_->counters().TotalDrops(), drops0_);
+    EXPECT_EQ(server_->endpoint().half_open_total(), half_open0_ + 1);
+  }
+
+  uint64_t tcp_in0_ = 0;
+  uint64_t drops0_ = 0;
+  size_t half_open0_ = 0;
+};
+
+TEST_F(EngineHostileTest, Hostile_SourceBroadcast_Port) {
+  ExpectRefused(Syn(wire::Ipv4Addr{0xffffffff}), PortDrop::kBadSource);
+}
+
+TEST_F(EngineHostileTest, Hostile_SourceMulticast_Port) {
+  ExpectRefused(Syn(wire::Ipv4Addr::FromOctets(224, 0, 0, 1)),
+                PortDrop::kBadSource);
+}
+
+TEST_F(EngineHostileTest, Hostile_SourceZero_Port) {
+  ExpectRefused(Syn(wire::Ipv4Addr{0}), PortDrop::kBadSource);
+}
+
+// Defect fixed: a SYN from 127.0.0.1 was answered.
+TEST_F(EngineHostileTest, Hostile_SourceLoopback_Port) {
+  ExpectRefused(Syn(wire::Ipv4Addr::FromOctets(127, 0, 0, 1)),
+                PortDrop::kBadSource);
+}
+
+// Defect fixed: a "land" SYN (source = destination, same ports) made a
+// half-open record and a SYN-ACK addressed to ourselves.
+TEST_F(EngineHostileTest, Hostile_SourceEqualsDestination_Port) {
+  std::vector<uint8_t> f = Syn(kServerIp, kHttpPort);
+  ExpectRefused(f, PortDrop::kLandSource);
+}
+
+TEST_F(EngineHostileTest, Hostile_SourceMacMulticast_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  f[6] |= 0x01;  // the source MAC's group bit
+  ExpectRefused(f, PortDrop::kBadSource);
+}
+
+TEST_F(EngineHostileTest, Hostile_IpBadChecksum_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  f[wire::kEthHeaderLen + 10] ^= 0x40;
+  ExpectParseRefused(f, wire::WireError::kIpv4BadChecksum);
+}
+
+TEST_F(EngineHostileTest, Hostile_IpFragment_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  f[wire::kEthHeaderLen + 6] = 0x20;  // MF
+  FixIpChecksum(f);
+  ExpectParseRefused(f, wire::WireError::kIpv4Fragment);
+}
+
+TEST_F(EngineHostileTest, Hostile_EthernetTruncated_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  f.resize(13);
+  ExpectParseRefused(f, wire::WireError::kEthTruncated);
+}
+
+TEST_F(EngineHostileTest, Hostile_IpTotalLengthBeyondFrame_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  f[wire::kEthHeaderLen + 2] += 1;  // total length high byte: +256
+  FixIpChecksum(f);
+  ExpectParseRefused(f, wire::WireError::kIpv4BadTotalLength);
+}
+
+// TTL 0 on arrival: RFC 1122 3.2.1.7 ("MUST NOT discard a datagram just
+// because it was received with TTL less than 2"): answered.
+TEST_F(EngineHostileTest, Hostile_Ttl0_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  f[wire::kEthHeaderLen + 8] = 0;
+  FixIpChecksum(f);
+  ExpectAnswered(f);
+}
+
+// IP options TCP does not understand are ignored (RFC 9293 MUST-50): the
+// SYN is answered.
+TEST_F(EngineHostileTest, Hostile_IpOptions_Port) {
+  std::vector<uint8_t> f = Syn(kClientIp);
+  constexpr size_t kEth = wire::kEthHeaderLen;
+  const std::vector<uint8_t> ra = {0x94, 4, 0, 0};  // router alert
+  f.insert(f.begin() + kEth + wire::kIpv4MinHeaderLen, ra.begin(), ra.end());
+  f[kEth] = 0x46;
+  const uint16_t total = static_cast<uint16_t>(f.size() - kEth);
+  f[kEth + 2] = static_cast<uint8_t>(total >> 8);
+  f[kEth + 3] = static_cast<uint8_t>(total);
+  FixIpChecksum(f);
+  ExpectAnswered(f);
+}
+
+// ICMP errors: tern does not act on them (no path MTU discovery yet), so an
+// attacker's "fragmentation needed" with MTU 68 (RFC 5927 5.2: the smallest
+// an IPv4 path can claim) or one quoting no segment of ours changes nothing.
+std::vector<uint8_t> IcmpFrame(RingWire& w, uint8_t code, uint16_t mtu,
+                               std::span<const uint8_t> quoted) {
+  wire::IcmpRepr icmp{.type = wire::IcmpType::kDestinationUnreachable,
+                      .code = code,
+                      .echo_id = 0,
+                      .echo_seq = 0,
+                      .next_hop_mtu = mtu,
+                      .data = quoted};
+  wire::Ipv4Repr ip;
+  ip.src = kClientIp;
+  ip.dst = kServerIp;
+  ip.protocol = wire::kIpProtoIcmp;
+  ip.payload_len = static_cast<uint16_t>(icmp.BufferLen());
+  wire::EthernetRepr eth{.dst = w.b().mac(),
+                         .src = w.a().mac(),
+                         .ethertype = wire::kEtherTypeIpv4,
+                         .vlan_tci = std::nullopt};
+  std::vector<uint8_t> f(eth.HeaderLen() + ip.BufferLen());
+  eth.Emit(f);
+  ip.Emit(std::span(f).subspan(eth.HeaderLen()));
+  icmp.Emit(std::span(f).subspan(eth.HeaderLen() + ip.HeaderLen()));
+  return f;
+}
+
+TEST_F(EngineHostileTest, Hostile_IcmpFragNeededMtu68_Port) {
+  // It quotes a segment of the server's (IP header + 8 bytes of TCP).
+  const std::vector<uint8_t> seg = testing::SynFrame({.src_mac = {},
+                                                      .dst_mac = {},
+                                                      .src = kServerIp,
+                                                      .dst = kClientIp,
+                                                      .src_port = kHttpPort,
+                                                      .dst_port = 40000,
+                                                      .isn = 1,
+                                                      .tsval = 1});
+  const std::span<const uint8_t> quoted =
+      std::span(seg).subspan(wire::kEthHeaderLen, wire::kIpv4MinHeaderLen + 8);
+  ExpectRefused(
+      IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 68, quoted),
+      PortDrop::kIcmpErrorIgnored);
+}
+
+TEST_F(EngineHostileTest, Hostile_IcmpErrorNotMatchingASegment_Port) {
+  const std::vector<uint8_t> junk(28, 0x5a);
+  ExpectRefused(
+      IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 1000, junk),
+      PortDrop::kIcmpErrorIgnored);
 }
 
 TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {

@@ -212,6 +212,28 @@ TEST_F(ResponderTest, EchoFromBroadcastSource_DroppedBadSource) {
                 PortDrop::kBadSource);
 }
 
+// Hostile-input catalogue (doc/security.md): source addresses an echo is
+// never answered from (RFC 1122 3.2.1.3, 3.2.2.6).
+TEST_F(ResponderTest, Hostile_SourceLoopback_Responder) {
+  ExpectDropped(EchoFrame({.src = wire::Ipv4Addr::FromOctets(127, 0, 0, 1)}),
+                PortDrop::kBadSource);
+}
+
+TEST_F(ResponderTest, Hostile_SourceZero_Responder) {
+  ExpectDropped(EchoFrame({.src = wire::Ipv4Addr{0}}), PortDrop::kBadSource);
+}
+
+TEST_F(ResponderTest, Hostile_SourceMulticast_Responder) {
+  ExpectDropped(EchoFrame({.src = wire::Ipv4Addr::FromOctets(224, 0, 0, 9)}),
+                PortDrop::kBadSource);
+}
+
+// Defect fixed: an echo from our own address (a "land" packet) was answered
+// to ourselves.
+TEST_F(ResponderTest, Hostile_SourceEqualsDestination_Responder) {
+  ExpectDropped(EchoFrame({.src = kOurIp}), PortDrop::kLandSource);
+}
+
 TEST_F(ResponderTest, EchoReply_DroppedNotEchoRequest) {
   ExpectDropped(EchoFrame({.type = wire::IcmpType::kEchoReply}),
                 PortDrop::kIcmpNotEchoRequest);

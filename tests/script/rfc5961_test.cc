@@ -255,8 +255,8 @@ TEST_F(Rfc5961Test, FinWait2_Syn_ChallengeAck) {
 }
 
 // ---------------------------------------------------------------------------
-// Section 7: challenge ACKs are rate limited (tern: an endpoint-wide bucket
-// of config_.challenge_ack_per_second, as Linux's tcp_challenge_ack_limit).
+// Section 7: challenge ACKs are rate limited (tern: a budget of
+// config_.challenge_ack_per_second per connection; ack_limiter.h).
 
 TEST_F(Rfc5961Test, Established_ChallengeAcksOverLimit_NotSent) {
   config_.challenge_ack_per_second = 2;
@@ -307,7 +307,10 @@ TEST_F(Rfc5961Test, Established_SynAndRstShareTheLimit) {
   EXPECT_EQ(ChallengeAcksLimited(), 1u);
 }
 
-TEST_F(Rfc5961Test, Established_LimitIsPerEndpoint_SharedByConnections) {
+// CVE-2016-5696: the budget is per connection, so spending it on one
+// connection leaves another's untouched (HostileTest
+// Hostile_ChallengeAckSideChannel_* shows the observer's view).
+TEST_F(Rfc5961Test, Established_LimitIsPerConnection_NotShared) {
   config_.challenge_ack_per_second = 1;
   Recreate();
   MakeEstablished();
@@ -323,8 +326,10 @@ TEST_F(Rfc5961Test, Established_LimitIsPerEndpoint_SharedByConnections) {
   Deliver(SegBuilder().Rst().Seq(peer_nxt_ + 1));
   // The first connection scales its window by 1 (a 64 KiB buffer).
   ExpectSent(kAck, our_nxt_, peer_nxt_).Window(32768);
+  Deliver(SegBuilder().Rst().Seq(peer_nxt_ + 2));
+  ExpectNothingSent();  // this connection's budget is spent
   Deliver(SegBuilder().From(kRemoteAddr, 41000).Rst().Seq(5002));
-  ExpectNothingSent();
+  ExpectSent(kAck, sa.tcp.seq.raw() + 1, 5001);  // the other's is whole
   EXPECT_EQ(ChallengeAcksLimited(), 1u);
 }
 

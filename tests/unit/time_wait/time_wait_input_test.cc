@@ -68,7 +68,7 @@ TEST(TimeWaitInputTest, Data_Ack) {
   const uint8_t bytes[3] = {1, 2, 3};
   t.payload = bytes;
   Expect(TimeWaitInput(Record(false), t), TimeWaitAction::kAck,
-         DropReason::kCount);
+         DropReason::kTimeWaitData);
 }
 
 TEST(TimeWaitInputTest, OldTsval_PawsAck) {
@@ -80,14 +80,14 @@ TEST(TimeWaitInputTest, Syn_ReopenWhenNewer) {  // RFC 6191
   Expect(TimeWaitInput(Record(false), Seg(kSyn, kRcvNxt + 1)),
          TimeWaitAction::kReopen, DropReason::kCount);
   Expect(TimeWaitInput(Record(false), Seg(kSyn, kRcvNxt - 1)),
-         TimeWaitAction::kAck, DropReason::kCount);
+         TimeWaitAction::kAck, DropReason::kTimeWaitSyn);
   Expect(TimeWaitInput(Record(true), WithTs(Seg(kSyn, 1), kTsRecent + 1)),
          TimeWaitAction::kReopen, DropReason::kCount);
   Expect(TimeWaitInput(Record(true), WithTs(Seg(kSyn, kRcvNxt + 1), kTsRecent)),
          TimeWaitAction::kReopen, DropReason::kCount);
   Expect(TimeWaitInput(Record(true),
                        WithTs(Seg(kSyn, kRcvNxt + 1), kTsRecent - 1)),
-         TimeWaitAction::kAck, DropReason::kCount);
+         TimeWaitAction::kAck, DropReason::kTimeWaitSyn);
 }
 
 TEST(TimeWaitInputTest, SegmentWithoutTimestamps_NoPawsCheck) {
@@ -113,12 +113,24 @@ TEST(TimeWaitInputTest, DataBeyondRcvNxt_Ack) {
   const uint8_t bytes[2] = {1, 2};
   t.payload = bytes;
   Expect(TimeWaitInput(Record(false), t), TimeWaitAction::kAck,
-         DropReason::kCount);
+         DropReason::kTimeWaitData);
 }
 
 TEST(TimeWaitInputTest, SynAck_Ack) {
   Expect(TimeWaitInput(Record(false), Seg(kSyn | kAck, kRcvNxt)),
-         TimeWaitAction::kAck, DropReason::kCount);
+         TimeWaitAction::kAck, DropReason::kTimeWaitSyn);
+}
+
+TEST(TimeWaitInputTest, SynFin_DroppedNotReopened) {
+  Expect(TimeWaitInput(Record(false), Seg(kSyn | kFin, kRcvNxt + 1)),
+         TimeWaitAction::kDrop, DropReason::kTimeWaitSynFin);
+}
+
+TEST(TimeWaitInputTest, WithoutAck_Dropped) {  // RFC 9293 3.10.7.4 fifth
+  Expect(TimeWaitInput(Record(false), Seg(kFin, kRcvNxt - 1)),
+         TimeWaitAction::kDrop, DropReason::kNoAck);
+  Expect(TimeWaitInput(Record(false), Seg(0, kRcvNxt)), TimeWaitAction::kDrop,
+         DropReason::kNoAck);
 }
 
 }  // namespace
