@@ -1033,7 +1033,10 @@ std::vector<uint8_t> IcmpFrame(RingWire& w, uint8_t code, uint16_t mtu,
 }
 
 TEST_F(EngineHostileTest, Hostile_IcmpFragNeededMtu68_Port) {
-  // It quotes a segment of the server's (IP header + 8 bytes of TCP).
+  // It quotes a segment of the server's (IP header + 8 bytes of TCP) that
+  // belongs to no connection: the port hands it to the endpoint, which
+  // finds nothing to lower (RFC 5927 section 4.1; the 552-byte floor and
+  // the MSS checks are IcmpTest's and EngineIcmpTest's).
   const std::vector<uint8_t> seg = testing::SynFrame({.src_mac = {},
                                                       .dst_mac = {},
                                                       .src = kServerIp,
@@ -1044,16 +1047,23 @@ TEST_F(EngineHostileTest, Hostile_IcmpFragNeededMtu68_Port) {
                                                       .tsval = 1});
   const std::span<const uint8_t> quoted =
       std::span(seg).subspan(wire::kEthHeaderLen, wire::kIpv4MinHeaderLen + 8);
-  ExpectRefused(
-      IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 68, quoted),
-      PortDrop::kIcmpErrorIgnored);
+  const tcp::EndpointStats& st = server_->endpoint().stats();
+  const uint64_t before = st.drops.Get(tcp::DropReason::kIcmpNoConnection);
+  EXPECT_EQ(
+      Inject(IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 68, quoted)),
+      0u);
+  EXPECT_EQ(st.drops.Get(tcp::DropReason::kIcmpNoConnection), before + 1);
+  EXPECT_EQ(st.pmtu_decreases.Get(), 0u);
+  EXPECT_EQ(server_->counters().TotalDrops(), drops0_);
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0_);
 }
 
 TEST_F(EngineHostileTest, Hostile_IcmpErrorNotMatchingASegment_Port) {
+  // A quote that is no IPv4 header (RFC 792 says it must be one).
   const std::vector<uint8_t> junk(28, 0x5a);
   ExpectRefused(
       IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 1000, junk),
-      PortDrop::kIcmpErrorIgnored);
+      PortDrop::kIcmpQuoteMalformed);
 }
 
 TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
