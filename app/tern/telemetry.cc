@@ -333,6 +333,8 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("keepalive_timeouts", t.keepalive_timeouts);
   v("fin_wait2_timeouts", t.fin_wait2_timeouts);
   v("synack_timeouts", t.synack_timeouts);
+  v("predicted_acks", t.predicted_acks);
+  v("predicted_data", t.predicted_data);
   VisitListener(t.listen, "listen.", visit);
   for (size_t i = 0; i < CounterArray<tcp::DropReason>::kSize; ++i) {
     const auto r = static_cast<tcp::DropReason>(i);

@@ -112,7 +112,11 @@ struct EndpointStats {
   Counter fin_wait2_timeouts;
   Counter synack_timeouts;  // half-open dropped after the last SYN-ACK
   Counter timers_fired;     // wheel expiries run by OnTimers
-  ListenerStats listen;     // sum over this endpoint's listeners
+  // Segments handled by header prediction (EndpointConfig::
+  // header_prediction): pure ACKs of new data, and in-order data.
+  Counter predicted_acks;
+  Counter predicted_data;
+  ListenerStats listen;  // sum over this endpoint's listeners
 
   uint64_t Transitions(State from, State to) const {
     return transitions[static_cast<int>(from)][static_cast<int>(to)].Get();
