@@ -339,6 +339,8 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("icmp_aborts", t.icmp_aborts);
   v("pmtu_decreases", t.pmtu_decreases);
   v("shutdown_aborts", t.shutdown_aborts);
+  v("predicted_acks", t.predicted_acks);
+  v("predicted_data", t.predicted_data);
   VisitListener(t.listen, "listen.", visit);
   for (size_t i = 0; i < CounterArray<tcp::DropReason>::kSize; ++i) {
     const auto r = static_cast<tcp::DropReason>(i);

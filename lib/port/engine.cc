@@ -587,8 +587,6 @@ void Engine::Send(const tcp::OutSegment& segment) {
   // The payload goes straight to its place; TcpRepr::Emit leaves a payload
   // that already sits after the header untouched.
   segment.payload.CopyTo({tcp_at + tcp_header, payload});
-  wire::TcpRepr tcp = segment.tcp;
-  tcp.payload = {tcp_at + tcp_header, payload};
 
   const PortOffloads& off = port_->offloads();
   wire::Ipv4Repr ip;
@@ -601,8 +599,17 @@ void Engine::Send(const tcp::OutSegment& segment) {
   ip.payload_len = static_cast<uint16_t>(tcp_header + payload);
   ip.Emit({p + wire::kEthHeaderLen, wire::kIpv4MinHeaderLen},
           off.tx_ipv4_cksum);
-  tcp.Emit({tcp_at, tcp_header + payload}, segment.src, segment.dst,
-           off.tx_tcp_cksum);
+  if (segment.header_template != nullptr) {
+    // A listener's SYN-ACK: the header laid out once, its checksum finished
+    // from the template's sum (tcp/segment.h).
+    segment.header_template->Emit({tcp_at, tcp_header}, segment.tcp,
+                                  segment.src, segment.dst, off.tx_tcp_cksum);
+  } else {
+    wire::TcpRepr tcp = segment.tcp;
+    tcp.payload = {tcp_at + tcp_header, payload};
+    tcp.Emit({tcp_at, tcp_header + payload}, segment.src, segment.dst,
+             off.tx_tcp_cksum);
+  }
   if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
     m->l2_len = wire::kEthHeaderLen;
     m->l3_len = wire::kIpv4MinHeaderLen;

@@ -136,6 +136,12 @@ struct EndpointConfig {
   // MUST-59); challenge ACKs, RSTs, ACKs of unacceptable segments and
   // everything timers send are never deferred.
   bool coalesce_sends = false;
+  // Header prediction on ESTABLISHED (Connection's fast path, doc/
+  // state_machine.md): in-order pure ACKs and data segments that need none
+  // of RFC 9293 3.10.7.4's checks beyond the prediction are handled without
+  // the general steps, with the same result. Off only for the differential
+  // test that holds the two paths to identical output.
+  bool header_prediction = true;
   ConnOptions conn_defaults;
   // Where connections' send and receive buffers (and SendRef chunk slots)
   // come from (buffer_allocator.h); null: the process heap. Not owned; it

@@ -208,6 +208,10 @@ void Connection::SetState(Env& env, State next) {
 Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   last_rx_ = env.now;
   keepalive_sent_ = 0;
+  if (env.cfg.header_prediction && state_ == State::kEstablished &&
+      PredictedInput(env, seg)) {
+    return Verdict::kKeep;
+  }
 
   switch (state_) {
     case State::kClosed:
@@ -377,6 +381,113 @@ Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   }
   OutputAfterSegment(env);
   return verdict;
+}
+
+// Header prediction: Van Jacobson's (4.3BSD-Reno tcp_input, "header
+// prediction"), as Linux's tcp_rcv_established does it. On ESTABLISHED a
+// segment with only ACK (and PSH), exactly at RCV.NXT, with no option but
+// the negotiated timestamps (which pass PAWS), and no loss recovery running
+// is either a pure ACK of new data or in-order data that fits the
+// window and the receive buffer with nothing held out of order. For those,
+// RFC 9293 3.10.7.4's checks are decided in advance: the sequence number is
+// acceptable (first), there is no RST (second) or SYN (fourth), the ACK is
+// acceptable (fifth, RFC 5961 5.2), and the text needs no trimming and no
+// reassembly (seventh), and there is no FIN (eighth). What is left is done
+// here by the same functions and in the same order as the general path
+// (ProcessAck, then ProcessText), so both give the same segments, state and
+// events; the differential test (tests/unit/fast_path) holds them to it.
+// Everything else returns false before changing anything.
+bool Connection::PredictedInput(Env& env, const wire::TcpRepr& seg) {
+  TERN_DCHECK(state_ == State::kEstablished);
+  if ((seg.flags & ~kPsh) != kAck || seg.seq != rcv_nxt_) {
+    return false;
+  }
+  const wire::TcpOptions& o = seg.options;
+  if (o.mss.has_value() || o.window_scale.has_value() || o.sack_permitted ||
+      o.sack_count != 0 || o.timestamps.has_value() != ts_enabled_) {
+    return false;
+  }
+  // RFC 7323 5.3 R1: PAWS would reject it; the general path answers.
+  if (ts_enabled_ && TsBefore(o.timestamps->tsval, ts_recent_)) {
+    return false;
+  }
+  // No loss recovery running: a new ACK only grows the window (OnNewAck).
+  // Unlike Linux's prediction the window may have changed: UpdateSendWindow
+  // below is the general path's own step, and a new ACK or a data segment
+  // is never a duplicate ACK, whose rules depend on the window (RFC 5681
+  // section 2 (e)). tern's receivers move their window edge in MSS steps,
+  // so consecutive ACKs often differ in window.
+  if (in_recovery_) {
+    return false;
+  }
+  const size_t len = seg.payload.size();
+  if (len == 0) {
+    // A pure ACK of new data: SND.UNA < SEG.ACK =< SND.MAX. An ACK at
+    // SND.UNA may be a duplicate: the general path counts it.
+    if (!(seg.ack > snd_una_) || seg.ack > snd_max_) {
+      return false;
+    }
+  } else {
+    // In-order data acknowledging nothing new or something new, within the
+    // advertised window and the buffer's free area, with no hole before it
+    // (nothing held out of order, no FIN known), on a connection whose
+    // application still reads (RFC 1122 4.2.2.13's reset otherwise).
+    const int32_t wnd = rcv_adv_ - rcv_nxt_;
+    if (seg.ack < snd_una_ || seg.ack > snd_max_ || wnd <= 0 ||
+        len > static_cast<uint32_t>(wnd) || len > rcvbuf_.free() ||
+        !assembler_.empty() || assembler_.fin_known() || orphaned_) {
+      return false;
+    }
+  }
+
+  // Fifth, the ACK (ProcessAck with its decided checks left out).
+  UpdateTsRecent(seg);
+  persist_probes_ = 0;
+  const uint32_t flight_before = static_cast<uint32_t>(snd_max_ - snd_una_);
+  const uint32_t acked = AdvanceSndUna(env, seg);
+  // OnAckForRecovery: SEG.ACK is SND.UNA now; no SACK blocks; a segment
+  // with data is never a duplicate ACK.
+  if (sack_enabled_) {
+    scoreboard_.Update(snd_una_, snd_max_, {});
+  }
+  if (acked > 0) {
+    OnNewAck(env, acked, flight_before);
+  }
+  UpdateSendWindow(seg);
+  if (len == 0) {
+    env.stats.predicted_acks.Inc();
+    OutputAfterSegment(env);
+    return true;
+  }
+
+  // Seventh, the text: in order at RCV.NXT, so ProcessText's assembler
+  // would take it at offset 0 and pop it at once.
+  if (!rcvbuf_.EnsureAllocated()) {
+    env.stats.drops.Inc(DropReason::kNoBufferMemory);
+    OutputAfterSegment(env);
+    return true;
+  }
+  rcvbuf_.WriteAt(0, seg.payload);
+  rcvbuf_.Commit(len);
+  rcv_nxt_ += static_cast<uint32_t>(len);
+  events_ |= events::kReadable;
+  if (quick_acks_left_ > 0) {
+    --quick_acks_left_;
+    ack_pending_ = true;
+  } else {
+    // RFC 9293 3.8.6.3 / RFC 5681 4.2, as ProcessText.
+    if (len >= EffectiveMss(env)) {
+      ++delayed_segments_;
+    }
+    if (delayed_segments_ >= 2) {
+      ack_pending_ = true;
+    } else if (delack_deadline_ == Instant::Never()) {
+      delack_deadline_ = env.now + env.cfg.delayed_ack;
+    }
+  }
+  env.stats.predicted_data.Inc();
+  OutputAfterSegment(env);
+  return true;
 }
 
 bool Connection::SegmentAcceptable(const wire::TcpRepr& seg) const {

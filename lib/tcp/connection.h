@@ -230,6 +230,11 @@ class Connection {
 
  private:
   void SetState(Env& env, State next);
+  // Header prediction (connection.cc): true when the segment was a
+  // predicted pure ACK or in-order data segment on ESTABLISHED and has been
+  // handled exactly as the general steps would; false, with nothing
+  // changed, for every other segment.
+  bool PredictedInput(Env& env, const wire::TcpRepr& seg);
   Verdict HandleSynSent(Env& env, const wire::TcpRepr& seg);
   bool SegmentAcceptable(const wire::TcpRepr& seg) const;
   // Fifth check of RFC 9293 3.10.7.4; returns false when processing stops.

@@ -542,7 +542,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     r->flags |= HalfOpen::kSack;
   }
   ++l.half_open;
-  SendHalfOpenSynAck(env, *r, co);
+  SendHalfOpenSynAck(env, *r, l);
   l.stats.synacks_sent.Inc();
   stats_.listen.synacks_sent.Inc();
   // RFC 6298 2.1: the first retransmission after the initial RTO.
@@ -551,9 +551,10 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
 }
 
 void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
-                          SeqNum ack, const ConnOptions& co,
+                          SeqNum ack, const Listener& l,
                           std::optional<uint8_t> offer_wscale, bool sack,
-                          std::optional<wire::TcpTimestamps> ts) {
+                          bool ts, uint32_t tsval, uint32_t tsecr) {
+  const ConnOptions& co = l.options.conn;
   OutSegment out;
   out.src = tuple.local_addr;
   out.dst = tuple.remote_addr;
@@ -568,26 +569,55 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
   out.tcp.options.mss = AnnouncedMss(config_, co);
   out.tcp.options.window_scale = offer_wscale;
   out.tcp.options.sack_permitted = sack;
-  out.tcp.options.timestamps = ts;
+  if (ts) {
+    out.tcp.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
+  }
+  out.header_template = &l.synack_templates[SynAckTemplateIndex(
+      offer_wscale.has_value(), sack, ts)];
+  TERN_DCHECK(out.header_template->Matches(out.tcp));
   env.sink.Send(out);
   stats_.segments_out.Inc();
 }
 
+void Endpoint::BuildSynAckTemplates(Listener& l) {
+  // Every layout SendSynAck can produce for this listener's options: the
+  // peer's SYN decides which options are answered.
+  const ConnOptions& co = l.options.conn;
+  for (int wscale = 0; wscale < 2; ++wscale) {
+    for (int sack = 0; sack < 2; ++sack) {
+      for (int ts = 0; ts < 2; ++ts) {
+        wire::TcpRepr proto;
+        proto.flags = kSyn | kAck;
+        proto.window = SynAckWindow(co);
+        proto.options.mss = AnnouncedMss(config_, co);
+        if (wscale != 0) {
+          proto.options.window_scale = OfferedWindowScale(co);
+        }
+        proto.options.sack_permitted = sack != 0;
+        if (ts != 0) {
+          proto.options.timestamps = wire::TcpTimestamps{0, 0};
+        }
+        l.synack_templates[SynAckTemplateIndex(wscale != 0, sack != 0,
+                                               ts != 0)] =
+            wire::TcpHeaderTemplate::Make(proto);
+      }
+    }
+  }
+}
+
 void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
-                                  const ConnOptions& co) {
+                                  const Listener& l) {
+  const ConnOptions& co = l.options.conn;
   std::optional<uint8_t> wscale;
   if ((r.flags & HalfOpen::kWindowScale) != 0) {
     wscale = OfferedWindowScale(co);
   }
-  std::optional<wire::TcpTimestamps> ts;
-  if ((r.flags & HalfOpen::kTimestamps) != 0) {
-    // RFC 7323 5.4: our clock is ms plus a per-connection offset, the ISS.
-    ts = wire::TcpTimestamps{
-        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
-        r.ts_recent};
-  }
-  SendSynAck(env, r.tuple, r.iss, r.irs + 1, co, wscale,
-             (r.flags & HalfOpen::kSack) != 0, ts);
+  // RFC 7323 5.4: our clock is ms plus a per-connection offset, the ISS.
+  SendSynAck(env, r.tuple, r.iss, r.irs + 1, l, wscale,
+             (r.flags & HalfOpen::kSack) != 0,
+             (r.flags & HalfOpen::kTimestamps) != 0,
+             static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
+             r.ts_recent);
 }
 
 void Endpoint::SendHalfOpenAck(Env& env, HalfOpen& r, bool limited) {
@@ -695,7 +725,7 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
       }
       r->flags |= HalfOpen::kDupAnswered;
       r->last_dup_answer = env.now;
-      SendHalfOpenSynAck(env, *r, l->options.conn);
+      SendHalfOpenSynAck(env, *r, *l);
       stats_.synack_retransmits.Inc();
       return;
     case HalfOpenAction::kAck:
@@ -783,7 +813,7 @@ void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
     return;
   }
   ++r->retries;
-  SendHalfOpenSynAck(env, *r, l->options.conn);
+  SendHalfOpenSynAck(env, *r, *l);
   stats_.synack_retransmits.Inc();
   wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries),
              r->timer.user_data);
@@ -801,8 +831,12 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
                       cookies_->Current());
   std::optional<uint8_t> wscale;
   bool sack = false;
-  std::optional<wire::TcpTimestamps> ts;
-  if (co.timestamps && in.timestamps) {
+  // The timestamps go to SendSynAck as plain values: an optional built here
+  // and copied as an argument cost a store-forwarding stall (perf annotate,
+  // doc/benchmarks.md issue 12).
+  const bool ts = co.timestamps && in.timestamps.has_value();
+  uint32_t tsval = 0;
+  if (ts) {
     CookieTsOptions opts;
     if (co.window_scaling && in.window_scale) {
       opts.window_shift =
@@ -813,12 +847,12 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
     sack = opts.sack_permitted;
     uint32_t ts_clock =
         static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + cookie.raw();
-    ts = wire::TcpTimestamps{EncodeTsOptions(ts_clock, opts),
-                             in.timestamps->tsval};
+    tsval = EncodeTsOptions(ts_clock, opts);
   }
   // Without timestamps the cookie cannot carry window scale or SACK: the
   // documented fallback offers neither.
-  SendSynAck(env, tuple, cookie, seg.tcp.seq + 1, co, wscale, sack, ts);
+  SendSynAck(env, tuple, cookie, seg.tcp.seq + 1, l, wscale, sack, ts, tsval,
+             ts ? in.timestamps->tsval : 0);
   l.stats.cookies_sent.Inc();
   stats_.listen.cookies_sent.Inc();
   l.stats.synacks_sent.Inc();
@@ -1174,6 +1208,7 @@ absl::StatusOr<ListenerHandle> Endpoint::Listen(wire::Ipv4Addr addr,
   }
   Listener& l = listeners_[free_index];
   l.Open(addr, port, options, config_.max_backlog);
+  BuildSynAckTemplates(l);
   open_listeners_.push_back(OpenListener{addr, port, free_index});
   return ListenerHandle{free_index, l.generation};
 }
@@ -1382,6 +1417,7 @@ SockError Endpoint::SetListenerConnOptions(ListenerHandle listener,
     return SockError::kBadHandle;
   }
   l->options.conn = options;
+  BuildSynAckTemplates(*l);
   return SockError::kOk;
 }
 

@@ -287,10 +287,15 @@ class Endpoint {
   void HandleClosed(Env& env, const InSegment& seg);
   void HandleListen(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
+  // A SYN-ACK with l's options, emitted by the sink from one of l's header
+  // templates (OutSegment::header_template).
   void SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss, SeqNum ack,
-                  const ConnOptions& co, std::optional<uint8_t> offer_wscale,
-                  bool sack, std::optional<wire::TcpTimestamps> ts);
-  void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const ConnOptions& co);
+                  const Listener& l, std::optional<uint8_t> offer_wscale,
+                  bool sack, bool ts, uint32_t tsval, uint32_t tsecr);
+  // Lays out l.synack_templates for l's current options (Listen,
+  // SetListenerConnOptions: a control-plane call).
+  void BuildSynAckTemplates(Listener& l);
+  void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const Listener& l);
   // limited: take a token from the ACK rate limiter first (false when the
   // caller already did).
   void SendHalfOpenAck(Env& env, HalfOpen& r, bool limited = true);

@@ -19,6 +19,7 @@
 #ifndef TERN_LIB_TCP_LISTENER_H_
 #define TERN_LIB_TCP_LISTENER_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -61,6 +62,12 @@ struct ListenOptions {
 };
 
 // One listener slot of an endpoint.
+// Which of Listener::synack_templates a SYN-ACK uses: the window scale,
+// SACK-permitted and timestamp options each present or not.
+inline constexpr size_t SynAckTemplateIndex(bool wscale, bool sack, bool ts) {
+  return (wscale ? 1u : 0u) | (sack ? 2u : 0u) | (ts ? 4u : 0u);
+}
+
 struct Listener {
   bool open = false;
   uint32_t generation = 0;
@@ -71,6 +78,10 @@ struct Listener {
   bool in_ready_list = false;
   bool cookie_active = false;  // on-overflow hysteresis state
   ListenerStats stats;
+  // The SYN-ACK headers this listener sends, laid out once per combination
+  // of the options a SYN asks for (SynAckTemplateIndex); the endpoint builds
+  // them when the options are set (Endpoint::BuildSynAckTemplates).
+  std::array<wire::TcpHeaderTemplate, 8> synack_templates;
 
   // (Re)opens the slot: backlog clamped to max_backlog, counters zeroed.
   void Open(wire::Ipv4Addr a, uint16_t p, const ListenOptions& o,

@@ -121,6 +121,11 @@ struct OutSegment {
   wire::Ipv4Addr dst;
   wire::TcpRepr tcp;  // tcp.payload is empty; see `payload`
   PayloadSpans payload;
+  // When set (a listener's SYN-ACKs), tcp matches this template and has no
+  // payload: a sink may emit the header with header_template->Emit(out,
+  // tcp, src, dst), the same bytes as tcp.Emit without laying out the
+  // options or summing them. Valid for the duration of SegmentSink::Send.
+  const wire::TcpHeaderTemplate* header_template = nullptr;
 
   size_t PayloadLen() const { return payload.size(); }
 };

@@ -145,7 +145,11 @@ struct EndpointStats {
   Counter icmp_aborts;       // connections and half-open records ended
   Counter pmtu_decreases;    // RFC 1191: MSS lowered to a new path MTU
   Counter shutdown_aborts;   // connections ended by AbortAll
-  ListenerStats listen;      // sum over this endpoint's listeners
+  // Segments handled by header prediction (EndpointConfig::
+  // header_prediction): pure ACKs of new data, and in-order data.
+  Counter predicted_acks;
+  Counter predicted_data;
+  ListenerStats listen;  // sum over this endpoint's listeners
 
   uint64_t Transitions(State from, State to) const {
     return transitions[static_cast<int>(from)][static_cast<int>(to)].Get();

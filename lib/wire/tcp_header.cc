@@ -247,9 +247,13 @@ WireError TcpRepr::Parse(std::span<const uint8_t> segment, Ipv4Addr src,
       return WireError::kTcpBadChecksum;
     }
   }
-  TcpOptions options;
+  // Straight into *out: options built in a local and copied over were
+  // written byte by byte and read back 16 bytes at a time, a store-forwarding
+  // stall that perf annotate put at over half of Parse's samples on the SYN
+  // path (doc/benchmarks.md, issue 12).
+  out->options = TcpOptions{};
   if (WireError e = ParseOptions(p + kTcpMinHeaderLen,
-                                 header_len - kTcpMinHeaderLen, &options);
+                                 header_len - kTcpMinHeaderLen, &out->options);
       e != WireError::kOk) {
     return e;
   }
@@ -260,7 +264,6 @@ WireError TcpRepr::Parse(std::span<const uint8_t> segment, Ipv4Addr src,
   out->flags = p[13];
   out->window = LoadBe16(p + 14);
   out->urgent_ptr = LoadBe16(p + 18);
-  out->options = options;
   out->payload = segment.subspan(header_len);
   return WireError::kOk;
 }
@@ -307,6 +310,100 @@ void TcpRepr::Emit(std::span<uint8_t> out, Ipv4Addr src, Ipv4Addr dst,
   uint16_t field = checksum_offload
                        ? ChecksumFold(sum)
                        : ChecksumFinish(ChecksumPartial(out.first(total), sum));
+  StoreBe16(p + 16, field);
+}
+
+namespace {
+
+// The variable fields of a header template zeroed.
+TcpRepr Normalized(const TcpRepr& seg) {
+  TcpRepr r = seg;
+  r.src_port = 0;
+  r.dst_port = 0;
+  r.seq = SeqNum(0);
+  r.ack = SeqNum(0);
+  if (r.options.timestamps.has_value()) {
+    r.options.timestamps = TcpTimestamps{0, 0};
+  }
+  return r;
+}
+
+// A 32-bit field's two 16-bit words, summed.
+inline uint32_t Words(uint32_t v) { return (v >> 16) + (v & 0xffff); }
+
+}  // namespace
+
+TcpHeaderTemplate TcpHeaderTemplate::Make(const TcpRepr& proto) {
+  TERN_DCHECK(proto.payload.empty());
+  TcpHeaderTemplate t;
+  t.proto_ = Normalized(proto);
+  t.proto_.payload = {};
+  t.len_ = static_cast<uint8_t>(t.proto_.HeaderLen());
+  std::span<uint8_t> bytes(t.bytes_.data(), t.len_);
+  t.proto_.Emit(bytes, Ipv4Addr{0}, Ipv4Addr{0}, /*checksum_offload=*/true);
+  StoreBe16(t.bytes_.data() + 16, 0);  // the checksum field: summed as zero
+  // Find TSval by walking the options Emit laid out (kind, length, data;
+  // NOP is one byte).
+  for (size_t at = kTcpMinHeaderLen; at + 1 < t.len_;) {
+    const uint8_t kind = t.bytes_[at];
+    if (kind == kOptEol) {
+      break;
+    }
+    if (kind == kOptNop) {
+      ++at;
+      continue;
+    }
+    if (kind == kOptTimestamps) {
+      t.ts_at_ = static_cast<uint8_t>(at + 2);
+      break;
+    }
+    at += t.bytes_[at + 1];
+  }
+  TERN_DCHECK(t.proto_.options.timestamps.has_value() == (t.ts_at_ != 0));
+  t.fixed_sum_ = ChecksumPartial(
+      bytes, PseudoHeaderSum(Ipv4Addr{0}, Ipv4Addr{0}, kIpProtoTcp, t.len_));
+  return t;
+}
+
+bool TcpHeaderTemplate::Matches(const TcpRepr& seg) const {
+  return seg.payload.empty() && Normalized(seg) == proto_;
+}
+
+void TcpHeaderTemplate::Emit(std::span<uint8_t> out, const TcpRepr& seg,
+                             Ipv4Addr src, Ipv4Addr dst,
+                             bool checksum_offload) const {
+  TERN_DCHECK(Matches(seg));
+  TERN_DCHECK(out.size() >= len_);
+  uint8_t* p = out.data();
+  // Fixed-size copies: a memcpy of len_ bytes became `rep movsq`, whose
+  // start-up cost was over half of this function's samples (perf annotate).
+  // len_ is a multiple of 4 from 20 to 60.
+  std::memcpy(p, bytes_.data(), kTcpMinHeaderLen);
+  size_t at = kTcpMinHeaderLen;
+  for (; at + 8 <= len_; at += 8) {
+    std::memcpy(p + at, bytes_.data() + at, 8);
+  }
+  if (at < len_) {
+    std::memcpy(p + at, bytes_.data() + at, 4);
+  }
+  StoreBe16(p, seg.src_port);
+  StoreBe16(p + 2, seg.dst_port);
+  StoreBe32(p + 4, seg.seq.raw());
+  StoreBe32(p + 8, seg.ack.raw());
+  uint32_t variable =
+      seg.src_port + seg.dst_port + Words(seg.seq.raw()) + Words(seg.ack.raw());
+  if (ts_at_ != 0) {
+    const TcpTimestamps& ts = *seg.options.timestamps;
+    StoreBe32(p + ts_at_, ts.tsval);
+    StoreBe32(p + ts_at_ + 4, ts.tsecr);
+    variable += Words(ts.tsval) + Words(ts.tsecr);
+  }
+  // Every term is below 2^17 and there are at most 14: no overflow.
+  const uint16_t field =
+      checksum_offload
+          ? ChecksumFold(PseudoHeaderSum(src, dst, kIpProtoTcp, len_))
+          : ChecksumFinish(fixed_sum_ + Words(src.value) + Words(dst.value) +
+                           variable);
   StoreBe16(p + 16, field);
 }
 

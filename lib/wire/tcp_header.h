@@ -102,7 +102,8 @@ struct TcpRepr {
 
   enum class Checksum { kVerify, kTrustNic };
   // Parses `segment` (TCP header + payload, exactly the IP payload).
-  // On success fills *out (payload borrows from `segment`) and returns kOk.
+  // On success fills *out (payload borrows from `segment`) and returns kOk;
+  // on an option error *out's options are left partly parsed.
   static WireError Parse(std::span<const uint8_t> segment, Ipv4Addr src,
                          Ipv4Addr dst, Checksum mode, TcpRepr* out);
   // Control-plane convenience: the same, as StatusOr.
@@ -115,6 +116,40 @@ struct TcpRepr {
             bool checksum_offload = false) const;
 
   bool operator==(const TcpRepr& o) const;
+};
+
+// A TCP header laid out once for many segments that differ only in their
+// ports, sequence and acknowledgment numbers and timestamp values: a
+// listener's SYN-ACKs (issue 12). Make() emits a prototype with those fields
+// zero, keeps the bytes, where TSval sits, and the one's complement sum of
+// the fixed bytes with the pseudo-header's protocol and length; Emit() copies
+// the bytes, writes the variable fields and finishes the checksum from that
+// sum plus the variable fields' words (RFC 1071 section 2: the sum is
+// independent of order and zero words add nothing), so no option is laid
+// out and no byte summed twice.
+//
+// Contract: Emit(out, seg, ...) writes exactly what seg.Emit(out, ...) would
+// when seg.Matches(template) (flags, window, urgent pointer, options and
+// their values except the timestamp values, an empty payload), which a
+// TERN_DCHECK checks; `out` holds header_len() bytes.
+class TcpHeaderTemplate {
+ public:
+  TcpHeaderTemplate() = default;
+  // proto's ports, seq, ack and timestamp values are ignored; its payload
+  // must be empty.
+  static TcpHeaderTemplate Make(const TcpRepr& proto);
+
+  size_t header_len() const { return len_; }
+  bool Matches(const TcpRepr& seg) const;
+  void Emit(std::span<uint8_t> out, const TcpRepr& seg, Ipv4Addr src,
+            Ipv4Addr dst, bool checksum_offload = false) const;
+
+ private:
+  std::array<uint8_t, kTcpMaxHeaderLen> bytes_{};
+  TcpRepr proto_;           // with the variable fields zeroed (Matches)
+  uint32_t fixed_sum_ = 0;  // fixed bytes + pseudo-header protocol, length
+  uint8_t len_ = 0;
+  uint8_t ts_at_ = 0;  // offset of TSval; 0 without timestamps
 };
 
 }  // namespace tern::wire

@@ -1,6 +1,7 @@
 #include "lib/wire/tcp_header.h"
 
 #include <algorithm>
+#include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -328,6 +329,72 @@ TEST(TcpHeader, EveryTruncatedOptionListIsAnErrorWithoutOverread) {
     EXPECT_TRUE(e == WireError::kOk || e == WireError::kTcpOptionPastHeader)
         << +doff << " " << ToString(e);
   }
+}
+
+// The header template writes exactly what TcpRepr::Emit writes, checksum
+// included (software and offload), for every SYN-ACK option layout and
+// random ports, numbers, addresses and timestamp values.
+TEST(TcpHeaderTemplate, EmitEqualsTcpReprEmitForEveryLayout) {
+  std::mt19937_64 rng(12);
+  for (int layout = 0; layout < 16; ++layout) {
+    TcpRepr proto;
+    proto.flags = tcp_flags::kSyn | tcp_flags::kAck;
+    proto.window = static_cast<uint16_t>(rng());
+    if ((layout & 8) != 0) {
+      proto.options.mss = static_cast<uint16_t>(rng());
+    }
+    if ((layout & 1) != 0) {
+      proto.options.window_scale = static_cast<uint8_t>(rng() % 15);
+    }
+    proto.options.sack_permitted = (layout & 2) != 0;
+    if ((layout & 4) != 0) {
+      proto.options.timestamps = TcpTimestamps{1, 2};
+    }
+    const TcpHeaderTemplate t = TcpHeaderTemplate::Make(proto);
+    ASSERT_EQ(t.header_len(), proto.HeaderLen());
+    for (int i = 0; i < 1000; ++i) {
+      TcpRepr seg = proto;
+      seg.src_port = static_cast<uint16_t>(rng());
+      seg.dst_port = static_cast<uint16_t>(rng());
+      seg.seq = SeqNum(static_cast<uint32_t>(rng()));
+      seg.ack = SeqNum(static_cast<uint32_t>(rng()));
+      if (seg.options.timestamps) {
+        seg.options.timestamps = TcpTimestamps{static_cast<uint32_t>(rng()),
+                                               static_cast<uint32_t>(rng())};
+      }
+      ASSERT_TRUE(t.Matches(seg));
+      const Ipv4Addr src{static_cast<uint32_t>(rng())};
+      const Ipv4Addr dst{static_cast<uint32_t>(rng())};
+      for (bool offload : {false, true}) {
+        std::vector<uint8_t> want(seg.HeaderLen(), 0xee);
+        std::vector<uint8_t> got(seg.HeaderLen(), 0x11);
+        seg.Emit(want, src, dst, offload);
+        t.Emit(got, seg, src, dst, offload);
+        ASSERT_EQ(got, want) << "layout " << layout << " offload " << offload;
+      }
+    }
+  }
+}
+
+TEST(TcpHeaderTemplate, OtherWindowOrOptionsDoNotMatch) {
+  TcpRepr proto;
+  proto.flags = tcp_flags::kSyn | tcp_flags::kAck;
+  proto.window = 65535;
+  proto.options.mss = 1460;
+  proto.options.timestamps = TcpTimestamps{0, 0};
+  const TcpHeaderTemplate t = TcpHeaderTemplate::Make(proto);
+  TcpRepr seg = proto;
+  seg.options.timestamps = TcpTimestamps{7, 9};
+  seg.seq = SeqNum(5);
+  EXPECT_TRUE(t.Matches(seg));
+  seg.window = 1000;
+  EXPECT_FALSE(t.Matches(seg));
+  seg = proto;
+  seg.options.sack_permitted = true;
+  EXPECT_FALSE(t.Matches(seg));
+  seg = proto;
+  seg.options.timestamps.reset();
+  EXPECT_FALSE(t.Matches(seg));
 }
 
 }  // namespace
