@@ -576,6 +576,67 @@ TEST_F(ReassemblyTest, Established_AbortWithHole_AssemblerGivenBack) {
   EXPECT_EQ(ep_->assemblers_in_use(), 0u);
 }
 
+TEST_F(ReassemblyTest, Established_PoolExhausted_OutOfOrderDroppedCounted) {
+  config_.max_reassembling = 1;
+  Recreate();
+  MakeListen();
+  const uint16_t kPorts[2] = {41000, 41001};
+  uint32_t ours[2];
+  ConnHandle handles[2];
+  for (int i = 0; i < 2; ++i) {
+    ours[i] = PassiveHandshake(kPorts[i]) + 1;
+    std::optional<ConnHandle> h = ep_->Accept(listener_);
+    ASSERT_TRUE(h.has_value());
+    handles[i] = *h;
+  }
+  DropSent();
+  EXPECT_EQ(ep_->assemblers_capacity(), 1u);
+  // The first connection's hole takes the only tracker.
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[0])
+              .Seq(2 + 10)
+              .Ack(ours[0])
+              .Data("later"));
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  // The second's out-of-order segment finds none: dropped, not SACKed, the
+  // duplicate ACK still sent (RCV.NXT unchanged).
+  DropSent();
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[1])
+              .Seq(2 + 10)
+              .Ack(ours[1])
+              .Data("later"));
+  EXPECT_EQ(Drops(DropReason::kNoReassemblyMemory), 1u);
+  Flush();
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(sink_.sent[0].tcp.ack.raw(), 2u);
+  EXPECT_EQ(sink_.sent[0].tcp.options.sack_count, 0u);
+  EXPECT_EQ(ep_->Find(handles[1])->rcv_nxt().raw(), 2u);
+  // In-order data needs no tracker and is taken.
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[1])
+              .Seq(2)
+              .Ack(ours[1])
+              .Data("0123456789"));
+  EXPECT_EQ(ep_->Find(handles[1])->rcv_nxt().raw(), 12u);
+  // The first connection's hole fills and gives the tracker back; the
+  // second's next hole takes it.
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[0])
+              .Seq(2)
+              .Ack(ours[0])
+              .Data("0123456789"));
+  EXPECT_EQ(ep_->Find(handles[0])->rcv_nxt().raw(), 17u);
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[1])
+              .Seq(12 + 5)
+              .Ack(ours[1])
+              .Data("later"));
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  EXPECT_EQ(Drops(DropReason::kNoReassemblyMemory), 1u);
+}
+
 TEST_F(ReassemblyTest, Endpoint_MemoryBytes_CountsAssemblerPool) {
   Establish();
   // EndpointConfig::max_reassembling's default.
