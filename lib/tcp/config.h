@@ -93,6 +93,17 @@ struct EndpointConfig {
   // TIME-WAIT records are bounded (Linux: tcp_max_tw_buckets). At the bound a
   // closing connection skips TIME-WAIT and is counted (time_wait_overflow).
   size_t max_time_wait = 65536;
+  // Connections holding out-of-order data (or an out-of-order FIN) at once:
+  // each takes one Assembler (about 420 bytes) from a per-endpoint pool on
+  // its first out-of-order segment and gives it back when its holes fill.
+  // Past the bound an out-of-order segment of a connection holding none is
+  // dropped unacknowledged (drop reason no_reassembly_memory) and
+  // retransmitted by its sender. 0 means max_connections / 8, at least
+  // min(max_connections, 64): a hole is a loss in flight, and even at a 10 %
+  // segment loss rate with ~1 RTT to repair it, far fewer than one connection
+  // in eight of those open has a hole at the same instant
+  // (doc/reassembly.md).
+  size_t max_reassembling = 0;
 
   RttEstimator::Options rto;
   // SYN retransmissions before connect fails (Linux tcp_syn_retries = 6).

@@ -84,7 +84,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   rtt_ = RttEstimator(env.cfg.rto);
   sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
-  assembler_.Clear();
+  ReleaseAssembler();
   iss_ = iss;
   snd_una_ = iss;
   snd_nxt_ = iss;
@@ -112,7 +112,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   }
   sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
-  assembler_.Clear();
+  ReleaseAssembler();
   quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
   snd_una_ = p.iss;
@@ -435,7 +435,7 @@ bool Connection::PredictedInput(Env& env, const wire::TcpRepr& seg) {
     const int32_t wnd = rcv_adv_ - rcv_nxt_;
     if (seg.ack < snd_una_ || seg.ack > snd_max_ || wnd <= 0 ||
         len > static_cast<uint32_t>(wnd) || len > rcvbuf_.free() ||
-        !assembler_.empty() || assembler_.fin_known() || orphaned_) {
+        assembler_ != nullptr || orphaned_) {
       return false;
     }
   }
@@ -913,35 +913,65 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     env.stats.drops.Inc(DropReason::kNoBufferMemory);
     return;
   }
-  // A hole exists before held bytes, and before a held FIN.
-  const bool had_hole = !assembler_.empty() || assembler_.fin_known();
-  if (!data.empty()) {
-    switch (assembler_.Add(offset, static_cast<uint32_t>(data.size()))) {
-      case Assembler::InsertResult::kAdded:
-        rcvbuf_.WriteAt(offset, data);
-        break;
-      case Assembler::InsertResult::kDuplicate:
-        // Every byte is held already; the first copy stays. RFC 2883
-        // section 4: the duplicate is reported in a D-SACK block.
-        SetDsack(env, seq, seq + static_cast<uint32_t>(data.size()));
-        break;
-      case Assembler::InsertResult::kTooManyRanges:
-        // Never SACKed, so the sender retransmits it (doc/reassembly.md).
-        env.stats.drops.Inc(DropReason::kReassemblyRangesFull);
+  // A hole exists before held bytes, and before a held FIN: exactly while an
+  // Assembler is held.
+  const bool had_hole = assembler_ != nullptr;
+  uint32_t run = 0;
+  bool fin_reached = false;
+  if (!had_hole && (offset == 0 || (data.empty() && !fin))) {
+    // In order with nothing held (or nothing to hold): the bytes are RCV.NXT's
+    // run as they stand, and no Assembler is needed.
+    if (!data.empty()) {
+      rcvbuf_.WriteAt(0, data);
+      run = static_cast<uint32_t>(data.size());
+    }
+    fin_reached = fin;
+  } else {
+    if (assembler_ == nullptr) {
+      // The first out-of-order segment: reassembly state from the
+      // endpoint's bounded pool. Without one the segment is dropped, as a
+      // segment past Assembler::kMaxRanges is: never SACKed, so the sender
+      // retransmits it (doc/reassembly.md).
+      assembler_ = env.assemblers.Take();
+      if (assembler_ == nullptr) {
+        env.stats.drops.Inc(DropReason::kNoReassemblyMemory);
         ack_pending_ = true;
         return;
-      case Assembler::InsertResult::kBeyondFin:
-        env.stats.drops.Inc(DropReason::kBeyondFin);
-        ack_pending_ = true;
-        return;
+      }
+    }
+    if (!data.empty()) {
+      switch (assembler_->Add(offset, static_cast<uint32_t>(data.size()))) {
+        case Assembler::InsertResult::kAdded:
+          rcvbuf_.WriteAt(offset, data);
+          break;
+        case Assembler::InsertResult::kDuplicate:
+          // Every byte is held already; the first copy stays. RFC 2883
+          // section 4: the duplicate is reported in a D-SACK block.
+          SetDsack(env, seq, seq + static_cast<uint32_t>(data.size()));
+          break;
+        case Assembler::InsertResult::kTooManyRanges:
+          // Never SACKed, so the sender retransmits it (doc/reassembly.md).
+          env.stats.drops.Inc(DropReason::kReassemblyRangesFull);
+          ack_pending_ = true;
+          return;
+        case Assembler::InsertResult::kBeyondFin:
+          env.stats.drops.Inc(DropReason::kBeyondFin);
+          ack_pending_ = true;
+          return;
+      }
+    }
+    if (fin) {
+      // Remembered until the bytes before it arrive; held bytes past it are
+      // forgotten (the FIN is the stream's last sequence number).
+      assembler_->SetFin(offset + static_cast<uint32_t>(data.size()));
+    }
+    run = assembler_->PopFront();
+    fin_reached = assembler_->FinReached();
+    if (fin_reached || (assembler_->empty() && !assembler_->fin_known())) {
+      // Every hole has filled: the state goes back to the pool.
+      ReleaseAssembler();
     }
   }
-  if (fin) {
-    // Remembered until the bytes before it arrive; held bytes past it are
-    // forgotten (the FIN is the stream's last sequence number).
-    assembler_.SetFin(offset + static_cast<uint32_t>(data.size()));
-  }
-  const uint32_t run = assembler_.PopFront();
   if (run > 0) {
     rcvbuf_.Commit(run);
     rcv_nxt_ += run;
@@ -970,8 +1000,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     }
   }
 
-  if (assembler_.FinReached()) {
-    assembler_.Clear();
+  if (fin_reached) {
     ProcessFin(env);
   }
 }
@@ -1094,7 +1123,8 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
   dsack_pending_ = false;
   // RFC 2018 section 4: while out-of-order data is held, every ACK carries
   // SACK blocks, first the range holding the segment that triggered it.
-  if (!sack_enabled_ || (assembler_.empty() && !dsack)) {
+  if (!sack_enabled_ ||
+      ((assembler_ == nullptr || assembler_->empty()) && !dsack)) {
     return;
   }
   // RFC 2018 section 3: 40 bytes of options hold 4 blocks, 3 beside the
@@ -1118,9 +1148,11 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
     tcp->options.sack[0] = dsack_;  // RFC 2883 section 4 (1): first block
     n = 1;
   }
-  n += assembler_.SackBlocks(
-      rcv_nxt_,
-      std::span<wire::SackBlock>(tcp->options.sack.data() + n, blocks - n));
+  if (assembler_ != nullptr) {
+    n += assembler_->SackBlocks(
+        rcv_nxt_,
+        std::span<wire::SackBlock>(tcp->options.sack.data() + n, blocks - n));
+  }
   tcp->options.sack_count = static_cast<uint8_t>(n);
   // RFC 2883 section 4 (2): a duplicate of held data is followed by the
   // block that holds it; the assembler already reports that range first,

@@ -25,6 +25,7 @@
 #include "lib/tcp/ack_limiter.h"
 #include "lib/tcp/api.h"
 #include "lib/tcp/assembler.h"
+#include "lib/tcp/assembler_pool.h"
 #include "lib/tcp/buffer_allocator.h"
 #include "lib/tcp/byte_ring.h"
 #include "lib/tcp/config.h"
@@ -64,6 +65,9 @@ struct Env {
   // Where the connection's send and receive buffers come from
   // (EndpointConfig::buffer_allocator, or the heap).
   BufferAllocator& buffers = HeapBufferAllocator();
+  // Where the connection's out-of-order reassembly state comes from on its
+  // first out-of-order segment (the endpoint's bounded pool, or the heap).
+  AssemblerPool& assemblers = HeapAssemblerPool();
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -89,6 +93,7 @@ class Connection {
   Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  ~Connection() { ReleaseAssembler(); }
 
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
   void InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -205,6 +210,8 @@ class Connection {
   const RttEstimator& rtt() const { return rtt_; }
   const CongestionControl& congestion() const { return cc_; }
   const SackScoreboard& scoreboard() const { return scoreboard_; }
+  // The reassembly state, or nullptr while nothing is held out of order.
+  const Assembler* assembler() const { return assembler_; }
   bool in_recovery() const { return in_recovery_; }
   // The window Output sends within (RFC 5681 cwnd; during NewReno recovery
   // the inflated window of RFC 6582).
@@ -316,6 +323,13 @@ class Connection {
   void SetDsack(Env& env, SeqNum left, SeqNum right);
   // Eighth step of RFC 9293 3.10.7.4, once RCV.NXT has reached the FIN.
   void ProcessFin(Env& env);
+  // Gives assembler_ back to its pool (nothing when none is held).
+  void ReleaseAssembler() {
+    if (assembler_ != nullptr) {
+      AssemblerPool::Give(assembler_);
+      assembler_ = nullptr;
+    }
+  }
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
   Verdict OnPathMtu(Env& env, const IcmpError& error);
@@ -422,8 +436,10 @@ class Connection {
   SendQueue sndq_;
   ByteRing rcvbuf_;
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
-  // out-of-order FIN (doc/reassembly.md).
-  Assembler assembler_;
+  // out-of-order FIN (doc/reassembly.md): taken from Env::assemblers on the
+  // first out-of-order segment, given back once nothing is held. Non-null
+  // exactly while a hole exists (bytes or a FIN held past RCV.NXT).
+  Assembler* assembler_ = nullptr;
   SockError error_ = SockError::kOk;
   SockError soft_error_ = SockError::kOk;
   uint32_t events_ = 0;

@@ -126,6 +126,18 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!tws.ok()) {
     return tws.status();
   }
+  // EndpointConfig::max_reassembling's default (its comment gives the
+  // reasoning).
+  const size_t reassembling =
+      config.max_reassembling != 0
+          ? config.max_reassembling
+          : std::max(config.max_connections / 8,
+                     std::min<size_t>(config.max_connections, 64));
+  absl::StatusOr<std::unique_ptr<AssemblerPool>> assemblers =
+      AssemblerPool::Create(std::max<size_t>(reassembling, 1));
+  if (!assemblers.ok()) {
+    return assemblers.status();
+  }
   std::unique_ptr<SynCookieSecretStore> own_cookies;
   const SynCookieSecretStore* cookies = secrets.cookie_store;
   if (cookies == nullptr) {
@@ -137,15 +149,17 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
     own_cookies = std::move(*store);
     cookies = own_cookies.get();
   }
-  return std::unique_ptr<Endpoint>(
-      new Endpoint(config, sink, now, IsnGenerator(isn_key), std::move(*table),
-                   std::move(*conns), std::move(*half_opens), std::move(*tws),
-                   std::move(own_cookies), cookies));
+  return std::unique_ptr<Endpoint>(new Endpoint(
+      config, sink, now, IsnGenerator(isn_key), std::move(*table),
+      std::move(*assemblers), std::move(*conns), std::move(*half_opens),
+      std::move(*tws), std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
-                   IsnGenerator isn, ConnTable table, Slab<Connection> conns,
-                   Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
+                   IsnGenerator isn, ConnTable table,
+                   std::unique_ptr<AssemblerPool> assemblers,
+                   Slab<Connection> conns, Slab<HalfOpen> half_opens,
+                   Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
                    const SynCookieSecretStore* cookies)
     : config_(config),
@@ -156,6 +170,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       sink_(sink),
       isn_(isn),
       table_(std::move(table)),
+      assemblers_(std::move(assemblers)),
       conns_(std::move(conns)),
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
@@ -227,7 +242,7 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_, *sink_, stats_, now, buffers_};
+  return Env{config_, *sink_, stats_, now, buffers_, *assemblers_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -1570,8 +1585,9 @@ uint64_t Endpoint::Context(ConnHandle h) const {
 size_t Endpoint::MemoryBytes() const {
   size_t bytes = sizeof(*this) + conns_.MemoryBytes() +
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
-                 table_.MemoryBytes() + buffers_.bytes() +
-                 cache_.cached_bytes() + ready_.capacity() * sizeof(Event) +
+                 table_.MemoryBytes() + assemblers_->MemoryBytes() +
+                 buffers_.bytes() + cache_.cached_bytes() +
+                 ready_.capacity() * sizeof(Event) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "lib/base/siphash.h"
 #include "lib/tcp/api.h"
+#include "lib/tcp/assembler_pool.h"
 #include "lib/tcp/buffer_allocator.h"
 #include "lib/tcp/config.h"
 #include "lib/tcp/conn_table.h"
@@ -203,6 +204,10 @@ class Endpoint {
   const EndpointStats& stats() const { return stats_; }
   const EndpointConfig& config() const { return config_; }
   size_t connection_count() const { return conns_.size(); }
+  // Connections holding out-of-order reassembly state now, and the bound
+  // (EndpointConfig::max_reassembling).
+  size_t assemblers_in_use() const { return assemblers_->in_use(); }
+  size_t assemblers_capacity() const { return assemblers_->capacity(); }
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
   size_t half_open_total() const { return half_opens_.size(); }
@@ -261,7 +266,8 @@ class Endpoint {
   };
 
   Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
-           IsnGenerator isn, ConnTable table, Slab<Connection> conns,
+           IsnGenerator isn, ConnTable table,
+           std::unique_ptr<AssemblerPool> assemblers, Slab<Connection> conns,
            Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
            std::unique_ptr<SynCookieSecretStore> own_cookies,
            const SynCookieSecretStore* cookies);
@@ -342,6 +348,8 @@ class Endpoint {
   EndpointStats stats_;
   IsnGenerator isn_;
   ConnTable table_;
+  // Before conns_: connections give their Assemblers back when destroyed.
+  std::unique_ptr<AssemblerPool> assemblers_;
   Slab<Connection> conns_;
   Slab<HalfOpen> half_opens_;
   Slab<TimeWaitRecord> time_waits_;

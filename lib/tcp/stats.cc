@@ -58,6 +58,8 @@ const char* ToString(DropReason r) {
       return "recv_buffer_full";
     case DropReason::kReassemblyRangesFull:
       return "reassembly_ranges_full";
+    case DropReason::kNoReassemblyMemory:
+      return "no_reassembly_memory";
     case DropReason::kBeyondFin:
       return "beyond_fin";
     case DropReason::kDataAfterFin:

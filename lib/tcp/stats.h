@@ -42,6 +42,10 @@ enum class DropReason : uint8_t {
   kNoBufferMemory,
   // Out-of-order data that would need a range past Assembler::kMaxRanges.
   kReassemblyRangesFull,
+  // Out-of-order data or FIN for a connection holding no reassembly state
+  // while EndpointConfig::max_reassembling connections already hold one:
+  // not stored, not acknowledged (the peer retransmits).
+  kNoReassemblyMemory,
   // Data wholly at or past a FIN already held out of order.
   kBeyondFin,
   kDataAfterFin,  // data or FIN beyond the peer's FIN

@@ -4,6 +4,7 @@
 // filling a hole), RFC 2018 sections 3 and 4 (SACK blocks in every ACK while
 // data is held, most recent first, at most 3 beside timestamps), RFC 9293
 // 3.8.6 (the window never shrinks) and the bounds of doc/reassembly.md.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -518,6 +519,131 @@ TEST_F(DsackEachTest, Established_ThreeDuplicatesInARow_ThreeBlocks) {
   ExpectAckOf(300, {{100, 200}});
   ExpectAckOf(300, {{200, 300}});
   ExpectNothingSent();
+}
+
+// ---------------------------------------------------------------------------
+// The reassembly state lives out of line (lib/tcp/assembler_pool.h): taken
+// from the endpoint's pool on the first out-of-order segment, given back when
+// the holes fill, the FIN is reached or the connection goes.
+
+TEST_F(ReassemblyTest, Established_InOrderData_TakesNoAssembler) {
+  Establish();
+  DeliverAt(0, 100, 'a');
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  EXPECT_EQ(Conn()->assembler(), nullptr);
+}
+
+TEST_F(ReassemblyTest, Established_HoleFilled_AssemblerGivenBack) {
+  Establish();
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  DeliverAt(10, 10, 'b');
+  ExpectAckOf(0, {{10, 20}});
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  EXPECT_NE(Conn()->assembler(), nullptr);
+  DeliverAt(30, 10, 'd');
+  ExpectAckOf(0, {{30, 40}, {10, 20}});
+  DeliverAt(0, 10, 'a');
+  // One hole left: the state is still held.
+  ExpectAckOf(20, {{30, 40}});
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  DeliverAt(20, 10, 'c');
+  ExpectAckOf(40);
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  EXPECT_EQ(Conn()->assembler(), nullptr);
+  // A later hole takes one again, and its SACK blocks start afresh.
+  DeliverAt(50, 5, 'f');
+  ExpectAckOf(40, {{50, 55}});
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+}
+
+TEST_F(ReassemblyTest, Established_FinOutOfOrderReached_AssemblerGivenBack) {
+  Establish();
+  Deliver(Peer().Seq(base_ + 5).Fin());
+  ExpectAckOf(0);
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  DeliverAt(0, "12345");
+  ExpectAckOf(6);
+  EXPECT_EQ(ConnState(), State::kCloseWait);
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+}
+
+TEST_F(ReassemblyTest, Established_AbortWithHole_AssemblerGivenBack) {
+  Establish();
+  DeliverAt(10, 10, 'b');
+  ExpectAckOf(0, {{10, 20}});
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  ASSERT_EQ(ep_->Abort(conn_, now_), SockError::kOk);
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+}
+
+TEST_F(ReassemblyTest, Established_PoolExhausted_OutOfOrderDroppedCounted) {
+  config_.max_reassembling = 1;
+  Recreate();
+  MakeListen();
+  const uint16_t kPorts[2] = {41000, 41001};
+  uint32_t ours[2];
+  ConnHandle handles[2];
+  for (int i = 0; i < 2; ++i) {
+    ours[i] = PassiveHandshake(kPorts[i]) + 1;
+    std::optional<ConnHandle> h = ep_->Accept(listener_);
+    ASSERT_TRUE(h.has_value());
+    handles[i] = *h;
+  }
+  DropSent();
+  EXPECT_EQ(ep_->assemblers_capacity(), 1u);
+  // The first connection's hole takes the only tracker.
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[0])
+              .Seq(2 + 10)
+              .Ack(ours[0])
+              .Data("later"));
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  // The second's out-of-order segment finds none: dropped, not SACKed, the
+  // duplicate ACK still sent (RCV.NXT unchanged).
+  DropSent();
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[1])
+              .Seq(2 + 10)
+              .Ack(ours[1])
+              .Data("later"));
+  EXPECT_EQ(Drops(DropReason::kNoReassemblyMemory), 1u);
+  Flush();
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(sink_.sent[0].tcp.ack.raw(), 2u);
+  EXPECT_EQ(sink_.sent[0].tcp.options.sack_count, 0u);
+  EXPECT_EQ(ep_->Find(handles[1])->rcv_nxt().raw(), 2u);
+  // In-order data needs no tracker and is taken.
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[1])
+              .Seq(2)
+              .Ack(ours[1])
+              .Data("0123456789"));
+  EXPECT_EQ(ep_->Find(handles[1])->rcv_nxt().raw(), 12u);
+  // The first connection's hole fills and gives the tracker back; the
+  // second's next hole takes it.
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[0])
+              .Seq(2)
+              .Ack(ours[0])
+              .Data("0123456789"));
+  EXPECT_EQ(ep_->Find(handles[0])->rcv_nxt().raw(), 17u);
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  Deliver(Peer()
+              .From(kRemoteAddr, kPorts[1])
+              .Seq(12 + 5)
+              .Ack(ours[1])
+              .Data("later"));
+  EXPECT_EQ(ep_->assemblers_in_use(), 1u);
+  EXPECT_EQ(Drops(DropReason::kNoReassemblyMemory), 1u);
+}
+
+TEST_F(ReassemblyTest, Endpoint_MemoryBytes_CountsAssemblerPool) {
+  Establish();
+  // EndpointConfig::max_reassembling's default.
+  EXPECT_EQ(ep_->assemblers_capacity(),
+            std::max<size_t>(config_.max_connections / 8,
+                             std::min<size_t>(config_.max_connections, 64)));
+  EXPECT_GE(ep_->MemoryBytes(), ep_->assemblers_capacity() * sizeof(Assembler));
 }
 
 }  // namespace
