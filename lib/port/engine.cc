@@ -12,6 +12,7 @@
 #include "lib/base/dcheck.h"
 #include "lib/port/log.h"
 #include "lib/wire/arp.h"
+#include "lib/wire/byte_order.h"
 #include "lib/wire/checksum.h"
 #include "lib/wire/ethernet.h"
 #include "lib/wire/icmp.h"
@@ -35,7 +36,8 @@ bool IsIcmpError(uint8_t type) {
 
 // ICMP messages tern drops without parsing: source quench (RFC 6633
 // deprecates it; hosts ignore it) and redirect (RFC 792; tern's next hop is
-// its configured gateway, RFC 1122 3.3.1.2's routing is not implemented).
+// its configured gateway; it keeps no route table for a redirect to change,
+// RFC 1122 3.3.1.2).
 bool IsIgnoredIcmp(uint8_t type) {
   constexpr uint8_t kSourceQuench = 4;  // RFC 792
   constexpr uint8_t kRedirect = 5;      // RFC 792
@@ -435,21 +437,16 @@ void Engine::HandleIcmpError(rte_mbuf* m, std::span<const uint8_t> message,
     Drop(m, PortDrop::kIcmpQuoteMalformed);
     return;
   }
-  const auto be16 = [](const uint8_t* p) {
-    return static_cast<uint16_t>((p[0] << 8) | p[1]);
-  };
-  const auto quoted_src =
-      wire::Ipv4Addr::FromOctets(q[12], q[13], q[14], q[15]);
-  const auto quoted_dst =
-      wire::Ipv4Addr::FromOctets(q[16], q[17], q[18], q[19]);
+  const wire::Ipv4Addr quoted_src{wire::LoadBe32(q.data() + 12)};
+  const wire::Ipv4Addr quoted_dst{wire::LoadBe32(q.data() + 16)};
   // Only an error about a TCP segment we sent concerns a connection.
   if (q[9] != wire::kIpProtoTcp || quoted_src != options_.address) {
     Drop(m, PortDrop::kIcmpNotAboutUs);
     return;
   }
   const uint8_t* t = q.data() + ihl;
-  const uint16_t local_port = be16(t);
-  const uint16_t remote_port = be16(t + 2);
+  const uint16_t local_port = wire::LoadBe16(t);
+  const uint16_t remote_port = wire::LoadBe16(t + 2);
   // The connection's engine, which an error routed by its outer addresses
   // (a router's) rarely reaches first.
   if (sharing_ && !from_ring) {
@@ -479,10 +476,9 @@ void Engine::HandleIcmpError(rte_mbuf* m, std::span<const uint8_t> message,
   }
   e.code = icmp.code;
   e.next_hop_mtu = icmp.next_hop_mtu;
-  e.quoted_length = be16(q.data() + 2);
+  e.quoted_length = wire::LoadBe16(q.data() + 2);
   e.tuple = tcp::FourTuple{quoted_src, quoted_dst, local_port, remote_port};
-  e.seq = SeqNum((uint32_t{t[4]} << 24) | (uint32_t{t[5]} << 16) |
-                 (uint32_t{t[6]} << 8) | t[7]);
+  e.seq = SeqNum(wire::LoadBe32(t + 4));
   counters_.icmp_errors_in.Inc();
   endpoint_->OnIcmpError(e, now_);
   rte_pktmbuf_free(m);

@@ -1766,17 +1766,25 @@ Verdict Connection::OnPathMtu(Env& env, const IcmpError& error) {
   // SND.UNA as after an RTO, with the recovery state reset the same way;
   // Karn: no RTT sample from what is sent again.
   if (in_recovery_) {
-    in_recovery_ = false;
     cc_.OnRecoveryExit();
   }
+  RewindToSndUna();
+  Output(env);
+  return Verdict::kKeep;
+}
+
+void Connection::RewindToSndUna() {
+  // RFC 2018 section 8: forget the SACK information (the receiver may have
+  // reneged); RFC 6582 section 4: recover = HighData, so the duplicate ACKs
+  // the resent segments provoke start no recovery; Karn: no RTT sample from
+  // what is sent again.
   scoreboard_.Reset();
+  in_recovery_ = false;
   dupacks_ = 0;
   limited_transmit_bytes_ = 0;
   recover_ = snd_max_;
   rtt_timing_ = false;
   snd_nxt_ = snd_una_;
-  Output(env);
-  return Verdict::kKeep;
 }
 
 Verdict Connection::OnRetransmitTimeout(Env& env) {
@@ -1850,22 +1858,13 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
   // RFC 6298 5.5-5.6: back off, retransmit the earliest unacknowledged
   // segment; Karn: no RTT sample from what is retransmitted.
   rtt_.Backoff();
-  rtt_timing_ = false;
   env.stats.rto_expiries.Inc();
   // RFC 5681 section 3.1 (RFC 9438 section 4.8 for CUBIC): ssthresh from
-  // FlightSize, cwnd = LW = 1 SMSS. RFC 6582 section 4: recover = HighData,
-  // which also ends any fast recovery and keeps the duplicate ACKs that the
-  // go-back-N retransmissions provoke from starting another. RFC 2018
-  // section 8: forget the SACK information, the receiver may have reneged.
+  // FlightSize, cwnd = LW = 1 SMSS; any fast recovery ends with the rewind.
   cc_.OnRetransmissionTimeout(static_cast<uint32_t>(snd_max_ - snd_una_));
-  scoreboard_.Reset();
-  in_recovery_ = false;
-  dupacks_ = 0;
-  limited_transmit_bytes_ = 0;
-  recover_ = snd_max_;
   // Go-back-N from SND.UNA: cwnd lets one segment out now, and slow start
   // opens it as the ACKs come back.
-  snd_nxt_ = snd_una_;
+  RewindToSndUna();
   ArmRetransmit(env);
   Output(env);
   return Verdict::kKeep;

@@ -333,6 +333,10 @@ class Connection {
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
   Verdict OnPathMtu(Env& env, const IcmpError& error);
+  // Go-back-N from SND.UNA with the loss-recovery state reset (after an RTO
+  // and after a path MTU decrease); the caller handles the congestion
+  // window.
+  void RewindToSndUna();
   Instant KeepaliveDeadline() const;
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {

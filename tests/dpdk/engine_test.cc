@@ -580,6 +580,28 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
 constexpr wire::Ipv4Addr kRouterIp =
     wire::Ipv4Addr::FromOctets(198, 18, 0, 254);
 
+// An Ethernet frame from the client's port to the server's carrying an
+// IPv4 datagram from `src` to the server with `l4_len` bytes of `protocol`,
+// which `emit` writes.
+std::vector<uint8_t> Ipv4Frame(
+    RingWire& w, wire::Ipv4Addr src, uint8_t protocol, size_t l4_len,
+    const std::function<void(std::span<uint8_t>)>& emit) {
+  wire::Ipv4Repr ip;
+  ip.src = src;
+  ip.dst = kServerIp;
+  ip.protocol = protocol;
+  ip.payload_len = static_cast<uint16_t>(l4_len);
+  wire::EthernetRepr eth;
+  eth.src = w.a().mac();
+  eth.dst = w.b().mac();
+  eth.ethertype = wire::kEtherTypeIpv4;
+  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
+  eth.Emit({f.data(), eth.BufferLen()});
+  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
+  emit({f.data() + eth.BufferLen() + ip.HeaderLen(), l4_len});
+  return f;
+}
+
 // The Ethernet frame of a TCP segment from the client's address to the
 // server, with timestamps and correct checksums.
 std::vector<uint8_t> ClientSegment(RingWire& w, uint16_t sport, uint16_t dport,
@@ -595,21 +617,9 @@ std::vector<uint8_t> ClientSegment(RingWire& w, uint16_t sport, uint16_t dport,
   tcp.window = 502;  // x 128 (window scale 7 in ClientSyn)
   tcp.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
   tcp.payload = payload;
-  wire::Ipv4Repr ip;
-  ip.src = kClientIp;
-  ip.dst = kServerIp;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.payload_len = static_cast<uint16_t>(tcp.BufferLen());
-  wire::EthernetRepr eth;
-  eth.src = w.a().mac();
-  eth.dst = w.b().mac();
-  eth.ethertype = wire::kEtherTypeIpv4;
-  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
-  eth.Emit({f.data(), eth.BufferLen()});
-  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
-  tcp.Emit({f.data() + eth.BufferLen() + ip.HeaderLen(), tcp.BufferLen()},
-           ip.src, ip.dst);
-  return f;
+  return Ipv4Frame(
+      w, kClientIp, wire::kIpProtoTcp, tcp.BufferLen(),
+      [&](std::span<uint8_t> out) { tcp.Emit(out, kClientIp, kServerIp); });
 }
 
 // An ICMP error from a router to the server quoting `quoted` (an IPv4
@@ -623,24 +633,9 @@ std::vector<uint8_t> IcmpErrorFrame(RingWire& w, uint8_t type, uint8_t code,
   icmp.type = static_cast<wire::IcmpType>(type);
   icmp.code = code;
   icmp.next_hop_mtu = mtu;
-  const std::vector<uint8_t> quote(
-      quoted.begin(), quoted.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                           quoted.size(), 20 + quote_tcp)));
-  icmp.data = quote;
-  wire::Ipv4Repr ip;
-  ip.src = kRouterIp;
-  ip.dst = kServerIp;
-  ip.protocol = wire::kIpProtoIcmp;
-  ip.payload_len = static_cast<uint16_t>(icmp.BufferLen());
-  wire::EthernetRepr eth;
-  eth.src = w.a().mac();
-  eth.dst = w.b().mac();
-  eth.ethertype = wire::kEtherTypeIpv4;
-  std::vector<uint8_t> f(eth.BufferLen() + ip.BufferLen());
-  eth.Emit({f.data(), eth.BufferLen()});
-  ip.Emit({f.data() + eth.BufferLen(), ip.HeaderLen()});
-  icmp.Emit({f.data() + eth.BufferLen() + ip.HeaderLen(), icmp.BufferLen()});
-  return f;
+  icmp.data = quoted.first(std::min(quoted.size(), 20 + quote_tcp));
+  return Ipv4Frame(w, kRouterIp, wire::kIpProtoIcmp, icmp.BufferLen(),
+                   [&](std::span<uint8_t> out) { icmp.Emit(out); });
 }
 
 std::vector<uint8_t> BytesOf(rte_mbuf* m) {
@@ -1005,33 +1000,6 @@ TEST_F(EngineHostileTest, Hostile_IpOptions_Port) {
   ExpectAnswered(f);
 }
 
-// ICMP errors: tern does not act on them (no path MTU discovery yet), so an
-// attacker's "fragmentation needed" with MTU 68 (RFC 5927 5.2: the smallest
-// an IPv4 path can claim) or one quoting no segment of ours changes nothing.
-std::vector<uint8_t> IcmpFrame(RingWire& w, uint8_t code, uint16_t mtu,
-                               std::span<const uint8_t> quoted) {
-  wire::IcmpRepr icmp{.type = wire::IcmpType::kDestinationUnreachable,
-                      .code = code,
-                      .echo_id = 0,
-                      .echo_seq = 0,
-                      .next_hop_mtu = mtu,
-                      .data = quoted};
-  wire::Ipv4Repr ip;
-  ip.src = kClientIp;
-  ip.dst = kServerIp;
-  ip.protocol = wire::kIpProtoIcmp;
-  ip.payload_len = static_cast<uint16_t>(icmp.BufferLen());
-  wire::EthernetRepr eth{.dst = w.b().mac(),
-                         .src = w.a().mac(),
-                         .ethertype = wire::kEtherTypeIpv4,
-                         .vlan_tci = std::nullopt};
-  std::vector<uint8_t> f(eth.HeaderLen() + ip.BufferLen());
-  eth.Emit(f);
-  ip.Emit(std::span(f).subspan(eth.HeaderLen()));
-  icmp.Emit(std::span(f).subspan(eth.HeaderLen() + ip.HeaderLen()));
-  return f;
-}
-
 TEST_F(EngineHostileTest, Hostile_IcmpFragNeededMtu68_Port) {
   // It quotes a segment of the server's (IP header + 8 bytes of TCP) that
   // belongs to no connection: the port hands it to the endpoint, which
@@ -1049,9 +1017,9 @@ TEST_F(EngineHostileTest, Hostile_IcmpFragNeededMtu68_Port) {
       std::span(seg).subspan(wire::kEthHeaderLen, wire::kIpv4MinHeaderLen + 8);
   const tcp::EndpointStats& st = server_->endpoint().stats();
   const uint64_t before = st.drops.Get(tcp::DropReason::kIcmpNoConnection);
-  EXPECT_EQ(
-      Inject(IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 68, quoted)),
-      0u);
+  EXPECT_EQ(Inject(IcmpErrorFrame(*wire_, 3, wire::kIcmpCodeFragmentationNeeded,
+                                  68, quoted)),
+            0u);
   EXPECT_EQ(st.drops.Get(tcp::DropReason::kIcmpNoConnection), before + 1);
   EXPECT_EQ(st.pmtu_decreases.Get(), 0u);
   EXPECT_EQ(server_->counters().TotalDrops(), drops0_);
@@ -1062,7 +1030,7 @@ TEST_F(EngineHostileTest, Hostile_IcmpErrorNotMatchingASegment_Port) {
   // A quote that is no IPv4 header (RFC 792 says it must be one).
   const std::vector<uint8_t> junk(28, 0x5a);
   ExpectRefused(
-      IcmpFrame(*wire_, wire::kIcmpCodeFragmentationNeeded, 1000, junk),
+      IcmpErrorFrame(*wire_, 3, wire::kIcmpCodeFragmentationNeeded, 1000, junk),
       PortDrop::kIcmpQuoteMalformed);
 }
 
