@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 
+#include "absl/numeric/int128.h"
 #include "lib/base/dcheck.h"
 
 namespace tern::port {
@@ -9,31 +10,45 @@ namespace {
 
 constexpr uint64_t kNanosPerSecond = 1'000'000'000;
 
-// cycles * 1e9 / hz without a 128-bit product: whole seconds first, then the
-// remainder, whose product with 1e9 stays below hz * 1e9 (< 2^64 for
-// hz < 18 GHz).
-uint64_t CyclesToNanos(uint64_t cycles, uint64_t hz) {
-  return (cycles / hz) * kNanosPerSecond + (cycles % hz) * kNanosPerSecond / hz;
-}
-
 }  // namespace
 
+// floor(cycles * 1e9 / hz) with no division on the per-iteration path: the
+// engine converts the TSC once per loop iteration, and the three 64-bit
+// divisions this used to take were 4.9 % of tern's samples under wrk
+// (doc/benchmarks.md). 1e9 / hz = whole_ + frac_ / 2^64 with frac_ rounded
+// down, so the product below is the exact quotient or one less (the error
+// cycles * 2^-64 is below 1 for any 64-bit count), and one 128-bit
+// multiply-compare settles which.
 TscConverter::TscConverter(uint64_t hz, uint64_t origin_cycles)
-    : hz_(hz), origin_(origin_cycles) {
+    : hz_(hz),
+      origin_(origin_cycles),
+      whole_(hz == 0 ? 0 : kNanosPerSecond / hz),
+      frac_(hz == 0 ? 0
+                    : absl::Uint128Low64(
+                          absl::MakeUint128(kNanosPerSecond % hz, 0) / hz)) {
   TERN_DCHECK(hz != 0);
+}
+
+uint64_t TscConverter::CyclesToNanos(uint64_t cycles) const {
+  const absl::uint128 c = cycles;
+  uint64_t q = absl::Uint128Low64(c * whole_ + ((c * frac_) >> 64));
+  if (absl::uint128{q + 1} * hz_ <= c * kNanosPerSecond) {
+    ++q;
+  }
+  return q;
 }
 
 Instant TscConverter::ToInstant(uint64_t cycles) const {
   if (cycles >= origin_) {
     return Instant::FromNanos(
-        static_cast<int64_t>(CyclesToNanos(cycles - origin_, hz_)));
+        static_cast<int64_t>(CyclesToNanos(cycles - origin_)));
   }
   return Instant::FromNanos(
-      -static_cast<int64_t>(CyclesToNanos(origin_ - cycles, hz_)));
+      -static_cast<int64_t>(CyclesToNanos(origin_ - cycles)));
 }
 
 Duration TscConverter::ToDuration(uint64_t cycles) const {
-  return Duration::Nanos(static_cast<int64_t>(CyclesToNanos(cycles, hz_)));
+  return Duration::Nanos(static_cast<int64_t>(CyclesToNanos(cycles)));
 }
 
 uint64_t TscConverter::ToCycles(Duration d) const {

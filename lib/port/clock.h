@@ -3,13 +3,15 @@
 // Contract:
 // - TscConverter is pure arithmetic (no DPDK call): given the TSC frequency
 //   and an origin count, it maps cycle counts to Instant/Duration and back,
-//   exactly (no floating point, no overflow for any uptime below 2^63 ns
-//   when hz is below 18 GHz). Cycle counts before the origin map to
+//   exactly (floor of cycles * 1e9 / hz; no floating point, no overflow for
+//   any uptime below 2^63 ns), with multiplications only: no division after
+//   construction. Cycle counts before the origin map to
 //   negative Instants.
 // - TscClock reads rte_get_tsc_cycles(); its epoch (Instant 0) is the moment
 //   it was created. Create() fails when DPDK reports a zero TSC frequency,
 //   and must be called after InitEal (EAL measures the frequency).
-// - Now() is cheap enough for every loop iteration (one rdtsc and a division)
+// - Now() is cheap enough for every loop iteration (one rdtsc and three
+//   multiplications)
 //   and monotonic on CPUs with an invariant TSC, which EAL assumes.
 #ifndef TERN_LIB_PORT_CLOCK_H_
 #define TERN_LIB_PORT_CLOCK_H_
@@ -36,8 +38,14 @@ class TscConverter {
   uint64_t origin_cycles() const { return origin_; }
 
  private:
+  uint64_t CyclesToNanos(uint64_t cycles) const;
+
   uint64_t hz_;
   uint64_t origin_;
+  // 1e9 / hz_ as whole nanoseconds per cycle plus a 64-bit binary fraction
+  // (rounded down); see clock.cc.
+  uint64_t whole_;
+  uint64_t frac_;
 };
 
 class TscClock {

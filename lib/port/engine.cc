@@ -133,6 +133,8 @@ Engine::~Engine() {
   // only for members declared after it, so release it explicitly first.
   endpoint_.reset();
   arp_.DropAllPending();
+  rte_pktmbuf_free_bulk(stash_.data(), stash_n_);
+  stash_n_ = 0;
 }
 
 uint16_t Engine::OwnerOf(uint16_t local_port, wire::Ipv4Addr remote,
@@ -268,6 +270,18 @@ uint16_t Engine::ApplyTap(uint16_t n) {
 void Engine::Drop(rte_mbuf* m, PortDrop reason) {
   counters_.drops.Inc(reason);
   rte_pktmbuf_free(m);
+}
+
+rte_mbuf* Engine::NewMbuf() {
+  if (stash_n_ == 0) {
+    if (rte_pktmbuf_alloc_bulk(port_->pool(), stash_.data(), kMbufStash) != 0) {
+      // Fewer than kMbufStash left in the pool: one at a time, so the last
+      // mbufs are still used.
+      return port_->AllocMbuf(&counters_);
+    }
+    stash_n_ = kMbufStash;
+  }
+  return stash_[--stash_n_];
 }
 
 void Engine::ParseDrop(rte_mbuf* m, wire::WireError reason) {
@@ -520,7 +534,7 @@ void Engine::HandleArp(rte_mbuf* m, std::span<const uint8_t> frame,
 }
 
 void Engine::Reply(std::span<const uint8_t> frame) {
-  rte_mbuf* reply = port_->AllocMbuf(&counters_);
+  rte_mbuf* reply = NewMbuf();
   if (reply == nullptr) {
     return;
   }
@@ -565,7 +579,7 @@ void Engine::Send(const tcp::OutSegment& segment) {
       }
     }
   }
-  rte_mbuf* m = port_->AllocMbuf(&counters_);
+  rte_mbuf* m = NewMbuf();
   if (m == nullptr) {
     return;
   }
@@ -643,7 +657,7 @@ void Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop) {
 
 void Engine::SendChained(const tcp::OutSegment& segment,
                          wire::Ipv4Addr next_hop) {
-  rte_mbuf* head = port_->AllocMbuf(&counters_);
+  rte_mbuf* head = NewMbuf();
   if (head == nullptr) {
     return;
   }
@@ -672,7 +686,7 @@ void Engine::SendChained(const tcp::OutSegment& segment,
       continue;
     }
     if (segment.payload.owner[i] == &mbuf_owner_) {
-      rte_mbuf* seg = port_->AllocMbuf(&counters_);
+      rte_mbuf* seg = NewMbuf();
       if (seg == nullptr) {
         rte_pktmbuf_free(head);
         return;
@@ -688,7 +702,7 @@ void Engine::SendChained(const tcp::OutSegment& segment,
       ++head->nb_segs;
     } else {
       if (!RTE_MBUF_DIRECT(tail) || rte_pktmbuf_tailroom(tail) < span.size()) {
-        rte_mbuf* seg = port_->AllocMbuf(&counters_);
+        rte_mbuf* seg = NewMbuf();
         if (seg == nullptr) {
           rte_pktmbuf_free(head);
           return;
@@ -800,7 +814,7 @@ std::unique_ptr<tcp::PinnedPayload> Engine::Pin(
   if (bytes.empty() || bytes.size() > kMaxPinned) {
     return nullptr;
   }
-  rte_mbuf* m = port_->AllocMbuf(&counters_);
+  rte_mbuf* m = NewMbuf();
   if (m == nullptr) {
     return nullptr;
   }
@@ -846,7 +860,7 @@ void Engine::DropPending(ArpCache::Packet pkt) {
 }
 
 void Engine::SendArpRequest(wire::Ipv4Addr ip) {
-  rte_mbuf* m = port_->AllocMbuf(&counters_);
+  rte_mbuf* m = NewMbuf();
   if (m == nullptr) {
     return;
   }

@@ -29,6 +29,7 @@
 #ifndef TERN_LIB_PORT_ENGINE_H_
 #define TERN_LIB_PORT_ENGINE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -194,6 +195,9 @@ class Engine final : public tcp::SegmentSink,
   // Offers rx_[0, n) to the tap; keeps the frames it left, in order.
   uint16_t ApplyTap(uint16_t n);
   void Drop(rte_mbuf* m, PortDrop reason);
+  // A fresh mbuf from the port's pool for a frame this engine builds, or
+  // nullptr (counted as drop.no_mbuf); taken from stash_.
+  rte_mbuf* NewMbuf();
   void ParseDrop(rte_mbuf* m, wire::WireError reason);
   // Every frame leaves through here (the TX fault stage, then the port).
   void Transmit(rte_mbuf* m);
@@ -238,6 +242,15 @@ class Engine final : public tcp::SegmentSink,
   Instant next_arp_tick_;
   bool tx_pending_ = false;
   uint32_t port_cursor_ = 0;
+
+  // Mbufs allocated ahead, refilled kMbufStash at a time with
+  // rte_pktmbuf_alloc_bulk (one pool operation instead of one per frame;
+  // AllocMbuf was 5.9 % of BM_Engine_CookieSynToSynAck's samples). Returned
+  // to the pool by the destructor, so a pool count taken with every engine
+  // gone is unaffected.
+  static constexpr unsigned kMbufStash = 32;
+  std::array<rte_mbuf*, kMbufStash> stash_{};
+  unsigned stash_n_ = 0;
 
   // The TCP segments of the current burst and the mbufs they borrow from.
   std::vector<tcp::InSegment> batch_;

@@ -2,7 +2,7 @@
 // that is wrong.
 #include "lib/wire/arp.h"
 
-#include <algorithm>
+#include <cstring>
 
 #include "lib/base/dcheck.h"
 #include "lib/wire/byte_order.h"
@@ -35,9 +35,9 @@ WireError ArpRepr::Parse(std::span<const uint8_t> packet, ArpRepr* out) {
     return WireError::kArpUnsupportedOp;
   }
   out->op = static_cast<ArpOp>(op);
-  std::copy_n(p + 8, 6, out->sender_mac.octets.begin());
+  std::memcpy(out->sender_mac.octets.data(), p + 8, 6);
   out->sender_ip = Ipv4Addr{LoadBe32(p + 14)};
-  std::copy_n(p + 18, 6, out->target_mac.octets.begin());
+  std::memcpy(out->target_mac.octets.data(), p + 18, 6);
   out->target_ip = Ipv4Addr{LoadBe32(p + 24)};
   return WireError::kOk;
 }
@@ -60,9 +60,9 @@ void ArpRepr::Emit(std::span<uint8_t> out) const {
   p[4] = kMacLen;
   p[5] = kIpv4Len;
   StoreBe16(p + 6, static_cast<uint16_t>(op));
-  std::copy(sender_mac.octets.begin(), sender_mac.octets.end(), p + 8);
+  std::memcpy(p + 8, sender_mac.octets.data(), 6);
   StoreBe32(p + 14, sender_ip.value);
-  std::copy(target_mac.octets.begin(), target_mac.octets.end(), p + 18);
+  std::memcpy(p + 18, target_mac.octets.data(), 6);
   StoreBe32(p + 24, target_ip.value);
 }
 

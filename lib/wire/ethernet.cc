@@ -3,7 +3,7 @@
 // trims that padding by the total length field.
 #include "lib/wire/ethernet.h"
 
-#include <algorithm>
+#include <cstring>
 
 #include "lib/base/dcheck.h"
 #include "lib/wire/byte_order.h"
@@ -37,8 +37,8 @@ WireError EthernetRepr::Parse(std::span<const uint8_t> frame, EthernetRepr* out,
   if (!Supported(type)) {
     return WireError::kEthUnsupportedType;
   }
-  std::copy_n(p, 6, out->dst.octets.begin());
-  std::copy_n(p + 6, 6, out->src.octets.begin());
+  std::memcpy(out->dst.octets.data(), p, 6);
+  std::memcpy(out->src.octets.data(), p + 6, 6);
   out->ethertype = type;
   out->vlan_tci = tci;
   *header_len = len;
@@ -59,8 +59,8 @@ absl::StatusOr<EthernetRepr> EthernetRepr::ParseOrStatus(
 void EthernetRepr::Emit(std::span<uint8_t> out) const {
   TERN_DCHECK(out.size() >= HeaderLen());
   uint8_t* p = out.data();
-  std::copy(dst.octets.begin(), dst.octets.end(), p);
-  std::copy(src.octets.begin(), src.octets.end(), p + 6);
+  std::memcpy(p, dst.octets.data(), 6);
+  std::memcpy(p + 6, src.octets.data(), 6);
   if (vlan_tci.has_value()) {
     StoreBe16(p + 12, kEtherTypeVlan);
     StoreBe16(p + 14, *vlan_tci);

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "absl/numeric/int128.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/port/clock.h"
@@ -31,6 +32,35 @@ TEST(TscConverter, LongUptime_NoOverflow) {
   EXPECT_EQ(
       c.ToDuration(year_s * kHz + kHz / 2),
       Duration::Seconds(static_cast<int64_t>(year_s)) + Duration::Millis(500));
+}
+
+TEST(TscConverter, MatchesExactQuotientForAnyFrequencyAndCount) {
+  // The multiply-only conversion against floor(cycles * 1e9 / hz) computed
+  // with a 128-bit division, for TSC frequencies below, at and above 1 GHz
+  // (ARM's generic timer runs at tens of MHz) and counts from 0 to 2^63.
+  const uint64_t frequencies[] = {25'000'000,    1'000'000'000, 2'500'000'000,
+                                  2'596'991'000, 3'123'456'789, 17'999'999'999};
+  uint64_t x = 0x9e3779b97f4a7c15;  // xorshift64 state
+  for (uint64_t hz : frequencies) {
+    TscConverter c(hz, 0);
+    for (int i = 0; i < 20000; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      // Every magnitude: shift the random count down by 0..63 bits, and
+      // also try the counts just before and at each whole second.
+      const uint64_t cycles =
+          i % 3 == 2 ? (x % 1000) * hz - (i % 2) : x >> (1 + x % 63);
+      const absl::uint128 wide = absl::uint128{cycles} * 1'000'000'000 / hz;
+      const uint64_t exact = absl::Uint128Low64(wide);
+      if (absl::Uint128High64(wide) != 0 ||
+          exact > static_cast<uint64_t>(INT64_MAX)) {
+        continue;
+      }
+      ASSERT_EQ(c.ToDuration(cycles).ToNanos(), static_cast<int64_t>(exact))
+          << "hz " << hz << " cycles " << cycles;
+    }
+  }
 }
 
 TEST(TscConverter, ToCycles_RoundsUpAndRoundTrips) {
