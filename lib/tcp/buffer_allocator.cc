@@ -46,30 +46,60 @@ void* BufferCache::Allocate(size_t bytes, size_t align) {
 }
 
 void BufferCache::Free(void* p, size_t bytes) {
-  const bool cacheable = bytes >= sizeof(void*) &&
-                         reinterpret_cast<uintptr_t>(p) % kBufferAlign == 0 &&
-                         cached_bytes_ + bytes <= max_cached_bytes_;
-  if (cacheable) {
-    Class* slot = nullptr;
-    for (Class& c : classes_) {
-      if (c.bytes == bytes) {
-        slot = &c;
-        break;
-      }
-      if (slot == nullptr && c.count == 0) {
-        slot = &c;  // an empty class may take another size
-      }
+  if (bytes < sizeof(void*) ||
+      reinterpret_cast<uintptr_t>(p) % kBufferAlign != 0 ||
+      bytes > max_cached_bytes_) {
+    target_->Free(p, bytes);
+    return;
+  }
+  Class* slot = nullptr;
+  for (Class& c : classes_) {
+    if (c.bytes == bytes) {
+      slot = &c;
+      break;
     }
-    if (slot != nullptr) {
-      slot->bytes = bytes;
-      std::memcpy(p, &slot->head, sizeof(void*));
-      slot->head = p;
-      ++slot->count;
-      cached_bytes_ += bytes;
-      return;
+    if (slot == nullptr && c.count == 0) {
+      slot = &c;  // an empty class may take another size
     }
   }
-  target_->Free(p, bytes);
+  // The budget is spent: a class holding more than this one will after the
+  // block gives blocks back to the target until the block fits. Without it
+  // the first size to fill the budget kept it for good while the blocks of
+  // another size went through the target at every connection (the engine's
+  // short-connection benchmark at 256 open: 35 % hits, one 256 KiB class
+  // holding all 16 MiB).
+  const size_t mine = slot != nullptr ? slot->bytes * slot->count : 0;
+  while (cached_bytes_ + bytes > max_cached_bytes_) {
+    Class* victim = nullptr;
+    for (Class& c : classes_) {
+      if (&c != slot && c.count > 0 &&
+          (victim == nullptr ||
+           c.bytes * c.count > victim->bytes * victim->count)) {
+        victim = &c;
+      }
+    }
+    if (victim == nullptr || victim->bytes * victim->count <= mine + bytes) {
+      target_->Free(p, bytes);
+      return;
+    }
+    void* q = victim->head;
+    std::memcpy(&victim->head, q, sizeof(void*));
+    --victim->count;
+    cached_bytes_ -= victim->bytes;
+    target_->Free(q, victim->bytes);
+    if (slot == nullptr && victim->count == 0) {
+      slot = victim;
+    }
+  }
+  if (slot == nullptr) {
+    target_->Free(p, bytes);
+    return;
+  }
+  slot->bytes = bytes;
+  std::memcpy(p, &slot->head, sizeof(void*));
+  slot->head = p;
+  ++slot->count;
+  cached_bytes_ += bytes;
 }
 
 void BufferCache::Trim() {

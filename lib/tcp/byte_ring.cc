@@ -9,53 +9,77 @@ namespace tern::tcp {
 
 void ByteRing::FreeBuffer() {
   if (buf_ != nullptr) {
-    allocator_->Free(buf_, capacity_);
+    allocator_->Free(buf_, alloc_);
     buf_ = nullptr;
+    alloc_ = 0;
   }
 }
 
 void ByteRing::Init(size_t capacity, BufferAllocator* allocator) {
+  capacity = std::min(capacity, kMaxCapacity);
   if (capacity != capacity_ || allocator != allocator_) {
     FreeBuffer();
-    capacity_ = capacity;
+    capacity_ = static_cast<uint32_t>(capacity);
     allocator_ = allocator;
   }
   head_ = size_ = written_past_tail_ = 0;
 }
 
-bool ByteRing::EnsureAllocated() {
-  if (buf_ == nullptr && capacity_ > 0) {
-    // Default-initialised: the bytes are written before they are read, and
-    // zeroing 256 KiB would dominate a handshake.
-    buf_ = static_cast<uint8_t*>(allocator_->Allocate(capacity_, kBufferAlign));
+bool ByteRing::Reallocate(size_t bytes) {
+  TERN_DCHECK(bytes >= size_ + written_past_tail_);
+  // Default-initialised: the bytes are written before they are read, and
+  // zeroing 256 KiB would dominate a handshake.
+  auto* next = static_cast<uint8_t*>(allocator_->Allocate(bytes, kBufferAlign));
+  if (next == nullptr) {
+    return false;
   }
-  return buf_ != nullptr;
+  if (buf_ != nullptr) {
+    const size_t keep = size_ + written_past_tail_;
+    const size_t first = std::min(keep, alloc_ - head_);
+    std::memcpy(next, buf_ + head_, first);
+    std::memcpy(next + first, buf_, keep - first);
+    allocator_->Free(buf_, alloc_);
+  }
+  buf_ = next;
+  alloc_ = static_cast<uint32_t>(bytes);
+  head_ = 0;
+  return true;
+}
+
+bool ByteRing::Reserve(size_t bytes_past_size) {
+  const size_t need = std::min<size_t>(capacity_, size_ + bytes_past_size);
+  if (buf_ != nullptr && need <= alloc_) {
+    return true;
+  }
+  if (capacity_ == 0) {
+    return false;
+  }
+  const size_t cap = capacity_;
+  size_t next = alloc_ == 0 ? std::min(cap, kFirstBlock)
+                            : std::min(cap, size_t{alloc_} * kGrowth);
+  while (next < need) {
+    next = std::min(cap, next * kGrowth);
+  }
+  return Reallocate(next);
 }
 
 void ByteRing::Resize(size_t capacity) {
-  capacity = std::max(capacity, size_ + written_past_tail_);
+  capacity =
+      std::max(std::min(capacity, kMaxCapacity), size_ + written_past_tail_);
   if (capacity == capacity_) {
     return;
   }
+  capacity_ = static_cast<uint32_t>(capacity);
   if (buf_ == nullptr) {
-    capacity_ = capacity;
     head_ = size_ = written_past_tail_ = 0;
     return;
   }
-  auto* next =
-      static_cast<uint8_t*>(allocator_->Allocate(capacity, kBufferAlign));
-  if (next == nullptr) {
-    // No memory for the new size: the ring keeps its old capacity.
-    return;
+  if (alloc_ > capacity_) {
+    // The memory held outgrew the new bound: shrink it. Without memory for
+    // the smaller block the ring keeps the larger one (it never holds more
+    // than the capacity).
+    Reallocate(capacity_);
   }
-  const size_t keep = size_ + written_past_tail_;
-  for (size_t i = 0; i < keep; ++i) {
-    next[i] = buf_[(head_ + i) % capacity_];
-  }
-  allocator_->Free(buf_, capacity_);
-  buf_ = next;
-  capacity_ = capacity;
-  head_ = 0;
 }
 
 size_t ByteRing::Push(std::span<const uint8_t> data) {
@@ -73,18 +97,24 @@ size_t ByteRing::WriteAt(size_t offset_past_tail,
   if (n == 0) {
     return 0;
   }
-  // Memory comes with the first byte, once per connection: a half-open or
-  // idle connection holds none.
-  if (!EnsureAllocated()) {
-    return 0;
+  // Memory comes with the first byte and grows with the bytes held, never
+  // more than twice for a ring (kGrowth): a half-open or idle connection
+  // holds none.
+  if (!Reserve(offset_past_tail + n)) {
+    // No memory for more: what the block held already takes.
+    const size_t room = alloc_ - std::min<size_t>(alloc_, size_);
+    if (offset_past_tail >= room) {
+      return 0;
+    }
+    n = std::min(n, room - offset_past_tail);
   }
-  // head_ < capacity_ and size_ + offset_past_tail < capacity_ here, so one
+  // head_ < alloc_ and size_ + offset_past_tail < alloc_ here, so one
   // subtraction replaces the modulo.
   size_t pos = head_ + size_ + offset_past_tail;
-  if (pos >= capacity_) {
-    pos -= capacity_;
+  if (pos >= alloc_) {
+    pos -= alloc_;
   }
-  size_t first = std::min(n, capacity_ - pos);
+  size_t first = std::min(n, alloc_ - pos);
   std::memcpy(buf_ + pos, data.data(), first);
   if (n > first) {
     std::memcpy(buf_, data.data() + first, n - first);
@@ -106,8 +136,8 @@ ByteRing::Slice ByteRing::Peek(size_t offset, size_t len) const {
   if (len == 0) {
     return {};
   }
-  size_t start = (head_ + offset) % capacity_;
-  size_t first = std::min(len, capacity_ - start);
+  size_t start = (head_ + offset) % alloc_;
+  size_t first = std::min(len, alloc_ - start);
   Slice s;
   s.first = std::span<const uint8_t>(buf_ + start, first);
   if (len > first) {
@@ -129,7 +159,7 @@ size_t ByteRing::CopyOut(size_t offset, std::span<uint8_t> out) const {
 
 void ByteRing::Pop(size_t n) {
   TERN_DCHECK(n <= size_);
-  head_ = (head_ + n) % (capacity_ == 0 ? 1 : capacity_);
+  head_ = (head_ + n) % (alloc_ == 0 ? 1 : alloc_);
   size_ -= n;
   // Rewinding an empty ring keeps later reads and writes in one span; bytes
   // held past the tail for reassembly pin the origin instead.

@@ -462,7 +462,7 @@ bool Connection::PredictedInput(Env& env, const wire::TcpRepr& seg) {
 
   // Seventh, the text: in order at RCV.NXT, so ProcessText's assembler
   // would take it at offset 0 and pop it at once.
-  if (!rcvbuf_.EnsureAllocated()) {
+  if (!rcvbuf_.Reserve(len)) {
     env.stats.drops.Inc(DropReason::kNoBufferMemory);
     OutputAfterSegment(env);
     return true;
@@ -907,7 +907,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     data = data.first(fit);
     fin = false;
   }
-  if (!data.empty() && !rcvbuf_.EnsureAllocated()) {
+  if (!data.empty() && !rcvbuf_.Reserve(offset + data.size())) {
     // The allocator has no memory for the buffer (buffer_allocator.h): the
     // segment is dropped unacknowledged, FIN included, and retransmitted.
     env.stats.drops.Inc(DropReason::kNoBufferMemory);

@@ -54,7 +54,7 @@ void SendQueue::AppendRing(std::span<const uint8_t> data, size_t n) {
 
 size_t SendQueue::Push(std::span<const uint8_t> data) {
   const size_t n = std::min(data.size(), space());
-  if (n == 0 || !ring_.EnsureAllocated()) {
+  if (n == 0 || !ring_.Reserve(n)) {
     return 0;
   }
   if (chunk_count() > 0) {

@@ -175,7 +175,11 @@ TEST(BufferAllocatorTest, ByteRingAndSendQueue_FreeWhatTheyTook) {
     const std::vector<uint8_t> bytes(10, 'b');
     EXPECT_EQ(ring.Push(bytes), 10u);
     EXPECT_EQ(alloc.held, 1000u);
-    ring.Resize(2000);  // reallocates: the old block goes back
+    ring.Resize(2000);  // the block still holds what is stored: kept
+    EXPECT_EQ(alloc.held, 1000u);
+    EXPECT_EQ(alloc.frees, 0u);
+    const std::vector<uint8_t> more(1500, 'm');
+    EXPECT_EQ(ring.Push(more), 1500u);  // grows: the old block goes back
     EXPECT_EQ(alloc.held, 2000u);
     EXPECT_EQ(alloc.frees, 1u);
     ring.Init(500, &alloc);  // another capacity: the block goes back
@@ -190,6 +194,101 @@ TEST(BufferAllocatorTest, ByteRingAndSendQueue_FreeWhatTheyTook) {
   }
   EXPECT_EQ(alloc.live(), 0u);
   EXPECT_EQ(alloc.allocations, alloc.frees);
+}
+
+TEST(ByteRingGrowthTest, FirstBlockThenGrowsByFourUpToTheCapacity) {
+  CountingAllocator alloc;
+  ByteRing ring;
+  ring.Init(256 * 1024, &alloc);
+  EXPECT_EQ(ring.allocated_bytes(), 0u);
+  std::vector<uint8_t> bytes(1098);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<uint8_t>(i * 7);
+  }
+  EXPECT_EQ(ring.Push(bytes), bytes.size());
+  EXPECT_EQ(ring.allocated_bytes(), ByteRing::kFirstBlock);
+  EXPECT_EQ(alloc.held, ByteRing::kFirstBlock);
+  // Fill past 16 KiB: 64 KiB, then past 64 KiB: 256 KiB, never more.
+  std::vector<uint8_t> fill(40 * 1024, 'f');
+  EXPECT_EQ(ring.Push(fill), fill.size());
+  EXPECT_EQ(ring.allocated_bytes(), 64u * 1024);
+  EXPECT_EQ(ring.Push(fill), fill.size());
+  EXPECT_EQ(ring.allocated_bytes(), 256u * 1024);
+  std::vector<uint8_t> rest(256 * 1024, 'r');
+  EXPECT_EQ(ring.Push(rest), 256u * 1024 - bytes.size() - 2 * fill.size());
+  EXPECT_EQ(ring.allocated_bytes(), 256u * 1024);
+  EXPECT_EQ(alloc.allocations, 3u);
+  EXPECT_EQ(alloc.frees, 2u);
+  // The bytes survived both moves, in order.
+  std::vector<uint8_t> out(bytes.size());
+  EXPECT_EQ(ring.CopyOut(0, out), out.size());
+  EXPECT_EQ(out, bytes);
+}
+
+TEST(ByteRingGrowthTest, WrappedRingAndBytesPastTheTailMoveIntact) {
+  CountingAllocator alloc;
+  ByteRing ring;
+  ring.Init(64 * 1024, &alloc);
+  // Wrap the 16 KiB block: 12 KiB in, 10 KiB out, 10 KiB in (4 KiB of it at
+  // the block's start).
+  std::vector<uint8_t> a(12 * 1024, 'a');
+  ASSERT_EQ(ring.Push(a), a.size());
+  ring.Pop(10 * 1024);
+  std::vector<uint8_t> b(10 * 1024);
+  for (size_t i = 0; i < b.size(); ++i) {
+    b[i] = static_cast<uint8_t>(i % 251);
+  }
+  ASSERT_EQ(ring.Push(b), b.size());
+  ASSERT_EQ(ring.allocated_bytes(), ByteRing::kFirstBlock);
+  // Out-of-order bytes 20 KiB past the tail need the 64 KiB block.
+  std::vector<uint8_t> c(1000, 'c');
+  EXPECT_EQ(ring.WriteAt(20 * 1024, c), c.size());
+  EXPECT_EQ(ring.allocated_bytes(), 64u * 1024);
+  std::vector<uint8_t> out(2 * 1024 + b.size());
+  ASSERT_EQ(ring.CopyOut(0, out), out.size());
+  EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + 2048),
+            std::vector<uint8_t>(2048, 'a'));
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 2048, out.end()), b);
+  // Fill the hole and commit: the held bytes are where WriteAt put them.
+  std::vector<uint8_t> gap(20 * 1024, 'g');
+  ASSERT_EQ(ring.WriteAt(0, gap), gap.size());
+  ring.Commit(gap.size() + c.size());
+  std::vector<uint8_t> tail(c.size());
+  ASSERT_EQ(ring.CopyOut(ring.size() - c.size(), tail), tail.size());
+  EXPECT_EQ(tail, c);
+}
+
+TEST(ByteRingGrowthTest, NoMemoryToGrow_StoresWhatTheBlockTakes) {
+  CountingAllocator alloc;
+  ByteRing ring;
+  ring.Init(64 * 1024, &alloc);
+  std::vector<uint8_t> a(10 * 1024, 'a');
+  ASSERT_EQ(ring.Push(a), a.size());
+  alloc.fail = true;
+  EXPECT_FALSE(ring.Reserve(10 * 1024));
+  EXPECT_EQ(ring.Push(a), ByteRing::kFirstBlock - a.size());
+  EXPECT_EQ(ring.allocated_bytes(), ByteRing::kFirstBlock);
+  EXPECT_EQ(ring.WriteAt(0, a), 0u);  // full block
+  alloc.fail = false;
+  EXPECT_TRUE(ring.Reserve(10 * 1024));
+  EXPECT_EQ(ring.allocated_bytes(), 64u * 1024);
+  EXPECT_EQ(ring.size(), ByteRing::kFirstBlock);
+}
+
+TEST(ByteRingGrowthTest, ResizeBelowTheBlockShrinksIt) {
+  CountingAllocator alloc;
+  ByteRing ring;
+  ring.Init(256 * 1024, &alloc);
+  std::vector<uint8_t> a(20 * 1024, 'a');
+  ASSERT_EQ(ring.Push(a), a.size());
+  ASSERT_EQ(ring.allocated_bytes(), 64u * 1024);
+  ring.Resize(30 * 1024);
+  EXPECT_EQ(ring.capacity(), 30u * 1024);
+  EXPECT_EQ(ring.allocated_bytes(), 30u * 1024);
+  EXPECT_EQ(alloc.held, 30u * 1024);
+  std::vector<uint8_t> out(a.size());
+  ASSERT_EQ(ring.CopyOut(0, out), out.size());
+  EXPECT_EQ(out, a);
 }
 
 // ---- BufferCache
@@ -232,6 +331,40 @@ TEST(BufferCacheTest, BudgetSpent_BlockGoesBackToTarget) {
   EXPECT_EQ(cache.Allocate(4096, kBufferAlign), p[0]);
   cache.Free(p[0], 4096);
   cache.Free(p[1], 4096);
+}
+
+TEST(BufferCacheTest, BudgetSpentByOneSize_ItGivesWayToAnother) {
+  // Eight 4 KiB blocks fill the budget; without eviction every 1 KiB block
+  // would go to the target forever after.
+  CountingAllocator target;
+  BufferCache cache(&target, 8 * 4096);
+  void* big[8];
+  for (void*& q : big) {
+    q = cache.Allocate(4096, kBufferAlign);
+  }
+  for (void* q : big) {
+    cache.Free(q, 4096);
+  }
+  ASSERT_EQ(cache.cached_bytes(), 8u * 4096);
+  void* small = cache.Allocate(1024, kBufferAlign);
+  cache.Free(small, 1024);  // one 4 KiB block goes back to make room
+  EXPECT_EQ(target.frees, 1u);
+  EXPECT_EQ(cache.cached_bytes(), 7u * 4096 + 1024);
+  EXPECT_EQ(cache.Allocate(1024, kBufferAlign), small);  // served: a hit
+  EXPECT_EQ(cache.hits(), 1u);
+  // A block of the fuller class comes back within the budget: nothing goes.
+  cache.Free(small, 1024);
+  void* a = cache.Allocate(4096, kBufferAlign);
+  cache.Free(a, 4096);
+  EXPECT_EQ(target.frees, 1u);
+  // Two 1 KiB blocks beside seven 4 KiB ones fit the budget: kept, and
+  // nothing evicted.
+  void* b = cache.Allocate(1024, kBufferAlign);  // the cached one
+  void* c = cache.Allocate(1024, kBufferAlign);  // from the target
+  cache.Free(b, 1024);
+  cache.Free(c, 1024);  // 28 KiB + 2 KiB fits the 32 KiB budget
+  EXPECT_EQ(target.frees, 1u);
+  cache.Trim();
 }
 
 TEST(BufferCacheTest, AtMostFourSizes_EmptyClassTakesANewSize) {
