@@ -50,6 +50,12 @@ constexpr uint16_t kFloodBurst = SynFlood::kMaxBurst;
 // DPDK's mempool prefers (rte_mempool.h).
 constexpr uint32_t kFloodMbufs = 8191;
 constexpr Duration kProgressPeriod = Duration::Seconds(1);
+// A loop iteration starting this long after the previous one is a stall
+// (the process was off its core): the 1 ms connect target, and
+// about the time the peer, answering the flood at the 0.7 to 1 M SYN/s
+// measured over memif (doc/flood.md), takes to fill the 1024-slot ring this
+// process then does not read, after which its SYN-ACKs are dropped.
+constexpr Duration kStall = Duration::Millis(1);
 // The flood's pause after the TX ring refused a burst (tx_budget.h): about
 // 50 frames of room for the engine at the 1.1 Mpps one tern lcore takes
 // over memif (doc/flood.md), and a twentieth of the ~1 ms that peer needs
@@ -161,6 +167,7 @@ absl::Status Run(const FloodOptions& o) {
   std::vector<Snapshot> begins;
   std::vector<Snapshot> ends;
   TxBudget budget(kFloodBurst, kTxPause);
+  LoopStalls stalls;
   Instant now = start;
   bool stopped = false;
   for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
@@ -174,8 +181,13 @@ absl::Status Run(const FloodOptions& o) {
     const Instant step_end = step_start + Duration::Seconds(o.duration_s);
     Instant flood_start = Instant::Never();
     begins.push_back(TakeSnapshot(f, e, eth.tx_kept()));
+    Instant prev = clock->Now();
     for (;;) {
       now = clock->Now();
+      if (now - prev >= kStall) {
+        stalls.Record(now - prev);
+      }
+      prev = now;
       if (port::StopFlag().load(std::memory_order_relaxed)) {
         stopped = true;
         break;
@@ -234,6 +246,8 @@ absl::Status Run(const FloodOptions& o) {
       }
     }
     ends.push_back(TakeSnapshot(f, e, eth.tx_kept()));
+    const LoopStalls step_stalls = stalls;
+    stalls = LoopStalls{};
     const double wall_end = WallSeconds();
     const Snapshot& b = begins.back();
     const Snapshot& a = ends.back();
@@ -271,6 +285,7 @@ absl::Status Run(const FloodOptions& o) {
     r.legit_tx_ring_full = a.tx_ring_full - b.tx_ring_full;
     r.legit_tx_kept = a.tx_kept - b.tx_kept;
     r.tx_keep = o.tx_keep;
+    r.loop_stalls = step_stalls;
     reports.push_back(std::move(r));
   }
 

@@ -122,6 +122,11 @@ std::string StepJson(const FloodReport& r) {
   Field(&out, "legit_tx_ring_full", Num(r.legit_tx_ring_full));
   Field(&out, "legit_tx_keep", r.tx_keep ? "true" : "false");
   Field(&out, "legit_tx_kept", Num(r.legit_tx_kept));
+  Field(&out, "loop_stalls", Num(r.loop_stalls.count));
+  Field(&out, "loop_stall_total_us",
+        Num(static_cast<uint64_t>(r.loop_stalls.total.ToNanos() / 1000)));
+  Field(&out, "loop_stall_max_us",
+        Num(static_cast<uint64_t>(r.loop_stalls.longest.ToNanos() / 1000)));
   Latencies(&out, "connect", r.connect_ns);
   Latencies(&out, "request", r.request_ns);
   out += "\n    }";

@@ -13,6 +13,7 @@
 #ifndef TERN_APP_TERN_FLOOD_REPORT_H_
 #define TERN_APP_TERN_FLOOD_REPORT_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "app/tern-flood/flood_options.h"
 #include "lib/base/histogram.h"
+#include "lib/base/time.h"
 
 namespace tern::flood {
 
@@ -77,6 +79,21 @@ struct LegitStats {
   SynRetransmitCounts syn_retransmits;  // per connection, at kConnected
 };
 
+// Loop iterations that started at least 1 ms after the previous one (the
+// process was off its core; main.cc's kStall): how many, their total and
+// the longest.
+struct LoopStalls {
+  uint64_t count = 0;
+  Duration total;
+  Duration longest;
+
+  void Record(Duration gap) {
+    ++count;
+    total += gap;
+    longest = std::max(longest, gap);
+  }
+};
+
 // One flood step.
 struct FloodReport {
   std::string scenario;
@@ -128,6 +145,10 @@ struct FloodReport {
   // the port kept to send at its next flush, instead of dropping them.
   bool tx_keep = true;
   uint64_t legit_tx_kept = 0;
+  // tern-flood's own stalls during the step: while it is off its core it
+  // reads nothing, and the peer's replies, legitimate SYN-ACKs among them,
+  // overflow the receive ring (the peer's TX drops).
+  LoopStalls loop_stalls;
   Histogram connect_ns;  // Connect -> kConnected
   Histogram request_ns;  // GET queued -> whole response (end of stream)
 };

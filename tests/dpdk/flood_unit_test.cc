@@ -316,6 +316,23 @@ TEST(Report, SynRetransmits_HistogramAndMeanInJson) {
   EXPECT_NE(j.find("\"engine_syn_retransmits\": 9"), std::string::npos) << j;
 }
 
+TEST(Report, LoopStalls_CountTotalLongestInMicroseconds) {
+  FloodReport r;
+  EXPECT_NE(StepJson(r).find("\"loop_stalls\": 0,\n      "
+                             "\"loop_stall_total_us\": 0,\n      "
+                             "\"loop_stall_max_us\": 0"),
+            std::string::npos);
+  r.loop_stalls.Record(Duration::Micros(1500));
+  r.loop_stalls.Record(Duration::Micros(4200));
+  r.loop_stalls.Record(Duration::Micros(1000));
+  const std::string j = StepJson(r);
+  EXPECT_NE(j.find("\"loop_stalls\": 3,\n      "
+                   "\"loop_stall_total_us\": 6700,\n      "
+                   "\"loop_stall_max_us\": 4200"),
+            std::string::npos)
+      << j;
+}
+
 TEST(Report, FloodMax_OfferedIsMax) {
   FloodReport r;
   r.flood_max = true;
