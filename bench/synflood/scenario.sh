@@ -119,7 +119,7 @@ trap 'exit 1' INT TERM
 # wait_for LOG PATTERN PID WHAT: up to 20 s for PATTERN in LOG.
 wait_for() {
   for _ in $(seq 200); do
-    grep -q "$2" "$1" && return 0
+    grep -qs "$2" "$1" && return 0
     kill -0 "$3" 2>/dev/null || fail "$4 exited during start-up"
     sleep 0.1
   done
