@@ -39,6 +39,8 @@
 #          [--flood-args "FLAGS"]
 # --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
 # --flood-args: more tern-flood flags, split at spaces (e.g. "--tx-keep off").
+# --afp-frames N: frames in each net_af_packet ring (RX and TX, both ends;
+#   default 512, the driver's DFLT_FRAME_COUNT).
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
 set -euo pipefail
@@ -47,6 +49,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
+afp_frames=512
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
     --log) logdir=$2 ;;
     --kind) kind=$2 ;;
     --flood-args) extra_flood_args=$2 ;;
+    --afp-frames) afp_frames=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -228,7 +232,7 @@ case "$scenario/$stack" in
     veth_join "$gen_ns" "$gen_if" 02:00:00:00:0f:02 \
       "$srv_ns" "$srv_if" 02:00:00:00:0f:01 raw
     if [ "$stack" = tern ]; then
-      tern_config "--vdev=net_af_packet0,iface=${srv_if}" net_af_packet0
+      tern_config "--vdev=net_af_packet0,iface=${srv_if},framecnt=${afp_frames}" net_af_packet0
       ip netns exec "$srv_ns" "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
@@ -283,7 +287,7 @@ CONF
       done
     fi
     run_flood ip netns exec "$gen_ns" "$flood" "${eal_flood[@]}" \
-      "--vdev=net_af_packet0,iface=${gen_if}" -- --port net_af_packet0 \
+      "--vdev=net_af_packet0,iface=${gen_if},framecnt=${afp_frames}" -- --port net_af_packet0 \
       "${flood_args[@]}"
     ;;
   *) fail "unknown scenario/stack $scenario/$stack" ;;
