@@ -140,7 +140,8 @@ class EthdevPort {
   void Flush(uint16_t queue, PortCounters* counters);
   void Flush() { Flush(0, counters_); }
   // tx_keep_unsent: refused mbufs a queue holds at most (two 32-frame
-  // bursts: one loop iteration's output and the one before it), and how
+  // bursts: one loop iteration's output and the one before it; tern-flood at
+  // "max" kept 111 to 138 a 10 s step and dropped none, doc/flood.md), and how
   // many refused mbufs it has kept so far (each once, however many flushes
   // it then waits; the refused that did not fit are tx_dropped_ring_full).
   static constexpr uint16_t kTxBacklog = 64;
