@@ -27,13 +27,13 @@ requests=${SB_REQUESTS:-20000}
 seconds=${SB_SECONDS:-5}
 tern="$build/app/tern/tern"
 
-die() { echo "sidebyside: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || die "needs root"
+tern_test_init sidebyside stderr
+require_root "namespaces, TAP devices"
 for t in ab wrk nginx taskset ip; do
-  command -v "$t" >/dev/null || die "$t missing (scripts/setup)"
+  command -v "$t" >/dev/null || fail "$t missing (scripts/setup)"
 done
-[ -x "$tern" ] || die "$tern missing (ninja -C $build)"
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs"
+[ -x "$tern" ] || fail "$tern missing (ninja -C $build)"
+require_cores 2 "tern and nginx pinned apart"
 
 id=$$
 cli=tsb_cli_$id
@@ -55,15 +55,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ip netns add "$cli"
-ip netns add "$srv"
-ip -n "$cli" link set lo up
-ip -n "$srv" link set lo up
-ip link add "v${id}c" netns "$cli" type veth peer name "v${id}s" netns "$srv"
+netns_make "$cli"
+netns_make "$srv"
+veth_join "$cli" "v${id}c" "" "$srv" "v${id}s" ""
 ip -n "$cli" addr add 198.18.1.2/24 dev "v${id}c"
 ip -n "$srv" addr add 198.18.1.1/24 dev "v${id}s"
-ip -n "$cli" link set "v${id}c" up
-ip -n "$srv" link set "v${id}s" up
 
 # nginx: one worker on CPU 1, a 1024-byte body, no logging.
 head -c 1024 /dev/zero | tr '\0' 'x' >"$tmp/index.html"
@@ -110,7 +106,7 @@ service = "http"
 http_body_bytes = 1024
 TOML
 tern_start "$tern" "$tmp/tern.toml" "$tmp/tern.log" --duration 600 ||
-  die "tern did not start"
+  fail "tern did not start"
 tern_pid=$TERN_PID
 ip link set "$tap" netns "$cli"
 ip -n "$cli" link set "$tap" address 02:00:c6:12:00:02
@@ -119,8 +115,8 @@ ip -n "$cli" link set "$tap" up
 sleep 1
 
 client() { ip netns exec "$cli" taskset -c 0 "$@"; }
-client curl -sf -o /dev/null http://198.18.0.1/ || die "tern does not answer"
-client curl -sf -o /dev/null http://198.18.1.1/ || die "nginx does not answer"
+client curl -sf -o /dev/null http://198.18.0.1/ || fail "tern does not answer"
+client curl -sf -o /dev/null http://198.18.1.1/ || fail "nginx does not answer"
 
 run_ab() {
   local perf_pid=""
@@ -154,7 +150,7 @@ ab_nginx=$(run_ab 198.18.1.1 nginx "$nginx_worker")
 wrk_tern=$(run_wrk 198.18.0.1 tern "$tern_pid")
 wrk_nginx=$(run_wrk 198.18.1.1 nginx "$nginx_worker")
 for f in "$tmp"/ab_*.txt; do
-  grep -q "^Failed requests: *0" "$f" || die "$(basename "$f"): failed requests"
+  grep -q "^Failed requests: *0" "$f" || fail "$(basename "$f"): failed requests"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

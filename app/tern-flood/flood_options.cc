@@ -138,6 +138,8 @@ const char* FloodUsageText() {
   --syn-options linux|none  SYN options (default linux)
   --seed N               flood randomness (default: from getrandom)
   --tx-budget on|off     leave TX room for the legitimate clients (default on)
+  --tx-keep on|off       keep the clients' frames the full TX ring refuses and
+                         send them next iteration (default on; off: drop)
   --legit-rate R         legitimate connections per second (default 100)
   --legit-timeout-ms N   a legitimate connection's deadline (default 3000)
   --request-path PATH    the GET's path (default /)
@@ -293,6 +295,14 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
            return Bad(f, absl::StrCat("\"", v, "\" is not on or off"));
          }
          o.tx_budget = v == "on";
+         return absl::OkStatus();
+       }},
+      {"--tx-keep",
+       [&](absl::string_view f, absl::string_view v) {
+         if (v != "on" && v != "off") {
+           return Bad(f, absl::StrCat("\"", v, "\" is not on or off"));
+         }
+         o.tx_keep = v == "on";
          return absl::OkStatus();
        }},
       {"--seed",

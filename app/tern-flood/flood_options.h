@@ -100,6 +100,11 @@ struct FloodOptions {
   // that the engine's frames find room on the shared TX queue; off: a full
   // burst every iteration (the ring stays full at "max").
   bool tx_budget = true;
+  // --tx-keep on|off: the engine's port keeps the frames the full TX ring
+  // refuses and sends them at its next flush (EthdevPortOptions::
+  // tx_keep_unsent), so a legitimate SYN is late by a loop iteration rather
+  // than lost to the flood; off: dropped (tx_dropped_ring_full).
+  bool tx_keep = true;
 
   // The legitimate clients.
   double legit_rate = 100;           // --legit-rate: new connections per second

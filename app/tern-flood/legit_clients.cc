@@ -123,6 +123,10 @@ void LegitClients::OnEvent(uint32_t slot, uint32_t mask, Instant now) {
     c.connected = true;
     steps_[c.step].connect_ns.Record(
         static_cast<uint64_t>((now - c.started).ToNanos()));
+    // The connection exists while its kConnected event is delivered.
+    if (const tcp::Connection* conn = engine_->endpoint().Find(c.handle)) {
+      steps_[c.step].syn_retransmits.Record(conn->syn_retransmits());
+    }
     c.request_at = now;
   }
   if (c.connected) {

@@ -6,7 +6,9 @@
 //   target at `legit_rate` per second (a token bucket on the loop's clock)
 //   with Engine::Connect. Each one: handshake; on kConnected its connect
 //   latency (Connect call -> kConnected, i.e. SYN out -> SYN-ACK in plus
-//   one loop iteration) goes into connect_ns, and the GET
+//   one loop iteration) goes into connect_ns, the SYN retransmissions it
+//   needed (tcp::Connection::syn_retransmits) into syn_retransmits, and
+//   the GET
 //   "GET <path> HTTP/1.1 / Host / Connection: close" is queued; the
 //   response is read to end of stream; a response starting with
 //   "HTTP/1.1 2" counts as a success and its request latency (GET queued ->

@@ -50,6 +50,12 @@ constexpr uint16_t kFloodBurst = SynFlood::kMaxBurst;
 // DPDK's mempool prefers (rte_mempool.h).
 constexpr uint32_t kFloodMbufs = 8191;
 constexpr Duration kProgressPeriod = Duration::Seconds(1);
+// A loop iteration starting this long after the previous one is a stall
+// (the process was off its core): the 1 ms connect target, and
+// about the time the peer, answering the flood at the 0.7 to 1 M SYN/s
+// measured over memif (doc/flood.md), takes to fill the 1024-slot ring this
+// process then does not read, after which its SYN-ACKs are dropped.
+constexpr Duration kStall = Duration::Millis(1);
 // The flood's pause after the TX ring refused a burst (tx_budget.h): about
 // 50 frames of room for the engine at the 1.1 Mpps one tern lcore takes
 // over memif (doc/flood.md), and a twentieth of the ~1 ms that peer needs
@@ -77,9 +83,10 @@ struct Snapshot {
   uint64_t other = 0;
   uint64_t syn_retransmits = 0;
   uint64_t tx_ring_full = 0;
+  uint64_t tx_kept = 0;
 };
 
-Snapshot TakeSnapshot(const SynFlood& f, port::Engine& e) {
+Snapshot TakeSnapshot(const SynFlood& f, port::Engine& e, uint64_t kept) {
   Snapshot s;
   s.sent = f.counters().sent.Get();
   s.tx_full = f.counters().tx_full.Get();
@@ -89,6 +96,7 @@ Snapshot TakeSnapshot(const SynFlood& f, port::Engine& e) {
   s.other = f.counters().spoofed_other.Get();
   s.syn_retransmits = e.endpoint().stats().syn_retransmits.Get();
   s.tx_ring_full = e.counters().tx_dropped_ring_full.Get();
+  s.tx_kept = kept;
   return s;
 }
 
@@ -99,6 +107,7 @@ absl::Status Run(const FloodOptions& o) {
   po.queues = 1;
   po.mbufs = o.mbufs;
   po.mac = o.mac;
+  po.tx_keep_unsent = o.tx_keep;
   absl::StatusOr<std::unique_ptr<port::EthdevPort>> created =
       port::EthdevPort::Create(po, &port_counters);
   if (!created.ok()) {
@@ -158,6 +167,7 @@ absl::Status Run(const FloodOptions& o) {
   std::vector<Snapshot> begins;
   std::vector<Snapshot> ends;
   TxBudget budget(kFloodBurst, kTxPause);
+  LoopStalls stalls;
   Instant now = start;
   bool stopped = false;
   for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
@@ -170,9 +180,14 @@ absl::Status Run(const FloodOptions& o) {
     const Instant step_start = clock->Now();
     const Instant step_end = step_start + Duration::Seconds(o.duration_s);
     Instant flood_start = Instant::Never();
-    begins.push_back(TakeSnapshot(f, e));
+    begins.push_back(TakeSnapshot(f, e, eth.tx_kept()));
+    Instant prev = clock->Now();
     for (;;) {
       now = clock->Now();
+      if (now - prev >= kStall) {
+        stalls.Record(now - prev);
+      }
+      prev = now;
       if (port::StopFlag().load(std::memory_order_relaxed)) {
         stopped = true;
         break;
@@ -230,7 +245,9 @@ absl::Status Run(const FloodOptions& o) {
         next_progress = now + kProgressPeriod;
       }
     }
-    ends.push_back(TakeSnapshot(f, e));
+    ends.push_back(TakeSnapshot(f, e, eth.tx_kept()));
+    const LoopStalls step_stalls = stalls;
+    stalls = LoopStalls{};
     const double wall_end = WallSeconds();
     const Snapshot& b = begins.back();
     const Snapshot& a = ends.back();
@@ -264,8 +281,11 @@ absl::Status Run(const FloodOptions& o) {
                       r.duration_s;
     }
     r.legit_rate = o.legit_rate;
-    r.legit_syn_retransmits = a.syn_retransmits - b.syn_retransmits;
+    r.engine_syn_retransmits = a.syn_retransmits - b.syn_retransmits;
     r.legit_tx_ring_full = a.tx_ring_full - b.tx_ring_full;
+    r.legit_tx_kept = a.tx_kept - b.tx_kept;
+    r.tx_keep = o.tx_keep;
+    r.loop_stalls = step_stalls;
     reports.push_back(std::move(r));
   }
 
@@ -283,12 +303,13 @@ absl::Status Run(const FloodOptions& o) {
   }
   // Connections count in the step they were opened in; their SYN
   // retransmissions and lost frames after the last step go to that step.
-  const Snapshot last = TakeSnapshot(f, e);
+  const Snapshot last = TakeSnapshot(f, e, eth.tx_kept());
   if (!reports.empty()) {
-    reports.back().legit_syn_retransmits +=
+    reports.back().engine_syn_retransmits +=
         last.syn_retransmits - ends.back().syn_retransmits;
     reports.back().legit_tx_ring_full +=
         last.tx_ring_full - ends.back().tx_ring_full;
+    reports.back().legit_tx_kept += last.tx_kept - ends.back().tx_kept;
   }
   for (size_t i = 0; i < reports.size(); ++i) {
     const LegitStats& st = clients.step(i);
@@ -299,6 +320,7 @@ absl::Status Run(const FloodOptions& o) {
       r.legit_failed[k] = st.failed[k];
     }
     r.connect_ns = st.connect_ns;
+    r.legit_syn_retransmits = st.syn_retransmits;
     r.request_ns = st.request_ns;
   }
 

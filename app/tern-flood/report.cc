@@ -109,8 +109,24 @@ std::string StepJson(const FloodReport& r) {
             : absl::StrFormat("%.6f",
                               static_cast<double>(r.legit_succeeded) /
                                   static_cast<double>(r.legit_attempted)));
-  Field(&out, "legit_syn_retransmits", Num(r.legit_syn_retransmits));
+  const SynRetransmitCounts& rx = r.legit_syn_retransmits;
+  const std::optional<double> mean = rx.mean();
+  Field(&out, "legit_syn_retransmits",
+        absl::StrCat("{\"0\": ", rx.buckets[0], ", \"1\": ", rx.buckets[1],
+                     ", \"2\": ", rx.buckets[2], ", \"3+\": ", rx.buckets[3],
+                     ", \"mean\": ",
+                     mean.has_value() ? absl::StrFormat("%.4f", *mean)
+                                      : std::string("null"),
+                     "}"));
+  Field(&out, "engine_syn_retransmits", Num(r.engine_syn_retransmits));
   Field(&out, "legit_tx_ring_full", Num(r.legit_tx_ring_full));
+  Field(&out, "legit_tx_keep", r.tx_keep ? "true" : "false");
+  Field(&out, "legit_tx_kept", Num(r.legit_tx_kept));
+  Field(&out, "loop_stalls", Num(r.loop_stalls.count));
+  Field(&out, "loop_stall_total_us",
+        Num(static_cast<uint64_t>(r.loop_stalls.total.ToNanos() / 1000)));
+  Field(&out, "loop_stall_max_us",
+        Num(static_cast<uint64_t>(r.loop_stalls.longest.ToNanos() / 1000)));
   Latencies(&out, "connect", r.connect_ns);
   Latencies(&out, "request", r.request_ns);
   out += "\n    }";

@@ -13,6 +13,7 @@
 #ifndef TERN_APP_TERN_FLOOD_REPORT_H_
 #define TERN_APP_TERN_FLOOD_REPORT_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "app/tern-flood/flood_options.h"
 #include "lib/base/histogram.h"
+#include "lib/base/time.h"
 
 namespace tern::flood {
 
@@ -34,6 +36,37 @@ enum class LegitFailure : uint8_t {
 };
 const char* ToString(LegitFailure f);
 
+// How many SYN retransmissions each legitimate connection needed before its
+// handshake completed (tcp::Connection::syn_retransmits, read at
+// kConnected), over the connections that connected: buckets 0, 1, 2 and 3 or
+// more, and the exact sum for the mean. Connections that never connected are
+// not in it (their failures say why). Mergeable by adding.
+struct SynRetransmitCounts {
+  static constexpr size_t kBuckets = 4;  // 0, 1, 2, 3+
+  uint64_t buckets[kBuckets] = {};
+  uint64_t sum = 0;  // the per-connection counts added, not bucketed
+
+  void Record(uint32_t retransmits) {
+    ++buckets[retransmits < kBuckets - 1 ? retransmits : kBuckets - 1];
+    sum += retransmits;
+  }
+  uint64_t connections() const {
+    uint64_t n = 0;
+    for (uint64_t b : buckets) {
+      n += b;
+    }
+    return n;
+  }
+  // sum / connections(); nullopt when no connection connected.
+  std::optional<double> mean() const {
+    const uint64_t n = connections();
+    if (n == 0) {
+      return std::nullopt;
+    }
+    return static_cast<double>(sum) / static_cast<double>(n);
+  }
+};
+
 // What the legitimate clients did in one flood step (the connections opened
 // during it).
 struct LegitStats {
@@ -43,6 +76,22 @@ struct LegitStats {
   uint64_t failed[static_cast<size_t>(LegitFailure::kCount)] = {};
   Histogram connect_ns;  // Connect -> kConnected
   Histogram request_ns;  // GET queued -> whole response (end of stream)
+  SynRetransmitCounts syn_retransmits;  // per connection, at kConnected
+};
+
+// Loop iterations that started at least 1 ms after the previous one (the
+// process was off its core; main.cc's kStall): how many, their total and
+// the longest.
+struct LoopStalls {
+  uint64_t count = 0;
+  Duration total;
+  Duration longest;
+
+  void Record(Duration gap) {
+    ++count;
+    total += gap;
+    longest = std::max(longest, gap);
+  }
 };
 
 // One flood step.
@@ -82,11 +131,24 @@ struct FloodReport {
   uint64_t legit_attempted = 0;
   uint64_t legit_succeeded = 0;
   uint64_t legit_failed[static_cast<size_t>(LegitFailure::kCount)] = {};
-  uint64_t legit_syn_retransmits = 0;  // the engine's stats, all connections
+  // Per connection that connected: its SYN retransmissions (JSON
+  // legit_syn_retransmits: {"0", "1", "2", "3+", "mean"}).
+  SynRetransmitCounts legit_syn_retransmits;
+  // The engine's syn_retransmits counter over the step: all its SYNs sent
+  // again, those of connections that never connected included.
+  uint64_t engine_syn_retransmits = 0;
   // The engine's own frames lost at the shared TX queue (its
   // tx_dropped_ring_full): a flood at "max" fills the queue and the
   // legitimate clients' SYNs and ACKs then lose to it on this side.
   uint64_t legit_tx_ring_full = 0;
+  // With --tx-keep on: the engine's frames the full TX queue refused and
+  // the port kept to send at its next flush, instead of dropping them.
+  bool tx_keep = true;
+  uint64_t legit_tx_kept = 0;
+  // tern-flood's own stalls during the step: while it is off its core it
+  // reads nothing, and the peer's replies, legitimate SYN-ACKs among them,
+  // overflow the receive ring (the peer's TX drops).
+  LoopStalls loop_stalls;
   Histogram connect_ns;  // Connect -> kConnected
   Histogram request_ns;  // GET queued -> whole response (end of stream)
 };

@@ -12,7 +12,11 @@ Reads DIR/results.json and writes into DIR:
   panels (both: SYN floods only);
 - kinds.png: tern's (cookies always) legitimate success and connect p99
   against the flood rate reached, one line per flood kind;
-- summary.md: one table per trial (with tern, its cookies sent and
+- cookie_modes.png: scenario 3, tern with cookies off, on_overflow and
+  always under the same SYN flood: legitimate success, connect p99, SYN-ACKs
+  sent and tern's cycles per frame against the flood reached;
+- summary.md: scenario 3's matrix (cookie_mode_matrix, which run also
+  writes into results.json as "cookie_modes"), one table per trial (with tern, its cookies sent and
   validated per second in each step, from scenario.sh's server_step) and,
   per stack and mode, the highest
   flood rate reached at which at least 99.9 % of the legitimate
@@ -132,6 +136,102 @@ def plot_kinds(results, out):
     plt.close(fig)
 
 
+# Scenario 3: tern's cookie modes under the same SYN flood over net_memif.
+COOKIE_MODES = ["off", "on_overflow", "always"]
+
+
+def cookie_mode_trials(results):
+    """The scenario 3 trials, in COOKIE_MODES order."""
+    found = {}
+    for doc in results["trials"]:
+        first = doc["steps"][0]
+        if first["scenario"] == "kernel_bypass" and first["stack"] == "tern" \
+                and is_syn(doc) and first["mode"] in COOKIE_MODES:
+            found[first["mode"]] = doc
+    return [found[m] for m in COOKIE_MODES if m in found]
+
+
+def per_second(step, counter):
+    d = step.get("server_step")
+    if not d or not d.get("interval_s"):
+        return None
+    return d.get(counter, 0) / d["interval_s"]
+
+
+def cycles_per_packet(step):
+    d = step.get("server_step")
+    return None if not d else d.get("cycles_per_packet")
+
+
+def syn_retransmit_mean(step):
+    rx = step.get("legit_syn_retransmits")
+    return rx.get("mean") if isinstance(rx, dict) else None
+
+
+# The matrix's columns: (key in results.json, how to read it from a step).
+MATRIX_COLUMNS = [
+    ("flood_pps_offered", lambda s: s["flood_pps_offered"]),
+    ("flood_pps_reached", lambda s: s["flood_pps_reached"]),
+    ("replies_pps", lambda s: s["replies_pps"]),
+    ("legit_success_ratio", ratio),
+    ("connect_p50_us", lambda s: s["connect_p50_us"]),
+    ("connect_p99_us", lambda s: s["connect_p99_us"]),
+    ("legit_syn_retransmit_mean", syn_retransmit_mean),
+    ("cookies_sent_per_s", lambda s: per_second(s, "listen.cookies_sent")),
+    ("cookies_validated_per_s",
+     lambda s: per_second(s, "listen.cookies_validated")),
+    ("cycles_per_packet", cycles_per_packet),
+]
+
+
+def cookie_mode_matrix(results):
+    """Scenario 3 as rows: one per cookie mode and flood step."""
+    rows = []
+    for doc in cookie_mode_trials(results):
+        for s in doc["steps"]:
+            row = {"mode": s["mode"], "step": s["step"]}
+            row.update({k: f(s) for k, f in MATRIX_COLUMNS})
+            rows.append(row)
+    return rows
+
+
+def plot_cookie_modes(results, out):
+    """Scenario 3: four panels against the flood reached, a line per mode."""
+    trials = cookie_mode_trials(results)
+    if not trials:
+        return
+    panels = [
+        (ratio, "legitimate success rate", False, (-0.02, 1.02)),
+        (lambda s: s["connect_p99_us"], "connect p99 (us)", True, None),
+        (lambda s: s["replies_pps"], "SYN-ACKs to spoofed sources (/s)",
+         False, None),
+        (cycles_per_packet, "tern busy cycles per frame received", True,
+         None),
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    for ax, (key, ylabel, logy, ylim) in zip(axes.flat, panels):
+        for doc in trials:
+            pts = [(s["flood_pps_reached"], key(s)) for s in doc["steps"]
+                   if key(s) is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                    label="cookies %s" % doc["steps"][0]["mode"])
+        ax.set_xscale("symlog", linthresh=1000)
+        ax.set_xlim(left=0)
+        if logy:
+            ax.set_yscale("log")
+        if ylim:
+            ax.set_ylim(*ylim)
+        ax.set_xlabel("flood reached (SYN/s; 0 to 1000 linear)")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("scenario 3: tern's cookie modes under one SYN flood "
+                 "(net_memif, one lcore each)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "cookie_modes.png"), dpi=100)
+    plt.close(fig)
+
+
 def server_rates(step):
     """tern's cookie rates over the step (scenario.sh's server_step)."""
     d = step.get("server_step")
@@ -141,6 +241,21 @@ def server_rates(step):
     return "%.0f, %.0f, %s" % (d["listen.cookies_sent"] / d["interval_s"],
                                d["listen.cookies_validated"] / d["interval_s"],
                                "-" if cpp is None else cpp)
+
+
+def syn_rtx(step):
+    rx = step.get("legit_syn_retransmits")
+    if not isinstance(rx, dict):
+        return "-"
+    return "/".join(str(rx[k]) for k in ("0", "1", "2", "3+"))
+
+
+def stalled(step):
+    """tern-flood's time off its core in stalls of 1 ms or more."""
+    if "loop_stall_total_us" not in step:
+        return "-"
+    return "%.1f of %.0f" % (step["loop_stall_total_us"] / 1e6,
+                             step["duration_s"])
 
 
 def us(v):
@@ -156,18 +271,41 @@ def summary(results, out):
         first = doc["steps"][0]
         lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]
         lines += ["| offered | reached | replies/s | legit ok | "
-                  "connect p50 / p99 / max (us) | tern: cookies sent/s, "
+                  "connect p50 / p99 / max (us) | SYN rtx 0/1/2/3+ | "
+                  "tern-flood stalled (s) | tern: cookies sent/s, "
                   "validated/s, cycles/packet |",
-                  "| --- | --- | --- | --- | --- | --- |"]
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for s in doc["steps"]:
-            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s |" % (
+            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s | %s | %s |" % (
                 s["flood_pps_offered"], s["flood_pps_reached"],
                 s["replies_pps"], s["legit_succeeded"], s["legit_attempted"],
                 us(s["connect_p50_us"]), us(s["connect_p99_us"]),
-                us(s["connect_max_us"]), server_rates(s)))
+                us(s["connect_max_us"]), syn_rtx(s), stalled(s),
+                server_rates(s)))
         if doc.get("server_counters"):
             lines += ["", "Server counters: " + ", ".join(
                 "%s %d" % kv for kv in sorted(doc["server_counters"].items()))]
+        lines.append("")
+    rows = cookie_mode_matrix(results)
+    if rows:
+        lines += ["## Scenario 3: cookie modes", "",
+                  "| mode | offered | reached | SYN-ACKs/s | legit ok | "
+                  "connect p50 / p99 (us) | SYN rtx mean | cookies sent/s, "
+                  "validated/s | cycles/frame |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+        def num(v, fmt="%.0f"):
+            return "-" if v is None else fmt % v
+        for r in rows:
+            lines.append("| %s | %s | %s | %s | %s | %s / %s | %s | %s, %s | %s |"
+                         % (r["mode"], r["flood_pps_offered"],
+                            num(r["flood_pps_reached"]), num(r["replies_pps"]),
+                            num(r["legit_success_ratio"], "%.4f"),
+                            us(r["connect_p50_us"]), us(r["connect_p99_us"]),
+                            num(r["legit_syn_retransmit_mean"], "%.3f"),
+                            num(r["cookies_sent_per_s"]),
+                            num(r["cookies_validated_per_s"]),
+                            num(r["cycles_per_packet"])))
         lines.append("")
     lines += ["## Highest flood with >= 99.9 % legitimate success", "",
               "| scenario | stack (mode) | flood reached |", "| --- | --- | --- |"]
@@ -191,6 +329,7 @@ def main():
     plot(results, out, lambda s: s["connect_p99_us"], "connect p99 (us)",
          "connect_p99.png", logy=True)
     plot_kinds(results, out)
+    plot_cookie_modes(results, out)
     summary(results, out)
 
 

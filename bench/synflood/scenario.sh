@@ -36,7 +36,11 @@
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
 #          [--ceiling PPS] [--legit-timeout-ms N] [--log DIR] [--kind K]
+#          [--flood-args "FLAGS"]
 # --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
+# --flood-args: more tern-flood flags, split at spaces (e.g. "--tx-keep off").
+# --afp-frames N: frames in each net_af_packet ring (RX and TX, both ends;
+#   default 512, the driver's DFLT_FRAME_COUNT).
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
 set -euo pipefail
@@ -44,7 +48,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../tests/dpdk/tern_lib.sh"
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
-out="" ceiling="" legit_timeout=3000 logdir="" kind=syn
+out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
+afp_frames=512
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -59,6 +64,8 @@ while [ $# -gt 0 ]; do
     --legit-timeout-ms) legit_timeout=$2 ;;
     --log) logdir=$2 ;;
     --kind) kind=$2 ;;
+    --flood-args) extra_flood_args=$2 ;;
+    --afp-frames) afp_frames=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -67,15 +74,8 @@ for v in build scenario stack mode steps duration legit out; do
   [ -n "${!v}" ] || { echo "scenario.sh: --${v/_/-} is required" >&2; exit 1; }
 done
 
-readonly SKIP=77
-say() { echo "scenario.sh [$scenario/$stack/$mode]: $*" >&2; }
-skip() { say "SKIP: $*"; exit "$SKIP"; }
-fail() { say "FAIL: $*"; exit 1; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL, namespaces)"
-pmd() {
-  compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_$1.so*" >/dev/null ||
-    skip "DPDK's net_$1 driver is not installed"
-}
+tern_test_init "scenario.sh [$scenario/$stack/$mode]" stderr
+require_root "DPDK EAL, namespaces"
 
 tern=$build/app/tern/tern
 flood=$build/app/tern-flood/tern-flood
@@ -107,7 +107,7 @@ cleanup() {
     mkdir -p "$logdir"
     cp "$tmp"/*.log "$logdir/" 2>/dev/null || true
   fi
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$TERN_SKIP" ]; then
     for f in "$tmp"/*.log; do
       [ -f "$f" ] || continue
       echo "--- $(basename "$f") (last 30 lines) ---" >&2
@@ -123,7 +123,7 @@ trap 'exit 1' INT TERM
 # wait_for LOG PATTERN PID WHAT: up to 20 s for PATTERN in LOG.
 wait_for() {
   for _ in $(seq 200); do
-    grep -q "$2" "$1" && return 0
+    grep -qs "$2" "$1" && return 0
     kill -0 "$3" 2>/dev/null || fail "$4 exited during start-up"
     sleep 0.1
   done
@@ -165,6 +165,8 @@ flood_args=(--address 198.18.0.2 --target 198.18.0.1
   --legit-rate "$legit" --legit-timeout-ms "$legit_timeout"
   --scenario "$scenario" --stack "$stack" --mode "$mode" --json "$out")
 [ -z "$ceiling" ] || flood_args+=(--ceiling-pps "$ceiling")
+# shellcheck disable=SC2206  # split at spaces on purpose
+[ -z "$extra_flood_args" ] || flood_args+=($extra_flood_args)
 eal_flood=(--no-huge -m 512 --no-pci -l 1 "--file-prefix=${prefixes[1]}"
   --log-level=pmd.net.memif:warning)
 
@@ -199,7 +201,7 @@ run_flood() {
 
 case "$scenario/$stack" in
   kernel_bypass/tern | kernel_bypass/bare)
-    pmd memif
+    require_pmd memif
     sock="$tmp/memif.sock"
     srv_vdev="--vdev=net_memif0,role=server,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:01"
     if [ "$stack" = tern ]; then
@@ -221,27 +223,16 @@ case "$scenario/$stack" in
       -- --port net_memif0 "${flood_args[@]}"
     ;;
   linux/tern | linux/linux)
-    pmd af_packet
+    require_pmd af_packet
     command -v ethtool >/dev/null || skip "ethtool is missing (scripts/setup)"
     made_ns=1
-    ip netns add "$gen_ns"
-    ip netns add "$srv_ns"
-    for ns in "$gen_ns" "$srv_ns"; do
-      ip -n "$ns" link set lo up
-      ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-      ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-    done
-    ip link add "$gen_if" netns "$gen_ns" address 02:00:00:00:0f:02 type veth \
-      peer name "$srv_if" netns "$srv_ns" address 02:00:00:00:0f:01
-    # Checksums in the frames themselves: a packet socket reads what the
-    # kernel leaves, and a veth with transmit checksum offload leaves
-    # partial TCP checksums that a DPDK stack rejects.
-    ip netns exec "$gen_ns" ethtool -K "$gen_if" tx off rx off >/dev/null
-    ip netns exec "$srv_ns" ethtool -K "$srv_if" tx off rx off >/dev/null
-    ip -n "$gen_ns" link set "$gen_if" up
-    ip -n "$srv_ns" link set "$srv_if" up
+    netns_make "$gen_ns" noipv6
+    netns_make "$srv_ns" noipv6
+    # Checksums in the frames themselves (veth_join's "raw").
+    veth_join "$gen_ns" "$gen_if" 02:00:00:00:0f:02 \
+      "$srv_ns" "$srv_if" 02:00:00:00:0f:01 raw
     if [ "$stack" = tern ]; then
-      tern_config "--vdev=net_af_packet0,iface=${srv_if}" net_af_packet0
+      tern_config "--vdev=net_af_packet0,iface=${srv_if},framecnt=${afp_frames}" net_af_packet0
       ip netns exec "$srv_ns" "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
@@ -296,7 +287,7 @@ CONF
       done
     fi
     run_flood ip netns exec "$gen_ns" "$flood" "${eal_flood[@]}" \
-      "--vdev=net_af_packet0,iface=${gen_if}" -- --port net_af_packet0 \
+      "--vdev=net_af_packet0,iface=${gen_if},framecnt=${afp_frames}" -- --port net_af_packet0 \
       "${flood_args[@]}"
     ;;
   *) fail "unknown scenario/stack $scenario/$stack" ;;
@@ -315,7 +306,8 @@ case "$stack" in
     wait "$server_pid" || rc=$?
     server_pid=""
     [ "$rc" -eq 0 ] || fail "tern exited with status $rc"
-    grep -E "^(listen\.cookies_[a-z_]+|tcp\.rst_sent|tcp_drop\.listen_rst|rx_packets|tx_packets|tx_dropped_ring_full) [0-9]+$" \
+    # Every non-zero drop reason too: where a frame was lost is named.
+    grep -E "^(listen\.[a-z_]+|tcp\.rst_sent|tcp_drop\.[a-z_]+|drop\.[a-z_]+|parse_drop\.[a-z_]+|rx_packets|tx_packets|tx_dropped_ring_full) [0-9]+$" \
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
   linux)
@@ -334,10 +326,19 @@ esac
 /usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
+# tern's cookie counters, frames and TX-ring drops always; its other listen
+# and drop counters when non-zero.
+always = {"listen.cookies_sent", "listen.cookies_validated",
+          "listen.cookies_rejected_bad_mac", "listen.cookies_rejected_expired",
+          "listen.cookies_rejected_bad_mss_index", "tcp.rst_sent",
+          "tcp_drop.listen_rst", "rx_packets", "tx_packets",
+          "tx_dropped_ring_full"}
 counters = {}
 for line in open(sys.argv[2]):
     name, value = line.split()
-    counters[name] = int(value)
+    if int(value) or name in always or not name.startswith(
+            ("listen.", "tcp_drop.", "drop.", "parse_drop.")):
+        counters[name] = int(value)
 doc["server_counters"] = counters
 # Per step, tern's counters over the step from the telemetry samples: the
 # first sample at or after the step's start to the last at or before its

@@ -7,6 +7,7 @@
 #include <rte_mempool.h>
 #include <rte_thash.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -210,6 +211,7 @@ absl::Status EthdevPort::Setup() {
     }
     TxQueue& tq = tx_[q];
     tq.counters = counters_;
+    tq.keep_unsent = options_.tx_keep_unsent;
     tq.buffer = static_cast<rte_eth_dev_tx_buffer*>(rte_zmalloc_socket(
         "tern_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(options_.burst), 0,
         static_cast<int>(socket_id)));
@@ -274,6 +276,10 @@ EthdevPort::~EthdevPort() {
     for (uint16_t q = 0; q < tx_.size(); ++q) {
       if (tx_[q].buffer != nullptr) {
         Flush(q, counters_);
+        // What the ring still refuses is dropped: the port is closing.
+        counters_->tx_dropped_ring_full.Add(tx_[q].backlog_n);
+        rte_pktmbuf_free_bulk(tx_[q].backlog, tx_[q].backlog_n);
+        tx_[q].backlog_n = 0;
       }
     }
     if (int rc = rte_eth_dev_stop(port_id_); rc != 0) {
@@ -337,15 +343,33 @@ void EthdevPort::Transmit(uint16_t queue, rte_mbuf* m, PortCounters* counters) {
   TERN_DCHECK(queue < tx_.size());
   TxQueue& tq = tx_[queue];
   tq.counters = counters;
+  if (tq.backlog_n > 0) {
+    SendBacklog(queue, counters);  // kept frames go before this one
+  }
   // Returns how many packets the driver accepted when the buffer filled up
   // and was flushed; the rest went to OnTxUnsent.
   const uint16_t sent = rte_eth_tx_buffer(port_id_, queue, tq.buffer, m);
   counters->tx_packets.Add(sent);
 }
 
+void EthdevPort::SendBacklog(uint16_t queue, PortCounters* counters) {
+  TxQueue& tq = tx_[queue];
+  const uint16_t sent =
+      rte_eth_tx_burst(port_id_, queue, tq.backlog, tq.backlog_n);
+  counters->tx_packets.Add(sent);
+  tq.backlog_n = static_cast<uint16_t>(tq.backlog_n - sent);
+  std::memmove(tq.backlog, tq.backlog + sent,
+               tq.backlog_n * sizeof(tq.backlog[0]));
+}
+
 void EthdevPort::Flush(uint16_t queue, PortCounters* counters) {
   TxQueue& tq = tx_[queue];
   tq.counters = counters;
+  if (tq.backlog_n > 0) {
+    // The older frames first; what the ring refuses of the buffer below
+    // then queues behind them.
+    SendBacklog(queue, counters);
+  }
   const uint16_t sent = rte_eth_tx_buffer_flush(port_id_, queue, tq.buffer);
   counters->tx_packets.Add(sent);
 }
@@ -361,6 +385,14 @@ void EthdevPort::Drain(uint16_t queue, Instant now, PortCounters* counters) {
 
 void EthdevPort::OnTxUnsent(rte_mbuf** unsent, uint16_t count, void* queue) {
   auto* tq = static_cast<TxQueue*>(queue);
+  if (tq->keep_unsent) {
+    const uint16_t keep = std::min<uint16_t>(count, kTxBacklog - tq->backlog_n);
+    std::memcpy(tq->backlog + tq->backlog_n, unsent, keep * sizeof(unsent[0]));
+    tq->backlog_n = static_cast<uint16_t>(tq->backlog_n + keep);
+    tq->kept += keep;
+    unsent += keep;
+    count = static_cast<uint16_t>(count - keep);
+  }
   tq->counters->tx_dropped_ring_full.Add(count);
   rte_pktmbuf_free_bulk(unsent, count);
 }

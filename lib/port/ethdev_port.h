@@ -28,7 +28,11 @@
 //   receive, process, buffered transmit, timed drain loop of DPDK's l3fwd);
 //   Flush does it unconditionally. Ownership of a transmitted mbuf passes to
 //   the port: it is sent or, when the TX ring is full, freed and counted in
-//   tx_dropped_ring_full. Counters are per queue (one writer each).
+//   tx_dropped_ring_full; with options.tx_keep_unsent, up to kTxBacklog
+//   refused mbufs per queue are kept instead and offered to the driver again,
+//   ahead of newer ones, at the next Flush (tx_kept counts them; only what
+//   does not fit is freed and counted). Counters are per queue (one writer
+//   each).
 #ifndef TERN_LIB_PORT_ETHDEV_PORT_H_
 #define TERN_LIB_PORT_ETHDEV_PORT_H_
 
@@ -71,6 +75,14 @@ struct EthdevPortOptions {
   // driver allows it, else used by tern alone (net_ring gives every device
   // 00:00:00:00:00:00 and cannot change it, and does no filtering).
   std::optional<wire::MacAddr> mac;
+  // Keep what the TX ring refuses and send it at the next Flush instead of
+  // dropping it. Off for tern: a full ring means the link is the bottleneck
+  // and l3fwd's drop is the right answer there. On for a generator whose
+  // own flood, sent on the same queue with rte_eth_tx_burst, keeps the ring
+  // full: its measured frames (a handshake's SYN) must be delayed by one
+  // loop iteration, not lost and resent by a 1 s RTO (tern-flood,
+  // doc/flood.md).
+  bool tx_keep_unsent = false;
 };
 
 // Offloads in use on a started port.
@@ -127,17 +139,30 @@ class EthdevPort {
   void Drain(Instant now) { Drain(0, now, counters_); }
   void Flush(uint16_t queue, PortCounters* counters);
   void Flush() { Flush(0, counters_); }
+  // tx_keep_unsent: refused mbufs a queue holds at most (two 32-frame
+  // bursts: one loop iteration's output and the one before it; tern-flood at
+  // "max" kept 111 to 138 a 10 s step and dropped none, doc/flood.md), and how
+  // many refused mbufs it has kept so far (each once, however many flushes
+  // it then waits; the refused that did not fit are tx_dropped_ring_full).
+  static constexpr uint16_t kTxBacklog = 64;
+  uint64_t tx_kept(uint16_t queue = 0) const { return tx_[queue].kept; }
 
  private:
   struct TxQueue {
     rte_eth_dev_tx_buffer* buffer = nullptr;
     PortCounters* counters = nullptr;  // of the last caller, for OnTxUnsent
     Instant last_drain;
+    bool keep_unsent = false;  // EthdevPortOptions::tx_keep_unsent
+    uint16_t backlog_n = 0;
+    uint64_t kept = 0;
+    rte_mbuf* backlog[kTxBacklog] = {};  // oldest first
   };
 
   EthdevPort(const EthdevPortOptions& options, PortCounters* counters);
   absl::Status Setup();
   static void OnTxUnsent(rte_mbuf** unsent, uint16_t count, void* queue);
+  // Offers the queue's kept mbufs to the driver, oldest first.
+  void SendBacklog(uint16_t queue, PortCounters* counters);
 
   EthdevPortOptions options_;
   PortCounters* counters_;

@@ -1795,6 +1795,9 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
         return Fail(env, TimeoutError(), events::kTimedOut, false);
       }
       ++retries_;
+      if (syn_retransmits_ < UINT8_MAX) {
+        ++syn_retransmits_;
+      }
       rtt_.Backoff();
       SendSyn(env, /*with_ack=*/false);
       env.stats.syn_retransmits.Inc();
@@ -1810,6 +1813,9 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
         return Fail(env, TimeoutError(), events::kTimedOut, false);
       }
       ++retries_;
+      if (syn_retransmits_ < UINT8_MAX) {
+        ++syn_retransmits_;
+      }
       rtt_.Backoff();
       SendSyn(env, /*with_ack=*/true);
       env.stats.synack_retransmits.Inc();

@@ -183,6 +183,14 @@ class Connection {
   }
   bool orphaned() const { return orphaned_; }
   bool passive() const { return passive_; }
+  // How many times this connection's own SYN (or, in a simultaneous open,
+  // its SYN-ACK) was retransmitted before the handshake completed: 0 when
+  // the first one was answered. Unlike the retransmission counter behind
+  // the RTO, it is never reset, so it stays readable after kConnected and
+  // for the connection's life: what a client measures as the SYN
+  // retransmissions its connect needed. Saturates at 255 (syn_retries and
+  // synack_retries, 6 and 5 by default, bound it far below).
+  uint8_t syn_retransmits() const { return syn_retransmits_; }
   size_t readable_bytes() const { return rcvbuf_.size(); }
   size_t send_space() const;
   // Bytes in the send buffer: unacknowledged plus not yet sent (SIOCOUTQ).
@@ -402,6 +410,7 @@ class Connection {
   SeqNum rtt_seq_;
   Instant rtt_start_;
   int retries_ = 0;
+  uint8_t syn_retransmits_ = 0;  // syn_retransmits(); fits retries_' padding
 
   // Congestion control (RFC 5681, doc/congestion.md), made again with the
   // effective MSS when the connection becomes synchronized.

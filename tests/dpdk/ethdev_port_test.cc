@@ -184,6 +184,70 @@ TEST_F(EthdevPortTest, RingFull_CountedAndFreed) {
   }
 }
 
+// tx_keep_unsent, on its own device (net_ring1): what the full ring refuses
+// is kept, up to kTxBacklog, and sent in order, ahead of newer frames, once
+// the ring has room; only the rest is dropped.
+TEST(EthdevPortKeepUnsent, RingFull_KeptThenSentInOrder_RestDropped) {
+  PortCounters counters;
+  EthdevPortOptions o = RingOptions();
+  o.name = "net_ring1";
+  o.tx_keep_unsent = true;
+  absl::StatusOr<std::unique_ptr<EthdevPort>> created =
+      EthdevPort::Create(o, &counters);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EthdevPort& port = **created;
+  // The ring holds 1023; 1023 + 100 offered: 64 kept, 36 dropped.
+  constexpr int kRing = 1023;
+  constexpr int kOffered = kRing + 100;
+  std::vector<rte_mbuf*> frames = MakeFrames(port, kOffered);
+  ASSERT_EQ(frames.size(), static_cast<size_t>(kOffered));
+  for (rte_mbuf* m : frames) {
+    port.Transmit(m);
+  }
+  port.Flush();
+  EXPECT_EQ(counters.tx_packets.Get(), static_cast<uint64_t>(kRing));
+  EXPECT_EQ(port.tx_kept(), uint64_t{EthdevPort::kTxBacklog});
+  EXPECT_EQ(counters.tx_dropped_ring_full.Get(),
+            uint64_t{kOffered - kRing - EthdevPort::kTxBacklog});
+  // A Flush on a still-full ring keeps them: nothing sent, nothing lost.
+  port.Flush();
+  EXPECT_EQ(counters.tx_packets.Get(), static_cast<uint64_t>(kRing));
+  EXPECT_EQ(counters.tx_dropped_ring_full.Get(), 36u);
+  // Receive what the ring holds; a newer frame then queues behind the kept.
+  std::vector<rte_mbuf*> got;
+  rte_mbuf* burst[32];
+  while (got.size() < static_cast<size_t>(kRing)) {
+    const uint16_t n = port.RxBurst(burst, 32);
+    ASSERT_GT(n, 0) << "after " << got.size();
+    got.insert(got.end(), burst, burst + n);
+  }
+  std::vector<rte_mbuf*> newer = MakeFrames(port, 1);
+  ASSERT_EQ(newer.size(), 1u);
+  rte_pktmbuf_mtod(newer[0], uint8_t*)[0] = 0xee;
+  port.Transmit(newer[0]);
+  port.Flush();
+  EXPECT_EQ(counters.tx_packets.Get(),
+            static_cast<uint64_t>(kRing + EthdevPort::kTxBacklog + 1));
+  for (rte_mbuf* m : got) {
+    rte_pktmbuf_free(m);
+  }
+  got.clear();
+  while (got.size() < EthdevPort::kTxBacklog + 1u) {
+    const uint16_t n = port.RxBurst(burst, 32);
+    ASSERT_GT(n, 0) << "after " << got.size();
+    got.insert(got.end(), burst, burst + n);
+  }
+  for (size_t i = 0; i < EthdevPort::kTxBacklog; ++i) {
+    EXPECT_EQ(rte_pktmbuf_mtod(got[i], uint8_t*)[0],
+              static_cast<uint8_t>(kRing + i))
+        << "kept frame " << i;
+  }
+  EXPECT_EQ(rte_pktmbuf_mtod(got.back(), uint8_t*)[0], 0xee);
+  for (rte_mbuf* m : got) {
+    rte_pktmbuf_free(m);
+  }
+}
+
 TEST(EthdevPortCreate, UnknownDevice_NotFoundNamesIt) {
   PortCounters counters;
   EthdevPortOptions o = RingOptions();
@@ -236,6 +300,7 @@ int main(int argc, char** argv) {
       "128",
       "--no-pci",
       "--vdev=net_ring0",
+      "--vdev=net_ring1",
       "--no-shconf",
       absl::StrCat("--file-prefix=tern_ethdev_test_", getpid()),
       "--log-level=lib.eal:warning"};

@@ -47,6 +47,7 @@ TEST(FloodOptions, Minimal_Defaults) {
   EXPECT_FALSE(o->floods());
   EXPECT_FALSE(o->ceiling_pps.has_value());
   EXPECT_TRUE(o->tx_budget);
+  EXPECT_TRUE(o->tx_keep);
   EXPECT_EQ(o->spoof_range.base, wire::Ipv4Addr::FromOctets(198, 19, 0, 0));
   EXPECT_EQ(o->spoof_range.len, 16);
   EXPECT_TRUE(o->syn_options);
@@ -97,8 +98,8 @@ TEST(FloodOptions, EalArgsBeforeSeparator_FlagsAfter) {
 TEST(FloodOptions, FloodSteps_InOrder) {
   absl::StatusOr<FloodOptions> o =
       Parse(With({"--flood-pps", "0,1000,max,250000", "--ceiling-pps",
-                  "1234567.5", "--tx-budget", "off", "--target-mac",
-                  "02:00:00:00:00:01", "--legit-rate", "0"}));
+                  "1234567.5", "--tx-budget", "off", "--tx-keep", "off",
+                  "--target-mac", "02:00:00:00:00:01", "--legit-rate", "0"}));
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->flood_steps,
             (std::vector<FloodRate>{
@@ -106,6 +107,7 @@ TEST(FloodOptions, FloodSteps_InOrder) {
   EXPECT_TRUE(o->floods());
   EXPECT_DOUBLE_EQ(*o->ceiling_pps, 1234567.5);
   EXPECT_FALSE(o->tx_budget);
+  EXPECT_FALSE(o->tx_keep);
 }
 
 TEST(FloodOptions, FloodKinds_ByName) {
@@ -131,6 +133,7 @@ TEST(FloodOptions, Errors_NameTheFlag) {
   ExpectError(With({"--flood-pps", "1000,,max"}), "--flood-pps");
   ExpectError(With({"--ceiling-pps", "-5"}), "--ceiling-pps");
   ExpectError(With({"--tx-budget", "maybe"}), "--tx-budget");
+  ExpectError(With({"--tx-keep", "1"}), "--tx-keep");
   ExpectError(With({"--flood-kind", "urg"}), "--flood-kind");
   ExpectError(With({"--target-port", "0"}), "--target-port");
   ExpectError(With({"--spoof-ports", "9-3"}), "--spoof-ports");
@@ -275,6 +278,59 @@ TEST(TxBudget, Refusal_PausesThenFullBursts) {
   EXPECT_EQ(b.Allow(t0 + Duration::Micros(50)), 32);
   b.Account(0, 0, t0 + Duration::Micros(60));  // nothing offered: no signal
   EXPECT_EQ(b.Allow(t0 + Duration::Micros(60)), 32);
+}
+
+TEST(SynRetransmitCounts, Record_BucketsZeroOneTwoThreeOrMore_ExactMean) {
+  SynRetransmitCounts c;
+  EXPECT_EQ(c.connections(), 0u);
+  EXPECT_FALSE(c.mean().has_value());
+  for (uint32_t n : {0u, 0u, 0u, 1u, 2u, 3u, 6u}) {
+    c.Record(n);
+  }
+  EXPECT_EQ(c.buckets[0], 3u);
+  EXPECT_EQ(c.buckets[1], 1u);
+  EXPECT_EQ(c.buckets[2], 1u);
+  EXPECT_EQ(c.buckets[3], 2u);  // 3 and 6 share the last bucket
+  EXPECT_EQ(c.connections(), 7u);
+  EXPECT_EQ(c.sum, 12u);  // the 6 counts as 6, not as 3
+  ASSERT_TRUE(c.mean().has_value());
+  EXPECT_DOUBLE_EQ(*c.mean(), 12.0 / 7.0);
+}
+
+TEST(Report, SynRetransmits_HistogramAndMeanInJson) {
+  FloodReport r;
+  EXPECT_NE(StepJson(r).find("\"legit_syn_retransmits\": {\"0\": 0, \"1\": 0, "
+                             "\"2\": 0, \"3+\": 0, \"mean\": null}"),
+            std::string::npos)
+      << StepJson(r);
+  r.legit_syn_retransmits.Record(0);
+  r.legit_syn_retransmits.Record(1);
+  r.legit_syn_retransmits.Record(1);
+  r.legit_syn_retransmits.Record(4);
+  r.engine_syn_retransmits = 9;
+  const std::string j = StepJson(r);
+  EXPECT_NE(j.find("\"legit_syn_retransmits\": {\"0\": 1, \"1\": 2, \"2\": 0, "
+                   "\"3+\": 1, \"mean\": 1.5000}"),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"engine_syn_retransmits\": 9"), std::string::npos) << j;
+}
+
+TEST(Report, LoopStalls_CountTotalLongestInMicroseconds) {
+  FloodReport r;
+  EXPECT_NE(StepJson(r).find("\"loop_stalls\": 0,\n      "
+                             "\"loop_stall_total_us\": 0,\n      "
+                             "\"loop_stall_max_us\": 0"),
+            std::string::npos);
+  r.loop_stalls.Record(Duration::Micros(1500));
+  r.loop_stalls.Record(Duration::Micros(4200));
+  r.loop_stalls.Record(Duration::Micros(1000));
+  const std::string j = StepJson(r);
+  EXPECT_NE(j.find("\"loop_stalls\": 3,\n      "
+                   "\"loop_stall_total_us\": 6700,\n      "
+                   "\"loop_stall_max_us\": 4200"),
+            std::string::npos)
+      << j;
 }
 
 TEST(Report, FloodMax_OfferedIsMax) {

@@ -34,25 +34,21 @@
 set -euo pipefail
 . "$(dirname "$0")/tern_lib.sh"
 
-readonly SKIP=77
+tern_test_init tern_e2e_test
 tern=${1:?usage: $0 PATH_TO_TERN LCORES}
 lcores=${2:-0}
 mode=${3:-full}
 here=$(cd "$(dirname "$0")" && pwd)
 clients="/usr/bin/python3 ${here}/e2e_clients.py"
 
-skip() { echo "tern_e2e_test: SKIP: $*"; exit "$SKIP"; }
-fail() { echo "tern_e2e_test: FAIL: $*" >&2; exit 1; }
-say() { echo "tern_e2e_test: $*"; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP devices)"
+require_root "network namespaces, TAP devices"
 [ -c /dev/net/tun ] || skip "/dev/net/tun is missing (no TUN/TAP support)"
 for tool in ip ping curl ab wrk tshark tcpdump ss /usr/bin/python3; do
   command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/setup)"
 done
 [ -x "$tern" ] || fail "$tern is not an executable"
 engines=$(echo "$lcores" | tr ',' '\n' | wc -l)
-[ "$(nproc)" -ge "$engines" ] || skip "needs $engines cores, have $(nproc)"
+require_cores "$engines"
 
 id=$$
 iface="te${id}"
@@ -84,7 +80,7 @@ cleanup() {
   if [ -n "$huge_restore" ]; then
     echo "$huge_restore" >/proc/sys/vm/nr_hugepages || true
   fi
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ] && [ -f "$tmp/tern.log" ]; then
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$TERN_SKIP" ] && [ -f "$tmp/tern.log" ]; then
     echo "--- tern output (last 80 lines) ---" >&2
     tail -n 80 "$tmp/tern.log" >&2
   fi

@@ -29,15 +29,11 @@
 set -euo pipefail
 . "$(dirname "$0")/tern_lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-readonly SKIP=77
+tern_test_init tern_fleet_test
 tern=${1:?usage: $0 PATH_TO_TERN}
-say() { echo "tern_fleet_test: $*"; }
-skip() { say "SKIP: $*"; exit "$SKIP"; }
-fail() { say "FAIL: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL, namespaces)"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 cores (one lcore per tern)"
-compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_af_packet.so*" >/dev/null ||
-  skip "DPDK's net_af_packet driver is not installed"
+require_root "DPDK EAL, namespaces"
+require_cores 2 "one lcore per tern"
+require_pmd af_packet
 command -v ethtool >/dev/null || skip "ethtool is missing (scripts/setup)"
 /usr/bin/python3 -c "import scapy" 2>/dev/null || skip "python3-scapy is missing"
 [ -x "$tern" ] || fail "$tern is not an executable"
@@ -52,7 +48,7 @@ cleanup() {
   tern_kill "$pid_b"
   for ns in "$ns_c" "$ns_a" "$ns_b"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "/var/run/dpdk/tft_a_${id}" "/var/run/dpdk/tft_b_${id}"
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$TERN_SKIP" ]; then
     for f in a.log b.log client.log; do
       [ -f "$tmp/$f" ] || continue
       echo "--- $f (last 30 lines) ---" >&2
@@ -71,21 +67,14 @@ secret="$tmp/cookie_secret"
 (umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret")
 
 for ns in "$ns_c" "$ns_a" "$ns_b"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+  netns_make "$ns" noipv6
 done
 # One veth pair per server; checksum offloads off (packet sockets on both
 # sides read and write whole frames).
 for s in a b; do
   ns_var="ns_$s"
-  ip link add "tft${s}c${id}" netns "$ns_c" address 02:00:00:00:0d:02 type veth \
-    peer name "tft${s}s${id}" netns "${!ns_var}" address "02:00:00:00:0${s}:01"
-  ip netns exec "$ns_c" ethtool -K "tft${s}c${id}" tx off rx off >/dev/null
-  ip netns exec "${!ns_var}" ethtool -K "tft${s}s${id}" tx off rx off >/dev/null
-  ip -n "$ns_c" link set "tft${s}c${id}" up
-  ip -n "${!ns_var}" link set "tft${s}s${id}" up
+  veth_join "$ns_c" "tft${s}c${id}" 02:00:00:00:0d:02 \
+    "${!ns_var}" "tft${s}s${id}" "02:00:00:00:0${s}:01" raw
 done
 
 start_tern() {

@@ -19,16 +19,14 @@
 # Usage: tern_flood_kinds_test.sh BUILD_DIR
 # Exit: 0 pass, 1 fail, 77 skip (not root, driver missing).
 set -euo pipefail
+. "$(dirname "$0")/tern_lib.sh"
+tern_test_init tern_flood_kinds_test
 build=${1:?usage: $0 BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 scenario=$here/../../bench/synflood/scenario.sh
-readonly SKIP=77
-say() { echo "tern_flood_kinds_test: $*"; }
-skip() { say "SKIP: $*"; exit "$SKIP"; }
-fail() { say "FAIL: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL)"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 cores"
-[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is missing"
+require_root "DPDK EAL"
+require_cores 2 "one lcore per process"
+require_python
 tmp=$(mktemp -d /tmp/tern_flood_kinds_test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -37,7 +35,7 @@ for kind in ack rst fin data; do
   "$scenario" --build "$build" --scenario kernel_bypass --stack tern \
     --mode always --kind "$kind" --steps 3000 --duration 2 --legit-rate 40 \
     --legit-timeout-ms 10000 --out "$tmp/$kind.json" || rc=$?
-  [ "$rc" -ne "$SKIP" ] || skip "scenario.sh skipped"
+  [ "$rc" -ne "$TERN_SKIP" ] || skip "scenario.sh skipped"
   [ "$rc" -eq 0 ] || fail "scenario.sh failed for $kind"
   /usr/bin/python3 - "$tmp/$kind.json" "$kind" <<'PY' || fail "$kind: checks failed"
 import json, sys

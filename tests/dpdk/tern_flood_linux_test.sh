@@ -21,16 +21,14 @@
 # Usage: tern_flood_linux_test.sh BUILD_DIR
 # Exit: 0 pass, 1 fail, 77 skip (not root, a driver or tool missing).
 set -euo pipefail
+. "$(dirname "$0")/tern_lib.sh"
+tern_test_init tern_flood_linux_test
 build=${1:?usage: $0 BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 scenario=$here/../../bench/synflood/scenario.sh
-readonly SKIP=77
-say() { echo "tern_flood_linux_test: $*"; }
-skip() { say "SKIP: $*"; exit "$SKIP"; }
-fail() { say "FAIL: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL, namespaces)"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 cores"
-[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is missing"
+require_root "DPDK EAL, namespaces"
+require_cores 2 "one lcore per process"
+require_python
 tmp=$(mktemp -d /tmp/tern_flood_linux_test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -41,7 +39,7 @@ for trial in "tern on_overflow" "linux syncookies=1"; do
   "$scenario" --build "$build" --scenario linux --stack "$stack" --mode "$mode" \
     --steps 0,2000 --duration 2 --legit-rate 40 --legit-timeout-ms 10000 \
     --out "$tmp/$stack.json" || rc=$?
-  [ "$rc" -ne "$SKIP" ] || skip "scenario.sh skipped $stack"
+  [ "$rc" -ne "$TERN_SKIP" ] || skip "scenario.sh skipped $stack"
   [ "$rc" -eq 0 ] || fail "scenario.sh failed for $stack ($mode)"
   /usr/bin/python3 - "$tmp/$stack.json" "$stack" "$mode" <<'PY' || fail "$stack: JSON checks failed"
 import json, sys

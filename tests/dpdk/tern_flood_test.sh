@@ -32,22 +32,17 @@
 set -euo pipefail
 . "$(dirname "$0")/tern_lib.sh"
 
-readonly SKIP=77
+tern_test_init tern_flood_test
 usage="usage: $0 TERN TERN_FLOOD TERN_REFLECT [COOKIES]"
 tern=${1:?$usage}
 flood=${2:?$usage}
 reflect=${3:?$usage}
 cookies=${4:-always}
 
-skip() { echo "tern_flood_test: SKIP: $*"; exit "$SKIP"; }
-fail() { echo "tern_flood_test: FAIL: $*" >&2; exit 1; }
-say() { echo "tern_flood_test: $*"; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (DPDK EAL)"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 cores (one lcore per process)"
-compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_memif.so*" >/dev/null ||
-  skip "DPDK's net_memif driver is not installed"
-[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is missing"
+require_root "DPDK EAL"
+require_cores 2 "one lcore per process"
+require_pmd memif
+require_python
 [ -x "$tern" ] || fail "$tern is not an executable"
 [ -x "$flood" ] || fail "$flood is not an executable"
 [ -x "$reflect" ] || fail "$reflect is not an executable"
@@ -69,7 +64,7 @@ cleanup() {
   tern_kill "$reflect_pid"
   rm -rf "/var/run/dpdk/${tern_prefix}" "/var/run/dpdk/${flood_prefix}" \
     "/var/run/dpdk/${reflect_prefix}"
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ]; then
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$TERN_SKIP" ]; then
     for f in reflect.log bare.log bare.json tern.log flood.log flood.json; do
       if [ -f "$tmp/$f" ]; then
         echo "--- $f (last 40 lines) ---" >&2
@@ -175,11 +170,14 @@ need = ["scenario", "stack", "mode", "step", "duration_s",
         "synacks_seen", "spoofed_other_seen", "replies_pps", "ceiling_pps",
         "legit_rate", "legit_attempted", "legit_succeeded", "legit_failed",
         "legit_failures", "legit_success_ratio", "legit_syn_retransmits",
-        "legit_tx_ring_full"]
+        "engine_syn_retransmits", "legit_tx_ring_full", "legit_tx_keep",
+        "legit_tx_kept", "loop_stalls", "loop_stall_total_us",
+        "loop_stall_max_us"]
 for kind in ("connect", "request"):
     need += [kind + s for s in ("_count", "_p50_us", "_p90_us", "_p99_us",
                                 "_p999_us", "_max_us")]
 bad = []
+per_conn_total = engine_total = 0
 steps = doc.get("steps", [])
 if doc.get("tool") != "tern-flood" or len(steps) != 2:
     bad.append("not a two-step tern-flood document")
@@ -206,6 +204,20 @@ for i, r in enumerate(steps):
                    r["legit_failures"])
     if r["connect_count"] < r["legit_succeeded"]:
         bad.append(where + "connect latencies not recorded")
+    # One SYN-retransmission count per connection that connected.
+    rx = r["legit_syn_retransmits"]
+    if sorted(rx) != ["0", "1", "2", "3+", "mean"]:
+        bad.append(where + "legit_syn_retransmits keys: %s" % sorted(rx))
+        continue
+    connected = rx["0"] + rx["1"] + rx["2"] + rx["3+"]
+    if connected != r["connect_count"]:
+        bad.append(where + "%d SYN-retransmission counts for %d connects" %
+                   (connected, r["connect_count"]))
+    if connected and not (rx["1"] + 2 * rx["2"] + 3 * rx["3+"] <=
+                          rx["mean"] * connected + 0.01):
+        bad.append(where + "mean %s below the buckets' least sum" % rx["mean"])
+    per_conn_total += (rx["mean"] or 0) * connected
+    engine_total += r["engine_syn_retransmits"]
     for k in ("connect_p50_us", "connect_p99_us", "connect_max_us",
               "request_p99_us"):
         if not isinstance(r[k], int):
@@ -218,6 +230,11 @@ for i, r in enumerate(steps):
               i, r["flood_pps_reached"], r["synacks_seen"],
               r["legit_succeeded"], r["legit_attempted"],
               r["connect_p50_us"], r["connect_p99_us"], r["connect_max_us"]))
+# The engine counts every SYN sent again, also those of connections that
+# never connected; a step boundary may split one connection's.
+if per_conn_total > engine_total + 0.5:
+    bad.append("per-connection SYN retransmissions %.1f exceed the engine's %d"
+               % (per_conn_total, engine_total))
 for b in bad:
     print("tern_flood_test: " + b, file=sys.stderr)
 sys.exit(1 if bad else 0)

@@ -1,7 +1,43 @@
 # Shell functions shared by the dpdk suite's end-to-end tests, bench scripts
-# and scripts/run-demo: start tern and wait for it, stop it, and hand its TAP
-# interface to a network namespace. Source it; it sets no options and runs
-# nothing by itself.
+# and scripts/run-demo: the tests' messages and preconditions, start tern and
+# wait for it, stop it, hand its TAP interface to a network namespace, and
+# join two namespaces with a veth pair. Source it; it sets no options and
+# runs nothing by itself.
+
+# meson's exit status for a skipped test.
+TERN_SKIP=77
+
+# tern_test_init NAME [stderr]: names the script for say, skip and fail;
+# with "stderr", say writes to standard error (for scripts whose standard
+# output is data).
+tern_test_init() {
+  TERN_TEST_NAME=$1
+  TERN_SAY_FD=1
+  [ "${2:-}" != stderr ] || TERN_SAY_FD=2
+}
+# say MESSAGE: "NAME: MESSAGE".
+say() { echo "${TERN_TEST_NAME:-test}: $*" >&"${TERN_SAY_FD:-1}"; }
+# skip REASON: "NAME: SKIP: REASON", exit 77 (meson: skipped).
+skip() { say "SKIP: $*"; exit "$TERN_SKIP"; }
+# fail REASON: "NAME: FAIL: REASON" on standard error, exit 1.
+fail() { echo "${TERN_TEST_NAME:-test}: FAIL: $*" >&2; exit 1; }
+
+# require_root WHY: skips unless run as root ("needs root (WHY)").
+require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root ($1)"; }
+# require_cores N [WHY]: skips on a machine with fewer than N CPUs.
+require_cores() {
+  [ "$(nproc)" -ge "$1" ] ||
+    skip "needs $1 cores${2:+ ($2)}, have $(nproc)"
+}
+# require_pmd NAME: skips unless DPDK's net_NAME driver is installed.
+require_pmd() {
+  compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_$1.so*" >/dev/null ||
+    skip "DPDK's net_$1 driver is not installed"
+}
+# require_python: skips without Debian's /usr/bin/python3 (the JSON checks).
+require_python() {
+  [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is missing"
+}
 
 # tern_start BINARY CONFIG LOG [ARGS...]: starts tern in the background with
 # its output in LOG, sets TERN_PID, and waits up to 20 s for its start line.
@@ -55,4 +91,34 @@ tap_to_netns() {
   ip -n "$ns" link set "$iface" address 02:00:c6:12:00:02
   ip -n "$ns" addr add "$addr" dev "$iface"
   ip -n "$ns" link set "$iface" up
+}
+
+# netns_make NS [noipv6]: creates namespace NS with lo up; with "noipv6",
+# IPv6 off in it (no router solicitations or DAD frames in a capture or a
+# packet socket's stream).
+netns_make() {
+  ip netns add "$1" || return 1
+  ip -n "$1" link set lo up
+  if [ "${2:-}" = noipv6 ]; then
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+  fi
+}
+
+# veth_join NS_A IF_A MAC_A NS_B IF_B MAC_B [raw]: a veth pair IF_A in NS_A
+# and IF_B in NS_B (namespaces that exist), both up; a MAC of "" keeps the
+# kernel's random one. With "raw", checksum offloads off on both ends: a
+# packet socket (net_af_packet) reads the frame as the kernel left it, and a
+# veth with transmit checksum offload leaves partial TCP checksums that a
+# DPDK stack rejects.
+veth_join() {
+  local ns_a=$1 if_a=$2 mac_a=$3 ns_b=$4 if_b=$5 mac_b=$6 raw=${7:-}
+  ip link add "$if_a" netns "$ns_a" ${mac_a:+address "$mac_a"} type veth \
+    peer name "$if_b" netns "$ns_b" ${mac_b:+address "$mac_b"} || return 1
+  if [ "$raw" = raw ]; then
+    ip netns exec "$ns_a" ethtool -K "$if_a" tx off rx off >/dev/null || return 1
+    ip netns exec "$ns_b" ethtool -K "$if_b" tx off rx off >/dev/null || return 1
+  fi
+  ip -n "$ns_a" link set "$if_a" up
+  ip -n "$ns_b" link set "$if_b" up
 }

@@ -8,13 +8,10 @@
 set -euo pipefail
 . "$(dirname "$0")/tern_lib.sh"
 
-readonly SKIP=77
+tern_test_init tern_ping_test
 tern=${1:?usage: $0 PATH_TO_TERN}
 
-skip() { echo "tern_ping_test: SKIP: $*"; exit "$SKIP"; }
-fail() { echo "tern_ping_test: FAIL: $*" >&2; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP devices)"
+require_root "network namespaces, TAP devices"
 [ -c /dev/net/tun ] || skip "/dev/net/tun is missing (no TUN/TAP support)"
 command -v ip >/dev/null || skip "ip (iproute2) is not installed"
 command -v ping >/dev/null || skip "ping (iputils-ping) is not installed"
@@ -37,7 +34,7 @@ cleanup() {
   ip netns del "$ns" 2>/dev/null || true
   # EAL leaves its runtime directory behind; the prefix is unique per run.
   rm -rf "/var/run/dpdk/tern_ping_${id}"
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$SKIP" ] && [ -f "$tmp/tern.log" ]; then
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne "$TERN_SKIP" ] && [ -f "$tmp/tern.log" ]; then
     echo "--- tern output ---" >&2
     cat "$tmp/tern.log" >&2
   fi
@@ -73,7 +70,7 @@ tern_mac=$(tern_mac "$tmp/tern.log")
 
 tap_to_netns "$iface" "$ns" "${peer_ip}/24" || fail "cannot move $iface into $ns"
 
-echo "tern_ping_test: pinging ${tern_ip} (tern, mac ${tern_mac}) from ${ns}"
+say "pinging ${tern_ip} (tern, mac ${tern_mac}) from ${ns}"
 if ! ip netns exec "$ns" ping -c 5 -W 1 -i 0.2 "$tern_ip" | tee "$tmp/ping.txt"
 then
   fail "ping failed"
@@ -81,7 +78,7 @@ fi
 grep -q " 5 received" "$tmp/ping.txt" || fail "not all 5 echo requests answered"
 
 neigh=$(ip -n "$ns" neigh show "$tern_ip" dev "$iface")
-echo "tern_ping_test: neighbour entry: ${neigh}"
+say "neighbour entry: ${neigh}"
 echo "$neigh" | grep -qi "lladdr ${tern_mac}" ||
   fail "ARP did not resolve ${tern_ip} to ${tern_mac}"
 
@@ -97,4 +94,4 @@ arps=$(counter arp_replies)
 [ -n "$replies" ] || fail "tern printed no counters on SIGTERM"
 [ "$replies" -ge 5 ] || fail "icmp_echo_replies is ${replies}, expected >= 5"
 [ "$arps" -ge 1 ] || fail "arp_replies is ${arps}, expected >= 1"
-echo "tern_ping_test: PASS (icmp_echo_replies=${replies} arp_replies=${arps})"
+say "PASS (icmp_echo_replies=${replies} arp_replies=${arps})"

@@ -109,6 +109,40 @@ TEST_F(SynSentTest, SynSent_SynAckAfterSynRetransmit_NoRttSample) {
   EXPECT_FALSE(Conn()->rtt().has_sample());
 }
 
+// Connection::syn_retransmits(): the SYN retransmissions the connect needed,
+// still readable once connected (the RTO's retry count is reset by then).
+
+TEST_F(SynSentTest, SynSent_SynAckFirstTry_ZeroSynRetransmits) {
+  MakeSynSent();
+  Deliver(SynAck());
+  ExpectSent(kAck, our_iss_ + 1, peer_iss_ + 1);
+  EXPECT_NE(TakeConnEvents() & events::kConnected, 0u);
+  EXPECT_EQ(Conn()->syn_retransmits(), 0);
+}
+
+TEST_F(SynSentTest, SynSent_SynAckAfterTwoRetransmits_CountsTwoWhenConnected) {
+  MakeSynSent();
+  const Instant start = now_;
+  // RFC 6298 2.1 and 5.5: retransmissions at 1 s and 1 + 2 s.
+  AdvanceTo(start + Duration::Seconds(1) + Duration::Millis(1));
+  ExpectSent(kSyn, our_iss_, 0);
+  EXPECT_EQ(Conn()->syn_retransmits(), 1);
+  AdvanceTo(start + Duration::Seconds(3) + Duration::Millis(1));
+  ExpectSent(kSyn, our_iss_, 0);
+  Deliver(SynAck());
+  ExpectSent(kAck, our_iss_ + 1, peer_iss_ + 1);
+  EXPECT_NE(TakeConnEvents() & events::kConnected, 0u);
+  EXPECT_EQ(Conn()->syn_retransmits(), 2);
+  EXPECT_EQ(ep_->stats().syn_retransmits.Get(), 2u);
+  // Data acknowledged later resets the RTO's retry count, not this one.
+  ASSERT_EQ(Write("GET /"), 5u);
+  ExpectSent(kAck | kPsh, our_iss_ + 1, peer_iss_ + 1).Payload("GET /");
+  Deliver(Peer().AckOnly().Seq(peer_iss_ + 1).Ack(our_iss_ + 6));
+  ExpectNothingSent();
+  EXPECT_EQ(Conn()->snd_una().raw(), our_iss_ + 6);
+  EXPECT_EQ(Conn()->syn_retransmits(), 2);
+}
+
 // "If SND.UNA > ISS (our SYN has been ACKed)": a SYN-ACK whose ACK is
 // acceptable; the first check rejects the rest.
 TEST_F(SynSentTest, SynSent_SynAckAckEqualsIss_RstWithSeqOfAck) {
