@@ -1011,6 +1011,22 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       wheel_.Arm(&r->timer, env.now + config_.msl * 2, r->timer.user_data);
       return;
     case TimeWaitAction::kReopen: {
+      uint32_t listener_index = 0;
+      if (!MatchListener(r->tuple.local_addr, r->tuple.local_port,
+                         &listener_index)) {
+        // No listener to take the SYN: the record stays and answers it as a
+        // SYN that does not reopen it (Linux's tcp_v4_rcv: TCP_TW_SYN with
+        // no listener falls through to TCP_TW_ACK). Freeing it would let a
+        // blind SYN above RCV.NXT end an active opener's TIME-WAIT early
+        // and draw a RST; found by the differential fuzz target.
+        stats_.drops.Inc(DropReason::kTimeWaitSyn);
+        if (TimeWaitAckAllowed(*r, env.now)) {
+          SendTimeWaitAck(env, *r);
+        } else {
+          stats_.challenge_acks_limited.Inc();
+        }
+        return;
+      }
       stats_.time_wait_reopened.Inc();
       CountTransition(State::kTimeWait, State::kClosed);
       FourTuple tuple = r->tuple;
@@ -1018,11 +1034,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       TableErase(tuple);
       time_waits_.Free(*time_waits_.HandleAt(index));
       // Process the SYN as if the tuple were free (RFC 6191 section 2).
-      if (uint32_t i; MatchListener(tuple.local_addr, tuple.local_port, &i)) {
-        HandleListen(env, listeners_[i], i, seg);
-        return;
-      }
-      HandleClosed(env, seg);
+      HandleListen(env, listeners_[listener_index], listener_index, seg);
       return;
     }
   }
