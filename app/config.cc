@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/tcp/config.h"
 
 namespace tern::app {
 namespace {
@@ -250,7 +251,8 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                                   "keepalive_idle_s",
                                   "keepalive_interval_s",
                                   "keepalive_probes",
-                                  "buffers"});
+                                  "buffers",
+                                  "no_socket_rst_per_second"});
       !s.ok()) {
     return s;
   }
@@ -300,6 +302,9 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                &tcp->keepalive_interval_s));
   step(ReadInt(r, t, "tcp", "keepalive_probes", 1, 127, false,
                &tcp->keepalive_probes));
+  step(ReadInt(r, t, "tcp", "no_socket_rst_per_second", 0,
+               tcp::EndpointConfig::kMaxNoSocketRstPerSecond, false,
+               &tcp->no_socket_rst_per_second));
   step(ReadChoice(r, t, "tcp", "buffers", {"auto", "heap", "dpdk"},
                   &tcp->buffers));
   return s;

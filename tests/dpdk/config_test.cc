@@ -368,6 +368,21 @@ TEST(Config, ListenerErrors_NameKeyAndExpectation) {
                          "from 1 to 499, got 500"));
 }
 
+TEST(Config, NoSocketRstPerSecond_ParsedDefaultedAndChecked) {
+  absl::StatusOr<TernConfig> d = ParseConfig(kValid, "test.toml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->tcp.no_socket_rst_per_second, 200u);  // FreeBSD icmplim
+  absl::StatusOr<TernConfig> c = ParseConfig(
+      absl::StrCat(kValid, "\n[tcp]\nno_socket_rst_per_second = 0\n"),
+      "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tcp.no_socket_rst_per_second, 0u);
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid, "\n[tcp]\nno_socket_rst_per_second = -1\n")),
+      StartsWith("test.toml: tcp.no_socket_rst_per_second: expected an "
+                 "integer from 0 to 100000000, got -1"));
+}
+
 TEST(Config, Fault_ParsedAndChecked) {
   absl::StatusOr<TernConfig> c = ParseConfig(
       absl::StrCat(kValid,
