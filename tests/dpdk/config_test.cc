@@ -368,6 +368,19 @@ TEST(Config, ListenerErrors_NameKeyAndExpectation) {
                          "from 1 to 499, got 500"));
 }
 
+// toml++ 3.3.0 asserted a precondition these malformed table headers break
+// (the process aborted); they are syntax errors like any other. Found by
+// config_fuzz.
+TEST(Config, MalformedTableHeader_SyntaxErrorNotAbort) {
+  for (const char* text : {"[#", "[[[1]]]", "[[=", "x = 1\n[#]\n"}) {
+    EXPECT_THAT(ErrorOf(text),
+                ::testing::HasSubstr("TOML syntax error: Error while parsing "
+                                     "key: expected bare key starting "
+                                     "character"))
+        << text;
+  }
+}
+
 TEST(Config, NoSocketRstPerSecond_ParsedDefaultedAndChecked) {
   absl::StatusOr<TernConfig> d = ParseConfig(kValid, "test.toml");
   ASSERT_TRUE(d.ok()) << d.status();
