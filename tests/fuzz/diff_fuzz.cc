@@ -11,7 +11,8 @@
 // RCV.NXT, SND.UNA and SND.NXT (exact, just inside or outside the window,
 // too old, too new, raw), so most land where the RFC's checks differ.
 // Within the model's scope (rfc9293_model.h) the harness never sends text
-// or a FIN past RCV.NXT inside the window, nor options other than MSS.
+// or a FIN past RCV.NXT inside the window, options other than MSS, or a
+// third duplicate ACK (loss recovery is not modelled).
 //
 // The one disagreement excused at run time is a rate limit: where the model
 // sends an ACK and tern sends nothing while counting challenge_acks_limited
@@ -314,6 +315,24 @@ class Harness {
         break;
     }
     g.len = lb % 4 == 0 ? 1u + (lb / 4u) % 64u : 0u;
+    // Out of the model's scope: loss recovery (RFC 5681 3.2: the third
+    // duplicate ACK retransmits). Counting every candidate since SND.UNA
+    // last moved (a pure ACK at SND.UNA with data or FIN in flight), the
+    // third becomes an older ACK, which RFC 5681 2 (d) does not count.
+    if (model_.snd_una() != dup_una_) {
+      dup_una_ = model_.snd_una();
+      dup_candidates_ = 0;
+    }
+    if (Synchronized(model_.conn_state()) &&
+        model_.conn_state() != State::kSynReceived && nxt != una &&
+        (g.ctl & (m::kSyn | m::kFin | m::kRst | m::kAck)) == m::kAck &&
+        g.len == 0 && g.ack == una) {
+      if (dup_candidates_ >= 2) {
+        g.ack = una - 1;
+      } else {
+        ++dup_candidates_;
+      }
+    }
     // Out of the model's scope: text or a FIN starting inside the window
     // past RCV.NXT (it would be held for reassembly).
     if (Synchronized(model_.conn_state()) &&
@@ -432,6 +451,8 @@ class Harness {
   std::optional<ConnHandle> handle_;
   Instant now_ = Instant::FromNanos(1'000'000'000);
   uint64_t limited_before_ = 0;
+  SeqNum dup_una_;
+  int dup_candidates_ = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)>
       drops_before_{};
   std::string trace_;
@@ -467,7 +488,9 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
                             std::istreambuf_iterator<char>());
     run(in);
-    seeds.push_back(in);
+    if (!in.empty()) {
+      seeds.push_back(in);
+    }
     ++files;
   };
   for (int i = 1; i < argc; ++i) {

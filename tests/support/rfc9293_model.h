@@ -102,9 +102,6 @@ struct Deviations {
   // An ABORT's RST (3.10.5 <SEQ=SND.NXT><CTL=RST>) carries ACK with
   // RCV.NXT, as Linux's tcp_send_active_reset does.
   bool abort_rst_carries_ack = true;
-  // Linux: a FIN without ACK in a synchronized state is dropped by the
-  // fifth check like any segment without ACK, before the eighth step.
-  // (The RFC's text agrees; kept as a flag so the model states it.)
 };
 
 class Rfc9293Model {
