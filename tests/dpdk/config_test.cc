@@ -381,6 +381,17 @@ TEST(Config, MalformedTableHeader_SyntaxErrorNotAbort) {
   }
 }
 
+// toml++ 3.3.0 has undefined behaviour on most non-ASCII code points where
+// it looks for whitespace; the configuration is ASCII. Found by config_fuzz
+// (UBSan).
+TEST(Config, NonAsciiByte_RejectedWithPosition) {
+  EXPECT_THAT(ErrorOf("[eal]\nargs = [] # \xd0\x87\n"),
+              StartsWith("test.toml:2:13: non-ASCII byte 0xd0: the "
+                         "configuration is ASCII"));
+  EXPECT_THAT(ErrorOf("\xd5\xd0\x87  \n"),
+              StartsWith("test.toml:1:1: non-ASCII byte 0xd5"));
+}
+
 TEST(Config, NoSocketRstPerSecond_ParsedDefaultedAndChecked) {
   absl::StatusOr<TernConfig> d = ParseConfig(kValid, "test.toml");
   ASSERT_TRUE(d.ok()) << d.status();
