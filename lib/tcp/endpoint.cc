@@ -222,10 +222,9 @@ absl::Status EndpointConfig::Validate() const {
     return absl::InvalidArgumentError("max_listeners: expected at least 1");
   }
   if (no_socket_rst_per_second > kMaxNoSocketRstPerSecond) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no_socket_rst_per_second: expected 0 to ",
-                     kMaxNoSocketRstPerSecond, ", got ",
-                     no_socket_rst_per_second));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no_socket_rst_per_second: expected 0 to ", kMaxNoSocketRstPerSecond,
+        ", got ", no_socket_rst_per_second));
   }
   if (syn_retries < 0 || synack_retries < 0 || data_retries < 0) {
     return absl::InvalidArgumentError("retries: expected non-negative counts");

@@ -48,8 +48,8 @@ class RstLimiter {
     const int64_t elapsed = (now - last_).ToNanos();
     if (elapsed > 0) {
       // At most one second's worth: the bucket holds no more.
-      const uint64_t ns = static_cast<uint64_t>(
-          std::min<int64_t>(elapsed, kNanosPerSecond));
+      const uint64_t ns =
+          static_cast<uint64_t>(std::min<int64_t>(elapsed, kNanosPerSecond));
       const uint64_t add = ns * rate / kNanosPerSecond;
       if (add > 0) {
         if (tokens_ + add >= cap_) {
@@ -75,8 +75,8 @@ class RstLimiter {
   // The most subtracted from the capacity: FreeBSD's ratio, icmplim_jitter
   // 16 to icmplim 200 (8 %), at least 1.
   static uint32_t Jitter(uint32_t rate) {
-    return std::max<uint32_t>(
-        static_cast<uint32_t>(uint64_t{rate} * 16 / 200), 1);
+    return std::max<uint32_t>(static_cast<uint32_t>(uint64_t{rate} * 16 / 200),
+                              1);
   }
   static uint32_t Capacity(uint32_t rate, uint32_t random) {
     const uint32_t j = std::min(Jitter(rate), rate - 1);

@@ -1072,16 +1072,16 @@ class EngineFloodTest : public EngineHostileTest {
     if (op == wire::ArpOp::kReply) {
       arp.target_mac = wire_->b().mac();
     }
-    std::vector<uint8_t> f(std::max<size_t>(
-        eth.BufferLen() + wire::ArpRepr::BufferLen(), 60));
+    std::vector<uint8_t> f(
+        std::max<size_t>(eth.BufferLen() + wire::ArpRepr::BufferLen(), 60));
     eth.Emit({f.data(), eth.BufferLen()});
     arp.Emit({f.data() + eth.BufferLen(), wire::ArpRepr::BufferLen()});
     return f;
   }
   static wire::MacAddr FakeMac(uint32_t i) {
     return wire::MacAddr{{0x02, 0xee, static_cast<uint8_t>(i >> 16),
-                          static_cast<uint8_t>(i >> 8),
-                          static_cast<uint8_t>(i), 0x01}};
+                          static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i),
+                          0x01}};
   }
   static wire::Ipv4Addr FakeIp(uint32_t i) {
     return wire::Ipv4Addr::FromOctets(10, static_cast<uint8_t>(i >> 16),
@@ -1120,11 +1120,11 @@ TEST_F(EngineFloodTest, Flood_IcmpErrors_CountedNothingKeptPoolsBack) {
                                .dst_port = static_cast<uint16_t>(1024 + i),
                                .isn = i,
                                .tsval = 1});
-        frame = IcmpErrorFrame(
-            *wire_, 3, wire::kIcmpCodeFragmentationNeeded,
-            static_cast<uint16_t>(68 + i % 1400),
-            std::span(seg).subspan(wire::kEthHeaderLen,
-                                   wire::kIpv4MinHeaderLen + 8));
+        frame =
+            IcmpErrorFrame(*wire_, 3, wire::kIcmpCodeFragmentationNeeded,
+                           static_cast<uint16_t>(68 + i % 1400),
+                           std::span(seg).subspan(wire::kEthHeaderLen,
+                                                  wire::kIpv4MinHeaderLen + 8));
         break;
       }
       case 1: {
@@ -1145,10 +1145,10 @@ TEST_F(EngineFloodTest, Flood_IcmpErrors_CountedNothingKeptPoolsBack) {
                                .dst_port = 40000,
                                .isn = i,
                                .tsval = 1});
-        frame = IcmpErrorFrame(
-            *wire_, 3, 3, 0,
-            std::span(seg).subspan(wire::kEthHeaderLen,
-                                   wire::kIpv4MinHeaderLen + 8));
+        frame =
+            IcmpErrorFrame(*wire_, 3, 3, 0,
+                           std::span(seg).subspan(wire::kEthHeaderLen,
+                                                  wire::kIpv4MinHeaderLen + 8));
         break;
       }
     }
@@ -1157,9 +1157,9 @@ TEST_F(EngineFloodTest, Flood_IcmpErrors_CountedNothingKeptPoolsBack) {
   EXPECT_EQ(answers, 0u);
   EXPECT_EQ(st.drops.Get(tcp::DropReason::kIcmpNoConnection) - no_conn0,
             kFlood / 3);
-  EXPECT_EQ(server_->counters().drops.Get(PortDrop::kIcmpQuoteMalformed) -
-                malformed0,
-            kFlood / 3);
+  EXPECT_EQ(
+      server_->counters().drops.Get(PortDrop::kIcmpQuoteMalformed) - malformed0,
+      kFlood / 3);
   EXPECT_EQ(server_->counters().drops.Get(PortDrop::kIcmpNotAboutUs) - not_us0,
             kFlood / 3);
   EXPECT_EQ(server_->counters().icmp_errors_in.Get() - icmp_in0, kFlood / 3);
@@ -1175,7 +1175,8 @@ TEST_F(EngineFloodTest, Flood_IcmpErrors_CountedNothingKeptPoolsBack) {
 // are full of fresh ones, and every sender refused is counted (table_full).
 // Past the reachable time the entries are stale and new senders evict them:
 // the cache stays at its bound and refuses nothing.
-TEST_F(EngineFloodTest, Flood_ArpRequests_CacheBoundedRefusalsCountedPoolsBack) {
+TEST_F(EngineFloodTest,
+       Flood_ArpRequests_CacheBoundedRefusalsCountedPoolsBack) {
   constexpr uint32_t kFlood = 3000;
   const size_t arp0 = server_->arp().size();
   ASSERT_EQ(arp0, 1u);  // the client, from WarmUp
@@ -1228,8 +1229,8 @@ TEST_F(EngineFloodTest, Flood_UnsolicitedArpReplies_BoundedNothingAnswered) {
   EXPECT_EQ(server_->arp_counters().learned.Get(), learned0);
   EXPECT_EQ(server_->arp().size(), arp0);
   for (uint32_t i = 0; i < 3000; ++i) {
-    answers += Inject(
-        ArpFrame(wire::ArpOp::kReply, FakeIp(i), FakeMac(i), kServerIp));
+    answers +=
+        Inject(ArpFrame(wire::ArpOp::kReply, FakeIp(i), FakeMac(i), kServerIp));
   }
   EXPECT_EQ(answers, 0u);
   EXPECT_EQ(server_->counters().arp_replies_in.Get() - replies_in0, 4500u);

@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
   uint64_t inputs = 0;
   // Bytes a mutation writes: TOML's structural characters, digits, a
   // quote, a newline, NUL and a high byte.
-  const uint8_t kBytes[] = {'[', ']', '=', '"', '\'', '\n', '#', '.', ',',
-                            '0', '9', '-', '{', '}', 0,   0xff};
+  const uint8_t kBytes[] = {'[', ']', '=', '"', '\'', '\n', '#', '.',
+                            ',', '0', '9', '-', '{',  '}',  0,   0xff};
   for (const fs::path& p : paths) {
     std::ifstream f(p, std::ios::binary);
     const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),

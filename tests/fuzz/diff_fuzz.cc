@@ -136,9 +136,9 @@ class Harness {
       case 1: {
         absl::StatusOr<ConnHandle> h =
             ep_->Connect(kLocal, kRemote, kRemotePort, co, now_, kLocalPort);
-        Require(h.ok() && sink_.sent.size() == 1 &&
-                    sink_.sent[0].ctl == m::kSyn,
-                "connect sends one SYN");
+        Require(
+            h.ok() && sink_.sent.size() == 1 && sink_.sent[0].ctl == m::kSyn,
+            "connect sends one SYN");
         handle_ = *h;
         model_.OpenActive(sink_.sent[0].seq);
         model_.AdoptWindow(sink_.sent[0]);
@@ -453,8 +453,7 @@ class Harness {
   uint64_t limited_before_ = 0;
   SeqNum dup_una_;
   int dup_candidates_ = 0;
-  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)>
-      drops_before_{};
+  std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops_before_{};
   std::string trace_;
 };
 
@@ -531,7 +530,8 @@ int main(int argc, char** argv) {
       files, generated, static_cast<unsigned long long>(tern::tcp::g_steps),
       static_cast<unsigned long long>(tern::tcp::g_mismatch_excused));
   for (int s = 0; s < tern::tcp::kNumStates; ++s) {
-    std::printf(" %s=%llu", tern::tcp::ToString(static_cast<tern::tcp::State>(s)),
+    std::printf(" %s=%llu",
+                tern::tcp::ToString(static_cast<tern::tcp::State>(s)),
                 static_cast<unsigned long long>(tern::tcp::g_states_seen[s]));
   }
   std::printf("\n");

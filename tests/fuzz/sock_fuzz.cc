@@ -200,8 +200,8 @@ class Harness {
       }
       case 9: {
         const int fd = Pick(r);
-        sockaddr_in a = Addr(kRemote, (r.U8() & 3) != 0 ? kRemoteServerPort
-                                                         : r.U16());
+        sockaddr_in a =
+            Addr(kRemote, (r.U8() & 3) != 0 ? kRemoteServerPort : r.U16());
         Ret(socks_->Connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)));
         break;
       }
@@ -303,14 +303,14 @@ class Harness {
       int level, name;
     };
     static constexpr Opt kOpts[] = {
-        {SOL_SOCKET, SO_SNDBUF},      {SOL_SOCKET, SO_RCVBUF},
-        {SOL_SOCKET, SO_KEEPALIVE},   {SOL_SOCKET, SO_REUSEADDR},
-        {SOL_SOCKET, SO_LINGER},      {SOL_SOCKET, SO_ERROR},
-        {IPPROTO_TCP, TCP_NODELAY},   {IPPROTO_TCP, TCP_MAXSEG},
-        {IPPROTO_TCP, TCP_KEEPIDLE},  {IPPROTO_TCP, TCP_KEEPINTVL},
-        {IPPROTO_TCP, TCP_KEEPCNT},   {IPPROTO_TCP, TCP_INFO},
-        {IPPROTO_TCP, TCP_QUICKACK},  {SOL_SOCKET, SO_RCVTIMEO},
-        {SOL_SOCKET, SO_TYPE},        {IPPROTO_TCP, TCP_CONGESTION},
+        {SOL_SOCKET, SO_SNDBUF},     {SOL_SOCKET, SO_RCVBUF},
+        {SOL_SOCKET, SO_KEEPALIVE},  {SOL_SOCKET, SO_REUSEADDR},
+        {SOL_SOCKET, SO_LINGER},     {SOL_SOCKET, SO_ERROR},
+        {IPPROTO_TCP, TCP_NODELAY},  {IPPROTO_TCP, TCP_MAXSEG},
+        {IPPROTO_TCP, TCP_KEEPIDLE}, {IPPROTO_TCP, TCP_KEEPINTVL},
+        {IPPROTO_TCP, TCP_KEEPCNT},  {IPPROTO_TCP, TCP_INFO},
+        {IPPROTO_TCP, TCP_QUICKACK}, {SOL_SOCKET, SO_RCVTIMEO},
+        {SOL_SOCKET, SO_TYPE},       {IPPROTO_TCP, TCP_CONGESTION},
     };
     const int fd = Pick(r);
     const Opt o = kOpts[r.U8() % std::size(kOpts)];
@@ -488,7 +488,8 @@ int main(int argc, char** argv) {
   std::printf(
       "sock_fuzz_driver: %zu files and %d generated inputs, %llu steps, %llu "
       "calls that succeeded; all properties held\n",
-      files.size(), generated, static_cast<unsigned long long>(tern::sock::g_steps),
+      files.size(), generated,
+      static_cast<unsigned long long>(tern::sock::g_steps),
       static_cast<unsigned long long>(tern::sock::g_calls_ok));
   return 0;
 }

@@ -333,9 +333,10 @@ int main(int argc, char** argv) {
     LLVMFuzzerTestOneInput(in.data(), in.size());
     ++runs;
   }
-  std::printf("wire_fuzz_driver: %zu inputs (%zu corpus files), all "
-              "properties held\n",
-              runs, files.size());
+  std::printf(
+      "wire_fuzz_driver: %zu inputs (%zu corpus files), all "
+      "properties held\n",
+      runs, files.size());
   return 0;
 }
 #endif  // TERN_WIRE_FUZZ_DRIVER

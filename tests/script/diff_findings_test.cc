@@ -71,7 +71,8 @@ TEST_F(DiffFindingsTest, SynReceivedActive_AcceptableAck_Established) {
 // blind SYN ended TIME-WAIT early. With no listener to take it the record
 // stays and answers with its ACK (RFC 9293 3.10.7.4; Linux's TCP_TW_SYN
 // without a listener falls through to TCP_TW_ACK).
-TEST_F(DiffFindingsTest, TimeWaitActiveNoListener_SynAboveRcvNxt_RecordKeptAck) {
+TEST_F(DiffFindingsTest,
+       TimeWaitActiveNoListener_SynAboveRcvNxt_RecordKeptAck) {
   MakeEstablishedActive();
   ASSERT_EQ(ep_->ShutdownWrite(conn_, now_), SockError::kOk);
   ExpectSent(kFin | kAck, our_nxt_, peer_nxt_);

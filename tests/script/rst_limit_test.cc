@@ -140,7 +140,7 @@ TEST(RstLimiter, Capacity_JitteredWithinEightPercent) {
     EXPECT_LE(c, kRate);
     seen.insert(c);
   }
-  EXPECT_EQ(seen.size(), 17u);  // every value of 184..200
+  EXPECT_EQ(seen.size(), 17u);                    // every value of 184..200
   EXPECT_EQ(RstLimiter::Capacity(1, 12345), 1u);  // a rate of 1 keeps 1
 }
 

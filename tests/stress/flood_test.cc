@@ -77,9 +77,9 @@ struct Snapshot {
     synack_timeouts = s.synack_timeouts.Get();
   }
   uint64_t drops[static_cast<size_t>(DropReason::kCount)] = {};
-  uint64_t segments_out, rst_sent, rst_limited, challenge_acks, challenge_acks_limited,
-      synacks_sent, cookies_sent, syn_queue_overflows, cookies_rejected,
-      half_opens_created, synack_timeouts;
+  uint64_t segments_out, rst_sent, rst_limited, challenge_acks,
+      challenge_acks_limited, synacks_sent, cookies_sent, syn_queue_overflows,
+      cookies_rejected, half_opens_created, synack_timeouts;
   uint64_t Drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
   uint64_t DropTotal() const {
     uint64_t t = 0;

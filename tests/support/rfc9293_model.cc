@@ -9,12 +9,11 @@ namespace tern::model {
 
 std::string ToString(const Seg& s) {
   char buf[128];
-  std::snprintf(buf, sizeof(buf), "<SEQ=%u><ACK=%u><CTL=%s%s%s%s><LEN=%u>",
-                s.seq.raw(), (s.ctl & kAck) != 0 ? s.ack.raw() : 0u,
-                (s.ctl & kSyn) != 0 ? "SYN," : "",
-                (s.ctl & kFin) != 0 ? "FIN," : "",
-                (s.ctl & kRst) != 0 ? "RST," : "",
-                (s.ctl & kAck) != 0 ? "ACK" : "", s.len);
+  std::snprintf(
+      buf, sizeof(buf), "<SEQ=%u><ACK=%u><CTL=%s%s%s%s><LEN=%u>", s.seq.raw(),
+      (s.ctl & kAck) != 0 ? s.ack.raw() : 0u, (s.ctl & kSyn) != 0 ? "SYN," : "",
+      (s.ctl & kFin) != 0 ? "FIN," : "", (s.ctl & kRst) != 0 ? "RST," : "",
+      (s.ctl & kAck) != 0 ? "ACK" : "", s.len);
   return buf;
 }
 
@@ -62,9 +61,7 @@ void Rfc9293Model::AdoptWindow(const Seg& sent) {
   }
 }
 
-Out Rfc9293Model::AckSeg() const {
-  return Make(kAck, snd_nxt_, rcv_nxt_);
-}
+Out Rfc9293Model::AckSeg() const { return Make(kAck, snd_nxt_, rcv_nxt_); }
 
 std::vector<Out> Rfc9293Model::OnSegment(const Seg& s) {
   switch (state_) {

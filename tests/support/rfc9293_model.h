@@ -43,7 +43,7 @@ inline constexpr uint8_t kAck = 0x10;
 struct Seg {
   uint8_t ctl = 0;  // kSyn | kAck | kRst | kFin
   SeqNum seq;
-  SeqNum ack;  // meaningful with kAck
+  SeqNum ack;        // meaningful with kAck
   uint32_t len = 0;  // octets of text
   uint32_t wnd = 65535;
 
@@ -165,7 +165,7 @@ class Rfc9293Model {
   bool fin_sent_ = false;
   bool fin_deferred_ = false;  // Deviations::syn_received_close_defers_fin
   bool fin_to_emit_ = false;   // the deferred FIN is due with this segment
-  SeqNum fin_seq_;  // sequence number of our FIN
+  SeqNum fin_seq_;             // sequence number of our FIN
   State state_ = State::kClosed;
   // The TCB, named as in RFC 9293 3.3.1.
   SeqNum iss_, irs_;
