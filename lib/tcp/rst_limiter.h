@@ -14,10 +14,10 @@
 // the RSTs its own probes still get learns whether the guess hit a
 // connection (which answers with an ACK instead, leaving the budget whole).
 // CVE-2020-25705 (SADDNS) used Linux's global ICMP limit that way; Linux
-// then randomised it (commit b38e7819cae9) and FreeBSD added
-// net.inet.icmp.icmplim_jitter (16 by default). So here too: each time the
-// bucket refills to full, its capacity is redrawn as rate minus a secret
-// pseudo-random 0..Jitter(rate).
+// then randomised it ("icmp: randomize the global rate limiter", Linux 5.10)
+// and FreeBSD added net.inet.icmp.icmplim_jitter (16 by default). So here too:
+// each time the bucket refills to full, its capacity is redrawn as rate minus a
+// secret pseudo-random 0..Jitter(rate).
 //
 // Contract: no allocation, no clock of its own (`now` is passed in); the
 // pseudo-random draw comes from the caller (a keyed hash).
