@@ -6,6 +6,17 @@
 // only the headers are used (see app/meson.build).
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
+// toml++ 3.3.0 (Debian's) states preconditions with TOML_ASSERT_ASSUME, and
+// malformed table headers such as "[#" or "[[[1]]]" violate parse_key's
+// (fixed upstream by tomlplusplus pull request #301): with assertions on,
+// as in tern's debugoptimized build, a config file holding one aborted tern;
+// with NDEBUG and clang the check becomes __builtin_assume, undefined
+// behaviour. Neither asserted nor assumed, the check falls to the parser's
+// own error path ("expected bare key starting character"). Found by
+// tests/fuzz/config_fuzz.cc.
+#include <toml++/impl/preprocessor.h>
+#undef TOML_ASSERT_ASSUME
+#define TOML_ASSERT_ASSUME(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
 #include <charconv>
@@ -15,6 +26,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/tcp/config.h"
 
 namespace tern::app {
 namespace {
@@ -250,7 +262,8 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                                   "keepalive_idle_s",
                                   "keepalive_interval_s",
                                   "keepalive_probes",
-                                  "buffers"});
+                                  "buffers",
+                                  "no_socket_rst_per_second"});
       !s.ok()) {
     return s;
   }
@@ -300,6 +313,9 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                &tcp->keepalive_interval_s));
   step(ReadInt(r, t, "tcp", "keepalive_probes", 1, 127, false,
                &tcp->keepalive_probes));
+  step(ReadInt(r, t, "tcp", "no_socket_rst_per_second", 0,
+               tcp::EndpointConfig::kMaxNoSocketRstPerSecond, false,
+               &tcp->no_socket_rst_per_second));
   step(ReadChoice(r, t, "tcp", "buffers", {"auto", "heap", "dpdk"},
                   &tcp->buffers));
   return s;
@@ -682,6 +698,25 @@ bool ParseSeconds(absl::string_view text, uint32_t* out) {
 absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
                                        absl::string_view source) {
   const Reporter r(source);
+  // toml++ 3.3.0's is_non_ascii_horizontal_whitespace reaches
+  // TOML_UNREACHABLE, undefined behaviour, for most code points from U+00A1
+  // to U+FEFF (Cyrillic letters among them) where the parser looks for
+  // whitespace; found by tests/fuzz/config_fuzz.cc under UBSan. Every key
+  // and value tern reads is ASCII, so text with any other byte is refused
+  // before the parser sees it.
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+    } else if (c >= 0x80) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ":", line, ":", i - line_start + 1, ": non-ASCII byte 0x",
+          absl::Hex(c, absl::kZeroPad2), ": the configuration is ASCII"));
+    }
+  }
   toml::parse_result parsed =
       toml::parse(std::string_view(text.data(), text.size()),
                   std::string_view(source.data(), source.size()));

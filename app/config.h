@@ -75,6 +75,9 @@ struct TcpConfig {
   uint32_t keepalive_idle_s = 7200;    // tcp_keepalive_time
   uint32_t keepalive_interval_s = 75;  // tcp_keepalive_intvl
   uint32_t keepalive_probes = 9;       // tcp_keepalive_probes
+  // RSTs a second to segments for no connection, per lcore; 0: no limit.
+  // FreeBSD's net.inet.icmp.icmplim.
+  uint32_t no_socket_rst_per_second = 200;
   // Where connection buffers live: "heap" (the process heap), "dpdk"
   // (rte_malloc: hugepage memory when EAL has it), "auto" (dpdk with
   // hugepages, heap without).

@@ -83,6 +83,7 @@ tcp::EndpointConfig MakeEndpointConfig(const TcpConfig& t) {
   c.data_retries = static_cast<int>(t.retries2);
   c.rto.min = Duration::Millis(t.rto_min_ms);
   c.delayed_ack = Duration::Millis(t.delayed_ack_ms);
+  c.no_socket_rst_per_second = t.no_socket_rst_per_second;
   tcp::ConnOptions& o = c.conn_defaults;
   o.send_buffer = t.send_buffer;
   o.recv_buffer = t.recv_buffer;

@@ -316,6 +316,8 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("rst_sent", t.rst_sent);
   v("challenge_acks", t.challenge_acks);
   v("challenge_acks_limited", t.challenge_acks_limited);
+  v("oow_acks_limited", t.oow_acks_limited);
+  v("rst_limited", t.rst_limited);
   v("sack_blocks_ignored", t.sack_blocks_ignored);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);

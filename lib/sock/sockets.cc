@@ -88,6 +88,15 @@ int ReadTimeval(const void* value, socklen_t len, Duration* out) {
     *out = Duration::Zero();  // Linux: a negative timeout means none
     return 0;
   }
+  // Linux's sock_set_timeout: a timeout too long for the scheduler is no
+  // timeout (getsockopt then reads {0, 0}). Here the bound keeps the
+  // nanoseconds, and a deadline Now() + timeout, inside int64_t: 10^9 s is
+  // about 31.7 years. (sock_fuzz found tv_sec * 10^9 overflowing.)
+  constexpr int64_t kMaxTimeoutSeconds = 1'000'000'000;
+  if (tv.tv_sec >= kMaxTimeoutSeconds) {
+    *out = Duration::Zero();
+    return 0;
+  }
   *out = Duration::Seconds(tv.tv_sec) + Duration::Micros(tv.tv_usec);
   return 0;
 }

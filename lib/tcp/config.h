@@ -129,6 +129,14 @@ struct EndpointConfig {
   // (CVE-2016-5696; ack_limiter.h). 1000 is the value Linux's host-wide
   // tcp_challenge_ack_limit had.
   uint32_t challenge_ack_per_second = 1000;
+  // RSTs answering segments for no connection (RFC 9293 3.10.7.1, and the
+  // RST for an ACK to a listener of 3.10.7.2) at most this many a second,
+  // the burst included, with a secret jitter of up to 8 % (RstLimiter,
+  // lib/tcp/rst_limiter.h); the rest are counted (rst_limited) and not
+  // sent. 200 is FreeBSD's net.inet.icmp.icmplim, which bounds the same
+  // answers (badport_bandlim). 0: no limit.
+  uint32_t no_socket_rst_per_second = 200;
+  static constexpr uint32_t kMaxNoSocketRstPerSecond = 100'000'000;
   // Listen backlog ceiling (Linux somaxconn = 4096).
   size_t max_backlog = 4096;
   // Timer expiries handled per OnTimers call, so that a burst of expiries

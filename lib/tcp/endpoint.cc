@@ -221,6 +221,11 @@ absl::Status EndpointConfig::Validate() const {
   if (max_listeners == 0) {
     return absl::InvalidArgumentError("max_listeners: expected at least 1");
   }
+  if (no_socket_rst_per_second > kMaxNoSocketRstPerSecond) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no_socket_rst_per_second: expected 0 to ", kMaxNoSocketRstPerSecond,
+        ", got ", no_socket_rst_per_second));
+  }
   if (syn_retries < 0 || synack_retries < 0 || data_retries < 0) {
     return absl::InvalidArgumentError("retries: expected non-negative counts");
   }
@@ -467,6 +472,22 @@ void Endpoint::SendResetFor(Env& env, const InSegment& seg) {
   stats_.rst_sent.Inc();
 }
 
+void Endpoint::SendNoSocketReset(Env& env, const InSegment& seg) {
+  // The draw for the limiter's jitter: the keyed ISN function (SipHash,
+  // secret to an off-path observer) of a tuple no segment has, made of a
+  // counter of draws so that each draw hashes a different input.
+  ++rst_draws_;
+  FourTuple draw{};
+  draw.local_port = static_cast<uint16_t>(rst_draws_);
+  draw.remote_port = static_cast<uint16_t>(rst_draws_ >> 16);
+  const uint32_t random = isn_.Generate(draw, env.now).raw();
+  if (!rst_limiter_.Take(env.now, config_.no_socket_rst_per_second, random)) {
+    stats_.rst_limited.Inc();
+    return;
+  }
+  SendResetFor(env, seg);
+}
+
 void Endpoint::HandleClosed(Env& env, const InSegment& seg) {
   // RFC 9293 3.10.7.1: "An incoming segment containing a RST is discarded."
   if (seg.tcp.Has(kRst)) {
@@ -474,7 +495,7 @@ void Endpoint::HandleClosed(Env& env, const InSegment& seg) {
     return;
   }
   stats_.drops.Inc(DropReason::kNoSocket);
-  SendResetFor(env, seg);
+  SendNoSocketReset(env, seg);
 }
 
 void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
@@ -492,12 +513,12 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
       return;
     case ListenAction::kReset:
       stats_.drops.Inc(v.reason);
-      SendResetFor(env, seg);
+      SendNoSocketReset(env, seg);
       return;
     case ListenAction::kCookieAck:
       if (!TryCookieAck(env, l, listener_index, seg)) {
         stats_.drops.Inc(DropReason::kListenAck);
-        SendResetFor(env, seg);
+        SendNoSocketReset(env, seg);
       }
       return;
     case ListenAction::kSyn:
@@ -1011,6 +1032,22 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       wheel_.Arm(&r->timer, env.now + config_.msl * 2, r->timer.user_data);
       return;
     case TimeWaitAction::kReopen: {
+      uint32_t listener_index = 0;
+      if (!MatchListener(r->tuple.local_addr, r->tuple.local_port,
+                         &listener_index)) {
+        // No listener to take the SYN: the record stays and answers it as a
+        // SYN that does not reopen it (Linux's tcp_v4_rcv: TCP_TW_SYN with
+        // no listener falls through to TCP_TW_ACK). Freeing it would let a
+        // blind SYN above RCV.NXT end an active opener's TIME-WAIT early
+        // and draw a RST; found by the differential fuzz target.
+        stats_.drops.Inc(DropReason::kTimeWaitSyn);
+        if (TimeWaitAckAllowed(*r, env.now)) {
+          SendTimeWaitAck(env, *r);
+        } else {
+          stats_.challenge_acks_limited.Inc();
+        }
+        return;
+      }
       stats_.time_wait_reopened.Inc();
       CountTransition(State::kTimeWait, State::kClosed);
       FourTuple tuple = r->tuple;
@@ -1018,11 +1055,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       TableErase(tuple);
       time_waits_.Free(*time_waits_.HandleAt(index));
       // Process the SYN as if the tuple were free (RFC 6191 section 2).
-      if (uint32_t i; MatchListener(tuple.local_addr, tuple.local_port, &i)) {
-        HandleListen(env, listeners_[i], i, seg);
-        return;
-      }
-      HandleClosed(env, seg);
+      HandleListen(env, listeners_[listener_index], listener_index, seg);
       return;
     }
   }

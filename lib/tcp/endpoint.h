@@ -11,6 +11,9 @@
 // (LISTEN), RFC 6191 (TIME-WAIT reuse), RFC 6528 (ISNs), RFC 6335 / Linux
 // ip_local_port_range (ephemeral ports).
 //
+// RSTs answering segments for no connection are bounded per endpoint
+// (EndpointConfig::no_socket_rst_per_second, RstLimiter).
+//
 // Contract: single-threaded, owned by one lcore, no locks; nothing is
 // allocated per segment (tables and slabs are sized by EndpointConfig at
 // Create). Every dropped segment increments a DropReason in stats(). A handle
@@ -36,6 +39,7 @@
 #include "lib/tcp/half_open.h"
 #include "lib/tcp/isn.h"
 #include "lib/tcp/listener.h"
+#include "lib/tcp/rst_limiter.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/slab.h"
 #include "lib/tcp/stats.h"
@@ -323,6 +327,10 @@ class Endpoint {
   void HandleTimeWait(Env& env, uint32_t index, const InSegment& seg);
   void SendTimeWaitAck(Env& env, const TimeWaitRecord& r);
   void SendResetFor(Env& env, const InSegment& seg);
+  // SendResetFor for a segment of no connection (3.10.7.1, a listener's
+  // 3.10.7.2), within EndpointConfig::no_socket_rst_per_second; a RST held
+  // back is counted in stats().rst_limited.
+  void SendNoSocketReset(Env& env, const InSegment& seg);
 
   // Acts on a connection's verdict, collects its events, re-arms its timer,
   // frees it when nobody needs it any more.
@@ -347,6 +355,8 @@ class Endpoint {
   SegmentSink* sink_;
   EndpointStats stats_;
   IsnGenerator isn_;
+  RstLimiter rst_limiter_;
+  uint32_t rst_draws_ = 0;
   ConnTable table_;
   // Before conns_: connections give their Assemblers back when destroyed.
   std::unique_ptr<AssemblerPool> assemblers_;

@@ -122,6 +122,16 @@ struct EndpointStats {
   Counter rst_sent;
   Counter challenge_acks;
   Counter challenge_acks_limited;
+  // Answers to out-of-window pure ACKs and SYNs not sent because the
+  // connection answered one less than 500 ms before (Linux's
+  // tcp_oow_rate_limited, tcp_invalid_ratelimit); the segment itself is
+  // counted under drops (unacceptable_seq).
+  Counter oow_acks_limited;
+  // RSTs not sent to segments for no connection (RFC 9293 3.10.7.1 and
+  // 3.10.7.2's reset generation) because EndpointConfig::
+  // no_socket_rst_per_second was spent; the segment itself is counted under
+  // drops (no_socket, listen_ack).
+  Counter rst_limited;
   // RFC 2018 SACK blocks ignored (SackUpdate::ignored_blocks): inverted,
   // empty, beyond SND.MAX or below SND.UNA.
   Counter sack_blocks_ignored;

@@ -368,6 +368,45 @@ TEST(Config, ListenerErrors_NameKeyAndExpectation) {
                          "from 1 to 499, got 500"));
 }
 
+// toml++ 3.3.0 asserted a precondition these malformed table headers break
+// (the process aborted); they are syntax errors like any other. Found by
+// config_fuzz.
+TEST(Config, MalformedTableHeader_SyntaxErrorNotAbort) {
+  for (const char* text : {"[#", "[[[1]]]", "[[=", "x = 1\n[#]\n"}) {
+    EXPECT_THAT(ErrorOf(text),
+                ::testing::HasSubstr("TOML syntax error: Error while parsing "
+                                     "key: expected bare key starting "
+                                     "character"))
+        << text;
+  }
+}
+
+// toml++ 3.3.0 has undefined behaviour on most non-ASCII code points where
+// it looks for whitespace; the configuration is ASCII. Found by config_fuzz
+// (UBSan).
+TEST(Config, NonAsciiByte_RejectedWithPosition) {
+  EXPECT_THAT(ErrorOf("[eal]\nargs = [] # \xd0\x87\n"),
+              StartsWith("test.toml:2:13: non-ASCII byte 0xd0: the "
+                         "configuration is ASCII"));
+  EXPECT_THAT(ErrorOf("\xd5\xd0\x87  \n"),
+              StartsWith("test.toml:1:1: non-ASCII byte 0xd5"));
+}
+
+TEST(Config, NoSocketRstPerSecond_ParsedDefaultedAndChecked) {
+  absl::StatusOr<TernConfig> d = ParseConfig(kValid, "test.toml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->tcp.no_socket_rst_per_second, 200u);  // FreeBSD icmplim
+  absl::StatusOr<TernConfig> c = ParseConfig(
+      absl::StrCat(kValid, "\n[tcp]\nno_socket_rst_per_second = 0\n"),
+      "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tcp.no_socket_rst_per_second, 0u);
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid, "\n[tcp]\nno_socket_rst_per_second = -1\n")),
+      StartsWith("test.toml: tcp.no_socket_rst_per_second: expected an "
+                 "integer from 0 to 100000000, got -1"));
+}
+
 TEST(Config, Fault_ParsedAndChecked) {
   absl::StatusOr<TernConfig> c = ParseConfig(
       absl::StrCat(kValid,

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -34,6 +35,7 @@
 #include "app/services/service_host.h"
 #include "gtest/gtest.h"
 #include "lib/port/eal.h"
+#include "lib/wire/arp.h"
 #include "lib/wire/checksum.h"
 #include "lib/wire/ethernet.h"
 #include "lib/wire/icmp.h"
@@ -1032,6 +1034,211 @@ TEST_F(EngineHostileTest, Hostile_IcmpErrorNotMatchingASegment_Port) {
   ExpectRefused(
       IcmpErrorFrame(*wire_, 3, wire::kIcmpCodeFragmentationNeeded, 1000, junk),
       PortDrop::kIcmpQuoteMalformed);
+}
+
+// ---- Floods at the port (issue 15): ICMP errors and ARP. Each floods the
+// server engine one frame per poll, takes and frees what it sends, and
+// checks that both mempools are back at their counts, that every frame was
+// counted by a named counter, and that every bound that refused something
+// counted it.
+
+class EngineFloodTest : public EngineHostileTest {
+ protected:
+  // Both pools at their counts before the test: nothing the flood put in
+  // or took out is held.
+  void ExpectPoolsBack() {
+    wire_->a().Flush();
+    wire_->b().Flush();
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    FreeAll(out);
+    EXPECT_EQ(rte_mempool_avail_count(wire_->a().pool()), pool_a0_);
+    EXPECT_EQ(rte_mempool_avail_count(wire_->b().pool()), pool_b0_);
+  }
+  // An ARP packet in a broadcast (request) or unicast (reply) frame from
+  // the client's port.
+  std::vector<uint8_t> ArpFrame(wire::ArpOp op, wire::Ipv4Addr sender,
+                                const wire::MacAddr& sender_mac,
+                                wire::Ipv4Addr target) {
+    wire::EthernetRepr eth;
+    eth.src = wire_->a().mac();
+    eth.dst = op == wire::ArpOp::kRequest ? wire::MacAddr::Broadcast()
+                                          : wire_->b().mac();
+    eth.ethertype = wire::kEtherTypeArp;
+    wire::ArpRepr arp;
+    arp.op = op;
+    arp.sender_mac = sender_mac;
+    arp.sender_ip = sender;
+    arp.target_ip = target;
+    if (op == wire::ArpOp::kReply) {
+      arp.target_mac = wire_->b().mac();
+    }
+    std::vector<uint8_t> f(
+        std::max<size_t>(eth.BufferLen() + wire::ArpRepr::BufferLen(), 60));
+    eth.Emit({f.data(), eth.BufferLen()});
+    arp.Emit({f.data() + eth.BufferLen(), wire::ArpRepr::BufferLen()});
+    return f;
+  }
+  static wire::MacAddr FakeMac(uint32_t i) {
+    return wire::MacAddr{{0x02, 0xee, static_cast<uint8_t>(i >> 16),
+                          static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i),
+                          0x01}};
+  }
+  static wire::Ipv4Addr FakeIp(uint32_t i) {
+    return wire::Ipv4Addr::FromOctets(10, static_cast<uint8_t>(i >> 16),
+                                      static_cast<uint8_t>(i >> 8),
+                                      static_cast<uint8_t>(i));
+  }
+};
+
+// 3000 ICMP errors of three kinds: a fragmentation-needed quoting a segment
+// of no connection (the endpoint drops it, RFC 5927 4.1), a quote that is
+// no IPv4 header (the port drops it, RFC 792), and a port unreachable about
+// a datagram from another address (not about us). Nothing is answered,
+// nothing is kept, every one is counted.
+TEST_F(EngineFloodTest, Flood_IcmpErrors_CountedNothingKeptPoolsBack) {
+  constexpr uint32_t kFlood = 3000;
+  const tcp::EndpointStats& st = server_->endpoint().stats();
+  const uint64_t no_conn0 = st.drops.Get(tcp::DropReason::kIcmpNoConnection);
+  const uint64_t malformed0 =
+      server_->counters().drops.Get(PortDrop::kIcmpQuoteMalformed);
+  const uint64_t not_us0 =
+      server_->counters().drops.Get(PortDrop::kIcmpNotAboutUs);
+  const uint64_t icmp_in0 = server_->counters().icmp_errors_in.Get();
+  const size_t arp0 = server_->arp().size();
+  const size_t conns0 = server_->endpoint().connection_count();
+  size_t answers = 0;
+  for (uint32_t i = 0; i < kFlood; ++i) {
+    std::vector<uint8_t> frame;
+    switch (i % 3) {
+      case 0: {
+        const std::vector<uint8_t> seg =
+            testing::SynFrame({.src_mac = {},
+                               .dst_mac = {},
+                               .src = kServerIp,
+                               .dst = kClientIp,
+                               .src_port = kHttpPort,
+                               .dst_port = static_cast<uint16_t>(1024 + i),
+                               .isn = i,
+                               .tsval = 1});
+        frame =
+            IcmpErrorFrame(*wire_, 3, wire::kIcmpCodeFragmentationNeeded,
+                           static_cast<uint16_t>(68 + i % 1400),
+                           std::span(seg).subspan(wire::kEthHeaderLen,
+                                                  wire::kIpv4MinHeaderLen + 8));
+        break;
+      }
+      case 1: {
+        // Version 5 in the first nibble: never an IPv4 header, whatever
+        // follows.
+        std::vector<uint8_t> junk(28, static_cast<uint8_t>(i));
+        junk[0] = 0x5a;
+        frame = IcmpErrorFrame(*wire_, 3, 3, 0, junk);
+        break;
+      }
+      case 2: {
+        const std::vector<uint8_t> seg =
+            testing::SynFrame({.src_mac = {},
+                               .dst_mac = {},
+                               .src = FakeIp(i),
+                               .dst = kClientIp,
+                               .src_port = kHttpPort,
+                               .dst_port = 40000,
+                               .isn = i,
+                               .tsval = 1});
+        frame =
+            IcmpErrorFrame(*wire_, 3, 3, 0,
+                           std::span(seg).subspan(wire::kEthHeaderLen,
+                                                  wire::kIpv4MinHeaderLen + 8));
+        break;
+      }
+    }
+    answers += Inject(frame);
+  }
+  EXPECT_EQ(answers, 0u);
+  EXPECT_EQ(st.drops.Get(tcp::DropReason::kIcmpNoConnection) - no_conn0,
+            kFlood / 3);
+  EXPECT_EQ(
+      server_->counters().drops.Get(PortDrop::kIcmpQuoteMalformed) - malformed0,
+      kFlood / 3);
+  EXPECT_EQ(server_->counters().drops.Get(PortDrop::kIcmpNotAboutUs) - not_us0,
+            kFlood / 3);
+  EXPECT_EQ(server_->counters().icmp_errors_in.Get() - icmp_in0, kFlood / 3);
+  EXPECT_EQ(st.pmtu_decreases.Get(), 0u);
+  EXPECT_EQ(server_->arp().size(), arp0);
+  EXPECT_EQ(server_->endpoint().connection_count(), conns0);
+  EXPECT_EQ(server_->endpoint().half_open_total(), half_open0_);
+  ExpectPoolsBack();
+}
+
+// 3000 ARP requests for the server's address from 3000 senders: each is
+// answered (RFC 826), each sender is learnt until the cache's 1024 entries
+// are full of fresh ones, and every sender refused is counted (table_full).
+// Past the reachable time the entries are stale and new senders evict them:
+// the cache stays at its bound and refuses nothing.
+TEST_F(EngineFloodTest,
+       Flood_ArpRequests_CacheBoundedRefusalsCountedPoolsBack) {
+  constexpr uint32_t kFlood = 3000;
+  const size_t arp0 = server_->arp().size();
+  ASSERT_EQ(arp0, 1u);  // the client, from WarmUp
+  const ArpCounters& ac = server_->arp_counters();
+  const uint64_t full0 = ac.table_full.Get();
+  const uint64_t requests0 = server_->counters().arp_requests_in.Get();
+  const uint64_t replies0 = server_->counters().arp_replies.Get();
+  size_t answers = 0;
+  for (uint32_t i = 0; i < kFlood; ++i) {
+    answers += Inject(
+        ArpFrame(wire::ArpOp::kRequest, FakeIp(i), FakeMac(i), kServerIp));
+  }
+  EXPECT_EQ(answers, kFlood);
+  EXPECT_EQ(server_->counters().arp_requests_in.Get() - requests0, kFlood);
+  EXPECT_EQ(server_->counters().arp_replies.Get() - replies0, kFlood);
+  EXPECT_EQ(server_->arp().size(), 1024u);  // ArpCacheOptions::capacity
+  EXPECT_EQ(ac.table_full.Get() - full0, kFlood - (1024 - arp0));
+  wire::MacAddr mac;
+  EXPECT_TRUE(server_->arp().Lookup(kClientIp, &mac));  // never evicted
+  ExpectPoolsBack();
+
+  // Past the reachable time (30 s), the flood's entries are stale and give
+  // way to new senders.
+  now_ = now_ + Duration::Seconds(31);
+  const uint64_t full1 = ac.table_full.Get();
+  for (uint32_t i = kFlood; i < kFlood + 500; ++i) {
+    Inject(ArpFrame(wire::ArpOp::kRequest, FakeIp(i), FakeMac(i), kServerIp));
+  }
+  EXPECT_EQ(ac.table_full.Get(), full1);
+  EXPECT_EQ(server_->arp().size(), 1024u);
+  EXPECT_TRUE(server_->arp().Lookup(FakeIp(kFlood + 499), &mac));
+  ExpectPoolsBack();
+}
+
+// Unsolicited ARP replies: RFC 826 adds the sender only when we are the
+// target ("If the target protocol address is me ... add the triplet"), for
+// replies as for requests. 1500 aimed at another address teach nothing;
+// 3000 aimed at us fill the cache to its bound like requests, the rest
+// counted; none is answered.
+TEST_F(EngineFloodTest, Flood_UnsolicitedArpReplies_BoundedNothingAnswered) {
+  const size_t arp0 = server_->arp().size();
+  const uint64_t replies_in0 = server_->counters().arp_replies_in.Get();
+  const uint64_t learned0 = server_->arp_counters().learned.Get();
+  const uint64_t full0 = server_->arp_counters().table_full.Get();
+  size_t answers = 0;
+  for (uint32_t i = 0; i < 1500; ++i) {
+    answers += Inject(ArpFrame(wire::ArpOp::kReply, FakeIp(i), FakeMac(i),
+                               wire::Ipv4Addr::FromOctets(198, 18, 0, 9)));
+  }
+  EXPECT_EQ(server_->arp_counters().learned.Get(), learned0);
+  EXPECT_EQ(server_->arp().size(), arp0);
+  for (uint32_t i = 0; i < 3000; ++i) {
+    answers +=
+        Inject(ArpFrame(wire::ArpOp::kReply, FakeIp(i), FakeMac(i), kServerIp));
+  }
+  EXPECT_EQ(answers, 0u);
+  EXPECT_EQ(server_->counters().arp_replies_in.Get() - replies_in0, 4500u);
+  EXPECT_EQ(server_->arp().size(), 1024u);
+  EXPECT_EQ(server_->arp_counters().learned.Get() - learned0, 1024 - arp0);
+  EXPECT_EQ(server_->arp_counters().table_full.Get() - full0,
+            3000 - (1024 - arp0));
+  ExpectPoolsBack();
 }
 
 TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {

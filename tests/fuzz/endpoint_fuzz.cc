@@ -348,13 +348,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 }
 
 #ifdef TERN_ENDPOINT_FUZZ_DRIVER
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 // A fixed number of inputs from a seeded generator (deterministic, so a
 // failure replays): each input opens with a handshake-shaped prefix half of
 // the time, so most runs reach ESTABLISHED and beyond.
+// endpoint_fuzz_driver [N] [FILE or DIR]...: replays the corpus files
+// given (tests/fuzz/corpus/endpoint), then N generated inputs (20000).
 int main(int argc, char** argv) {
   using tern::wire::tcp_flags::kAck;
   using tern::wire::tcp_flags::kSyn;
-  const int inputs = argc > 1 ? std::atoi(argv[1]) : 20000;
+  namespace fs = std::filesystem;
+  int inputs = 20000;
+  std::vector<fs::path> files;
+  for (int i = 1; i < argc; ++i) {
+    if (fs::is_directory(argv[i])) {
+      for (const auto& e : fs::directory_iterator(argv[i])) {
+        files.push_back(e.path());
+      }
+    } else if (fs::is_regular_file(argv[i])) {
+      files.push_back(argv[i]);
+    } else {
+      inputs = std::atoi(argv[i]);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& p : files) {
+    std::ifstream f(p, std::ios::binary);
+    const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
+                                  std::istreambuf_iterator<char>());
+    LLVMFuzzerTestOneInput(in.data(), in.size());
+  }
+  std::printf("endpoint_fuzz_driver: %zu corpus files replayed\n",
+              files.size());
   std::mt19937 gen(20261206);
   size_t bytes = 0;
   for (int i = 0; i < inputs; ++i) {

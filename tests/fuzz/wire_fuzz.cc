@@ -152,6 +152,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 }
 
 #ifdef TERN_WIRE_FUZZ_DRIVER
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 namespace tern::wire {
 namespace {
 
@@ -266,9 +271,38 @@ void Run(uint8_t selector, const std::vector<uint8_t>& frame) {
 }  // namespace
 }  // namespace tern::wire
 
-int main() {
+// wire_fuzz_driver [--dump DIR] [FILE or DIR]...: replays the seeds (each
+// with every truncation and every one-byte mutation), then every corpus
+// file given as is (tests/fuzz/corpus/wire); --dump writes the seeds, with
+// their selector byte, into DIR as corpus files.
+int main(int argc, char** argv) {
   using namespace tern::wire;  // NOLINT: test driver
+  namespace fs = std::filesystem;
   size_t runs = 0;
+  std::vector<fs::path> files;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--dump" && i + 1 < argc) {
+      const fs::path dir = argv[++i];
+      fs::create_directories(dir);
+      size_t k = 0;
+      for (const std::vector<uint8_t>& seed : Seeds()) {
+        for (uint8_t selector : {0, 1}) {
+          std::ofstream f(dir / ("seed_" + std::to_string(k++)),
+                          std::ios::binary);
+          f.put(static_cast<char>(selector));
+          f.write(reinterpret_cast<const char*>(seed.data()),
+                  static_cast<std::streamsize>(seed.size()));
+        }
+      }
+    } else if (fs::is_directory(a)) {
+      for (const auto& e : fs::directory_iterator(a)) {
+        files.push_back(e.path());
+      }
+    } else {
+      files.push_back(a);
+    }
+  }
   for (const std::vector<uint8_t>& seed : Seeds()) {
     for (uint8_t selector : {0, 1}) {
       Run(selector, seed);
@@ -291,7 +325,18 @@ int main() {
       }
     }
   }
-  std::printf("wire_fuzz_driver: %zu inputs, all properties held\n", runs);
+  std::sort(files.begin(), files.end());
+  for (const fs::path& p : files) {
+    std::ifstream f(p, std::ios::binary);
+    const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
+                                  std::istreambuf_iterator<char>());
+    LLVMFuzzerTestOneInput(in.data(), in.size());
+    ++runs;
+  }
+  std::printf(
+      "wire_fuzz_driver: %zu inputs (%zu corpus files), all "
+      "properties held\n",
+      runs, files.size());
   return 0;
 }
 #endif  // TERN_WIRE_FUZZ_DRIVER

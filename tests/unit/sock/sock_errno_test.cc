@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -461,6 +462,30 @@ TEST_F(SockErrnoTest, SockOpt_Errors) {
       -EFAULT);
   EXPECT_EQ(socks_->GetSockOpt(fd, SOL_SOCKET, SO_ERROR, nullptr, &len),
             -EFAULT);
+}
+
+// A timeout too long to represent is no timeout, as Linux's
+// sock_set_timeout makes one past MAX_SCHEDULE_TIMEOUT (getsockopt reads
+// {0, 0}); tv_sec * 10^9 overflowed int64_t before (found by sock_fuzz under
+// UBSan).
+TEST_F(SockErrnoTest, SockOpt_HugeRcvTimeout_NoTimeout) {
+  const int fd = NewSocket();
+  timeval tv{std::numeric_limits<time_t>::max(), 999999};
+  EXPECT_EQ(socks_->SetSockOpt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+            0);
+  timeval back{7, 7};
+  socklen_t len = sizeof(back);
+  EXPECT_EQ(socks_->GetSockOpt(fd, SOL_SOCKET, SO_RCVTIMEO, &back, &len), 0);
+  EXPECT_EQ(back.tv_sec, 0);
+  EXPECT_EQ(back.tv_usec, 0);
+  // Just under the bound it is kept.
+  tv = timeval{999'999'999, 5};
+  EXPECT_EQ(socks_->SetSockOpt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)),
+            0);
+  len = sizeof(back);
+  EXPECT_EQ(socks_->GetSockOpt(fd, SOL_SOCKET, SO_SNDTIMEO, &back, &len), 0);
+  EXPECT_EQ(back.tv_sec, 999'999'999);
+  EXPECT_EQ(back.tv_usec, 5);
 }
 
 // ---- GetSockName / GetPeerName
