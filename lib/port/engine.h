@@ -174,6 +174,11 @@ class Engine final : public tcp::SegmentSink,
   // Release frees one reference.
   tcp::PayloadOwner* mbuf_owner() { return &mbuf_owner_; }
 
+  // Free mbufs this engine holds ahead for the frames it builds (at most
+  // kMbufStash; see stash_): a pool count taken while the engine lives is
+  // short by this many.
+  unsigned stashed_mbufs() const { return stash_n_; }
+
  private:
   Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
          Steering* steering);
