@@ -317,6 +317,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("challenge_acks", t.challenge_acks);
   v("challenge_acks_limited", t.challenge_acks_limited);
   v("sack_blocks_ignored", t.sack_blocks_ignored);
+  v("sack_scoreboard_refused", t.sack_scoreboard_refused);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);
   v("rto_expiries", t.rto_expiries);

@@ -85,6 +85,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
+  ReleaseScoreboard();
   iss_ = iss;
   snd_una_ = iss;
   snd_nxt_ = iss;
@@ -113,6 +114,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
+  ReleaseScoreboard();
   quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
   snd_una_ = p.iss;
@@ -447,8 +449,9 @@ bool Connection::PredictedInput(Env& env, const wire::TcpRepr& seg) {
   const uint32_t acked = AdvanceSndUna(env, seg);
   // OnAckForRecovery: SEG.ACK is SND.UNA now; no SACK blocks; a segment
   // with data is never a duplicate ACK.
-  if (sack_enabled_) {
-    scoreboard_.Update(snd_una_, snd_max_, {});
+  if (scoreboard_ != nullptr) {
+    scoreboard_->Update(snd_una_, snd_max_, {});
+    ReleaseScoreboardIfEmpty();
   }
   if (acked > 0) {
     OnNewAck(env, acked, flight_before);
@@ -751,11 +754,25 @@ void Connection::OnAckForRecovery(Env& env, const wire::TcpRepr& seg,
     if (sack_enabled_) {
       const size_t blocks =
           std::min<size_t>(seg.options.sack_count, wire::kTcpMaxSackBlocks);
-      const SackUpdate u = scoreboard_.Update(
-          snd_una_, snd_max_,
-          std::span<const wire::SackBlock>(seg.options.sack.data(), blocks));
-      newly_sacked = u.newly_sacked;
-      env.stats.sack_blocks_ignored.Add(u.ignored_blocks);
+      // The scoreboard is out of line (scoreboard_pool.h): taken for the
+      // first blocks to record, given back once empty. Without one, an ACK
+      // without blocks changes nothing an empty scoreboard would record.
+      if (scoreboard_ == nullptr && blocks > 0) {
+        scoreboard_ = env.scoreboards.Take();
+        if (scoreboard_ == nullptr) {
+          // RFC 2018 allows forgetting SACK information: the bytes stay
+          // outstanding (Pipe counts them, NextSeg may resend them).
+          env.stats.sack_scoreboard_refused.Inc();
+        }
+      }
+      if (scoreboard_ != nullptr) {
+        const SackUpdate u = scoreboard_->Update(
+            snd_una_, snd_max_,
+            std::span<const wire::SackBlock>(seg.options.sack.data(), blocks));
+        newly_sacked = u.newly_sacked;
+        env.stats.sack_blocks_ignored.Add(u.ignored_blocks);
+        ReleaseScoreboardIfEmpty();
+      }
     }
     if (facts.acked > 0) {
       OnNewAck(env, facts.acked, facts.flight_before);
@@ -1297,12 +1314,17 @@ void Connection::ArmRetransmit(Env& env) {
 // recovery without SACK), RFC 6675 (SACK-based recovery). The window
 // arithmetic is lib/tcp/congestion's; detection and recovery are here.
 
+const SackScoreboard& Connection::EmptyScoreboard() {
+  static const SackScoreboard* const empty = new SackScoreboard();
+  return *empty;
+}
+
 void Connection::InitCongestion(Env& env) {
   // RFC 5681 section 2: SMSS excludes headers and options, so it is the
   // effective MSS; the RFC 6928 initial window follows from it.
   cc_ = CongestionControl(options_.congestion, EffectiveMss(env), env.now);
   cc_.set_slow_start_limit(options_.slow_start_limit);
-  scoreboard_.Reset();
+  ReleaseScoreboard();
   in_recovery_ = false;
   dupacks_ = 0;
   limited_transmit_bytes_ = 0;
@@ -1364,8 +1386,9 @@ void Connection::OnDuplicateAck(Env& env) {
   }
   // RFC 5681 section 3.2 step 2: the third duplicate ACK; RFC 6675 section
   // 5 step (2): or SACK blocks showing SND.UNA lost before it.
-  const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
-                    (sack_enabled_ && scoreboard_.IsLost(snd_una_, cc_.smss()));
+  const bool lost =
+      dupacks_ >= SackScoreboard::kDupThresh ||
+      (sack_enabled_ && scoreboard().IsLost(snd_una_, cc_.smss()));
   // RFC 6582 section 4: no new recovery while the cumulative ACK is below
   // recover; these duplicates answer a recovery or RTO already handled.
   if (lost && snd_una_ >= recover_) {
@@ -1394,9 +1417,9 @@ void Connection::EnterRecovery(Env& env) {
   // RFC 5681 section 3.2 step 3, RFC 6675 (4.3): retransmit the first
   // unacknowledged segment, up to the first SACKed byte.
   uint32_t len = std::min(smss, flight);
-  if (!scoreboard_.empty()) {
+  if (!scoreboard().empty()) {
     const uint32_t hole =
-        static_cast<uint32_t>(scoreboard_.ranges()[0].left - snd_una_);
+        static_cast<uint32_t>(scoreboard().ranges()[0].left - snd_una_);
     if (hole > 0) {
       len = std::min(len, hole);
     }
@@ -1418,7 +1441,7 @@ bool Connection::SackRecoveryOutput(Env& env) {
   bool sent = false;
   while (true) {
     const SeqNum high_rxt = SeqNum::Max(high_rxt_, snd_una_);
-    const uint32_t pipe = scoreboard_.Pipe(snd_una_, snd_max_, high_rxt, smss);
+    const uint32_t pipe = scoreboard().Pipe(snd_una_, snd_max_, high_rxt, smss);
     // RFC 6675 section 5 (C): while cwnd - pipe >= 1 SMSS.
     if (uint64_t{pipe} + smss > cc_.cwnd()) {
       break;
@@ -1436,12 +1459,12 @@ bool Connection::SackRecoveryOutput(Env& env) {
     // was already retransmitted in this recovery (below HighRxt), where it
     // would only duplicate that retransmission (Linux sends no rescue).
     SeqNum top = snd_max_;  // just past the highest unSACKed byte
-    const std::span<const SackScoreboard::Range> ranges = scoreboard_.ranges();
+    const std::span<const SackScoreboard::Range> ranges = scoreboard().ranges();
     if (!ranges.empty() && ranges.back().right == snd_max_) {
       top = ranges.back().left;
     }
     const bool rescue_allowed = snd_una_ > rescue_rxt_ && top > high_rxt;
-    const std::optional<NextSegment> next = scoreboard_.NextSeg(
+    const std::optional<NextSegment> next = scoreboard().NextSeg(
         snd_una_, snd_max_, high_rxt, high_data, smss, rescue_allowed);
     if (!next || next->len == 0) {
       break;
@@ -1778,7 +1801,7 @@ void Connection::RewindToSndUna() {
   // reneged); RFC 6582 section 4: recover = HighData, so the duplicate ACKs
   // the resent segments provoke start no recovery; Karn: no RTT sample from
   // what is sent again.
-  scoreboard_.Reset();
+  ReleaseScoreboard();
   in_recovery_ = false;
   dupacks_ = 0;
   limited_transmit_bytes_ = 0;

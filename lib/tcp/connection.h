@@ -33,6 +33,7 @@
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/rtt_estimator.h"
 #include "lib/tcp/sack_scoreboard.h"
+#include "lib/tcp/scoreboard_pool.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/send_queue.h"
 #include "lib/tcp/state.h"
@@ -68,6 +69,9 @@ struct Env {
   // Where the connection's out-of-order reassembly state comes from on its
   // first out-of-order segment (the endpoint's bounded pool, or the heap).
   AssemblerPool& assemblers = HeapAssemblerPool();
+  // Where the connection's SACK scoreboard comes from on the first ACK whose
+  // SACK blocks it records (the endpoint's bounded pool, or the heap).
+  ScoreboardPool& scoreboards = HeapScoreboardPool();
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -93,7 +97,10 @@ class Connection {
   Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() { ReleaseAssembler(); }
+  ~Connection() {
+    ReleaseAssembler();
+    ReleaseScoreboard();
+  }
 
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
   void InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -209,7 +216,12 @@ class Connection {
   bool sack_enabled() const { return sack_enabled_; }
   const RttEstimator& rtt() const { return rtt_; }
   const CongestionControl& congestion() const { return cc_; }
-  const SackScoreboard& scoreboard() const { return scoreboard_; }
+  // The SACK scoreboard; an empty one while none is held.
+  const SackScoreboard& scoreboard() const {
+    return scoreboard_ != nullptr ? *scoreboard_ : EmptyScoreboard();
+  }
+  // Whether a scoreboard is held (out of line, scoreboard_pool.h).
+  bool holds_scoreboard() const { return scoreboard_ != nullptr; }
   // The reassembly state, or nullptr while nothing is held out of order.
   const Assembler* assembler() const { return assembler_; }
   bool in_recovery() const { return in_recovery_; }
@@ -330,6 +342,21 @@ class Connection {
       assembler_ = nullptr;
     }
   }
+  // Gives scoreboard_ back to its pool (nothing when none is held).
+  void ReleaseScoreboard() {
+    if (scoreboard_ != nullptr) {
+      ScoreboardPool::Give(scoreboard_);
+      scoreboard_ = nullptr;
+    }
+  }
+  // Gives scoreboard_ back once it records nothing: an empty scoreboard
+  // answers every query as none does (scoreboard_pool.h).
+  void ReleaseScoreboardIfEmpty() {
+    if (scoreboard_ != nullptr && scoreboard_->empty()) {
+      ReleaseScoreboard();
+    }
+  }
+  static const SackScoreboard& EmptyScoreboard();
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
   Verdict OnPathMtu(Env& env, const IcmpError& error);
@@ -406,8 +433,10 @@ class Connection {
   // Congestion control (RFC 5681, doc/congestion.md), made again with the
   // effective MSS when the connection becomes synchronized.
   CongestionControl cc_{CcAlgorithm::kNewReno, 536, Instant()};
-  // SACK scoreboard (RFC 6675, doc/sack.md); empty without SACK.
-  SackScoreboard scoreboard_;
+  // SACK scoreboard (RFC 6675, doc/sack.md), out of line: taken from
+  // Env::scoreboards by the first ACK whose SACK blocks it records, given
+  // back once it is empty. Null while nothing is SACKed above SND.UNA.
+  SackScoreboard* scoreboard_ = nullptr;
   // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
   // RecoveryPoint, held exclusive (HighData + 1 = SND.MAX at entry); it
   // trails SND.UNA outside recovery so the comparison never wraps.

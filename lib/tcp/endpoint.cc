@@ -138,6 +138,17 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!assemblers.ok()) {
     return assemblers.status();
   }
+  // EndpointConfig::max_sack_scoreboards's default is max_reassembling's.
+  const size_t scoreboarding =
+      config.max_sack_scoreboards != 0
+          ? config.max_sack_scoreboards
+          : std::max(config.max_connections / 8,
+                     std::min<size_t>(config.max_connections, 64));
+  absl::StatusOr<std::unique_ptr<ScoreboardPool>> scoreboards =
+      ScoreboardPool::Create(std::max<size_t>(scoreboarding, 1));
+  if (!scoreboards.ok()) {
+    return scoreboards.status();
+  }
   std::unique_ptr<SynCookieSecretStore> own_cookies;
   const SynCookieSecretStore* cookies = secrets.cookie_store;
   if (cookies == nullptr) {
@@ -149,15 +160,17 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
     own_cookies = std::move(*store);
     cookies = own_cookies.get();
   }
-  return std::unique_ptr<Endpoint>(new Endpoint(
-      config, sink, now, IsnGenerator(isn_key), std::move(*table),
-      std::move(*assemblers), std::move(*conns), std::move(*half_opens),
-      std::move(*tws), std::move(own_cookies), cookies));
+  return std::unique_ptr<Endpoint>(
+      new Endpoint(config, sink, now, IsnGenerator(isn_key), std::move(*table),
+                   std::move(*assemblers), std::move(*scoreboards),
+                   std::move(*conns), std::move(*half_opens), std::move(*tws),
+                   std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    IsnGenerator isn, ConnTable table,
                    std::unique_ptr<AssemblerPool> assemblers,
+                   std::unique_ptr<ScoreboardPool> scoreboards,
                    Slab<Connection> conns, Slab<HalfOpen> half_opens,
                    Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
@@ -171,6 +184,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       isn_(isn),
       table_(std::move(table)),
       assemblers_(std::move(assemblers)),
+      scoreboards_(std::move(scoreboards)),
       conns_(std::move(conns)),
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
@@ -242,7 +256,8 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_, *sink_, stats_, now, buffers_, *assemblers_};
+  return Env{config_,  *sink_,       stats_,       now,
+             buffers_, *assemblers_, *scoreboards_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -1586,8 +1601,8 @@ size_t Endpoint::MemoryBytes() const {
   size_t bytes = sizeof(*this) + conns_.MemoryBytes() +
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
                  table_.MemoryBytes() + assemblers_->MemoryBytes() +
-                 buffers_.bytes() + cache_.cached_bytes() +
-                 ready_.capacity() * sizeof(Event) +
+                 scoreboards_->MemoryBytes() + buffers_.bytes() +
+                 cache_.cached_bytes() + ready_.capacity() * sizeof(Event) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {

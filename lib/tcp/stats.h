@@ -125,6 +125,10 @@ struct EndpointStats {
   // RFC 2018 SACK blocks ignored (SackUpdate::ignored_blocks): inverted,
   // empty, beyond SND.MAX or below SND.UNA.
   Counter sack_blocks_ignored;
+  // ACKs whose SACK blocks went unrecorded because the endpoint's scoreboard
+  // pool was exhausted (EndpointConfig::max_sack_scoreboards,
+  // scoreboard_pool.h); the segment itself is processed.
+  Counter sack_scoreboard_refused;
   Counter retransmits;        // data or FIN segments sent again
   Counter fast_recoveries;    // loss recovery entered on dupacks or SACK
   Counter limited_transmits;  // RFC 3042 new segments on dupacks 1 and 2
