@@ -318,6 +318,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("challenge_acks_limited", t.challenge_acks_limited);
   v("sack_blocks_ignored", t.sack_blocks_ignored);
   v("sack_scoreboard_refused", t.sack_scoreboard_refused);
+  v("buffer_reclaims", t.buffer_reclaims);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);
   v("rto_expiries", t.rto_expiries);

@@ -65,6 +65,16 @@ class ByteRing {
   // Appends the n bytes at the tail that WriteAt already wrote; n <= free().
   void Commit(size_t n);
   void Clear() { head_ = size_ = written_past_tail_ = 0; }
+  // Gives the memory back to the allocator when the ring holds nothing (no
+  // byte in the FIFO, none written past the tail); the next Push or WriteAt
+  // takes it again. An idle connection's buffers (Connection's reclaim,
+  // doc/benchmarks.md "Memory per connection").
+  void Reclaim() {
+    if (size_ == 0 && written_past_tail_ == 0) {
+      FreeBuffer();
+      head_ = 0;
+    }
+  }
   // Changes the capacity, keeping the bytes held (and those written past the
   // tail); the new capacity is at least what they need. Reallocates when the
   // ring already holds memory: a control-plane call (SO_SNDBUF), never per

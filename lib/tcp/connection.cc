@@ -39,6 +39,13 @@ constexpr uint16_t kMinSendMss = 48;
 constexpr uint16_t kDefaultMss = 536;
 // RFC 3042 section 2: new segments on the first two duplicate ACKs only.
 constexpr uint32_t kLimitedTransmitSegments = 2;
+// An idle connection gives its empty send and receive buffers back this long
+// after its last segment received or data segment sent, and takes them again
+// on the next data (ByteRing::Reclaim, SendQueue::Reclaim). Linux reclaims a
+// socket's forward-allocated buffer memory from its delayed-ACK timer
+// (tcp_delack_timer_handler calls sk_mem_reclaim), which fires at most
+// TCP_DELACK_MAX, 200 ms, after the segment that armed it.
+constexpr Duration kBufferReclaimDelay = Duration::Millis(200);
 // RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
 // SYN-ACK) timed out and no RTT sample exists.
 constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
@@ -1678,7 +1685,15 @@ Instant Connection::NextDeadline() const {
     return Instant::Never();
   }
   return std::min({rtx_deadline_, delack_deadline_, KeepaliveDeadline(),
-                   fin_wait2_deadline_});
+                   fin_wait2_deadline_, ReclaimDeadline()});
+}
+
+Instant Connection::ReclaimDeadline() const {
+  if (sndq_.size() != 0 || rcvbuf_.size() != 0 || assembler_ != nullptr ||
+      !(sndq_.holds_memory() || rcvbuf_.allocated())) {
+    return Instant::Never();
+  }
+  return std::max(last_rx_, last_send_) + kBufferReclaimDelay;
 }
 
 Verdict Connection::OnTimer(Env& env) {
@@ -1720,6 +1735,11 @@ Verdict Connection::OnTimer(Env& env) {
       SetState(env, State::kClosed);
       return Verdict::kClosed;
     }
+  }
+  if (ReclaimDeadline() <= now) {
+    sndq_.Reclaim();
+    rcvbuf_.Reclaim();
+    env.stats.buffer_reclaims.Inc();
   }
   return Verdict::kKeep;
 }

@@ -8,11 +8,14 @@
 // Contract: sans-I/O. The owner (Endpoint) passes an Env with `now`, the
 // sink for outgoing segments and the counters; the connection never reads a
 // clock and never allocates per segment (its buffers are sized once, at
-// Init*). Every entry point returns a Verdict that tells the owner what to do
-// with the record (keep it, move it to the accept queue, replace it by a
-// TIME-WAIT record, release it). The owner re-arms the connection's single
-// timer at NextDeadline() after every call and collects readiness bits with
-// TakeEvents().
+// Init*, taken from Env::buffers on first data, and given back when an idle
+// connection has held them empty for kBufferReclaimDelay, connection.cc).
+// Rarely used state (reassembly, the SACK scoreboard) is out of line, taken
+// from Env's pools on first use and given back when empty. Every entry point
+// returns a Verdict that tells the owner what to do with the record (keep it,
+// move it to the accept queue, replace it by a TIME-WAIT record, release it).
+// The owner re-arms the connection's single timer at NextDeadline() after every
+// call and collects readiness bits with TakeEvents().
 #ifndef TERN_LIB_TCP_CONNECTION_H_
 #define TERN_LIB_TCP_CONNECTION_H_
 
@@ -365,6 +368,9 @@ class Connection {
   // window.
   void RewindToSndUna();
   Instant KeepaliveDeadline() const;
+  // When an idle connection gives its empty buffers back (connection.cc,
+  // kBufferReclaimDelay), or Never while they hold bytes or no memory.
+  Instant ReclaimDeadline() const;
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {
     return snd_buf_seq_ + static_cast<uint32_t>(sndq_.size());

@@ -145,6 +145,10 @@ struct EndpointStats {
   Counter time_wait_expired;
   Counter keepalive_probes;
   Counter keepalive_timeouts;
+  // Idle connections that gave their empty send and receive buffers back
+  // (Connection's buffer reclaim, kBufferReclaimDelay after the last
+  // segment); they take them again on their next data.
+  Counter buffer_reclaims;
   Counter fin_wait2_timeouts;
   Counter synack_timeouts;   // half-open dropped after the last SYN-ACK
   Counter timers_fired;      // wheel expiries run by OnTimers

@@ -248,6 +248,64 @@ TEST_F(AppInterfaceTest, MemoryBytes_CountsBuffersAndGivesThemBack) {
   EXPECT_EQ(ep_->MemoryBytes(), base + recv + listen_options_.conn.send_buffer);
 }
 
+// An idle connection gives its empty buffers back kBufferReclaimDelay
+// (200 ms, Linux's TCP_DELACK_MAX) after its last segment, as Linux's
+// sk_mem_reclaim does, and takes them again on its next data.
+TEST_F(AppInterfaceTest, Established_IdleWithEmptyBuffers_BuffersReclaimed) {
+  MakeListen();
+  const uint32_t our = Handshake(kRemotePort, peer_iss_);
+  peer_nxt_ = peer_iss_ + 1;
+  our_nxt_ = our;
+  conn_ = *ep_->Accept(listener_);
+  Deliver(Peer().Data("ping"));
+  peer_nxt_ += 4;
+  EXPECT_EQ(Read(), "ping");
+  ASSERT_EQ(Write("pong"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("pong");
+  our_nxt_ += 4;
+  Deliver(Peer());  // acknowledges "pong"
+  const size_t both =
+      listen_options_.conn.recv_buffer + listen_options_.conn.send_buffer;
+  EXPECT_EQ(ep_->buffer_bytes(), both);
+  // Empty but not yet idle for 200 ms: kept.
+  Advance(Duration::Millis(199));
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->buffer_bytes(), both);
+  EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 0u);
+  // The timer wheel rounds a deadline up to its next tick (16 us).
+  Advance(Duration::Millis(2));
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->buffer_bytes(), 0u);
+  EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 1u);
+  EXPECT_EQ(ConnState(), State::kEstablished);
+  // Nothing more to wait for: no timer left armed for it.
+  EXPECT_EQ(ep_->NextDeadline(), Instant::Never());
+  // The next data takes the buffers again, and the stream goes on.
+  Deliver(Peer().Data("again"));
+  peer_nxt_ += 5;
+  EXPECT_EQ(ep_->buffer_bytes(), listen_options_.conn.recv_buffer);
+  EXPECT_EQ(Read(), "again");
+  ASSERT_EQ(Write("more"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("more");
+  EXPECT_EQ(ep_->buffer_bytes(), both);
+}
+
+// A connection with unread data keeps its buffers however long it idles.
+TEST_F(AppInterfaceTest, Established_IdleWithUnreadData_BuffersKept) {
+  MakeListen();
+  const uint32_t our = Handshake(kRemotePort, peer_iss_);
+  peer_nxt_ = peer_iss_ + 1;
+  our_nxt_ = our;
+  conn_ = *ep_->Accept(listener_);
+  Deliver(Peer().Data("unread"));
+  peer_nxt_ += 6;
+  Advance(Duration::Seconds(10));
+  DropSent();
+  EXPECT_EQ(ep_->buffer_bytes(), listen_options_.conn.recv_buffer);
+  EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 0u);
+  EXPECT_EQ(Read(), "unread");
+}
+
 TEST_F(AppInterfaceTest, EventList_ChurnWithoutPolling_StaysBounded) {
   // An application that accepts and aborts without ever polling leaves an
   // event per accepted connection behind; the list drops them instead of
