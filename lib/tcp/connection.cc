@@ -89,7 +89,9 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   options_ = options;
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
-  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  ReleaseSendQueue();
+  snd_buffer_ = options.send_buffer;
+  snd_ref_chunks_ = static_cast<uint32_t>(options.send_ref_chunks);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
   ReleaseScoreboard();
@@ -118,7 +120,9 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
-  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  ReleaseSendQueue();
+  snd_buffer_ = options.send_buffer;
+  snd_ref_chunks_ = static_cast<uint32_t>(options.send_ref_chunks);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
   ReleaseScoreboard();
@@ -207,7 +211,9 @@ void Connection::SetState(Env& env, State next) {
     // Nothing queued will be sent again: referenced chunks go back to their
     // owners now, not when the record is freed (the application may hold
     // its handle for a long time after a reset).
-    sndq_.ReleaseAll();
+    if (sndq_ != nullptr) {
+      sndq_->ReleaseAll();
+    }
   }
 }
 
@@ -712,7 +718,8 @@ uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
   SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
   if (data_acked_to > snd_buf_seq_) {
     uint32_t n = static_cast<uint32_t>(data_acked_to - snd_buf_seq_);
-    sndq_.Pop(n);  // releases referenced chunks now fully acknowledged
+    TERN_DCHECK(sndq_ != nullptr);
+    sndq_->Pop(n);  // releases referenced chunks now fully acknowledged
     snd_buf_seq_ += n;
     events_ |= events::kWritable;
   }
@@ -1241,8 +1248,9 @@ uint32_t Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
   if (len > 0) {
     // Gathered first: a payload scattered over more than kMaxPayloadSpans
     // chunks is cut short, and then the FIN waits for the rest.
-    const size_t got = sndq_.Gather(static_cast<size_t>(seq - snd_buf_seq_),
-                                    len, &out.payload);
+    TERN_DCHECK(sndq_ != nullptr);
+    const size_t got = sndq_->Gather(static_cast<size_t>(seq - snd_buf_seq_),
+                                     len, &out.payload);
     if (got < len) {
       len = static_cast<uint32_t>(got);
       fin = false;
@@ -1689,8 +1697,8 @@ Instant Connection::NextDeadline() const {
 }
 
 Instant Connection::ReclaimDeadline() const {
-  if (sndq_.size() != 0 || rcvbuf_.size() != 0 || assembler_ != nullptr ||
-      !(sndq_.holds_memory() || rcvbuf_.allocated())) {
+  if (send_queued() != 0 || rcvbuf_.size() != 0 || assembler_ != nullptr ||
+      (sndq_ == nullptr && !rcvbuf_.allocated())) {
     return Instant::Never();
   }
   return std::max(last_rx_, last_send_) + kBufferReclaimDelay;
@@ -1737,7 +1745,7 @@ Verdict Connection::OnTimer(Env& env) {
     }
   }
   if (ReclaimDeadline() <= now) {
-    sndq_.Reclaim();
+    ReleaseSendQueue();
     rcvbuf_.Reclaim();
     env.stats.buffer_reclaims.Inc();
   }
@@ -1916,11 +1924,34 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
 // ---------------------------------------------------------------------------
 // Application calls.
 
-size_t Connection::send_space() const { return sndq_.space(); }
+size_t Connection::send_space() const {
+  return sndq_ != nullptr ? sndq_->space() : snd_buffer_;
+}
+
+void Connection::SetSendBuffer(size_t bytes) {
+  if (sndq_ != nullptr) {
+    sndq_->Resize(bytes);
+    snd_buffer_ = sndq_->limit();
+  } else {
+    snd_buffer_ = bytes;
+  }
+}
+
+SendQueue* Connection::TakeSendQueue(Env& env) {
+  if (sndq_ == nullptr) {
+    sndq_ = env.send_queues.Take();
+    if (sndq_ == nullptr) {
+      env.stats.send_queue_refused.Inc();
+      return nullptr;
+    }
+    sndq_->Init(snd_buffer_, snd_ref_chunks_, &env.buffers);
+  }
+  return sndq_;
+}
 
 bool Connection::FinAcked() const {
   // The FIN's sequence number is the one after the last data byte.
-  return fin_queued_ && sndq_.size() == 0 && snd_una_ == snd_buf_seq_ + 1;
+  return fin_queued_ && send_queued() == 0 && snd_una_ == snd_buf_seq_ + 1;
 }
 
 SockError Connection::SendAllowed() {
@@ -1986,7 +2017,11 @@ IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
   if (SockError e = SendAllowed(); e != SockError::kOk) {
     return {0, e};
   }
-  size_t n = sndq_.Push(data);
+  size_t n = 0;
+  if (!data.empty()) {
+    SendQueue* q = TakeSendQueue(env);
+    n = q != nullptr ? q->Push(data) : 0;
+  }
   if (n == 0 && !data.empty()) {
     return {0, SockError::kWouldBlock};
   }
@@ -1998,7 +2033,11 @@ IoResult Connection::SendRef(Env& env, const PayloadRef& ref) {
   if (SockError e = SendAllowed(); e != SockError::kOk) {
     return {0, e};
   }
-  if (SockError e = sndq_.PushRef(ref); e != SockError::kOk) {
+  SendQueue* q = TakeSendQueue(env);
+  if (q == nullptr) {
+    return {0, SockError::kWouldBlock};
+  }
+  if (SockError e = q->PushRef(ref); e != SockError::kOk) {
     return {0, e};
   }
   OutputOrDefer(env);
@@ -2185,7 +2224,7 @@ uint32_t Connection::Poll() const {
     mask |= events::kPeerClosed;
   }
   if ((state_ == State::kEstablished || state_ == State::kCloseWait) &&
-      !fin_queued_ && sndq_.space() > 0) {
+      !fin_queued_ && send_space() > 0) {
     mask |= events::kWritable;
   }
   if (state_ == State::kClosed) {

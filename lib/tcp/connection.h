@@ -39,6 +39,7 @@
 #include "lib/tcp/scoreboard_pool.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/send_queue.h"
+#include "lib/tcp/send_queue_pool.h"
 #include "lib/tcp/state.h"
 #include "lib/tcp/stats.h"
 #include "lib/tcp/syn_cookie.h"
@@ -75,6 +76,9 @@ struct Env {
   // Where the connection's SACK scoreboard comes from on the first ACK whose
   // SACK blocks it records (the endpoint's bounded pool, or the heap).
   ScoreboardPool& scoreboards = HeapScoreboardPool();
+  // Where the connection's send queue comes from on its first Send or
+  // SendRef (the endpoint's pool, or the heap).
+  SendQueuePool& send_queues = HeapSendQueuePool();
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -103,6 +107,7 @@ class Connection {
   ~Connection() {
     ReleaseAssembler();
     ReleaseScoreboard();
+    ReleaseSendQueue();
   }
 
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
@@ -196,14 +201,18 @@ class Connection {
   size_t readable_bytes() const { return rcvbuf_.size(); }
   size_t send_space() const;
   // Bytes in the send buffer: unacknowledged plus not yet sent (SIOCOUTQ).
-  size_t send_queued() const { return sndq_.size(); }
-  size_t send_capacity() const { return sndq_.limit(); }
+  size_t send_queued() const { return sndq_ != nullptr ? sndq_->size() : 0; }
+  size_t send_capacity() const {
+    return sndq_ != nullptr ? sndq_->limit() : snd_buffer_;
+  }
   // Whether the application shut the write side (shutdown or close).
   bool write_shut() const { return fin_queued_; }
   // Copies in-order received bytes without consuming them (MSG_PEEK).
   size_t Peek(std::span<uint8_t> out) const { return rcvbuf_.CopyOut(0, out); }
   // Resizes the send buffer (SO_SNDBUF), never below what it holds.
-  void SetSendBuffer(size_t bytes) { sndq_.Resize(bytes); }
+  void SetSendBuffer(size_t bytes);
+  // Whether a send queue is held (out of line, send_queue_pool.h).
+  bool holds_send_queue() const { return sndq_ != nullptr; }
 
   // For tests and diagnostics.
   SeqNum iss() const { return iss_; }
@@ -360,6 +369,16 @@ class Connection {
     }
   }
   static const SackScoreboard& EmptyScoreboard();
+  // The send queue, taken from Env::send_queues when none is held; nullptr
+  // when the pool refused (counted), which Send treats as a full buffer.
+  SendQueue* TakeSendQueue(Env& env);
+  // Gives sndq_ back to its pool with whatever it holds.
+  void ReleaseSendQueue() {
+    if (sndq_ != nullptr) {
+      SendQueuePool::Give(sndq_);
+      sndq_ = nullptr;
+    }
+  }
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
   Verdict OnPathMtu(Env& env, const IcmpError& error);
@@ -373,7 +392,7 @@ class Connection {
   Instant ReclaimDeadline() const;
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {
-    return snd_buf_seq_ + static_cast<uint32_t>(sndq_.size());
+    return snd_buf_seq_ + static_cast<uint32_t>(send_queued());
   }
   uint16_t WindowField(bool syn);
   uint32_t TsClock(Env& env) const;
@@ -472,7 +491,13 @@ class Connection {
 
   // The send buffer from SND.UNA (snd_buf_seq_) onwards: copies and
   // referenced chunks in one stream order.
-  SendQueue sndq_;
+  // Out of line (send_queue_pool.h): taken on the first Send or SendRef,
+  // given back with the buffer memory when an idle connection's queue is
+  // empty (ReclaimDeadline). Null while nothing needs queueing; the limit
+  // (SO_SNDBUF) and the chunk slots it is made with are kept here.
+  SendQueue* sndq_ = nullptr;
+  size_t snd_buffer_ = 0;
+  uint32_t snd_ref_chunks_ = 0;
   ByteRing rcvbuf_;
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
   // out-of-order FIN (doc/reassembly.md): taken from Env::assemblers on the

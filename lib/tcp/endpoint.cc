@@ -149,6 +149,12 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!scoreboards.ok()) {
     return scoreboards.status();
   }
+  // Every connection may hold a send queue: the bound is the slab's.
+  absl::StatusOr<std::unique_ptr<SendQueuePool>> send_queues =
+      SendQueuePool::Create(std::max<size_t>(config.max_connections, 1));
+  if (!send_queues.ok()) {
+    return send_queues.status();
+  }
   std::unique_ptr<SynCookieSecretStore> own_cookies;
   const SynCookieSecretStore* cookies = secrets.cookie_store;
   if (cookies == nullptr) {
@@ -160,17 +166,18 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
     own_cookies = std::move(*store);
     cookies = own_cookies.get();
   }
-  return std::unique_ptr<Endpoint>(
-      new Endpoint(config, sink, now, IsnGenerator(isn_key), std::move(*table),
-                   std::move(*assemblers), std::move(*scoreboards),
-                   std::move(*conns), std::move(*half_opens), std::move(*tws),
-                   std::move(own_cookies), cookies));
+  return std::unique_ptr<Endpoint>(new Endpoint(
+      config, sink, now, IsnGenerator(isn_key), std::move(*table),
+      std::move(*assemblers), std::move(*scoreboards), std::move(*send_queues),
+      std::move(*conns), std::move(*half_opens), std::move(*tws),
+      std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    IsnGenerator isn, ConnTable table,
                    std::unique_ptr<AssemblerPool> assemblers,
                    std::unique_ptr<ScoreboardPool> scoreboards,
+                   std::unique_ptr<SendQueuePool> send_queues,
                    Slab<Connection> conns, Slab<HalfOpen> half_opens,
                    Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
@@ -185,6 +192,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       table_(std::move(table)),
       assemblers_(std::move(assemblers)),
       scoreboards_(std::move(scoreboards)),
+      send_queues_(std::move(send_queues)),
       conns_(std::move(conns)),
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
@@ -256,8 +264,8 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_,  *sink_,       stats_,       now,
-             buffers_, *assemblers_, *scoreboards_};
+  return Env{config_,  *sink_,       stats_,        now,
+             buffers_, *assemblers_, *scoreboards_, *send_queues_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -1601,8 +1609,9 @@ size_t Endpoint::MemoryBytes() const {
   size_t bytes = sizeof(*this) + conns_.MemoryBytes() +
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
                  table_.MemoryBytes() + assemblers_->MemoryBytes() +
-                 scoreboards_->MemoryBytes() + buffers_.bytes() +
-                 cache_.cached_bytes() + ready_.capacity() * sizeof(Event) +
+                 scoreboards_->MemoryBytes() + send_queues_->MemoryBytes() +
+                 buffers_.bytes() + cache_.cached_bytes() +
+                 ready_.capacity() * sizeof(Event) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {

@@ -213,6 +213,8 @@ class Endpoint {
   // (EndpointConfig::max_sack_scoreboards).
   size_t scoreboards_in_use() const { return scoreboards_->in_use(); }
   size_t scoreboards_capacity() const { return scoreboards_->capacity(); }
+  // Connections holding a send queue (send_queue_pool.h).
+  size_t send_queues_in_use() const { return send_queues_->in_use(); }
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
   size_t half_open_total() const { return half_opens_.size(); }
@@ -273,7 +275,8 @@ class Endpoint {
   Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
            IsnGenerator isn, ConnTable table,
            std::unique_ptr<AssemblerPool> assemblers,
-           std::unique_ptr<ScoreboardPool> scoreboards, Slab<Connection> conns,
+           std::unique_ptr<ScoreboardPool> scoreboards,
+           std::unique_ptr<SendQueuePool> send_queues, Slab<Connection> conns,
            Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
            std::unique_ptr<SynCookieSecretStore> own_cookies,
            const SynCookieSecretStore* cookies);
@@ -357,6 +360,7 @@ class Endpoint {
   // Before conns_: connections give their Assemblers back when destroyed.
   std::unique_ptr<AssemblerPool> assemblers_;
   std::unique_ptr<ScoreboardPool> scoreboards_;
+  std::unique_ptr<SendQueuePool> send_queues_;
   Slab<Connection> conns_;
   Slab<HalfOpen> half_opens_;
   Slab<TimeWaitRecord> time_waits_;

@@ -129,6 +129,10 @@ struct EndpointStats {
   // pool was exhausted (EndpointConfig::max_sack_scoreboards,
   // scoreboard_pool.h); the segment itself is processed.
   Counter sack_scoreboard_refused;
+  // Send or SendRef calls that found no send queue record to take
+  // (send_queue_pool.h: memory for a new chunk of records could not be had);
+  // the call reported the buffer full.
+  Counter send_queue_refused;
   Counter retransmits;        // data or FIN segments sent again
   Counter fast_recoveries;    // loss recovery entered on dupacks or SACK
   Counter limited_transmits;  // RFC 3042 new segments on dupacks 1 and 2

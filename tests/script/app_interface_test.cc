@@ -242,10 +242,13 @@ TEST_F(AppInterfaceTest, MemoryBytes_CountsBuffersAndGivesThemBack) {
   ASSERT_EQ(ep_->Abort(conn_, now_), SockError::kOk);
   EXPECT_EQ(ep_->buffer_bytes(), 0u);
   // The buffers are kept for the next connection (BufferCache), and
-  // counted as such.
+  // counted as such; so is the chunk of send queue records the first Write
+  // made the pool grow by (send_queue_pool.h).
   EXPECT_EQ(ep_->buffer_cache().cached_bytes(),
             recv + listen_options_.conn.send_buffer);
-  EXPECT_EQ(ep_->MemoryBytes(), base + recv + listen_options_.conn.send_buffer);
+  EXPECT_EQ(ep_->MemoryBytes(),
+            base + recv + listen_options_.conn.send_buffer +
+                SendQueuePool::kChunk * SendQueuePool::record_bytes());
 }
 
 // An idle connection gives its empty buffers back kBufferReclaimDelay
@@ -267,6 +270,8 @@ TEST_F(AppInterfaceTest, Established_IdleWithEmptyBuffers_BuffersReclaimed) {
   const size_t both =
       listen_options_.conn.recv_buffer + listen_options_.conn.send_buffer;
   EXPECT_EQ(ep_->buffer_bytes(), both);
+  EXPECT_EQ(ep_->send_queues_in_use(), 1u);
+  EXPECT_TRUE(Conn()->holds_send_queue());
   // Empty but not yet idle for 200 ms: kept.
   Advance(Duration::Millis(199));
   ExpectNothingSent();
@@ -277,6 +282,10 @@ TEST_F(AppInterfaceTest, Established_IdleWithEmptyBuffers_BuffersReclaimed) {
   ExpectNothingSent();
   EXPECT_EQ(ep_->buffer_bytes(), 0u);
   EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 1u);
+  // The send queue record goes back with the buffer memory.
+  EXPECT_EQ(ep_->send_queues_in_use(), 0u);
+  EXPECT_FALSE(Conn()->holds_send_queue());
+  EXPECT_EQ(Conn()->send_capacity(), listen_options_.conn.send_buffer);
   EXPECT_EQ(ConnState(), State::kEstablished);
   // Nothing more to wait for: no timer left armed for it.
   EXPECT_EQ(ep_->NextDeadline(), Instant::Never());
