@@ -286,6 +286,9 @@ TEST_F(AppInterfaceTest, Established_IdleWithEmptyBuffers_BuffersReclaimed) {
   EXPECT_EQ(ep_->send_queues_in_use(), 0u);
   EXPECT_FALSE(Conn()->holds_send_queue());
   EXPECT_EQ(Conn()->send_capacity(), listen_options_.conn.send_buffer);
+  // An idle connection holds no out-of-line record at all.
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
   EXPECT_EQ(ConnState(), State::kEstablished);
   // Nothing more to wait for: no timer left armed for it.
   EXPECT_EQ(ep_->NextDeadline(), Instant::Never());

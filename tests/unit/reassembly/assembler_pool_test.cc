@@ -8,12 +8,7 @@
 namespace tern::tcp {
 namespace {
 
-// The Assembler (412 bytes) and the SACK scoreboard (272 bytes) are out of
-// line: a connection holds pointers. Measured on x86-64 with GCC 12:
-// doc/benchmarks.md keeps the breakdown (tests/unit/memory holds the
-// idle-connection bound).
-static_assert(sizeof(Connection) <= 832,
-              "Connection grew: update doc/benchmarks.md and this bound");
+// The size bounds of Connection and its records: connection_memory_test.cc.
 
 TEST(AssemblerPool, Take_UntilExhausted_ThenNull) {
   absl::StatusOr<std::unique_ptr<AssemblerPool>> pool =
