@@ -65,14 +65,16 @@ class ByteRing {
   // Appends the n bytes at the tail that WriteAt already wrote; n <= free().
   void Commit(size_t n);
   void Clear() { head_ = size_ = written_past_tail_ = 0; }
-  // Gives the memory back to the allocator when the ring holds nothing (no
-  // byte in the FIFO, none written past the tail); the next Push or WriteAt
-  // takes it again. An idle connection's buffers (Connection's reclaim,
-  // doc/benchmarks.md "Memory per connection").
+  // Gives the memory back to the allocator when the FIFO is empty, and
+  // forgets what WriteAt wrote past the tail: the caller calls it only when
+  // it tracks no such bytes (the connection holds no Assembler). The next
+  // Push or WriteAt takes the memory again. An idle connection's buffers
+  // (Connection::ReclaimDeadline, doc/benchmarks.md "Memory per
+  // connection").
   void Reclaim() {
-    if (size_ == 0 && written_past_tail_ == 0) {
+    if (size_ == 0) {
       FreeBuffer();
-      head_ = 0;
+      head_ = written_past_tail_ = 0;
     }
   }
   // Changes the capacity, keeping the bytes held (and those written past the

@@ -1697,6 +1697,8 @@ Instant Connection::NextDeadline() const {
 }
 
 Instant Connection::ReclaimDeadline() const {
+  // Exactly what OnTimer's reclaim gives back, so that once it ran the
+  // deadline is Never and the timer does not fire again.
   if (send_queued() != 0 || rcvbuf_.size() != 0 || assembler_ != nullptr ||
       (sndq_ == nullptr && !rcvbuf_.allocated())) {
     return Instant::Never();
@@ -1748,6 +1750,7 @@ Verdict Connection::OnTimer(Env& env) {
     ReleaseSendQueue();
     rcvbuf_.Reclaim();
     env.stats.buffer_reclaims.Inc();
+    TERN_DCHECK(ReclaimDeadline() == Instant::Never());
   }
   return Verdict::kKeep;
 }

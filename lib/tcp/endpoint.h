@@ -215,6 +215,13 @@ class Endpoint {
   size_t scoreboards_capacity() const { return scoreboards_->capacity(); }
   // Connections holding a send queue (send_queue_pool.h).
   size_t send_queues_in_use() const { return send_queues_->in_use(); }
+  // What the out-of-line pools (reassembly, scoreboards, send queues) hold:
+  // they grow by chunks to their high-water mark and keep it
+  // (record_pool.h); part of MemoryBytes().
+  size_t PoolMemoryBytes() const {
+    return assemblers_->MemoryBytes() + scoreboards_->MemoryBytes() +
+           send_queues_->MemoryBytes();
+  }
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
   size_t half_open_total() const { return half_opens_.size(); }

@@ -211,12 +211,20 @@ class FloodTest : public ::testing::Test {
     uint64_t to_client;  // to the live connections' peer, during the flood
   };
 
+  // What the endpoint holds besides the out-of-line pools and the
+  // connections' buffers (in use or cached).
+  static size_t FixedMemory(const Endpoint& ep) {
+    return ep.MemoryBytes() - ep.PoolMemoryBytes() - ep.buffer_bytes() -
+           ep.buffer_cache().cached_bytes();
+  }
+
   // Feeds `n` segments from `make` to the server, then drains the timers and
   // checks the baseline and the live connections.
   Result Flood(const char* kind, uint64_t n,
                const std::function<InSegment(uint64_t)>& make) {
     Endpoint& ep = link_.b();
     const size_t mem_before = ep.MemoryBytes();
+    const size_t fixed_before = FixedMemory(ep);
     const size_t conns = ep.connection_count();
     const size_t half = ep.half_open_total();
     const size_t tw = ep.time_wait_count();
@@ -253,7 +261,11 @@ class FloodTest : public ::testing::Test {
     EXPECT_EQ(ep.half_open_total(), half) << kind;
     EXPECT_EQ(ep.time_wait_count(), tw) << kind;
     const size_t mem_after = ep.MemoryBytes();
-    EXPECT_EQ(mem_after, mem_before) << kind;
+    // Everything but what connections take on demand is back where it was:
+    // the out-of-line pools keep their high-water mark (record_pool.h;
+    // bounded, see the out-of-order flood) and the live connections'
+    // buffers, given back while they idled, are taken again by data.
+    EXPECT_EQ(FixedMemory(ep), fixed_before) << kind;
     ExchangeData(kind);
     std::printf(
         "%-16s %8llu segments in %.3f s (%.0f/s); memory %zu -> peak %zu -> "
@@ -395,7 +407,16 @@ TEST_F(FloodTest, TinyOutOfOrderSegments_ToLiveConnections_Bounded) {
   EXPECT_GT(D(kReassemblyRangesFull), n - n / 50);
   EXPECT_EQ(res.to_client, n);
   EXPECT_EQ(res.answers, 0u);
-  EXPECT_EQ(res.mem_peak, res.mem_before);
+  // The reassembly pool grows on first use, by chunks of records, at most to
+  // its bound (max_reassembling), and each live connection holds at most its
+  // receive buffer (given back while it idled, taken again by the
+  // out-of-order bytes); nothing else grows.
+  const size_t chunks =
+      (link_.b().assemblers_capacity() + AssemblerPool::kChunk - 1) /
+      AssemblerPool::kChunk;
+  EXPECT_LE(res.mem_peak - res.mem_before,
+            chunks * AssemblerPool::kChunk * AssemblerPool::record_bytes() +
+                kLive * ConnOptions{}.recv_buffer);
 }
 
 TEST_F(FloodTest, SynWithData_DataDroppedAndCounted) {
