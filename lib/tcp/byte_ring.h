@@ -69,7 +69,7 @@ class ByteRing {
   // forgets what WriteAt wrote past the tail: the caller calls it only when
   // it tracks no such bytes (the connection holds no Assembler). The next
   // Push or WriteAt takes the memory again. An idle connection's buffers
-  // (Connection::ReclaimDeadline, doc/benchmarks.md "Memory per
+  // (Connection's reclaim_deadline_, doc/benchmarks.md "Memory per
   // connection").
   void Reclaim() {
     if (size_ == 0) {

@@ -95,6 +95,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
   ReleaseScoreboard();
+  reclaim_deadline_ = Instant::Never();
   iss_ = iss;
   snd_una_ = iss;
   snd_nxt_ = iss;
@@ -126,6 +127,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
   ReleaseScoreboard();
+  reclaim_deadline_ = Instant::Never();
   quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
   snd_una_ = p.iss;
@@ -722,6 +724,7 @@ uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
     sndq_->Pop(n);  // releases referenced chunks now fully acknowledged
     snd_buf_seq_ += n;
     events_ |= events::kWritable;
+    NoteBuffersEmpty(env.now);
   }
   // RTT sample: timestamps echo (RFC 7323 4.1 / RFC 6298 note) or Karn's
   // timed segment when it was not retransmitted.
@@ -1001,6 +1004,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     if (fin_reached || (assembler_->empty() && !assembler_->fin_known())) {
       // Every hole has filled: the state goes back to the pool.
       ReleaseAssembler();
+      NoteBuffersEmpty(env.now);
     }
   }
   if (run > 0) {
@@ -1688,22 +1692,26 @@ Instant Connection::KeepaliveDeadline() const {
   return keepalive_deadline_;
 }
 
-Instant Connection::NextDeadline() const {
+Instant Connection::ProtocolDeadline() const {
   if (state_ == State::kClosed || state_ == State::kTimeWait) {
     return Instant::Never();
   }
   return std::min({rtx_deadline_, delack_deadline_, KeepaliveDeadline(),
-                   fin_wait2_deadline_, ReclaimDeadline()});
+                   fin_wait2_deadline_});
 }
 
-Instant Connection::ReclaimDeadline() const {
-  // Exactly what OnTimer's reclaim gives back, so that once it ran the
-  // deadline is Never and the timer does not fire again.
-  if (send_queued() != 0 || rcvbuf_.size() != 0 || assembler_ != nullptr ||
-      (sndq_ == nullptr && !rcvbuf_.allocated())) {
-    return Instant::Never();
+bool Connection::BuffersReclaimable() const {
+  return send_queued() == 0 && rcvbuf_.size() == 0 && assembler_ == nullptr &&
+         (sndq_ != nullptr || rcvbuf_.allocated());
+}
+
+void Connection::NoteBuffersEmpty(Instant now) {
+  // Armed once when the buffers empty and never moved by later traffic, so
+  // a busy connection does not re-arm its timer per segment; OnTimer moves
+  // it to the end of the idle period when there was traffic since.
+  if (reclaim_deadline_ == Instant::Never() && BuffersReclaimable()) {
+    reclaim_deadline_ = now + kBufferReclaimDelay;
   }
-  return std::max(last_rx_, last_send_) + kBufferReclaimDelay;
 }
 
 Verdict Connection::OnTimer(Env& env) {
@@ -1746,11 +1754,21 @@ Verdict Connection::OnTimer(Env& env) {
       return Verdict::kClosed;
     }
   }
-  if (ReclaimDeadline() <= now) {
-    ReleaseSendQueue();
-    rcvbuf_.Reclaim();
-    env.stats.buffer_reclaims.Inc();
-    TERN_DCHECK(ReclaimDeadline() == Instant::Never());
+  if (reclaim_deadline_ <= now) {
+    reclaim_deadline_ = Instant::Never();
+    // Nothing to do when data came and stayed (the next drain arms it
+    // again); later when there was traffic since it was armed.
+    if (BuffersReclaimable()) {
+      const Instant idle_end =
+          std::max(last_rx_, last_send_) + kBufferReclaimDelay;
+      if (idle_end > now) {
+        reclaim_deadline_ = idle_end;
+      } else {
+        ReleaseSendQueue();
+        rcvbuf_.Reclaim();
+        env.stats.buffer_reclaims.Inc();
+      }
+    }
   }
   return Verdict::kKeep;
 }
@@ -2026,6 +2044,7 @@ IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
     n = q != nullptr ? q->Push(data) : 0;
   }
   if (n == 0 && !data.empty()) {
+    NoteBuffersEmpty(env.now);  // a queue taken and left empty
     return {0, SockError::kWouldBlock};
   }
   OutputOrDefer(env);
@@ -2041,6 +2060,7 @@ IoResult Connection::SendRef(Env& env, const PayloadRef& ref) {
     return {0, SockError::kWouldBlock};
   }
   if (SockError e = q->PushRef(ref); e != SockError::kOk) {
+    NoteBuffersEmpty(env.now);
     return {0, e};
   }
   OutputOrDefer(env);
@@ -2051,6 +2071,7 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
   if (rcvbuf_.size() > 0) {
     size_t n = rcvbuf_.CopyOut(0, out);
     rcvbuf_.Pop(n);
+    NoteBuffersEmpty(env.now);
     // RFC 9293 3.8.6.2.2: tell the peer when reading has opened the window
     // by at least min(buffer / 2, MSS) beyond what it knows.
     if (IsSynchronized(state_) && state_ != State::kTimeWait &&

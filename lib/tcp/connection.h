@@ -19,6 +19,7 @@
 #ifndef TERN_LIB_TCP_CONNECTION_H_
 #define TERN_LIB_TCP_CONNECTION_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -155,7 +156,14 @@ class Connection {
     return soft_error_ != SockError::kOk ? soft_error_ : SockError::kTimedOut;
   }
   // The earliest of the connection's deadlines, or Instant::Never().
-  Instant NextDeadline() const;
+  Instant NextDeadline() const {
+    return std::min(ProtocolDeadline(), reclaim_deadline_);
+  }
+  // The earliest deadline but the buffer reclaim's, which the owner may
+  // serve late (a timer armed earlier stays armed and reaches it).
+  Instant ProtocolDeadline() const;
+  // When an idle connection gives its empty buffers back, or Never.
+  Instant reclaim_deadline() const { return reclaim_deadline_; }
 
   // Application calls.
   IoResult Send(Env& env, std::span<const uint8_t> data);
@@ -387,9 +395,11 @@ class Connection {
   // window.
   void RewindToSndUna();
   Instant KeepaliveDeadline() const;
-  // When an idle connection gives its empty buffers back (connection.cc,
-  // kBufferReclaimDelay), or Never while they hold bytes or no memory.
-  Instant ReclaimDeadline() const;
+  // Buffer reclaim (connection.cc, kBufferReclaimDelay): whether the
+  // buffers hold memory and no byte, and arming reclaim_deadline_ when they
+  // have just emptied.
+  bool BuffersReclaimable() const;
+  void NoteBuffersEmpty(Instant now);
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {
     return snd_buf_seq_ + static_cast<uint32_t>(send_queued());
@@ -481,6 +491,11 @@ class Connection {
   Instant delack_deadline_ = Instant::Never();
   Instant keepalive_deadline_ = Instant::Never();
   Instant fin_wait2_deadline_ = Instant::Never();
+  // When an idle connection gives its empty buffers and send queue back:
+  // armed when they empty (NoteBuffersEmpty), at the earliest
+  // kBufferReclaimDelay after the last segment received or data segment
+  // sent; Never while nothing is to be reclaimed.
+  Instant reclaim_deadline_ = Instant::Never();
   Instant last_rx_;
   int keepalive_sent_ = 0;
   int persist_probes_ = 0;
@@ -493,7 +508,7 @@ class Connection {
   // referenced chunks in one stream order.
   // Out of line (send_queue_pool.h): taken on the first Send or SendRef,
   // given back with the buffer memory when an idle connection's queue is
-  // empty (ReclaimDeadline). Null while nothing needs queueing; the limit
+  // empty (reclaim_deadline_). Null while nothing needs queueing; the limit
   // (SO_SNDBUF) and the chunk slots it is made with are kept here.
   SendQueue* sndq_ = nullptr;
   size_t snd_buffer_ = 0;

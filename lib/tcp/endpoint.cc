@@ -1182,7 +1182,20 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
   if (!done && c->output_pending() && !c->in_dirty_list) {
     LinkDirty(h.index, c);
   }
-  Instant deadline = done ? Instant::Never() : c->NextDeadline();
+  Instant deadline = done ? Instant::Never() : c->ProtocolDeadline();
+  if (!done) {
+    // The buffer reclaim is lazy: a timer still armed no later than it (for
+    // a delayed ACK just sent, say) stays armed instead of being moved, and
+    // arms the reclaim when it fires; so a busy connection whose buffers
+    // keep emptying costs no extra timer-wheel operation per segment.
+    const Instant reclaim = c->reclaim_deadline();
+    if (reclaim < deadline) {
+      if (c->timer.armed() && c->timer_deadline <= reclaim) {
+        return;
+      }
+      deadline = reclaim;
+    }
+  }
   if (deadline == Instant::Never()) {
     wheel_.Cancel(&c->timer);
   } else if (!c->timer.armed() || deadline != c->timer_deadline) {
