@@ -503,16 +503,17 @@ class Connection {
   // options, up to 63 ms behind our clock: no RTT sample from it.
   bool skip_ts_rtt_sample_ = false;
   uint16_t last_window_sent_ = 0;
+  uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
 
   // The send buffer from SND.UNA (snd_buf_seq_) onwards: copies and
   // referenced chunks in one stream order.
   // Out of line (send_queue_pool.h): taken on the first Send or SendRef,
   // given back with the buffer memory when an idle connection's queue is
   // empty (reclaim_deadline_). Null while nothing needs queueing; the limit
-  // (SO_SNDBUF) and the chunk slots it is made with are kept here.
+  // (SO_SNDBUF) and the chunk slots it is made with are kept here
+  // (snd_ref_chunks_ sits above, in what was padding).
   SendQueue* sndq_ = nullptr;
   size_t snd_buffer_ = 0;
-  uint32_t snd_ref_chunks_ = 0;
   ByteRing rcvbuf_;
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
   // out-of-order FIN (doc/reassembly.md): taken from Env::assemblers on the
