@@ -10,12 +10,13 @@
 // clock and never allocates per segment (its buffers are sized once, at
 // Init*, taken from Env::buffers on first data, and given back when an idle
 // connection has held them empty for kBufferReclaimDelay, connection.cc).
-// Rarely used state (reassembly, the SACK scoreboard) is out of line, taken
-// from Env's pools on first use and given back when empty. Every entry point
-// returns a Verdict that tells the owner what to do with the record (keep it,
-// move it to the accept queue, replace it by a TIME-WAIT record, release it).
-// The owner re-arms the connection's single timer at NextDeadline() after every
-// call and collects readiness bits with TakeEvents().
+// Rarely used state (reassembly, the SACK scoreboard, the send queue) is out
+// of line, taken from Env's pools on first use and given back when empty.
+// Every entry point returns a Verdict that tells the owner what to do with the
+// record (keep it, move it to the accept queue, replace it by a TIME-WAIT
+// record, release it). The owner re-arms the connection's single timer at
+// NextDeadline() after every call (it may serve reclaim_deadline() late, from
+// a timer armed earlier) and collects readiness bits with TakeEvents().
 #ifndef TERN_LIB_TCP_CONNECTION_H_
 #define TERN_LIB_TCP_CONNECTION_H_
 
