@@ -244,6 +244,8 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                                  {"max_connections",
                                   "max_half_open",
                                   "max_time_wait",
+                                  "max_reassembling",
+                                  "max_sack_scoreboards",
                                   "time_wait_ms",
                                   "fin_timeout_ms",
                                   "syn_retries",
@@ -281,6 +283,11 @@ absl::Status ParseTcp(const Reporter& r, const toml::table& root,
                &tcp->max_half_open));
   step(ReadInt(r, t, "tcp", "max_time_wait", 1, kMaxTable, false,
                &tcp->max_time_wait));
+  // 0 keeps the endpoint's default (tcp::EndpointConfig::max_reassembling).
+  step(ReadInt(r, t, "tcp", "max_reassembling", 0, kMaxTable, false,
+               &tcp->max_reassembling));
+  step(ReadInt(r, t, "tcp", "max_sack_scoreboards", 0, kMaxTable, false,
+               &tcp->max_sack_scoreboards));
   // TIME-WAIT of at least 2 ms keeps MSL (half of it) a whole millisecond.
   step(
       ReadInt(r, t, "tcp", "time_wait_ms", 2, kDay, false, &tcp->time_wait_ms));

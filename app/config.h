@@ -57,8 +57,13 @@ struct TcpConfig {
   uint32_t max_connections = 65536;  // per lcore
   uint32_t max_half_open = 65536;    // per lcore
   uint32_t max_time_wait = 65536;    // per lcore (tcp_max_tw_buckets)
-  uint32_t time_wait_ms = 60000;     // 2 MSL (Linux TCP_TIMEWAIT_LEN)
-  uint32_t fin_timeout_ms = 60000;   // tcp_fin_timeout
+  // Out-of-line pools per lcore (tcp::EndpointConfig): connections holding
+  // out-of-order data, and connections holding SACK information. 0: the
+  // endpoint's default, max_connections / 8 (at least 64).
+  uint32_t max_reassembling = 0;
+  uint32_t max_sack_scoreboards = 0;
+  uint32_t time_wait_ms = 60000;    // 2 MSL (Linux TCP_TIMEWAIT_LEN)
+  uint32_t fin_timeout_ms = 60000;  // tcp_fin_timeout
   uint32_t syn_retries = 6;
   uint32_t synack_retries = 5;
   uint32_t retries2 = 15;

@@ -76,6 +76,8 @@ tcp::EndpointConfig MakeEndpointConfig(const TcpConfig& t) {
   c.max_connections = t.max_connections;
   c.max_half_open = t.max_half_open;
   c.max_time_wait = t.max_time_wait;
+  c.max_reassembling = t.max_reassembling;
+  c.max_sack_scoreboards = t.max_sack_scoreboards;
   c.msl = Duration::Millis(t.time_wait_ms / 2);
   c.fin_wait2_timeout = Duration::Millis(t.fin_timeout_ms);
   c.syn_retries = static_cast<int>(t.syn_retries);

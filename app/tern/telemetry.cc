@@ -319,6 +319,9 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("oow_acks_limited", t.oow_acks_limited);
   v("rst_limited", t.rst_limited);
   v("sack_blocks_ignored", t.sack_blocks_ignored);
+  v("sack_scoreboard_refused", t.sack_scoreboard_refused);
+  v("buffer_reclaims", t.buffer_reclaims);
+  v("send_queue_refused", t.send_queue_refused);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);
   v("rto_expiries", t.rto_expiries);

@@ -89,6 +89,18 @@ class ByteRing {
   // Appends the n bytes at the tail that WriteAt already wrote; n <= free().
   void Commit(size_t n);
   void Clear() { head_ = size_ = written_past_tail_ = 0; }
+  // Gives the memory back to the allocator when the FIFO is empty, and
+  // forgets what WriteAt wrote past the tail: the caller calls it only when
+  // it tracks no such bytes (the connection holds no Assembler). The next
+  // Push or WriteAt takes the memory again. An idle connection's buffers
+  // (Connection's reclaim_deadline_, doc/benchmarks.md "Memory per
+  // connection").
+  void Reclaim() {
+    if (size_ == 0) {
+      FreeBuffer();
+      head_ = written_past_tail_ = 0;
+    }
+  }
   // Changes the capacity, keeping the bytes held (and those written past the
   // tail); the new capacity is at least what they need. Reallocates only
   // when the memory held is larger than the new capacity: a control-plane

@@ -104,6 +104,15 @@ struct EndpointConfig {
   // in eight of those open has a hole at the same instant
   // (doc/reassembly.md).
   size_t max_reassembling = 0;
+  // Connections holding SACK information at once: each takes one
+  // SackScoreboard (272 bytes) from a per-endpoint pool on the first ACK
+  // whose SACK blocks it records and gives it back once cumulative ACKs
+  // cover every SACKed range (scoreboard_pool.h). Past the bound the SACK
+  // blocks of a connection holding none are not recorded (counter
+  // sack_scoreboard_refused), which RFC 2018 section 8 allows. 0 means the
+  // same default as max_reassembling, for the same reason: SACK blocks
+  // arrive only while a hole exists at the peer.
+  size_t max_sack_scoreboards = 0;
 
   RttEstimator::Options rto;
   // SYN retransmissions before connect fails (Linux tcp_syn_retries = 6).

@@ -39,6 +39,13 @@ constexpr uint16_t kMinSendMss = 48;
 constexpr uint16_t kDefaultMss = 536;
 // RFC 3042 section 2: new segments on the first two duplicate ACKs only.
 constexpr uint32_t kLimitedTransmitSegments = 2;
+// An idle connection gives its empty send and receive buffers back this long
+// after its last segment received or data segment sent, and takes them again
+// on the next data (ByteRing::Reclaim, SendQueue::Reclaim). Linux reclaims a
+// socket's forward-allocated buffer memory from its delayed-ACK timer
+// (tcp_delack_timer_handler calls sk_mem_reclaim), which fires at most
+// TCP_DELACK_MAX, 200 ms, after the segment that armed it.
+constexpr Duration kBufferReclaimDelay = Duration::Millis(200);
 // RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
 // SYN-ACK) timed out and no RTT sample exists.
 constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
@@ -82,9 +89,13 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   options_ = options;
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
-  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  ReleaseSendQueue();
+  snd_buffer_ = options.send_buffer;
+  snd_ref_chunks_ = static_cast<uint32_t>(options.send_ref_chunks);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
+  ReleaseScoreboard();
+  reclaim_deadline_ = Instant::Never();
   iss_ = iss;
   snd_una_ = iss;
   snd_nxt_ = iss;
@@ -110,9 +121,13 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
-  sndq_.Init(options.send_buffer, options.send_ref_chunks, &env.buffers);
+  ReleaseSendQueue();
+  snd_buffer_ = options.send_buffer;
+  snd_ref_chunks_ = static_cast<uint32_t>(options.send_ref_chunks);
   rcvbuf_.Init(options.recv_buffer, &env.buffers);
   ReleaseAssembler();
+  ReleaseScoreboard();
+  reclaim_deadline_ = Instant::Never();
   quick_acks_left_ = options.quick_acks;
   iss_ = p.iss;
   snd_una_ = p.iss;
@@ -198,7 +213,9 @@ void Connection::SetState(Env& env, State next) {
     // Nothing queued will be sent again: referenced chunks go back to their
     // owners now, not when the record is freed (the application may hold
     // its handle for a long time after a reset).
-    sndq_.ReleaseAll();
+    if (sndq_ != nullptr) {
+      sndq_->ReleaseAll();
+    }
   }
 }
 
@@ -449,8 +466,9 @@ bool Connection::PredictedInput(Env& env, const wire::TcpRepr& seg) {
   const uint32_t acked = AdvanceSndUna(env, seg);
   // OnAckForRecovery: SEG.ACK is SND.UNA now; no SACK blocks; a segment
   // with data is never a duplicate ACK.
-  if (sack_enabled_) {
-    scoreboard_.Update(snd_una_, snd_max_, {});
+  if (scoreboard_ != nullptr) {
+    scoreboard_->Update(snd_una_, snd_max_, {});
+    ReleaseScoreboardIfEmpty();
   }
   if (acked > 0) {
     OnNewAck(env, acked, flight_before);
@@ -708,9 +726,11 @@ uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
   SeqNum data_acked_to = SeqNum::Min(seg.ack, data_end);
   if (data_acked_to > snd_buf_seq_) {
     uint32_t n = static_cast<uint32_t>(data_acked_to - snd_buf_seq_);
-    sndq_.Pop(n);  // releases referenced chunks now fully acknowledged
+    TERN_DCHECK(sndq_ != nullptr);
+    sndq_->Pop(n);  // releases referenced chunks now fully acknowledged
     snd_buf_seq_ += n;
     events_ |= events::kWritable;
+    NoteBuffersEmpty(env.now);
   }
   // RTT sample: timestamps echo (RFC 7323 4.1 / RFC 6298 note) or Karn's
   // timed segment when it was not retransmitted.
@@ -757,11 +777,25 @@ void Connection::OnAckForRecovery(Env& env, const wire::TcpRepr& seg,
     if (sack_enabled_) {
       const size_t blocks =
           std::min<size_t>(seg.options.sack_count, wire::kTcpMaxSackBlocks);
-      const SackUpdate u = scoreboard_.Update(
-          snd_una_, snd_max_,
-          std::span<const wire::SackBlock>(seg.options.sack.data(), blocks));
-      newly_sacked = u.newly_sacked;
-      env.stats.sack_blocks_ignored.Add(u.ignored_blocks);
+      // The scoreboard is out of line (scoreboard_pool.h): taken for the
+      // first blocks to record, given back once empty. Without one, an ACK
+      // without blocks changes nothing an empty scoreboard would record.
+      if (scoreboard_ == nullptr && blocks > 0) {
+        scoreboard_ = env.scoreboards.Take();
+        if (scoreboard_ == nullptr) {
+          // RFC 2018 allows forgetting SACK information: the bytes stay
+          // outstanding (Pipe counts them, NextSeg may resend them).
+          env.stats.sack_scoreboard_refused.Inc();
+        }
+      }
+      if (scoreboard_ != nullptr) {
+        const SackUpdate u = scoreboard_->Update(
+            snd_una_, snd_max_,
+            std::span<const wire::SackBlock>(seg.options.sack.data(), blocks));
+        newly_sacked = u.newly_sacked;
+        env.stats.sack_blocks_ignored.Add(u.ignored_blocks);
+        ReleaseScoreboardIfEmpty();
+      }
     }
     if (facts.acked > 0) {
       OnNewAck(env, facts.acked, facts.flight_before);
@@ -976,6 +1010,7 @@ void Connection::ProcessText(Env& env, const wire::TcpRepr& seg) {
     if (fin_reached || (assembler_->empty() && !assembler_->fin_known())) {
       // Every hole has filled: the state goes back to the pool.
       ReleaseAssembler();
+      NoteBuffersEmpty(env.now);
     }
   }
   if (run > 0) {
@@ -1223,8 +1258,9 @@ uint32_t Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
   if (len > 0) {
     // Gathered first: a payload scattered over more than kMaxPayloadSpans
     // chunks is cut short, and then the FIN waits for the rest.
-    const size_t got = sndq_.Gather(static_cast<size_t>(seq - snd_buf_seq_),
-                                    len, &out.payload);
+    TERN_DCHECK(sndq_ != nullptr);
+    const size_t got = sndq_->Gather(static_cast<size_t>(seq - snd_buf_seq_),
+                                     len, &out.payload);
     if (got < len) {
       len = static_cast<uint32_t>(got);
       fin = false;
@@ -1303,12 +1339,17 @@ void Connection::ArmRetransmit(Env& env) {
 // recovery without SACK), RFC 6675 (SACK-based recovery). The window
 // arithmetic is lib/tcp/congestion's; detection and recovery are here.
 
+const SackScoreboard& Connection::EmptyScoreboard() {
+  static const SackScoreboard* const empty = new SackScoreboard();
+  return *empty;
+}
+
 void Connection::InitCongestion(Env& env) {
   // RFC 5681 section 2: SMSS excludes headers and options, so it is the
   // effective MSS; the RFC 6928 initial window follows from it.
   cc_ = CongestionControl(options_.congestion, EffectiveMss(env), env.now);
   cc_.set_slow_start_limit(options_.slow_start_limit);
-  scoreboard_.Reset();
+  ReleaseScoreboard();
   in_recovery_ = false;
   dupacks_ = 0;
   limited_transmit_bytes_ = 0;
@@ -1370,8 +1411,9 @@ void Connection::OnDuplicateAck(Env& env) {
   }
   // RFC 5681 section 3.2 step 2: the third duplicate ACK; RFC 6675 section
   // 5 step (2): or SACK blocks showing SND.UNA lost before it.
-  const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
-                    (sack_enabled_ && scoreboard_.IsLost(snd_una_, cc_.smss()));
+  const bool lost =
+      dupacks_ >= SackScoreboard::kDupThresh ||
+      (sack_enabled_ && scoreboard().IsLost(snd_una_, cc_.smss()));
   // RFC 6582 section 4: no new recovery while the cumulative ACK is below
   // recover; these duplicates answer a recovery or RTO already handled.
   if (lost && snd_una_ >= recover_) {
@@ -1400,9 +1442,9 @@ void Connection::EnterRecovery(Env& env) {
   // RFC 5681 section 3.2 step 3, RFC 6675 (4.3): retransmit the first
   // unacknowledged segment, up to the first SACKed byte.
   uint32_t len = std::min(smss, flight);
-  if (!scoreboard_.empty()) {
+  if (!scoreboard().empty()) {
     const uint32_t hole =
-        static_cast<uint32_t>(scoreboard_.ranges()[0].left - snd_una_);
+        static_cast<uint32_t>(scoreboard().ranges()[0].left - snd_una_);
     if (hole > 0) {
       len = std::min(len, hole);
     }
@@ -1424,7 +1466,7 @@ bool Connection::SackRecoveryOutput(Env& env) {
   bool sent = false;
   while (true) {
     const SeqNum high_rxt = SeqNum::Max(high_rxt_, snd_una_);
-    const uint32_t pipe = scoreboard_.Pipe(snd_una_, snd_max_, high_rxt, smss);
+    const uint32_t pipe = scoreboard().Pipe(snd_una_, snd_max_, high_rxt, smss);
     // RFC 6675 section 5 (C): while cwnd - pipe >= 1 SMSS.
     if (uint64_t{pipe} + smss > cc_.cwnd()) {
       break;
@@ -1442,12 +1484,12 @@ bool Connection::SackRecoveryOutput(Env& env) {
     // was already retransmitted in this recovery (below HighRxt), where it
     // would only duplicate that retransmission (Linux sends no rescue).
     SeqNum top = snd_max_;  // just past the highest unSACKed byte
-    const std::span<const SackScoreboard::Range> ranges = scoreboard_.ranges();
+    const std::span<const SackScoreboard::Range> ranges = scoreboard().ranges();
     if (!ranges.empty() && ranges.back().right == snd_max_) {
       top = ranges.back().left;
     }
     const bool rescue_allowed = snd_una_ > rescue_rxt_ && top > high_rxt;
-    const std::optional<NextSegment> next = scoreboard_.NextSeg(
+    const std::optional<NextSegment> next = scoreboard().NextSeg(
         snd_una_, snd_max_, high_rxt, high_data, smss, rescue_allowed);
     if (!next || next->len == 0) {
       break;
@@ -1656,12 +1698,26 @@ Instant Connection::KeepaliveDeadline() const {
   return keepalive_deadline_;
 }
 
-Instant Connection::NextDeadline() const {
+Instant Connection::ProtocolDeadline() const {
   if (state_ == State::kClosed || state_ == State::kTimeWait) {
     return Instant::Never();
   }
   return std::min({rtx_deadline_, delack_deadline_, KeepaliveDeadline(),
                    fin_wait2_deadline_});
+}
+
+bool Connection::BuffersReclaimable() const {
+  return send_queued() == 0 && rcvbuf_.size() == 0 && assembler_ == nullptr &&
+         (sndq_ != nullptr || rcvbuf_.allocated());
+}
+
+void Connection::NoteBuffersEmpty(Instant now) {
+  // Armed once when the buffers empty and never moved by later traffic, so
+  // a busy connection does not re-arm its timer per segment; OnTimer moves
+  // it to the end of the idle period when there was traffic since.
+  if (reclaim_deadline_ == Instant::Never() && BuffersReclaimable()) {
+    reclaim_deadline_ = now + kBufferReclaimDelay;
+  }
 }
 
 Verdict Connection::OnTimer(Env& env) {
@@ -1702,6 +1758,22 @@ Verdict Connection::OnTimer(Env& env) {
       env.stats.fin_wait2_timeouts.Inc();
       SetState(env, State::kClosed);
       return Verdict::kClosed;
+    }
+  }
+  if (reclaim_deadline_ <= now) {
+    reclaim_deadline_ = Instant::Never();
+    // Nothing to do when data came and stayed (the next drain arms it
+    // again); later when there was traffic since it was armed.
+    if (BuffersReclaimable()) {
+      const Instant idle_end =
+          std::max(last_rx_, last_send_) + kBufferReclaimDelay;
+      if (idle_end > now) {
+        reclaim_deadline_ = idle_end;
+      } else {
+        ReleaseSendQueue();
+        rcvbuf_.Reclaim();
+        env.stats.buffer_reclaims.Inc();
+      }
     }
   }
   return Verdict::kKeep;
@@ -1784,7 +1856,7 @@ void Connection::RewindToSndUna() {
   // reneged); RFC 6582 section 4: recover = HighData, so the duplicate ACKs
   // the resent segments provoke start no recovery; Karn: no RTT sample from
   // what is sent again.
-  scoreboard_.Reset();
+  ReleaseScoreboard();
   in_recovery_ = false;
   dupacks_ = 0;
   limited_transmit_bytes_ = 0;
@@ -1885,11 +1957,34 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
 // ---------------------------------------------------------------------------
 // Application calls.
 
-size_t Connection::send_space() const { return sndq_.space(); }
+size_t Connection::send_space() const {
+  return sndq_ != nullptr ? sndq_->space() : snd_buffer_;
+}
+
+void Connection::SetSendBuffer(size_t bytes) {
+  if (sndq_ != nullptr) {
+    sndq_->Resize(bytes);
+    snd_buffer_ = sndq_->limit();
+  } else {
+    snd_buffer_ = bytes;
+  }
+}
+
+SendQueue* Connection::TakeSendQueue(Env& env) {
+  if (sndq_ == nullptr) {
+    sndq_ = env.send_queues.Take();
+    if (sndq_ == nullptr) {
+      env.stats.send_queue_refused.Inc();
+      return nullptr;
+    }
+    sndq_->Init(snd_buffer_, snd_ref_chunks_, &env.buffers);
+  }
+  return sndq_;
+}
 
 bool Connection::FinAcked() const {
   // The FIN's sequence number is the one after the last data byte.
-  return fin_queued_ && sndq_.size() == 0 && snd_una_ == snd_buf_seq_ + 1;
+  return fin_queued_ && send_queued() == 0 && snd_una_ == snd_buf_seq_ + 1;
 }
 
 SockError Connection::SendAllowed() {
@@ -1955,8 +2050,13 @@ IoResult Connection::Send(Env& env, std::span<const uint8_t> data) {
   if (SockError e = SendAllowed(); e != SockError::kOk) {
     return {0, e};
   }
-  size_t n = sndq_.Push(data);
+  size_t n = 0;
+  if (!data.empty()) {
+    SendQueue* q = TakeSendQueue(env);
+    n = q != nullptr ? q->Push(data) : 0;
+  }
   if (n == 0 && !data.empty()) {
+    NoteBuffersEmpty(env.now);  // a queue taken and left empty
     return {0, SockError::kWouldBlock};
   }
   OutputOrDefer(env);
@@ -1967,7 +2067,12 @@ IoResult Connection::SendRef(Env& env, const PayloadRef& ref) {
   if (SockError e = SendAllowed(); e != SockError::kOk) {
     return {0, e};
   }
-  if (SockError e = sndq_.PushRef(ref); e != SockError::kOk) {
+  SendQueue* q = TakeSendQueue(env);
+  if (q == nullptr) {
+    return {0, SockError::kWouldBlock};
+  }
+  if (SockError e = q->PushRef(ref); e != SockError::kOk) {
+    NoteBuffersEmpty(env.now);
     return {0, e};
   }
   OutputOrDefer(env);
@@ -1978,6 +2083,7 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
   if (rcvbuf_.size() > 0) {
     size_t n = rcvbuf_.CopyOut(0, out);
     rcvbuf_.Pop(n);
+    NoteBuffersEmpty(env.now);
     // RFC 9293 3.8.6.2.2: tell the peer when reading has opened the window
     // by at least min(buffer / 2, MSS) beyond what it knows.
     if (IsSynchronized(state_) && state_ != State::kTimeWait &&
@@ -2154,7 +2260,7 @@ uint32_t Connection::Poll() const {
     mask |= events::kPeerClosed;
   }
   if ((state_ == State::kEstablished || state_ == State::kCloseWait) &&
-      !fin_queued_ && sndq_.space() > 0) {
+      !fin_queued_ && send_space() > 0) {
     mask |= events::kWritable;
   }
   if (state_ == State::kClosed) {

@@ -8,14 +8,19 @@
 // Contract: sans-I/O. The owner (Endpoint) passes an Env with `now`, the
 // sink for outgoing segments and the counters; the connection never reads a
 // clock and never allocates per segment (its buffers are sized once, at
-// Init*). Every entry point returns a Verdict that tells the owner what to do
-// with the record (keep it, move it to the accept queue, replace it by a
-// TIME-WAIT record, release it). The owner re-arms the connection's single
-// timer at NextDeadline() after every call and collects readiness bits with
-// TakeEvents().
+// Init*, taken from Env::buffers on first data, and given back when an idle
+// connection has held them empty for kBufferReclaimDelay, connection.cc).
+// Rarely used state (reassembly, the SACK scoreboard, the send queue) is out
+// of line, taken from Env's pools on first use and given back when empty.
+// Every entry point returns a Verdict that tells the owner what to do with the
+// record (keep it, move it to the accept queue, replace it by a TIME-WAIT
+// record, release it). The owner re-arms the connection's single timer at
+// NextDeadline() after every call (it may serve reclaim_deadline() late, from
+// a timer armed earlier) and collects readiness bits with TakeEvents().
 #ifndef TERN_LIB_TCP_CONNECTION_H_
 #define TERN_LIB_TCP_CONNECTION_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -33,8 +38,10 @@
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/rtt_estimator.h"
 #include "lib/tcp/sack_scoreboard.h"
+#include "lib/tcp/scoreboard_pool.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/send_queue.h"
+#include "lib/tcp/send_queue_pool.h"
 #include "lib/tcp/state.h"
 #include "lib/tcp/stats.h"
 #include "lib/tcp/syn_cookie.h"
@@ -68,6 +75,12 @@ struct Env {
   // Where the connection's out-of-order reassembly state comes from on its
   // first out-of-order segment (the endpoint's bounded pool, or the heap).
   AssemblerPool& assemblers = HeapAssemblerPool();
+  // Where the connection's SACK scoreboard comes from on the first ACK whose
+  // SACK blocks it records (the endpoint's bounded pool, or the heap).
+  ScoreboardPool& scoreboards = HeapScoreboardPool();
+  // Where the connection's send queue comes from on its first Send or
+  // SendRef (the endpoint's pool, or the heap).
+  SendQueuePool& send_queues = HeapSendQueuePool();
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -93,7 +106,11 @@ class Connection {
   Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() { ReleaseAssembler(); }
+  ~Connection() {
+    ReleaseAssembler();
+    ReleaseScoreboard();
+    ReleaseSendQueue();
+  }
 
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
   void InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -140,7 +157,14 @@ class Connection {
     return soft_error_ != SockError::kOk ? soft_error_ : SockError::kTimedOut;
   }
   // The earliest of the connection's deadlines, or Instant::Never().
-  Instant NextDeadline() const;
+  Instant NextDeadline() const {
+    return std::min(ProtocolDeadline(), reclaim_deadline_);
+  }
+  // The earliest deadline but the buffer reclaim's, which the owner may
+  // serve late (a timer armed earlier stays armed and reaches it).
+  Instant ProtocolDeadline() const;
+  // When an idle connection gives its empty buffers back, or Never.
+  Instant reclaim_deadline() const { return reclaim_deadline_; }
 
   // Application calls.
   IoResult Send(Env& env, std::span<const uint8_t> data);
@@ -194,14 +218,18 @@ class Connection {
   size_t readable_bytes() const { return rcvbuf_.size(); }
   size_t send_space() const;
   // Bytes in the send buffer: unacknowledged plus not yet sent (SIOCOUTQ).
-  size_t send_queued() const { return sndq_.size(); }
-  size_t send_capacity() const { return sndq_.limit(); }
+  size_t send_queued() const { return sndq_ != nullptr ? sndq_->size() : 0; }
+  size_t send_capacity() const {
+    return sndq_ != nullptr ? sndq_->limit() : snd_buffer_;
+  }
   // Whether the application shut the write side (shutdown or close).
   bool write_shut() const { return fin_queued_; }
   // Copies in-order received bytes without consuming them (MSG_PEEK).
   size_t Peek(std::span<uint8_t> out) const { return rcvbuf_.CopyOut(0, out); }
   // Resizes the send buffer (SO_SNDBUF), never below what it holds.
-  void SetSendBuffer(size_t bytes) { sndq_.Resize(bytes); }
+  void SetSendBuffer(size_t bytes);
+  // Whether a send queue is held (out of line, send_queue_pool.h).
+  bool holds_send_queue() const { return sndq_ != nullptr; }
 
   // For tests and diagnostics.
   SeqNum iss() const { return iss_; }
@@ -217,7 +245,12 @@ class Connection {
   bool sack_enabled() const { return sack_enabled_; }
   const RttEstimator& rtt() const { return rtt_; }
   const CongestionControl& congestion() const { return cc_; }
-  const SackScoreboard& scoreboard() const { return scoreboard_; }
+  // The SACK scoreboard; an empty one while none is held.
+  const SackScoreboard& scoreboard() const {
+    return scoreboard_ != nullptr ? *scoreboard_ : EmptyScoreboard();
+  }
+  // Whether a scoreboard is held (out of line, scoreboard_pool.h).
+  bool holds_scoreboard() const { return scoreboard_ != nullptr; }
   // The reassembly state, or nullptr while nothing is held out of order.
   const Assembler* assembler() const { return assembler_; }
   bool in_recovery() const { return in_recovery_; }
@@ -338,6 +371,31 @@ class Connection {
       assembler_ = nullptr;
     }
   }
+  // Gives scoreboard_ back to its pool (nothing when none is held).
+  void ReleaseScoreboard() {
+    if (scoreboard_ != nullptr) {
+      ScoreboardPool::Give(scoreboard_);
+      scoreboard_ = nullptr;
+    }
+  }
+  // Gives scoreboard_ back once it records nothing: an empty scoreboard
+  // answers every query as none does (scoreboard_pool.h).
+  void ReleaseScoreboardIfEmpty() {
+    if (scoreboard_ != nullptr && scoreboard_->empty()) {
+      ReleaseScoreboard();
+    }
+  }
+  static const SackScoreboard& EmptyScoreboard();
+  // The send queue, taken from Env::send_queues when none is held; nullptr
+  // when the pool refused (counted), which Send treats as a full buffer.
+  SendQueue* TakeSendQueue(Env& env);
+  // Gives sndq_ back to its pool with whatever it holds.
+  void ReleaseSendQueue() {
+    if (sndq_ != nullptr) {
+      SendQueuePool::Give(sndq_);
+      sndq_ = nullptr;
+    }
+  }
   void SendRstAt(Env& env, SeqNum seq);
   Verdict OnRetransmitTimeout(Env& env);
   Verdict OnPathMtu(Env& env, const IcmpError& error);
@@ -346,9 +404,14 @@ class Connection {
   // window.
   void RewindToSndUna();
   Instant KeepaliveDeadline() const;
+  // Buffer reclaim (connection.cc, kBufferReclaimDelay): whether the
+  // buffers hold memory and no byte, and arming reclaim_deadline_ when they
+  // have just emptied.
+  bool BuffersReclaimable() const;
+  void NoteBuffersEmpty(Instant now);
   uint32_t EffectiveMss(const Env& env) const;
   SeqNum DataEnd() const {
-    return snd_buf_seq_ + static_cast<uint32_t>(sndq_.size());
+    return snd_buf_seq_ + static_cast<uint32_t>(send_queued());
   }
   uint16_t WindowField(bool syn);
   uint32_t TsClock(Env& env) const;
@@ -415,8 +478,10 @@ class Connection {
   // Congestion control (RFC 5681, doc/congestion.md), made again with the
   // effective MSS when the connection becomes synchronized.
   CongestionControl cc_{CcAlgorithm::kNewReno, 536, Instant()};
-  // SACK scoreboard (RFC 6675, doc/sack.md); empty without SACK.
-  SackScoreboard scoreboard_;
+  // SACK scoreboard (RFC 6675, doc/sack.md), out of line: taken from
+  // Env::scoreboards by the first ACK whose SACK blocks it records, given
+  // back once it is empty. Null while nothing is SACKed above SND.UNA.
+  SackScoreboard* scoreboard_ = nullptr;
   // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
   // RecoveryPoint, held exclusive (HighData + 1 = SND.MAX at entry); it
   // trails SND.UNA outside recovery so the comparison never wraps.
@@ -436,6 +501,11 @@ class Connection {
   Instant delack_deadline_ = Instant::Never();
   Instant keepalive_deadline_ = Instant::Never();
   Instant fin_wait2_deadline_ = Instant::Never();
+  // When an idle connection gives its empty buffers and send queue back:
+  // armed when they empty (NoteBuffersEmpty), at the earliest
+  // kBufferReclaimDelay after the last segment received or data segment
+  // sent; Never while nothing is to be reclaimed.
+  Instant reclaim_deadline_ = Instant::Never();
   Instant last_rx_;
   int keepalive_sent_ = 0;
   int persist_probes_ = 0;
@@ -443,10 +513,17 @@ class Connection {
   // options, up to 63 ms behind our clock: no RTT sample from it.
   bool skip_ts_rtt_sample_ = false;
   uint16_t last_window_sent_ = 0;
+  uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
 
   // The send buffer from SND.UNA (snd_buf_seq_) onwards: copies and
   // referenced chunks in one stream order.
-  SendQueue sndq_;
+  // Out of line (send_queue_pool.h): taken on the first Send or SendRef,
+  // given back with the buffer memory when an idle connection's queue is
+  // empty (reclaim_deadline_). Null while nothing needs queueing; the limit
+  // (SO_SNDBUF) and the chunk slots it is made with are kept here
+  // (snd_ref_chunks_ sits above, in what was padding).
+  SendQueue* sndq_ = nullptr;
+  size_t snd_buffer_ = 0;
   ByteRing rcvbuf_;
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
   // out-of-order FIN (doc/reassembly.md): taken from Env::assemblers on the

@@ -138,6 +138,23 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!assemblers.ok()) {
     return assemblers.status();
   }
+  // EndpointConfig::max_sack_scoreboards's default is max_reassembling's.
+  const size_t scoreboarding =
+      config.max_sack_scoreboards != 0
+          ? config.max_sack_scoreboards
+          : std::max(config.max_connections / 8,
+                     std::min<size_t>(config.max_connections, 64));
+  absl::StatusOr<std::unique_ptr<ScoreboardPool>> scoreboards =
+      ScoreboardPool::Create(std::max<size_t>(scoreboarding, 1));
+  if (!scoreboards.ok()) {
+    return scoreboards.status();
+  }
+  // Every connection may hold a send queue: the bound is the slab's.
+  absl::StatusOr<std::unique_ptr<SendQueuePool>> send_queues =
+      SendQueuePool::Create(std::max<size_t>(config.max_connections, 1));
+  if (!send_queues.ok()) {
+    return send_queues.status();
+  }
   std::unique_ptr<SynCookieSecretStore> own_cookies;
   const SynCookieSecretStore* cookies = secrets.cookie_store;
   if (cookies == nullptr) {
@@ -151,13 +168,16 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   }
   return std::unique_ptr<Endpoint>(new Endpoint(
       config, sink, now, IsnGenerator(isn_key), std::move(*table),
-      std::move(*assemblers), std::move(*conns), std::move(*half_opens),
-      std::move(*tws), std::move(own_cookies), cookies));
+      std::move(*assemblers), std::move(*scoreboards), std::move(*send_queues),
+      std::move(*conns), std::move(*half_opens), std::move(*tws),
+      std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    IsnGenerator isn, ConnTable table,
                    std::unique_ptr<AssemblerPool> assemblers,
+                   std::unique_ptr<ScoreboardPool> scoreboards,
+                   std::unique_ptr<SendQueuePool> send_queues,
                    Slab<Connection> conns, Slab<HalfOpen> half_opens,
                    Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
@@ -171,6 +191,8 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       isn_(isn),
       table_(std::move(table)),
       assemblers_(std::move(assemblers)),
+      scoreboards_(std::move(scoreboards)),
+      send_queues_(std::move(send_queues)),
       conns_(std::move(conns)),
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
@@ -247,7 +269,8 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_, *sink_, stats_, now, buffers_, *assemblers_};
+  return Env{config_,  *sink_,       stats_,        now,
+             buffers_, *assemblers_, *scoreboards_, *send_queues_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -1192,7 +1215,20 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
   if (!done && c->output_pending() && !c->in_dirty_list) {
     LinkDirty(h.index, c);
   }
-  Instant deadline = done ? Instant::Never() : c->NextDeadline();
+  Instant deadline = done ? Instant::Never() : c->ProtocolDeadline();
+  if (!done) {
+    // The buffer reclaim is lazy: a timer still armed no later than it (for
+    // a delayed ACK just sent, say) stays armed instead of being moved, and
+    // arms the reclaim when it fires; so a busy connection whose buffers
+    // keep emptying costs no extra timer-wheel operation per segment.
+    const Instant reclaim = c->reclaim_deadline();
+    if (reclaim < deadline) {
+      if (c->timer.armed() && c->timer_deadline <= reclaim) {
+        return;
+      }
+      deadline = reclaim;
+    }
+  }
   if (deadline == Instant::Never()) {
     wheel_.Cancel(&c->timer);
   } else if (!c->timer.armed() || deadline != c->timer_deadline) {
@@ -1619,6 +1655,7 @@ size_t Endpoint::MemoryBytes() const {
   size_t bytes = sizeof(*this) + conns_.MemoryBytes() +
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
                  table_.MemoryBytes() + assemblers_->MemoryBytes() +
+                 scoreboards_->MemoryBytes() + send_queues_->MemoryBytes() +
                  buffers_.bytes() + cache_.cached_bytes() +
                  ready_.capacity() * sizeof(Event) +
                  open_listeners_.capacity() * sizeof(OpenListener) +

@@ -40,6 +40,7 @@
 #include "lib/tcp/isn.h"
 #include "lib/tcp/listener.h"
 #include "lib/tcp/rst_limiter.h"
+#include "lib/tcp/scoreboard_pool.h"
 #include "lib/tcp/segment.h"
 #include "lib/tcp/slab.h"
 #include "lib/tcp/stats.h"
@@ -212,6 +213,19 @@ class Endpoint {
   // (EndpointConfig::max_reassembling).
   size_t assemblers_in_use() const { return assemblers_->in_use(); }
   size_t assemblers_capacity() const { return assemblers_->capacity(); }
+  // Connections holding a SACK scoreboard, and the bound
+  // (EndpointConfig::max_sack_scoreboards).
+  size_t scoreboards_in_use() const { return scoreboards_->in_use(); }
+  size_t scoreboards_capacity() const { return scoreboards_->capacity(); }
+  // Connections holding a send queue (send_queue_pool.h).
+  size_t send_queues_in_use() const { return send_queues_->in_use(); }
+  // What the out-of-line pools (reassembly, scoreboards, send queues) hold:
+  // they grow by chunks to their high-water mark and keep it
+  // (record_pool.h); part of MemoryBytes().
+  size_t PoolMemoryBytes() const {
+    return assemblers_->MemoryBytes() + scoreboards_->MemoryBytes() +
+           send_queues_->MemoryBytes();
+  }
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
   size_t half_open_total() const { return half_opens_.size(); }
@@ -271,7 +285,9 @@ class Endpoint {
 
   Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
            IsnGenerator isn, ConnTable table,
-           std::unique_ptr<AssemblerPool> assemblers, Slab<Connection> conns,
+           std::unique_ptr<AssemblerPool> assemblers,
+           std::unique_ptr<ScoreboardPool> scoreboards,
+           std::unique_ptr<SendQueuePool> send_queues, Slab<Connection> conns,
            Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
            std::unique_ptr<SynCookieSecretStore> own_cookies,
            const SynCookieSecretStore* cookies);
@@ -360,6 +376,8 @@ class Endpoint {
   ConnTable table_;
   // Before conns_: connections give their Assemblers back when destroyed.
   std::unique_ptr<AssemblerPool> assemblers_;
+  std::unique_ptr<ScoreboardPool> scoreboards_;
+  std::unique_ptr<SendQueuePool> send_queues_;
   Slab<Connection> conns_;
   Slab<HalfOpen> half_opens_;
   Slab<TimeWaitRecord> time_waits_;

@@ -21,6 +21,13 @@ void SendQueue::FreeChunks() {
   }
 }
 
+void SendQueue::Reclaim() {
+  if (size_ == 0 && chunk_count() == 0) {
+    ring_.Reclaim();
+    FreeChunks();
+  }
+}
+
 void SendQueue::Init(size_t byte_limit, size_t max_chunks,
                      BufferAllocator* allocator) {
   ReleaseAll();

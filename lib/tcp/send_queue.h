@@ -83,6 +83,11 @@ class SendQueue {
   void Pop(size_t n);
   // Discards everything, releasing every referenced chunk.
   void ReleaseAll();
+  // Gives the copy ring's memory and the chunk slots back to the allocator
+  // when nothing is queued; the next Push or PushRef takes them again.
+  void Reclaim();
+  // Whether the queue holds allocator memory (the ring or the chunk slots).
+  bool holds_memory() const { return ring_.allocated() || chunks_ != nullptr; }
 
  private:
   // A run of the stream: copies in the ring (owner == nullptr, their first

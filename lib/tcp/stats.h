@@ -135,6 +135,14 @@ struct EndpointStats {
   // RFC 2018 SACK blocks ignored (SackUpdate::ignored_blocks): inverted,
   // empty, beyond SND.MAX or below SND.UNA.
   Counter sack_blocks_ignored;
+  // ACKs whose SACK blocks went unrecorded because the endpoint's scoreboard
+  // pool was exhausted (EndpointConfig::max_sack_scoreboards,
+  // scoreboard_pool.h); the segment itself is processed.
+  Counter sack_scoreboard_refused;
+  // Send or SendRef calls that found no send queue record to take
+  // (send_queue_pool.h: memory for a new chunk of records could not be had);
+  // the call reported the buffer full.
+  Counter send_queue_refused;
   Counter retransmits;        // data or FIN segments sent again
   Counter fast_recoveries;    // loss recovery entered on dupacks or SACK
   Counter limited_transmits;  // RFC 3042 new segments on dupacks 1 and 2
@@ -151,6 +159,10 @@ struct EndpointStats {
   Counter time_wait_expired;
   Counter keepalive_probes;
   Counter keepalive_timeouts;
+  // Idle connections that gave their empty send and receive buffers back
+  // (Connection's buffer reclaim, kBufferReclaimDelay after the last
+  // segment); they take them again on their next data.
+  Counter buffer_reclaims;
   Counter fin_wait2_timeouts;
   Counter synack_timeouts;   // half-open dropped after the last SYN-ACK
   Counter timers_fired;      // wheel expiries run by OnTimers

@@ -195,6 +195,35 @@ TEST(Config, RingAndBurstRanges_Checked) {
                          "to 512, got 1.5"));
 }
 
+TEST(Config, OutOfLinePoolBounds_ParsedAndChecked) {
+  absl::StatusOr<TernConfig> c =
+      ParseConfig(absl::StrCat(kValid,
+                               "\n[tcp]\nmax_reassembling = 1000\n"
+                               "max_sack_scoreboards = 2000\n"),
+                  kSource);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tcp.max_reassembling, 1000u);
+  EXPECT_EQ(c->tcp.max_sack_scoreboards, 2000u);
+  // Absent: 0, the endpoint's default.
+  absl::StatusOr<TernConfig> d = ParseConfig(kValid, kSource);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->tcp.max_reassembling, 0u);
+  EXPECT_EQ(d->tcp.max_sack_scoreboards, 0u);
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid, "\n[tcp]\nmax_reassembling = -1\n")),
+      StartsWith("test.toml: tcp.max_reassembling: expected an integer from 0 "
+                 "to 16777216, got -1"));
+  EXPECT_THAT(
+      ErrorOf(
+          absl::StrCat(kValid, "\n[tcp]\nmax_sack_scoreboards = 16777217\n")),
+      StartsWith("test.toml: tcp.max_sack_scoreboards: expected an integer "
+                 "from 0 to 16777216, got 16777217"));
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat(kValid, "\n[tcp]\nmax_sack_scoreboards = \"8\"\n")),
+      StartsWith("test.toml: tcp.max_sack_scoreboards: expected an integer "
+                 "from 0 to 16777216, got \"8\""));
+}
+
 TEST(Config, TooFewMbufs_NamesMinimum) {
   // 512 + 256 + 2 * 16 = 800.
   EXPECT_THAT(ErrorOf(Edit("mbufs = 4095", "mbufs = 799")),

@@ -249,9 +249,85 @@ TEST_F(AppInterfaceTest, MemoryBytes_CountsBuffersAndGivesThemBack) {
   ASSERT_EQ(ep_->Abort(conn_, now_), SockError::kOk);
   EXPECT_EQ(ep_->buffer_bytes(), 0u);
   // The buffers are kept for the next connection (BufferCache), and
-  // counted as such.
+  // counted as such; so is the chunk of send queue records the first Write
+  // made the pool grow by (send_queue_pool.h).
   EXPECT_EQ(ep_->buffer_cache().cached_bytes(), recv + send);
-  EXPECT_EQ(ep_->MemoryBytes(), base + recv + send);
+  EXPECT_EQ(ep_->MemoryBytes(),
+            base + recv + send +
+                SendQueuePool::kChunk * SendQueuePool::record_bytes());
+}
+
+// An idle connection gives its empty buffers back kBufferReclaimDelay
+// (200 ms, Linux's TCP_DELACK_MAX) after its last segment, as Linux's
+// sk_mem_reclaim does, and takes them again on its next data.
+TEST_F(AppInterfaceTest, Established_IdleWithEmptyBuffers_BuffersReclaimed) {
+  MakeListen();
+  const uint32_t our = Handshake(kRemotePort, peer_iss_);
+  peer_nxt_ = peer_iss_ + 1;
+  our_nxt_ = our;
+  conn_ = *ep_->Accept(listener_);
+  Deliver(Peer().Data("ping"));
+  peer_nxt_ += 4;
+  EXPECT_EQ(Read(), "ping");
+  ASSERT_EQ(Write("pong"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("pong");
+  our_nxt_ += 4;
+  Deliver(Peer());  // acknowledges "pong"
+  // The rings' first blocks (ByteRing::kFirstBlock): "ping" and "pong"
+  // need no more.
+  const size_t recv =
+      std::min<size_t>(listen_options_.conn.recv_buffer, ByteRing::kFirstBlock);
+  const size_t both = recv + std::min<size_t>(listen_options_.conn.send_buffer,
+                                              ByteRing::kFirstBlock);
+  EXPECT_EQ(ep_->buffer_bytes(), both);
+  EXPECT_EQ(ep_->send_queues_in_use(), 1u);
+  EXPECT_TRUE(Conn()->holds_send_queue());
+  // Empty but not yet idle for 200 ms: kept.
+  Advance(Duration::Millis(199));
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->buffer_bytes(), both);
+  EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 0u);
+  // The timer wheel rounds a deadline up to its next tick (16 us).
+  Advance(Duration::Millis(2));
+  ExpectNothingSent();
+  EXPECT_EQ(ep_->buffer_bytes(), 0u);
+  EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 1u);
+  // The send queue record goes back with the buffer memory.
+  EXPECT_EQ(ep_->send_queues_in_use(), 0u);
+  EXPECT_FALSE(Conn()->holds_send_queue());
+  EXPECT_EQ(Conn()->send_capacity(), listen_options_.conn.send_buffer);
+  // An idle connection holds no out-of-line record at all.
+  EXPECT_EQ(ep_->assemblers_in_use(), 0u);
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
+  EXPECT_EQ(ConnState(), State::kEstablished);
+  // Nothing more to wait for: no timer left armed for it.
+  EXPECT_EQ(ep_->NextDeadline(), Instant::Never());
+  // The next data takes the buffers again, and the stream goes on.
+  Deliver(Peer().Data("again"));
+  peer_nxt_ += 5;
+  EXPECT_EQ(ep_->buffer_bytes(), recv);
+  EXPECT_EQ(Read(), "again");
+  ASSERT_EQ(Write("more"), 4u);
+  ExpectSent(kAck | kPsh, our_nxt_, peer_nxt_).Payload("more");
+  EXPECT_EQ(ep_->buffer_bytes(), both);
+}
+
+// A connection with unread data keeps its buffers however long it idles.
+TEST_F(AppInterfaceTest, Established_IdleWithUnreadData_BuffersKept) {
+  MakeListen();
+  const uint32_t our = Handshake(kRemotePort, peer_iss_);
+  peer_nxt_ = peer_iss_ + 1;
+  our_nxt_ = our;
+  conn_ = *ep_->Accept(listener_);
+  Deliver(Peer().Data("unread"));
+  peer_nxt_ += 6;
+  Advance(Duration::Seconds(10));
+  DropSent();
+  EXPECT_EQ(ep_->buffer_bytes(),
+            std::min<size_t>(listen_options_.conn.recv_buffer,
+                             ByteRing::kFirstBlock));
+  EXPECT_EQ(ep_->stats().buffer_reclaims.Get(), 0u);
+  EXPECT_EQ(Read(), "unread");
 }
 
 TEST_F(AppInterfaceTest, EventList_ChurnWithoutPolling_StaysBounded) {

@@ -1007,6 +1007,122 @@ TEST_F(HostileSackTest, Hostile_SackScoreboardFragmentation_Established) {
   EXPECT_EQ(Conn()->snd_una().raw(), our_nxt_);
 }
 
+// The scoreboard is out of line (scoreboard_pool.h): none is held until an
+// ACK brings SACK blocks to record, and it goes back to the pool as soon as
+// cumulative ACKs cover every SACKed range.
+TEST_F(HostileSackTest, Established_SackThenCumulativeAck_ScoreboardGivenBack) {
+  InFlight();
+  EXPECT_FALSE(Conn()->holds_scoreboard());
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
+  Deliver(Dup({{base_ + 1460, base_ + 2920}}));
+  EXPECT_TRUE(Conn()->holds_scoreboard());
+  EXPECT_EQ(ep_->scoreboards_in_use(), 1u);
+  DropSent();
+  // Below the SACKed range: the range stays, so does the scoreboard.
+  Deliver(Peer().Ack(base_ + 1460).Sack({{base_ + 1460, base_ + 2920}}));
+  DropSent();
+  EXPECT_EQ(ep_->scoreboards_in_use(), 1u);
+  Deliver(Peer().Ack(our_nxt_));
+  EXPECT_FALSE(Conn()->holds_scoreboard());
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
+  EXPECT_EQ(ep_->stats().sack_scoreboard_refused.Get(), 0u);
+}
+
+// Blocks that record nothing (all ignored) leave no scoreboard held.
+TEST_F(HostileSackTest, Established_IgnoredSackBlocks_NoScoreboardHeld) {
+  InFlight();
+  Deliver(Dup({{our_nxt_ + 1000, our_nxt_ + 2000}}));
+  EXPECT_EQ(ep_->stats().sack_blocks_ignored.Get(), 1u);
+  EXPECT_FALSE(Conn()->holds_scoreboard());
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
+}
+
+// A retransmission timeout forgets SACK information (RFC 2018 section 8):
+// the scoreboard goes back to the pool.
+TEST_F(HostileSackTest, Established_RtoWithSackInfo_ScoreboardGivenBack) {
+  InFlight();
+  Deliver(Dup({{base_ + 1460, base_ + 2920}}));
+  ASSERT_EQ(ep_->scoreboards_in_use(), 1u);
+  DropSent();
+  Advance(Duration::Seconds(2));
+  EXPECT_GT(ep_->stats().rto_expiries.Get(), 0u);
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
+  EXPECT_EQ(Conn()->scoreboard().range_count(), 0u);
+}
+
+// At the bound (EndpointConfig::max_sack_scoreboards) a connection that holds
+// no scoreboard does not record its SACK blocks, and the refusal is counted;
+// the ACK is still processed (its cumulative part), and once the holder gives
+// its scoreboard back the next connection gets it.
+TEST_F(HostileSackTest, Established_ScoreboardPoolExhausted_RefusalCounted) {
+  config_.max_sack_scoreboards = 1;
+  Recreate();
+  MakeListen();
+  const uint16_t kPorts[2] = {41000, 41001};
+  uint32_t ours[2];
+  ConnHandle handles[2];
+  const std::string data(3 * 1460, 's');
+  for (int i = 0; i < 2; ++i) {
+    Deliver(SegBuilder()
+                .From(kRemoteAddr, kPorts[i])
+                .Syn()
+                .Seq(1)
+                .Mss(1460)
+                .SackPermitted());
+    Flush();
+    ASSERT_FALSE(sink_.sent.empty());
+    ours[i] = sink_.sent.back().tcp.seq.raw() + 1;
+    DropSent();
+    Deliver(SegBuilder()
+                .From(kRemoteAddr, kPorts[i])
+                .AckOnly()
+                .Seq(2)
+                .Ack(ours[i]));
+    std::optional<ConnHandle> h = ep_->Accept(listener_);
+    ASSERT_TRUE(h.has_value());
+    handles[i] = *h;
+    ASSERT_TRUE(ep_->Find(handles[i])->sack_enabled());
+    ASSERT_EQ(ep_->Send(handles[i],
+                        std::span<const uint8_t>(
+                            reinterpret_cast<const uint8_t*>(data.data()),
+                            data.size()),
+                        now_)
+                  .error,
+              SockError::kOk);
+  }
+  DropSent();
+  EXPECT_EQ(ep_->scoreboards_capacity(), 1u);
+  auto sack = [&](int i, uint32_t ack, uint32_t left, uint32_t right) {
+    Deliver(SegBuilder()
+                .From(kRemoteAddr, kPorts[i])
+                .AckOnly()
+                .Seq(2)
+                .Ack(ack)
+                .Sack({{left, right}}));
+  };
+  // The first connection's SACK block takes the only scoreboard.
+  sack(0, ours[0], ours[0] + 1460, ours[0] + 2920);
+  EXPECT_EQ(ep_->scoreboards_in_use(), 1u);
+  // The second's finds none: not recorded, counted, the ACK still taken.
+  sack(1, ours[1] + 100, ours[1] + 1460, ours[1] + 2920);
+  EXPECT_EQ(ep_->stats().sack_scoreboard_refused.Get(), 1u);
+  EXPECT_FALSE(ep_->Find(handles[1])->holds_scoreboard());
+  EXPECT_EQ(ep_->Find(handles[1])->snd_una().raw(), ours[1] + 100);
+  // The first's cumulative ACK covers everything and gives it back; the
+  // second's next SACK block gets it.
+  Deliver(SegBuilder()
+              .From(kRemoteAddr, kPorts[0])
+              .AckOnly()
+              .Seq(2)
+              .Ack(ours[0] + static_cast<uint32_t>(data.size())));
+  EXPECT_EQ(ep_->scoreboards_in_use(), 0u);
+  sack(1, ours[1] + 100, ours[1] + 1460, ours[1] + 2920);
+  EXPECT_TRUE(ep_->Find(handles[1])->holds_scoreboard());
+  EXPECT_EQ(ep_->Find(handles[1])->scoreboard().SackedBytes(), 1460u);
+  EXPECT_EQ(ep_->stats().sack_scoreboard_refused.Get(), 1u);
+  DropSent();
+}
+
 // SACK blocks on a connection that did not negotiate SACK: ignored.
 TEST_F(HostileTest, Hostile_SackNotNegotiated_Established) {
   peer_offers_options_ = false;
