@@ -17,8 +17,8 @@
 // The one disagreement excused at run time is a rate limit: where the model
 // sends an ACK (or a duplicate SYN's SYN-ACK) and tern sends nothing while
 // counting challenge_acks_limited, oow_acks_limited or dup_syn_rate_limited
-// in that step (RFC 5961 7, Linux's tcp_invalid_ratelimit). Every other deviation is a Deviations flag of the
-// model, listed in doc/rfc_compliance.md.
+// in that step (RFC 5961 7, Linux's tcp_invalid_ratelimit). Every other
+// deviation is a Deviations flag of the model, listed in doc/rfc_compliance.md.
 //
 // Built two ways (tests/fuzz/meson.build): with -fsanitize=fuzzer a
 // libFuzzer target; with TERN_DIFF_FUZZ_DRIVER a driver that replays the
