@@ -127,25 +127,22 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
     return tws.status();
   }
   // EndpointConfig::max_reassembling's default (its comment gives the
-  // reasoning).
-  const size_t reassembling =
-      config.max_reassembling != 0
-          ? config.max_reassembling
-          : std::max(config.max_connections / 8,
-                     std::min<size_t>(config.max_connections, 64));
+  // reasoning), which max_sack_scoreboards shares.
+  const auto pool_bound = [&config](size_t configured) {
+    return configured != 0
+               ? configured
+               : std::max(config.max_connections / 8,
+                          std::min<size_t>(config.max_connections, 64));
+  };
   absl::StatusOr<std::unique_ptr<AssemblerPool>> assemblers =
-      AssemblerPool::Create(std::max<size_t>(reassembling, 1));
+      AssemblerPool::Create(
+          std::max<size_t>(pool_bound(config.max_reassembling), 1));
   if (!assemblers.ok()) {
     return assemblers.status();
   }
-  // EndpointConfig::max_sack_scoreboards's default is max_reassembling's.
-  const size_t scoreboarding =
-      config.max_sack_scoreboards != 0
-          ? config.max_sack_scoreboards
-          : std::max(config.max_connections / 8,
-                     std::min<size_t>(config.max_connections, 64));
   absl::StatusOr<std::unique_ptr<ScoreboardPool>> scoreboards =
-      ScoreboardPool::Create(std::max<size_t>(scoreboarding, 1));
+      ScoreboardPool::Create(
+          std::max<size_t>(pool_bound(config.max_sack_scoreboards), 1));
   if (!scoreboards.ok()) {
     return scoreboards.status();
   }
