@@ -4,6 +4,7 @@
 #include <rte_ether.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <cstring>
@@ -70,6 +71,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
                     ? 0xffffffffu
                     : ~((1u << (32 - options.prefix_len)) - 1);
   e->sharing_ = steering != nullptr && steering->engines() > 1;
+  e->BuildHeaderTemplate();
   e->steer_ = e->sharing_ && !port->rss();
 
   // The MSS we announce: what the port's MTU carries (RFC 9293 3.7.1:
@@ -192,9 +194,7 @@ unsigned Engine::PollOnce(Instant now) {
   if (sharing_) {
     const unsigned k = steering_->Receive(index_, rx_.data(), port_->burst());
     counters_.steered_in.Add(k);
-    for (unsigned i = 0; i < k; ++i) {
-      HandleFrame(rx_[i], /*from_ring=*/true);
-    }
+    HandleFrames(rx_.data(), k, /*from_ring=*/true);
     DeliverTcp();
     handled += k;
   }
@@ -208,15 +208,11 @@ unsigned Engine::PollOnce(Instant now) {
           std::min<size_t>(FaultInjector::kMaxIn, size_t{n} - first);
       const size_t k = rx_fault_->Apply(rx_.data() + first, chunk, now,
                                         rx_fault_out_.data());
-      for (size_t i = 0; i < k; ++i) {
-        HandleFrame(rx_fault_out_[i], /*from_ring=*/false);
-      }
+      HandleFrames(rx_fault_out_.data(), k, /*from_ring=*/false);
       DeliverTcp();
     }
   } else {
-    for (uint16_t i = 0; i < n; ++i) {
-      HandleFrame(rx_[i], /*from_ring=*/false);
-    }
+    HandleFrames(rx_.data(), n, /*from_ring=*/false);
     DeliverTcp();
   }
   handled += received;
@@ -274,19 +270,51 @@ void Engine::Drop(rte_mbuf* m, PortDrop reason) {
 
 rte_mbuf* Engine::NewMbuf() {
   if (stash_n_ == 0) {
-    if (rte_pktmbuf_alloc_bulk(port_->pool(), stash_.data(), kMbufStash) != 0) {
+    // Raw from the pool: rte_pktmbuf_alloc_bulk would reset all 32 at once,
+    // each one's second cache line included, well before it is written.
+    if (rte_mempool_get_bulk(port_->pool(),
+                             reinterpret_cast<void**>(stash_.data()),
+                             kMbufStash) != 0) {
       // Fewer than kMbufStash left in the pool: one at a time, so the last
       // mbufs are still used.
       return port_->AllocMbuf(&counters_);
     }
     stash_n_ = kMbufStash;
   }
-  return stash_[--stash_n_];
+  rte_mbuf* m = stash_[--stash_n_];
+  // rte_pktmbuf_reset's work in the mbuf's first cache line. A pooled mbuf
+  // already has next == NULL and nb_segs == 1 (rte_mbuf.h: every free path
+  // leaves them so, and rte_mbuf_raw_alloc relies on it); tx_offload, in
+  // the second line, is set by whoever sets an offload flag.
+  m->pkt_len = 0;
+  m->data_len = 0;
+  m->vlan_tci = 0;
+  m->vlan_tci_outer = 0;
+  m->port = RTE_MBUF_PORT_INVALID;
+  m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+  m->packet_type = 0;
+  rte_pktmbuf_reset_headroom(m);
+  return m;
 }
 
 void Engine::ParseDrop(rte_mbuf* m, wire::WireError reason) {
   counters_.parse_drops.Inc(reason);
   rte_pktmbuf_free(m);
+}
+
+void Engine::HandleFrames(rte_mbuf* const* frames, size_t n, bool from_ring) {
+  // The headers of a frame a few places ahead are fetched while this one is
+  // parsed (l3fwd's PREFETCH_OFFSET): a NIC's DMA leaves them outside the
+  // cache, and the parse would otherwise wait for each in turn.
+  for (size_t i = 0; i < n && i < kPrefetchAhead; ++i) {
+    rte_prefetch0(rte_pktmbuf_mtod(frames[i], const void*));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) {
+      rte_prefetch0(rte_pktmbuf_mtod(frames[i + kPrefetchAhead], const void*));
+    }
+    HandleFrame(frames[i], from_ring);
+  }
 }
 
 void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
@@ -583,32 +611,31 @@ void Engine::Send(const tcp::OutSegment& segment) {
   if (m == nullptr) {
     return;
   }
-  const size_t tcp_header = segment.tcp.HeaderLen();
+  // A listener's SYN-ACK has its layout in the template (the same length,
+  // tcp/segment.h), without walking the options again.
+  const size_t tcp_header = segment.header_template != nullptr
+                                ? segment.header_template->header_len()
+                                : segment.tcp.HeaderLen();
   const size_t payload = segment.PayloadLen();
   const size_t l3_len = wire::kIpv4MinHeaderLen + tcp_header + payload;
   const size_t total = wire::kEthHeaderLen + l3_len;
-  uint8_t* p = reinterpret_cast<uint8_t*>(
-      rte_pktmbuf_append(m, static_cast<uint16_t>(total)));
-  if (p == nullptr || total > 0xffff) {
+  // A fresh one-segment mbuf: its length set directly (rte_pktmbuf_append
+  // would walk to the last segment through the second cache line).
+  if (total > rte_pktmbuf_tailroom(m)) {
     Drop(m, PortDrop::kSegmentTooLarge);
     return;
   }
+  m->data_len = static_cast<uint16_t>(total);
+  m->pkt_len = static_cast<uint32_t>(total);
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
   uint8_t* tcp_at = p + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
   // The payload goes straight to its place; TcpRepr::Emit leaves a payload
   // that already sits after the header untouched.
   segment.payload.CopyTo({tcp_at + tcp_header, payload});
 
   const PortOffloads& off = port_->offloads();
-  wire::Ipv4Repr ip;
-  ip.src = segment.src;
-  ip.dst = segment.dst;
-  ip.protocol = wire::kIpProtoTcp;
-  // With DF set the ID has no meaning (RFC 6864 section 4.1).
-  ip.id = 0;
-  ip.dont_fragment = true;
-  ip.payload_len = static_cast<uint16_t>(tcp_header + payload);
-  ip.Emit({p + wire::kEthHeaderLen, wire::kIpv4MinHeaderLen},
-          off.tx_ipv4_cksum);
+  EmitHeaders(p, segment.src, segment.dst,
+              static_cast<uint16_t>(tcp_header + payload), off.tx_ipv4_cksum);
   if (segment.header_template != nullptr) {
     // A listener's SYN-ACK: the header laid out once, its checksum finished
     // from the template's sum (tcp/segment.h).
@@ -621,6 +648,7 @@ void Engine::Send(const tcp::OutSegment& segment) {
              off.tx_tcp_cksum);
   }
   if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
+    m->tx_offload = 0;  // not reset by NewMbuf
     m->l2_len = wire::kEthHeaderLen;
     m->l3_len = wire::kIpv4MinHeaderLen;
     m->ol_flags |= RTE_MBUF_F_TX_IPV4;
@@ -631,11 +659,56 @@ void Engine::Send(const tcp::OutSegment& segment) {
       m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
     }
   }
-  wire::EthernetRepr eth;
-  eth.src = port_->mac();
-  eth.ethertype = wire::kEtherTypeIpv4;
-  eth.Emit({p, wire::kEthHeaderLen});
   Resolve(m, next_hop);
+}
+
+void Engine::BuildHeaderTemplate() {
+  wire::EthernetRepr eth;
+  eth.src = port_->mac();  // dst: written when the next hop is resolved
+  eth.ethertype = wire::kEtherTypeIpv4;
+  eth.Emit({l2l3_.data(), wire::kEthHeaderLen});
+  wire::Ipv4Repr ip;
+  ip.src = options_.address;
+  ip.protocol = wire::kIpProtoTcp;
+  // With DF set the ID has no meaning (RFC 6864 section 4.1).
+  ip.id = 0;
+  ip.dont_fragment = true;
+  uint8_t* ip_at = l2l3_.data() + wire::kEthHeaderLen;
+  ip.Emit({ip_at, wire::kIpv4MinHeaderLen}, /*checksum_offload=*/true);
+  // Total length and destination stay zero in the template, so its sum is
+  // that of the fields every frame shares (RFC 1071: the sum of the words
+  // of the others is added per frame).
+  wire::StoreBe16(ip_at + 2, 0);
+  l3_sum_ = wire::ChecksumPartial({ip_at, wire::kIpv4MinHeaderLen});
+}
+
+void Engine::EmitHeaders(uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst,
+                         uint16_t l4_len, bool checksum_offload) const {
+  if (src != options_.address) {
+    // Not this engine's address (no segment of the endpoint has another):
+    // the general emitter.
+    wire::Ipv4Repr ip;
+    ip.src = src;
+    ip.dst = dst;
+    ip.protocol = wire::kIpProtoTcp;
+    ip.id = 0;
+    ip.dont_fragment = true;
+    ip.payload_len = l4_len;
+    ip.Emit({frame + wire::kEthHeaderLen, wire::kIpv4MinHeaderLen},
+            checksum_offload);
+    std::memcpy(frame, l2l3_.data(), wire::kEthHeaderLen);
+    return;
+  }
+  std::memcpy(frame, l2l3_.data(), l2l3_.size());
+  uint8_t* ip_at = frame + wire::kEthHeaderLen;
+  const uint32_t total = wire::kIpv4MinHeaderLen + uint32_t{l4_len};
+  wire::StoreBe16(ip_at + 2, static_cast<uint16_t>(total));
+  wire::StoreBe32(ip_at + 16, dst.value);
+  if (!checksum_offload) {
+    wire::StoreBe16(ip_at + 10,
+                    wire::ChecksumFinish(l3_sum_ + total + (dst.value >> 16) +
+                                         (dst.value & 0xffff)));
+  }
 }
 
 void Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop) {
@@ -730,15 +803,8 @@ void Engine::SendChained(const tcp::OutSegment& segment,
   head->pkt_len = static_cast<uint32_t>(headers + payload);
 
   uint8_t* tcp_at = p + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
-  wire::Ipv4Repr ip;
-  ip.src = segment.src;
-  ip.dst = segment.dst;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.id = 0;  // DF set: RFC 6864 section 4.1
-  ip.dont_fragment = true;
-  ip.payload_len = static_cast<uint16_t>(tcp_header + payload);
-  ip.Emit({p + wire::kEthHeaderLen, wire::kIpv4MinHeaderLen},
-          off.tx_ipv4_cksum);
+  EmitHeaders(p, segment.src, segment.dst,
+              static_cast<uint16_t>(tcp_header + payload), off.tx_ipv4_cksum);
   wire::TcpRepr tcp = segment.tcp;
   tcp.payload = {};
   // The header alone, its checksum field then set for the whole segment.
@@ -759,6 +825,7 @@ void Engine::SendChained(const tcp::OutSegment& segment,
   tcp_at[16] = static_cast<uint8_t>(field >> 8);
   tcp_at[17] = static_cast<uint8_t>(field);
   if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
+    head->tx_offload = 0;  // not reset by NewMbuf
     head->l2_len = wire::kEthHeaderLen;
     head->l3_len = wire::kIpv4MinHeaderLen;
     head->ol_flags |= RTE_MBUF_F_TX_IPV4;
@@ -769,10 +836,6 @@ void Engine::SendChained(const tcp::OutSegment& segment,
       head->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
     }
   }
-  wire::EthernetRepr eth;
-  eth.src = port_->mac();
-  eth.ethertype = wire::kEtherTypeIpv4;
-  eth.Emit({p, wire::kEthHeaderLen});
   counters_.tx_zero_copy.Inc();
   Resolve(head, next_hop);
 }

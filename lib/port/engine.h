@@ -46,6 +46,8 @@
 #include "lib/port/steering.h"
 #include "lib/tcp/cookie_secrets.h"
 #include "lib/tcp/endpoint.h"
+#include "lib/wire/ethernet.h"
+#include "lib/wire/ipv4.h"
 
 struct rte_mbuf;
 
@@ -183,11 +185,21 @@ class Engine final : public tcp::SegmentSink,
   Engine(const EngineOptions& options, EthdevPort* port, uint16_t index,
          Steering* steering);
 
+  // Every frame of a burst through HandleFrame, each one's headers
+  // prefetched kPrefetchAhead frames before it is parsed.
+  void HandleFrames(rte_mbuf* const* frames, size_t n, bool from_ring);
   void HandleFrame(rte_mbuf* m, bool from_ring);
   // Send() for a segment with payload held in mbufs: headers in one mbuf,
   // the payload chained behind it by reference.
   void SendChained(const tcp::OutSegment& segment, wire::Ipv4Addr next_hop);
   void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop);
+  // The Ethernet and IPv4 headers of a TCP frame from src to dst carrying
+  // l4_len bytes, written at `frame` (the destination MAC is left for
+  // Resolve): copied from l2l3_ with the length, the destination and the
+  // checksum filled in.
+  void BuildHeaderTemplate();
+  void EmitHeaders(uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst,
+                   uint16_t l4_len, bool checksum_offload) const;
   // An ICMP error (destination unreachable, time exceeded, parameter
   // problem): the quoted TCP segment's connection gets it
   // (tcp::Endpoint::OnIcmpError), on its own engine.
@@ -248,8 +260,22 @@ class Engine final : public tcp::SegmentSink,
   bool tx_pending_ = false;
   uint32_t port_cursor_ = 0;
 
+  // Every TCP frame's Ethernet and IPv4 headers as far as they do not
+  // depend on the segment (source MAC, EtherType, version, DF, TTL,
+  // protocol, source address), and the IPv4 checksum sum of those fields:
+  // Ipv4Repr::Emit and EthernetRepr::Emit were 4.6 % of
+  // BM_Engine_CookieSynToSynAck's samples (doc/benchmarks.md, session 6).
+  std::array<uint8_t, wire::kEthHeaderLen + wire::kIpv4MinHeaderLen> l2l3_{};
+  uint32_t l3_sum_ = 0;
+
+  // How far ahead HandleFrames prefetches a frame's headers: l3fwd's
+  // PREFETCH_OFFSET (examples/l3fwd/l3fwd.h); measured in
+  // BM_Engine_CookieSynToSynAck (doc/benchmarks.md, session 6).
+  static constexpr size_t kPrefetchAhead = 3;
+
   // Mbufs allocated ahead, refilled kMbufStash at a time with
-  // rte_pktmbuf_alloc_bulk (one pool operation instead of one per frame;
+  // rte_mempool_get_bulk and reset one by one as NewMbuf hands them out
+  // (one pool operation instead of one per frame;
   // AllocMbuf was 5.9 % of BM_Engine_CookieSynToSynAck's samples). Returned
   // to the pool by the destructor, so a pool count taken with every engine
   // gone is unaffected.
