@@ -135,6 +135,7 @@ Engine::~Engine() {
   // only for members declared after it, so release it explicitly first.
   endpoint_.reset();
   arp_.DropAllPending();
+  PushTx();
   rte_pktmbuf_free_bulk(stash_.data(), stash_n_);
   stash_n_ = 0;
 }
@@ -237,6 +238,7 @@ unsigned Engine::PollOnce(Instant now) {
   // Send at once when the receive side went quiet (latency); under load the
   // TX buffer fills and leaves by itself, and the timed drain bounds a
   // partial buffer's wait (l3fwd's BURST_TX_DRAIN_US).
+  PushTx();
   if (tx_pending_ && received < port_->burst()) {
     port_->Flush(index_, &counters_);
     tx_pending_ = false;
@@ -247,6 +249,7 @@ unsigned Engine::PollOnce(Instant now) {
 }
 
 void Engine::FlushTx() {
+  PushTx();
   port_->Flush(index_, &counters_);
   tx_pending_ = false;
 }
@@ -581,12 +584,23 @@ void Engine::Reply(std::span<const uint8_t> frame) {
 void Engine::Transmit(rte_mbuf* m) {
   tx_pending_ = true;
   if (tx_fault_ == nullptr) {
-    port_->Transmit(index_, m, &counters_);
+    tx_out_[tx_out_n_++] = m;
+    if (tx_out_n_ == tx_out_.size()) {
+      PushTx();
+    }
     return;
   }
   const size_t k = tx_fault_->Apply(&m, 1, now_, tx_fault_out_.data());
   for (size_t i = 0; i < k; ++i) {
     port_->Transmit(index_, tx_fault_out_[i], &counters_);
+  }
+}
+
+void Engine::PushTx() {
+  if (tx_out_n_ > 0) {
+    port_->TransmitBurst(index_, tx_out_.data(),
+                         static_cast<uint16_t>(tx_out_n_), &counters_);
+    tx_out_n_ = 0;
   }
 }
 
@@ -952,6 +966,7 @@ void Engine::SendGratuitousArp() {
   // RFC 5227 section 2.3: an announcement is a request with sender and
   // target protocol address both ours.
   SendArpRequest(options_.address);
+  PushTx();
   port_->Flush(index_, &counters_);
   tx_pending_ = false;
 }
@@ -965,6 +980,7 @@ void Engine::Shutdown(Instant now) {
   if (tx_fault_ != nullptr) {
     tx_fault_->Flush();
   }
+  PushTx();
   port_->Flush(index_, &counters_);
   tx_pending_ = false;
   arp_.DropAllPending();

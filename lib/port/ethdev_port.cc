@@ -352,6 +352,22 @@ void EthdevPort::Transmit(uint16_t queue, rte_mbuf* m, PortCounters* counters) {
   counters->tx_packets.Add(sent);
 }
 
+void EthdevPort::TransmitBurst(uint16_t queue, rte_mbuf* const* pkts,
+                               uint16_t n, PortCounters* counters) {
+  TERN_DCHECK(queue < tx_.size());
+  TxQueue& tq = tx_[queue];
+  tq.counters = counters;
+  if (tq.backlog_n > 0) {
+    SendBacklog(queue, counters);  // kept frames go before these
+  }
+  rte_eth_dev_tx_buffer* buffer = tq.buffer;
+  uint32_t sent = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    sent += rte_eth_tx_buffer(port_id_, queue, buffer, pkts[i]);
+  }
+  counters->tx_packets.Add(sent);
+}
+
 void EthdevPort::SendBacklog(uint16_t queue, PortCounters* counters) {
   TxQueue& tq = tx_[queue];
   const uint16_t sent =

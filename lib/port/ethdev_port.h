@@ -134,6 +134,9 @@ class EthdevPort {
   rte_mbuf* AllocMbuf() { return AllocMbuf(counters_); }
   void Transmit(uint16_t queue, rte_mbuf* m, PortCounters* counters);
   void Transmit(rte_mbuf* m) { Transmit(0, m, counters_); }
+  // Transmit of n frames in order, the queue's state looked up once.
+  void TransmitBurst(uint16_t queue, rte_mbuf* const* pkts, uint16_t n,
+                     PortCounters* counters);
   // Flushes when at least drain_interval passed since the last flush.
   void Drain(uint16_t queue, Instant now, PortCounters* counters);
   void Drain(Instant now) { Drain(0, now, counters_); }
