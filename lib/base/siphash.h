@@ -18,12 +18,20 @@
 //   little-endian encoding. They skip all byte handling and are inline so the
 //   data path pays only for the rounds.
 // - All functions are pure, allocate nothing and are safe from any thread.
+// - SipHash24Words3Batch(key, a, b, c, out, n) sets out[i] to
+//   SipHash24Words(key, a[i], b[i], c[i]) for every i < n, the same 64-bit
+//   values. On a CPU with AVX-512F it computes eight messages per pass in
+//   the vector registers (one lane each, rotations native), which is where a
+//   burst of SYNs gains (doc/benchmarks.md, session 6); elsewhere it calls
+//   the scalar function. The CPU is asked once, at the first call.
+//   SipHashBatchIsVectorized() says which path serves.
 // - RandomSipKey draws a key from getrandom(2) (lib/base/random.h); control
 //   plane only.
 #ifndef TERN_LIB_BASE_SIPHASH_H_
 #define TERN_LIB_BASE_SIPHASH_H_
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -125,6 +133,23 @@ constexpr uint64_t SipHash24Words(const SipKey& key, uint64_t a, uint64_t b,
   s.Absorb(siphash_internal::LengthBlock(24));
   return s.Finish();
 }
+
+void SipHash24Words3Batch(const SipKey& key, const uint64_t* a,
+                          const uint64_t* b, const uint64_t* c, uint64_t* out,
+                          size_t n);
+bool SipHashBatchIsVectorized();
+
+namespace siphash_internal {
+
+// The two paths of SipHash24Words3Batch, for its tests: the scalar loop, and
+// the AVX-512F one (nullptr where the build or the CPU has none).
+void Words3BatchScalar(const SipKey& key, const uint64_t* a, const uint64_t* b,
+                       const uint64_t* c, uint64_t* out, size_t n);
+using Words3BatchFn = void (*)(const SipKey&, const uint64_t*, const uint64_t*,
+                               const uint64_t*, uint64_t*, size_t);
+Words3BatchFn Words3BatchVector();
+
+}  // namespace siphash_internal
 
 }  // namespace tern
 

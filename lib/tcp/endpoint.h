@@ -336,6 +336,13 @@ class Endpoint {
     return static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff));
   }
   void SendCookieSynAck(Env& env, Listener& l, const InSegment& seg);
+  // Fills burst_cookies_ for the segments of `segs` that are bare SYNs
+  // missing the table (found[i] empty) to a listener answering with
+  // cookies now, when there are at least two: their MACs computed together
+  // (EncodeSynCookies), which a flood of SYNs repays.
+  void PrecomputeCookies(std::span<const InSegment> segs,
+                         std::span<const std::optional<uint32_t>> found,
+                         Instant now);
   // True when the ACK carried a valid cookie and was handled.
   bool TryCookieAck(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
@@ -405,6 +412,15 @@ class Endpoint {
   uint64_t table_changes_ = 0;
   bool foreign_table_change_ = false;
   FourTuple burst_tuple_{};
+  // OnSegments: the cookies of the burst's SYNs to cookie-answering
+  // listeners, computed together before the burst is dispatched
+  // (PrecomputeCookies); SendCookieSynAck takes precomputed_cookie_ when it
+  // answers precomputed_for_, and computes its own otherwise.
+  std::array<SeqNum, ConnTable::kBurst> burst_cookies_{};
+  uint32_t burst_cookie_mask_ = 0;  // bit i: burst_cookies_[i] is set
+  static_assert(ConnTable::kBurst <= 32, "burst_cookie_mask_ has 32 bits");
+  const InSegment* precomputed_for_ = nullptr;
+  SeqNum precomputed_cookie_;
   // Connections with deferred output: an intrusive doubly linked list
   // through Connection::dirty_prev/dirty_next (slab indices), so it is
   // bounded by the slab and a released record leaves it in O(1).

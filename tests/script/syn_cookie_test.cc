@@ -1,6 +1,7 @@
 // The listener under pressure: SYN cookies (doc/syn_cookies.md), the
 // on-overflow hysteresis, and the accept-queue overflow policies.
 #include <memory>
+#include <vector>
 
 #include "lib/tcp/cookie_secrets.h"
 #include "tests/support/script.h"
@@ -66,6 +67,112 @@ TEST_F(SynCookieTest, Always_ManySyns_NoMemoryKept) {
   EXPECT_EQ(SentCount(), 1000u);
   EXPECT_EQ(ep_->connection_count(), 0u);
   EXPECT_EQ(ep_->stats().listen.cookies_sent.Get(), 1000u);
+}
+
+// A burst through OnSegments, as the engine delivers one: the SYNs' cookies
+// are computed together (Endpoint::PrecomputeCookies, eight at a time with
+// AVX-512F) and must be the cookies EncodeSynCookie gives each SYN alone;
+// the other segments of the burst (a RST, a SYN-ACK, an ACK with no valid
+// cookie, a SYN to a closed port) get what they get one by one, and two of
+// the cookies complete handshakes.
+TEST_F(SynCookieTest, Always_BurstOfSyns_CookiesAsOneByOne) {
+  MakeListen();
+  std::vector<SegBuilder> builders;
+  std::vector<bool> is_syn;
+  for (uint32_t i = 0; i < 24; ++i) {
+    SegBuilder b = SegBuilder()
+                       .From(wire::Ipv4Addr{0x0a000100u + i},
+                             static_cast<uint16_t>(2000 + i))
+                       .Syn()
+                       .Seq(i * 2654435761u)
+                       .Mss(static_cast<uint16_t>(536 + 40 * i));
+    if (i % 2 == 0) {
+      b.Ts(100 + i, 0).WindowScale(7).SackPermitted();
+    }
+    builders.push_back(b);
+    is_syn.push_back(true);
+    if (i == 5) {
+      builders.push_back(SegBuilder().From(kRemoteAddr, 3000).Rst().Seq(1));
+      is_syn.push_back(false);
+    } else if (i == 11) {
+      builders.push_back(SegBuilder().From(kRemoteAddr, 3001).SynAck());
+      is_syn.push_back(false);
+    } else if (i == 17) {
+      builders.push_back(
+          SegBuilder().From(kRemoteAddr, 3002).AckOnly().Seq(5).Ack(77));
+      is_syn.push_back(false);
+    } else if (i == 20) {
+      builders.push_back(
+          SegBuilder().From(kRemoteAddr, 3003).To(kLocalAddr, 81).Syn());
+      is_syn.push_back(false);
+    }
+  }
+  std::vector<InSegment> burst;
+  for (const SegBuilder& b : builders) {
+    burst.push_back(b.Build());
+  }
+  ep_->OnSegments(burst, now_);
+  Flush();
+
+  const uint32_t counter = SynCookieCounter(now_);
+  size_t synacks = 0;
+  size_t resets = 0;
+  for (const Sent& s : sink_.sent) {
+    if (s.tcp.flags == (kSyn | kAck)) {
+      ++synacks;
+    } else if (s.Has(kRst)) {
+      ++resets;
+    }
+  }
+  EXPECT_EQ(synacks, 24u);
+  // The SYN-ACK and the ACK without a cookie are answered with a RST
+  // (RFC 9293 3.10.7.2), and so is the SYN to port 81; the RST is dropped.
+  EXPECT_EQ(resets, 3u);
+  for (size_t i = 0; i < burst.size(); ++i) {
+    if (!is_syn[i]) {
+      continue;
+    }
+    const InSegment& syn = burst[i];
+    const SeqNum expected = EncodeSynCookie(
+        syn.Tuple(), syn.tcp.seq, CookieMssIndex(PeerMss(syn.tcp.options)),
+        counter, store_->Current());
+    bool seen = false;
+    for (const Sent& s : sink_.sent) {
+      if (s.tcp.flags == (kSyn | kAck) && s.dst == syn.src &&
+          s.tcp.dst_port == syn.tcp.src_port) {
+        EXPECT_EQ(s.tcp.seq, expected) << "SYN " << i;
+        EXPECT_EQ(s.tcp.ack, syn.tcp.seq + 1) << "SYN " << i;
+        seen = true;
+      }
+    }
+    EXPECT_TRUE(seen) << "no SYN-ACK for SYN " << i;
+  }
+  // The final ACKs of the first two (the first with timestamps, the second
+  // without) make connections.
+  for (size_t i = 0; i < 2; ++i) {
+    const InSegment& syn = burst[i];
+    const SeqNum cookie = EncodeSynCookie(
+        syn.Tuple(), syn.tcp.seq, CookieMssIndex(PeerMss(syn.tcp.options)),
+        counter, store_->Current());
+    SegBuilder ack = SegBuilder()
+                         .From(syn.src, syn.tcp.src_port)
+                         .AckOnly()
+                         .Seq((syn.tcp.seq + 1).raw())
+                         .Ack((cookie + 1).raw());
+    if (syn.tcp.options.timestamps.has_value()) {
+      uint32_t tsecr = 0;
+      for (const Sent& s : sink_.sent) {
+        if (s.dst == syn.src && s.tcp.dst_port == syn.tcp.src_port &&
+            s.tcp.options.timestamps.has_value()) {
+          tsecr = s.tcp.options.timestamps->tsval;
+        }
+      }
+      ack.Ts(200, tsecr);
+    }
+    Deliver(ack);
+  }
+  EXPECT_EQ(Lstats().cookies_validated.Get(), 2u);
+  EXPECT_EQ(ep_->connection_count(), 2u);
 }
 
 TEST_F(SynCookieTest, CookieAck_Established_Accepted) {

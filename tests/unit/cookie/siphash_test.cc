@@ -117,6 +117,48 @@ TEST(SipHash24Words, UsableInConstantExpressions) {
                      0x0f0e0d0c0b0a0908ULL) == 0x3f2acc7f57c29bdbULL);
 }
 
+// Every batch length from 0 to 40 (five full groups of eight, every short
+// last group) against the scalar word function, through `fn`.
+void ExpectBatchEqualsScalar(siphash_internal::Words3BatchFn fn) {
+  std::mt19937_64 rng(3);
+  for (size_t n = 0; n <= 40; ++n) {
+    const SipKey key{rng(), rng()};
+    std::vector<uint64_t> a(n), b(n), c(n);
+    for (size_t i = 0; i < n; ++i) {
+      a[i] = rng();
+      b[i] = rng();
+      c[i] = rng();
+    }
+    // One slot past the end: a batch must not write beyond out[n - 1].
+    std::vector<uint64_t> out(n + 1, 0x5a5a5a5a5a5a5a5aULL);
+    fn(key, a.data(), b.data(), c.data(), out.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(out[i], SipHash24Words(key, a[i], b[i], c[i]))
+          << "n " << n << " i " << i;
+    }
+    ASSERT_EQ(out[n], 0x5a5a5a5a5a5a5a5aULL) << "n " << n;
+  }
+}
+
+TEST(SipHash24Words3Batch, ScalarPathEqualsTheWordFunction) {
+  ExpectBatchEqualsScalar(&siphash_internal::Words3BatchScalar);
+}
+
+TEST(SipHash24Words3Batch, VectorPathEqualsTheWordFunction) {
+  siphash_internal::Words3BatchFn fn = siphash_internal::Words3BatchVector();
+  if (fn == nullptr) {
+    GTEST_SKIP() << "this CPU or build has no AVX-512F: the batch is the "
+                    "scalar path, tested above";
+  }
+  ExpectBatchEqualsScalar(fn);
+}
+
+TEST(SipHash24Words3Batch, DispatchedPathEqualsTheWordFunction) {
+  ExpectBatchEqualsScalar(&SipHash24Words3Batch);
+  EXPECT_EQ(SipHashBatchIsVectorized(),
+            siphash_internal::Words3BatchVector() != nullptr);
+}
+
 TEST(RandomSipKey, DrawsDistinctKeys) {
   absl::StatusOr<SipKey> a = RandomSipKey();
   absl::StatusOr<SipKey> b = RandomSipKey();
