@@ -39,6 +39,12 @@
 #          [--flood-args "FLAGS"]
 # --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
 # --flood-args: more tern-flood flags, split at spaces (e.g. "--tx-keep off").
+# --rt PRIO: run tern (or tern-reflect) and tern-flood with SCHED_FIFO at
+#   PRIO (chrt; 0, the default, leaves them SCHED_OTHER), so that on a
+#   machine with no spare core nothing else preempts the two polling
+#   loops; the kernel's RT throttling (sched_rt_runtime_us, 95 % by
+#   default) still leaves every CPU some time for everything else. nginx
+#   and the kernel's TCP (softirq) are not changed by it.
 # --afp-frames N: frames in each net_af_packet ring (RX and TX, both ends;
 #   default 512, the driver's DFLT_FRAME_COUNT).
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
@@ -49,7 +55,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
-afp_frames=512
+afp_frames=512 rt_prio=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -66,6 +72,7 @@ while [ $# -gt 0 ]; do
     --kind) kind=$2 ;;
     --flood-args) extra_flood_args=$2 ;;
     --afp-frames) afp_frames=$2 ;;
+    --rt) rt_prio=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -179,6 +186,15 @@ start_sampler() {
   sampler_pid=$!
 }
 
+# SCHED_FIFO for the main thread of process $1 (the polling lcore) when
+# --rt asked for it; DPDK's control threads (interrupts, memif's socket)
+# stay SCHED_OTHER, or a polling loop of the same priority would starve
+# them on the CPU they share.
+make_rt() {
+  [ "$rt_prio" -gt 0 ] || return 0
+  chrt -f -p "$rt_prio" "$1" >/dev/null || fail "chrt -f -p $rt_prio $1"
+}
+
 run_flood() {
   # The flood's own deadline: every step plus the legitimate deadline and
   # start-up.
@@ -187,6 +203,7 @@ run_flood() {
   local limit=$((steps_n * duration + legit_timeout / 1000 + 30))
   "$@" >"$tmp/flood.log" 2>&1 &
   flood_pid=$!
+  make_rt "$flood_pid"
   local rc=0
   local waited=0
   while kill -0 "$flood_pid" 2>/dev/null; do
@@ -209,6 +226,7 @@ case "$scenario/$stack" in
       "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
+      make_rt "$server_pid"
       start_sampler
     else
       "$reflect" --no-huge -m 256 --no-pci -l 0 "$srv_vdev" \
@@ -216,6 +234,7 @@ case "$scenario/$stack" in
         --port net_memif0 >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern-reflect: reflecting" "$server_pid" tern-reflect
+      make_rt "$server_pid"
       flood_args+=(--target-mac 02:00:00:00:0e:01)
     fi
     run_flood "$flood" "${eal_flood[@]}" \
@@ -236,6 +255,7 @@ case "$scenario/$stack" in
       ip netns exec "$srv_ns" "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
+      make_rt "$server_pid"
       start_sampler
     else
       command -v nginx >/dev/null || skip "nginx is missing (scripts/setup)"
