@@ -20,6 +20,7 @@
 
 #include "app/config.h"
 #include "lib/tcp/config.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #ifdef TERN_CONFIG_FUZZ_DRIVER
 #include <algorithm>
@@ -114,30 +115,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--exact" && i + 1 < argc) {
       // One input as is (to reproduce a failure).
-      std::ifstream f(argv[++i], std::ios::binary);
-      const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
-                                    std::istreambuf_iterator<char>());
+      const std::vector<uint8_t> in = tern::fuzz::ReadFileBytes(argv[++i]);
       LLVMFuzzerTestOneInput(in.data(), in.size());
       continue;
     }
-    if (fs::is_directory(argv[i])) {
-      for (const auto& e : fs::directory_iterator(argv[i])) {
-        paths.push_back(e.path());
-      }
-    } else {
-      paths.push_back(argv[i]);
-    }
+    tern::fuzz::AddCorpusPath(argv[i], &paths);
   }
-  std::sort(paths.begin(), paths.end());
   uint64_t inputs = 0;
   // Bytes a mutation writes: TOML's structural characters, digits, a
   // quote, a newline, NUL and a high byte.
   const uint8_t kBytes[] = {'[', ']', '=', '"', '\'', '\n', '#', '.',
                             ',', '0', '9', '-', '{',  '}',  0,   0xff};
   for (const fs::path& p : paths) {
-    std::ifstream f(p, std::ios::binary);
-    const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
-                                  std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> in = tern::fuzz::ReadFileBytes(p);
     for (size_t n = 0; n <= in.size(); ++n) {
       LLVMFuzzerTestOneInput(in.data(), n);
       ++inputs;

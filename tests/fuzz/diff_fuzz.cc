@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "lib/tcp/endpoint.h"
+#include "tests/fuzz/fuzz_input.h"
 #include "tests/support/rfc9293_model.h"
 
 #ifdef TERN_DIFF_FUZZ_DRIVER
@@ -78,20 +79,7 @@ class Sink final : public SegmentSink {
   std::vector<m::Seg> sent;
 };
 
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
-  bool done() const { return pos_ >= in_.size(); }
-  uint8_t U8() { return pos_ < in_.size() ? in_[pos_++] : 0; }
-  uint32_t U32() {
-    return uint32_t{U8()} << 24 | uint32_t{U8()} << 16 | uint32_t{U8()} << 8 |
-           U8();
-  }
-
- private:
-  std::span<const uint8_t> in_;
-  size_t pos_ = 0;
-};
+using Reader = ::tern::fuzz::FuzzReader;
 
 class Harness {
  public:
@@ -482,31 +470,21 @@ int main(int argc, char** argv) {
     LLVMFuzzerTestOneInput(in.data(), in.size());
   };
   std::vector<std::vector<uint8_t>> seeds;
-  auto replay = [&](const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
-                            std::istreambuf_iterator<char>());
-    run(in);
-    if (!in.empty()) {
-      seeds.push_back(in);
-    }
-    ++files;
-  };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--generated" && i + 1 < argc) {
       generated = std::atoi(argv[++i]);
-    } else if (fs::is_directory(a)) {
-      std::vector<fs::path> ps;
-      for (const auto& e : fs::directory_iterator(a)) {
-        ps.push_back(e.path());
+      continue;
+    }
+    std::vector<fs::path> paths;
+    tern::fuzz::AddCorpusPath(a, &paths);
+    for (const fs::path& p : paths) {
+      const std::vector<uint8_t> in = tern::fuzz::ReadFileBytes(p);
+      run(in);
+      if (!in.empty()) {
+        seeds.push_back(in);
       }
-      std::sort(ps.begin(), ps.end());
-      for (const fs::path& p : ps) {
-        replay(p);
-      }
-    } else {
-      replay(a);
+      ++files;
     }
   }
   std::mt19937 gen(20261206);

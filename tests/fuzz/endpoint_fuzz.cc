@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "lib/tcp/endpoint.h"
+#include "tests/fuzz/fuzz_input.h"
 
 namespace tern::tcp {
 namespace {
@@ -101,17 +102,7 @@ class Sink final : public SegmentSink {
 };
 
 // Reads the input a byte at a time; zeros past the end.
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
-  bool done() const { return pos_ >= in_.size(); }
-  uint8_t U8() { return pos_ < in_.size() ? in_[pos_++] : 0; }
-  uint16_t U16() { return static_cast<uint16_t>(U8() << 8 | U8()); }
-
- private:
-  std::span<const uint8_t> in_;
-  size_t pos_ = 0;
-};
+using Reader = ::tern::fuzz::FuzzReader;
 
 class Harness {
  public:
@@ -365,21 +356,14 @@ int main(int argc, char** argv) {
   int inputs = 20000;
   std::vector<fs::path> files;
   for (int i = 1; i < argc; ++i) {
-    if (fs::is_directory(argv[i])) {
-      for (const auto& e : fs::directory_iterator(argv[i])) {
-        files.push_back(e.path());
-      }
-    } else if (fs::is_regular_file(argv[i])) {
-      files.push_back(argv[i]);
+    if (fs::is_directory(argv[i]) || fs::is_regular_file(argv[i])) {
+      tern::fuzz::AddCorpusPath(argv[i], &files);
     } else {
       inputs = std::atoi(argv[i]);
     }
   }
-  std::sort(files.begin(), files.end());
   for (const fs::path& p : files) {
-    std::ifstream f(p, std::ios::binary);
-    const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
-                                  std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> in = tern::fuzz::ReadFileBytes(p);
     LLVMFuzzerTestOneInput(in.data(), in.size());
   }
   std::printf("endpoint_fuzz_driver: %zu corpus files replayed\n",

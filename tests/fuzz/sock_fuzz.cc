@@ -40,6 +40,7 @@
 
 #include "lib/sock/sockets.h"
 #include "lib/tcp/endpoint.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #ifdef TERN_SOCK_FUZZ_DRIVER
 #include <filesystem>
@@ -121,18 +122,7 @@ class FakeHost final : public Host {
   Instant now = Instant::FromNanos(1'000'000'000);
 };
 
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> in) : in_(in) {}
-  bool done() const { return pos_ >= in_.size(); }
-  uint8_t U8() { return pos_ < in_.size() ? in_[pos_++] : 0; }
-  uint16_t U16() { return static_cast<uint16_t>(U8() << 8 | U8()); }
-  uint32_t U32() { return uint32_t{U16()} << 16 | U16(); }
-
- private:
-  std::span<const uint8_t> in_;
-  size_t pos_ = 0;
-};
+using Reader = ::tern::fuzz::FuzzReader;
 
 class Harness {
  public:
@@ -454,22 +444,15 @@ int main(int argc, char** argv) {
   int generated = 5000;
   std::vector<fs::path> files;
   for (int i = 1; i < argc; ++i) {
-    if (fs::is_directory(argv[i])) {
-      for (const auto& e : fs::directory_iterator(argv[i])) {
-        files.push_back(e.path());
-      }
-    } else if (fs::is_regular_file(argv[i])) {
-      files.push_back(argv[i]);
+    if (fs::is_directory(argv[i]) || fs::is_regular_file(argv[i])) {
+      tern::fuzz::AddCorpusPath(argv[i], &files);
     } else {
       generated = std::atoi(argv[i]);
     }
   }
-  std::sort(files.begin(), files.end());
   std::vector<std::vector<uint8_t>> seeds;
   for (const fs::path& p : files) {
-    std::ifstream f(p, std::ios::binary);
-    seeds.emplace_back((std::istreambuf_iterator<char>(f)),
-                       std::istreambuf_iterator<char>());
+    seeds.push_back(tern::fuzz::ReadFileBytes(p));
     LLVMFuzzerTestOneInput(seeds.back().data(), seeds.back().size());
   }
   std::mt19937 gen(20261206);

@@ -31,6 +31,7 @@
 #include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
 #include "lib/wire/tcp_header.h"
+#include "tests/fuzz/fuzz_input.h"
 
 namespace tern::wire {
 namespace {
@@ -295,12 +296,8 @@ int main(int argc, char** argv) {
                   static_cast<std::streamsize>(seed.size()));
         }
       }
-    } else if (fs::is_directory(a)) {
-      for (const auto& e : fs::directory_iterator(a)) {
-        files.push_back(e.path());
-      }
     } else {
-      files.push_back(a);
+      tern::fuzz::AddCorpusPath(a, &files);
     }
   }
   for (const std::vector<uint8_t>& seed : Seeds()) {
@@ -325,11 +322,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::sort(files.begin(), files.end());
   for (const fs::path& p : files) {
-    std::ifstream f(p, std::ios::binary);
-    const std::vector<uint8_t> in((std::istreambuf_iterator<char>(f)),
-                                  std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> in = tern::fuzz::ReadFileBytes(p);
     LLVMFuzzerTestOneInput(in.data(), in.size());
     ++runs;
   }
