@@ -4,6 +4,7 @@
 #include "lib/tcp/endpoint.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -400,9 +401,10 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
                                  std::span<const std::optional<uint32_t>> found,
                                  Instant now) {
   burst_cookie_mask_ = 0;
-  std::array<CookieRequest, ConnTable::kBurst> requests;
-  std::array<uint8_t, ConnTable::kBurst> at;
-  size_t k = 0;
+  // First the candidates alone, so that a burst with fewer than two (every
+  // burst of an established flow) costs a flag test per segment and no
+  // request array.
+  uint32_t candidates = 0;
   for (size_t i = 0; i < segs.size(); ++i) {
     const wire::TcpRepr& t = segs[i].tcp;
     if (found[i] || (t.flags & (kSyn | kAck | kRst | kFin)) != kSyn) {
@@ -415,10 +417,20 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
     // The listener's mode as it stands; UseCookie decides per SYN, and a
     // cookie computed here for a SYN it then queues is only not used.
     const Listener& l = listeners_[index];
-    if (l.options.cookies != SynCookieMode::kAlways &&
-        !(l.options.cookies == SynCookieMode::kOnOverflow && l.cookie_active)) {
-      continue;
+    if (l.options.cookies == SynCookieMode::kAlways ||
+        (l.options.cookies == SynCookieMode::kOnOverflow && l.cookie_active)) {
+      candidates |= 1u << i;
     }
+  }
+  if (std::popcount(candidates) < 2) {
+    return;
+  }
+  std::array<CookieRequest, ConnTable::kBurst> requests;
+  std::array<uint8_t, ConnTable::kBurst> at;
+  size_t k = 0;
+  for (uint32_t rest = candidates; rest != 0; rest &= rest - 1) {
+    const auto i = static_cast<size_t>(std::countr_zero(rest));
+    const wire::TcpRepr& t = segs[i].tcp;
     // Field by field: a tuple built whole and copied was four narrow stores
     // read back as one 16-byte load, a store-forwarding stall (perf).
     CookieRequest& r = requests[k];
@@ -431,17 +443,14 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
     at[k] = static_cast<uint8_t>(i);
     ++k;
   }
-  if (k < 2) {
-    return;
-  }
   std::array<SeqNum, ConnTable::kBurst> cookies;
   EncodeSynCookies(std::span<const CookieRequest>(requests.data(), k),
                    SynCookieCounter(now), cookies_->Current(),
                    std::span<SeqNum>(cookies.data(), k));
   for (size_t j = 0; j < k; ++j) {
     burst_cookies_[at[j]] = cookies[j];
-    burst_cookie_mask_ |= 1u << at[j];
   }
+  burst_cookie_mask_ = candidates;
 }
 
 void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
