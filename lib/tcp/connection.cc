@@ -46,9 +46,6 @@ constexpr uint32_t kLimitedTransmitSegments = 2;
 // (tcp_delack_timer_handler calls sk_mem_reclaim), which fires at most
 // TCP_DELACK_MAX, 200 ms, after the segment that armed it.
 constexpr Duration kBufferReclaimDelay = Duration::Millis(200);
-// RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
-// SYN-ACK) timed out and no RTT sample exists.
-constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
 
 bool TsBefore(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(a - b) < 0;
@@ -72,21 +69,41 @@ uint8_t OfferedWindowScale(const ConnOptions& options) {
   return ReceiveWindowScale(options.recv_buffer);
 }
 
-uint16_t AnnouncedMss(const EndpointConfig& config,
-                      const ConnOptions& options) {
-  if (options.mss_clamp != 0 && options.mss_clamp < config.mss) {
-    return options.mss_clamp;
+uint16_t AnnouncedMss(const EndpointConfig& config, uint16_t mss_clamp) {
+  if (mss_clamp != 0 && mss_clamp < config.mss) {
+    return mss_clamp;
   }
   return config.mss;
+}
+
+uint16_t AnnouncedMss(const EndpointConfig& config,
+                      const ConnOptions& options) {
+  return AnnouncedMss(config, options.mss_clamp);
 }
 
 // ---------------------------------------------------------------------------
 // Opening.
 
+void Connection::KeepOptions(const ConnOptions& options) {
+  nodelay_ = options.nodelay;
+  nagle_ = options.nagle;
+  offer_timestamps_ = options.timestamps;
+  offer_window_scaling_ = options.window_scaling;
+  offer_sack_ = options.sack_permitted;
+  linux_window_update_ = options.linux_window_update;
+  cc_algorithm_ = options.congestion;
+  slow_start_limit_ = options.slow_start_limit;
+  mss_clamp_ = options.mss_clamp;
+  keepalive_enabled_ = options.keepalive.enabled;
+  keepalive_idle_ = options.keepalive.idle;
+  keepalive_interval_ = options.keepalive.interval;
+  keepalive_probes_ = options.keepalive.probes;
+}
+
 void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
                             const ConnOptions& options) {
   tuple_ = tuple;
-  options_ = options;
+  KeepOptions(options);
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
   ReleaseSendQueue();
@@ -115,7 +132,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
 void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
                                  const ConnOptions& options) {
   tuple_ = p.tuple;
-  options_ = options;
+  KeepOptions(options);
   passive_ = true;
   rtt_ = RttEstimator(env.cfg.rto);
   if (p.synack_retransmitted) {
@@ -188,16 +205,16 @@ void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
   // segment below.
   snd_mss_ = std::max(peer_mss, kMinSendMss);
   // RFC 7323 2.2: scaling is on only when both sides sent the option.
-  ws_enabled_ = options_.window_scaling && o.window_scale.has_value();
+  ws_enabled_ = offer_window_scaling_ && o.window_scale.has_value();
   if (ws_enabled_) {
     snd_wscale_ = std::min(*o.window_scale, kMaxWindowScale);
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;
   }
-  sack_enabled_ = options_.sack_permitted && o.sack_permitted;
+  sack_enabled_ = offer_sack_ && o.sack_permitted;
   // RFC 7323 3.2: timestamps are on when both SYNs carry the option.
-  ts_enabled_ = options_.timestamps && o.timestamps.has_value();
+  ts_enabled_ = offer_timestamps_ && o.timestamps.has_value();
   if (ts_enabled_) {
     ts_recent_ = o.timestamps->tsval;
   }
@@ -1176,7 +1193,7 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
   // RFC 6691: options come out of the MSS, so a data segment keeps only the
   // blocks that fit beside its payload (a full-sized one carries none).
   const uint32_t mss =
-      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, options_));
+      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, mss_clamp_));
   const uint32_t used =
       payload_len + static_cast<uint32_t>(tcp->options.EmittedLen());
   const uint32_t room = mss > used ? mss - used : 0;
@@ -1206,14 +1223,14 @@ void Connection::SendSyn(Env& env, bool with_ack) {
   // On the SYN-ACK the options mirror what the peer offered (RFC 7323 2.2,
   // 3.2; RFC 2018 2), as NegotiateSynOptions set them; on the SYN we offer
   // what the connection's options allow.
-  bool offer_ts = with_ack ? ts_enabled_ : options_.timestamps;
-  bool offer_ws = with_ack ? ws_enabled_ : options_.window_scaling;
-  bool offer_sack = with_ack ? sack_enabled_ : options_.sack_permitted;
+  bool offer_ts = with_ack ? ts_enabled_ : offer_timestamps_;
+  bool offer_ws = with_ack ? ws_enabled_ : offer_window_scaling_;
+  bool offer_sack = with_ack ? sack_enabled_ : offer_sack_;
   bool saved_ts = ts_enabled_;
   ts_enabled_ = offer_ts;
   FillHeader(env, &tcp, iss_, flags);
   ts_enabled_ = saved_ts;
-  tcp.options.mss = AnnouncedMss(env.cfg, options_);
+  tcp.options.mss = AnnouncedMss(env.cfg, mss_clamp_);
   if (offer_ws) {
     tcp.options.window_scale = rcv_wscale_;
   }
@@ -1246,7 +1263,8 @@ void Connection::SendRstAt(Env& env, SeqNum seq) {
 uint32_t Connection::EffectiveMss(const Env& env) const {
   // RFC 9293 3.7.1 and RFC 6691: the MSS counts the TCP payload with a
   // 20-byte header; options we send on every segment come out of it.
-  uint32_t mss = std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, options_));
+  uint32_t mss =
+      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, mss_clamp_));
   if (ts_enabled_) {
     mss -= kTimestampOptionLen;
   }
@@ -1324,9 +1342,8 @@ void Connection::RestartRtoAfterSynTimeout(Env& env) {
   // RFC 6298 5.7: "If the timer expires awaiting the ACK of a SYN segment
   // and the TCP implementation is using an RTO less than 3 seconds, the RTO
   // MUST be re-initialized to 3 seconds when data transmission begins".
-  RttEstimator::Options o = env.cfg.rto;
-  o.initial = std::max(o.initial, kSynTimeoutRto);
-  rtt_ = RttEstimator(o);
+  (void)env;
+  rtt_.RestartAfterSynTimeout();
 }
 
 void Connection::ArmRetransmit(Env& env) {
@@ -1347,8 +1364,8 @@ const SackScoreboard& Connection::EmptyScoreboard() {
 void Connection::InitCongestion(Env& env) {
   // RFC 5681 section 2: SMSS excludes headers and options, so it is the
   // effective MSS; the RFC 6928 initial window follows from it.
-  cc_ = CongestionControl(options_.congestion, EffectiveMss(env), env.now);
-  cc_.set_slow_start_limit(options_.slow_start_limit);
+  cc_ = CongestionControl(cc_algorithm_, EffectiveMss(env), env.now);
+  cc_.set_slow_start_limit(slow_start_limit_);
   ReleaseScoreboard();
   in_recovery_ = false;
   dupacks_ = 0;
@@ -1476,7 +1493,7 @@ bool Connection::SackRecoveryOutput(Env& env) {
     // 4.2.3.4: data is in flight throughout recovery).
     SeqNum high_data = SeqNum::Max(SeqNum::Min(data_end, wnd_end), snd_max_);
     const uint32_t sendable = static_cast<uint32_t>(high_data - snd_max_);
-    if (sendable < smss && !(options_.nodelay && high_data == data_end)) {
+    if (sendable < smss && !(nodelay_ && high_data == data_end)) {
       high_data = snd_max_;
     }
     // Rule (4), the rescue retransmission, is for a tail loss nothing else
@@ -1632,8 +1649,8 @@ void Connection::Output(Env& env) {
       // Sender SWS avoidance (RFC 9293 3.8.6.2.1): wait for more window.
       break;
     }
-    if (len < mss && !fin && !options_.nodelay && in_flight > 0 &&
-        (options_.nagle == NagleMode::kClassic ||
+    if (len < mss && !fin && !nodelay_ && in_flight > 0 &&
+        (nagle_ == NagleMode::kClassic ||
          (snd_sml_ > snd_una_ && snd_sml_ <= snd_nxt_))) {
       // Nagle: one small segment outstanding at a time. RFC 1122 4.2.3.4
       // holds it while anything is in flight; Minshall's variant (Linux's
@@ -1674,7 +1691,7 @@ Verdict Connection::Fail(Env& env, SockError error, uint32_t event,
 // Timers.
 
 Instant Connection::KeepaliveDeadline() const {
-  if (!options_.keepalive.enabled) {
+  if (!keepalive_enabled_) {
     return Instant::Never();
   }
   switch (state_) {
@@ -1693,7 +1710,7 @@ Instant Connection::KeepaliveDeadline() const {
       return Instant::Never();
   }
   if (keepalive_sent_ == 0) {
-    return last_rx_ + options_.keepalive.idle;
+    return last_rx_ + keepalive_idle_;
   }
   return keepalive_deadline_;
 }
@@ -1739,7 +1756,7 @@ Verdict Connection::OnTimer(Env& env) {
     if (snd_una_ != snd_max_ || DataEnd() != snd_nxt_) {
       // Data in flight: the retransmission timer watches the peer.
       last_rx_ = now;
-    } else if (keepalive_sent_ >= options_.keepalive.probes) {
+    } else if (keepalive_sent_ >= keepalive_probes_) {
       env.stats.keepalive_timeouts.Inc();
       return Fail(env, TimeoutError(), events::kTimedOut,
                   /*send_rst=*/true);
@@ -1747,7 +1764,7 @@ Verdict Connection::OnTimer(Env& env) {
       SendKeepaliveProbe(env);
       env.stats.keepalive_probes.Inc();
       ++keepalive_sent_;
-      keepalive_deadline_ = now + options_.keepalive.interval;
+      keepalive_deadline_ = now + keepalive_interval_;
     }
   }
   if (fin_wait2_deadline_ <= now) {
@@ -2094,7 +2111,7 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
       const uint32_t free_wnd = static_cast<uint32_t>(
           std::min<uint64_t>(rcvbuf_.free(), uint64_t{0xffff} << rcv_wscale_));
       SeqNum proposed = rcv_nxt_ + free_wnd;
-      if (options_.linux_window_update) {
+      if (linux_window_update_) {
         const uint32_t now_wnd =
             rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_)
                                 : 0;
@@ -2240,14 +2257,17 @@ Verdict Connection::Abort(Env& env) {
 }
 
 void Connection::SetNodelay(Env& env, bool on) {
-  options_.nodelay = on;
+  nodelay_ = on;
   if (on) {
     OutputOrDefer(env);
   }
 }
 
 void Connection::SetKeepalive(Env& env, const KeepaliveOptions& ka) {
-  options_.keepalive = ka;
+  keepalive_enabled_ = ka.enabled;
+  keepalive_idle_ = ka.idle;
+  keepalive_interval_ = ka.interval;
+  keepalive_probes_ = ka.probes;
   (void)env;
 }
 

@@ -237,8 +237,8 @@ absl::Status EndpointConfig::Validate() const {
   if (max_time_wait >= (1u << 31)) {
     return absl::InvalidArgumentError("max_time_wait: expected below 2^31");
   }
-  if (max_listeners == 0) {
-    return absl::InvalidArgumentError("max_listeners: expected at least 1");
+  if (max_listeners == 0 || max_listeners >= (1u << 30)) {
+    return absl::InvalidArgumentError("max_listeners: expected 1 to 2^30 - 1");
   }
   if (no_socket_rst_per_second > kMaxNoSocketRstPerSecond) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -1181,9 +1181,8 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
       c->in_accept_queue = true;
       if (!l->in_ready_list) {
         l->in_ready_list = true;
-        PushReady(Event{{},
-                        ListenerHandle{c->listener_index, l->generation},
-                        events::kAcceptable});
+        PushReady(
+            ReadyEntry{c->listener_index | kReadyListener, l->generation});
       }
       break;
     }
@@ -1606,11 +1605,19 @@ uint32_t Endpoint::Poll(ConnHandle h) const {
 void Endpoint::QueueEvent(SlabHandle h, Connection* c) {
   if (!c->in_ready_list) {
     c->in_ready_list = true;
-    PushReady(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
+    PushReady(ReadyEntry{h.index, h.generation});
   }
 }
 
-void Endpoint::PushReady(const Event& e) {
+bool Endpoint::ReadyLive(ReadyEntry e) const {
+  if ((e.index & kReadyListener) != 0) {
+    return GetListener(ListenerHandle{e.index & ~kReadyListener,
+                                      e.generation}) != nullptr;
+  }
+  return conns_.Get(SlabHandle{e.index, e.generation}) != nullptr;
+}
+
+void Endpoint::PushReady(ReadyEntry e) {
   if (ready_.size() == ready_.capacity()) {
     // The application has not polled for a while and released connections
     // left entries behind: drop those and the ones already taken, so the
@@ -1618,13 +1625,8 @@ void Endpoint::PushReady(const Event& e) {
     // is in it at most once).
     size_t kept = 0;
     for (size_t i = ready_head_; i < ready_.size(); ++i) {
-      const Event& r = ready_[i];
-      const bool live = r.listener.valid()
-                            ? GetListener(r.listener) != nullptr
-                            : conns_.Get(SlabHandle{
-                                  r.conn.index, r.conn.generation}) != nullptr;
-      if (live) {
-        ready_[kept++] = r;
+      if (ReadyLive(ready_[i])) {
+        ready_[kept++] = ready_[i];
       }
     }
     ready_.resize(kept);
@@ -1654,7 +1656,7 @@ size_t Endpoint::MemoryBytes() const {
                  table_.MemoryBytes() + assemblers_->MemoryBytes() +
                  scoreboards_->MemoryBytes() + send_queues_->MemoryBytes() +
                  buffers_.bytes() + cache_.cached_bytes() +
-                 ready_.capacity() * sizeof(Event) +
+                 ready_.capacity() * sizeof(ReadyEntry) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {
@@ -1670,28 +1672,28 @@ size_t Endpoint::PollEvents(std::span<Event> out) {
   size_t n = 0;
   size_t i = ready_head_;
   for (; i < ready_.size() && n < out.size(); ++i) {
-    Event e = ready_[i];
-    if (e.listener.valid()) {
-      Listener* l = GetListener(e.listener);
+    const ReadyEntry r = ready_[i];
+    if ((r.index & kReadyListener) != 0) {
+      const ListenerHandle lh{r.index & ~kReadyListener, r.generation};
+      Listener* l = GetListener(lh);
       if (l == nullptr) {
         continue;
       }
       l->in_ready_list = false;
       if (l->accept_queue_length() > 0) {
-        out[n++] = e;
+        out[n++] = Event{{}, lh, events::kAcceptable};
       }
       continue;
     }
-    Connection* c = conns_.Get(SlabHandle{e.conn.index, e.conn.generation});
+    Connection* c = conns_.Get(SlabHandle{r.index, r.generation});
     if (c == nullptr) {
       continue;
     }
     c->in_ready_list = false;
     if (c->pending_events != 0 && !c->orphaned()) {
-      e.mask = c->pending_events;
-      e.context = c->context;
+      out[n++] = Event{
+          ConnHandle{r.index, r.generation}, {}, c->pending_events, c->context};
       c->pending_events = 0;
-      out[n++] = e;
     }
   }
   ready_head_ = i;

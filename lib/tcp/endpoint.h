@@ -354,10 +354,23 @@ class Endpoint {
   void Unlink(Connection* c);
   // Puts the connection in the event list unless it is there already.
   void QueueEvent(SlabHandle h, Connection* c);
+  // An event list entry: a connection's slab handle, or a listener's handle
+  // with kReadyListener set in the index (both indices are below 2^30,
+  // EndpointConfig::Validate). The mask and context are read from the
+  // connection when PollEvents takes the entry, so an entry is 8 bytes
+  // instead of an Event's 32 for each of the max_connections + max_listeners
+  // entries reserved at Create.
+  struct ReadyEntry {
+    uint32_t index;
+    uint32_t generation;
+  };
+  static constexpr uint32_t kReadyListener = uint32_t{1} << 31;
   // Appends to the event list; at its reserved capacity it first drops the
   // entries of released connections and closed listeners (O(list), only
   // when the application has not polled for that long).
-  void PushReady(const Event& e);
+  void PushReady(ReadyEntry e);
+  // Whether the entry's connection or listener still exists.
+  bool ReadyLive(ReadyEntry e) const;
   void EnterTimeWait(Env& env, Connection* c);
   void Release(SlabHandle h, Connection* c);
   void OnTimer(TimerNode* node, Instant now);
@@ -397,7 +410,7 @@ class Endpoint {
   // taking N events costs O(N). Reserved at Create and never grown: a live
   // connection or listener is in it at most once (in_ready_list), and
   // PushReady drops stale entries when it is full.
-  std::vector<Event> ready_;
+  std::vector<ReadyEntry> ready_;
   size_t ready_head_ = 0;
   // OnSegments: table changes while a segment is processed, and whether one
   // was for another 4-tuple than burst_tuple_ (then every later lookup of

@@ -7,8 +7,13 @@
 // Section 5.5: each expiry doubles the RTO (Backoff) up to max; only a new
 // RTT sample clears the backoff (Karn: an ACK of retransmitted data gives
 // none, so the backed-off RTO stays until one arrives).
+// Section 5.7: after a SYN timeout, an RTO below 3 s is re-initialized to
+// 3 s when data transmission begins (RestartAfterSynTimeout).
 // Karn's rule (section 3) is the caller's: it never samples a retransmitted
 // segment unless the sample comes from a timestamp echo (RFC 7323 section 4).
+// The estimator refers to its Options instead of copying them (a connection
+// refers to its endpoint's EndpointConfig::rto, 32 bytes it does not hold):
+// they must outlive it.
 #ifndef TERN_LIB_TCP_RTT_ESTIMATOR_H_
 #define TERN_LIB_TCP_RTT_ESTIMATOR_H_
 
@@ -30,7 +35,18 @@ class RttEstimator {
     Duration granularity = Duration::Millis(1);
   };
 
+  // RFC 6298 5.7's 3 s.
+  static constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
+
+  // Default options (a static instance).
+  RttEstimator();
+  // `options` must outlive the estimator; a temporary does not compile.
   explicit RttEstimator(const Options& options);
+  explicit RttEstimator(const Options&& options) = delete;
+
+  // RFC 6298 5.7: starts afresh (no sample, no backoff) with the initial
+  // RTO raised to at least kSynTimeoutRto.
+  void RestartAfterSynTimeout();
 
   void Sample(Duration rtt);
   // Doubles the RTO (RFC 6298 section 5.5), at most up to max.
@@ -43,11 +59,12 @@ class RttEstimator {
   int backoff() const { return backoff_; }
 
  private:
-  Options options_;
-  bool has_sample_ = false;
+  const Options* options_;
   Duration srtt_;
   Duration rttvar_;
   int backoff_ = 0;
+  bool has_sample_ = false;
+  bool syn_timeout_ = false;  // RestartAfterSynTimeout: initial >= 3 s
 };
 
 }  // namespace tern::tcp

@@ -38,6 +38,7 @@ class Cubic {
   Cubic(uint32_t smss, Instant now);
   // Slow start grows cwnd by at most this many SMSS per ACK (RFC 3465
   // L = 2, the default); 0 = by every newly acknowledged byte (Linux).
+  uint32_t smss() const { return smss_; }
   void set_smss(uint32_t smss) { smss_ = smss; }
   void set_slow_start_limit(uint32_t segments) { ss_limit_ = segments; }
 
@@ -84,20 +85,21 @@ class Cubic {
   uint32_t w_max_ = 0;
   uint32_t cwnd_prior_ = 0;
   uint32_t w_est_ = 0;
+  // K in ticks: the cube root of a 64-bit value, below 2^22 (StartEpoch).
+  int32_t k_ticks_ = 0;
   // Remainders carried between ACKs so small increments are not lost.
   uint64_t w_est_acc_ = 0;
   uint64_t cwnd_acc_ = 0;
-  int64_t k_ticks_ = 0;
   Instant epoch_start_;
   Instant last_ack_;
-  bool epoch_started_ = false;
-  bool after_timeout_ = false;
-  bool rto_pending_ = false;
-  bool has_undo_ = false;
   uint32_t undo_cwnd_ = 0;
   uint32_t undo_ssthresh_ = 0;
   uint32_t undo_w_max_ = 0;
   uint32_t undo_cwnd_prior_ = 0;
+  bool epoch_started_ = false;
+  bool after_timeout_ = false;
+  bool rto_pending_ = false;
+  bool has_undo_ = false;
 };
 
 }  // namespace tern::tcp

@@ -6,13 +6,17 @@
 namespace tern::tcp {
 namespace {
 
-RttEstimator::Options Opts() {
-  RttEstimator::Options o;
-  o.initial = Duration::Seconds(1);
-  o.min = Duration::Millis(200);
-  o.max = Duration::Seconds(120);
-  o.granularity = Duration::Millis(1);
-  return o;
+// The estimator refers to its options, so they live as long as the test.
+const RttEstimator::Options& Opts() {
+  static const RttEstimator::Options options = [] {
+    RttEstimator::Options o;
+    o.initial = Duration::Seconds(1);
+    o.min = Duration::Millis(200);
+    o.max = Duration::Seconds(120);
+    o.granularity = Duration::Millis(1);
+    return o;
+  }();
+  return options;
 }
 
 TEST(RttEstimator, BeforeAnySample_InitialRto) {
@@ -92,6 +96,20 @@ TEST(RttEstimator, NegativeSample_Ignored) {
   RttEstimator e(Opts());
   e.Sample(Duration::Zero() - Duration::Millis(5));
   EXPECT_FALSE(e.has_sample());
+}
+
+TEST(RttEstimator, RestartAfterSynTimeout_InitialRtoAtLeast3s) {
+  // RFC 6298 5.7: "the RTO MUST be re-initialized to 3 seconds when data
+  // transmission begins"; a later sample computes the RTO as usual.
+  RttEstimator e(Opts());
+  e.Sample(Duration::Millis(100));
+  e.Backoff();
+  e.RestartAfterSynTimeout();
+  EXPECT_FALSE(e.has_sample());
+  EXPECT_EQ(e.backoff(), 0);
+  EXPECT_EQ(e.rto(), RttEstimator::kSynTimeoutRto);
+  e.Sample(Duration::Millis(100));
+  EXPECT_EQ(e.rto(), Duration::Millis(300));
 }
 
 }  // namespace
