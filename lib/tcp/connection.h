@@ -472,6 +472,9 @@ class Connection {
   int persist_probes_ = 0;
   uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
   uint32_t events_ = 0;
+  // RFC 5961 section 7 challenge ACKs: this connection's own budget of
+  // EndpointConfig::challenge_ack_per_second (ack_limiter.h, CVE-2016-5696).
+  AckLimiter challenge_limiter_;
 
   // What the connection keeps of its ConnOptions after Init (KeepOptions):
   // the buffer sizes live in snd_buffer_ and rcvbuf_, the window scale
@@ -518,9 +521,6 @@ class Connection {
   Duration keepalive_interval_ = Duration::Seconds(75);
 
   Instant last_oow_ack_;
-  // RFC 5961 section 7 challenge ACKs: this connection's own budget of
-  // EndpointConfig::challenge_ack_per_second (ack_limiter.h, CVE-2016-5696).
-  AckLimiter challenge_limiter_;
   // Refers to EndpointConfig::rto (rtt_estimator.h).
   RttEstimator rtt_;
   Instant rtt_start_;
