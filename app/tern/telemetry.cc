@@ -322,6 +322,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("sack_scoreboard_refused", t.sack_scoreboard_refused);
   v("buffer_reclaims", t.buffer_reclaims);
   v("send_queue_refused", t.send_queue_refused);
+  v("keepalive_refused", t.keepalive_refused);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);
   v("rto_expiries", t.rto_expiries);

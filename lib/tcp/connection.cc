@@ -84,7 +84,7 @@ uint16_t AnnouncedMss(const EndpointConfig& config,
 // ---------------------------------------------------------------------------
 // Opening.
 
-void Connection::KeepOptions(const ConnOptions& options) {
+void Connection::KeepOptions(Env& env, const ConnOptions& options) {
   nodelay_ = options.nodelay;
   nagle_ = options.nagle;
   offer_timestamps_ = options.timestamps;
@@ -94,16 +94,15 @@ void Connection::KeepOptions(const ConnOptions& options) {
   cc_algorithm_ = options.congestion;
   slow_start_limit_ = options.slow_start_limit;
   mss_clamp_ = options.mss_clamp;
-  keepalive_enabled_ = options.keepalive.enabled;
-  keepalive_idle_ = options.keepalive.idle;
-  keepalive_interval_ = options.keepalive.interval;
-  keepalive_probes_ = options.keepalive.probes;
+  keepalive_enabled_ = false;
+  ReleaseKeepaliveIfIdle();
+  (void)SetKeepalive(env, options.keepalive);
 }
 
 void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
                             const ConnOptions& options) {
   tuple_ = tuple;
-  KeepOptions(options);
+  KeepOptions(env, options);
   passive_ = false;
   rtt_ = RttEstimator(env.cfg.rto);
   ReleaseSendQueue();
@@ -132,7 +131,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
 void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
                                  const ConnOptions& options) {
   tuple_ = p.tuple;
-  KeepOptions(options);
+  KeepOptions(env, options);
   passive_ = true;
   rtt_ = RttEstimator(env.cfg.rto);
   if (p.synack_retransmitted) {
@@ -241,7 +240,10 @@ void Connection::SetState(Env& env, State next) {
 
 Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   last_rx_ = env.now;
-  keepalive_sent_ = 0;
+  if (keepalive_ != nullptr) {
+    keepalive_->sent = 0;
+    ReleaseKeepaliveIfIdle();
+  }
   if (env.cfg.header_prediction && state_ == State::kEstablished &&
       PredictedInput(env, seg)) {
     return Verdict::kKeep;
@@ -1694,6 +1696,7 @@ Instant Connection::KeepaliveDeadline() const {
   if (!keepalive_enabled_) {
     return Instant::Never();
   }
+  TERN_DCHECK(keepalive_ != nullptr);
   switch (state_) {
     case State::kEstablished:
     case State::kCloseWait:
@@ -1709,10 +1712,10 @@ Instant Connection::KeepaliveDeadline() const {
     case State::kTimeWait:
       return Instant::Never();
   }
-  if (keepalive_sent_ == 0) {
-    return last_rx_ + keepalive_idle_;
+  if (keepalive_->sent == 0) {
+    return last_rx_ + keepalive_->idle;
   }
-  return keepalive_deadline_;
+  return keepalive_->deadline;
 }
 
 Instant Connection::ProtocolDeadline() const {
@@ -1756,15 +1759,15 @@ Verdict Connection::OnTimer(Env& env) {
     if (snd_una_ != snd_max_ || DataEnd() != snd_nxt_) {
       // Data in flight: the retransmission timer watches the peer.
       last_rx_ = now;
-    } else if (keepalive_sent_ >= keepalive_probes_) {
+    } else if (keepalive_->sent >= keepalive_->probes) {
       env.stats.keepalive_timeouts.Inc();
       return Fail(env, TimeoutError(), events::kTimedOut,
                   /*send_rst=*/true);
     } else {
       SendKeepaliveProbe(env);
       env.stats.keepalive_probes.Inc();
-      ++keepalive_sent_;
-      keepalive_deadline_ = now + keepalive_interval_;
+      ++keepalive_->sent;
+      keepalive_->deadline = now + keepalive_->interval;
     }
   }
   if (fin_wait2_deadline_ <= now) {
@@ -2263,12 +2266,24 @@ void Connection::SetNodelay(Env& env, bool on) {
   }
 }
 
-void Connection::SetKeepalive(Env& env, const KeepaliveOptions& ka) {
+SockError Connection::SetKeepalive(Env& env, const KeepaliveOptions& ka) {
+  if (ka.enabled && keepalive_ == nullptr) {
+    keepalive_ = env.keepalives.Take();
+    if (keepalive_ == nullptr) {
+      env.stats.keepalive_refused.Inc();
+      return SockError::kNoResources;
+    }
+  }
   keepalive_enabled_ = ka.enabled;
-  keepalive_idle_ = ka.idle;
-  keepalive_interval_ = ka.interval;
-  keepalive_probes_ = ka.probes;
-  (void)env;
+  if (keepalive_ != nullptr) {
+    // The settings change even while off, for probes still unanswered: as
+    // when they were held inline.
+    keepalive_->idle = ka.idle;
+    keepalive_->interval = ka.interval;
+    keepalive_->probes = ka.probes;
+  }
+  ReleaseKeepaliveIfIdle();
+  return SockError::kOk;
 }
 
 uint32_t Connection::Poll() const {

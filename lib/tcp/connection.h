@@ -10,8 +10,9 @@
 // clock and never allocates per segment (its buffers are sized once, at
 // Init*, taken from Env::buffers on first data, and given back when an idle
 // connection has held them empty for kBufferReclaimDelay, connection.cc).
-// Rarely used state (reassembly, the SACK scoreboard, the send queue) is out
-// of line, taken from Env's pools on first use and given back when empty.
+// Rarely used state (reassembly, the SACK scoreboard, the send queue, the
+// keepalive state) is out of line, taken from Env's pools on first use and
+// given back when empty.
 // Every entry point returns a Verdict that tells the owner what to do with the
 // record (keep it, move it to the accept queue, replace it by a TIME-WAIT
 // record, release it). The owner re-arms the connection's single timer at
@@ -36,6 +37,7 @@
 #include "lib/tcp/config.h"
 #include "lib/tcp/congestion/congestion.h"
 #include "lib/tcp/four_tuple.h"
+#include "lib/tcp/keepalive_pool.h"
 #include "lib/tcp/rtt_estimator.h"
 #include "lib/tcp/sack_scoreboard.h"
 #include "lib/tcp/scoreboard_pool.h"
@@ -83,6 +85,9 @@ struct Env {
   // Where the connection's send queue comes from on its first Send or
   // SendRef (the endpoint's pool, or the heap).
   SendQueuePool& send_queues = HeapSendQueuePool();
+  // Where the connection's keepalive state comes from when keepalive is
+  // turned on (the endpoint's pool, or the heap).
+  KeepalivePool& keepalives = HeapKeepalivePool();
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -112,6 +117,9 @@ class Connection {
     ReleaseAssembler();
     ReleaseScoreboard();
     ReleaseSendQueue();
+    if (keepalive_ != nullptr) {
+      KeepalivePool::Give(keepalive_);
+    }
   }
 
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
@@ -182,7 +190,12 @@ class Connection {
   // Abort (RFC 9293 3.10.5; SO_LINGER with zero timeout): RST, CLOSED.
   Verdict Abort(Env& env);
   void SetNodelay(Env& env, bool on);
-  void SetKeepalive(Env& env, const KeepaliveOptions& ka);
+  // kOk, or kNoResources when keepalive was to be turned on and the pool
+  // refused its state (counted; keepalive stays as it was).
+  SockError SetKeepalive(Env& env, const KeepaliveOptions& ka);
+  // Whether keepalive state is held (out of line, keepalive_pool.h): while
+  // keepalive is on, and while it is off with probes unanswered.
+  bool holds_keepalive() const { return keepalive_ != nullptr; }
   // Whether a deferred application call left output to do, and doing it.
   // Any transmission attempt (an ACK arriving, a timer) does it as well.
   bool output_pending() const { return output_pending_; }
@@ -283,7 +296,15 @@ class Connection {
  private:
   void SetState(Env& env, State next);
   // Copies what the connection uses of `options` after Init.
-  void KeepOptions(const ConnOptions& options);
+  void KeepOptions(Env& env, const ConnOptions& options);
+  // Gives keepalive_ back once keepalive is off and no probe is unanswered:
+  // a fresh record would then behave the same.
+  void ReleaseKeepaliveIfIdle() {
+    if (keepalive_ != nullptr && !keepalive_enabled_ && keepalive_->sent == 0) {
+      KeepalivePool::Give(keepalive_);
+      keepalive_ = nullptr;
+    }
+  }
   // Header prediction (connection.cc): true when the segment was a
   // predicted pure ACK or in-order data segment on ESTABLISHED and has been
   // handled exactly as the general steps would; false, with nothing
@@ -468,7 +489,6 @@ class Connection {
   SeqNum recover_;
   SeqNum high_rxt_;    // RFC 6675 HighRxt + 1 (exclusive)
   SeqNum rescue_rxt_;  // RFC 6675 RescueRxt + 1 (exclusive)
-  int keepalive_sent_ = 0;
   int persist_probes_ = 0;
   uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
   uint32_t events_ = 0;
@@ -480,7 +500,6 @@ class Connection {
   // the buffer sizes live in snd_buffer_ and rcvbuf_, the window scale
   // offered in rcv_wscale_, quick_acks in quick_acks_left_. Until Init they
   // hold ConnOptions' defaults.
-  int keepalive_probes_ = 9;
   uint32_t slow_start_limit_ = 2;
   uint16_t mss_clamp_ = 0;
 
@@ -516,9 +535,8 @@ class Connection {
   bool offer_sack_ = true;
   bool linux_window_update_ = false;
   CcAlgorithm cc_algorithm_ = CcAlgorithm::kCubic;
+  // ConnOptions::keepalive.enabled; keepalive_ holds the rest.
   bool keepalive_enabled_ = false;
-  Duration keepalive_idle_ = Duration::Seconds(7200);
-  Duration keepalive_interval_ = Duration::Seconds(75);
 
   Instant last_oow_ack_;
   // Refers to EndpointConfig::rto (rtt_estimator.h).
@@ -536,7 +554,6 @@ class Connection {
 
   Instant rtx_deadline_ = Instant::Never();
   Instant delack_deadline_ = Instant::Never();
-  Instant keepalive_deadline_ = Instant::Never();
   Instant fin_wait2_deadline_ = Instant::Never();
   // When an idle connection gives its empty buffers and send queue back:
   // armed when they empty (NoteBuffersEmpty), at the earliest
@@ -544,6 +561,10 @@ class Connection {
   // sent; Never while nothing is to be reclaimed.
   Instant reclaim_deadline_ = Instant::Never();
   Instant last_rx_;
+  // Keepalive (RFC 1122 4.2.3.6), out of line (keepalive_pool.h): taken
+  // when keepalive is turned on, given back when it is off and no probe is
+  // unanswered (ReleaseKeepaliveIfIdle). Null while keepalive is off.
+  KeepaliveState* keepalive_ = nullptr;
 
   // The send buffer from SND.UNA (snd_buf_seq_) onwards: copies and
   // referenced chunks in one stream order.

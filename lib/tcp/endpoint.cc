@@ -152,6 +152,12 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!send_queues.ok()) {
     return send_queues.status();
   }
+  // Every connection may turn keepalive on: the bound is the slab's.
+  absl::StatusOr<std::unique_ptr<KeepalivePool>> keepalives =
+      KeepalivePool::Create(std::max<size_t>(config.max_connections, 1));
+  if (!keepalives.ok()) {
+    return keepalives.status();
+  }
   std::unique_ptr<SynCookieSecretStore> own_cookies;
   const SynCookieSecretStore* cookies = secrets.cookie_store;
   if (cookies == nullptr) {
@@ -166,8 +172,8 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   return std::unique_ptr<Endpoint>(new Endpoint(
       config, sink, now, IsnGenerator(isn_key), std::move(*table),
       std::move(*assemblers), std::move(*scoreboards), std::move(*send_queues),
-      std::move(*conns), std::move(*half_opens), std::move(*tws),
-      std::move(own_cookies), cookies));
+      std::move(*keepalives), std::move(*conns), std::move(*half_opens),
+      std::move(*tws), std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
@@ -175,6 +181,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    std::unique_ptr<AssemblerPool> assemblers,
                    std::unique_ptr<ScoreboardPool> scoreboards,
                    std::unique_ptr<SendQueuePool> send_queues,
+                   std::unique_ptr<KeepalivePool> keepalives,
                    Slab<Connection> conns, Slab<HalfOpen> half_opens,
                    Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
@@ -190,6 +197,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       assemblers_(std::move(assemblers)),
       scoreboards_(std::move(scoreboards)),
       send_queues_(std::move(send_queues)),
+      keepalives_(std::move(keepalives)),
       conns_(std::move(conns)),
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
@@ -266,8 +274,8 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_,  *sink_,       stats_,        now,
-             buffers_, *assemblers_, *scoreboards_, *send_queues_};
+  return Env{config_,      *sink_,        stats_,        now,         buffers_,
+             *assemblers_, *scoreboards_, *send_queues_, *keepalives_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -1582,9 +1590,9 @@ SockError Endpoint::SetNodelay(ConnHandle h, bool on, Instant now) {
 SockError Endpoint::SetKeepalive(ConnHandle h, const KeepaliveOptions& ka,
                                  Instant now) {
   TERN_WITH_CONN(h, now);
-  c->SetKeepalive(env, ka);
+  const SockError e = c->SetKeepalive(env, ka);
   After(env, sh, c, Verdict::kKeep);
-  return SockError::kOk;
+  return e;
 }
 
 #undef TERN_WITH_CONN
@@ -1655,7 +1663,8 @@ size_t Endpoint::MemoryBytes() const {
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
                  table_.MemoryBytes() + assemblers_->MemoryBytes() +
                  scoreboards_->MemoryBytes() + send_queues_->MemoryBytes() +
-                 buffers_.bytes() + cache_.cached_bytes() +
+                 keepalives_->MemoryBytes() + buffers_.bytes() +
+                 cache_.cached_bytes() +
                  ready_.capacity() * sizeof(ReadyEntry) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
