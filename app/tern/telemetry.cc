@@ -270,7 +270,7 @@ void ServeConnDump(const tcp::Endpoint& endpoint, ConnDump* dump) {
     r.unacked = static_cast<uint32_t>(c->snd_nxt() - c->snd_una());
     r.srtt_us = rtt.srtt().ToMicros();
     r.rttvar_us = rtt.rttvar().ToMicros();
-    r.rto_ms = rtt.rto().ToMillis();
+    r.rto_ms = rtt.rto(endpoint.config().rto).ToMillis();
     r.backoff = rtt.backoff();
     r.send_queue = c->send_queued();
     r.recv_queue = c->readable_bytes();

@@ -104,7 +104,7 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   tuple_ = tuple;
   KeepOptions(env, options);
   passive_ = false;
-  rtt_ = RttEstimator(env.cfg.rto);
+  rtt_ = RttEstimator();
   ReleaseSendQueue();
   snd_buffer_ = options.send_buffer;
   snd_ref_chunks_ = static_cast<uint32_t>(options.send_ref_chunks);
@@ -118,7 +118,6 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   snd_max_ = iss;
   snd_sml_ = iss;
   snd_buf_seq_ = iss + 1;
-  ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
   rcv_wscale_ = options.window_scaling ? OfferedWindowScale(options) : 0;
   quick_acks_left_ = options.quick_acks;
   last_rx_ = env.now;
@@ -133,7 +132,7 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   tuple_ = p.tuple;
   KeepOptions(env, options);
   passive_ = true;
-  rtt_ = RttEstimator(env.cfg.rto);
+  rtt_ = RttEstimator();
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
@@ -151,7 +150,6 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   snd_max_ = p.iss + 1;
   snd_sml_ = p.iss;
   snd_buf_seq_ = p.iss + 1;
-  ts_offset_ = p.iss.raw();  // the SYN-ACK's TSval used the same offset
   irs_ = p.irs;
   rcv_nxt_ = p.irs + 1;
   rcv_adv_ = rcv_nxt_ + p.synack_window;
@@ -782,7 +780,7 @@ uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
   if (snd_una_ == snd_max_) {
     rtx_deadline_ = Instant::Never();
   } else if (!hold_timer) {
-    rtx_deadline_ = env.now + rtt_.rto();
+    rtx_deadline_ = env.now + rtt_.rto(env.cfg.rto);
   }
   return acked;
 }
@@ -1102,7 +1100,9 @@ void Connection::ProcessFin(Env& env) {
 
 uint32_t Connection::TsClock(Env& env) const {
   // RFC 7323 5.4: a 1 ms clock with a per-connection offset.
-  return static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + ts_offset_;
+  // RFC 7323 5.4: a per-connection random offset, the ISS (the SYN-ACK of a
+  // half-open record or a cookie used the same).
+  return static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + iss_.raw();
 }
 
 uint16_t Connection::WindowField(bool syn) {
@@ -1349,7 +1349,7 @@ void Connection::RestartRtoAfterSynTimeout(Env& env) {
 }
 
 void Connection::ArmRetransmit(Env& env) {
-  rtx_deadline_ = env.now + rtt_.rto();
+  rtx_deadline_ = env.now + rtt_.rto(env.cfg.rto);
 }
 
 // ---------------------------------------------------------------------------
@@ -1613,7 +1613,7 @@ void Connection::Output(Env& env) {
     if (in_flight == 0 && snd_una_ == snd_max_) {
       // RFC 5681 section 4.1: after an idle period longer than the RTO,
       // start again from at most the initial window.
-      cc_.OnIdleRestart(env.now, rtt_.rto(), last_send_);
+      cc_.OnIdleRestart(env.now, rtt_.rto(env.cfg.rto), last_send_);
     }
     uint32_t usable = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
     uint32_t len = std::min({unsent, mss, usable});
@@ -1896,7 +1896,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
       if (syn_retransmits_ < UINT8_MAX) {
         ++syn_retransmits_;
       }
-      rtt_.Backoff();
+      rtt_.Backoff(env.cfg.rto);
       SendSyn(env, /*with_ack=*/false);
       env.stats.syn_retransmits.Inc();
       ArmRetransmit(env);
@@ -1914,7 +1914,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
       if (syn_retransmits_ < UINT8_MAX) {
         ++syn_retransmits_;
       }
-      rtt_.Backoff();
+      rtt_.Backoff(env.cfg.rto);
       SendSyn(env, /*with_ack=*/true);
       env.stats.synack_retransmits.Inc();
       ArmRetransmit(env);
@@ -1947,7 +1947,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
     }
     ++persist_probes_;
     SendKeepaliveProbe(env);
-    rtt_.Backoff();
+    rtt_.Backoff(env.cfg.rto);
     ArmRetransmit(env);
     return Verdict::kKeep;
   }
@@ -1961,7 +1961,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
   ++retries_;
   // RFC 6298 5.5-5.6: back off, retransmit the earliest unacknowledged
   // segment; Karn: no RTT sample from what is retransmitted.
-  rtt_.Backoff();
+  rtt_.Backoff(env.cfg.rto);
   env.stats.rto_expiries.Inc();
   // RFC 5681 section 3.1 (RFC 9438 section 4.8 for CUBIC): ssthresh from
   // FlightSize, cwnd = LW = 1 SMSS; any fast recovery ends with the rewind.
@@ -2310,7 +2310,7 @@ TimeWaitRecord Connection::MakeTimeWait(Env& env) const {
   r.snd_nxt = snd_max_;
   r.rcv_nxt = rcv_nxt_;
   r.ts_recent = ts_recent_;
-  r.ts_offset = ts_offset_;
+  r.ts_offset = iss_.raw();
   r.window = last_window_sent_;
   r.timestamps = ts_enabled_ ? 1 : 0;
   (void)env;

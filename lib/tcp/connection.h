@@ -283,10 +283,12 @@ class Connection {
   Instant timer_deadline;  // what `timer` is armed for
   uint32_t listener_index = UINT32_MAX;
   uint32_t listener_generation = 0;
-  uint32_t pending_events = 0;  // collected, not yet given to PollEvents
   // The endpoint's list of connections with deferred output (slab indices).
   uint32_t dirty_prev = UINT32_MAX;
   uint32_t dirty_next = UINT32_MAX;
+  // Readiness bits (api.h events::, all below bit 16) collected, not yet
+  // given to PollEvents.
+  uint16_t pending_events = 0;
   bool in_dirty_list = false;
   bool in_ready_list = false;
   bool in_table = false;
@@ -453,6 +455,8 @@ class Connection {
   State state_ = State::kClosed;
   SockError error_ = SockError::kOk;
   SockError soft_error_ = SockError::kOk;
+  uint8_t snd_wscale_ = 0;
+  uint8_t rcv_wscale_ = 0;
   FourTuple tuple_;
 
   // Send sequence space (RFC 9293 3.3.1).
@@ -476,7 +480,6 @@ class Connection {
   // RFC 2883 D-SACK: a duplicate to report in the next ACK (SetDsack).
   wire::SackBlock dsack_;
   uint32_t ts_recent_ = 0;
-  uint32_t ts_offset_ = 0;
   SeqNum rtt_seq_;  // the segment being timed (rtt_timing_)
   int retries_ = 0;
   // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
@@ -491,7 +494,6 @@ class Connection {
   SeqNum rescue_rxt_;  // RFC 6675 RescueRxt + 1 (exclusive)
   int persist_probes_ = 0;
   uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
-  uint32_t events_ = 0;
   // RFC 5961 section 7 challenge ACKs: this connection's own budget of
   // EndpointConfig::challenge_ack_per_second (ack_limiter.h, CVE-2016-5696).
   AckLimiter challenge_limiter_;
@@ -506,8 +508,8 @@ class Connection {
   uint16_t snd_mss_ = 536;        // RFC 9293 3.7.1 default without the option
   uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
   uint16_t last_window_sent_ = 0;
-  uint8_t snd_wscale_ = 0;
-  uint8_t rcv_wscale_ = 0;
+  // Readiness bits (api.h events::, all below bit 16) not yet taken.
+  uint16_t events_ = 0;
   uint8_t delayed_segments_ = 0;
   uint8_t syn_retransmits_ = 0;  // syn_retransmits()
   bool ts_enabled_ = false;
@@ -539,7 +541,7 @@ class Connection {
   bool keepalive_enabled_ = false;
 
   Instant last_oow_ack_;
-  // Refers to EndpointConfig::rto (rtt_estimator.h).
+  // Its options are EndpointConfig::rto (rtt_estimator.h).
   RttEstimator rtt_;
   Instant rtt_start_;
 

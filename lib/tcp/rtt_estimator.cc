@@ -4,16 +4,8 @@
 
 namespace tern::tcp {
 
-namespace {
-const RttEstimator::Options kDefaultOptions;
-}  // namespace
-
-RttEstimator::RttEstimator() : options_(&kDefaultOptions) {}
-
-RttEstimator::RttEstimator(const Options& options) : options_(&options) {}
-
 void RttEstimator::RestartAfterSynTimeout() {
-  *this = RttEstimator(*options_);
+  *this = RttEstimator();
   syn_timeout_ = true;
 }
 
@@ -36,15 +28,14 @@ void RttEstimator::Sample(Duration rtt) {
   backoff_ = 0;
 }
 
-void RttEstimator::Backoff() {
+void RttEstimator::Backoff(const Options& options) {
   // Stop doubling once the maximum is reached so the shift cannot overflow.
-  if (rto() < options_->max) {
+  if (rto(options) < options.max) {
     ++backoff_;
   }
 }
 
-Duration RttEstimator::rto() const {
-  const Options& o = *options_;
+Duration RttEstimator::rto(const Options& o) const {
   Duration base =
       syn_timeout_ ? std::max(o.initial, kSynTimeoutRto) : o.initial;
   if (has_sample_) {

@@ -11,9 +11,9 @@
 // 3 s when data transmission begins (RestartAfterSynTimeout).
 // Karn's rule (section 3) is the caller's: it never samples a retransmitted
 // segment unless the sample comes from a timestamp echo (RFC 7323 section 4).
-// The estimator refers to its Options instead of copying them (a connection
-// refers to its endpoint's EndpointConfig::rto, 32 bytes it does not hold):
-// they must outlive it.
+// The estimator holds the samples only: the Options come with each call that
+// needs them (a connection passes its endpoint's EndpointConfig::rto, 32
+// bytes it does not hold), and must be the same at every call.
 #ifndef TERN_LIB_TCP_RTT_ESTIMATOR_H_
 #define TERN_LIB_TCP_RTT_ESTIMATOR_H_
 
@@ -38,28 +38,21 @@ class RttEstimator {
   // RFC 6298 5.7's 3 s.
   static constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
 
-  // Default options (a static instance).
-  RttEstimator();
-  // `options` must outlive the estimator; a temporary does not compile.
-  explicit RttEstimator(const Options& options);
-  explicit RttEstimator(const Options&& options) = delete;
-
   // RFC 6298 5.7: starts afresh (no sample, no backoff) with the initial
   // RTO raised to at least kSynTimeoutRto.
   void RestartAfterSynTimeout();
 
   void Sample(Duration rtt);
-  // Doubles the RTO (RFC 6298 section 5.5), at most up to max.
-  void Backoff();
+  // Doubles the RTO (RFC 6298 section 5.5), at most up to options.max.
+  void Backoff(const Options& options);
 
-  Duration rto() const;
+  Duration rto(const Options& options) const;
   bool has_sample() const { return has_sample_; }
   Duration srtt() const { return srtt_; }
   Duration rttvar() const { return rttvar_; }
   int backoff() const { return backoff_; }
 
  private:
-  const Options* options_;
   Duration srtt_;
   Duration rttvar_;
   int backoff_ = 0;

@@ -130,7 +130,7 @@ TEST_F(TimersTest, SynSent_SynAnsweredAtOnce_RtoFromMeasurement) {
   peer_nxt_ = peer_iss_ + 1;
   ExpectSent(kAck, our_nxt_, peer_nxt_);
   // RFC 6298 2.2: SRTT = 100 ms, RTTVAR = 50 ms, RTO = 300 ms.
-  EXPECT_EQ(Conn()->rtt().rto(), Duration::Millis(300));
+  EXPECT_EQ(Conn()->rtt().rto(config_.rto), Duration::Millis(300));
 }
 
 // ---------------------------------------------------------------------------
