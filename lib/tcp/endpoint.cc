@@ -20,10 +20,6 @@ using wire::tcp_flags::kSyn;
 
 namespace {
 
-// Timer user data: bits 62-63 name the record kind (connection, TIME-WAIT,
-// half-open); bits 32-61 hold the slab generation, bits 0-31 the slab index.
-constexpr uint64_t kTimeWaitTimer = uint64_t{1} << 63;
-constexpr uint64_t kHalfOpenTimer = uint64_t{1} << 62;
 // Connection-table values: bit 31 marks a TIME-WAIT record, bit 30 a
 // half-open record; otherwise the value is a connection slab index.
 constexpr uint32_t kTimeWaitBit = 1u << 31;
@@ -32,10 +28,6 @@ constexpr uint32_t kIndexMask = kHalfOpenBit - 1;
 // Linux's default ip_local_port_range.
 constexpr uint32_t kEphemeralFirst = 32768;
 constexpr uint32_t kEphemeralLast = 60999;
-
-uint64_t TimerData(SlabHandle h, uint64_t kind) {
-  return kind | (uint64_t{h.generation & 0x3fff'ffffu} << 32) | h.index;
-}
 
 }  // namespace
 
@@ -610,8 +602,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   l.stats.synacks_sent.Inc();
   stats_.listen.synacks_sent.Inc();
   // RFC 6298 2.1: the first retransmission after the initial RTO.
-  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, 0),
-             TimerData(*h, kHalfOpenTimer));
+  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, 0));
 }
 
 void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -879,8 +870,7 @@ void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
   ++r->retries;
   SendHalfOpenSynAck(env, *r, *l);
   stats_.synack_retransmits.Inc();
-  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries),
-             r->timer.user_data);
+  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries));
 }
 
 void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
@@ -1057,7 +1047,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       } else {
         stats_.challenge_acks_limited.Inc();
       }
-      wheel_.Arm(&r->timer, env.now + config_.msl * 2, r->timer.user_data);
+      wheel_.Arm(&r->timer, env.now + config_.msl * 2);
       return;
     case TimeWaitAction::kReopen: {
       uint32_t listener_index = 0;
@@ -1097,32 +1087,37 @@ Instant Endpoint::OnTimers(Instant now) {
 
 void Endpoint::OnTimer(TimerNode* node, Instant now) {
   stats_.timers_fired.Inc();
-  const uint64_t data = node->user_data;
-  const uint32_t index = static_cast<uint32_t>(data);
-  if ((data & kHalfOpenTimer) != 0) {
-    Env env = MakeEnv(now);
-    OnHalfOpenTimer(env, index);
-    return;
-  }
-  if ((data & kTimeWaitTimer) != 0) {
-    // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
-    TimeWaitRecord* r = time_waits_.GetByIndex(index);
-    if (r == nullptr) {
+  // The node is embedded in a connection, half-open or TIME-WAIT record,
+  // each kind in its own slab: its address names the record. A record's
+  // timer is cancelled before the record is freed, so the slot is live.
+  if (const std::optional<uint32_t> index = conns_.SlotOf(node)) {
+    Connection* c = conns_.GetByIndex(*index);
+    TERN_DCHECK(c != nullptr && &c->timer == node);
+    if (c == nullptr) {
       return;
     }
-    stats_.time_wait_expired.Inc();
-    CountTransition(State::kTimeWait, State::kClosed);
-    TableErase(r->tuple);
-    time_waits_.Free(*time_waits_.HandleAt(index));
+    Env env = MakeEnv(now);
+    Verdict v = c->OnTimer(env);
+    After(env, *conns_.HandleAt(*index), c, v);
     return;
   }
-  Connection* c = conns_.GetByIndex(index);
-  if (c == nullptr) {
+  if (const std::optional<uint32_t> index = half_opens_.SlotOf(node)) {
+    Env env = MakeEnv(now);
+    OnHalfOpenTimer(env, *index);
     return;
   }
-  Env env = MakeEnv(now);
-  Verdict v = c->OnTimer(env);
-  After(env, *conns_.HandleAt(index), c, v);
+  const std::optional<uint32_t> index = time_waits_.SlotOf(node);
+  TERN_DCHECK(index.has_value());
+  TimeWaitRecord* r =
+      index.has_value() ? time_waits_.GetByIndex(*index) : nullptr;
+  if (r == nullptr) {
+    return;
+  }
+  // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
+  stats_.time_wait_expired.Inc();
+  CountTransition(State::kTimeWait, State::kClosed);
+  TableErase(r->tuple);
+  time_waits_.Free(*time_waits_.HandleAt(*index));
 }
 
 // ---------------------------------------------------------------------------
@@ -1162,8 +1157,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
   }
   stats_.time_wait_created.Inc();
   // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
-  wheel_.Arm(&r->timer, env.now + config_.msl * 2,
-             TimerData(*h, kTimeWaitTimer));
+  wheel_.Arm(&r->timer, env.now + config_.msl * 2);
 }
 
 void Endpoint::Release(SlabHandle h, Connection* c) {
@@ -1237,7 +1231,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
     wheel_.Cancel(&c->timer);
   } else if (!c->timer.armed() || deadline != c->timer_deadline) {
     c->timer_deadline = deadline;
-    wheel_.Arm(&c->timer, deadline, TimerData(h, 0));
+    wheel_.Arm(&c->timer, deadline);
   }
 }
 
