@@ -277,7 +277,9 @@ class Connection {
 
   // Owner's bookkeeping (the endpoint keeps these with the record). The
   // record's fields go by alignment, 8-byte first here and last below, so
-  // that it carries no padding (doc/benchmarks.md, issue 12).
+  // that one byte of padding is left between them (doc/benchmarks.md,
+  // issue 12: 496 bytes, of which 7 are padding, 6 of them inside
+  // RttEstimator and ByteRing).
   TimerNode timer;
   uint64_t context = 0;    // the application's (Endpoint::SetContext)
   Instant timer_deadline;  // what `timer` is armed for
@@ -451,7 +453,7 @@ class Connection {
   bool FinAcked() const;
 
   // 1-byte fields after the owner's five flags, then 4-, 2- and 1-byte
-  // fields, then the 8-byte ones: no padding anywhere.
+  // fields, then the 8-byte ones.
   State state_ = State::kClosed;
   SockError error_ = SockError::kOk;
   SockError soft_error_ = SockError::kOk;

@@ -4,14 +4,15 @@
 // given back when it is off again and no probe is outstanding.
 //
 // RFC 1122 section 4.2.3.6: keepalive MUST default to off, and it is seldom
-// turned on, but its settings and probe count took 33 bytes of every
-// connection. So they live out of line: a connection holds a pointer, null
-// while keepalive is off (doc/benchmarks.md, issue 12). The bound is
-// max_connections (every connection may hold one), so the pool refuses only
-// when memory for a new chunk of records cannot be had; keepalive then stays
-// off, Endpoint::SetKeepalive reports kNoResources, and the refusal is
-// counted (EndpointStats::keepalive_refused). The pool's contract is
-// RecordPool's (record_pool.h).
+// turned on, but its settings, probe count and probe deadline took 44 bytes
+// of every connection (32 in its copy of ConnOptions). So they live out of
+// line: a connection holds a pointer, null while keepalive is off
+// (doc/benchmarks.md, issue 12). The bound is max_connections (every connection
+// may hold one), so the pool refuses only when memory for a new chunk of
+// records cannot be had; keepalive then stays off, Endpoint::SetKeepalive
+// reports kNoResources, and the refusal is counted
+// (EndpointStats::keepalive_refused). The pool's contract is RecordPool's
+// (record_pool.h).
 #ifndef TERN_LIB_TCP_KEEPALIVE_POOL_H_
 #define TERN_LIB_TCP_KEEPALIVE_POOL_H_
 

@@ -82,8 +82,8 @@ class Cubic {
   void StartEpoch(Instant now);
   void SaveForUndo();
 
-  // 8-byte fields, then 4-, 2- and 1-bit ones: 80 bytes, no padding (the
-  // record is in every Connection, doc/benchmarks.md).
+  // 8-byte fields, then 4- and 2-byte ones and 1-bit flags: 80 bytes, one of
+  // them padding (the record is in every Connection, doc/benchmarks.md).
   // Remainders carried between ACKs so small increments are not lost.
   uint64_t w_est_acc_ = 0;
   uint64_t cwnd_acc_ = 0;
