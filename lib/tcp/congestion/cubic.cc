@@ -60,10 +60,10 @@ uint32_t LossSsthresh(uint32_t cwnd, uint32_t smss) {
 }  // namespace
 
 Cubic::Cubic(uint32_t smss, Instant now)
-    : last_ack_(now),
+    : smss_(static_cast<uint16_t>(smss)),
       cwnd_(InitialWindow(smss)),
       ssthresh_(congestion::kInitialSsthresh),
-      smss_(static_cast<uint16_t>(smss)) {
+      last_ack_(now) {
   // WCubic multiplies by SMSS in 64 bits after a 40-bit value.
   TERN_DCHECK(smss > 0 && smss <= 65535);
 }

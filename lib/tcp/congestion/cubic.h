@@ -82,13 +82,16 @@ class Cubic {
   void StartEpoch(Instant now);
   void SaveForUndo();
 
-  // 8-byte fields, then 4- and 2-byte ones and 1-bit flags: 80 bytes, one of
-  // them padding (the record is in every Connection, doc/benchmarks.md).
-  // Remainders carried between ACKs so small increments are not lost.
-  uint64_t w_est_acc_ = 0;
-  uint64_t cwnd_acc_ = 0;
-  Instant epoch_start_;
-  Instant last_ack_;
+  // 80 bytes, one of them padding (the record is in every Connection,
+  // doc/benchmarks.md): the SMSS, the flags, the 4-byte fields, then the
+  // 8-byte ones. The SMSS and cwnd sit where NewReno has its own, which keeps
+  // GCC's -Wmaybe-uninitialized quiet about the other alternative when a
+  // std::variant visit is inlined.
+  uint16_t smss_;  // at most 65535 (the constructor's and set_smss' check)
+  bool epoch_started_ : 1 = false;
+  bool after_timeout_ : 1 = false;
+  bool rto_pending_ : 1 = false;
+  bool has_undo_ : 1 = false;
   uint32_t ss_limit_ = 2;  // RFC 3465 L, in segments; 0 = none
   uint32_t cwnd_;
   uint32_t ssthresh_;
@@ -101,11 +104,11 @@ class Cubic {
   uint32_t undo_ssthresh_ = 0;
   uint32_t undo_w_max_ = 0;
   uint32_t undo_cwnd_prior_ = 0;
-  uint16_t smss_;  // at most 65535 (the constructor's and set_smss' check)
-  bool epoch_started_ : 1 = false;
-  bool after_timeout_ : 1 = false;
-  bool rto_pending_ : 1 = false;
-  bool has_undo_ : 1 = false;
+  // Remainders carried between ACKs so small increments are not lost.
+  uint64_t w_est_acc_ = 0;
+  uint64_t cwnd_acc_ = 0;
+  Instant epoch_start_;
+  Instant last_ack_;
 };
 
 }  // namespace tern::tcp
