@@ -48,7 +48,7 @@ struct Loaded {
   explicit Loaded(size_t n) : nodes(n) {
     std::mt19937_64 rng(1);
     for (size_t i = 0; i < n; ++i) {
-      wheel.Arm(&nodes[i], RandomDeadline(rng, Instant()), i);
+      wheel.Arm(&nodes[i], RandomDeadline(rng, Instant()));
     }
   }
   TimerWheel wheel{TimerWheel::Options{}};
@@ -67,7 +67,7 @@ void BM_ArmCancel(benchmark::State& state) {
   TimerNode node;
   size_t i = 0;
   for (auto _ : state) {
-    loaded.wheel.Arm(&node, deadlines[i++ & 4095], 0);
+    loaded.wheel.Arm(&node, deadlines[i++ & 4095]);
     loaded.wheel.Cancel(&node);
   }
   state.SetItemsProcessed(state.iterations());
@@ -88,7 +88,7 @@ void BM_ReArm(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const size_t j = i++ & 4095;
-    loaded.wheel.Arm(&loaded.nodes[which[j]], deadlines[j], 0);
+    loaded.wheel.Arm(&loaded.nodes[which[j]], deadlines[j]);
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -111,7 +111,7 @@ void BM_AdvanceFire(benchmark::State& state) {
     TimerWheel wheel{TimerWheel::Options{}};
     for (size_t i = 0; i < n; ++i) {
       nodes[i] = TimerNode{};
-      wheel.Arm(&nodes[i], deadlines[i], i);
+      wheel.Arm(&nodes[i], deadlines[i]);
     }
     state.ResumeTiming();
     // 1 ms steps, as a poll loop would call it.

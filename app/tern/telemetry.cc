@@ -270,7 +270,7 @@ void ServeConnDump(const tcp::Endpoint& endpoint, ConnDump* dump) {
     r.unacked = static_cast<uint32_t>(c->snd_nxt() - c->snd_una());
     r.srtt_us = rtt.srtt().ToMicros();
     r.rttvar_us = rtt.rttvar().ToMicros();
-    r.rto_ms = rtt.rto().ToMillis();
+    r.rto_ms = rtt.rto(endpoint.config().rto).ToMillis();
     r.backoff = rtt.backoff();
     r.send_queue = c->send_queued();
     r.recv_queue = c->readable_bytes();
@@ -322,6 +322,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   v("sack_scoreboard_refused", t.sack_scoreboard_refused);
   v("buffer_reclaims", t.buffer_reclaims);
   v("send_queue_refused", t.send_queue_refused);
+  v("keepalive_refused", t.keepalive_refused);
   v("retransmits", t.retransmits);
   v("fast_recoveries", t.fast_recoveries);
   v("rto_expiries", t.rto_expiries);

@@ -967,6 +967,17 @@ int Sockets::SetSockOpt(int fd, int level, int name, const void* value,
   return r;
 }
 
+int Sockets::ApplyKeepalive(Sock& s, Instant now) {
+  // Other errors (a connection already gone) leave the options to the
+  // socket, as before the keepalive pool.
+  if (!s.conn.valid() || ep_->SetKeepalive(s.conn, s.options.keepalive, now) !=
+                             tcp::SockError::kNoResources) {
+    return 0;
+  }
+  s.options.keepalive.enabled = false;
+  return -ENOBUFS;
+}
+
 int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
                             socklen_t len) {
   Sock* s = nullptr;
@@ -984,10 +995,7 @@ int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
       case SO_KEEPALIVE:
         if (int r = ReadInt(value, len, &v); r < 0) return r;
         s->options.keepalive.enabled = v != 0;
-        if (s->conn.valid()) {
-          ep_->SetKeepalive(s->conn, s->options.keepalive, now);
-        }
-        return 0;
+        return ApplyKeepalive(*s, now);
       case SO_LINGER: {
         if (len < sizeof(linger)) {
           return -EINVAL;
@@ -1055,19 +1063,13 @@ int Sockets::SetSockOptOnce(int fd, int level, int name, const void* value,
         (name == TCP_KEEPIDLE ? s->options.keepalive.idle
                               : s->options.keepalive.interval) =
             Duration::Seconds(v);
-        if (s->conn.valid()) {
-          ep_->SetKeepalive(s->conn, s->options.keepalive, now);
-        }
-        return 0;
+        return ApplyKeepalive(*s, now);
       case TCP_KEEPCNT:
         if (v < 1 || v > kMaxKeepCnt) {
           return -EINVAL;
         }
         s->options.keepalive.probes = v;
-        if (s->conn.valid()) {
-          ep_->SetKeepalive(s->conn, s->options.keepalive, now);
-        }
-        return 0;
+        return ApplyKeepalive(*s, now);
       default:
         return -ENOPROTOOPT;
     }

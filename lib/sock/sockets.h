@@ -199,6 +199,10 @@ class Sockets {
   bool PortInUse(uint16_t port, const Sock* except, bool reuse) const;
   int SetSockOptOnce(int fd, int level, int name, const void* value,
                      socklen_t len);
+  // Gives the socket's keepalive options to its connection: 0, or -ENOBUFS
+  // when keepalive was to be turned on and the endpoint had no keepalive
+  // record (tcp.keepalive_refused); keepalive is then off on both.
+  int ApplyKeepalive(Sock& s, Instant now);
   int StartConnect(Sock& s, wire::Ipv4Addr addr, uint16_t port);
   int ReleaseConn(Sock& s);
   ssize_t RecvOnce(Sock& s, const iovec* iov, int iovcnt, int flags,

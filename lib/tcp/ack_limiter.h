@@ -26,8 +26,10 @@ class AckLimiter {
   // current one-second window (which starts at the first ACK after the
   // last window ended).
   bool Allow(Instant now, uint32_t per_second) {
-    if (now - window_start_ >= Duration::Seconds(1)) {
-      window_start_ = now;
+    if (now - window_start() >= Duration::Seconds(1)) {
+      const uint64_t ns = static_cast<uint64_t>(now.ToNanos());
+      start_low_ = static_cast<uint32_t>(ns);
+      start_high_ = static_cast<uint32_t>(ns >> 32);
       used_ = 0;
     }
     if (used_ >= per_second) {
@@ -38,9 +40,19 @@ class AckLimiter {
   }
 
  private:
-  Instant window_start_;
+  Instant window_start() const {
+    return Instant::FromNanos(
+        static_cast<int64_t>(uint64_t{start_high_} << 32 | start_low_));
+  }
+
+  // The window's start, an Instant kept as two 32-bit halves so that the
+  // limiter is 12 bytes aligned to 4 and packs among a record's 4-byte
+  // fields instead of taking 16 (Connection, HalfOpen).
+  uint32_t start_low_ = 0;
+  uint32_t start_high_ = 0;
   uint32_t used_ = 0;
 };
+static_assert(sizeof(AckLimiter) == 12 && alignof(AckLimiter) == 4);
 
 }  // namespace tern::tcp
 

@@ -69,6 +69,8 @@ inline constexpr uint32_t kReset = 1u << 5;       // RST received / aborted
 inline constexpr uint32_t kTimedOut = 1u << 6;    // retransmissions exhausted
 inline constexpr uint32_t kRefused = 1u << 7;     // RST answering our SYN
 inline constexpr uint32_t kAcceptable = 1u << 8;  // listener: accept queue
+// Connection keeps the bits in 16 bits.
+static_assert(kAcceptable < (1u << 16));
 }  // namespace events
 
 // Zero-copy sends (Endpoint::SendRef, doc/reliable_transfer.md): payload the

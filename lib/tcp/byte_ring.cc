@@ -34,8 +34,8 @@ bool ByteRing::Reallocate(size_t bytes) {
     return false;
   }
   if (buf_ != nullptr) {
-    const size_t keep = size_ + written_past_tail_;
-    const size_t first = std::min(keep, alloc_ - head_);
+    const size_t keep = size_t{size_} + written_past_tail_;
+    const size_t first = std::min<size_t>(keep, alloc_ - head_);
     std::memcpy(next, buf_ + head_, first);
     std::memcpy(next + first, buf_, keep - first);
     allocator_->Free(buf_, alloc_);
@@ -64,8 +64,8 @@ bool ByteRing::Reserve(size_t bytes_past_size) {
 }
 
 void ByteRing::Resize(size_t capacity) {
-  capacity =
-      std::max(std::min(capacity, kMaxCapacity), size_ + written_past_tail_);
+  capacity = std::max(std::min(capacity, kMaxCapacity),
+                      size_t{size_} + written_past_tail_);
   if (capacity == capacity_) {
     return;
   }
@@ -110,34 +110,37 @@ size_t ByteRing::WriteAt(size_t offset_past_tail,
   }
   // head_ < alloc_ and size_ + offset_past_tail < alloc_ here, so one
   // subtraction replaces the modulo.
-  size_t pos = head_ + size_ + offset_past_tail;
+  size_t pos = size_t{head_} + size_ + offset_past_tail;
   if (pos >= alloc_) {
     pos -= alloc_;
   }
-  size_t first = std::min(n, alloc_ - pos);
+  size_t first = std::min<size_t>(n, alloc_ - pos);
   std::memcpy(buf_ + pos, data.data(), first);
   if (n > first) {
     std::memcpy(buf_, data.data() + first, n - first);
   }
-  written_past_tail_ = std::max(written_past_tail_, offset_past_tail + n);
+  written_past_tail_ = static_cast<uint32_t>(
+      std::max<size_t>(written_past_tail_, offset_past_tail + n));
   return n;
 }
 
 void ByteRing::Commit(size_t n) {
   TERN_DCHECK(n <= free());
   TERN_DCHECK(n == 0 || buf_ != nullptr);
-  size_ += n;
-  written_past_tail_ = written_past_tail_ > n ? written_past_tail_ - n : 0;
+  size_ += static_cast<uint32_t>(n);
+  written_past_tail_ = written_past_tail_ > n
+                           ? written_past_tail_ - static_cast<uint32_t>(n)
+                           : 0;
 }
 
 ByteRing::Slice ByteRing::Peek(size_t offset, size_t len) const {
   TERN_DCHECK(offset <= size_);
-  len = std::min(len, size_ - offset);
+  len = std::min<size_t>(len, size_ - offset);
   if (len == 0) {
     return {};
   }
-  size_t start = (head_ + offset) % alloc_;
-  size_t first = std::min(len, alloc_ - start);
+  size_t start = (size_t{head_} + offset) % alloc_;
+  size_t first = std::min<size_t>(len, alloc_ - start);
   Slice s;
   s.first = std::span<const uint8_t>(buf_ + start, first);
   if (len > first) {
@@ -159,8 +162,9 @@ size_t ByteRing::CopyOut(size_t offset, std::span<uint8_t> out) const {
 
 void ByteRing::Pop(size_t n) {
   TERN_DCHECK(n <= size_);
-  head_ = (head_ + n) % (alloc_ == 0 ? 1 : alloc_);
-  size_ -= n;
+  head_ =
+      static_cast<uint32_t>((size_t{head_} + n) % (alloc_ == 0 ? 1 : alloc_));
+  size_ -= static_cast<uint32_t>(n);
   // Rewinding an empty ring keeps later reads and writes in one span; bytes
   // held past the tail for reassembly pin the origin instead.
   if (size_ == 0 && written_past_tail_ == 0) {

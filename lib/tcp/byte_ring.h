@@ -115,14 +115,14 @@ class ByteRing {
 
   BufferAllocator* allocator_ = &HeapBufferAllocator();
   uint8_t* buf_ = nullptr;
-  // 32 bits each (kMaxCapacity), so the ring is no larger than when it had
-  // one size_t capacity.
+  // 32 bits each: every size and position is below kMaxCapacity (2^30), and
+  // so is the sum of any two of them.
   uint32_t capacity_ = 0;
   uint32_t alloc_ = 0;  // bytes at buf_; the ring's positions are modulo it
-  size_t head_ = 0;
-  size_t size_ = 0;
+  uint32_t head_ = 0;
+  uint32_t size_ = 0;
   // How far past the tail WriteAt has written bytes not yet appended.
-  size_t written_past_tail_ = 0;
+  uint32_t written_past_tail_ = 0;
 };
 
 }  // namespace tern::tcp

@@ -46,9 +46,6 @@ constexpr uint32_t kLimitedTransmitSegments = 2;
 // (tcp_delack_timer_handler calls sk_mem_reclaim), which fires at most
 // TCP_DELACK_MAX, 200 ms, after the segment that armed it.
 constexpr Duration kBufferReclaimDelay = Duration::Millis(200);
-// RFC 6298 5.7: the RTO data transmission starts with after the SYN (or
-// SYN-ACK) timed out and no RTT sample exists.
-constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
 
 bool TsBefore(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(a - b) < 0;
@@ -72,23 +69,42 @@ uint8_t OfferedWindowScale(const ConnOptions& options) {
   return ReceiveWindowScale(options.recv_buffer);
 }
 
-uint16_t AnnouncedMss(const EndpointConfig& config,
-                      const ConnOptions& options) {
-  if (options.mss_clamp != 0 && options.mss_clamp < config.mss) {
-    return options.mss_clamp;
+uint16_t AnnouncedMss(const EndpointConfig& config, uint16_t mss_clamp) {
+  if (mss_clamp != 0 && mss_clamp < config.mss) {
+    return mss_clamp;
   }
   return config.mss;
+}
+
+uint16_t AnnouncedMss(const EndpointConfig& config,
+                      const ConnOptions& options) {
+  return AnnouncedMss(config, options.mss_clamp);
 }
 
 // ---------------------------------------------------------------------------
 // Opening.
 
+void Connection::KeepOptions(Env& env, const ConnOptions& options) {
+  nodelay_ = options.nodelay;
+  nagle_ = options.nagle;
+  offer_timestamps_ = options.timestamps;
+  offer_window_scaling_ = options.window_scaling;
+  offer_sack_ = options.sack_permitted;
+  linux_window_update_ = options.linux_window_update;
+  cc_algorithm_ = options.congestion;
+  slow_start_limit_ = options.slow_start_limit;
+  mss_clamp_ = options.mss_clamp;
+  keepalive_enabled_ = false;
+  ReleaseKeepaliveIfIdle();
+  (void)SetKeepalive(env, options.keepalive);
+}
+
 void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
                             const ConnOptions& options) {
   tuple_ = tuple;
-  options_ = options;
+  KeepOptions(env, options);
   passive_ = false;
-  rtt_ = RttEstimator(env.cfg.rto);
+  rtt_ = RttEstimator();
   ReleaseSendQueue();
   snd_buffer_ = options.send_buffer;
   snd_ref_chunks_ = static_cast<uint32_t>(options.send_ref_chunks);
@@ -102,7 +118,6 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
   snd_max_ = iss;
   snd_sml_ = iss;
   snd_buf_seq_ = iss + 1;
-  ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection random offset
   rcv_wscale_ = options.window_scaling ? OfferedWindowScale(options) : 0;
   quick_acks_left_ = options.quick_acks;
   last_rx_ = env.now;
@@ -115,9 +130,9 @@ void Connection::InitActive(Env& env, const FourTuple& tuple, SeqNum iss,
 void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
                                  const ConnOptions& options) {
   tuple_ = p.tuple;
-  options_ = options;
+  KeepOptions(env, options);
   passive_ = true;
-  rtt_ = RttEstimator(env.cfg.rto);
+  rtt_ = RttEstimator();
   if (p.synack_retransmitted) {
     RestartRtoAfterSynTimeout(env);
   }
@@ -135,7 +150,6 @@ void Connection::InitSynReceived(Env& env, const SynReceivedParams& p,
   snd_max_ = p.iss + 1;
   snd_sml_ = p.iss;
   snd_buf_seq_ = p.iss + 1;
-  ts_offset_ = p.iss.raw();  // the SYN-ACK's TSval used the same offset
   irs_ = p.irs;
   rcv_nxt_ = p.irs + 1;
   rcv_adv_ = rcv_nxt_ + p.synack_window;
@@ -188,16 +202,16 @@ void Connection::NegotiateSynOptions(const wire::TcpRepr& syn) {
   // segment below.
   snd_mss_ = std::max(peer_mss, kMinSendMss);
   // RFC 7323 2.2: scaling is on only when both sides sent the option.
-  ws_enabled_ = options_.window_scaling && o.window_scale.has_value();
+  ws_enabled_ = offer_window_scaling_ && o.window_scale.has_value();
   if (ws_enabled_) {
     snd_wscale_ = std::min(*o.window_scale, kMaxWindowScale);
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;
   }
-  sack_enabled_ = options_.sack_permitted && o.sack_permitted;
+  sack_enabled_ = offer_sack_ && o.sack_permitted;
   // RFC 7323 3.2: timestamps are on when both SYNs carry the option.
-  ts_enabled_ = options_.timestamps && o.timestamps.has_value();
+  ts_enabled_ = offer_timestamps_ && o.timestamps.has_value();
   if (ts_enabled_) {
     ts_recent_ = o.timestamps->tsval;
   }
@@ -224,7 +238,10 @@ void Connection::SetState(Env& env, State next) {
 
 Verdict Connection::OnSegment(Env& env, const wire::TcpRepr& seg) {
   last_rx_ = env.now;
-  keepalive_sent_ = 0;
+  if (keepalive_ != nullptr) {
+    keepalive_->sent = 0;
+    ReleaseKeepaliveIfIdle();
+  }
   if (env.cfg.header_prediction && state_ == State::kEstablished &&
       PredictedInput(env, seg)) {
     return Verdict::kKeep;
@@ -763,7 +780,7 @@ uint32_t Connection::AdvanceSndUna(Env& env, const wire::TcpRepr& seg) {
   if (snd_una_ == snd_max_) {
     rtx_deadline_ = Instant::Never();
   } else if (!hold_timer) {
-    rtx_deadline_ = env.now + rtt_.rto();
+    rtx_deadline_ = env.now + rtt_.rto(env.cfg.rto);
   }
   return acked;
 }
@@ -1083,7 +1100,9 @@ void Connection::ProcessFin(Env& env) {
 
 uint32_t Connection::TsClock(Env& env) const {
   // RFC 7323 5.4: a 1 ms clock with a per-connection offset.
-  return static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + ts_offset_;
+  // RFC 7323 5.4: a per-connection random offset, the ISS (the SYN-ACK of a
+  // half-open record or a cookie used the same).
+  return static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + iss_.raw();
 }
 
 uint16_t Connection::WindowField(bool syn) {
@@ -1176,7 +1195,7 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
   // RFC 6691: options come out of the MSS, so a data segment keeps only the
   // blocks that fit beside its payload (a full-sized one carries none).
   const uint32_t mss =
-      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, options_));
+      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, mss_clamp_));
   const uint32_t used =
       payload_len + static_cast<uint32_t>(tcp->options.EmittedLen());
   const uint32_t room = mss > used ? mss - used : 0;
@@ -1206,14 +1225,14 @@ void Connection::SendSyn(Env& env, bool with_ack) {
   // On the SYN-ACK the options mirror what the peer offered (RFC 7323 2.2,
   // 3.2; RFC 2018 2), as NegotiateSynOptions set them; on the SYN we offer
   // what the connection's options allow.
-  bool offer_ts = with_ack ? ts_enabled_ : options_.timestamps;
-  bool offer_ws = with_ack ? ws_enabled_ : options_.window_scaling;
-  bool offer_sack = with_ack ? sack_enabled_ : options_.sack_permitted;
+  bool offer_ts = with_ack ? ts_enabled_ : offer_timestamps_;
+  bool offer_ws = with_ack ? ws_enabled_ : offer_window_scaling_;
+  bool offer_sack = with_ack ? sack_enabled_ : offer_sack_;
   bool saved_ts = ts_enabled_;
   ts_enabled_ = offer_ts;
   FillHeader(env, &tcp, iss_, flags);
   ts_enabled_ = saved_ts;
-  tcp.options.mss = AnnouncedMss(env.cfg, options_);
+  tcp.options.mss = AnnouncedMss(env.cfg, mss_clamp_);
   if (offer_ws) {
     tcp.options.window_scale = rcv_wscale_;
   }
@@ -1246,7 +1265,8 @@ void Connection::SendRstAt(Env& env, SeqNum seq) {
 uint32_t Connection::EffectiveMss(const Env& env) const {
   // RFC 9293 3.7.1 and RFC 6691: the MSS counts the TCP payload with a
   // 20-byte header; options we send on every segment come out of it.
-  uint32_t mss = std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, options_));
+  uint32_t mss =
+      std::min<uint32_t>(snd_mss_, AnnouncedMss(env.cfg, mss_clamp_));
   if (ts_enabled_) {
     mss -= kTimestampOptionLen;
   }
@@ -1324,13 +1344,12 @@ void Connection::RestartRtoAfterSynTimeout(Env& env) {
   // RFC 6298 5.7: "If the timer expires awaiting the ACK of a SYN segment
   // and the TCP implementation is using an RTO less than 3 seconds, the RTO
   // MUST be re-initialized to 3 seconds when data transmission begins".
-  RttEstimator::Options o = env.cfg.rto;
-  o.initial = std::max(o.initial, kSynTimeoutRto);
-  rtt_ = RttEstimator(o);
+  (void)env;
+  rtt_.RestartAfterSynTimeout();
 }
 
 void Connection::ArmRetransmit(Env& env) {
-  rtx_deadline_ = env.now + rtt_.rto();
+  rtx_deadline_ = env.now + rtt_.rto(env.cfg.rto);
 }
 
 // ---------------------------------------------------------------------------
@@ -1347,8 +1366,8 @@ const SackScoreboard& Connection::EmptyScoreboard() {
 void Connection::InitCongestion(Env& env) {
   // RFC 5681 section 2: SMSS excludes headers and options, so it is the
   // effective MSS; the RFC 6928 initial window follows from it.
-  cc_ = CongestionControl(options_.congestion, EffectiveMss(env), env.now);
-  cc_.set_slow_start_limit(options_.slow_start_limit);
+  cc_ = CongestionControl(cc_algorithm_, EffectiveMss(env), env.now);
+  cc_.set_slow_start_limit(slow_start_limit_);
   ReleaseScoreboard();
   in_recovery_ = false;
   dupacks_ = 0;
@@ -1476,7 +1495,7 @@ bool Connection::SackRecoveryOutput(Env& env) {
     // 4.2.3.4: data is in flight throughout recovery).
     SeqNum high_data = SeqNum::Max(SeqNum::Min(data_end, wnd_end), snd_max_);
     const uint32_t sendable = static_cast<uint32_t>(high_data - snd_max_);
-    if (sendable < smss && !(options_.nodelay && high_data == data_end)) {
+    if (sendable < smss && !(nodelay_ && high_data == data_end)) {
       high_data = snd_max_;
     }
     // Rule (4), the rescue retransmission, is for a tail loss nothing else
@@ -1594,7 +1613,7 @@ void Connection::Output(Env& env) {
     if (in_flight == 0 && snd_una_ == snd_max_) {
       // RFC 5681 section 4.1: after an idle period longer than the RTO,
       // start again from at most the initial window.
-      cc_.OnIdleRestart(env.now, rtt_.rto(), last_send_);
+      cc_.OnIdleRestart(env.now, rtt_.rto(env.cfg.rto), last_send_);
     }
     uint32_t usable = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
     uint32_t len = std::min({unsent, mss, usable});
@@ -1632,8 +1651,8 @@ void Connection::Output(Env& env) {
       // Sender SWS avoidance (RFC 9293 3.8.6.2.1): wait for more window.
       break;
     }
-    if (len < mss && !fin && !options_.nodelay && in_flight > 0 &&
-        (options_.nagle == NagleMode::kClassic ||
+    if (len < mss && !fin && !nodelay_ && in_flight > 0 &&
+        (nagle_ == NagleMode::kClassic ||
          (snd_sml_ > snd_una_ && snd_sml_ <= snd_nxt_))) {
       // Nagle: one small segment outstanding at a time. RFC 1122 4.2.3.4
       // holds it while anything is in flight; Minshall's variant (Linux's
@@ -1674,9 +1693,10 @@ Verdict Connection::Fail(Env& env, SockError error, uint32_t event,
 // Timers.
 
 Instant Connection::KeepaliveDeadline() const {
-  if (!options_.keepalive.enabled) {
+  if (!keepalive_enabled_) {
     return Instant::Never();
   }
+  TERN_DCHECK(keepalive_ != nullptr);
   switch (state_) {
     case State::kEstablished:
     case State::kCloseWait:
@@ -1692,10 +1712,10 @@ Instant Connection::KeepaliveDeadline() const {
     case State::kTimeWait:
       return Instant::Never();
   }
-  if (keepalive_sent_ == 0) {
-    return last_rx_ + options_.keepalive.idle;
+  if (keepalive_->sent == 0) {
+    return last_rx_ + keepalive_->idle;
   }
-  return keepalive_deadline_;
+  return keepalive_->deadline;
 }
 
 Instant Connection::ProtocolDeadline() const {
@@ -1739,15 +1759,15 @@ Verdict Connection::OnTimer(Env& env) {
     if (snd_una_ != snd_max_ || DataEnd() != snd_nxt_) {
       // Data in flight: the retransmission timer watches the peer.
       last_rx_ = now;
-    } else if (keepalive_sent_ >= options_.keepalive.probes) {
+    } else if (keepalive_->sent >= keepalive_->probes) {
       env.stats.keepalive_timeouts.Inc();
       return Fail(env, TimeoutError(), events::kTimedOut,
                   /*send_rst=*/true);
     } else {
       SendKeepaliveProbe(env);
       env.stats.keepalive_probes.Inc();
-      ++keepalive_sent_;
-      keepalive_deadline_ = now + options_.keepalive.interval;
+      ++keepalive_->sent;
+      keepalive_->deadline = now + keepalive_->interval;
     }
   }
   if (fin_wait2_deadline_ <= now) {
@@ -1876,7 +1896,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
       if (syn_retransmits_ < UINT8_MAX) {
         ++syn_retransmits_;
       }
-      rtt_.Backoff();
+      rtt_.Backoff(env.cfg.rto);
       SendSyn(env, /*with_ack=*/false);
       env.stats.syn_retransmits.Inc();
       ArmRetransmit(env);
@@ -1894,7 +1914,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
       if (syn_retransmits_ < UINT8_MAX) {
         ++syn_retransmits_;
       }
-      rtt_.Backoff();
+      rtt_.Backoff(env.cfg.rto);
       SendSyn(env, /*with_ack=*/true);
       env.stats.synack_retransmits.Inc();
       ArmRetransmit(env);
@@ -1927,7 +1947,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
     }
     ++persist_probes_;
     SendKeepaliveProbe(env);
-    rtt_.Backoff();
+    rtt_.Backoff(env.cfg.rto);
     ArmRetransmit(env);
     return Verdict::kKeep;
   }
@@ -1941,7 +1961,7 @@ Verdict Connection::OnRetransmitTimeout(Env& env) {
   ++retries_;
   // RFC 6298 5.5-5.6: back off, retransmit the earliest unacknowledged
   // segment; Karn: no RTT sample from what is retransmitted.
-  rtt_.Backoff();
+  rtt_.Backoff(env.cfg.rto);
   env.stats.rto_expiries.Inc();
   // RFC 5681 section 3.1 (RFC 9438 section 4.8 for CUBIC): ssthresh from
   // FlightSize, cwnd = LW = 1 SMSS; any fast recovery ends with the rewind.
@@ -2094,7 +2114,7 @@ IoResult Connection::Recv(Env& env, std::span<uint8_t> out) {
       const uint32_t free_wnd = static_cast<uint32_t>(
           std::min<uint64_t>(rcvbuf_.free(), uint64_t{0xffff} << rcv_wscale_));
       SeqNum proposed = rcv_nxt_ + free_wnd;
-      if (options_.linux_window_update) {
+      if (linux_window_update_) {
         const uint32_t now_wnd =
             rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_)
                                 : 0;
@@ -2240,15 +2260,30 @@ Verdict Connection::Abort(Env& env) {
 }
 
 void Connection::SetNodelay(Env& env, bool on) {
-  options_.nodelay = on;
+  nodelay_ = on;
   if (on) {
     OutputOrDefer(env);
   }
 }
 
-void Connection::SetKeepalive(Env& env, const KeepaliveOptions& ka) {
-  options_.keepalive = ka;
-  (void)env;
+SockError Connection::SetKeepalive(Env& env, const KeepaliveOptions& ka) {
+  if (ka.enabled && keepalive_ == nullptr) {
+    keepalive_ = env.keepalives.Take();
+    if (keepalive_ == nullptr) {
+      env.stats.keepalive_refused.Inc();
+      return SockError::kNoResources;
+    }
+  }
+  keepalive_enabled_ = ka.enabled;
+  if (keepalive_ != nullptr) {
+    // The settings change even while off, for probes still unanswered: as
+    // when they were held inline.
+    keepalive_->idle = ka.idle;
+    keepalive_->interval = ka.interval;
+    keepalive_->probes = ka.probes;
+  }
+  ReleaseKeepaliveIfIdle();
+  return SockError::kOk;
 }
 
 uint32_t Connection::Poll() const {
@@ -2275,7 +2310,7 @@ TimeWaitRecord Connection::MakeTimeWait(Env& env) const {
   r.snd_nxt = snd_max_;
   r.rcv_nxt = rcv_nxt_;
   r.ts_recent = ts_recent_;
-  r.ts_offset = ts_offset_;
+  r.ts_offset = iss_.raw();
   r.window = last_window_sent_;
   r.timestamps = ts_enabled_ ? 1 : 0;
   (void)env;

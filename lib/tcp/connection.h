@@ -10,8 +10,9 @@
 // clock and never allocates per segment (its buffers are sized once, at
 // Init*, taken from Env::buffers on first data, and given back when an idle
 // connection has held them empty for kBufferReclaimDelay, connection.cc).
-// Rarely used state (reassembly, the SACK scoreboard, the send queue) is out
-// of line, taken from Env's pools on first use and given back when empty.
+// Rarely used state (reassembly, the SACK scoreboard, the send queue, the
+// keepalive state) is out of line, taken from Env's pools on first use and
+// given back when empty.
 // Every entry point returns a Verdict that tells the owner what to do with the
 // record (keep it, move it to the accept queue, replace it by a TIME-WAIT
 // record, release it). The owner re-arms the connection's single timer at
@@ -36,6 +37,7 @@
 #include "lib/tcp/config.h"
 #include "lib/tcp/congestion/congestion.h"
 #include "lib/tcp/four_tuple.h"
+#include "lib/tcp/keepalive_pool.h"
 #include "lib/tcp/rtt_estimator.h"
 #include "lib/tcp/sack_scoreboard.h"
 #include "lib/tcp/scoreboard_pool.h"
@@ -59,6 +61,8 @@ uint8_t OfferedWindowScale(const ConnOptions& options);
 // The MSS announced in our SYN or SYN-ACK: the port's MSS, capped by the
 // application's TCP_MAXSEG (ConnOptions::mss_clamp).
 uint16_t AnnouncedMss(const EndpointConfig& config, const ConnOptions& options);
+// The same with the application's TCP_MAXSEG alone (0: none).
+uint16_t AnnouncedMss(const EndpointConfig& config, uint16_t mss_clamp);
 // The MSS a peer's SYN or SYN-ACK announces: its MSS option, or RFC 9293
 // 3.7.1's default of 536 when the option is absent or 0 (an MSS of 0 is
 // ignored, as Linux's tcp_parse_options does).
@@ -81,6 +85,9 @@ struct Env {
   // Where the connection's send queue comes from on its first Send or
   // SendRef (the endpoint's pool, or the heap).
   SendQueuePool& send_queues = HeapSendQueuePool();
+  // Where the connection's keepalive state comes from when keepalive is
+  // turned on (the endpoint's pool, or the heap).
+  KeepalivePool& keepalives = HeapKeepalivePool();
   // Application calls (Send, SendRef, ShutdownWrite, SetNodelay) only mark
   // the connection (output_pending()) instead of transmitting; the owner
   // calls FlushOutput later (EndpointConfig::coalesce_sends).
@@ -110,6 +117,9 @@ class Connection {
     ReleaseAssembler();
     ReleaseScoreboard();
     ReleaseSendQueue();
+    if (keepalive_ != nullptr) {
+      KeepalivePool::Give(keepalive_);
+    }
   }
 
   // Active open (RFC 9293 3.10.1): sends the SYN, enters SYN-SENT.
@@ -180,7 +190,12 @@ class Connection {
   // Abort (RFC 9293 3.10.5; SO_LINGER with zero timeout): RST, CLOSED.
   Verdict Abort(Env& env);
   void SetNodelay(Env& env, bool on);
-  void SetKeepalive(Env& env, const KeepaliveOptions& ka);
+  // kOk, or kNoResources when keepalive was to be turned on and the pool
+  // refused its state (counted; keepalive stays as it was).
+  SockError SetKeepalive(Env& env, const KeepaliveOptions& ka);
+  // Whether keepalive state is held (out of line, keepalive_pool.h): while
+  // keepalive is on, and while it is off with probes unanswered.
+  bool holds_keepalive() const { return keepalive_ != nullptr; }
   // Whether a deferred application call left output to do, and doing it.
   // Any transmission attempt (an ACK arriving, a timer) does it as well.
   bool output_pending() const { return output_pending_; }
@@ -260,24 +275,40 @@ class Connection {
     return in_recovery_ && !sack_enabled_ ? recovery_cwnd_ : cc_.cwnd();
   }
 
-  // Owner's bookkeeping (the endpoint keeps these with the record).
+  // Owner's bookkeeping (the endpoint keeps these with the record). The
+  // record's fields go by alignment, 8-byte first here and last below, so
+  // that one byte of padding is left between them (doc/benchmarks.md,
+  // issue 12: 496 bytes, of which 7 are padding, 6 of them inside
+  // RttEstimator and ByteRing).
   TimerNode timer;
+  uint64_t context = 0;    // the application's (Endpoint::SetContext)
+  Instant timer_deadline;  // what `timer` is armed for
   uint32_t listener_index = UINT32_MAX;
   uint32_t listener_generation = 0;
+  // The endpoint's list of connections with deferred output (slab indices).
+  uint32_t dirty_prev = UINT32_MAX;
+  uint32_t dirty_next = UINT32_MAX;
+  // Readiness bits (api.h events::, all below bit 16) collected, not yet
+  // given to PollEvents.
+  uint16_t pending_events = 0;
+  bool in_dirty_list = false;
   bool in_ready_list = false;
   bool in_table = false;
   bool accepted = true;          // false until Accept takes it
   bool in_accept_queue = false;  // in its listener's accept queue
-  uint64_t context = 0;          // the application's (Endpoint::SetContext)
-  uint32_t pending_events = 0;   // collected, not yet given to PollEvents
-  Instant timer_deadline;        // what `timer` is armed for
-  // The endpoint's list of connections with deferred output (slab indices).
-  bool in_dirty_list = false;
-  uint32_t dirty_prev = UINT32_MAX;
-  uint32_t dirty_next = UINT32_MAX;
 
  private:
   void SetState(Env& env, State next);
+  // Copies what the connection uses of `options` after Init.
+  void KeepOptions(Env& env, const ConnOptions& options);
+  // Gives keepalive_ back once keepalive is off and no probe is unanswered:
+  // a fresh record would then behave the same.
+  void ReleaseKeepaliveIfIdle() {
+    if (keepalive_ != nullptr && !keepalive_enabled_ && keepalive_->sent == 0) {
+      KeepalivePool::Give(keepalive_);
+      keepalive_ = nullptr;
+    }
+  }
   // Header prediction (connection.cc): true when the segment was a
   // predicted pure ACK or in-order data segment on ESTABLISHED and has been
   // handled exactly as the general steps would; false, with nothing
@@ -421,9 +452,14 @@ class Connection {
 
   bool FinAcked() const;
 
+  // 1-byte fields after the owner's five flags, then 4-, 2- and 1-byte
+  // fields, then the 8-byte ones.
   State state_ = State::kClosed;
+  SockError error_ = SockError::kOk;
+  SockError soft_error_ = SockError::kOk;
+  uint8_t snd_wscale_ = 0;
+  uint8_t rcv_wscale_ = 0;
   FourTuple tuple_;
-  ConnOptions options_;
 
   // Send sequence space (RFC 9293 3.3.1).
   SeqNum iss_;
@@ -443,10 +479,41 @@ class Connection {
   SeqNum rcv_nxt_;
   SeqNum rcv_adv_;  // right edge of the window we advertised
   SeqNum last_ack_sent_;
+  // RFC 2883 D-SACK: a duplicate to report in the next ACK (SetDsack).
+  wire::SackBlock dsack_;
+  uint32_t ts_recent_ = 0;
+  SeqNum rtt_seq_;  // the segment being timed (rtt_timing_)
+  int retries_ = 0;
+  // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
+  // RecoveryPoint, held exclusive (HighData + 1 = SND.MAX at entry); it
+  // trails SND.UNA outside recovery so the comparison never wraps.
+  uint32_t dupacks_ = 0;
+  // Bytes sent by RFC 3042 limited transmit since the last new ACK.
+  uint32_t limited_transmit_bytes_ = 0;
+  uint32_t recovery_cwnd_ = 0;  // RFC 6582 inflated cwnd (no SACK)
+  SeqNum recover_;
+  SeqNum high_rxt_;    // RFC 6675 HighRxt + 1 (exclusive)
+  SeqNum rescue_rxt_;  // RFC 6675 RescueRxt + 1 (exclusive)
+  int persist_probes_ = 0;
+  uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
+  // RFC 5961 section 7 challenge ACKs: this connection's own budget of
+  // EndpointConfig::challenge_ack_per_second (ack_limiter.h, CVE-2016-5696).
+  AckLimiter challenge_limiter_;
 
-  uint16_t snd_mss_ = 536;  // RFC 9293 3.7.1 default without the option
-  uint8_t snd_wscale_ = 0;
-  uint8_t rcv_wscale_ = 0;
+  // What the connection keeps of its ConnOptions after Init (KeepOptions):
+  // the buffer sizes live in snd_buffer_ and rcvbuf_, the window scale
+  // offered in rcv_wscale_, quick_acks in quick_acks_left_. Until Init they
+  // hold ConnOptions' defaults.
+  uint32_t slow_start_limit_ = 2;
+  uint16_t mss_clamp_ = 0;
+
+  uint16_t snd_mss_ = 536;        // RFC 9293 3.7.1 default without the option
+  uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
+  uint16_t last_window_sent_ = 0;
+  // Readiness bits (api.h events::, all below bit 16) not yet taken.
+  uint16_t events_ = 0;
+  uint8_t delayed_segments_ = 0;
+  uint8_t syn_retransmits_ = 0;  // syn_retransmits()
   bool ts_enabled_ = false;
   bool sack_enabled_ = false;
   bool ws_enabled_ = false;
@@ -455,25 +522,30 @@ class Connection {
   bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
   bool orphaned_ = false;      // the application closed its handle
   bool ack_pending_ = false;
-  // RFC 2883 D-SACK: a duplicate to report in the next ACK (SetDsack).
-  bool dsack_pending_ = false;
-  wire::SackBlock dsack_;
+  bool dsack_pending_ = false;   // dsack_ holds a block to send
   bool output_pending_ = false;  // a deferred application call (Env)
-  uint8_t delayed_segments_ = 0;
-  uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
-  uint32_t ts_recent_ = 0;
-  uint32_t ts_offset_ = 0;
-  Instant last_oow_ack_;
-  // RFC 5961 section 7 challenge ACKs: this connection's own budget of
-  // EndpointConfig::challenge_ack_per_second (ack_limiter.h, CVE-2016-5696).
-  AckLimiter challenge_limiter_;
+  bool rtt_timing_ = false;      // Karn: timing a segment not retransmitted
+  bool in_recovery_ = false;
+  bool partial_ack_seen_ = false;  // RFC 6582 3.2 step 5 (timer reset)
+  bool cwnd_limited_ = false;      // Output last stopped on cwnd
+  // A cookie connection's first ACK echoes a TSval whose low bits carry
+  // options, up to 63 ms behind our clock: no RTT sample from it.
+  bool skip_ts_rtt_sample_ = false;
+  // ConnOptions, kept (KeepOptions).
+  bool nodelay_ = false;
+  NagleMode nagle_ = NagleMode::kMinshall;
+  bool offer_timestamps_ = true;
+  bool offer_window_scaling_ = true;
+  bool offer_sack_ = true;
+  bool linux_window_update_ = false;
+  CcAlgorithm cc_algorithm_ = CcAlgorithm::kCubic;
+  // ConnOptions::keepalive.enabled; keepalive_ holds the rest.
+  bool keepalive_enabled_ = false;
 
-  RttEstimator rtt_{RttEstimator::Options{}};
-  bool rtt_timing_ = false;  // Karn: timing a segment not retransmitted
-  SeqNum rtt_seq_;
+  Instant last_oow_ack_;
+  // Its options are EndpointConfig::rto (rtt_estimator.h).
+  RttEstimator rtt_;
   Instant rtt_start_;
-  int retries_ = 0;
-  uint8_t syn_retransmits_ = 0;  // syn_retransmits(); fits retries_' padding
 
   // Congestion control (RFC 5681, doc/congestion.md), made again with the
   // effective MSS when the connection becomes synchronized.
@@ -482,24 +554,10 @@ class Connection {
   // Env::scoreboards by the first ACK whose SACK blocks it records, given
   // back once it is empty. Null while nothing is SACKed above SND.UNA.
   SackScoreboard* scoreboard_ = nullptr;
-  // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
-  // RecoveryPoint, held exclusive (HighData + 1 = SND.MAX at entry); it
-  // trails SND.UNA outside recovery so the comparison never wraps.
-  bool in_recovery_ = false;
-  bool partial_ack_seen_ = false;  // RFC 6582 3.2 step 5 (timer reset)
-  bool cwnd_limited_ = false;      // Output last stopped on cwnd
-  uint32_t dupacks_ = 0;
-  // Bytes sent by RFC 3042 limited transmit since the last new ACK.
-  uint32_t limited_transmit_bytes_ = 0;
-  uint32_t recovery_cwnd_ = 0;  // RFC 6582 inflated cwnd (no SACK)
-  SeqNum recover_;
-  SeqNum high_rxt_;    // RFC 6675 HighRxt + 1 (exclusive)
-  SeqNum rescue_rxt_;  // RFC 6675 RescueRxt + 1 (exclusive)
   Instant last_send_;  // RFC 5681 4.1: the last data segment sent
 
   Instant rtx_deadline_ = Instant::Never();
   Instant delack_deadline_ = Instant::Never();
-  Instant keepalive_deadline_ = Instant::Never();
   Instant fin_wait2_deadline_ = Instant::Never();
   // When an idle connection gives its empty buffers and send queue back:
   // armed when they empty (NoteBuffersEmpty), at the earliest
@@ -507,13 +565,10 @@ class Connection {
   // sent; Never while nothing is to be reclaimed.
   Instant reclaim_deadline_ = Instant::Never();
   Instant last_rx_;
-  int keepalive_sent_ = 0;
-  int persist_probes_ = 0;
-  // A cookie connection's first ACK echoes a TSval whose low bits carry
-  // options, up to 63 ms behind our clock: no RTT sample from it.
-  bool skip_ts_rtt_sample_ = false;
-  uint16_t last_window_sent_ = 0;
-  uint32_t snd_ref_chunks_ = 0;  // ConnOptions::send_ref_chunks, for sndq_
+  // Keepalive (RFC 1122 4.2.3.6), out of line (keepalive_pool.h): taken
+  // when keepalive is turned on, given back when it is off and no probe is
+  // unanswered (ReleaseKeepaliveIfIdle). Null while keepalive is off.
+  KeepaliveState* keepalive_ = nullptr;
 
   // The send buffer from SND.UNA (snd_buf_seq_) onwards: copies and
   // referenced chunks in one stream order.
@@ -521,7 +576,7 @@ class Connection {
   // given back with the buffer memory when an idle connection's queue is
   // empty (reclaim_deadline_). Null while nothing needs queueing; the limit
   // (SO_SNDBUF) and the chunk slots it is made with are kept here
-  // (snd_ref_chunks_ sits above, in what was padding).
+  // (snd_buffer_, snd_ref_chunks_).
   SendQueue* sndq_ = nullptr;
   size_t snd_buffer_ = 0;
   ByteRing rcvbuf_;
@@ -530,9 +585,6 @@ class Connection {
   // first out-of-order segment, given back once nothing is held. Non-null
   // exactly while a hole exists (bytes or a FIN held past RCV.NXT).
   Assembler* assembler_ = nullptr;
-  SockError error_ = SockError::kOk;
-  SockError soft_error_ = SockError::kOk;
-  uint32_t events_ = 0;
 };
 
 }  // namespace tern::tcp

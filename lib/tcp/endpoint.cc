@@ -21,10 +21,6 @@ using wire::tcp_flags::kSyn;
 
 namespace {
 
-// Timer user data: bits 62-63 name the record kind (connection, TIME-WAIT,
-// half-open); bits 32-61 hold the slab generation, bits 0-31 the slab index.
-constexpr uint64_t kTimeWaitTimer = uint64_t{1} << 63;
-constexpr uint64_t kHalfOpenTimer = uint64_t{1} << 62;
 // Connection-table values: bit 31 marks a TIME-WAIT record, bit 30 a
 // half-open record; otherwise the value is a connection slab index.
 constexpr uint32_t kTimeWaitBit = 1u << 31;
@@ -33,10 +29,6 @@ constexpr uint32_t kIndexMask = kHalfOpenBit - 1;
 // Linux's default ip_local_port_range.
 constexpr uint32_t kEphemeralFirst = 32768;
 constexpr uint32_t kEphemeralLast = 60999;
-
-uint64_t TimerData(SlabHandle h, uint64_t kind) {
-  return kind | (uint64_t{h.generation & 0x3fff'ffffu} << 32) | h.index;
-}
 
 }  // namespace
 
@@ -153,6 +145,12 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   if (!send_queues.ok()) {
     return send_queues.status();
   }
+  // Every connection may turn keepalive on: the bound is the slab's.
+  absl::StatusOr<std::unique_ptr<KeepalivePool>> keepalives =
+      KeepalivePool::Create(std::max<size_t>(config.max_connections, 1));
+  if (!keepalives.ok()) {
+    return keepalives.status();
+  }
   std::unique_ptr<SynCookieSecretStore> own_cookies;
   const SynCookieSecretStore* cookies = secrets.cookie_store;
   if (cookies == nullptr) {
@@ -167,8 +165,8 @@ absl::StatusOr<std::unique_ptr<Endpoint>> Endpoint::Create(
   return std::unique_ptr<Endpoint>(new Endpoint(
       config, sink, now, IsnGenerator(isn_key), std::move(*table),
       std::move(*assemblers), std::move(*scoreboards), std::move(*send_queues),
-      std::move(*conns), std::move(*half_opens), std::move(*tws),
-      std::move(own_cookies), cookies));
+      std::move(*keepalives), std::move(*conns), std::move(*half_opens),
+      std::move(*tws), std::move(own_cookies), cookies));
 }
 
 Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
@@ -176,6 +174,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
                    std::unique_ptr<AssemblerPool> assemblers,
                    std::unique_ptr<ScoreboardPool> scoreboards,
                    std::unique_ptr<SendQueuePool> send_queues,
+                   std::unique_ptr<KeepalivePool> keepalives,
                    Slab<Connection> conns, Slab<HalfOpen> half_opens,
                    Slab<TimeWaitRecord> time_waits,
                    std::unique_ptr<SynCookieSecretStore> own_cookies,
@@ -191,6 +190,7 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       assemblers_(std::move(assemblers)),
       scoreboards_(std::move(scoreboards)),
       send_queues_(std::move(send_queues)),
+      keepalives_(std::move(keepalives)),
       conns_(std::move(conns)),
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
@@ -238,8 +238,8 @@ absl::Status EndpointConfig::Validate() const {
   if (max_time_wait >= (1u << 31)) {
     return absl::InvalidArgumentError("max_time_wait: expected below 2^31");
   }
-  if (max_listeners == 0) {
-    return absl::InvalidArgumentError("max_listeners: expected at least 1");
+  if (max_listeners == 0 || max_listeners >= (1u << 30)) {
+    return absl::InvalidArgumentError("max_listeners: expected 1 to 2^30 - 1");
   }
   if (no_socket_rst_per_second > kMaxNoSocketRstPerSecond) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -267,8 +267,8 @@ absl::Status EndpointConfig::Validate() const {
 }
 
 Env Endpoint::MakeEnv(Instant now) {
-  return Env{config_,  *sink_,       stats_,        now,
-             buffers_, *assemblers_, *scoreboards_, *send_queues_};
+  return Env{config_,      *sink_,        stats_,        now,         buffers_,
+             *assemblers_, *scoreboards_, *send_queues_, *keepalives_};
 }
 
 Env Endpoint::MakeAppEnv(Instant now) {
@@ -667,8 +667,7 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   l.stats.synacks_sent.Inc();
   stats_.listen.synacks_sent.Inc();
   // RFC 6298 2.1: the first retransmission after the initial RTO.
-  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, 0),
-             TimerData(*h, kHalfOpenTimer));
+  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, 0));
 }
 
 void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -936,8 +935,7 @@ void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
   ++r->retries;
   SendHalfOpenSynAck(env, *r, *l);
   stats_.synack_retransmits.Inc();
-  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries),
-             r->timer.user_data);
+  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries));
 }
 
 void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
@@ -1118,7 +1116,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       } else {
         stats_.challenge_acks_limited.Inc();
       }
-      wheel_.Arm(&r->timer, env.now + config_.msl * 2, r->timer.user_data);
+      wheel_.Arm(&r->timer, env.now + config_.msl * 2);
       return;
     case TimeWaitAction::kReopen: {
       uint32_t listener_index = 0;
@@ -1158,32 +1156,37 @@ Instant Endpoint::OnTimers(Instant now) {
 
 void Endpoint::OnTimer(TimerNode* node, Instant now) {
   stats_.timers_fired.Inc();
-  const uint64_t data = node->user_data;
-  const uint32_t index = static_cast<uint32_t>(data);
-  if ((data & kHalfOpenTimer) != 0) {
-    Env env = MakeEnv(now);
-    OnHalfOpenTimer(env, index);
-    return;
-  }
-  if ((data & kTimeWaitTimer) != 0) {
-    // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
-    TimeWaitRecord* r = time_waits_.GetByIndex(index);
-    if (r == nullptr) {
+  // The node is embedded in a connection, half-open or TIME-WAIT record,
+  // each kind in its own slab: its address names the record. A record's
+  // timer is cancelled before the record is freed, so the slot is live.
+  if (const std::optional<uint32_t> index = conns_.SlotOf(node)) {
+    Connection* c = conns_.GetByIndex(*index);
+    TERN_DCHECK(c != nullptr && &c->timer == node);
+    if (c == nullptr) {
       return;
     }
-    stats_.time_wait_expired.Inc();
-    CountTransition(State::kTimeWait, State::kClosed);
-    TableErase(r->tuple);
-    time_waits_.Free(*time_waits_.HandleAt(index));
+    Env env = MakeEnv(now);
+    Verdict v = c->OnTimer(env);
+    After(env, *conns_.HandleAt(*index), c, v);
     return;
   }
-  Connection* c = conns_.GetByIndex(index);
-  if (c == nullptr) {
+  if (const std::optional<uint32_t> index = half_opens_.SlotOf(node)) {
+    Env env = MakeEnv(now);
+    OnHalfOpenTimer(env, *index);
     return;
   }
-  Env env = MakeEnv(now);
-  Verdict v = c->OnTimer(env);
-  After(env, *conns_.HandleAt(index), c, v);
+  const std::optional<uint32_t> index = time_waits_.SlotOf(node);
+  TERN_DCHECK(index.has_value());
+  TimeWaitRecord* r =
+      index.has_value() ? time_waits_.GetByIndex(*index) : nullptr;
+  if (r == nullptr) {
+    return;
+  }
+  // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
+  stats_.time_wait_expired.Inc();
+  CountTransition(State::kTimeWait, State::kClosed);
+  TableErase(r->tuple);
+  time_waits_.Free(*time_waits_.HandleAt(*index));
 }
 
 // ---------------------------------------------------------------------------
@@ -1223,8 +1226,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
   }
   stats_.time_wait_created.Inc();
   // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
-  wheel_.Arm(&r->timer, env.now + config_.msl * 2,
-             TimerData(*h, kTimeWaitTimer));
+  wheel_.Arm(&r->timer, env.now + config_.msl * 2);
 }
 
 void Endpoint::Release(SlabHandle h, Connection* c) {
@@ -1250,9 +1252,8 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
       c->in_accept_queue = true;
       if (!l->in_ready_list) {
         l->in_ready_list = true;
-        PushReady(Event{{},
-                        ListenerHandle{c->listener_index, l->generation},
-                        events::kAcceptable});
+        PushReady(
+            ReadyEntry{c->listener_index | kReadyListener, l->generation});
       }
       break;
     }
@@ -1299,7 +1300,7 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
     wheel_.Cancel(&c->timer);
   } else if (!c->timer.armed() || deadline != c->timer_deadline) {
     c->timer_deadline = deadline;
-    wheel_.Arm(&c->timer, deadline, TimerData(h, 0));
+    wheel_.Arm(&c->timer, deadline);
   }
 }
 
@@ -1652,9 +1653,9 @@ SockError Endpoint::SetNodelay(ConnHandle h, bool on, Instant now) {
 SockError Endpoint::SetKeepalive(ConnHandle h, const KeepaliveOptions& ka,
                                  Instant now) {
   TERN_WITH_CONN(h, now);
-  c->SetKeepalive(env, ka);
+  const SockError e = c->SetKeepalive(env, ka);
   After(env, sh, c, Verdict::kKeep);
-  return SockError::kOk;
+  return e;
 }
 
 #undef TERN_WITH_CONN
@@ -1675,11 +1676,19 @@ uint32_t Endpoint::Poll(ConnHandle h) const {
 void Endpoint::QueueEvent(SlabHandle h, Connection* c) {
   if (!c->in_ready_list) {
     c->in_ready_list = true;
-    PushReady(Event{ConnHandle{h.index, h.generation}, {}, 0, 0});
+    PushReady(ReadyEntry{h.index, h.generation});
   }
 }
 
-void Endpoint::PushReady(const Event& e) {
+bool Endpoint::ReadyLive(ReadyEntry e) const {
+  if ((e.index & kReadyListener) != 0) {
+    return GetListener(ListenerHandle{e.index & ~kReadyListener,
+                                      e.generation}) != nullptr;
+  }
+  return conns_.Get(SlabHandle{e.index, e.generation}) != nullptr;
+}
+
+void Endpoint::PushReady(ReadyEntry e) {
   if (ready_.size() == ready_.capacity()) {
     // The application has not polled for a while and released connections
     // left entries behind: drop those and the ones already taken, so the
@@ -1687,13 +1696,8 @@ void Endpoint::PushReady(const Event& e) {
     // is in it at most once).
     size_t kept = 0;
     for (size_t i = ready_head_; i < ready_.size(); ++i) {
-      const Event& r = ready_[i];
-      const bool live = r.listener.valid()
-                            ? GetListener(r.listener) != nullptr
-                            : conns_.Get(SlabHandle{
-                                  r.conn.index, r.conn.generation}) != nullptr;
-      if (live) {
-        ready_[kept++] = r;
+      if (ReadyLive(ready_[i])) {
+        ready_[kept++] = ready_[i];
       }
     }
     ready_.resize(kept);
@@ -1722,8 +1726,9 @@ size_t Endpoint::MemoryBytes() const {
                  half_opens_.MemoryBytes() + time_waits_.MemoryBytes() +
                  table_.MemoryBytes() + assemblers_->MemoryBytes() +
                  scoreboards_->MemoryBytes() + send_queues_->MemoryBytes() +
-                 buffers_.bytes() + cache_.cached_bytes() +
-                 ready_.capacity() * sizeof(Event) +
+                 keepalives_->MemoryBytes() + buffers_.bytes() +
+                 cache_.cached_bytes() +
+                 ready_.capacity() * sizeof(ReadyEntry) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {
@@ -1739,28 +1744,28 @@ size_t Endpoint::PollEvents(std::span<Event> out) {
   size_t n = 0;
   size_t i = ready_head_;
   for (; i < ready_.size() && n < out.size(); ++i) {
-    Event e = ready_[i];
-    if (e.listener.valid()) {
-      Listener* l = GetListener(e.listener);
+    const ReadyEntry r = ready_[i];
+    if ((r.index & kReadyListener) != 0) {
+      const ListenerHandle lh{r.index & ~kReadyListener, r.generation};
+      Listener* l = GetListener(lh);
       if (l == nullptr) {
         continue;
       }
       l->in_ready_list = false;
       if (l->accept_queue_length() > 0) {
-        out[n++] = e;
+        out[n++] = Event{{}, lh, events::kAcceptable};
       }
       continue;
     }
-    Connection* c = conns_.Get(SlabHandle{e.conn.index, e.conn.generation});
+    Connection* c = conns_.Get(SlabHandle{r.index, r.generation});
     if (c == nullptr) {
       continue;
     }
     c->in_ready_list = false;
     if (c->pending_events != 0 && !c->orphaned()) {
-      e.mask = c->pending_events;
-      e.context = c->context;
+      out[n++] = Event{
+          ConnHandle{r.index, r.generation}, {}, c->pending_events, c->context};
       c->pending_events = 0;
-      out[n++] = e;
     }
   }
   ready_head_ = i;

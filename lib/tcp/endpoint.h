@@ -179,6 +179,8 @@ class Endpoint {
   // the number of connections ended (`shutdown_aborts`).
   size_t AbortAll(Instant now);
   SockError SetNodelay(ConnHandle h, bool on, Instant now);
+  // kNoResources when keepalive was to be turned on and no keepalive record
+  // could be had (keepalive_pool.h, counted as keepalive_refused).
   SockError SetKeepalive(ConnHandle h, const KeepaliveOptions& ka, Instant now);
   // The pending error (SO_ERROR), reported once.
   SockError TakeError(ConnHandle h);
@@ -219,12 +221,14 @@ class Endpoint {
   size_t scoreboards_capacity() const { return scoreboards_->capacity(); }
   // Connections holding a send queue (send_queue_pool.h).
   size_t send_queues_in_use() const { return send_queues_->in_use(); }
-  // What the out-of-line pools (reassembly, scoreboards, send queues) hold:
-  // they grow by chunks to their high-water mark and keep it
-  // (record_pool.h); part of MemoryBytes().
+  // Connections holding keepalive state (keepalive_pool.h).
+  size_t keepalives_in_use() const { return keepalives_->in_use(); }
+  // What the out-of-line pools (reassembly, scoreboards, send queues,
+  // keepalive) hold: they grow by chunks to their high-water mark and keep
+  // it (record_pool.h); part of MemoryBytes().
   size_t PoolMemoryBytes() const {
     return assemblers_->MemoryBytes() + scoreboards_->MemoryBytes() +
-           send_queues_->MemoryBytes();
+           send_queues_->MemoryBytes() + keepalives_->MemoryBytes();
   }
   size_t time_wait_count() const { return time_waits_.size(); }
   // Half-open (SYN-RECEIVED) records on this endpoint, all listeners.
@@ -287,7 +291,8 @@ class Endpoint {
            IsnGenerator isn, ConnTable table,
            std::unique_ptr<AssemblerPool> assemblers,
            std::unique_ptr<ScoreboardPool> scoreboards,
-           std::unique_ptr<SendQueuePool> send_queues, Slab<Connection> conns,
+           std::unique_ptr<SendQueuePool> send_queues,
+           std::unique_ptr<KeepalivePool> keepalives, Slab<Connection> conns,
            Slab<HalfOpen> half_opens, Slab<TimeWaitRecord> time_waits,
            std::unique_ptr<SynCookieSecretStore> own_cookies,
            const SynCookieSecretStore* cookies);
@@ -361,10 +366,23 @@ class Endpoint {
   void Unlink(Connection* c);
   // Puts the connection in the event list unless it is there already.
   void QueueEvent(SlabHandle h, Connection* c);
+  // An event list entry: a connection's slab handle, or a listener's handle
+  // with kReadyListener set in the index (both indices are below 2^30,
+  // EndpointConfig::Validate). The mask and context are read from the
+  // connection when PollEvents takes the entry, so an entry is 8 bytes
+  // instead of an Event's 32 for each of the max_connections + max_listeners
+  // entries reserved at Create.
+  struct ReadyEntry {
+    uint32_t index;
+    uint32_t generation;
+  };
+  static constexpr uint32_t kReadyListener = uint32_t{1} << 31;
   // Appends to the event list; at its reserved capacity it first drops the
   // entries of released connections and closed listeners (O(list), only
   // when the application has not polled for that long).
-  void PushReady(const Event& e);
+  void PushReady(ReadyEntry e);
+  // Whether the entry's connection or listener still exists.
+  bool ReadyLive(ReadyEntry e) const;
   void EnterTimeWait(Env& env, Connection* c);
   void Release(SlabHandle h, Connection* c);
   void OnTimer(TimerNode* node, Instant now);
@@ -385,6 +403,7 @@ class Endpoint {
   std::unique_ptr<AssemblerPool> assemblers_;
   std::unique_ptr<ScoreboardPool> scoreboards_;
   std::unique_ptr<SendQueuePool> send_queues_;
+  std::unique_ptr<KeepalivePool> keepalives_;
   Slab<Connection> conns_;
   Slab<HalfOpen> half_opens_;
   Slab<TimeWaitRecord> time_waits_;
@@ -404,7 +423,7 @@ class Endpoint {
   // taking N events costs O(N). Reserved at Create and never grown: a live
   // connection or listener is in it at most once (in_ready_list), and
   // PushReady drops stale entries when it is full.
-  std::vector<Event> ready_;
+  std::vector<ReadyEntry> ready_;
   size_t ready_head_ = 0;
   // OnSegments: table changes while a segment is processed, and whether one
   // was for another 4-tuple than burst_tuple_ (then every later lookup of

@@ -29,14 +29,16 @@ struct HalfOpen {
   // flags: a duplicate SYN was answered, at last_dup_answer
   static constexpr uint8_t kDupAnswered = 8;
 
-  TimerNode timer;  // SYN-ACK retransmission
-  FourTuple tuple;
-  SeqNum iss;
-  SeqNum irs;
+  // 8-byte fields first, then 4-, 2- and 1-byte ones: 83 bytes of fields
+  // in an 88-byte record.
+  TimerNode timer;          // SYN-ACK retransmission
   Instant last_dup_answer;  // meaningful with kDupAnswered
+  FourTuple tuple;
   // The record's own budget of challenge ACKs and of ACKs answering
   // unacceptable segments (challenge_ack_per_second; ack_limiter.h).
   AckLimiter ack_limiter;
+  SeqNum iss;
+  SeqNum irs;
   uint32_t ts_recent = 0;
   uint32_t listener_index = 0;
   uint32_t listener_generation = 0;
@@ -46,8 +48,11 @@ struct HalfOpen {
   uint8_t retries = 0;
   uint8_t flags = 0;
 };
-static_assert(sizeof(HalfOpen) <= 128,
-              "a half-open record must stay within two cache lines");
+// Issue 12 asks for at most 64 bytes; the record is 88 (doc/benchmarks.md
+// has what is left: the 24-byte timer node, the two times, the listener's
+// handle).
+static_assert(sizeof(HalfOpen) <= 88,
+              "HalfOpen grew: update doc/benchmarks.md and this bound");
 
 }  // namespace tern::tcp
 

@@ -4,7 +4,10 @@
 
 namespace tern::tcp {
 
-RttEstimator::RttEstimator(const Options& options) : options_(options) {}
+void RttEstimator::RestartAfterSynTimeout() {
+  *this = RttEstimator();
+  syn_timeout_ = true;
+}
 
 void RttEstimator::Sample(Duration rtt) {
   if (rtt < Duration::Zero()) {
@@ -25,23 +28,24 @@ void RttEstimator::Sample(Duration rtt) {
   backoff_ = 0;
 }
 
-void RttEstimator::Backoff() {
+void RttEstimator::Backoff(const Options& options) {
   // Stop doubling once the maximum is reached so the shift cannot overflow.
-  if (rto() < options_.max) {
+  if (rto(options) < options.max) {
     ++backoff_;
   }
 }
 
-Duration RttEstimator::rto() const {
-  Duration base = options_.initial;
+Duration RttEstimator::rto(const Options& o) const {
+  Duration base =
+      syn_timeout_ ? std::max(o.initial, kSynTimeoutRto) : o.initial;
   if (has_sample_) {
-    base = srtt_ + std::max(options_.granularity, rttvar_ * 4);
-    base = std::clamp(base, options_.min, options_.max);
+    base = srtt_ + std::max(o.granularity, rttvar_ * 4);
+    base = std::clamp(base, o.min, o.max);
   }
-  for (int i = 0; i < backoff_ && base < options_.max; ++i) {
+  for (int i = 0; i < backoff_ && base < o.max; ++i) {
     base = base * 2;
   }
-  return std::min(base, options_.max);
+  return std::min(base, o.max);
 }
 
 }  // namespace tern::tcp

@@ -7,8 +7,13 @@
 // Section 5.5: each expiry doubles the RTO (Backoff) up to max; only a new
 // RTT sample clears the backoff (Karn: an ACK of retransmitted data gives
 // none, so the backed-off RTO stays until one arrives).
+// Section 5.7: after a SYN timeout, an RTO below 3 s is re-initialized to
+// 3 s when data transmission begins (RestartAfterSynTimeout).
 // Karn's rule (section 3) is the caller's: it never samples a retransmitted
 // segment unless the sample comes from a timestamp echo (RFC 7323 section 4).
+// The estimator holds the samples only: the Options come with each call that
+// needs them (a connection passes its endpoint's EndpointConfig::rto, 32
+// bytes it does not hold), and must be the same at every call.
 #ifndef TERN_LIB_TCP_RTT_ESTIMATOR_H_
 #define TERN_LIB_TCP_RTT_ESTIMATOR_H_
 
@@ -30,24 +35,29 @@ class RttEstimator {
     Duration granularity = Duration::Millis(1);
   };
 
-  explicit RttEstimator(const Options& options);
+  // RFC 6298 5.7's 3 s.
+  static constexpr Duration kSynTimeoutRto = Duration::Seconds(3);
+
+  // RFC 6298 5.7: starts afresh (no sample, no backoff) with the initial
+  // RTO raised to at least kSynTimeoutRto.
+  void RestartAfterSynTimeout();
 
   void Sample(Duration rtt);
-  // Doubles the RTO (RFC 6298 section 5.5), at most up to max.
-  void Backoff();
+  // Doubles the RTO (RFC 6298 section 5.5), at most up to options.max.
+  void Backoff(const Options& options);
 
-  Duration rto() const;
+  Duration rto(const Options& options) const;
   bool has_sample() const { return has_sample_; }
   Duration srtt() const { return srtt_; }
   Duration rttvar() const { return rttvar_; }
   int backoff() const { return backoff_; }
 
  private:
-  Options options_;
-  bool has_sample_ = false;
   Duration srtt_;
   Duration rttvar_;
   int backoff_ = 0;
+  bool has_sample_ = false;
+  bool syn_timeout_ = false;  // RestartAfterSynTimeout: initial >= 3 s
 };
 
 }  // namespace tern::tcp

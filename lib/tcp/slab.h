@@ -126,6 +126,17 @@ class Slab {
     }
     return Record(index);
   }
+  // The slot whose storage holds the byte at `p` (a record or one of its
+  // members), or nullopt when `p` is outside this slab's storage: how an
+  // owner finds the record of an embedded TimerNode.
+  std::optional<uint32_t> SlotOf(const void* p) const {
+    const auto base = reinterpret_cast<uintptr_t>(storage_.get());
+    const auto at = reinterpret_cast<uintptr_t>(p);
+    if (at < base || at - base >= size_t{capacity_} * sizeof(Storage)) {
+      return std::nullopt;
+    }
+    return static_cast<uint32_t>((at - base) / sizeof(Storage));
+  }
   // The handle of the live record in slot `index`, or nullopt.
   std::optional<SlabHandle> HandleAt(uint32_t index) const {
     if (index >= capacity_ || (generations_[index] & 1) == 0) {

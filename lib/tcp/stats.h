@@ -143,6 +143,10 @@ struct EndpointStats {
   // (send_queue_pool.h: memory for a new chunk of records could not be had);
   // the call reported the buffer full.
   Counter send_queue_refused;
+  // Keepalive turned on (by a connection's options or SetKeepalive) without
+  // a keepalive record to take (keepalive_pool.h: memory for a new chunk of
+  // records could not be had); keepalive stayed off.
+  Counter keepalive_refused;
   Counter retransmits;        // data or FIN segments sent again
   Counter fast_recoveries;    // loss recovery entered on dupacks or SACK
   Counter limited_transmits;  // RFC 3042 new segments on dupacks 1 and 2

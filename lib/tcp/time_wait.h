@@ -39,8 +39,10 @@ struct TimeWaitRecord {
   // TimeWaitAckTick, 0 for never (TimeWaitAckAllowed).
   uint8_t ack_tick = 0;
 };
-static_assert(sizeof(TimeWaitRecord) <= 64,
-              "a TIME-WAIT record must stay within one cache line");
+// 56 bytes since the timer node lost its user data (issue 12 asks for at
+// most 64, one cache line).
+static_assert(sizeof(TimeWaitRecord) <= 56,
+              "TimeWaitRecord grew: update doc/benchmarks.md and this bound");
 
 enum class TimeWaitAction : uint8_t {
   kDrop,  // nothing to send; count `reason`

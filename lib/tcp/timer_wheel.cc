@@ -128,7 +128,7 @@ void TimerWheel::Unlink(TimerNode* node) {
   }
 }
 
-void TimerWheel::Arm(TimerNode* node, Instant deadline, uint64_t user_data) {
+void TimerWheel::Arm(TimerNode* node, Instant deadline) {
   const bool min_was_valid = min_valid_;
   const uint64_t old_min = min_tick_;
   if (node->armed()) {
@@ -141,7 +141,6 @@ void TimerWheel::Arm(TimerNode* node, Instant deadline, uint64_t user_data) {
     e = cur_tick_;
   }
   node->expiry_tick = e;
-  node->user_data = user_data;
   Place(node);
   if (min_was_valid && e <= old_min) {
     // At or below the old minimum, which bounded every other node.

@@ -32,15 +32,17 @@
 
 namespace tern::tcp {
 
+// The owner finds its record from the node the expiry callback gets (the
+// endpoint from the address: each record kind lives in its own slab), so the
+// node carries no data of the owner's.
 struct TimerNode {
   TimerNode* next = nullptr;  // internal
   TimerNode* prev = nullptr;  // internal
   uint64_t expiry_tick = 0;   // internal
-  uint64_t user_data = 0;     // the owner's; returned to the expiry callback
 
   bool armed() const { return prev != nullptr; }
 };
-static_assert(sizeof(TimerNode) == 32);
+static_assert(sizeof(TimerNode) == 24);
 
 class TimerWheel {
  public:
@@ -73,7 +75,7 @@ class TimerWheel {
 
   // Arms (or re-arms, if already armed) `node` to fire at `deadline`, rounded
   // up to the tick; a deadline in the past fires at the next Advance. O(1).
-  void Arm(TimerNode* node, Instant deadline, uint64_t user_data);
+  void Arm(TimerNode* node, Instant deadline);
   // O(1); no-op when not armed.
   void Cancel(TimerNode* node);
 

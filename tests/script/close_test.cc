@@ -322,7 +322,7 @@ TEST_F(CloseTest, FinWait2_PeerDataWithFin_DeliveredTimeWait) {
 TEST_F(CloseTest, FinWait1_FinUnacked_RetransmittedWithBackoff) {
   MakeFinWait1();
   // RFC 6298 5.5: each expiry doubles the RTO the FIN was sent with.
-  const Duration rto = Conn()->rtt().rto();
+  const Duration rto = Conn()->rtt().rto(config_.rto);
   Instant due = now_;
   for (int64_t k : {1, 2, 4, 8}) {
     due = due + rto * k;
@@ -345,7 +345,7 @@ TEST_F(CloseTest, FinWait1_FinNeverAcked_TimedOutAfterDataRetries) {
   PolledMask();
   // Retransmissions at 1, 3 and 7 RTOs (backed off, RFC 6298 5.5); the
   // fourth expiry, at 15 RTOs, aborts.
-  const Duration rto = Conn()->rtt().rto();
+  const Duration rto = Conn()->rtt().rto(config_.rto);
   const Instant start = now_;
   for (int64_t at : {1, 3, 7}) {
     AdvanceTo(start + rto * at + Duration::Millis(2));
@@ -366,7 +366,7 @@ TEST_F(CloseTest, FinWait1_FinNeverAcked_TimedOutAfterDataRetries) {
 
 TEST_F(CloseTest, LastAck_FinUnacked_RetransmittedThenClosedByAck) {
   MakeLastAck();
-  const Duration rto = Conn()->rtt().rto();
+  const Duration rto = Conn()->rtt().rto(config_.rto);
   const Instant start = now_;
   AdvanceTo(start + rto + Duration::Millis(2));
   ExpectSent(kFin | kAck, our_nxt_ - 1, peer_nxt_);
@@ -380,7 +380,7 @@ TEST_F(CloseTest, LastAck_FinUnacked_RetransmittedThenClosedByAck) {
 
 TEST_F(CloseTest, Closing_FinUnacked_Retransmitted) {
   MakeClosing();
-  Advance(Conn()->rtt().rto() + Duration::Millis(2));
+  Advance(Conn()->rtt().rto(config_.rto) + Duration::Millis(2));
   ExpectSent(kFin | kAck, our_nxt_ - 1, peer_nxt_);
   Deliver(Peer());
   EXPECT_EQ(ConnState(), State::kTimeWait);

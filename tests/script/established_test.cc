@@ -518,7 +518,7 @@ TEST_F(EstablishedTest, Established_AckOfTimedSegment_BackoffCleared) {
   // A segment sent once and acknowledged: a valid sample, backoff gone.
   ASSERT_TRUE(Conn()->rtt().has_sample());
   EXPECT_EQ(Conn()->rtt().backoff(), 0);
-  EXPECT_EQ(Conn()->rtt().rto(), Duration::Millis(300));
+  EXPECT_EQ(Conn()->rtt().rto(config_.rto), Duration::Millis(300));
 }
 
 TEST_F(EstablishedTest, Established_AckOfFreshSegment_RttSampledRtoSet) {
@@ -531,7 +531,7 @@ TEST_F(EstablishedTest, Established_AckOfFreshSegment_RttSampledRtoSet) {
   // RFC 6298 2.2: SRTT = R = 100 ms, RTTVAR = 50 ms, RTO = SRTT + max(G,
   // 4 RTTVAR) = 300 ms.
   EXPECT_EQ(Conn()->rtt().srtt(), Duration::Millis(100));
-  EXPECT_EQ(Conn()->rtt().rto(), Duration::Millis(300));
+  EXPECT_EQ(Conn()->rtt().rto(config_.rto), Duration::Millis(300));
   Write("b");
   ExpectSent(kAck | kPsh, our_nxt_ + 1, peer_nxt_).Payload("b");
   Advance(Duration::Millis(300) - kSlack);

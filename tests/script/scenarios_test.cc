@@ -186,7 +186,7 @@ TEST_F(ScenarioTest, Scenario_SimultaneousClose_BothFinsCross) {
 
 TEST_F(ScenarioTest, Scenario_LostFin_RetransmittedUntilAcked) {
   MakeCloseWait();
-  const Duration rto = Conn()->rtt().rto();
+  const Duration rto = Conn()->rtt().rto(config_.rto);
   ASSERT_EQ(ep_->Close(conn_, now_), SockError::kOk);
   ExpectSent(kFin | kAck, our_nxt_, peer_nxt_);
   our_nxt_ += 1;

@@ -130,7 +130,7 @@ TEST_F(TimersTest, SynSent_SynAnsweredAtOnce_RtoFromMeasurement) {
   peer_nxt_ = peer_iss_ + 1;
   ExpectSent(kAck, our_nxt_, peer_nxt_);
   // RFC 6298 2.2: SRTT = 100 ms, RTTVAR = 50 ms, RTO = 300 ms.
-  EXPECT_EQ(Conn()->rtt().rto(), Duration::Millis(300));
+  EXPECT_EQ(Conn()->rtt().rto(config_.rto), Duration::Millis(300));
 }
 
 // ---------------------------------------------------------------------------
@@ -325,6 +325,37 @@ TEST_F(TimersTest, Established_KeepaliveDisabledAgain_NoProbes) {
   ASSERT_EQ(ep_->SetKeepalive(conn_, KeepaliveOptions{}, now_), SockError::kOk);
   Advance(Duration::Seconds(60));
   ExpectNothingSent();
+}
+
+TEST_F(TimersTest, Established_KeepaliveOnThenOff_RecordTakenAndGivenBack) {
+  // The keepalive state is out of line (keepalive_pool.h): held while
+  // keepalive is on, and only then.
+  MakeEstablished();
+  EXPECT_EQ(ep_->keepalives_in_use(), 0u);
+  EnableKeepalive(Duration::Seconds(10), Duration::Seconds(2), 3);
+  EXPECT_EQ(ep_->keepalives_in_use(), 1u);
+  ASSERT_EQ(ep_->SetKeepalive(conn_, KeepaliveOptions{}, now_), SockError::kOk);
+  EXPECT_EQ(ep_->keepalives_in_use(), 0u);
+}
+
+TEST_F(TimersTest, Established_KeepaliveOffWithProbesOut_CountKeptUntilAnswer) {
+  // Turned off with probes unanswered and on again before any segment, the
+  // connection keeps counting them (the record stays until a segment clears
+  // the count): the third probe is still the last.
+  MakeEstablished();
+  const Instant start = now_;
+  EnableKeepalive(Duration::Seconds(10), Duration::Seconds(2), 3);
+  AdvanceTo(start + Duration::Seconds(12) + kSlack);
+  ExpectProbe();
+  ExpectProbe();
+  ASSERT_EQ(ep_->SetKeepalive(conn_, KeepaliveOptions{}, now_), SockError::kOk);
+  EXPECT_EQ(ep_->keepalives_in_use(), 1u);
+  EnableKeepalive(Duration::Seconds(10), Duration::Seconds(2), 3);
+  AdvanceTo(start + Duration::Seconds(14) + kSlack);
+  ExpectProbe();
+  AdvanceTo(start + Duration::Seconds(16) + kSlack);
+  ExpectSent(kRst | kAck, our_nxt_, peer_nxt_);
+  EXPECT_EQ(ConnState(), State::kClosed);
 }
 
 // ---------------------------------------------------------------------------

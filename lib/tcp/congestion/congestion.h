@@ -32,12 +32,12 @@
 
 namespace tern::tcp {
 
-enum class CcAlgorithm { kNewReno, kCubic };
+enum class CcAlgorithm : uint8_t { kNewReno, kCubic };
 
 class CongestionControl {
  public:
   CongestionControl(CcAlgorithm algorithm, uint32_t smss, Instant now)
-      : smss_(smss), algo_(Make(algorithm, smss, now)) {}
+      : algo_(Make(algorithm, smss, now)) {}
 
   // RFC 6928 section 2: min(10*SMSS, max(2*SMSS, 14600)).
   static constexpr uint32_t InitialWindow(uint32_t smss) {
@@ -48,11 +48,12 @@ class CongestionControl {
     return std::holds_alternative<Cubic>(algo_) ? CcAlgorithm::kCubic
                                                 : CcAlgorithm::kNewReno;
   }
-  uint32_t smss() const { return smss_; }
+  uint32_t smss() const {
+    return std::visit([](const auto& a) { return a.smss(); }, algo_);
+  }
   // A smaller SMSS after a path MTU decrease (RFC 1191); cwnd and ssthresh
   // stay in bytes.
   void set_smss(uint32_t smss) {
-    smss_ = smss;
     std::visit([&](auto& a) { a.set_smss(smss); }, algo_);
   }
   void set_slow_start_limit(uint32_t segments) {
@@ -83,7 +84,8 @@ class CongestionControl {
   // SMSS of the window was unused before this ACK.
   void OnAck(uint32_t newly_acked_bytes, uint32_t bytes_in_flight_before,
              Instant now, Duration srtt) {
-    const bool cwnd_limited = uint64_t{bytes_in_flight_before} + smss_ > cwnd();
+    const bool cwnd_limited =
+        uint64_t{bytes_in_flight_before} + smss() > cwnd();
     OnAck(newly_acked_bytes, bytes_in_flight_before, now, srtt, cwnd_limited);
   }
   void OnCongestionEvent(uint32_t bytes_in_flight, Instant now) {
@@ -120,7 +122,7 @@ class CongestionControl {
     return NewReno(smss, now);
   }
 
-  uint32_t smss_;
+  // The SMSS is the algorithm's (smss()), not held twice.
   std::variant<NewReno, Cubic> algo_;
 };
 

@@ -60,7 +60,7 @@ uint32_t LossSsthresh(uint32_t cwnd, uint32_t smss) {
 }  // namespace
 
 Cubic::Cubic(uint32_t smss, Instant now)
-    : smss_(smss),
+    : smss_(static_cast<uint16_t>(smss)),
       cwnd_(InitialWindow(smss)),
       ssthresh_(congestion::kInitialSsthresh),
       last_ack_(now) {
@@ -69,12 +69,12 @@ Cubic::Cubic(uint32_t smss, Instant now)
 }
 
 Duration Cubic::k() const {
-  return Duration::Nanos((k_ticks_ * kNanosPerSecond) >> kTickShift);
+  return Duration::Nanos((int64_t{k_ticks_} * kNanosPerSecond) >> kTickShift);
 }
 
 uint64_t Cubic::WCubic(Duration t) const {
-  const int64_t offset =
-      std::clamp(ToTicks(t) - k_ticks_, -kMaxOffsetTicks, kMaxOffsetTicks);
+  const int64_t offset = std::clamp(ToTicks(t) - int64_t{k_ticks_},
+                                    -kMaxOffsetTicks, kMaxOffsetTicks);
   const uint64_t a = static_cast<uint64_t>(offset < 0 ? -offset : offset);
   // C*(t-K)^3 segments = C * a^3 / 2^30; in bytes, with a^3 >> 20 kept as
   // segments in units of 2^-10 (at most 2^40, times 2*SMSS below 2^57).
@@ -109,7 +109,8 @@ void Cubic::StartEpoch(Instant now) {
   const uint64_t diff = w_max_ - cwnd_;
   const uint64_t k_cubed = (((diff << 24) / smss_) * kCDen / kCNum)
                            << (3 * kTickShift - 24);
-  k_ticks_ = static_cast<int64_t>(IntegerCbrt(k_cubed));
+  // k_cubed < 2^64, so its cube root is below 2^22 and fits k_ticks_.
+  k_ticks_ = static_cast<int32_t>(IntegerCbrt(k_cubed));
 }
 
 void Cubic::OnAck(uint32_t newly_acked_bytes,

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+#include "lib/base/dcheck.h"
 #include "lib/base/time.h"
 
 namespace tern::tcp {
@@ -38,7 +39,11 @@ class Cubic {
   Cubic(uint32_t smss, Instant now);
   // Slow start grows cwnd by at most this many SMSS per ACK (RFC 3465
   // L = 2, the default); 0 = by every newly acknowledged byte (Linux).
-  void set_smss(uint32_t smss) { smss_ = smss; }
+  uint32_t smss() const { return smss_; }
+  void set_smss(uint32_t smss) {
+    TERN_DCHECK(smss > 0 && smss <= 65535);
+    smss_ = static_cast<uint16_t>(smss);
+  }
   void set_slow_start_limit(uint32_t segments) { ss_limit_ = segments; }
 
   uint32_t cwnd() const { return cwnd_; }
@@ -77,27 +82,33 @@ class Cubic {
   void StartEpoch(Instant now);
   void SaveForUndo();
 
-  uint32_t smss_;
+  // 80 bytes, one of them padding (the record is in every Connection,
+  // doc/benchmarks.md): the SMSS, the flags, the 4-byte fields, then the
+  // 8-byte ones. The SMSS and cwnd sit where NewReno has its own, which keeps
+  // GCC's -Wmaybe-uninitialized quiet about the other alternative when a
+  // std::variant visit is inlined.
+  uint16_t smss_;  // at most 65535 (the constructor's and set_smss' check)
+  bool epoch_started_ : 1 = false;
+  bool after_timeout_ : 1 = false;
+  bool rto_pending_ : 1 = false;
+  bool has_undo_ : 1 = false;
   uint32_t ss_limit_ = 2;  // RFC 3465 L, in segments; 0 = none
   uint32_t cwnd_;
   uint32_t ssthresh_;
   uint32_t w_max_ = 0;
   uint32_t cwnd_prior_ = 0;
   uint32_t w_est_ = 0;
-  // Remainders carried between ACKs so small increments are not lost.
-  uint64_t w_est_acc_ = 0;
-  uint64_t cwnd_acc_ = 0;
-  int64_t k_ticks_ = 0;
-  Instant epoch_start_;
-  Instant last_ack_;
-  bool epoch_started_ = false;
-  bool after_timeout_ = false;
-  bool rto_pending_ = false;
-  bool has_undo_ = false;
+  // K in ticks: the cube root of a 64-bit value, below 2^22 (StartEpoch).
+  int32_t k_ticks_ = 0;
   uint32_t undo_cwnd_ = 0;
   uint32_t undo_ssthresh_ = 0;
   uint32_t undo_w_max_ = 0;
   uint32_t undo_cwnd_prior_ = 0;
+  // Remainders carried between ACKs so small increments are not lost.
+  uint64_t w_est_acc_ = 0;
+  uint64_t cwnd_acc_ = 0;
+  Instant epoch_start_;
+  Instant last_ack_;
 };
 
 }  // namespace tern::tcp

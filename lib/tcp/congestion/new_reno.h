@@ -24,6 +24,7 @@ class NewReno {
   NewReno(uint32_t smss, Instant now);
   // Slow start grows cwnd by at most this many SMSS per ACK (RFC 3465
   // L = 2, the default); 0 = by every newly acknowledged byte (Linux).
+  uint32_t smss() const { return smss_; }
   void set_smss(uint32_t smss) { smss_ = smss; }
   void set_slow_start_limit(uint32_t segments) { ss_limit_ = segments; }
 

@@ -41,6 +41,17 @@ constexpr bool kUnderAsan = false;
 constexpr bool kUnderAsan = false;
 #endif
 
+// The wheel hands the callback the node; these tests name each node by an
+// id kept beside it.
+struct IdNode : TimerNode {
+  uint64_t id = 0;
+};
+uint64_t IdOf(const TimerNode* n) { return static_cast<const IdNode*>(n)->id; }
+void ArmId(TimerWheel& wheel, TimerNode* n, Instant deadline, uint64_t id) {
+  static_cast<IdNode*>(n)->id = id;
+  wheel.Arm(n, deadline);
+}
+
 size_t Scaled(size_t n) {
   if (const char* env = std::getenv("TERN_TEST_SCALE_DIV")) {
     return n / static_cast<size_t>(std::atoll(env));
@@ -56,7 +67,7 @@ class TimerWheelTest : public ::testing::Test {
   size_t AdvanceTo(Instant now, size_t quota = SIZE_MAX) {
     return wheel_.Advance(now, quota, [this](TimerNode* n) {
       EXPECT_FALSE(n->armed());
-      fired_.push_back(n->user_data);
+      fired_.push_back(IdOf(n));
     });
   }
 };
@@ -71,16 +82,16 @@ TEST_F(TimerWheelTest, Empty_NextDeadlineNever) {
 TEST_F(TimerWheelTest, Arm_FiresAtDeadlineNotBeforeAndWithinOneTick) {
   for (int64_t us : {1, 65, 66, 200, 1000, 4000, 300'000, 1'234'567}) {
     TimerWheel wheel{TimerWheel::Options{}};
-    TimerNode node;
+    IdNode node;
     const Instant deadline = At(Duration::Micros(us));
-    wheel.Arm(&node, deadline, 7);
+    ArmId(wheel, &node, deadline, 7);
     EXPECT_TRUE(node.armed());
     Instant fired_at = Instant::Never();
     // 512 ns divides the tick, so the loop lands on every tick boundary.
     for (Instant now; now < deadline + kTick * 2; now += Duration::Nanos(512)) {
       wheel.Advance(now, 100, [&](TimerNode* n) {
         EXPECT_EQ(n, &node);
-        EXPECT_EQ(n->user_data, 7u);
+        EXPECT_EQ(IdOf(n), 7u);
         fired_at = now;
       });
       if (fired_at != Instant::Never()) {
@@ -98,11 +109,11 @@ TEST_F(TimerWheelTest, Arm_FiresAtDeadlineNotBeforeAndWithinOneTick) {
 
 TEST_F(TimerWheelTest, Advance_FiresInDeadlineOrder) {
   std::mt19937_64 rng(1);
-  std::vector<TimerNode> nodes(5000);
+  std::vector<IdNode> nodes(5000);
   std::vector<Instant> deadlines(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     deadlines[i] = At(Duration::Micros(rng() % 50'000'000));
-    wheel_.Arm(&nodes[i], deadlines[i], i);
+    ArmId(wheel_, &nodes[i], deadlines[i], i);
   }
   EXPECT_EQ(AdvanceTo(At(Duration::Seconds(60))), nodes.size());
   ASSERT_EQ(fired_.size(), nodes.size());
@@ -113,34 +124,34 @@ TEST_F(TimerWheelTest, Advance_FiresInDeadlineOrder) {
 }
 
 TEST_F(TimerWheelTest, Arm_SameTickFiresInArmOrder) {
-  TimerNode a, b, c;
-  wheel_.Arm(&a, At(Duration::Millis(5)), 1);
-  wheel_.Arm(&b, At(Duration::Millis(5)), 2);
-  wheel_.Arm(&c, At(Duration::Millis(5)), 3);
+  IdNode a, b, c;
+  ArmId(wheel_, &a, At(Duration::Millis(5)), 1);
+  ArmId(wheel_, &b, At(Duration::Millis(5)), 2);
+  ArmId(wheel_, &c, At(Duration::Millis(5)), 3);
   AdvanceTo(At(Duration::Millis(6)));
   EXPECT_EQ(fired_, (std::vector<uint64_t>{1, 2, 3}));
 }
 
 TEST_F(TimerWheelTest, ReArm_MovesTheTimer) {
-  TimerNode node;
-  wheel_.Arm(&node, At(Duration::Millis(10)), 1);
-  wheel_.Arm(&node, At(Duration::Millis(50)), 2);
+  IdNode node;
+  ArmId(wheel_, &node, At(Duration::Millis(10)), 1);
+  ArmId(wheel_, &node, At(Duration::Millis(50)), 2);
   EXPECT_EQ(wheel_.size(), 1u);
   EXPECT_EQ(AdvanceTo(At(Duration::Millis(49))), 0u);
   EXPECT_EQ(AdvanceTo(At(Duration::Millis(51))), 1u);
   EXPECT_EQ(fired_, (std::vector<uint64_t>{2}));
   // And earlier.
-  wheel_.Arm(&node, At(Duration::Seconds(100)), 3);
-  wheel_.Arm(&node, At(Duration::Millis(60)), 4);
+  ArmId(wheel_, &node, At(Duration::Seconds(100)), 3);
+  ArmId(wheel_, &node, At(Duration::Millis(60)), 4);
   EXPECT_EQ(AdvanceTo(At(Duration::Millis(61))), 1u);
   EXPECT_EQ(fired_.back(), 4u);
   EXPECT_EQ(wheel_.size(), 0u);
 }
 
 TEST_F(TimerWheelTest, Cancel_NeverFires) {
-  TimerNode a, b;
-  wheel_.Arm(&a, At(Duration::Millis(10)), 1);
-  wheel_.Arm(&b, At(Duration::Seconds(10)), 2);
+  IdNode a, b;
+  ArmId(wheel_, &a, At(Duration::Millis(10)), 1);
+  ArmId(wheel_, &b, At(Duration::Seconds(10)), 2);
   wheel_.Cancel(&a);
   wheel_.Cancel(&b);
   wheel_.Cancel(&b);  // no-op
@@ -148,19 +159,19 @@ TEST_F(TimerWheelTest, Cancel_NeverFires) {
   EXPECT_EQ(wheel_.size(), 0u);
   EXPECT_EQ(wheel_.NextDeadline(), Instant::Never());
   EXPECT_EQ(AdvanceTo(At(Duration::Seconds(20))), 0u);
-  TimerNode never_armed;
+  IdNode never_armed;
   wheel_.Cancel(&never_armed);
   EXPECT_EQ(wheel_.size(), 0u);
 }
 
 TEST_F(TimerWheelTest, Callback_CancelsAnotherDueInSameTick) {
-  TimerNode a, b, c;
-  wheel_.Arm(&a, At(Duration::Millis(5)), 1);
-  wheel_.Arm(&b, At(Duration::Millis(5)), 2);
-  wheel_.Arm(&c, At(Duration::Millis(5)), 3);
+  IdNode a, b, c;
+  ArmId(wheel_, &a, At(Duration::Millis(5)), 1);
+  ArmId(wheel_, &b, At(Duration::Millis(5)), 2);
+  ArmId(wheel_, &c, At(Duration::Millis(5)), 3);
   const size_t n =
       wheel_.Advance(At(Duration::Millis(6)), 100, [&](TimerNode* node) {
-        fired_.push_back(node->user_data);
+        fired_.push_back(IdOf(node));
         if (node == &a) {
           wheel_.Cancel(&b);
         }
@@ -171,15 +182,15 @@ TEST_F(TimerWheelTest, Callback_CancelsAnotherDueInSameTick) {
 }
 
 TEST_F(TimerWheelTest, Callback_ReArmsFiredNode) {
-  TimerNode node;
-  wheel_.Arm(&node, At(Duration::Millis(1)), 0);
+  IdNode node;
+  ArmId(wheel_, &node, At(Duration::Millis(1)), 0);
   int count = 0;
   Instant now;
   for (int step = 0; step < 2000; ++step) {
     now += Duration::Micros(100);
     wheel_.Advance(now, 100, [&](TimerNode* n) {
       ++count;
-      wheel_.Arm(n, now + Duration::Millis(1), n->user_data + 1);
+      ArmId(wheel_, n, now + Duration::Millis(1), IdOf(n) + 1);
     });
   }
   // Every 1 ms plus rounding to the 65.536 us tick, over 200 ms.
@@ -190,17 +201,17 @@ TEST_F(TimerWheelTest, Callback_ReArmsFiredNode) {
 }
 
 TEST_F(TimerWheelTest, Callback_ReArmsIntoThePast_BoundedByQuota) {
-  TimerNode node;
-  wheel_.Arm(&node, At(Duration::Millis(1)), 0);
+  IdNode node;
+  ArmId(wheel_, &node, At(Duration::Millis(1)), 0);
   const size_t n =
       wheel_.Advance(At(Duration::Millis(2)), 10,
-                     [&](TimerNode* t) { wheel_.Arm(t, Instant(), 0); });
+                     [&](TimerNode* t) { ArmId(wheel_, t, Instant(), 0); });
   EXPECT_EQ(n, 10u);
   EXPECT_TRUE(wheel_.HasDue(At(Duration::Millis(2))));
 }
 
 struct Owner {
-  TimerNode timer;
+  IdNode timer;
   int id = 0;
 };
 
@@ -208,12 +219,12 @@ TEST_F(TimerWheelTest, Callback_FreesOwner) {
   std::vector<Owner*> owners;
   for (int i = 0; i < 10; ++i) {
     owners.push_back(new Owner{.id = i});
-    wheel_.Arm(&owners.back()->timer, At(Duration::Millis(3)),
-               reinterpret_cast<uintptr_t>(owners.back()));
+    ArmId(wheel_, &owners.back()->timer, At(Duration::Millis(3)),
+          reinterpret_cast<uintptr_t>(owners.back()));
   }
   int freed = 0;
   wheel_.Advance(At(Duration::Millis(4)), 100, [&](TimerNode* n) {
-    delete reinterpret_cast<Owner*>(n->user_data);
+    delete reinterpret_cast<Owner*>(IdOf(n));
     ++freed;
   });
   EXPECT_EQ(freed, 10);
@@ -221,9 +232,9 @@ TEST_F(TimerWheelTest, Callback_FreesOwner) {
 }
 
 TEST_F(TimerWheelTest, Quota_StopsAndResumes) {
-  std::vector<TimerNode> nodes(100);
+  std::vector<IdNode> nodes(100);
   for (size_t i = 0; i < nodes.size(); ++i) {
-    wheel_.Arm(&nodes[i], At(Duration::Micros(100 * (i % 10) + 1)), i);
+    ArmId(wheel_, &nodes[i], At(Duration::Micros(100 * (i % 10) + 1)), i);
   }
   const Instant now = At(Duration::Millis(2));
   EXPECT_EQ(AdvanceTo(now, 30), 30u);
@@ -238,18 +249,18 @@ TEST_F(TimerWheelTest, Quota_StopsAndResumes) {
 }
 
 TEST_F(TimerWheelTest, Arm_DeadlineInThePastFiresAtNextAdvance) {
-  TimerNode a, b;
+  IdNode a, b;
   AdvanceTo(At(Duration::Seconds(5)));
-  wheel_.Arm(&a, At(Duration::Seconds(1)), 1);
-  wheel_.Arm(&b, Instant::FromNanos(-1'000'000), 2);
+  ArmId(wheel_, &a, At(Duration::Seconds(1)), 1);
+  ArmId(wheel_, &b, Instant::FromNanos(-1'000'000), 2);
   EXPECT_TRUE(wheel_.HasDue(At(Duration::Seconds(5))));
   EXPECT_EQ(AdvanceTo(At(Duration::Seconds(5))), 2u);
 }
 
 TEST_F(TimerWheelTest, Advance_BeforeStartFiresNothing) {
   TimerWheel wheel{TimerWheel::Options{.start = At(Duration::Seconds(10))}};
-  TimerNode a;
-  wheel.Arm(&a, At(Duration::Seconds(1)), 1);
+  IdNode a;
+  ArmId(wheel, &a, At(Duration::Seconds(1)), 1);
   EXPECT_FALSE(wheel.HasDue(At(Duration::Seconds(9))));
   EXPECT_EQ(wheel.Advance(At(Duration::Seconds(9)), 10, [](TimerNode*) {}), 0u);
   EXPECT_EQ(wheel.Advance(At(Duration::Seconds(10)), 10, [](TimerNode*) {}),
@@ -260,14 +271,14 @@ TEST_F(TimerWheelTest, NextDeadline_CoarseLevelAndOverflow_Exact) {
   // Timers in a coarse level's slot or in the overflow list: NextDeadline is
   // their own rounded deadline, not the slot's first tick, and follows a
   // cancel of the earliest one.
-  TimerNode a, b, c;
-  wheel_.Arm(&a, At(Duration::Millis(1500)), 1);        // level 2
-  wheel_.Arm(&b, At(Duration::Millis(1200)), 2);        // level 2, earlier
-  wheel_.Arm(&c, At(Duration::Seconds(30 * 3600)), 3);  // overflow
+  IdNode a, b, c;
+  ArmId(wheel_, &a, At(Duration::Millis(1500)), 1);        // level 2
+  ArmId(wheel_, &b, At(Duration::Millis(1200)), 2);        // level 2, earlier
+  ArmId(wheel_, &c, At(Duration::Seconds(30 * 3600)), 3);  // overflow
   EXPECT_EQ(wheel_.NextDeadline(), FireInstant(At(Duration::Millis(1200))));
   wheel_.Cancel(&b);
   EXPECT_EQ(wheel_.NextDeadline(), FireInstant(At(Duration::Millis(1500))));
-  wheel_.Arm(&a, At(Duration::Seconds(40 * 3600)), 1);  // re-armed later
+  ArmId(wheel_, &a, At(Duration::Seconds(40 * 3600)), 1);  // re-armed later
   EXPECT_EQ(wheel_.NextDeadline(),
             FireInstant(At(Duration::Seconds(30 * 3600))));
   EXPECT_FALSE(wheel_.HasDue(wheel_.NextDeadline() - Duration::Nanos(1)));
@@ -279,8 +290,8 @@ TEST_F(TimerWheelTest, NextDeadline_CoarseLevelAndOverflow_Exact) {
 
 TEST_F(TimerWheelTest, NonPowerOfTwoTick) {
   TimerWheel wheel{TimerWheel::Options{.tick = Duration::Micros(100)}};
-  TimerNode a;
-  wheel.Arm(&a, At(Duration::Micros(250)), 1);
+  IdNode a;
+  ArmId(wheel, &a, At(Duration::Micros(250)), 1);
   EXPECT_EQ(wheel.NextDeadline(), At(Duration::Micros(300)));
   EXPECT_EQ(wheel.Advance(At(Duration::Micros(299)), 10, [](TimerNode*) {}),
             0u);
@@ -290,7 +301,7 @@ TEST_F(TimerWheelTest, NonPowerOfTwoTick) {
 
 // Drives the wheel from NextDeadline to NextDeadline, checking that nothing
 // fires a nanosecond early and everything fires at its rounded deadline.
-void RunExactly(TimerWheel& wheel, std::vector<TimerNode>& nodes,
+void RunExactly(TimerWheel& wheel, std::vector<IdNode>& nodes,
                 const std::vector<Instant>& deadlines) {
   size_t fired = 0;
   for (int guard = 0; wheel.size() > 0 && guard < 1'000'000; ++guard) {
@@ -300,8 +311,8 @@ void RunExactly(TimerWheel& wheel, std::vector<TimerNode>& nodes,
                             [](TimerNode*) { FAIL() << "fired early"; }),
               0u);
     wheel.Advance(next, SIZE_MAX, [&](TimerNode* n) {
-      const Instant deadline = deadlines[n->user_data];
-      EXPECT_EQ(FireInstant(deadline), next) << n->user_data;
+      const Instant deadline = deadlines[IdOf(n)];
+      EXPECT_EQ(FireInstant(deadline), next) << IdOf(n);
       ++fired;
     });
   }
@@ -320,16 +331,16 @@ TEST_F(TimerWheelTest, FarFuture_ThreeHoursAndThirtyDaysCascadeExactly) {
                                         rng() % 10'000'000'000))));
     }
   }
-  std::vector<TimerNode> nodes(deadlines.size());
+  std::vector<IdNode> nodes(deadlines.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
-    wheel_.Arm(&nodes[i], deadlines[i], i);
+    ArmId(wheel_, &nodes[i], deadlines[i], i);
   }
   RunExactly(wheel_, nodes, deadlines);
 }
 
 TEST_F(TimerWheelTest, FarFuture_NeverDeadlineDoesNotOverflow) {
-  TimerNode a;
-  wheel_.Arm(&a, Instant::Never(), 1);
+  IdNode a;
+  ArmId(wheel_, &a, Instant::Never(), 1);
   EXPECT_EQ(AdvanceTo(At(Duration::Seconds(100 * 86400))), 0u);
   EXPECT_TRUE(a.armed());
   EXPECT_GT(wheel_.NextDeadline(), At(Duration::Seconds(100 * 86400)));
@@ -339,14 +350,14 @@ TEST_F(TimerWheelTest, FarFuture_NeverDeadlineDoesNotOverflow) {
 TEST_F(TimerWheelTest, IdleGap_IsCheap) {
   // One hour is 5.5e7 ticks; a tick-by-tick wheel would need minutes for
   // this loop, the occupancy bitmaps make it a few bitmap scans per call.
-  TimerNode far;
-  wheel_.Arm(&far, At(Duration::Seconds(2000 * 3600)), 1);
+  IdNode far;
+  ArmId(wheel_, &far, At(Duration::Seconds(2000 * 3600)), 1);
   const auto t0 = std::chrono::steady_clock::now();
   Instant now;
   for (int hour = 1; hour < 1000; ++hour) {
     now = At(Duration::Seconds(3600) * hour);
-    TimerNode near;
-    wheel_.Arm(&near, now + Duration::Seconds(1800), 2);
+    IdNode near;
+    ArmId(wheel_, &near, now + Duration::Seconds(1800), 2);
     EXPECT_EQ(AdvanceTo(now), 0u);
     wheel_.Cancel(&near);
   }
@@ -360,7 +371,7 @@ TEST_F(TimerWheelTest, Randomized_MatchesReferenceModel) {
   // re-arm, cancel, advance by small and large steps with random quotas.
   std::mt19937_64 rng(42);
   constexpr size_t kNodes = 2000;
-  std::vector<TimerNode> nodes(kNodes);
+  std::vector<IdNode> nodes(kNodes);
   std::vector<Instant> fire_at(kNodes, Instant::Never());
   std::multimap<Instant, size_t> model;
   auto model_erase = [&](size_t id) {
@@ -391,7 +402,7 @@ TEST_F(TimerWheelTest, Randomized_MatchesReferenceModel) {
       if (nodes[id].armed()) {
         model_erase(id);
       }
-      wheel_.Arm(&nodes[id], deadline, id);
+      ArmId(wheel_, &nodes[id], deadline, id);
       // A past deadline fires at the next Advance, like one due now.
       fire_at[id] = std::max(FireInstant(deadline), wheel_tick);
       model.emplace(fire_at[id], id);
@@ -407,7 +418,7 @@ TEST_F(TimerWheelTest, Randomized_MatchesReferenceModel) {
       const size_t quota = rng() % 4 == 0 ? rng() % 5 : SIZE_MAX;
       Instant last = Instant();
       const size_t n = wheel_.Advance(now, quota, [&](TimerNode* node) {
-        const size_t fid = node->user_data;
+        const size_t fid = IdOf(node);
         ASSERT_FALSE(model.empty());
         // Fires the earliest armed timer (ties in any order), never early.
         EXPECT_EQ(fire_at[fid], model.begin()->first);
@@ -439,14 +450,14 @@ TEST_F(TimerWheelTest, Randomized_MatchesReferenceModel) {
 
 TEST_F(TimerWheelTest, TenMillionTimers_AllFire) {
   const size_t n = Scaled(10'000'000);
-  std::vector<TimerNode> nodes(n);
+  std::vector<IdNode> nodes(n);
   std::mt19937_64 rng(10);
   // Spread over 2 hours, the keepalive span: exercises every level.
   const uint64_t span_ns = uint64_t{7200} * 1'000'000'000;
   std::vector<int64_t> deadline_ns(n);
   for (size_t i = 0; i < n; ++i) {
     deadline_ns[i] = static_cast<int64_t>(rng() % span_ns) + 1;
-    wheel_.Arm(&nodes[i], Instant::FromNanos(deadline_ns[i]), i);
+    ArmId(wheel_, &nodes[i], Instant::FromNanos(deadline_ns[i]), i);
   }
   EXPECT_EQ(wheel_.size(), n);
   size_t fired = 0;
@@ -458,7 +469,7 @@ TEST_F(TimerWheelTest, TenMillionTimers_AllFire) {
   for (int64_t s = 1; s <= 7201; ++s) {
     const Instant now = At(Duration::Seconds(s));
     fired += wheel_.Advance(now, SIZE_MAX, [&](TimerNode* node) {
-      const int64_t d = deadline_ns[node->user_data];
+      const int64_t d = deadline_ns[IdOf(node)];
       early += d > now.ToNanos() ? 1 : 0;
       const int64_t fire = FireInstant(Instant::FromNanos(d)).ToNanos();
       late += fire <= now.ToNanos() - 1'000'000'000 ? 1 : 0;
