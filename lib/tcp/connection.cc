@@ -1220,7 +1220,10 @@ void Connection::AddSackBlocks(Env& env, wire::TcpRepr* tcp,
 }
 
 void Connection::SendSyn(Env& env, bool with_ack) {
-  wire::TcpRepr tcp;
+  OutSegment out;  // built in place, as in SendAck
+  out.src = tuple_.local_addr;
+  out.dst = tuple_.remote_addr;
+  wire::TcpRepr& tcp = out.tcp;
   uint8_t flags = with_ack ? (kSyn | kAck) : kSyn;
   // On the SYN-ACK the options mirror what the peer offered (RFC 7323 2.2,
   // 3.2; RFC 2018 2), as NegotiateSynOptions set them; on the SYN we offer
@@ -1246,18 +1249,21 @@ void Connection::SendSyn(Env& env, bool with_ack) {
   if (!rtt_timing_ && retries_ == 0) {
     rtt_start_ = env.now;
   }
-  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.sink.Send(out);
   env.stats.segments_out.Inc();
 }
 
 void Connection::SendRstAt(Env& env, SeqNum seq) {
   // RFC 9293 3.10.7: <SEQ=SEG.ACK><CTL=RST>, no options, no window.
-  wire::TcpRepr rst;
+  OutSegment out;  // built in place, as in SendAck
+  out.src = tuple_.local_addr;
+  out.dst = tuple_.remote_addr;
+  wire::TcpRepr& rst = out.tcp;
   rst.src_port = tuple_.local_port;
   rst.dst_port = tuple_.remote_port;
   rst.seq = seq;
   rst.flags = kRst;
-  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, rst});
+  env.sink.Send(out);
   env.stats.segments_out.Inc();
   env.stats.rst_sent.Inc();
 }
@@ -1274,7 +1280,12 @@ uint32_t Connection::EffectiveMss(const Env& env) const {
 }
 
 uint32_t Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
-  OutSegment out{tuple_.local_addr, tuple_.remote_addr, {}};
+  // Default-initialised and then addressed: `OutSegment out{src, dst, {}}`
+  // compiled into zeroing all 344 bytes, the payload arrays included, which
+  // PayloadSpans leaves uninitialised on purpose (segment.h).
+  OutSegment out;
+  out.src = tuple_.local_addr;
+  out.dst = tuple_.remote_addr;
   if (len > 0) {
     // Gathered first: a payload scattered over more than kMaxPayloadSpans
     // chunks is cut short, and then the FIN waits for the rest.
@@ -1301,20 +1312,28 @@ uint32_t Connection::SendSegment(Env& env, SeqNum seq, uint32_t len, bool fin) {
 }
 
 void Connection::SendAck(Env& env) {
-  wire::TcpRepr tcp;
+  // Built in place: a TcpRepr on the stack copied into the OutSegment was a
+  // store-forwarding stall on every ACK (perf, BM_Lifecycle, session 6).
+  OutSegment out;
+  out.src = tuple_.local_addr;
+  out.dst = tuple_.remote_addr;
+  wire::TcpRepr& tcp = out.tcp;
   // RFC 9293's SND.NXT is snd_max_: after a go-back-N rewind snd_nxt_ may lie
   // below a peer's RCV.NXT (it holds data we resend, or reassembled past a
   // hole), and an ACK that far back fails its acceptability test, so both
   // sides' ACKs could be dropped until the connection times out.
   FillHeader(env, &tcp, snd_max_, kAck);
-  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.sink.Send(out);
   env.stats.segments_out.Inc();
 }
 
 void Connection::SendRst(Env& env) {
   // RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry
   // ACK so that the peer's RFC 5961 check sees an exact sequence number.
-  wire::TcpRepr tcp;
+  OutSegment out;  // built in place, as in SendAck
+  out.src = tuple_.local_addr;
+  out.dst = tuple_.remote_addr;
+  wire::TcpRepr& tcp = out.tcp;
   tcp.src_port = tuple_.local_port;
   tcp.dst_port = tuple_.remote_port;
   tcp.seq = snd_max_;
@@ -1326,7 +1345,7 @@ void Connection::SendRst(Env& env) {
   if (ts_enabled_) {
     tcp.options.timestamps = wire::TcpTimestamps{TsClock(env), ts_recent_};
   }
-  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.sink.Send(out);
   env.stats.segments_out.Inc();
   env.stats.rst_sent.Inc();
 }
@@ -1334,9 +1353,12 @@ void Connection::SendRst(Env& env) {
 void Connection::SendKeepaliveProbe(Env& env) {
   // RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data; the peer answers with
   // an ACK because the sequence number is outside its window.
-  wire::TcpRepr tcp;
+  OutSegment out;  // built in place, as in SendAck
+  out.src = tuple_.local_addr;
+  out.dst = tuple_.remote_addr;
+  wire::TcpRepr& tcp = out.tcp;
   FillHeader(env, &tcp, snd_una_ - 1, kAck);
-  env.sink.Send(OutSegment{tuple_.local_addr, tuple_.remote_addr, tcp});
+  env.sink.Send(out);
   env.stats.segments_out.Inc();
 }
 
@@ -1366,7 +1388,7 @@ const SackScoreboard& Connection::EmptyScoreboard() {
 void Connection::InitCongestion(Env& env) {
   // RFC 5681 section 2: SMSS excludes headers and options, so it is the
   // effective MSS; the RFC 6928 initial window follows from it.
-  cc_ = CongestionControl(cc_algorithm_, EffectiveMss(env), env.now);
+  cc_.Reset(cc_algorithm_, EffectiveMss(env), env.now);
   cc_.set_slow_start_limit(slow_start_limit_);
   ReleaseScoreboard();
   in_recovery_ = false;
