@@ -80,6 +80,15 @@ done
 for v in build scenario stack mode steps duration legit out; do
   [ -n "${!v}" ] || { echo "scenario.sh: --${v/_/-} is required" >&2; exit 1; }
 done
+[[ "$rt_prio" =~ ^[0-9]+$ ]] && [ "$rt_prio" -le 99 ] ||
+  { echo "scenario.sh: --rt takes a priority 0 to 99, not '$rt_prio'" >&2; exit 1; }
+if [ "$rt_prio" -gt 0 ] &&
+  [ "$(cat /proc/sys/kernel/sched_rt_runtime_us 2>/dev/null)" = "-1" ]; then
+  # Without RT throttling two SCHED_FIFO pollers on both CPUs would starve
+  # everything else, this script included.
+  echo "scenario.sh: --rt needs RT throttling (kernel.sched_rt_runtime_us is -1)" >&2
+  exit 1
+fi
 
 tern_test_init "scenario.sh [$scenario/$stack/$mode]" stderr
 require_root "DPDK EAL, namespaces"
@@ -217,16 +226,19 @@ run_flood() {
     # took about a second under SCHED_FIFO (the first 80 legitimate SYNs
     # of every trial were lost and retransmitted). The first step is the
     # one without flood, so the measured floods all run under it.
-    if [ "$rt_done" -eq 0 ] && grep -q '^t=1s' "$tmp/flood.log"; then
+    if [ "$rt_done" -eq 0 ] && grep -q '^t=[0-9]' "$tmp/flood.log"; then
       [ "$stack" = linux ] || make_rt "$server_pid"
       make_rt "$flood_pid"
       rt_done=1
+      [ "$rt_prio" -eq 0 ] || say "SCHED_FIFO $rt_prio from t=${waited}s"
     fi
     [ "$waited" -lt "$limit" ] || { tern_kill "$flood_pid"; fail "tern-flood ran past ${limit} s"; }
   done
   wait "$flood_pid" || rc=$?
   flood_pid=""
   [ "$rc" -eq 0 ] || fail "tern-flood exited with status $rc"
+  [ "$rt_prio" -eq 0 ] || [ "$rt_done" -eq 1 ] ||
+    fail "--rt $rt_prio asked for, but tern-flood printed no progress line to apply it at"
 }
 
 case "$scenario/$stack" in

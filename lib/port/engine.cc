@@ -286,11 +286,12 @@ rte_mbuf* Engine::NewMbuf() {
   }
   rte_mbuf* m = stash_[--stash_n_];
   // rte_pktmbuf_reset's work in the mbuf's first cache line. A pooled mbuf
-  // already has next == NULL and nb_segs == 1 (rte_mbuf.h: every free path
-  // leaves them so, and rte_mbuf_raw_alloc relies on it); tx_offload, in
-  // the second line, is set by whoever sets an offload flag.
+  // already has next == NULL (rte_mbuf.h: every free path leaves it so, and
+  // rte_mbuf_raw_alloc relies on it); tx_offload, in the second line, is set
+  // by whoever sets an offload flag.
   m->pkt_len = 0;
   m->data_len = 0;
+  m->nb_segs = 1;  // first line too: only `next` relies on the pool
   m->vlan_tci = 0;
   m->vlan_tci_outer = 0;
   m->port = RTE_MBUF_PORT_INVALID;

@@ -357,12 +357,15 @@ void EthdevPort::TransmitBurst(uint16_t queue, rte_mbuf* const* pkts,
   TERN_DCHECK(queue < tx_.size());
   TxQueue& tq = tx_[queue];
   tq.counters = counters;
-  if (tq.backlog_n > 0) {
-    SendBacklog(queue, counters);  // kept frames go before these
-  }
   rte_eth_dev_tx_buffer* buffer = tq.buffer;
   uint32_t sent = 0;
   for (uint16_t i = 0; i < n; ++i) {
+    // Kept frames go before each one, as Transmit sends them: with a burst
+    // below n the buffer can flush twice in one call, and frames the ring
+    // refused at the first flush must not be overtaken at the second.
+    if (tq.backlog_n > 0) {
+      SendBacklog(queue, counters);
+    }
     sent += rte_eth_tx_buffer(port_id_, queue, buffer, pkts[i]);
   }
   counters->tx_packets.Add(sent);

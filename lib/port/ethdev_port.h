@@ -59,7 +59,10 @@ struct EthdevPortOptions {
   // RX/TX queue pairs, one per lcore that polls the port.
   uint16_t queues = 1;
   // Mbufs in the pool. DPDK's mempool is most memory-efficient at 2^n - 1
-  // (rte_mempool.h); at least queues * (rx_ring + tx_ring + 2 * burst).
+  // (rte_mempool.h); at least queues * (rx_ring + tx_ring + 2 * burst),
+  // which Create checks. Each engine also holds up to 32 mbufs in its stash
+  // and 32 collected for TX (Engine::kMbufStash, kTxBatch), and a queue
+  // with keep_unsent up to kTxBacklog kept frames: leave room for them.
   uint32_t mbufs = 8191;
   uint16_t rx_ring = 1024;
   uint16_t tx_ring = 1024;

@@ -353,6 +353,10 @@ void Endpoint::OnSegment(const InSegment& seg, Instant now) {
 }
 
 void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
+  // Not re-entrant: the burst's state (burst_tuple_, the precomputed
+  // cookies) belongs to one call; a sink must not deliver into this
+  // endpoint from inside it.
+  TERN_DCHECK(precomputed_for_ == nullptr);
   std::array<FourTuple, ConnTable::kBurst> tuples;
   std::array<std::optional<uint32_t>, ConnTable::kBurst> found;
   while (!segments.empty()) {
