@@ -66,6 +66,19 @@ def highest_ok(doc):
     return best
 
 
+def flood_axis(ax, ylabel, logy, ylim):
+    """The x axis every plot shares (flood rate reached, linear to 1000 and
+    logarithmic above) and the y axis as asked."""
+    ax.set_xscale("symlog", linthresh=1000)
+    ax.set_xlim(left=0)
+    if logy:
+        ax.set_yscale("log")
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_xlabel("flood reached (SYN/s; 0 to 1000 linear)")
+    ax.set_ylabel(ylabel)
+
+
 def plot(results, out, key, ylabel, filename, logy, ylim=None):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, (scenario, title) in zip(axes, PANELS):
@@ -86,14 +99,7 @@ def plot(results, out, key, ylabel, filename, logy, ylim=None):
             if ceiling:
                 ax.axvline(ceiling, color="grey", linestyle=":",
                            label="bare loop %.0f kpps" % (ceiling / 1000))
-        ax.set_xscale("symlog", linthresh=1000)
-        ax.set_xlim(left=0)
-        if logy:
-            ax.set_yscale("log")
-        if ylim:
-            ax.set_ylim(*ylim)
-        ax.set_xlabel("flood reached (SYN/s; 0 to 1000 linear)")
-        ax.set_ylabel(ylabel)
+        flood_axis(ax, ylabel, logy, ylim)
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
@@ -215,14 +221,7 @@ def plot_cookie_modes(results, out):
                    if key(s) is not None]
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
                     label="cookies %s" % doc["steps"][0]["mode"])
-        ax.set_xscale("symlog", linthresh=1000)
-        ax.set_xlim(left=0)
-        if logy:
-            ax.set_yscale("log")
-        if ylim:
-            ax.set_ylim(*ylim)
-        ax.set_xlabel("flood reached (SYN/s; 0 to 1000 linear)")
-        ax.set_ylabel(ylabel)
+        flood_axis(ax, ylabel, logy, ylim)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("scenario 3: tern's cookie modes under one SYN flood "

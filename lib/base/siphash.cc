@@ -150,10 +150,11 @@ Words3BatchFn Words3BatchVector() {
 void SipHash24Words3Batch(const SipKey& key, const uint64_t* a,
                           const uint64_t* b, const uint64_t* c, uint64_t* out,
                           size_t n) {
-  static const siphash_internal::Words3BatchFn fn =
-      siphash_internal::Words3BatchVector() != nullptr
-          ? siphash_internal::Words3BatchVector()
-          : &siphash_internal::Words3BatchScalar;
+  static const siphash_internal::Words3BatchFn fn = [] {
+    const siphash_internal::Words3BatchFn vector =
+        siphash_internal::Words3BatchVector();
+    return vector != nullptr ? vector : &siphash_internal::Words3BatchScalar;
+  }();
   fn(key, a, b, c, out, n);
 }
 

@@ -340,16 +340,7 @@ rte_mbuf* EthdevPort::AllocMbuf(PortCounters* counters) {
 
 void EthdevPort::Transmit(uint16_t queue, rte_mbuf* m, PortCounters* counters) {
   TERN_DCHECK(m != nullptr);
-  TERN_DCHECK(queue < tx_.size());
-  TxQueue& tq = tx_[queue];
-  tq.counters = counters;
-  if (tq.backlog_n > 0) {
-    SendBacklog(queue, counters);  // kept frames go before this one
-  }
-  // Returns how many packets the driver accepted when the buffer filled up
-  // and was flushed; the rest went to OnTxUnsent.
-  const uint16_t sent = rte_eth_tx_buffer(port_id_, queue, tq.buffer, m);
-  counters->tx_packets.Add(sent);
+  TransmitBurst(queue, &m, 1, counters);
 }
 
 void EthdevPort::TransmitBurst(uint16_t queue, rte_mbuf* const* pkts,
@@ -366,6 +357,8 @@ void EthdevPort::TransmitBurst(uint16_t queue, rte_mbuf* const* pkts,
     if (tq.backlog_n > 0) {
       SendBacklog(queue, counters);
     }
+    // Counts what the driver accepted when the buffer filled up and was
+    // flushed; the rest went to OnTxUnsent.
     sent += rte_eth_tx_buffer(port_id_, queue, buffer, pkts[i]);
   }
   counters->tx_packets.Add(sent);
