@@ -54,6 +54,52 @@ class AckLimiter {
 };
 static_assert(sizeof(AckLimiter) == 12 && alignof(AckLimiter) == 4);
 
+// A coarse clock for compact records whose life is bounded (HalfOpen): an
+// Instant as the low 32 bits of its 2^16 ns ticks (65.536 us, the timer
+// wheel's default tick), so differences are exact modulo 2^32 ticks (78
+// hours) to within one tick.
+inline constexpr int kCoarseTickShift = 16;
+inline uint32_t CoarseTick(Instant t) {
+  return static_cast<uint32_t>(static_cast<uint64_t>(t.ToNanos()) >>
+                               kCoarseTickShift);
+}
+// The fewest whole coarse ticks between two readings that guarantee at least
+// `d` between the instants read: readings k ticks apart are more than k - 1
+// ticks apart in time.
+constexpr uint32_t CoarseTicksAtLeast(Duration d) {
+  const uint64_t tick = uint64_t{1} << kCoarseTickShift;
+  const uint64_t ns = static_cast<uint64_t>(d.ToNanos());
+  return static_cast<uint32_t>((ns + tick - 1) / tick + 1);
+}
+
+// AckLimiter's budget in 8 bytes for a record that lives less than 2^31
+// coarse ticks (39 hours; HalfOpen's life is bounded by EndpointConfig's
+// SYN-ACK schedule): the window starts at a coarse tick, and a new one starts
+// once at least one second has passed (1 s to 1.00015 s).
+class CoarseAckLimiter {
+ public:
+  bool Allow(Instant now, uint32_t per_second) {
+    const uint32_t tick = CoarseTick(now);
+    if (used_ == 0 || tick - start_ >= kWindowTicks) {
+      start_ = tick;
+      used_ = 0;
+    }
+    if (used_ >= per_second) {
+      return false;
+    }
+    ++used_;
+    return true;
+  }
+
+ private:
+  static constexpr uint32_t kWindowTicks =
+      CoarseTicksAtLeast(Duration::Seconds(1));
+
+  uint32_t start_ = 0;
+  uint32_t used_ = 0;
+};
+static_assert(sizeof(CoarseAckLimiter) == 8);
+
 }  // namespace tern::tcp
 
 #endif  // TERN_LIB_TCP_ACK_LIMITER_H_

@@ -126,6 +126,13 @@ struct EndpointConfig {
   // RFC 9293 section 3.4.2 MSL; TIME-WAIT lasts 2 MSL. Linux's TIME-WAIT is
   // 60 s, i.e. MSL 30 s.
   Duration msl = Duration::Seconds(30);
+  // The bounds that keep the compact records' 32-bit tick times exact
+  // (deadline_fifo.h: within 2^31 ticks of 65.536 us, 39 hours): 2 MSL at
+  // most 24 hours (tern.toml's time_wait_ms allows a day), and a half-open
+  // record's whole SYN-ACK schedule at most 24 hours (Linux's longest, 255
+  // retries at TCP_RTO_MAX = 120 s, is 8.5 hours).
+  static constexpr Duration kMaxMsl = Duration::Seconds(12 * 3600);
+  static constexpr Duration kMaxSynAckSchedule = Duration::Seconds(24 * 3600);
   // How long an orphaned connection (closed by the application) waits in
   // FIN-WAIT-2 for the peer's FIN (Linux tcp_fin_timeout = 60 s).
   Duration fin_wait2_timeout = Duration::Seconds(60);

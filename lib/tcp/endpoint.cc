@@ -195,6 +195,8 @@ Endpoint::Endpoint(const EndpointConfig& config, SegmentSink* sink, Instant now,
       half_opens_(std::move(half_opens)),
       time_waits_(std::move(time_waits)),
       wheel_(TimerWheel::Options{.start = now}),
+      synack_fifos_(new DeadlineFifo[config.synack_retries + 1]),
+      synack_fifo_count_(static_cast<size_t>(config.synack_retries) + 1),
       own_cookies_(std::move(own_cookies)),
       cookies_(cookies),
       listeners_(new Listener[config.max_listeners]),
@@ -211,16 +213,10 @@ Endpoint::~Endpoint() {
       wheel_.Cancel(&c->timer);
     }
   }
-  for (uint32_t i = 0; i < time_waits_.capacity(); ++i) {
-    if (TimeWaitRecord* r = time_waits_.GetByIndex(i)) {
-      wheel_.Cancel(&r->timer);
-    }
+  for (size_t i = 0; i < synack_fifo_count_; ++i) {
+    synack_fifos_[i].Cancel(wheel_);
   }
-  for (uint32_t i = 0; i < half_opens_.capacity(); ++i) {
-    if (HalfOpen* r = half_opens_.GetByIndex(i)) {
-      wheel_.Cancel(&r->timer);
-    }
-  }
+  time_wait_fifo_.Cancel(wheel_);
 }
 
 absl::Status EndpointConfig::Validate() const {
@@ -249,8 +245,25 @@ absl::Status EndpointConfig::Validate() const {
   if (syn_retries < 0 || synack_retries < 0 || data_retries < 0) {
     return absl::InvalidArgumentError("retries: expected non-negative counts");
   }
-  if (msl <= Duration::Zero()) {
-    return absl::InvalidArgumentError("msl: expected a positive duration");
+  if (synack_retries > 255) {
+    // HalfOpen::retries is a byte, as Linux's tcp_synack_retries (0 to 255).
+    return absl::InvalidArgumentError("synack_retries: expected 0 to 255");
+  }
+  if (msl <= Duration::Zero() || msl > kMaxMsl) {
+    return absl::InvalidArgumentError(
+        "msl: expected a positive duration of at most 12 hours");
+  }
+  // A half-open record lives for its whole SYN-ACK schedule; its times are
+  // 32-bit ticks (deadline_fifo.h, CoarseAckLimiter), exact for 39 hours.
+  Duration schedule = Duration::Zero();
+  for (int i = 0; i <= synack_retries; ++i) {
+    schedule += SynAckTimeout(rto, i);
+  }
+  if (schedule > kMaxSynAckSchedule) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rto, synack_retries: the SYN-ACK schedule (every timeout from the "
+        "first SYN-ACK to the last) must end within 24 hours, got ",
+        schedule.ToMillis() / 1000, " s"));
   }
   if (conn_defaults.send_buffer == 0 || conn_defaults.recv_buffer == 0) {
     return absl::InvalidArgumentError("buffers: expected non-zero sizes");
@@ -514,7 +527,7 @@ void Endpoint::OnIcmpError(const IcmpError& error, Instant now) {
     }
     if (IcmpIsHard(error)) {
       stats_.icmp_aborts.Inc();
-      FreeHalfOpen(index);
+      FreeHalfOpen(env.now, index);
     } else {
       stats_.icmp_soft_errors.Inc();  // the SYN-ACK timer decides
     }
@@ -671,7 +684,62 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   l.stats.synacks_sent.Inc();
   stats_.listen.synacks_sent.Inc();
   // RFC 6298 2.1: the first retransmission after the initial RTO.
-  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, 0));
+  QueueHalfOpen(env.now, h->index);
+}
+
+FifoLink& Endpoint::HalfOpenLink(uint32_t index) {
+  HalfOpen* r = half_opens_.GetByIndex(index);
+  TERN_DCHECK(r != nullptr);
+  return r->timer;
+}
+
+FifoLink& Endpoint::TimeWaitLink(uint32_t index) {
+  TimeWaitRecord* r = time_waits_.GetByIndex(index);
+  TERN_DCHECK(r != nullptr);
+  return r->timer;
+}
+
+void Endpoint::QueueHalfOpen(Instant now, uint32_t index) {
+  const uint8_t retries = half_opens_.GetByIndex(index)->retries;
+  TERN_DCHECK(retries < synack_fifo_count_);
+  synack_fifos_[retries].Push(
+      wheel_, now, now + SynAckTimeout(config_.rto, retries), index,
+      [this](uint32_t i) -> FifoLink& { return HalfOpenLink(i); });
+}
+
+void Endpoint::QueueTimeWait(Instant now, uint32_t index) {
+  // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
+  time_wait_fifo_.Push(
+      wheel_, now, now + config_.msl * 2, index,
+      [this](uint32_t i) -> FifoLink& { return TimeWaitLink(i); });
+}
+
+void Endpoint::FreeTimeWait(Instant now, uint32_t index) {
+  TimeWaitRecord* r = time_waits_.GetByIndex(index);
+  TERN_DCHECK(r != nullptr);
+  if (r->timer.queued()) {
+    time_wait_fifo_.Remove(wheel_, now, index, [this](uint32_t i) -> FifoLink& {
+      return TimeWaitLink(i);
+    });
+  }
+  TableErase(r->tuple);
+  time_waits_.Free(*time_waits_.HandleAt(index));
+}
+
+DeadlineFifo* Endpoint::SynAckFifoOf(const TimerNode* node) {
+  // The queues are one array: the node names its queue by its address.
+  const std::less<const void*> less;
+  const void* first = synack_fifos_[0].node();
+  const void* last = synack_fifos_[synack_fifo_count_ - 1].node();
+  if (less(node, first) || less(last, node)) {
+    return nullptr;
+  }
+  const size_t i =
+      static_cast<size_t>((reinterpret_cast<const char*>(node) -
+                           reinterpret_cast<const char*>(first)) /
+                          static_cast<ptrdiff_t>(sizeof(DeadlineFifo)));
+  TERN_DCHECK(synack_fifos_[i].node() == node);
+  return &synack_fifos_[i];
 }
 
 void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -797,7 +865,7 @@ int64_t Endpoint::StateGauge(State s) const {
   return n;
 }
 
-void Endpoint::FreeHalfOpen(uint32_t index, bool promoted) {
+void Endpoint::FreeHalfOpen(Instant now, uint32_t index, bool promoted) {
   HalfOpen* r = half_opens_.GetByIndex(index);
   if (r == nullptr) {
     return;
@@ -806,7 +874,11 @@ void Endpoint::FreeHalfOpen(uint32_t index, bool promoted) {
     // RFC 9293 3.10.7.4: back to LISTEN, i.e. this connection is CLOSED.
     CountTransition(State::kSynReceived, State::kClosed);
   }
-  wheel_.Cancel(&r->timer);
+  if (r->timer.queued()) {
+    synack_fifos_[r->retries].Remove(
+        wheel_, now, index,
+        [this](uint32_t i) -> FifoLink& { return HalfOpenLink(i); });
+  }
   TableErase(r->tuple);
   if (Listener* l = GetListener({r->listener_index, r->listener_generation});
       l != nullptr && l->half_open > 0) {
@@ -848,7 +920,7 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
         stats_.drops.Inc(DropReason::kSynData);  // as in HandleListen
       }
       r->flags |= HalfOpen::kDupAnswered;
-      r->last_dup_answer = env.now;
+      r->last_dup_answer = CoarseTick(env.now);
       SendHalfOpenSynAck(env, *r, *l);
       stats_.synack_retransmits.Inc();
       return;
@@ -868,10 +940,10 @@ void Endpoint::HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg) {
       return;
     case HalfOpenAction::kResetAndFree:
       SendResetFor(env, seg);
-      FreeHalfOpen(index);
+      FreeHalfOpen(env.now, index);
       return;
     case HalfOpenAction::kFree:
-      FreeHalfOpen(index);
+      FreeHalfOpen(env.now, index);
       return;
     case HalfOpenAction::kPromote:
       Promote(env, index, seg);
@@ -889,7 +961,7 @@ void Endpoint::Promote(Env& env, uint32_t index, const InSegment& seg) {
     stats_.drops.Inc(DropReason::kTableFull);
     return;
   }
-  FreeHalfOpen(index, /*promoted=*/true);
+  FreeHalfOpen(env.now, index, /*promoted=*/true);
   if (!TableInsert(r.tuple, h->index)) {
     conns_.Free(*h);
     stats_.drops.Inc(DropReason::kTableFull);
@@ -933,13 +1005,13 @@ void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
     // The last SYN-ACK went unanswered: the record goes (a spoofed SYN
     // ends here).
     stats_.synack_timeouts.Inc();
-    FreeHalfOpen(index);
+    FreeHalfOpen(env.now, index);
     return;
   }
   ++r->retries;
   SendHalfOpenSynAck(env, *r, *l);
   stats_.synack_retransmits.Inc();
-  wheel_.Arm(&r->timer, env.now + SynAckTimeout(config_.rto, r->retries));
+  QueueHalfOpen(env.now, index);
 }
 
 void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
@@ -1120,7 +1192,10 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       } else {
         stats_.challenge_acks_limited.Inc();
       }
-      wheel_.Arm(&r->timer, env.now + config_.msl * 2);
+      time_wait_fifo_.Remove(
+          wheel_, env.now, index,
+          [this](uint32_t i) -> FifoLink& { return TimeWaitLink(i); });
+      QueueTimeWait(env.now, index);
       return;
     case TimeWaitAction::kReopen: {
       uint32_t listener_index = 0;
@@ -1141,10 +1216,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       }
       stats_.time_wait_reopened.Inc();
       CountTransition(State::kTimeWait, State::kClosed);
-      FourTuple tuple = r->tuple;
-      wheel_.Cancel(&r->timer);
-      TableErase(tuple);
-      time_waits_.Free(*time_waits_.HandleAt(index));
+      FreeTimeWait(env.now, index);
       // Process the SYN as if the tuple were free (RFC 6191 section 2).
       HandleListen(env, listeners_[listener_index], listener_index, seg);
       return;
@@ -1174,23 +1246,25 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
     After(env, *conns_.HandleAt(*index), c, v);
     return;
   }
-  if (const std::optional<uint32_t> index = half_opens_.SlotOf(node)) {
+  if (DeadlineFifo* fifo = SynAckFifoOf(node)) {
+    // The queue's head is due; the queue's node is re-armed for the next.
+    const uint32_t index = fifo->PopFired(
+        wheel_, now,
+        [this](uint32_t i) -> FifoLink& { return HalfOpenLink(i); });
     Env env = MakeEnv(now);
-    OnHalfOpenTimer(env, *index);
+    OnHalfOpenTimer(env, index);
     return;
   }
-  const std::optional<uint32_t> index = time_waits_.SlotOf(node);
-  TERN_DCHECK(index.has_value());
-  TimeWaitRecord* r =
-      index.has_value() ? time_waits_.GetByIndex(*index) : nullptr;
-  if (r == nullptr) {
+  TERN_DCHECK(node == time_wait_fifo_.node());
+  if (node != time_wait_fifo_.node() || time_wait_fifo_.empty()) {
     return;
   }
+  const uint32_t index = time_wait_fifo_.PopFired(
+      wheel_, now, [this](uint32_t i) -> FifoLink& { return TimeWaitLink(i); });
   // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
   stats_.time_wait_expired.Inc();
   CountTransition(State::kTimeWait, State::kClosed);
-  TableErase(r->tuple);
-  time_waits_.Free(*time_waits_.HandleAt(*index));
+  FreeTimeWait(now, index);
 }
 
 // ---------------------------------------------------------------------------
@@ -1229,8 +1303,7 @@ void Endpoint::EnterTimeWait(Env& env, Connection* c) {
     return;
   }
   stats_.time_wait_created.Inc();
-  // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
-  wheel_.Arm(&r->timer, env.now + config_.msl * 2);
+  QueueTimeWait(env.now, h->index);
 }
 
 void Endpoint::Release(SlabHandle h, Connection* c) {
@@ -1641,7 +1714,7 @@ size_t Endpoint::AbortAll(Instant now) {
   }
   for (uint32_t i = 0; i < half_opens_.capacity(); ++i) {
     if (half_opens_.GetByIndex(i) != nullptr) {
-      FreeHalfOpen(i);
+      FreeHalfOpen(env.now, i);
     }
   }
   return ended;

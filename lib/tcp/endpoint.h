@@ -36,6 +36,7 @@
 #include "lib/tcp/conn_table.h"
 #include "lib/tcp/connection.h"
 #include "lib/tcp/cookie_secrets.h"
+#include "lib/tcp/deadline_fifo.h"
 #include "lib/tcp/half_open.h"
 #include "lib/tcp/isn.h"
 #include "lib/tcp/listener.h"
@@ -333,7 +334,17 @@ class Endpoint {
   void HandleHalfOpen(Env& env, uint32_t index, const InSegment& seg);
   void Promote(Env& env, uint32_t index, const InSegment& seg);
   void OnHalfOpenTimer(Env& env, uint32_t index);
-  void FreeHalfOpen(uint32_t index, bool promoted = false);
+  void FreeHalfOpen(Instant now, uint32_t index, bool promoted = false);
+  // Queues the half-open record at `index` for its SYN-ACK timeout at its
+  // retransmission count.
+  void QueueHalfOpen(Instant now, uint32_t index);
+  // Queues the TIME-WAIT record at `index` to expire 2 MSL after now.
+  void QueueTimeWait(Instant now, uint32_t index);
+  void FreeTimeWait(Instant now, uint32_t index);
+  // The queue `node` belongs to, or nullptr.
+  DeadlineFifo* SynAckFifoOf(const TimerNode* node);
+  FifoLink& HalfOpenLink(uint32_t index);
+  FifoLink& TimeWaitLink(uint32_t index);
   void CountTransition(State from, State to);
   // The window a SYN-ACK announces: the receive buffer, unscaled (RFC 7323
   // 2.2), at most 65535.
@@ -408,6 +419,12 @@ class Endpoint {
   Slab<HalfOpen> half_opens_;
   Slab<TimeWaitRecord> time_waits_;
   TimerWheel wheel_;
+  // The half-open records' SYN-ACK timers, one queue per retransmission
+  // count 0..synack_retries (each queue's records share one timeout,
+  // SynAckTimeout), and the TIME-WAIT records' 2 MSL (deadline_fifo.h).
+  std::unique_ptr<DeadlineFifo[]> synack_fifos_;
+  size_t synack_fifo_count_ = 0;
+  DeadlineFifo time_wait_fifo_;
   std::unique_ptr<SynCookieSecretStore> own_cookies_;
   const SynCookieSecretStore* cookies_;
   std::unique_ptr<Listener[]> listeners_;  // Listener holds Counters: fixed

@@ -123,7 +123,8 @@ HalfOpenVerdict HalfOpenInput(const HalfOpen& r, const wire::TcpRepr& t,
   if (t.Has(kSyn) && !t.Has(kAck) && !t.Has(kRst)) {
     if (t.seq == r.irs && ctx.listener_open) {
       if ((r.flags & HalfOpen::kDupAnswered) != 0 &&
-          ctx.now - r.last_dup_answer < kDupSynInterval) {
+          CoarseTick(ctx.now) - r.last_dup_answer <
+              CoarseTicksAtLeast(kDupSynInterval)) {
         return {HalfOpenAction::kDrop, DropReason::kDupSynRateLimited};
       }
       return {HalfOpenAction::kResendSynAck};

@@ -170,7 +170,9 @@ struct HalfOpenContext {
 
 // Duplicate SYNs to a half-open record are answered at most this often:
 // Linux's net.ipv4.tcp_invalid_ratelimit default (500 ms), which
-// tcp_oow_rate_limited applies per request.
+// tcp_oow_rate_limited applies per request. The record keeps the time in
+// coarse ticks (HalfOpen::last_dup_answer), so the interval is 500 ms to
+// 500.1 ms.
 inline constexpr Duration kDupSynInterval = Duration::Millis(500);
 
 // RFC 9293 3.10.7.4 for passive SYN-RECEIVED in its order, with RFC 5961

@@ -5,7 +5,7 @@
 // reopen the tuple when its ISN or timestamp shows it is newer), RFC 7323 5.3
 // (PAWS).
 //
-// A connection entering TIME-WAIT is replaced by this 64-byte record; the full
+// A connection entering TIME-WAIT is replaced by this 44-byte record; the full
 // connection (buffers and all) is freed. The record keeps what is needed to
 // answer the peer: our next sequence number, the peer's, the timestamp state
 // and the window we last advertised.
@@ -19,15 +19,17 @@
 
 #include "lib/base/seq_num.h"
 #include "lib/base/time.h"
+#include "lib/tcp/deadline_fifo.h"
 #include "lib/tcp/four_tuple.h"
 #include "lib/tcp/stats.h"
-#include "lib/tcp/timer_wheel.h"
 #include "lib/wire/tcp_header.h"
 
 namespace tern::tcp {
 
 struct TimeWaitRecord {
-  TimerNode timer;  // 2 MSL expiry
+  // 2 MSL expiry: the record waits in its endpoint's DeadlineFifo
+  // (deadline_fifo.h), 12 bytes where a TimerNode was 24.
+  FifoLink timer;
   FourTuple tuple;
   SeqNum snd_nxt;      // our sequence number (after our FIN)
   SeqNum rcv_nxt;      // after the peer's FIN
@@ -39,9 +41,9 @@ struct TimeWaitRecord {
   // TimeWaitAckTick, 0 for never (TimeWaitAckAllowed).
   uint8_t ack_tick = 0;
 };
-// 56 bytes since the timer node lost its user data (issue 12 asks for at
-// most 64, one cache line).
-static_assert(sizeof(TimeWaitRecord) <= 56,
+// 44 bytes with the 12-byte FifoLink (issue 12 asks for at most 64, one
+// cache line).
+static_assert(sizeof(TimeWaitRecord) <= 44,
               "TimeWaitRecord grew: update doc/benchmarks.md and this bound");
 
 enum class TimeWaitAction : uint8_t {
@@ -66,7 +68,7 @@ TimeWaitVerdict TimeWaitInput(const TimeWaitRecord& record,
 // at most one ACK per tick of 2^29 ns (537 ms), as Linux's per-socket
 // tcp_invalid_ratelimit of 500 ms for TIME-WAIT. The budget is the record's
 // own, so no other connection can observe it (CVE-2016-5696; ack_limiter.h);
-// the 64-byte record keeps the tick in one byte, mod 255: an answer is
+// the compact record keeps the tick in one byte, mod 255: an answer is
 // suppressed wrongly only when the last one was a multiple of 137 s
 // earlier, and the peer's retransmission is then answered.
 inline constexpr int kTimeWaitAckTickShift = 29;

@@ -122,6 +122,15 @@ class TimerWheel {
   size_t size() const { return size_; }
   Duration tick() const { return tick_; }
 
+  // The tick a deadline is rounded up to (what Arm does with it); 0 for
+  // deadlines at or before the epoch. For records that keep a deadline as a
+  // tick (deadline_fifo.h).
+  uint64_t DeadlineTick(Instant deadline) const { return CeilTick(deadline); }
+  // The start of `tick`: Arm(node, TickInstant(k)) expires at tick k.
+  Instant TickInstant(uint64_t tick) const {
+    return start_ + Duration::Nanos(static_cast<int64_t>(tick) * tick_ns_);
+  }
+
  private:
   static constexpr int kOverflow = kLevels * kSlots;  // index of that list
   static constexpr uint64_t kSpanTicks = uint64_t{1} << (kSlotBits * kLevels);

@@ -170,6 +170,62 @@ TEST_F(TimersTest, SynReceived_RetriesExhausted_HalfOpenDropped) {
   ExpectSent(kRst, our_nxt_, 0);
 }
 
+TEST_F(TimersTest, SynReceived_TwoRecords_EachOnItsOwnSchedule) {
+  // The half-open records' timers wait in one queue per retransmission
+  // count (deadline_fifo.h): two records half a second apart must keep their
+  // own RFC 6298 5.5 schedules through every queue.
+  MakeSynReceived();
+  const Instant a = now_;
+  Advance(Duration::Millis(500));
+  Deliver(Peer().Syn().From(kRemoteAddr, kRemotePort + 1).Seq(5000).Mss(1460));
+  EXPECT_EQ(SentCount(), 1u);
+  DropSent();
+  const Instant b = now_;
+  EXPECT_EQ(ep_->half_open_count(listener_), 2u);
+  // Retransmissions at 1, 3, 7, 15, 31 s after each SYN, in time order.
+  uint64_t expected = 0;
+  for (int at : {1, 3, 7, 15, 31}) {
+    for (Instant start : {a, b}) {
+      AdvanceTo(start + Duration::Seconds(at) - kSlack);
+      EXPECT_EQ(ep_->stats().synack_retransmits.Get(), expected) << at;
+      AdvanceTo(start + Duration::Seconds(at) + kSlack);
+      EXPECT_EQ(ep_->stats().synack_retransmits.Get(), ++expected) << at;
+      EXPECT_EQ(SentCount(), 1u) << at;
+      DropSent();
+    }
+  }
+  // Each goes 32 s after its last SYN-ACK, the first record first.
+  AdvanceTo(a + Duration::Seconds(63) + kSlack);
+  EXPECT_EQ(ep_->half_open_count(listener_), 1u);
+  AdvanceTo(b + Duration::Seconds(63) + kSlack);
+  EXPECT_EQ(ep_->half_open_count(listener_), 0u);
+  EXPECT_EQ(ep_->stats().synack_timeouts.Get(), 2u);
+  ExpectNothingSent();
+}
+
+TEST(TimersConfigTest, SynAckScheduleAndMsl_Bounded) {
+  // The compact records keep their times in 32-bit ticks (deadline_fifo.h):
+  // configurations beyond the bounds are refused, not run wrong.
+  EndpointConfig c;
+  c.synack_retries = 255;
+  EXPECT_TRUE(c.Validate().ok());  // 255 at rto.max 120 s: 8.5 hours
+  c.synack_retries = 256;
+  EXPECT_FALSE(c.Validate().ok());
+  c = EndpointConfig{};
+  c.msl = EndpointConfig::kMaxMsl;
+  EXPECT_TRUE(c.Validate().ok());
+  c.msl = EndpointConfig::kMaxMsl + Duration::Nanos(1);
+  EXPECT_FALSE(c.Validate().ok());
+  c = EndpointConfig{};
+  c.rto.max = Duration::Seconds(3600);
+  c.synack_retries = 23;  // 1 + 2 + ... + 2048 s, then 12 hours at the cap
+  EXPECT_TRUE(c.Validate().ok());
+  c.synack_retries = 40;
+  const absl::Status s = c.Validate();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("synack_retries"), std::string_view::npos) << s;
+}
+
 TEST_F(TimersTest, SynReceived_ConfiguredRetries_DroppedSooner) {
   config_.synack_retries = 1;
   Recreate();

@@ -143,10 +143,17 @@ TEST(HalfOpenInputTest, Syn) {
   ExpectHalf(HalfOpenInput(r, Seg(kSyn, kIrs), Ctx()),
              HalfOpenAction::kResendSynAck, DropReason::kCount);
   r.flags |= HalfOpen::kDupAnswered;
-  r.last_dup_answer = Ctx().now - Duration::Millis(100);
+  r.last_dup_answer = CoarseTick(Ctx().now - Duration::Millis(100));
   ExpectHalf(HalfOpenInput(r, Seg(kSyn, kIrs), Ctx()), HalfOpenAction::kDrop,
              DropReason::kDupSynRateLimited);
-  r.last_dup_answer = Ctx().now - kDupSynInterval;
+  // The record keeps coarse ticks of 65.536 us: an answer just inside the
+  // interval is still limited, one a tick past its end is not.
+  r.last_dup_answer =
+      CoarseTick(Ctx().now - kDupSynInterval + Duration::Micros(66));
+  ExpectHalf(HalfOpenInput(r, Seg(kSyn, kIrs), Ctx()), HalfOpenAction::kDrop,
+             DropReason::kDupSynRateLimited);
+  r.last_dup_answer =
+      CoarseTick(Ctx().now - kDupSynInterval - Duration::Micros(132));
   ExpectHalf(HalfOpenInput(r, Seg(kSyn, kIrs), Ctx()),
              HalfOpenAction::kResendSynAck, DropReason::kCount);
   // Another ISN: RFC 5961 4.2 challenge, the record stays.
