@@ -687,20 +687,8 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
   QueueHalfOpen(env.now, h->index);
 }
 
-FifoLink& Endpoint::HalfOpenLink(uint32_t index) {
-  HalfOpen* r = half_opens_.GetByIndex(index);
-  TERN_DCHECK(r != nullptr);
-  return r->timer;
-}
-
-FifoLink& Endpoint::TimeWaitLink(uint32_t index) {
-  TimeWaitRecord* r = time_waits_.GetByIndex(index);
-  TERN_DCHECK(r != nullptr);
-  return r->timer;
-}
-
 void Endpoint::QueueHalfOpen(Instant now, uint32_t index) {
-  const uint8_t retries = half_opens_.GetByIndex(index)->retries;
+  const uint8_t retries = half_opens_.LiveAt(index)->retries;
   TERN_DCHECK(retries < synack_fifo_count_);
   synack_fifos_[retries].Push(
       wheel_, now, now + SynAckTimeout(config_.rto, retries), index,
@@ -1383,18 +1371,6 @@ void Endpoint::After(Env& env, SlabHandle h, Connection* c, Verdict v) {
 
 // ---------------------------------------------------------------------------
 // Application.
-
-Listener* Endpoint::GetListener(ListenerHandle h) {
-  if (h.index >= listener_count_) {
-    return nullptr;
-  }
-  Listener& l = listeners_[h.index];
-  return l.open && l.generation == h.generation ? &l : nullptr;
-}
-
-const Listener* Endpoint::GetListener(ListenerHandle h) const {
-  return const_cast<Endpoint*>(this)->GetListener(h);
-}
 
 Connection* Endpoint::Lookup(ConnHandle h) {
   Connection* c = conns_.Get(SlabHandle{h.index, h.generation});

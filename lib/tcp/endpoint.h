@@ -305,8 +305,16 @@ class Endpoint {
   void UnlinkDirty(uint32_t index, Connection* c);
   Connection* Lookup(ConnHandle h);
   Listener* FindListener(wire::Ipv4Addr addr, uint16_t port);
-  Listener* GetListener(ListenerHandle h);
-  const Listener* GetListener(ListenerHandle h) const;
+  Listener* GetListener(ListenerHandle h) {
+    if (h.index >= listener_count_) {
+      return nullptr;
+    }
+    Listener& l = listeners_[h.index];
+    return l.open && l.generation == h.generation ? &l : nullptr;
+  }
+  const Listener* GetListener(ListenerHandle h) const {
+    return const_cast<Endpoint*>(this)->GetListener(h);
+  }
 
   // OnSegment after the lookup: `found` is the table's value for the tuple.
   void Dispatch(const InSegment& seg, std::optional<uint32_t> found,
@@ -343,8 +351,12 @@ class Endpoint {
   void FreeTimeWait(Instant now, uint32_t index);
   // The queue `node` belongs to, or nullptr.
   DeadlineFifo* SynAckFifoOf(const TimerNode* node);
-  FifoLink& HalfOpenLink(uint32_t index);
-  FifoLink& TimeWaitLink(uint32_t index);
+  FifoLink& HalfOpenLink(uint32_t index) {
+    return half_opens_.LiveAt(index)->timer;
+  }
+  FifoLink& TimeWaitLink(uint32_t index) {
+    return time_waits_.LiveAt(index)->timer;
+  }
   void CountTransition(State from, State to);
   // The window a SYN-ACK announces: the receive buffer, unscaled (RFC 7323
   // 2.2), at most 65535.

@@ -126,6 +126,12 @@ class Slab {
     }
     return Record(index);
   }
+  // The live record in slot `index`, unchecked (a DCHECK): for the owner's
+  // intrusive lists, whose links name live records only.
+  T* LiveAt(uint32_t index) {
+    TERN_DCHECK(index < capacity_ && (generations_[index] & 1) == 1);
+    return Record(index);
+  }
   // The slot whose storage holds the byte at `p` (a record or one of its
   // members), or nullopt when `p` is outside this slab's storage: how an
   // owner finds the record of an embedded TimerNode.
