@@ -45,6 +45,13 @@
 #   loops; the kernel's RT throttling (sched_rt_runtime_us, 95 % by
 #   default) still leaves every CPU some time for everything else. nginx
 #   and the kernel's TCP (softirq) are not changed by it.
+# --rt-period-us N: with --rt, the RT bandwidth period of the root CPU
+#   group for the trial (cgroup v1 cpu.rt_period_us, or the
+#   kernel.sched_rt_period_us sysctl without it), keeping its runtime
+#   share (95 % by default): the throttle's pause becomes 5 % of N
+#   instead of 50 ms once a second, which otherwise stalls both polling
+#   loops together and is most of the connect latency's tail. 0, the
+#   default, leaves the kernel's period. Restored on exit.
 # --afp-frames N: frames in each net_af_packet ring (RX and TX, both ends;
 #   default 512, the driver's DFLT_FRAME_COUNT).
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
@@ -55,7 +62,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
-afp_frames=512 rt_prio=0
+afp_frames=512 rt_prio=0 rt_period_us=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -73,6 +80,7 @@ while [ $# -gt 0 ]; do
     --flood-args) extra_flood_args=$2 ;;
     --afp-frames) afp_frames=$2 ;;
     --rt) rt_prio=$2 ;;
+    --rt-period-us) rt_period_us=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -82,6 +90,11 @@ for v in build scenario stack mode steps duration legit out; do
 done
 [[ "$rt_prio" =~ ^[0-9]+$ ]] && [ "$rt_prio" -le 99 ] ||
   { echo "scenario.sh: --rt takes a priority 0 to 99, not '$rt_prio'" >&2; exit 1; }
+# 1 ms to 1 s: the kernel refuses periods below 1 ms and above 1 s is the
+# default's own tail.
+[[ "$rt_period_us" =~ ^[0-9]+$ ]] &&
+  { [ "$rt_period_us" -eq 0 ] || { [ "$rt_period_us" -ge 1000 ] && [ "$rt_period_us" -le 1000000 ]; }; } ||
+  { echo "scenario.sh: --rt-period-us takes 0 or 1000 to 1000000, not '$rt_period_us'" >&2; exit 1; }
 if [ "$rt_prio" -gt 0 ] &&
   [ "$(cat /proc/sys/kernel/sched_rt_runtime_us 2>/dev/null)" = "-1" ]; then
   # Without RT throttling two SCHED_FIFO pollers on both CPUs would starve
@@ -107,12 +120,31 @@ server_pid=""
 flood_pid=""
 sampler_pid=""
 made_ns=0
+# The RT bandwidth files and their values before the trial, when
+# --rt-period-us changed them.
+rt_period_file="" rt_runtime_file="" rt_old_period="" rt_old_runtime=""
+
+# Sets the period and runtime of RT bandwidth (runtime first when the
+# period shrinks, period first when it grows: the kernel refuses a runtime
+# above its period).
+set_rt_bandwidth() {
+  local period=$1 runtime=$2
+  if [ "$period" -lt "$(cat "$rt_period_file")" ]; then
+    echo "$runtime" >"$rt_runtime_file" && echo "$period" >"$rt_period_file"
+  else
+    echo "$period" >"$rt_period_file" && echo "$runtime" >"$rt_runtime_file"
+  fi
+}
 
 cleanup() {
   local rc=$?
   tern_kill "$flood_pid"
   tern_kill "$sampler_pid"
   tern_kill "$server_pid"
+  if [ -n "$rt_old_period" ]; then
+    set_rt_bandwidth "$rt_old_period" "$rt_old_runtime" 2>/dev/null ||
+      echo "scenario.sh: could not restore the RT bandwidth ($rt_period_file: $rt_old_period, $rt_runtime_file: $rt_old_runtime)" >&2
+  fi
   if [ "$made_ns" -eq 1 ]; then
     ip netns pids "$srv_ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$gen_ns" 2>/dev/null || true
@@ -194,6 +226,33 @@ start_sampler() {
     >"$tmp/sampler.log" 2>&1 &
   sampler_pid=$!
 }
+
+# --rt-period-us: the root group's RT period for this trial. Our processes
+# must be in that group (chrt works there: a child group of cgroup v1 has no
+# RT runtime unless given some).
+shorten_rt_period() {
+  [ "$rt_prio" -gt 0 ] && [ "$rt_period_us" -gt 0 ] || return 0
+  if [ -f /sys/fs/cgroup/cpu/cpu.rt_period_us ]; then
+    grep -Eq '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:/$' /proc/self/cgroup ||
+      fail "--rt-period-us: this shell is not in the root cpu cgroup ($(grep -E ':cpu[,:]' /proc/self/cgroup))"
+    rt_period_file=/sys/fs/cgroup/cpu/cpu.rt_period_us
+    rt_runtime_file=/sys/fs/cgroup/cpu/cpu.rt_runtime_us
+  else
+    rt_period_file=/proc/sys/kernel/sched_rt_period_us
+    rt_runtime_file=/proc/sys/kernel/sched_rt_runtime_us
+  fi
+  local period runtime
+  period=$(cat "$rt_period_file")
+  runtime=$(cat "$rt_runtime_file")
+  [ "$runtime" -gt 0 ] || fail "--rt-period-us: RT runtime is $runtime in $rt_runtime_file"
+  local new_runtime=$((rt_period_us * runtime / period))
+  rt_old_period=$period
+  rt_old_runtime=$runtime
+  set_rt_bandwidth "$rt_period_us" "$new_runtime" 2>/dev/null ||
+    fail "--rt-period-us: the kernel refused period $rt_period_us us, runtime $new_runtime us ($rt_period_file)"
+  say "RT bandwidth: ${new_runtime} us of every ${rt_period_us} us (was ${runtime} of ${period})"
+}
+shorten_rt_period
 
 # SCHED_FIFO for the main thread of process $1 (the polling lcore) when
 # --rt asked for it; DPDK's control threads (interrupts, memif's socket)
