@@ -41,6 +41,9 @@ constexpr uint16_t kDefaultMss = 536;
 constexpr uint32_t kLimitedTransmitSegments = 2;
 static_assert(SackScoreboard::kDupThresh <= UINT8_MAX,
               "Connection::dupacks_ is 8 bits");
+static_assert(static_cast<int>(SockError::kProtocolError) < 32,
+              "Connection::error_ and soft_error_ are 5 bits (the last "
+              "SockError is kProtocolError)");
 // An idle connection gives its empty send and receive buffers back this long
 // after its last segment received or data segment sent, and takes them again
 // on the next data (ByteRing::Reclaim, SendQueue::Reclaim). Linux reclaims a

@@ -277,7 +277,7 @@ class Connection {
 
   // Owner's bookkeeping (the endpoint keeps these with the record). The
   // record's fields go by alignment, 8-byte first here and last below, and
-  // the flags are bit-fields, so that no byte is padding (doc/benchmarks.md,
+  // most flags are bit-fields, so that one byte is padding (doc/benchmarks.md,
   // issue 12: 464 bytes; the tail padding of RttEstimator and ByteRing holds
   // small fields, [[no_unique_address]]).
   TimerNode timer;
@@ -454,12 +454,14 @@ class Connection {
 
   // 1-byte fields after the owner's flags, then 4-, 2- and 1-byte fields,
   // then the 8-byte ones, with small fields in the tail padding of rtt_ and
-  // rcvbuf_: no byte of the record is padding.
+  // rcvbuf_: one byte of the record is padding.
   State state_ = State::kClosed;
-  SockError error_ = SockError::kOk;
-  SockError soft_error_ = SockError::kOk;
   uint8_t snd_wscale_ = 0;
   uint8_t rcv_wscale_ = 0;
+  // The two flags written on every segment, plain: a bit-field write is a
+  // read-modify-write.
+  bool output_pending_ = false;  // a deferred application call (Env)
+  bool dsack_pending_ = false;   // dsack_ holds a block to send
   FourTuple tuple_;
 
   // Send sequence space (RFC 9293 3.3.1).
@@ -511,37 +513,37 @@ class Connection {
   uint16_t last_window_sent_ = 0;
   // Readiness bits (api.h events::, all below bit 16) not yet taken.
   uint16_t events_ = 0;
-  uint8_t delayed_segments_ = 0;
-  uint8_t syn_retransmits_ = 0;  // syn_retransmits()
   // Duplicate ACKs counted, at most SackScoreboard::kDupThresh.
   uint8_t dupacks_ = 0;
-  // The per-segment flags, one byte.
-  bool ack_pending_ : 1 = false;
-  bool output_pending_ : 1 = false;  // a deferred application call (Env)
-  bool rtt_timing_ : 1 = false;      // Karn: timing a segment not retransmitted
+  // The flags read on every segment, one byte, those tested together side
+  // by side (Output's loop tests in_recovery_ && sack_enabled_).
   bool in_recovery_ : 1 = false;
-  bool cwnd_limited_ : 1 = false;   // Output last stopped on cwnd
-  bool dsack_pending_ : 1 = false;  // dsack_ holds a block to send
-  bool fin_queued_ : 1 = false;     // application shut the write side
-  bool fin_received_ : 1 = false;   // peer's FIN is in rcv_nxt_
-  // The flags set at Init or seldom, two bytes.
-  bool ts_enabled_ : 1 = false;
   bool sack_enabled_ : 1 = false;
+  bool fin_queued_ : 1 = false;  // application shut the write side
+  bool ts_enabled_ : 1 = false;
+  bool ack_pending_ : 1 = false;
+  bool rtt_timing_ : 1 = false;    // Karn: timing a segment not retransmitted
+  bool cwnd_limited_ : 1 = false;  // Output last stopped on cwnd
+  bool fin_received_ : 1 = false;  // peer's FIN is in rcv_nxt_
+  // The errors and the flags set at Init or seldom, three bytes.
+  SockError error_ : 5 = SockError::kOk;
   bool ws_enabled_ : 1 = false;
   bool passive_ : 1 = false;
-  bool orphaned_ : 1 = false;          // the application closed its handle
+  bool orphaned_ : 1 = false;  // the application closed its handle
+  SockError soft_error_ : 5 = SockError::kOk;
   bool partial_ack_seen_ : 1 = false;  // RFC 6582 3.2 step 5 (timer reset)
   // A cookie connection's first ACK echoes a TSval whose low bits carry
   // options, up to 63 ms behind our clock: no RTT sample from it.
   bool skip_ts_rtt_sample_ : 1 = false;
+  bool keepalive_enabled_ : 1 = false;  // keepalive_ holds the rest
   // ConnOptions, kept (KeepOptions).
   bool nodelay_ : 1 = false;
   bool offer_timestamps_ : 1 = true;
   bool offer_window_scaling_ : 1 = true;
   bool offer_sack_ : 1 = true;
   bool linux_window_update_ : 1 = false;
-  // ConnOptions::keepalive.enabled; keepalive_ holds the rest.
-  bool keepalive_enabled_ : 1 = false;
+  NagleMode nagle_ : 1 = NagleMode::kMinshall;
+  CcAlgorithm cc_algorithm_ : 1 = CcAlgorithm::kCubic;
 
   Instant last_oow_ack_;
   // Its options are EndpointConfig::rto (rtt_estimator.h). Its tail
@@ -585,8 +587,8 @@ class Connection {
   // Its tail padding holds the four bytes after it.
   [[no_unique_address]] ByteRing rcvbuf_;
   uint16_t mss_clamp_ = 0;  // ConnOptions::mss_clamp, kept
-  NagleMode nagle_ = NagleMode::kMinshall;
-  CcAlgorithm cc_algorithm_ = CcAlgorithm::kCubic;
+  uint8_t delayed_segments_ = 0;
+  uint8_t syn_retransmits_ = 0;  // syn_retransmits()
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
   // out-of-order FIN (doc/reassembly.md): taken from Env::assemblers on the
   // first out-of-order segment, given back once nothing is held. Non-null
