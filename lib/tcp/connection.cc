@@ -39,6 +39,11 @@ constexpr uint16_t kMinSendMss = 48;
 constexpr uint16_t kDefaultMss = 536;
 // RFC 3042 section 2: new segments on the first two duplicate ACKs only.
 constexpr uint32_t kLimitedTransmitSegments = 2;
+static_assert(SackScoreboard::kDupThresh <= UINT8_MAX,
+              "Connection::dupacks_ is 8 bits");
+static_assert(static_cast<int>(SockError::kProtocolError) < 32,
+              "Connection::error_ and soft_error_ are 5 bits (the last "
+              "SockError is kProtocolError)");
 // An idle connection gives its empty send and receive buffers back this long
 // after its last segment received or data segment sent, and takes them again
 // on the next data (ByteRing::Reclaim, SendQueue::Reclaim). Linux reclaims a
@@ -1440,7 +1445,8 @@ void Connection::OnDuplicateAck(Env& env) {
     // room, not that a segment was lost; the persist timer handles it.
     return;
   }
-  dupacks_ = std::min(dupacks_ + 1, SackScoreboard::kDupThresh);
+  dupacks_ = static_cast<uint8_t>(
+      std::min(uint32_t{dupacks_} + 1, SackScoreboard::kDupThresh));
   if (in_recovery_) {
     if (!sack_enabled_) {
       // RFC 6582 section 3.2 step 4: each further duplicate ACK means a
@@ -1647,12 +1653,12 @@ void Connection::Output(Env& env) {
     // RFC 3042 section 2 (RFC 5681 section 3.2 step 1, SHOULD): on each of
     // the first two duplicate ACKs one segment of new data may go beyond
     // cwnd, up to cwnd + 2 SMSS outstanding; cwnd itself is unchanged.
+    const uint32_t limited_segments =
+        std::min<uint32_t>(dupacks_, kLimitedTransmitSegments);
     const bool limited_transmit =
         !in_recovery_ && dupacks_ > 0 && snd_nxt_ == snd_max_ &&
         cwnd < uint64_t{in_flight} + len &&
-        uint64_t{cwnd} +
-                uint64_t{std::min(dupacks_, kLimitedTransmitSegments)} *
-                    cc_.smss() >=
+        uint64_t{cwnd} + uint64_t{limited_segments} * cc_.smss() >=
             uint64_t{in_flight} + len;
     if (cwnd < uint64_t{in_flight} + len && !limited_transmit) {
       cwnd_limited_ = true;

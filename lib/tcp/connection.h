@@ -276,10 +276,10 @@ class Connection {
   }
 
   // Owner's bookkeeping (the endpoint keeps these with the record). The
-  // record's fields go by alignment, 8-byte first here and last below, so
-  // that one byte of padding is left between them (doc/benchmarks.md,
-  // issue 12: 496 bytes, of which 7 are padding, 6 of them inside
-  // RttEstimator and ByteRing).
+  // record's fields go by alignment, 8-byte first here and last below, and
+  // most flags are bit-fields, so that one byte is padding (doc/benchmarks.md,
+  // issue 12: 464 bytes; the tail padding of RttEstimator and ByteRing holds
+  // small fields, [[no_unique_address]]).
   TimerNode timer;
   uint64_t context = 0;    // the application's (Endpoint::SetContext)
   Instant timer_deadline;  // what `timer` is armed for
@@ -291,11 +291,11 @@ class Connection {
   // Readiness bits (api.h events::, all below bit 16) collected, not yet
   // given to PollEvents.
   uint16_t pending_events = 0;
-  bool in_dirty_list = false;
-  bool in_ready_list = false;
-  bool in_table = false;
-  bool accepted = true;          // false until Accept takes it
-  bool in_accept_queue = false;  // in its listener's accept queue
+  bool in_dirty_list : 1 = false;
+  bool in_ready_list : 1 = false;
+  bool in_table : 1 = false;
+  bool accepted : 1 = true;          // false until Accept takes it
+  bool in_accept_queue : 1 = false;  // in its listener's accept queue
 
  private:
   void SetState(Env& env, State next);
@@ -452,13 +452,16 @@ class Connection {
 
   bool FinAcked() const;
 
-  // 1-byte fields after the owner's five flags, then 4-, 2- and 1-byte
-  // fields, then the 8-byte ones.
+  // 1-byte fields after the owner's flags, then 4-, 2- and 1-byte fields,
+  // then the 8-byte ones, with small fields in the tail padding of rtt_ and
+  // rcvbuf_: one byte of the record is padding.
   State state_ = State::kClosed;
-  SockError error_ = SockError::kOk;
-  SockError soft_error_ = SockError::kOk;
   uint8_t snd_wscale_ = 0;
   uint8_t rcv_wscale_ = 0;
+  // The two flags written on every segment, plain: a bit-field write is a
+  // read-modify-write.
+  bool output_pending_ = false;  // a deferred application call (Env)
+  bool dsack_pending_ = false;   // dsack_ holds a block to send
   FourTuple tuple_;
 
   // Send sequence space (RFC 9293 3.3.1).
@@ -484,13 +487,13 @@ class Connection {
   uint32_t ts_recent_ = 0;
   SeqNum rtt_seq_;  // the segment being timed (rtt_timing_)
   int retries_ = 0;
-  // Loss recovery. recover_ is RFC 6582's "recover" and RFC 6675's
-  // RecoveryPoint, held exclusive (HighData + 1 = SND.MAX at entry); it
-  // trails SND.UNA outside recovery so the comparison never wraps.
-  uint32_t dupacks_ = 0;
-  // Bytes sent by RFC 3042 limited transmit since the last new ACK.
+  // Loss recovery (dupacks_ is below). Bytes sent by RFC 3042 limited
+  // transmit since the last new ACK.
   uint32_t limited_transmit_bytes_ = 0;
   uint32_t recovery_cwnd_ = 0;  // RFC 6582 inflated cwnd (no SACK)
+  // recover_ is RFC 6582's "recover" and RFC 6675's RecoveryPoint, held
+  // exclusive (HighData + 1 = SND.MAX at entry); it trails SND.UNA outside
+  // recovery so the comparison never wraps.
   SeqNum recover_;
   SeqNum high_rxt_;    // RFC 6675 HighRxt + 1 (exclusive)
   SeqNum rescue_rxt_;  // RFC 6675 RescueRxt + 1 (exclusive)
@@ -505,46 +508,48 @@ class Connection {
   // offered in rcv_wscale_, quick_acks in quick_acks_left_. Until Init they
   // hold ConnOptions' defaults.
   uint32_t slow_start_limit_ = 2;
-  uint16_t mss_clamp_ = 0;
 
-  uint16_t snd_mss_ = 536;        // RFC 9293 3.7.1 default without the option
-  uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
+  uint16_t snd_mss_ = 536;  // RFC 9293 3.7.1 default without the option
   uint16_t last_window_sent_ = 0;
   // Readiness bits (api.h events::, all below bit 16) not yet taken.
   uint16_t events_ = 0;
-  uint8_t delayed_segments_ = 0;
-  uint8_t syn_retransmits_ = 0;  // syn_retransmits()
-  bool ts_enabled_ = false;
-  bool sack_enabled_ = false;
-  bool ws_enabled_ = false;
-  bool passive_ = false;
-  bool fin_queued_ = false;    // application shut the write side
-  bool fin_received_ = false;  // peer's FIN is in rcv_nxt_
-  bool orphaned_ = false;      // the application closed its handle
-  bool ack_pending_ = false;
-  bool dsack_pending_ = false;   // dsack_ holds a block to send
-  bool output_pending_ = false;  // a deferred application call (Env)
-  bool rtt_timing_ = false;      // Karn: timing a segment not retransmitted
-  bool in_recovery_ = false;
-  bool partial_ack_seen_ = false;  // RFC 6582 3.2 step 5 (timer reset)
-  bool cwnd_limited_ = false;      // Output last stopped on cwnd
+  // Duplicate ACKs counted, at most SackScoreboard::kDupThresh.
+  uint8_t dupacks_ = 0;
+  // The flags read on every segment, one byte, those tested together side
+  // by side (Output's loop tests in_recovery_ && sack_enabled_).
+  bool in_recovery_ : 1 = false;
+  bool sack_enabled_ : 1 = false;
+  bool fin_queued_ : 1 = false;  // application shut the write side
+  bool ts_enabled_ : 1 = false;
+  bool ack_pending_ : 1 = false;
+  bool rtt_timing_ : 1 = false;    // Karn: timing a segment not retransmitted
+  bool cwnd_limited_ : 1 = false;  // Output last stopped on cwnd
+  bool fin_received_ : 1 = false;  // peer's FIN is in rcv_nxt_
+  // The errors and the flags set at Init or seldom, three bytes.
+  SockError error_ : 5 = SockError::kOk;
+  bool ws_enabled_ : 1 = false;
+  bool passive_ : 1 = false;
+  bool orphaned_ : 1 = false;  // the application closed its handle
+  SockError soft_error_ : 5 = SockError::kOk;
+  bool partial_ack_seen_ : 1 = false;  // RFC 6582 3.2 step 5 (timer reset)
   // A cookie connection's first ACK echoes a TSval whose low bits carry
   // options, up to 63 ms behind our clock: no RTT sample from it.
-  bool skip_ts_rtt_sample_ = false;
+  bool skip_ts_rtt_sample_ : 1 = false;
+  bool keepalive_enabled_ : 1 = false;  // keepalive_ holds the rest
   // ConnOptions, kept (KeepOptions).
-  bool nodelay_ = false;
-  NagleMode nagle_ = NagleMode::kMinshall;
-  bool offer_timestamps_ = true;
-  bool offer_window_scaling_ = true;
-  bool offer_sack_ = true;
-  bool linux_window_update_ = false;
-  CcAlgorithm cc_algorithm_ = CcAlgorithm::kCubic;
-  // ConnOptions::keepalive.enabled; keepalive_ holds the rest.
-  bool keepalive_enabled_ = false;
+  bool nodelay_ : 1 = false;
+  bool offer_timestamps_ : 1 = true;
+  bool offer_window_scaling_ : 1 = true;
+  bool offer_sack_ : 1 = true;
+  bool linux_window_update_ : 1 = false;
+  NagleMode nagle_ : 1 = NagleMode::kMinshall;
+  CcAlgorithm cc_algorithm_ : 1 = CcAlgorithm::kCubic;
 
   Instant last_oow_ack_;
-  // Its options are EndpointConfig::rto (rtt_estimator.h).
-  RttEstimator rtt_;
+  // Its options are EndpointConfig::rto (rtt_estimator.h). Its tail
+  // padding holds quick_acks_left_.
+  [[no_unique_address]] RttEstimator rtt_;
+  uint16_t quick_acks_left_ = 0;  // ConnOptions::quick_acks still to give
   Instant rtt_start_;
 
   // Congestion control (RFC 5681, doc/congestion.md), made again with the
@@ -579,7 +584,11 @@ class Connection {
   // (snd_buffer_, snd_ref_chunks_).
   SendQueue* sndq_ = nullptr;
   size_t snd_buffer_ = 0;
-  ByteRing rcvbuf_;
+  // Its tail padding holds the four bytes after it.
+  [[no_unique_address]] ByteRing rcvbuf_;
+  uint16_t mss_clamp_ = 0;  // ConnOptions::mss_clamp, kept
+  uint8_t delayed_segments_ = 0;
+  uint8_t syn_retransmits_ = 0;  // syn_retransmits()
   // Out-of-order bytes held in rcvbuf_'s free area past RCV.NXT, and an
   // out-of-order FIN (doc/reassembly.md): taken from Env::assemblers on the
   // first out-of-order segment, given back once nothing is held. Non-null

@@ -14,13 +14,18 @@
 //   TCP core keeps no handle that long.
 // - Free(handle) of a stale or foreign handle changes nothing and returns
 //   false.
-// - Free slots are reused last-freed first, so hot records stay in cache.
+// - Free slots are reused last-freed first, so hot records stay in cache;
+//   slots never used are handed out in index order after them.
+// - Memory: the records plus a 32-bit generation per slot. The free stack is
+//   threaded through the free slots' own storage (each holds the index of
+//   the next), so it costs nothing per slot.
 // - Not thread-safe: one lcore owns a slab.
 #ifndef TERN_LIB_TCP_SLAB_H_
 #define TERN_LIB_TCP_SLAB_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
@@ -52,16 +57,12 @@ class Slab {
     Slab slab;
     slab.storage_.reset(new (std::nothrow) Storage[capacity]);
     slab.generations_.reset(new (std::nothrow) uint32_t[capacity]);
-    slab.free_.reset(new (std::nothrow) uint32_t[capacity]);
-    if (slab.storage_ == nullptr || slab.generations_ == nullptr ||
-        slab.free_ == nullptr) {
+    if (slab.storage_ == nullptr || slab.generations_ == nullptr) {
       return absl::ResourceExhaustedError("slab allocation failed");
     }
     slab.capacity_ = static_cast<uint32_t>(capacity);
     for (uint32_t i = 0; i < slab.capacity_; ++i) {
       slab.generations_[i] = 0;
-      // Popped from the back: index 0 is handed out first.
-      slab.free_[i] = slab.capacity_ - 1 - i;
     }
     slab.free_count_ = slab.capacity_;
     return slab;
@@ -73,9 +74,10 @@ class Slab {
       DestroyAll();
       storage_ = std::move(other.storage_);
       generations_ = std::move(other.generations_);
-      free_ = std::move(other.free_);
       capacity_ = std::exchange(other.capacity_, 0);
       free_count_ = std::exchange(other.free_count_, 0);
+      free_head_ = std::exchange(other.free_head_, kNoFree);
+      fresh_ = std::exchange(other.fresh_, 0);
     }
     return *this;
   }
@@ -88,7 +90,14 @@ class Slab {
     if (free_count_ == 0) {
       return std::nullopt;
     }
-    const uint32_t index = free_[--free_count_];
+    uint32_t index;
+    if (free_head_ != kNoFree) {
+      index = free_head_;
+      free_head_ = NextFree(index);
+    } else {
+      index = fresh_++;
+    }
+    --free_count_;
     const uint32_t generation = ++generations_[index];
     TERN_DCHECK((generation & 1) == 1);
     new (storage_[index].bytes) T();
@@ -114,7 +123,9 @@ class Slab {
     }
     record->~T();
     ++generations_[handle.index];
-    free_[free_count_++] = handle.index;
+    SetNextFree(handle.index, free_head_);
+    free_head_ = handle.index;
+    ++free_count_;
     return true;
   }
 
@@ -153,9 +164,10 @@ class Slab {
 
   size_t size() const { return capacity_ - free_count_; }
   size_t capacity() const { return capacity_; }
-  // The storage held: records, generations and the free stack.
+  // The storage held: records and generations (the free stack is in the
+  // free records' storage).
   size_t MemoryBytes() const {
-    return size_t{capacity_} * (sizeof(Storage) + 2 * sizeof(uint32_t));
+    return size_t{capacity_} * (sizeof(Storage) + sizeof(uint32_t));
   }
   // Hints the cache to load the record at `index` (a burst looked up ahead).
   void Prefetch(uint32_t index) const {
@@ -168,6 +180,19 @@ class Slab {
   struct Storage {
     alignas(T) unsigned char bytes[sizeof(T)];
   };
+  static_assert(sizeof(Storage) >= sizeof(uint32_t),
+                "a free slot holds the next free index");
+  static constexpr uint32_t kNoFree = std::numeric_limits<uint32_t>::max();
+
+  // The free stack's link in a free slot's storage (no T lives there).
+  uint32_t NextFree(uint32_t index) const {
+    uint32_t next;
+    std::memcpy(&next, storage_[index].bytes, sizeof(next));
+    return next;
+  }
+  void SetNextFree(uint32_t index, uint32_t next) {
+    std::memcpy(storage_[index].bytes, &next, sizeof(next));
+  }
 
   Slab() = default;
 
@@ -191,9 +216,14 @@ class Slab {
 
   std::unique_ptr<Storage[]> storage_;
   std::unique_ptr<uint32_t[]> generations_;
-  std::unique_ptr<uint32_t[]> free_;  // a stack of free indices
   uint32_t capacity_ = 0;
   uint32_t free_count_ = 0;
+  // The stack of freed slots, linked through their storage (NextFree), and
+  // the slots from fresh_ on, never used yet: Alloc takes the stack's top,
+  // else fresh_, which hands out the same slots in the same order as one
+  // stack of every free index, index 0 on top, would.
+  uint32_t free_head_ = kNoFree;
+  uint32_t fresh_ = 0;
 };
 
 }  // namespace tern::tcp

@@ -66,6 +66,33 @@ TEST(SlabTest, Free_StaleHandleDetectedAfterFreeAndRealloc) {
   EXPECT_EQ(slab->size(), 1u);
 }
 
+TEST(SlabTest, Alloc_LastFreedFirstThenUnusedSlotsInIndexOrder) {
+  auto slab = Slab<Record>::Create(6);
+  ASSERT_TRUE(slab.ok());
+  std::vector<SlabHandle> h;
+  for (uint32_t i = 0; i < 4; ++i) {
+    h.push_back(*slab->Alloc());
+    EXPECT_EQ(h.back().index, i);
+  }
+  EXPECT_TRUE(slab->Free(h[1]));
+  EXPECT_TRUE(slab->Free(h[3]));
+  EXPECT_TRUE(slab->Free(h[0]));
+  // The free slots' storage holds the free stack: the records built in them
+  // again are constructed afresh.
+  EXPECT_EQ(slab->Alloc()->index, 0u);
+  EXPECT_EQ(slab->Alloc()->index, 3u);
+  const SlabHandle again = *slab->Alloc();
+  EXPECT_EQ(again.index, 1u);
+  EXPECT_EQ(slab->Get(again)->a, 11u);
+  EXPECT_EQ(slab->Get(again)->b, 22u);
+  EXPECT_EQ(slab->Alloc()->index, 4u);
+  EXPECT_EQ(slab->Alloc()->index, 5u);
+  EXPECT_FALSE(slab->Alloc().has_value());
+  EXPECT_EQ(slab->size(), 6u);
+  // Records and generations only.
+  EXPECT_EQ(slab->MemoryBytes(), 6 * (sizeof(Record) + sizeof(uint32_t)));
+}
+
 TEST(SlabTest, Get_ForeignHandlesRejected) {
   auto slab = Slab<Record>::Create(2);
   ASSERT_TRUE(slab.ok());
