@@ -250,6 +250,9 @@ shorten_rt_period() {
   rt_old_runtime=$runtime
   set_rt_bandwidth "$rt_period_us" "$new_runtime" 2>/dev/null ||
     fail "--rt-period-us: the kernel refused period $rt_period_us us, runtime $new_runtime us ($rt_period_file)"
+  [ "$(cat "$rt_period_file")" = "$rt_period_us" ] &&
+    [ "$(cat "$rt_runtime_file")" = "$new_runtime" ] ||
+    fail "--rt-period-us: $rt_period_file and $rt_runtime_file read back $(cat "$rt_period_file") and $(cat "$rt_runtime_file")"
   say "RT bandwidth: ${new_runtime} us of every ${rt_period_us} us (was ${runtime} of ${period})"
 }
 shorten_rt_period

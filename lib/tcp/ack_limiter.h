@@ -73,14 +73,17 @@ constexpr uint32_t CoarseTicksAtLeast(Duration d) {
 }
 
 // AckLimiter's budget in 8 bytes for a record that lives less than 2^31
-// coarse ticks (39 hours; HalfOpen's life is bounded by EndpointConfig's
-// SYN-ACK schedule): the window starts at a coarse tick, and a new one starts
-// once at least one second has passed (1 s to 1.00015 s).
+// coarse ticks (39 hours, differences taken signed; HalfOpen's life is bounded
+// by EndpointConfig's SYN-ACK schedule): the window starts at a coarse tick,
+// and a new one starts once at least one second has passed (1 s to 1.00015 s).
 class CoarseAckLimiter {
  public:
   bool Allow(Instant now, uint32_t per_second) {
     const uint32_t tick = CoarseTick(now);
-    if (used_ == 0 || tick - start_ >= kWindowTicks) {
+    // Signed: a `now` before the window's start (a clock stepped back)
+    // keeps the window, as AckLimiter does.
+    if (used_ == 0 || static_cast<int32_t>(tick - start_) >=
+                          static_cast<int32_t>(kWindowTicks)) {
       start_ = tick;
       used_ = 0;
     }

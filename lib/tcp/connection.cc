@@ -44,6 +44,11 @@ static_assert(SackScoreboard::kDupThresh <= UINT8_MAX,
 static_assert(static_cast<int>(SockError::kProtocolError) < 32,
               "Connection::error_ and soft_error_ are 5 bits (the last "
               "SockError is kProtocolError)");
+// nagle_ and cc_algorithm_ are 1-bit fields: a third enumerator needs a
+// wider field.
+static_assert(static_cast<int>(NagleMode::kClassic) < 2 &&
+                  static_cast<int>(CcAlgorithm::kCubic) < 2,
+              "widen Connection::nagle_ / cc_algorithm_");
 // An idle connection gives its empty send and receive buffers back this long
 // after its last segment received or data segment sent, and takes them again
 // on the next data (ByteRing::Reclaim, SendQueue::Reclaim). Linux reclaims a

@@ -13,17 +13,22 @@
 //
 // Contract:
 // - Deadlines are the wheel's ticks (TimerWheel::DeadlineTick, rounded up),
-//   kept in 32 bits: every queued deadline must lie within 2^31 ticks (39
-//   hours at the default 65.536 us tick) of the `now` passed with it and of
-//   every later `now` until it fires. EndpointConfig::Validate bounds the
-//   timeouts so (rto.max, msl).
+//   kept in 32 bits: a deadline must lie less than 2^31 ticks (39 hours at
+//   the default 65.536 us tick) after the `now` passed with it
+//   (EndpointConfig::Validate bounds the timeouts to 24 hours: rto.max,
+//   msl). The owner fires the queue's timers (TimerWheel::Advance) as a poll
+//   loop does; when a call's `now` is 2^29 ticks (9.8 hours) past the
+//   latest deadline queued, every queued record is long due, and the queue
+//   marks them so before reading any 32-bit deadline (CatchUp): an owner
+//   that did not run for a day or more (a stopped process) finds them due,
+//   not 2^32 ticks away.
 // - The queue's node fires once per record, as each record's own timer did:
 //   it is armed at the head's deadline, and re-armed at the next head's when
 //   the head is popped (TimerWheel::Advance fires a node re-armed at or before
 //   `now` again in the same call while its quota allows).
-// - Push keeps the queue sorted: a deadline earlier than the tail's (a clock
-//   that stepped back) is placed by walking back from the tail, so a record
-//   never fires before its deadline.
+// - Push is O(1) and keeps the queue sorted: a deadline earlier than the
+//   tail's (a clock that stepped back) is raised to the tail's, so such a
+//   record fires late by the step, never before its deadline.
 // - A record is in at most one queue; FifoLink::queued() tells whether it is
 //   in one. The owner removes it before freeing it.
 // - The queue's TimerNode must stay at a fixed address: a DeadlineFifo is not
@@ -32,6 +37,7 @@
 #ifndef TERN_LIB_TCP_DEADLINE_FIFO_H_
 #define TERN_LIB_TCP_DEADLINE_FIFO_H_
 
+#include <algorithm>
 #include <cstdint>
 
 #include "lib/base/dcheck.h"
@@ -70,31 +76,24 @@ class DeadlineFifo {
     FifoLink& link = link_of(index);
     TERN_DCHECK(!link.queued());
     const uint64_t ref = wheel.DeadlineTick(now);
-    const uint64_t due = wheel.DeadlineTick(deadline);
+    CatchUp(ref, link_of);
+    uint64_t due = wheel.DeadlineTick(deadline);
+    if (tail_ != FifoLink::kNone) {
+      // Not before the tail (none later, with one timeout and a clock that
+      // does not step back).
+      due = std::max(due, Expand(ref, link_of(tail_).due));
+    }
     link.due = static_cast<uint32_t>(due);
-    // Walk back past later deadlines (none, with one timeout and a clock
-    // that does not step back).
-    uint32_t after = tail_;
-    while (after != FifoLink::kNone && Expand(ref, link_of(after).due) > due) {
-      after = link_of(after).prev;
-    }
-    link.prev = after;
-    if (after == FifoLink::kNone) {
-      link.next = head_;
+    latest_due_ = std::max(latest_due_, due);
+    link.prev = tail_;
+    link.next = FifoLink::kNone;
+    if (tail_ == FifoLink::kNone) {
       head_ = index;
-    } else {
-      FifoLink& a = link_of(after);
-      link.next = a.next;
-      a.next = index;
-    }
-    if (link.next == FifoLink::kNone) {
-      tail_ = index;
-    } else {
-      link_of(link.next).prev = index;
-    }
-    if (head_ == index) {
       wheel.Arm(&node_, wheel.TickInstant(due));
+    } else {
+      link_of(tail_).next = index;
     }
+    tail_ = index;
   }
 
   // Takes the record at `index` out of the queue (it must be in it).
@@ -118,8 +117,6 @@ class DeadlineFifo {
     TERN_DCHECK(!empty());
     const uint32_t index = head_;
     FifoLink& link = link_of(index);
-    TERN_DCHECK(Expand(wheel.DeadlineTick(now), link.due) <=
-                wheel.DeadlineTick(now));
     Unlink(link, link_of);
     Rearm(wheel, now, link_of);
     return index;
@@ -129,6 +126,24 @@ class DeadlineFifo {
   void Cancel(TimerWheel& wheel) { wheel.Cancel(&node_); }
 
  private:
+  // When `ref` is kCatchUpTicks past the latest deadline queued, every
+  // queued record is long due: their deadlines become `ref`'s tick (the
+  // order stays), so none is read across the 32-bit wrap after a long gap.
+  // O(queued), at most once per kCatchUpTicks. With deadlines at most 24
+  // hours (1.32e9 ticks) ahead of their `now`, a deadline can be 2^31 ticks
+  // behind `ref` only after a gap this catches.
+  static constexpr uint64_t kCatchUpTicks = uint64_t{1} << 29;
+  template <typename LinkOf>
+  void CatchUp(uint64_t ref, LinkOf&& link_of) {
+    if (empty() || ref < latest_due_ + kCatchUpTicks) {
+      return;
+    }
+    for (uint32_t i = head_; i != FifoLink::kNone; i = link_of(i).next) {
+      link_of(i).due = static_cast<uint32_t>(ref);
+    }
+    latest_due_ = ref;
+  }
+
   // The full tick of a 32-bit `due` within 2^31 ticks of `ref`.
   static uint64_t Expand(uint64_t ref, uint32_t due) {
     const int64_t delta =
@@ -161,13 +176,18 @@ class DeadlineFifo {
       wheel.Cancel(&node_);
       return;
     }
-    const uint64_t due = Expand(wheel.DeadlineTick(now), link_of(head_).due);
+    const uint64_t ref = wheel.DeadlineTick(now);
+    CatchUp(ref, link_of);
+    const uint64_t due = Expand(ref, link_of(head_).due);
     wheel.Arm(&node_, wheel.TickInstant(due));
   }
 
   TimerNode node_;
   uint32_t head_ = FifoLink::kNone;
   uint32_t tail_ = FifoLink::kNone;
+  // The latest deadline queued (full tick): every queued record's is at or
+  // before it.
+  uint64_t latest_due_ = 0;
 };
 
 }  // namespace tern::tcp

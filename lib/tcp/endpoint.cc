@@ -253,6 +253,12 @@ absl::Status EndpointConfig::Validate() const {
     return absl::InvalidArgumentError(
         "msl: expected a positive duration of at most 12 hours");
   }
+  if (rto.initial <= Duration::Zero() || rto.max <= Duration::Zero() ||
+      rto.max > kMaxSynAckSchedule) {
+    return absl::InvalidArgumentError(
+        "rto: expected a positive initial RTO and a positive rto.max of at "
+        "most 24 hours");
+  }
   // A half-open record lives for its whole SYN-ACK schedule; its times are
   // 32-bit ticks (deadline_fifo.h, CoarseAckLimiter), exact for 39 hours.
   Duration schedule = Duration::Zero();
@@ -1235,6 +1241,9 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
     return;
   }
   if (DeadlineFifo* fifo = SynAckFifoOf(node)) {
+    if (fifo->empty()) {
+      return;  // not armed while empty (deadline_fifo.h)
+    }
     // The queue's head is due; the queue's node is re-armed for the next.
     const uint32_t index = fifo->PopFired(
         wheel_, now,
@@ -1782,6 +1791,7 @@ size_t Endpoint::MemoryBytes() const {
                  keepalives_->MemoryBytes() + buffers_.bytes() +
                  cache_.cached_bytes() +
                  ready_.capacity() * sizeof(ReadyEntry) +
+                 synack_fifo_count_ * sizeof(DeadlineFifo) +
                  open_listeners_.capacity() * sizeof(OpenListener) +
                  listener_count_ * sizeof(Listener);
   for (size_t i = 0; i < listener_count_; ++i) {

@@ -123,8 +123,10 @@ HalfOpenVerdict HalfOpenInput(const HalfOpen& r, const wire::TcpRepr& t,
   if (t.Has(kSyn) && !t.Has(kAck) && !t.Has(kRst)) {
     if (t.seq == r.irs && ctx.listener_open) {
       if ((r.flags & HalfOpen::kDupAnswered) != 0 &&
-          CoarseTick(ctx.now) - r.last_dup_answer <
-              CoarseTicksAtLeast(kDupSynInterval)) {
+          // Signed: a `now` before the last answer (a clock stepped back)
+          // is within the interval, as it was with Instants.
+          static_cast<int32_t>(CoarseTick(ctx.now) - r.last_dup_answer) <
+              static_cast<int32_t>(CoarseTicksAtLeast(kDupSynInterval))) {
         return {HalfOpenAction::kDrop, DropReason::kDupSynRateLimited};
       }
       return {HalfOpenAction::kResendSynAck};
@@ -191,10 +193,14 @@ HalfOpenVerdict HalfOpenInput(const HalfOpen& r, const wire::TcpRepr& t,
 }
 
 Duration SynAckTimeout(const RttEstimator::Options& rto, int retries) {
-  // RFC 6298 5.5: back off, doubling the RTO each time (the shift is bounded
-  // so it cannot overflow: 2^20 s is far past any rto.max).
-  const int shift = std::min(retries, 20);
-  return std::min(rto.initial * (int64_t{1} << shift), rto.max);
+  // RFC 6298 5.5: back off, doubling the RTO each time (at most 20 times),
+  // at most rto.max; compared before it is multiplied, so it cannot
+  // overflow.
+  const int shift = std::clamp(retries, 0, 20);
+  if (rto.initial.ToNanos() > (rto.max.ToNanos() >> shift)) {
+    return rto.max;
+  }
+  return rto.initial * (int64_t{1} << shift);
 }
 
 }  // namespace tern::tcp

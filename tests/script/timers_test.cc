@@ -224,6 +224,21 @@ TEST(TimersConfigTest, SynAckScheduleAndMsl_Bounded) {
   const absl::Status s = c.Validate();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("synack_retries"), std::string_view::npos) << s;
+  // Doubling a 3-hour initial RTO 20 times would overflow: the timeout
+  // stops at rto.max, and 21 of them (63 hours) are refused.
+  c = EndpointConfig{};
+  c.rto.initial = Duration::Seconds(3 * 3600);
+  c.rto.max = Duration::Seconds(3 * 3600);
+  EXPECT_EQ(SynAckTimeout(c.rto, 20), c.rto.max);
+  c.synack_retries = 20;
+  EXPECT_FALSE(c.Validate().ok());
+  c.synack_retries = 5;  // 18 hours
+  EXPECT_TRUE(c.Validate().ok());
+  c.rto.max = Duration::Seconds(25 * 3600);
+  EXPECT_FALSE(c.Validate().ok());
+  c = EndpointConfig{};
+  c.rto.initial = Duration::Zero();
+  EXPECT_FALSE(c.Validate().ok());
 }
 
 TEST_F(TimersTest, SynReceived_ConfiguredRetries_DroppedSooner) {

@@ -1,5 +1,6 @@
 #include "lib/tcp/deadline_fifo.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -112,16 +113,36 @@ TEST_F(FifoTest, Restart_MovesToTheTail) {
   EXPECT_EQ(Advance(Up(At(Duration::Seconds(62)))), (std::vector<uint32_t>{0}));
 }
 
-TEST_F(FifoTest, EarlierDeadline_PlacedInOrder) {
-  // A clock that stepped back (or a shorter timeout) still fires each record
-  // at its own deadline, not before.
-  Push(Instant() + Duration::Seconds(3), Duration::Seconds(1), 0);  // 4 s
-  Push(Instant() + Duration::Seconds(1), Duration::Seconds(1), 1);  // 2 s
-  Push(Instant() + Duration::Seconds(2), Duration::Seconds(1), 2);  // 3 s
-  EXPECT_EQ(wheel_.NextDeadline(), Up(At(Duration::Seconds(2))));
-  EXPECT_EQ(Advance(Up(At(Duration::Seconds(2)))), (std::vector<uint32_t>{1}));
-  EXPECT_EQ(Advance(Up(At(Duration::Seconds(3)))), (std::vector<uint32_t>{2}));
-  EXPECT_EQ(Advance(Up(At(Duration::Seconds(4)))), (std::vector<uint32_t>{0}));
+TEST_F(FifoTest, EarlierDeadline_RaisedToTheTails) {
+  // A clock that stepped back: the record's deadline is raised to the
+  // tail's (Push stays O(1)), so it fires late by the step, never early.
+  Push(At(Duration::Seconds(3)), Duration::Seconds(1), 0);  // 4 s
+  Push(At(Duration::Seconds(1)), Duration::Seconds(1), 1);  // 2 s, raised
+  Push(At(Duration::Seconds(2)), Duration::Seconds(1), 2);  // 3 s, raised
+  EXPECT_EQ(wheel_.NextDeadline(), Up(At(Duration::Seconds(4))));
+  EXPECT_TRUE(Advance(Up(At(Duration::Seconds(4))) - kTick).empty());
+  EXPECT_EQ(Advance(Up(At(Duration::Seconds(4)))),
+            (std::vector<uint32_t>{0, 1, 2}));
+}
+
+TEST_F(FifoTest, TwoDaysWithoutACall_EveryRecordDue) {
+  // An owner stopped for two days (2.6e9 ticks, past the 32-bit deadlines'
+  // 2^31 reach): its records are due at once when it runs again, not 2^32
+  // ticks later, whichever call comes first.
+  Push(At(Duration::Seconds(10)), Duration::Seconds(60), 0);
+  Push(At(Duration::Seconds(20)), Duration::Seconds(60), 1);
+  Push(At(Duration::Seconds(30)), Duration::Seconds(60), 2);
+  const Instant later = At(Duration::Seconds(2 * 86400));
+  // A new record first (a segment arrived before the timers ran).
+  Push(later, Duration::Seconds(60), 3);
+  EXPECT_EQ(Advance(Up(later)), (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(wheel_.NextDeadline(), Up(later + Duration::Seconds(60)));
+  // The same with a removal first.
+  const Instant much_later = At(Duration::Seconds(4 * 86400));
+  Push(later + Duration::Seconds(1), Duration::Seconds(60), 4);
+  Remove(much_later, 3);
+  EXPECT_EQ(Advance(Up(much_later)), (std::vector<uint32_t>{4}));
+  EXPECT_TRUE(fifo_.empty());
 }
 
 TEST_F(FifoTest, Quota_OneRecordPerFire) {
@@ -172,7 +193,12 @@ TEST_F(FifoTest, Random_AgainstModel) {
           Push(now, timeout, i);
           const int64_t d = (now + timeout).ToNanos();
           const int64_t tick = kTick.ToNanos();
-          due_ns[i] = (d + tick - 1) / tick * tick;
+          // Raised to the latest deadline queued (the tail's).
+          int64_t latest = 0;
+          for (int64_t q : due_ns) {
+            latest = std::max(latest, q);
+          }
+          due_ns[i] = std::max((d + tick - 1) / tick * tick, latest);
         }
         break;
       case 1:
@@ -182,7 +208,12 @@ TEST_F(FifoTest, Random_AgainstModel) {
         }
         break;
       case 2: {
+        // Now and then the clock steps back up to 20 ms (pushed records
+        // then fire late, never early); the advance is by the new `now`.
         now = now + Duration::Micros(rng() % 50'000);
+        if (rng() % 8 == 0) {
+          now = now - Duration::Micros(rng() % 20'000);
+        }
         for (uint32_t r : Advance(now)) {
           ASSERT_GE(due_ns[r], 0) << "a record not queued fired";
           EXPECT_LE(due_ns[r], now.ToNanos()) << "fired early";
