@@ -20,6 +20,15 @@
 
 namespace tern::tcp {
 
+// One ACK from a window's budget: false when `per_second` are used.
+inline bool TakeOne(uint32_t* used, uint32_t per_second) {
+  if (*used >= per_second) {
+    return false;
+  }
+  ++*used;
+  return true;
+}
+
 class AckLimiter {
  public:
   // True when one more ACK fits in the budget of `per_second` for the
@@ -32,11 +41,7 @@ class AckLimiter {
       start_high_ = static_cast<uint32_t>(ns >> 32);
       used_ = 0;
     }
-    if (used_ >= per_second) {
-      return false;
-    }
-    ++used_;
-    return true;
+    return TakeOne(&used_, per_second);
   }
 
  private:
@@ -87,11 +92,7 @@ class CoarseAckLimiter {
       start_ = tick;
       used_ = 0;
     }
-    if (used_ >= per_second) {
-      return false;
-    }
-    ++used_;
-    return true;
+    return TakeOne(&used_, per_second);
   }
 
  private:
