@@ -669,19 +669,24 @@ void Engine::Send(const tcp::OutSegment& segment) {
     tcp.Emit({tcp_at, tcp_header + payload}, segment.src, segment.dst,
              off.tx_tcp_cksum);
   }
-  if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
-    m->tx_offload = 0;  // not reset by NewMbuf
-    m->l2_len = wire::kEthHeaderLen;
-    m->l3_len = wire::kIpv4MinHeaderLen;
-    m->ol_flags |= RTE_MBUF_F_TX_IPV4;
-    if (off.tx_ipv4_cksum) {
-      m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-    }
-    if (off.tx_tcp_cksum) {
-      m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
-    }
-  }
+  SetChecksumOffloads(m, off);
   Resolve(m, next_hop);
+}
+
+void Engine::SetChecksumOffloads(rte_mbuf* m, const PortOffloads& off) {
+  if (!off.tx_ipv4_cksum && !off.tx_tcp_cksum) {
+    return;
+  }
+  m->tx_offload = 0;  // not reset by NewMbuf
+  m->l2_len = wire::kEthHeaderLen;
+  m->l3_len = wire::kIpv4MinHeaderLen;
+  m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+  if (off.tx_ipv4_cksum) {
+    m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+  }
+  if (off.tx_tcp_cksum) {
+    m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+  }
 }
 
 void Engine::BuildHeaderTemplate() {
@@ -846,18 +851,7 @@ void Engine::SendChained(const tcp::OutSegment& segment,
   }
   tcp_at[16] = static_cast<uint8_t>(field >> 8);
   tcp_at[17] = static_cast<uint8_t>(field);
-  if (off.tx_ipv4_cksum || off.tx_tcp_cksum) {
-    head->tx_offload = 0;  // not reset by NewMbuf
-    head->l2_len = wire::kEthHeaderLen;
-    head->l3_len = wire::kIpv4MinHeaderLen;
-    head->ol_flags |= RTE_MBUF_F_TX_IPV4;
-    if (off.tx_ipv4_cksum) {
-      head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-    }
-    if (off.tx_tcp_cksum) {
-      head->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
-    }
-  }
+  SetChecksumOffloads(head, off);
   counters_.tx_zero_copy.Inc();
   Resolve(head, next_hop);
 }
@@ -974,9 +968,7 @@ void Engine::SendGratuitousArp() {
   // RFC 5227 section 2.3: an announcement is a request with sender and
   // target protocol address both ours.
   SendArpRequest(options_.address);
-  PushTx();
-  port_->Flush(index_, &counters_);
-  tx_pending_ = false;
+  FlushTx();
 }
 
 void Engine::Shutdown(Instant now) {
@@ -988,9 +980,7 @@ void Engine::Shutdown(Instant now) {
   if (tx_fault_ != nullptr) {
     tx_fault_->Flush();
   }
-  PushTx();
-  port_->Flush(index_, &counters_);
-  tx_pending_ = false;
+  FlushTx();
   arp_.DropAllPending();
   if (sharing_) {
     rte_mbuf* m[64];

@@ -200,6 +200,9 @@ class Engine final : public tcp::SegmentSink,
   // Resolve): copied from l2l3_ with the length, the destination and the
   // checksum filled in.
   void BuildHeaderTemplate();
+  // The driver's IPv4/TCP checksum offload flags on a frame built by Send
+  // or SendChained, as the port offers them.
+  static void SetChecksumOffloads(rte_mbuf* m, const PortOffloads& off);
   void EmitHeaders(uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst,
                    uint16_t l4_len, bool checksum_offload) const;
   // An ICMP error (destination unreachable, time exceeded, parameter

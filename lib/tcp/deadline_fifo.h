@@ -66,7 +66,6 @@ class DeadlineFifo {
   DeadlineFifo& operator=(const DeadlineFifo&) = delete;
 
   bool empty() const { return head_ == FifoLink::kNone; }
-  uint32_t head() const { return head_; }
   const TimerNode* node() const { return &node_; }
 
   // Queues the record at `index` (not queued) to come due at `deadline`.

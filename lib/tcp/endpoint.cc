@@ -696,25 +696,22 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
 void Endpoint::QueueHalfOpen(Instant now, uint32_t index) {
   const uint8_t retries = half_opens_.LiveAt(index)->retries;
   TERN_DCHECK(retries < synack_fifo_count_);
-  synack_fifos_[retries].Push(
-      wheel_, now, now + SynAckTimeout(config_.rto, retries), index,
-      [this](uint32_t i) -> FifoLink& { return HalfOpenLink(i); });
+  synack_fifos_[retries].Push(wheel_, now,
+                              now + SynAckTimeout(config_.rto, retries), index,
+                              HalfOpenLinks());
 }
 
 void Endpoint::QueueTimeWait(Instant now, uint32_t index) {
   // RFC 9293 3.10.7.4: "start the time-wait timer" of 2 MSL.
-  time_wait_fifo_.Push(
-      wheel_, now, now + config_.msl * 2, index,
-      [this](uint32_t i) -> FifoLink& { return TimeWaitLink(i); });
+  time_wait_fifo_.Push(wheel_, now, now + config_.msl * 2, index,
+                       TimeWaitLinks());
 }
 
 void Endpoint::FreeTimeWait(Instant now, uint32_t index) {
   TimeWaitRecord* r = time_waits_.GetByIndex(index);
   TERN_DCHECK(r != nullptr);
   if (r->timer.queued()) {
-    time_wait_fifo_.Remove(wheel_, now, index, [this](uint32_t i) -> FifoLink& {
-      return TimeWaitLink(i);
-    });
+    time_wait_fifo_.Remove(wheel_, now, index, TimeWaitLinks());
   }
   TableErase(r->tuple);
   time_waits_.Free(*time_waits_.HandleAt(index));
@@ -869,9 +866,7 @@ void Endpoint::FreeHalfOpen(Instant now, uint32_t index, bool promoted) {
     CountTransition(State::kSynReceived, State::kClosed);
   }
   if (r->timer.queued()) {
-    synack_fifos_[r->retries].Remove(
-        wheel_, now, index,
-        [this](uint32_t i) -> FifoLink& { return HalfOpenLink(i); });
+    synack_fifos_[r->retries].Remove(wheel_, now, index, HalfOpenLinks());
   }
   TableErase(r->tuple);
   if (Listener* l = GetListener({r->listener_index, r->listener_generation});
@@ -1186,9 +1181,7 @@ void Endpoint::HandleTimeWait(Env& env, uint32_t index, const InSegment& seg) {
       } else {
         stats_.challenge_acks_limited.Inc();
       }
-      time_wait_fifo_.Remove(
-          wheel_, env.now, index,
-          [this](uint32_t i) -> FifoLink& { return TimeWaitLink(i); });
+      time_wait_fifo_.Remove(wheel_, env.now, index, TimeWaitLinks());
       QueueTimeWait(env.now, index);
       return;
     case TimeWaitAction::kReopen: {
@@ -1245,9 +1238,7 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
       return;  // not armed while empty (deadline_fifo.h)
     }
     // The queue's head is due; the queue's node is re-armed for the next.
-    const uint32_t index = fifo->PopFired(
-        wheel_, now,
-        [this](uint32_t i) -> FifoLink& { return HalfOpenLink(i); });
+    const uint32_t index = fifo->PopFired(wheel_, now, HalfOpenLinks());
     Env env = MakeEnv(now);
     OnHalfOpenTimer(env, index);
     return;
@@ -1256,8 +1247,7 @@ void Endpoint::OnTimer(TimerNode* node, Instant now) {
   if (node != time_wait_fifo_.node() || time_wait_fifo_.empty()) {
     return;
   }
-  const uint32_t index = time_wait_fifo_.PopFired(
-      wheel_, now, [this](uint32_t i) -> FifoLink& { return TimeWaitLink(i); });
+  const uint32_t index = time_wait_fifo_.PopFired(wheel_, now, TimeWaitLinks());
   // 2 MSL have passed (RFC 9293 3.10.8): delete the record.
   stats_.time_wait_expired.Inc();
   CountTransition(State::kTimeWait, State::kClosed);

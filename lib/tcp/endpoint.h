@@ -351,11 +351,16 @@ class Endpoint {
   void FreeTimeWait(Instant now, uint32_t index);
   // The queue `node` belongs to, or nullptr.
   DeadlineFifo* SynAckFifoOf(const TimerNode* node);
-  FifoLink& HalfOpenLink(uint32_t index) {
-    return half_opens_.LiveAt(index)->timer;
+  // The queues' view of the records' links (DeadlineFifo's link_of).
+  auto HalfOpenLinks() {
+    return [this](uint32_t i) -> FifoLink& {
+      return half_opens_.LiveAt(i)->timer;
+    };
   }
-  FifoLink& TimeWaitLink(uint32_t index) {
-    return time_waits_.LiveAt(index)->timer;
+  auto TimeWaitLinks() {
+    return [this](uint32_t i) -> FifoLink& {
+      return time_waits_.LiveAt(i)->timer;
+    };
   }
   void CountTransition(State from, State to);
   // The window a SYN-ACK announces: the receive buffer, unscaled (RFC 7323
