@@ -27,7 +27,8 @@
 #
 # The JSON is tern-flood's document (doc/flood.md) with "server_counters"
 # added: the server's counters over the trial (tern's listener cookie
-# counters, the namespace's TcpExt counters, or tern-reflect's totals);
+# counters, the namespace's TcpExt counters, or tern-reflect's totals;
+# in the linux scenario also the server's veth end's RX packets and drops);
 # with tern, each step also gets "server_step": tern's counters over an
 # interval inside that step (interval_s long: frames in and out, SYNs,
 # cookies sent and validated, RSTs, the loop's busy cycles), from its telemetry sampled every
@@ -447,6 +448,18 @@ case "$stack" in
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
 esac
+# Over the veth pair, the frames that reached the server's veth end and the
+# ones it dropped there (with net_af_xdp, the frames its XDP program could
+# not put in tern's socket), read while the namespace still exists; with
+# tern, the frames lost before it are veth.rx_packets less its rx_packets.
+if [ "$scenario" = linux ]; then
+  ip -n "$srv_ns" -s -j link show "$srv_if" | /usr/bin/python3 -c '
+import json, sys
+rx = json.load(sys.stdin)[0]["stats64"]["rx"]
+print("veth.rx_packets", rx["packets"])
+print("veth.rx_dropped", rx["dropped"])' >>"$tmp/counters.txt" ||
+    fail "could not read the counters of $srv_if"
+fi
 /usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
