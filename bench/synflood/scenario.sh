@@ -9,8 +9,9 @@
 #                        net_memif (tern's cookie mode from --mode).
 #   kernel_bypass bare   tern-reflect in tern's place: the bare loop.
 #   linux tern           a veth pair: tern-flood on one end (net_af_packet,
-#                        namespace G), tern on the other (net_af_packet,
-#                        namespace S, its cookie mode from --mode).
+#                        or net_af_xdp with --veth-pmd af_xdp; namespace G),
+#                        tern on the other (the same driver, namespace S, its
+#                        cookie mode from --mode).
 #   linux linux          the same pair, the Linux kernel in namespace S with
 #                        nginx (Debian's nginx-light, the response tern's
 #                        http service sends); --mode syncookies=1 or
@@ -26,7 +27,8 @@
 #
 # The JSON is tern-flood's document (doc/flood.md) with "server_counters"
 # added: the server's counters over the trial (tern's listener cookie
-# counters, the namespace's TcpExt counters, or tern-reflect's totals);
+# counters, the namespace's TcpExt counters, or tern-reflect's totals;
+# in the linux scenario also the server's veth end's RX packets and drops);
 # with tern, each step also gets "server_step": tern's counters over an
 # interval inside that step (interval_s long: frames in and out, SYNs,
 # cookies sent and validated, RSTs, the loop's busy cycles), from its telemetry sampled every
@@ -36,7 +38,7 @@
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
 #          [--ceiling PPS] [--legit-timeout-ms N] [--log DIR] [--kind K]
-#          [--flood-args "FLAGS"]
+#          [--flood-args "FLAGS"] [--veth-pmd af_packet|af_xdp]
 # --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
 # --flood-args: more tern-flood flags, split at spaces (e.g. "--tx-keep off").
 # --rt PRIO: run tern (or tern-reflect) and tern-flood with SCHED_FIFO at
@@ -54,6 +56,10 @@
 #   default, leaves the kernel's period. Restored on exit.
 # --afp-frames N: frames in each net_af_packet ring (RX and TX, both ends;
 #   default 512, the driver's DFLT_FRAME_COUNT).
+# --veth-pmd af_packet|af_xdp: the DPDK driver on the veth ends of the linux
+#   scenario (tern-flood's, and tern's with --stack tern): net_af_packet
+#   (the default) or net_af_xdp, an AF_XDP socket on the veth's queue 0
+#   fed by the driver's default XDP program, attached natively to the veth.
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
 set -euo pipefail
@@ -62,7 +68,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
-afp_frames=512 rt_prio=0 rt_period_us=0
+afp_frames=512 rt_prio=0 rt_period_us=0 veth_pmd=af_packet
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -81,6 +87,7 @@ while [ $# -gt 0 ]; do
     --afp-frames) afp_frames=$2 ;;
     --rt) rt_prio=$2 ;;
     --rt-period-us) rt_period_us=$2 ;;
+    --veth-pmd) veth_pmd=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -95,6 +102,10 @@ done
 [[ "$rt_period_us" =~ ^[0-9]+$ ]] &&
   { [ "$rt_period_us" -eq 0 ] || { [ "$rt_period_us" -ge 1000 ] && [ "$rt_period_us" -le 1000000 ]; }; } ||
   { echo "scenario.sh: --rt-period-us takes 0 or 1000 to 1000000, not '$rt_period_us'" >&2; exit 1; }
+case "$veth_pmd" in
+  af_packet | af_xdp) ;;
+  *) echo "scenario.sh: --veth-pmd takes af_packet or af_xdp, not '$veth_pmd'" >&2; exit 1 ;;
+esac
 if [ "$rt_prio" -gt 0 ] &&
   [ "$(cat /proc/sys/kernel/sched_rt_runtime_us 2>/dev/null)" = "-1" ]; then
   # Without RT throttling two SCHED_FIFO pollers on both CPUs would starve
@@ -327,7 +338,7 @@ case "$scenario/$stack" in
       -- --port net_memif0 "${flood_args[@]}"
     ;;
   linux/tern | linux/linux)
-    require_pmd af_packet
+    require_pmd "$veth_pmd"
     command -v ethtool >/dev/null || skip "ethtool is missing (scripts/setup)"
     made_ns=1
     netns_make "$gen_ns" noipv6
@@ -335,8 +346,18 @@ case "$scenario/$stack" in
     # Checksums in the frames themselves (veth_join's "raw").
     veth_join "$gen_ns" "$gen_if" 02:00:00:00:0f:02 \
       "$srv_ns" "$srv_if" 02:00:00:00:0f:01 raw
+    # veth_vdev IFACE: the --vdev argument for one veth end. net_af_xdp
+    # binds queue 0 (start_queue's default), a veth's only queue unless
+    # made with more.
+    veth_vdev() {
+      case "$veth_pmd" in
+        af_packet) echo "--vdev=net_af_packet0,iface=$1,framecnt=${afp_frames}" ;;
+        af_xdp) echo "--vdev=net_af_xdp0,iface=$1" ;;
+      esac
+    }
+    veth_port=net_${veth_pmd}0
     if [ "$stack" = tern ]; then
-      tern_config "--vdev=net_af_packet0,iface=${srv_if},framecnt=${afp_frames}" net_af_packet0
+      tern_config "$(veth_vdev "$srv_if")" "$veth_port"
       ip netns exec "$srv_ns" "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
@@ -391,7 +412,7 @@ CONF
       done
     fi
     run_flood ip netns exec "$gen_ns" "$flood" "${eal_flood[@]}" \
-      "--vdev=net_af_packet0,iface=${gen_if},framecnt=${afp_frames}" -- --port net_af_packet0 \
+      "$(veth_vdev "$gen_if")" -- --port "$veth_port" \
       "${flood_args[@]}"
     ;;
   *) fail "unknown scenario/stack $scenario/$stack" ;;
@@ -427,6 +448,18 @@ case "$stack" in
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
 esac
+# Over the veth pair, the frames that reached the server's veth end and the
+# ones it dropped there (with net_af_xdp, the frames its XDP program could
+# not put in tern's socket), read while the namespace still exists; with
+# tern, the frames lost before it are veth.rx_packets less its rx_packets.
+if [ "$scenario" = linux ]; then
+  ip -n "$srv_ns" -s -j link show "$srv_if" | /usr/bin/python3 -c '
+import json, sys
+rx = json.load(sys.stdin)[0]["stats64"]["rx"]
+print("veth.rx_packets", rx["packets"])
+print("veth.rx_dropped", rx["dropped"])' >>"$tmp/counters.txt" ||
+    fail "could not read the counters of $srv_if"
+fi
 /usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))

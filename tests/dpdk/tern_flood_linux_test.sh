@@ -2,7 +2,9 @@
 # A miniature of issue 14's scenario 2 (against Linux): tern-flood on one
 # end of a veth pair (net_af_packet, its own namespace), and on the other
 # end, in a second namespace, either tern (net_af_packet, cookies
-# on_overflow) or the Linux kernel with nginx (tcp_syncookies=1). Each runs
+# on_overflow) or the Linux kernel with nginx (tcp_syncookies=1); then
+# tern again with both ends on net_af_xdp (scenario.sh --veth-pmd af_xdp;
+# skipped alone when that driver is missing). Each runs
 # two 2-second steps, no flood and 2000 SYNs per second from spoofed
 # sources in 198.19.0.0/16, with 40 legitimate connections per second.
 # bench/synflood/scenario.sh makes and removes the namespaces, the veth
@@ -32,16 +34,21 @@ require_python
 tmp=$(mktemp -d /tmp/tern_flood_linux_test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-for trial in "tern on_overflow" "linux syncookies=1"; do
+for trial in "tern on_overflow af_packet" "linux syncookies=1 af_packet" \
+  "tern on_overflow af_xdp"; do
   set -- $trial
-  stack=$1 mode=$2
+  stack=$1 mode=$2 pmd=$3
   rc=0
   "$scenario" --build "$build" --scenario linux --stack "$stack" --mode "$mode" \
     --steps 0,2000 --duration 2 --legit-rate 40 --legit-timeout-ms 10000 \
-    --out "$tmp/$stack.json" || rc=$?
+    --veth-pmd "$pmd" --out "$tmp/$stack-$pmd.json" || rc=$?
+  if [ "$rc" -eq "$TERN_SKIP" ] && [ "$pmd" = af_xdp ]; then
+    say "scenario.sh skipped $stack on $pmd (net_af_xdp missing?)"
+    continue
+  fi
   [ "$rc" -ne "$TERN_SKIP" ] || skip "scenario.sh skipped $stack"
-  [ "$rc" -eq 0 ] || fail "scenario.sh failed for $stack ($mode)"
-  /usr/bin/python3 - "$tmp/$stack.json" "$stack" "$mode" <<'PY' || fail "$stack: JSON checks failed"
+  [ "$rc" -eq 0 ] || fail "scenario.sh failed for $stack ($mode, $pmd)"
+  /usr/bin/python3 - "$tmp/$stack-$pmd.json" "$stack" "$mode" <<'PY' || fail "$stack ($pmd): JSON checks failed"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 stack, mode = sys.argv[2], sys.argv[3]
