@@ -32,6 +32,12 @@
 # cookies sent and validated, RSTs, the loop's busy cycles), from its telemetry sampled every
 # 0.25 s (telemetry_sampler.py), or null when fewer than two samples fell
 # in the step.
+# Every trial also records what the machine did meanwhile, from /proc/stat
+# and /proc/cpuinfo sampled every 0.25 s (machine_sampler.py): each step's
+# "machine_step" and the document's "machine" (over all steps' traffic)
+# give per CPU the shares of busy, idle and stolen time (steal: the
+# hypervisor ran something else on that vCPU) and each processor's lowest
+# and highest cpu MHz, over an interval inside the step as server_step's.
 #
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
@@ -119,6 +125,7 @@ prefixes=("tsf_srv_${id}" "tsf_cli_${id}")
 server_pid=""
 flood_pid=""
 sampler_pid=""
+machine_pid=""
 made_ns=0
 # The RT bandwidth files and their values before the trial, when
 # --rt-period-us changed them.
@@ -140,6 +147,7 @@ cleanup() {
   local rc=$?
   tern_kill "$flood_pid"
   tern_kill "$sampler_pid"
+  tern_kill "$machine_pid"
   tern_kill "$server_pid"
   if [ -n "$rt_old_period" ]; then
     set_rt_bandwidth "$rt_old_period" "$rt_old_runtime" 2>/dev/null ||
@@ -227,6 +235,14 @@ start_sampler() {
   sampler_pid=$!
 }
 
+# start_machine_sampler: /proc/stat and the cpu MHz every 0.25 s
+# (machine_sampler.py) into machine.txt, for each step's machine_step.
+start_machine_sampler() {
+  /usr/bin/python3 "$here/machine_sampler.py" "$tmp/machine.txt" \
+    >"$tmp/machine_sampler.log" 2>&1 &
+  machine_pid=$!
+}
+
 # --rt-period-us: the root group's RT period for this trial. Our processes
 # must be in that group (chrt works there: a child group of cgroup v1 has no
 # RT runtime unless given some).
@@ -303,6 +319,7 @@ run_flood() {
     fail "--rt $rt_prio asked for, but tern-flood printed no progress line to apply it at"
 }
 
+start_machine_sampler
 case "$scenario/$stack" in
   kernel_bypass/tern | kernel_bypass/bare)
     require_pmd memif
@@ -403,6 +420,9 @@ esac
 tern_kill "$sampler_pid"
 sampler_pid=""
 touch "$tmp/samples.txt"
+tern_kill "$machine_pid"
+machine_pid=""
+touch "$tmp/machine.txt"
 case "$stack" in
   tern)
     kill -TERM "$server_pid"
@@ -427,8 +447,11 @@ case "$stack" in
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
 esac
-/usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
-import json, sys
+/usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" \
+  "$tmp/machine.txt" "$here" <<'PY'
+import json, os, sys
+sys.path.insert(0, sys.argv[5])
+from machine_sampler import machine_interval  # noqa: E402
 doc = json.load(open(sys.argv[1]))
 # tern's cookie counters, frames and TX-ring drops always; its other listen
 # and drop counters when non-zero.
@@ -467,6 +490,28 @@ for step in doc["steps"]:
     d["cycles_per_packet"] = (round(d["loop.busy_cycles"] / d["rx_packets"])
                               if d["rx_packets"] else None)
     step["server_step"] = d
+# The machine per step and over the traffic, chosen as the server's
+# intervals are (the samples inside), null when fewer than two fell in it.
+machine = [json.loads(l) for l in open(sys.argv[4]) if l.strip()]
+user_hz = os.sysconf("SC_CLK_TCK")
+
+
+def machine_over(start, end):
+    inside = [s for s in machine if start <= s["t"] <= end]
+    return machine_interval(inside, user_hz) if len(inside) >= 2 else None
+
+
+for step in doc["steps"]:
+    step["machine_step"] = machine_over(step["start_unix_s"],
+                                        step["end_unix_s"])
+doc["machine"] = {
+    # /proc/stat counts in USER_HZ ticks: the shares' resolution is one
+    # tick in interval_s * user_hz.
+    "user_hz": user_hz,
+    "traffic": machine_over(doc["steps"][0]["start_unix_s"],
+                            doc["steps"][-1]["end_unix_s"])
+    if doc["steps"] else None,
+}
 with open(sys.argv[1], "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")
