@@ -36,7 +36,8 @@
 # and /proc/cpuinfo sampled every 0.25 s (machine_sampler.py): each step's
 # "machine_step" and the document's "machine" (over all steps' traffic)
 # give per CPU the shares of busy, idle and stolen time (steal: the
-# hypervisor ran something else on that vCPU) and each processor's lowest
+# hypervisor ran something else while that vCPU had work) and each
+# processor's lowest
 # and highest cpu MHz, over an interval inside the step as server_step's.
 #
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
