@@ -17,7 +17,8 @@ Reads DIR/results.json and writes into DIR:
   sent and tern's cycles per frame against the flood reached;
 - summary.md: scenario 3's matrix (cookie_mode_matrix, which run also
   writes into results.json as "cookie_modes"), one table per trial (with tern, its cookies sent and
-  validated per second in each step, from scenario.sh's server_step) and,
+  validated per second in each step, from scenario.sh's server_step), the
+  rate ratio's pairs (ratio_pairs, results.json's "ratio") and,
   per stack and mode, the highest
   flood rate reached at which at least 99.9 % of the legitimate
   connections succeeded.
@@ -34,7 +35,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 PANELS = [("kernel_bypass", "scenario 1: net_memif, one lcore each"),
-          ("linux", "scenario 2: veth pair, net_af_packet")]
+          ("linux", "scenario 2: veth pair, net_af_packet or net_af_xdp")]
 # 99.9 %: the issue's success target.
 TARGET = 0.999
 
@@ -42,8 +43,11 @@ TARGET = 0.999
 def label(doc):
     first = doc["steps"][0]
     kind = first.get("flood_kind", "syn")
-    return "%s (%s)%s" % (first["stack"], first["mode"],
-                          "" if kind == "syn" else ", %s flood" % kind)
+    # Scenario 2's driver on the veth ends, when it is not net_af_packet.
+    pmd = doc.get("veth_pmd", "af_packet")
+    return "%s (%s)%s%s" % (first["stack"], first["mode"],
+                            "" if kind == "syn" else ", %s flood" % kind,
+                            "" if pmd == "af_packet" else ", %s" % pmd)
 
 
 def is_syn(doc):
@@ -201,6 +205,69 @@ def cookie_mode_matrix(results):
     return rows
 
 
+def synack_pps(step):
+    """SYN-ACKs to spoofed sources per second of the step: replies_pps
+    (every frame to a spoofed source over the step's exact duration; the
+    JSON's duration_s is rounded to 0.1 s) times the SYN-ACKs' share of
+    those frames."""
+    seen = step["synacks_seen"] + step["rsts_seen"] + \
+        step["spoofed_other_seen"]
+    return step["replies_pps"] * step["synacks_seen"] / seen if seen else 0.0
+
+
+def ratio_side(doc, rate):
+    """One trial of a ratio pair: its rate at max and the machine meanwhile
+    (the max step's and the whole traffic's, scenario.sh's machine_step and
+    machine)."""
+    last = doc["steps"][-1]
+    side = {"trial": doc["trial"], "start_unix_s": last["start_unix_s"],
+            "rate_pps": round(rate(last), 1),
+            "flood_pps_reached": last["flood_pps_reached"],
+            "machine_step": last.get("machine_step"),
+            "machine_trial": (doc.get("machine") or {}).get("traffic")}
+    if last.get("server_step"):
+        side["cycles_per_packet"] = last["server_step"]["cycles_per_packet"]
+    return side
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return None if not n else (v[n // 2] if n % 2 else
+                               (v[n // 2 - 1] + v[n // 2]) / 2)
+
+
+def ratio_pairs(docs, duration_s):
+    """The ratio group (bench/synflood/run): per pair i the bare loop's
+    trial kernel_bypass_bare_reflect_ratio<i> and tern's
+    kernel_bypass_tern_always_ratio<i>; the ratio is tern's SYN-ACK rate to
+    spoofed sources at max over the bare loop's replies_pps at max (the
+    reflected SYNs, all of them frames to spoofed sources)."""
+    by_name = {d["trial"]: d for d in docs}
+    pairs = []
+    i = 1
+    while ("kernel_bypass_bare_reflect_ratio%d" % i) in by_name or \
+            ("kernel_bypass_tern_always_ratio%d" % i) in by_name:
+        bare = by_name.get("kernel_bypass_bare_reflect_ratio%d" % i)
+        tern = by_name.get("kernel_bypass_tern_always_ratio%d" % i)
+        pair = {"pair": i,
+                "bare": ratio_side(bare, lambda s: s["replies_pps"])
+                if bare else None,
+                "tern": ratio_side(tern, synack_pps) if tern else None}
+        pair["ratio"] = (round(pair["tern"]["rate_pps"] /
+                               pair["bare"]["rate_pps"], 4)
+                         if bare and tern and pair["bare"]["rate_pps"]
+                         else None)
+        pairs.append(pair)
+        i += 1
+    ratios = [p["ratio"] for p in pairs if p["ratio"] is not None]
+    return {"steps": "0,max", "step_duration_s": duration_s,
+            "pairs": pairs, "median": median(ratios),
+            "min": min(ratios) if ratios else None,
+            "max": max(ratios) if ratios else None,
+            "trials": docs}
+
+
 def plot_cookie_modes(results, out):
     """Scenario 3: four panels against the flood reached, a line per mode."""
     trials = cookie_mode_trials(results)
@@ -261,6 +328,53 @@ def us(v):
     return "-" if v is None else str(v)
 
 
+def shares(side, key):
+    """cpu0/cpu1 shares of the max step, in per cent."""
+    m = side and side.get("machine_step")
+    if not m:
+        return "-"
+    return "/".join("%.0f" % (100 * m["cpus"][c][key])
+                    for c in sorted(m["cpus"]) if c != "cpu")
+
+
+def mhz(side):
+    m = side and side.get("machine_step")
+    if not m or not m.get("mhz_min"):
+        return "-"
+    lo, hi = min(m["mhz_min"]), max(m["mhz_max"])
+    return "%.0f" % lo if lo == hi else "%.0f-%.0f" % (lo, hi)
+
+
+def ratio_table(r):
+    if not r:
+        return []
+
+    def m(side, key="rate_pps"):
+        return "-" if not side else "%.2f" % (side[key] / 1e6)
+    lines = ["## Rate ratio: tern (always) against the bare loop, in pairs",
+             "",
+             "Each pair: the bare loop, then tern, steps 0,max of %d s; "
+             "the rates are the max step's; busy and steal are each CPU's "
+             "shares (cpu0: the server, cpu1: tern-flood) over that step "
+             "from /proc/stat." % r["step_duration_s"], "",
+             "| pair | bare loop (M frames/s) | tern SYN-ACKs (M/s) | "
+             "ratio | tern cycles/frame | busy % bare, tern | "
+             "steal % bare, tern | cpu MHz |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for p in r["pairs"]:
+        lines.append("| %d | %s | %s | %s | %s | %s, %s | %s, %s | %s |" % (
+            p["pair"], m(p["bare"]), m(p["tern"]),
+            "-" if p["ratio"] is None else "%.1f %%" % (100 * p["ratio"]),
+            (p["tern"] or {}).get("cycles_per_packet", "-"),
+            shares(p["bare"], "busy_share"), shares(p["tern"], "busy_share"),
+            shares(p["bare"], "steal_share"),
+            shares(p["tern"], "steal_share"), mhz(p["tern"])))
+    if r["median"] is not None:
+        lines += ["", "Median ratio %.1f %%, min %.1f %%, max %.1f %%." % (
+            100 * r["median"], 100 * r["min"], 100 * r["max"])]
+    return lines + [""]
+
+
 def summary(results, out):
     lines = ["# SYN-flood suite", "", "`%s`" % results["command"], "",
              "Machine: %(cpus)d CPUs, %(cpu)s, Linux %(kernel)s; "
@@ -272,15 +386,18 @@ def summary(results, out):
         lines += ["| offered | reached | replies/s | legit ok | "
                   "connect p50 / p99 / max (us) | SYN rtx 0/1/2/3+ | "
                   "tern-flood stalled (s) | tern: cookies sent/s, "
-                  "validated/s, cycles/packet |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "validated/s, cycles/packet | busy % cpu0/cpu1 | "
+                  "steal % cpu0/cpu1 |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- "
+                  "| --- |"]
         for s in doc["steps"]:
-            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s | %s | %s |" % (
+            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s | %s | %s | %s | %s |" % (
                 s["flood_pps_offered"], s["flood_pps_reached"],
                 s["replies_pps"], s["legit_succeeded"], s["legit_attempted"],
                 us(s["connect_p50_us"]), us(s["connect_p99_us"]),
                 us(s["connect_max_us"]), syn_rtx(s), stalled(s),
-                server_rates(s)))
+                server_rates(s), shares(s, "busy_share"),
+                shares(s, "steal_share")))
         if doc.get("server_counters"):
             lines += ["", "Server counters: " + ", ".join(
                 "%s %d" % kv for kv in sorted(doc["server_counters"].items()))]
@@ -306,6 +423,7 @@ def summary(results, out):
                             num(r["cookies_validated_per_s"]),
                             num(r["cycles_per_packet"])))
         lines.append("")
+    lines += ratio_table(results.get("ratio"))
     lines += ["## Highest flood with >= 99.9 % legitimate success", "",
               "| scenario | stack (mode) | flood reached |", "| --- | --- | --- |"]
     for doc in results["trials"]:

@@ -34,6 +34,13 @@
 # cookies sent and validated, RSTs, the loop's busy cycles), from its telemetry sampled every
 # 0.25 s (telemetry_sampler.py), or null when fewer than two samples fell
 # in the step.
+# Every trial also records what the machine did meanwhile, from /proc/stat
+# and /proc/cpuinfo sampled every 0.25 s (machine_sampler.py): each step's
+# "machine_step" and the document's "machine" (over all steps' traffic)
+# give per CPU the shares of busy, idle and stolen time (steal: the
+# hypervisor ran something else while that vCPU had work) and each
+# processor's lowest
+# and highest cpu MHz, over an interval inside the step as server_step's.
 #
 # Usage: scenario.sh --build DIR --scenario S --stack T --mode M
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
@@ -130,6 +137,7 @@ prefixes=("tsf_srv_${id}" "tsf_cli_${id}")
 server_pid=""
 flood_pid=""
 sampler_pid=""
+machine_pid=""
 made_ns=0
 # The RT bandwidth files and their values before the trial, when
 # --rt-period-us changed them.
@@ -151,6 +159,7 @@ cleanup() {
   local rc=$?
   tern_kill "$flood_pid"
   tern_kill "$sampler_pid"
+  tern_kill "$machine_pid"
   tern_kill "$server_pid"
   if [ -n "$rt_old_period" ]; then
     set_rt_bandwidth "$rt_old_period" "$rt_old_runtime" 2>/dev/null ||
@@ -238,6 +247,14 @@ start_sampler() {
   sampler_pid=$!
 }
 
+# start_machine_sampler: /proc/stat and the cpu MHz every 0.25 s
+# (machine_sampler.py) into machine.txt, for each step's machine_step.
+start_machine_sampler() {
+  /usr/bin/python3 "$here/machine_sampler.py" "$tmp/machine.txt" \
+    >"$tmp/machine_sampler.log" 2>&1 &
+  machine_pid=$!
+}
+
 # --rt-period-us: the root group's RT period for this trial. Our processes
 # must be in that group (chrt works there: a child group of cgroup v1 has no
 # RT runtime unless given some).
@@ -314,6 +331,7 @@ run_flood() {
     fail "--rt $rt_prio asked for, but tern-flood printed no progress line to apply it at"
 }
 
+start_machine_sampler
 case "$scenario/$stack" in
   kernel_bypass/tern | kernel_bypass/bare)
     require_pmd memif
@@ -424,6 +442,9 @@ esac
 tern_kill "$sampler_pid"
 sampler_pid=""
 touch "$tmp/samples.txt"
+tern_kill "$machine_pid"
+machine_pid=""
+touch "$tmp/machine.txt"
 case "$stack" in
   tern)
     kill -TERM "$server_pid"
@@ -460,8 +481,13 @@ print("veth.rx_packets", rx["packets"])
 print("veth.rx_dropped", rx["dropped"])' >>"$tmp/counters.txt" ||
     fail "could not read the counters of $srv_if"
 fi
-/usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" <<'PY'
-import json, sys
+veth_pmd_used=""
+[ "$scenario" = linux ] && veth_pmd_used=$veth_pmd
+/usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" \
+  "$tmp/machine.txt" "$here" "$veth_pmd_used" <<'PY'
+import json, os, sys
+sys.path.insert(0, sys.argv[5])
+from machine_sampler import machine_interval  # noqa: E402
 doc = json.load(open(sys.argv[1]))
 # tern's cookie counters, frames and TX-ring drops always; its other listen
 # and drop counters when non-zero.
@@ -500,6 +526,31 @@ for step in doc["steps"]:
     d["cycles_per_packet"] = (round(d["loop.busy_cycles"] / d["rx_packets"])
                               if d["rx_packets"] else None)
     step["server_step"] = d
+# The machine per step and over the traffic, chosen as the server's
+# intervals are (the samples inside), null when fewer than two fell in it.
+machine = [json.loads(l) for l in open(sys.argv[4]) if l.strip()]
+user_hz = os.sysconf("SC_CLK_TCK")
+
+
+def machine_over(start, end):
+    inside = [s for s in machine if start <= s["t"] <= end]
+    return machine_interval(inside, user_hz) if len(inside) >= 2 else None
+
+
+for step in doc["steps"]:
+    step["machine_step"] = machine_over(step["start_unix_s"],
+                                        step["end_unix_s"])
+doc["machine"] = {
+    # /proc/stat counts in USER_HZ ticks: the shares' resolution is one
+    # tick in interval_s * user_hz.
+    "user_hz": user_hz,
+    "traffic": machine_over(doc["steps"][0]["start_unix_s"],
+                            doc["steps"][-1]["end_unix_s"])
+    if doc["steps"] else None,
+}
+# The DPDK driver on the veth ends (--veth-pmd), in the linux scenario.
+if sys.argv[6]:
+    doc["veth_pmd"] = sys.argv[6]
 with open(sys.argv[1], "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")
