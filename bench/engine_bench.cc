@@ -175,7 +175,8 @@ unsigned FreeRing(rte_ring* r) {
 //   about 7 ns per SYN) that a PMD's mbufs, handed over with a reference
 //   count of one, never cost.
 // - kRxPmd (1): as a PMD's receive path leaves them: per burst the harness
-//   takes 32 mbufs from the pool in bulk (the driver's refill) and writes
+//   takes 32 mbufs in bulk from the server's port pool, the one its RX
+//   queue was set up with (the driver's refill), and writes
 //   each frame into one (the NIC's DMA, here a 74-byte copy by the CPU,
 //   counted in the figure although a NIC would not charge it); the engine's
 //   free returns them to the pool. The frames are warm in the cache, as DDIO
@@ -266,7 +267,7 @@ void BM_Engine_CookieSynToSynAck(benchmark::State& state) {
         rte_mbuf_refcnt_update(burst[i], 1);
       }
     } else {
-      if (rte_pktmbuf_alloc_bulk(wire.a().pool(), fresh, kBurst) != 0) {
+      if (rte_pktmbuf_alloc_bulk(wire.b().pool(), fresh, kBurst) != 0) {
         state.SkipWithError("mbuf pool empty");
         break;
       }
