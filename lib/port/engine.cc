@@ -462,11 +462,31 @@ void Engine::DeliverTcp() {
   // together (ConnTable::FindBurst with prefetching).
   if (batch_n_ > 0) {
     endpoint_->OnSegments({batch_.data(), batch_n_}, now_);
-  }
-  if (batch_n_ > 0) {
-    rte_pktmbuf_free_bulk(batch_mbufs_.data(), static_cast<unsigned>(batch_n_));
+    // The endpoint copied what it keeps: the mbufs are done with.
+    RecycleReceived(batch_mbufs_.data(), batch_n_);
   }
   batch_n_ = 0;
+}
+
+void Engine::RecycleReceived(rte_mbuf** mbufs, size_t n) {
+  rte_mempool* const pool = port_->pool();
+  size_t freed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    rte_mbuf* m = mbufs[i];
+    // What rte_pktmbuf_free would put back as it is: one direct segment of
+    // the port's pool that nobody else holds (its `next` is already NULL,
+    // as the pool requires). Anything else is freed the ordinary way.
+    if (stash_n_ < kMbufStash && m->pool == pool && m->nb_segs == 1 &&
+        RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1) {
+      stash_[stash_n_++] = m;
+      counters_.rx_mbufs_reused.Inc();
+    } else {
+      mbufs[freed++] = m;
+    }
+  }
+  if (freed > 0) {
+    rte_pktmbuf_free_bulk(mbufs, static_cast<unsigned>(freed));
+  }
 }
 
 void Engine::HandleIcmpError(rte_mbuf* m, std::span<const uint8_t> message,

@@ -100,6 +100,9 @@ struct PortCounters {
   // Frames an RX tap took before the engine parsed them
   // (Engine::set_rx_tap; tern-flood's replies to spoofed sources).
   Counter rx_tapped;
+  // Received mbufs kept after delivery for the frames the engine builds
+  // next instead of going back to the pool (Engine::RecycleReceived).
+  Counter rx_mbufs_reused;
   CounterArray<wire::WireError> parse_drops;
   CounterArray<PortDrop> drops;
 

@@ -577,6 +577,111 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
 }
 
+// ---- Received mbufs reused for the frames built next (Engine::RecycleReceived)
+
+class EngineRecycleTest : public EngineFrameTest {
+ protected:
+  // Enqueues SYNs from the client's address, one per source port from
+  // `first_port`, each in an mbuf of `pool`, and polls the server once.
+  std::vector<rte_mbuf*> SynBurst(rte_mempool* pool, uint16_t first_port,
+                                  size_t n) {
+    std::vector<rte_mbuf*> in;
+    for (size_t i = 0; i < n; ++i) {
+      const auto port = static_cast<uint16_t>(first_port + i);
+      rte_mbuf* m =
+          testing::MbufOf(pool, ClientSyn(*wire_, port, 7000 + port));
+      EXPECT_NE(m, nullptr);
+      if (m == nullptr || rte_ring_enqueue(wire_->ab(), m) != 0) {
+        ADD_FAILURE() << "no mbuf or no ring room for SYN " << i;
+        if (m != nullptr) {
+          rte_pktmbuf_free(m);
+        }
+        continue;
+      }
+      in.push_back(m);
+    }
+    now_ = now_ + kStep;
+    server_->PollOnce(now_);
+    return in;
+  }
+};
+
+// A SYN arrives in an mbuf of the server's own pool, as its PMD delivers
+// them; once delivered it is kept, and the next burst's SYN-ACKs are built
+// in those mbufs. From the third burst on the stash holds the previous
+// burst's mbufs on top whatever it held before the first.
+TEST_F(EngineRecycleTest, OwnPoolSyns_NextBurstsSynAcksBuiltInThem) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  rte_mempool* own = wire_->b().pool();
+  constexpr size_t kN = 4;
+  const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
+  std::vector<rte_mbuf*> previous;
+  for (int burst = 0; burst < 3; ++burst) {
+    const std::vector<rte_mbuf*> syns =
+        SynBurst(own, static_cast<uint16_t>(41000 + burst * kN), kN);
+    ASSERT_EQ(syns.size(), kN);
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    ASSERT_EQ(out.size(), kN) << "burst " << burst;
+    std::vector<rte_mbuf*> sorted_out = out;
+    for (rte_mbuf* m : out) {
+      const FrameInfo f = Describe(m);
+      EXPECT_TRUE(f.tcp);
+      EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
+      EXPECT_EQ(m->pool, own);
+    }
+    if (burst == 2) {
+      std::sort(sorted_out.begin(), sorted_out.end());
+      std::sort(previous.begin(), previous.end());
+      EXPECT_EQ(sorted_out, previous)
+          << "the SYN-ACKs were not built in the previous burst's SYN mbufs";
+    }
+    FreeAll(out);
+    previous = syns;
+    // The mbufs of this burst are in the stash now.
+    EXPECT_GE(server_->stashed_mbufs(), kN);
+  }
+  EXPECT_GE(server_->counters().rx_mbufs_reused.Get() - reused0, 2 * kN);
+  EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
+}
+
+// Mbufs of another pool go back to it, and one the sender still holds a
+// reference to is only released: neither is reused.
+TEST_F(EngineRecycleTest, ForeignPoolOrSharedMbuf_FreedNotReused) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  rte_mempool* other = wire_->a().pool();
+  const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
+  const unsigned other_avail0 = rte_mempool_avail_count(other);
+
+  const std::vector<rte_mbuf*> foreign = SynBurst(other, 42000, 3);
+  ASSERT_EQ(foreign.size(), 3u);
+  std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), 3u);
+  for (rte_mbuf* m : out) {
+    EXPECT_EQ(m->pool, wire_->b().pool());
+    EXPECT_EQ(std::count(foreign.begin(), foreign.end(), m), 0);
+  }
+  FreeAll(out);
+  // The three SYN mbufs are back in the other pool.
+  EXPECT_EQ(rte_mempool_avail_count(other), other_avail0);
+  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
+
+  // An own-pool SYN whose mbuf the test also holds (reference count 2).
+  rte_mbuf* held = testing::MbufOf(wire_->b().pool(),
+                                   ClientSyn(*wire_, 42010, 9100));
+  ASSERT_NE(held, nullptr);
+  rte_mbuf_refcnt_update(held, 1);
+  ASSERT_EQ(rte_ring_enqueue(wire_->ab(), held), 0);
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0], held);
+  FreeAll(out);
+  EXPECT_EQ(rte_mbuf_refcnt_read(held), 1u);  // the engine's reference went
+  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
+  rte_pktmbuf_free(held);
+}
+
 // ---- ICMP errors (RFC 792, RFC 1191, RFC 5927)
 
 constexpr wire::Ipv4Addr kRouterIp =
