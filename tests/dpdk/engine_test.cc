@@ -577,7 +577,7 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
 }
 
-// ---- Received mbufs reused for the frames built next (Engine::RecycleReceived)
+// ---- Received mbufs reused for the next frames (Engine::RecycleReceived)
 
 class EngineRecycleTest : public EngineFrameTest {
  protected:
@@ -588,8 +588,7 @@ class EngineRecycleTest : public EngineFrameTest {
     std::vector<rte_mbuf*> in;
     for (size_t i = 0; i < n; ++i) {
       const auto port = static_cast<uint16_t>(first_port + i);
-      rte_mbuf* m =
-          testing::MbufOf(pool, ClientSyn(*wire_, port, 7000 + port));
+      rte_mbuf* m = testing::MbufOf(pool, ClientSyn(*wire_, port, 7000 + port));
       EXPECT_NE(m, nullptr);
       if (m == nullptr || rte_ring_enqueue(wire_->ab(), m) != 0) {
         ADD_FAILURE() << "no mbuf or no ring room for SYN " << i;
@@ -666,8 +665,8 @@ TEST_F(EngineRecycleTest, ForeignPoolOrSharedMbuf_FreedNotReused) {
   EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
 
   // An own-pool SYN whose mbuf the test also holds (reference count 2).
-  rte_mbuf* held = testing::MbufOf(wire_->b().pool(),
-                                   ClientSyn(*wire_, 42010, 9100));
+  rte_mbuf* held =
+      testing::MbufOf(wire_->b().pool(), ClientSyn(*wire_, 42010, 9100));
   ASSERT_NE(held, nullptr);
   rte_mbuf_refcnt_update(held, 1);
   ASSERT_EQ(rte_ring_enqueue(wire_->ab(), held), 0);
