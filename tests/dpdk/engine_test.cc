@@ -521,13 +521,15 @@ class EngineFrameTest : public EngineTest {
 TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   const uint64_t tcp_in0 = server_->counters().tcp_in.Get();
+  const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
   const std::vector<uint8_t> frame = ClientSyn(*wire_, 40000, 1000);
   // Split inside the TCP header (Ethernet 14 + IPv4 20 + 10 bytes of TCP),
   // so the ports and the options straddle the two segments.
   constexpr size_t kSplit = 44;
   const std::span<const uint8_t> bytes(frame);
-  rte_mbuf* head = testing::MbufOf(wire_->a().pool(), bytes.first(kSplit));
-  rte_mbuf* tail = testing::MbufOf(wire_->a().pool(), bytes.subspan(kSplit));
+  // The server's own pool, as a PMD that scatters would use.
+  rte_mbuf* head = testing::MbufOf(wire_->b().pool(), bytes.first(kSplit));
+  rte_mbuf* tail = testing::MbufOf(wire_->b().pool(), bytes.subspan(kSplit));
   ASSERT_NE(head, nullptr);
   ASSERT_NE(tail, nullptr);
   ASSERT_EQ(rte_pktmbuf_chain(head, tail), 0);
@@ -539,6 +541,8 @@ TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
   server_->PollOnce(now_);
   EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0 + 1);
   EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
+  // A chain is freed, not kept for the engine's next frames.
+  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
   std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
   ASSERT_EQ(out.size(), 1u);
   const FrameInfo f = Describe(out[0]);
@@ -643,9 +647,10 @@ TEST_F(EngineRecycleTest, OwnPoolSyns_NextBurstsSynAcksBuiltInThem) {
   EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
 }
 
-// Mbufs of another pool go back to it, and one the sender still holds a
-// reference to is only released: neither is reused.
-TEST_F(EngineRecycleTest, ForeignPoolOrSharedMbuf_FreedNotReused) {
+// Mbufs of another pool go back to it, one the sender still holds a
+// reference to is only released, and an indirect one is detached and freed:
+// none is reused.
+TEST_F(EngineRecycleTest, ForeignPoolSharedOrIndirectMbuf_FreedNotReused) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   rte_mempool* other = wire_->a().pool();
   const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
@@ -679,6 +684,25 @@ TEST_F(EngineRecycleTest, ForeignPoolOrSharedMbuf_FreedNotReused) {
   EXPECT_EQ(rte_mbuf_refcnt_read(held), 1u);  // the engine's reference went
   EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
   rte_pktmbuf_free(held);
+
+  // An indirect mbuf of the server's own pool (a clone: its data is the
+  // original's buffer, which a frame built in it would overwrite).
+  rte_mbuf* original =
+      testing::MbufOf(wire_->b().pool(), ClientSyn(*wire_, 42020, 9200));
+  ASSERT_NE(original, nullptr);
+  rte_mbuf* clone = rte_pktmbuf_clone(original, wire_->b().pool());
+  ASSERT_NE(clone, nullptr);
+  ASSERT_FALSE(RTE_MBUF_DIRECT(clone));
+  ASSERT_EQ(rte_ring_enqueue(wire_->ab(), clone), 0);
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0], clone);
+  FreeAll(out);
+  EXPECT_EQ(rte_mbuf_refcnt_read(original), 1u);  // the clone was detached
+  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
+  rte_pktmbuf_free(original);
 }
 
 // ---- ICMP errors (RFC 792, RFC 1191, RFC 5927)
