@@ -162,7 +162,9 @@ unsigned FreeRing(rte_ring* r) {
 // The server engine's SYN path in cookie mode, per SYN: RX burst from the
 // ring, Ethernet/IPv4/TCP parse with software checksum verification, the
 // burst lookup (ConnTable::FindBurst, all misses), the listener, the
-// cookie, the SYN-ACK written into a fresh mbuf with its checksum, the ARP
+// cookie, the SYN-ACK written into an mbuf from the engine's stash (with
+// rx:1 the previous burst's SYN mbufs, Engine::RecycleReceived) with its
+// checksum, the ARP
 // lookup of the gateway, the TX buffer and the ring. Around it, per burst of
 // 32: the harness enqueues the SYNs into the server's RX ring and takes and
 // frees the SYN-ACKs from its TX ring (a NIC driver frees sent mbufs too).
@@ -178,8 +180,9 @@ unsigned FreeRing(rte_ring* r) {
 //   takes 32 mbufs in bulk from the server's port pool, the one its RX
 //   queue was set up with (the driver's refill), and writes
 //   each frame into one (the NIC's DMA, here a 74-byte copy by the CPU,
-//   counted in the figure although a NIC would not charge it); the engine's
-//   free returns them to the pool. The frames are warm in the cache, as DDIO
+//   counted in the figure although a NIC would not charge it); the engine
+//   keeps them for its next burst's SYN-ACKs (Engine::RecycleReceived),
+//   which the harness frees to the pool. The frames are warm in the cache, as DDIO
 //   leaves DMA'd frames in the last-level cache, only closer.
 enum RxMode : int64_t { kRxShared = 0, kRxPmd = 1 };
 
