@@ -182,8 +182,8 @@ unsigned FreeRing(rte_ring* r) {
 //   each frame into one (the NIC's DMA, here a 74-byte copy by the CPU,
 //   counted in the figure although a NIC would not charge it); the engine
 //   keeps them for its next burst's SYN-ACKs (Engine::RecycleReceived),
-//   which the harness frees to the pool. The frames are warm in the cache, as DDIO
-//   leaves DMA'd frames in the last-level cache, only closer.
+//   which the harness frees to the pool. The frames are warm in the cache,
+//   as DDIO leaves DMA'd frames in the last-level cache, only closer.
 enum RxMode : int64_t { kRxShared = 0, kRxPmd = 1 };
 
 void BM_Engine_CookieSynToSynAck(benchmark::State& state) {
