@@ -509,17 +509,23 @@ doc["server_counters"] = counters
 # period at each end; interval_s says how long it was) and the neighbouring
 # steps' traffic stays out.
 samples = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+
+
+def inside(records, start, end):
+    """The records (time-ordered samples, each with "t") in [start, end]."""
+    return [r for r in records if start <= r["t"] <= end]
+
+
 keys = ["rx_packets", "tx_packets", "tx_dropped_ring_full",
         "listen.syns_received", "listen.cookies_sent",
         "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst",
         "loop.busy_cycles"]
 for step in doc["steps"]:
-    inside = [s for s in samples
-              if step["start_unix_s"] <= s["t"] <= step["end_unix_s"]]
-    if len(inside) < 2:
+    within = inside(samples, step["start_unix_s"], step["end_unix_s"])
+    if len(within) < 2:
         step["server_step"] = None
         continue
-    a, b = inside[0], inside[-1]
+    a, b = within[0], within[-1]
     d = {"interval_s": round(b["t"] - a["t"], 3)}
     for k in keys:
         d[k] = b["stats"].get(k, 0) - a["stats"].get(k, 0)
@@ -533,8 +539,8 @@ user_hz = os.sysconf("SC_CLK_TCK")
 
 
 def machine_over(start, end):
-    inside = [s for s in machine if start <= s["t"] <= end]
-    return machine_interval(inside, user_hz) if len(inside) >= 2 else None
+    within = inside(machine, start, end)
+    return machine_interval(within, user_hz) if len(within) >= 2 else None
 
 
 for step in doc["steps"]:

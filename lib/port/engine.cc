@@ -470,6 +470,7 @@ void Engine::DeliverTcp() {
 
 void Engine::RecycleReceived(rte_mbuf** mbufs, size_t n) {
   rte_mempool* const pool = port_->pool();
+  const unsigned stashed_before = stash_n_;
   size_t freed = 0;
   for (size_t i = 0; i < n; ++i) {
     rte_mbuf* m = mbufs[i];
@@ -479,11 +480,11 @@ void Engine::RecycleReceived(rte_mbuf** mbufs, size_t n) {
     if (stash_n_ < kMbufStash && m->pool == pool && m->nb_segs == 1 &&
         RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1) {
       stash_[stash_n_++] = m;
-      counters_.rx_mbufs_reused.Inc();
     } else {
       mbufs[freed++] = m;
     }
   }
+  counters_.rx_mbufs_reused.Add(stash_n_ - stashed_before);
   if (freed > 0) {
     rte_pktmbuf_free_bulk(mbufs, static_cast<unsigned>(freed));
   }
