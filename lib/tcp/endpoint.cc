@@ -376,8 +376,8 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
   // cookies) belongs to one call; a sink must not deliver into this
   // endpoint from inside it.
   TERN_DCHECK(precomputed_for_ == nullptr);
-  std::array<FourTuple, ConnTable::kBurst> tuples;
-  std::array<std::optional<uint32_t>, ConnTable::kBurst> found;
+  std::array<FourTuple, ConnTable::kBurst>& tuples = burst_tuples_;
+  std::array<std::optional<uint32_t>, ConnTable::kBurst>& found = burst_found_;
   while (!segments.empty()) {
     const size_t n = std::min(segments.size(), ConnTable::kBurst);
     for (size_t i = 0; i < n; ++i) {
@@ -448,8 +448,8 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
   if (std::popcount(candidates) < 2) {
     return;
   }
-  std::array<CookieRequest, ConnTable::kBurst> requests;
-  std::array<uint8_t, ConnTable::kBurst> at;
+  std::array<CookieRequest, ConnTable::kBurst>& requests = burst_requests_;
+  std::array<uint8_t, ConnTable::kBurst>& at = burst_request_at_;
   size_t k = 0;
   for (uint32_t rest = candidates; rest != 0; rest &= rest - 1) {
     const auto i = static_cast<size_t>(std::countr_zero(rest));
@@ -466,7 +466,7 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
     at[k] = static_cast<uint8_t>(i);
     ++k;
   }
-  std::array<SeqNum, ConnTable::kBurst> cookies;
+  std::array<SeqNum, ConnTable::kBurst>& cookies = burst_request_cookies_;
   EncodeSynCookies(std::span<const CookieRequest>(requests.data(), k),
                    SynCookieCounter(now), cookies_->Current(),
                    std::span<SeqNum>(cookies.data(), k));

@@ -21,6 +21,7 @@
 #ifndef TERN_LIB_TCP_ENDPOINT_H_
 #define TERN_LIB_TCP_ENDPOINT_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +46,7 @@
 #include "lib/tcp/segment.h"
 #include "lib/tcp/slab.h"
 #include "lib/tcp/stats.h"
+#include "lib/tcp/syn_cookie.h"
 #include "lib/tcp/time_wait.h"
 #include "lib/tcp/timer_wheel.h"
 
@@ -474,6 +476,17 @@ class Endpoint {
   static_assert(ConnTable::kBurst <= 32, "burst_cookie_mask_ has 32 bits");
   const InSegment* precomputed_for_ = nullptr;
   SeqNum precomputed_cookie_;
+  // OnSegments' and PrecomputeCookies' per-burst scratch: members rather than
+  // locals, because locals of these types (std::optional, FourTuple and
+  // CookieRequest have initialisers) were zeroed on every call, about 1 KiB
+  // of stores per burst (perf annotate: OnSegments' `rep stos`,
+  // doc/benchmarks.md, issue 14). Only [0, n) of each is read after it is
+  // written in the same call.
+  std::array<FourTuple, ConnTable::kBurst> burst_tuples_;
+  std::array<std::optional<uint32_t>, ConnTable::kBurst> burst_found_;
+  std::array<CookieRequest, ConnTable::kBurst> burst_requests_;
+  std::array<uint8_t, ConnTable::kBurst> burst_request_at_;
+  std::array<SeqNum, ConnTable::kBurst> burst_request_cookies_;
   // Connections with deferred output: an intrusive doubly linked list
   // through Connection::dirty_prev/dirty_next (slab indices), so it is
   // bounded by the slab and a released record leaves it in O(1).
