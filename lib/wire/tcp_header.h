@@ -152,6 +152,14 @@ class TcpHeaderTemplate {
   uint8_t ts_at_ = 0;  // offset of TSval; 0 without timestamps
 };
 
+// The option parser TcpRepr::Parse falls back to for any layout other than
+// its two fast paths (tcp_header.cc): every option walked in turn. Exposed
+// so that tests can check the fast paths against it; the data path calls
+// TcpRepr::Parse. Fills *out's fields for the options found (it does not
+// clear the others) and returns the first defect, as Parse reports it.
+WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len,
+                                 TcpOptions* out);
+
 }  // namespace tern::wire
 
 #endif  // TERN_LIB_WIRE_TCP_HEADER_H_

@@ -77,6 +77,78 @@ TEST(TcpHeader, ParsesScapySyn) {
   EXPECT_EQ(t.SegLen(), 1u);
 }
 
+// TcpRepr::Parse reads two layouts without walking them (tcp_header.cc):
+// for those layouts with random values, and for every single-byte change of
+// them (which must fall back to the walk, or be read the same way), Parse
+// gives what the general parser gives for the same bytes: the same error,
+// the same options.
+TEST(TcpHeader, OptionFastPathsMatchTheGeneralParser) {
+  std::mt19937 rng(14);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const auto random_bytes = [&](std::vector<uint8_t> v, size_t from,
+                                size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      v[i] = static_cast<uint8_t>(byte(rng));
+    }
+    return v;
+  };
+  size_t checked = 0;
+  size_t fast_layouts = 0;
+  const auto check = [&](const std::vector<uint8_t>& opts) {
+    TcpRepr parsed;
+    const WireError e = ParseVerify(WithOptions(opts), &parsed);
+    TcpOptions general;
+    const WireError ge = ParseTcpOptionsGeneral(opts.data(), opts.size(),
+                                                &general);
+    ASSERT_EQ(e, ge) << "options " << ::testing::PrintToString(opts);
+    if (e == WireError::kOk) {
+      ASSERT_EQ(parsed.options, general)
+          << "options " << ::testing::PrintToString(opts);
+    }
+    ++checked;
+  };
+  for (int round = 0; round < 16; ++round) {
+    // NOP NOP timestamps (RFC 7323 Appendix A).
+    std::vector<uint8_t> ts = random_bytes(
+        {1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0}, 4, 12);
+    // Linux's SYN: MSS, SACK-permitted + timestamps, NOP + window scale.
+    std::vector<uint8_t> syn = random_bytes(
+        {2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 0}, 8, 16);
+    syn[2] = static_cast<uint8_t>(byte(rng));
+    syn[3] = static_cast<uint8_t>(byte(rng));
+    syn[19] = static_cast<uint8_t>(byte(rng));
+    for (const std::vector<uint8_t>& layout : {ts, syn}) {
+      check(layout);
+      TcpRepr t;
+      ASSERT_EQ(ParseVerify(WithOptions(layout), &t), WireError::kOk);
+      ASSERT_TRUE(t.options.timestamps.has_value());
+      EXPECT_EQ(t.options.timestamps->tsval,
+                LoadBe32(&layout[layout.size() == 12 ? 4 : 8]));
+      ++fast_layouts;
+      for (size_t at = 0; at < layout.size(); ++at) {
+        for (int v = 0; v < 256; ++v) {
+          std::vector<uint8_t> changed = layout;
+          changed[at] = static_cast<uint8_t>(v);
+          check(changed);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(fast_layouts, 32u);
+  EXPECT_EQ(checked, 32u + 16u * (12u + 20u) * 256u);
+  // The values of the SYN layout land in their own fields.
+  TcpRepr t;
+  ASSERT_EQ(ParseVerify(WithOptions({2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+                                     0, 0, 0, 2, 1, 3, 3, 9}),
+                        &t),
+            WireError::kOk);
+  EXPECT_EQ(t.options.mss, 1460);
+  EXPECT_TRUE(t.options.sack_permitted);
+  EXPECT_EQ(t.options.timestamps, (TcpTimestamps{1, 2}));
+  EXPECT_EQ(t.options.window_scale, 9);
+  EXPECT_EQ(t.options.sack_count, 0);
+}
+
 TEST(TcpHeader, EmittedSynEqualsScapyBytesIncludingChecksum) {
   EXPECT_EQ(EmitTcp(ScapySynRepr()), ScapySynTcp());
 }
