@@ -4,7 +4,8 @@
 # end, in a second namespace, either tern (net_af_packet, cookies
 # on_overflow) or the Linux kernel with nginx (tcp_syncookies=1); then
 # tern again with both ends on net_af_xdp (scenario.sh --veth-pmd af_xdp;
-# skipped alone when that driver is missing). Each runs
+# skipped alone when that driver or the kernel's AF_XDP sockets are
+# missing). Each runs
 # two 2-second steps, no flood and 2000 SYNs per second from spoofed
 # sources in 198.19.0.0/16, with 40 legitimate connections per second.
 # bench/synflood/scenario.sh makes and removes the namespaces, the veth
@@ -43,7 +44,7 @@ for trial in "tern on_overflow af_packet" "linux syncookies=1 af_packet" \
     --steps 0,2000 --duration 2 --legit-rate 40 --legit-timeout-ms 10000 \
     --veth-pmd "$pmd" --out "$tmp/$stack-$pmd.json" || rc=$?
   if [ "$rc" -eq "$TERN_SKIP" ] && [ "$pmd" = af_xdp ]; then
-    say "scenario.sh skipped $stack on $pmd (net_af_xdp missing?)"
+    say "scenario.sh skipped $stack on $pmd (no net_af_xdp driver or no AF_XDP sockets)"
     continue
   fi
   [ "$rc" -ne "$TERN_SKIP" ] || skip "scenario.sh skipped $stack"
