@@ -23,8 +23,7 @@ class Counter {
   // per-packet counter called (perf: 1.7 % of the SYN path's samples in
   // Counter::Add itself, doc/benchmarks.md, issue 14).
   [[gnu::always_inline]] void Add(uint64_t n) {
-    v_.store(v_.load(std::memory_order_relaxed) + n,
-             std::memory_order_relaxed);
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   [[gnu::always_inline]] void Inc() { Add(1); }
   uint64_t Get() const { return v_.load(std::memory_order_relaxed); }

@@ -157,8 +157,7 @@ class TcpHeaderTemplate {
 // so that tests can check the fast paths against it; the data path calls
 // TcpRepr::Parse. Fills *out's fields for the options found (it does not
 // clear the others) and returns the first defect, as Parse reports it.
-WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len,
-                                 TcpOptions* out);
+WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len, TcpOptions* out);
 
 }  // namespace tern::wire
 

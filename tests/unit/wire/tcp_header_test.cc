@@ -98,8 +98,8 @@ TEST(TcpHeader, OptionFastPathsMatchTheGeneralParser) {
     TcpRepr parsed;
     const WireError e = ParseVerify(WithOptions(opts), &parsed);
     TcpOptions general;
-    const WireError ge = ParseTcpOptionsGeneral(opts.data(), opts.size(),
-                                                &general);
+    const WireError ge =
+        ParseTcpOptionsGeneral(opts.data(), opts.size(), &general);
     ASSERT_EQ(e, ge) << "options " << ::testing::PrintToString(opts);
     if (e == WireError::kOk) {
       ASSERT_EQ(parsed.options, general)
@@ -109,8 +109,8 @@ TEST(TcpHeader, OptionFastPathsMatchTheGeneralParser) {
   };
   for (int round = 0; round < 16; ++round) {
     // NOP NOP timestamps (RFC 7323 Appendix A).
-    std::vector<uint8_t> ts = random_bytes(
-        {1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0}, 4, 12);
+    std::vector<uint8_t> ts =
+        random_bytes({1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0}, 4, 12);
     // Linux's SYN: MSS, SACK-permitted + timestamps, NOP + window scale.
     std::vector<uint8_t> syn = random_bytes(
         {2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 0}, 8, 16);
@@ -138,8 +138,8 @@ TEST(TcpHeader, OptionFastPathsMatchTheGeneralParser) {
   EXPECT_EQ(checked, 32u + 16u * (12u + 20u) * 256u);
   // The values of the SYN layout land in their own fields.
   TcpRepr t;
-  ASSERT_EQ(ParseVerify(WithOptions({2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
-                                     0, 0, 0, 2, 1, 3, 3, 9}),
+  ASSERT_EQ(ParseVerify(WithOptions({2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+                                     0, 1, 0,    0,    0, 2, 1, 3,  3, 9}),
                         &t),
             WireError::kOk);
   EXPECT_EQ(t.options.mss, 1460);
