@@ -358,8 +358,8 @@ case "$scenario/$stack" in
   linux/tern | linux/linux)
     require_pmd "$veth_pmd"
     # net_af_xdp needs the kernel's AF_XDP sockets (CONFIG_XDP_SOCKETS;
-    # family 44 in linux/socket.h): without them tern could not start, which
-    # is this machine's limit, not a failure. (A kernel with AF_XDP but
+    # family 44 in linux/socket.h): without them neither tern-flood nor tern
+    # could open its port, which is this machine's limit, not a failure. (A kernel with AF_XDP but
     # without native XDP on veth, which would need generic mode, has not
     # been tried: this one attaches natively, doc/flood.md.)
     if [ "$veth_pmd" = af_xdp ] && ! /usr/bin/python3 -c \

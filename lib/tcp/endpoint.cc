@@ -372,10 +372,11 @@ void Endpoint::OnSegment(const InSegment& seg, Instant now) {
 }
 
 void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
-  // Not re-entrant: the burst's state (burst_tuple_, the precomputed
-  // cookies) belongs to one call; a sink must not deliver into this
-  // endpoint from inside it.
-  TERN_DCHECK(precomputed_for_ == nullptr);
+  // Not re-entrant: the burst's state (burst_tuple_, the scratch arrays,
+  // the precomputed cookies) belongs to one call; a sink must not deliver
+  // into this endpoint from inside it.
+  TERN_DCHECK(!in_on_segments_);
+  in_on_segments_ = true;
   std::array<FourTuple, ConnTable::kBurst>& tuples = burst_tuples_;
   std::array<std::optional<uint32_t>, ConnTable::kBurst>& found = burst_found_;
   while (!segments.empty()) {
@@ -418,6 +419,7 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
     }
     segments = segments.subspan(n);
   }
+  in_on_segments_ = false;
 }
 
 void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,

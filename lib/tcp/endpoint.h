@@ -487,6 +487,7 @@ class Endpoint {
   std::array<CookieRequest, ConnTable::kBurst> burst_requests_;
   std::array<uint8_t, ConnTable::kBurst> burst_request_at_;
   std::array<SeqNum, ConnTable::kBurst> burst_request_cookies_;
+  bool in_on_segments_ = false;  // OnSegments is running (not re-entrant)
   // Connections with deferred output: an intrusive doubly linked list
   // through Connection::dirty_prev/dirty_next (slab indices), so it is
   // bounded by the slab and a released record leaves it in O(1).

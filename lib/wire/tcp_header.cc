@@ -187,10 +187,12 @@ constexpr uint32_t kSackPermittedTimestamps = 0x0402080a;
 constexpr uint16_t kMssKindLen = 0x0204;
 constexpr uint32_t kNopWindowScale = 0x010303;  // the top three bytes
 
-WireError ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) {
+}  // namespace
+
+bool ParseTcpOptionsFast(const uint8_t* p, size_t len, TcpOptions* out) {
   if (len == 12 && LoadBe32(p) == kNopNopTimestamps) {
     out->timestamps = TcpTimestamps{LoadBe32(p + 4), LoadBe32(p + 8)};
-    return WireError::kOk;
+    return true;
   }
   if (len == 20 && LoadBe16(p) == kMssKindLen &&
       LoadBe32(p + 4) == kSackPermittedTimestamps &&
@@ -199,6 +201,15 @@ WireError ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) {
     out->sack_permitted = true;
     out->timestamps = TcpTimestamps{LoadBe32(p + 8), LoadBe32(p + 12)};
     out->window_scale = p[19];
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+WireError ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) {
+  if (ParseTcpOptionsFast(p, len, out)) {
     return WireError::kOk;
   }
   return ParseTcpOptionsGeneral(p, len, out);

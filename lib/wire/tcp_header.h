@@ -159,6 +159,13 @@ class TcpHeaderTemplate {
 // clear the others) and returns the first defect, as Parse reports it.
 WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len, TcpOptions* out);
 
+// TcpRepr::Parse's fast paths alone (tcp_header.cc): true, with *out's fields
+// filled as ParseTcpOptionsGeneral fills them, when the `len` bytes are
+// NOP NOP timestamps (12 bytes) or Linux's SYN options (MSS, SACK-permitted
+// with timestamps, NOP window scale: 20 bytes); false, *out untouched, for
+// anything else. Exposed for the same tests.
+bool ParseTcpOptionsFast(const uint8_t* p, size_t len, TcpOptions* out);
+
 }  // namespace tern::wire
 
 #endif  // TERN_LIB_WIRE_TCP_HEADER_H_

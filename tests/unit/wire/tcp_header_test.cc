@@ -77,29 +77,34 @@ TEST(TcpHeader, ParsesScapySyn) {
   EXPECT_EQ(t.SegLen(), 1u);
 }
 
-// TcpRepr::Parse reads two layouts without walking them (tcp_header.cc):
-// for those layouts with random values, and for every single-byte change of
-// them (which must fall back to the walk, or be read the same way), Parse
-// gives what the general parser gives for the same bytes: the same error,
-// the same options.
+// TcpRepr::Parse reads two layouts without walking them (tcp_header.cc,
+// ParseTcpOptionsFast): for those layouts with random values, and for every
+// single-byte change of them, the fast read takes exactly the byte strings
+// of its layout (a changed value byte is still the layout, a changed kind or
+// length byte is not), gives what the general walk gives when it takes one,
+// and Parse gives what the walk gives for every string: the same error, the
+// same options.
 TEST(TcpHeader, OptionFastPathsMatchTheGeneralParser) {
   std::mt19937 rng(14);
   std::uniform_int_distribution<int> byte(0, 255);
-  const auto random_bytes = [&](std::vector<uint8_t> v, size_t from,
-                                size_t to) {
-    for (size_t i = from; i < to; ++i) {
-      v[i] = static_cast<uint8_t>(byte(rng));
-    }
-    return v;
-  };
   size_t checked = 0;
-  size_t fast_layouts = 0;
-  const auto check = [&](const std::vector<uint8_t>& opts) {
-    TcpRepr parsed;
-    const WireError e = ParseVerify(WithOptions(opts), &parsed);
+  size_t fast_taken = 0;
+  const auto check = [&](const std::vector<uint8_t>& opts, bool layout) {
     TcpOptions general;
     const WireError ge =
         ParseTcpOptionsGeneral(opts.data(), opts.size(), &general);
+    TcpOptions fast;
+    const bool taken = ParseTcpOptionsFast(opts.data(), opts.size(), &fast);
+    ASSERT_EQ(taken, layout) << "options " << ::testing::PrintToString(opts);
+    if (taken) {
+      ASSERT_EQ(ge, WireError::kOk);
+      ASSERT_EQ(fast, general) << "options " << ::testing::PrintToString(opts);
+      ++fast_taken;
+    } else {
+      ASSERT_EQ(fast, TcpOptions{});  // untouched
+    }
+    TcpRepr parsed;
+    const WireError e = ParseVerify(WithOptions(opts), &parsed);
     ASSERT_EQ(e, ge) << "options " << ::testing::PrintToString(opts);
     if (e == WireError::kOk) {
       ASSERT_EQ(parsed.options, general)
@@ -107,35 +112,43 @@ TEST(TcpHeader, OptionFastPathsMatchTheGeneralParser) {
     }
     ++checked;
   };
+  // The layouts' value bytes (any value keeps the layout).
+  const std::vector<size_t> ts_values = {4, 5, 6, 7, 8, 9, 10, 11};
+  const std::vector<size_t> syn_values = {2,  3,  8,  9,  10, 11,
+                                          12, 13, 14, 15, 19};
+  size_t value_changes = 0;
   for (int round = 0; round < 16; ++round) {
     // NOP NOP timestamps (RFC 7323 Appendix A).
-    std::vector<uint8_t> ts =
-        random_bytes({1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0}, 4, 12);
+    std::vector<uint8_t> ts = {1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t at : ts_values) {
+      ts[at] = static_cast<uint8_t>(byte(rng));
+    }
     // Linux's SYN: MSS, SACK-permitted + timestamps, NOP + window scale.
-    std::vector<uint8_t> syn = random_bytes(
-        {2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 0}, 8, 16);
-    syn[2] = static_cast<uint8_t>(byte(rng));
-    syn[3] = static_cast<uint8_t>(byte(rng));
-    syn[19] = static_cast<uint8_t>(byte(rng));
-    for (const std::vector<uint8_t>& layout : {ts, syn}) {
-      check(layout);
-      TcpRepr t;
-      ASSERT_EQ(ParseVerify(WithOptions(layout), &t), WireError::kOk);
-      ASSERT_TRUE(t.options.timestamps.has_value());
-      EXPECT_EQ(t.options.timestamps->tsval,
-                LoadBe32(&layout[layout.size() == 12 ? 4 : 8]));
-      ++fast_layouts;
+    std::vector<uint8_t> syn = {2, 4, 0, 0, 4, 2, 8, 10, 0, 0,
+                                0, 0, 0, 0, 0, 0, 1, 3,  3, 0};
+    for (size_t at : syn_values) {
+      syn[at] = static_cast<uint8_t>(byte(rng));
+    }
+    for (const auto& [layout, values] :
+         {std::pair{ts, ts_values}, std::pair{syn, syn_values}}) {
+      check(layout, true);
       for (size_t at = 0; at < layout.size(); ++at) {
+        const bool value_byte =
+            std::find(values.begin(), values.end(), at) != values.end();
         for (int v = 0; v < 256; ++v) {
           std::vector<uint8_t> changed = layout;
           changed[at] = static_cast<uint8_t>(v);
-          check(changed);
+          check(changed, value_byte || v == layout[at]);
+          value_changes += value_byte ? 1 : 0;
         }
       }
     }
   }
-  EXPECT_EQ(fast_layouts, 32u);
   EXPECT_EQ(checked, 32u + 16u * (12u + 20u) * 256u);
+  // Each layout as drawn, each value change, and each fixed byte set to its
+  // own value: 16 * (2 + (8 + 11) * 256 + (4 + 9))
+  EXPECT_EQ(value_changes, 16u * (8u + 11u) * 256u);
+  EXPECT_EQ(fast_taken, 16u * (2u + (8u + 11u) * 256u + (4u + 9u)));
   // The values of the SYN layout land in their own fields.
   TcpRepr t;
   ASSERT_EQ(ParseVerify(WithOptions({2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
