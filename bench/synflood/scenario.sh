@@ -359,9 +359,10 @@ case "$scenario/$stack" in
     require_pmd "$veth_pmd"
     # net_af_xdp needs the kernel's AF_XDP sockets (CONFIG_XDP_SOCKETS;
     # family 44 in linux/socket.h): without them neither tern-flood nor tern
-    # could open its port, which is this machine's limit, not a failure. (A kernel with AF_XDP but
-    # without native XDP on veth, which would need generic mode, has not
-    # been tried: this one attaches natively, doc/flood.md.)
+    # could open its port, which is this machine's limit, not a failure.
+    # (A kernel with AF_XDP but without native XDP on veth, which would need
+    # generic mode, has not been tried: this one attaches natively,
+    # doc/flood.md.)
     if [ "$veth_pmd" = af_xdp ] && ! /usr/bin/python3 -c \
       'import socket; socket.socket(44, socket.SOCK_RAW).close()' 2>/dev/null; then
       skip "this kernel has no AF_XDP sockets (CONFIG_XDP_SOCKETS) for net_af_xdp"

@@ -174,9 +174,9 @@ namespace {
 // first for every segment with timestamps, and Linux's tcp_options_write
 // sends both; Linux's own tcp_parse_aligned_timestamp has the same shortcut
 // for the first). Each holds only options whose lengths the general parser
-// accepts and fills exactly the fields it would; any other byte sequence,
-// with a single byte changed included, goes to the general parser
-// (tcp_header_test: OptionFastPathsMatchTheGeneralParser).
+// accepts and fills exactly the fields it would; a byte sequence of another
+// length, or with any kind or length byte different, goes to the general
+// parser (tcp_header_test: OptionFastPathsMatchTheGeneralParser).
 //   timestamps:  01 01 08 0a tsval tsecr                     (12 bytes)
 //   Linux SYN:   02 04 mss 04 02 08 0a tsval tsecr 01 03 03 ws (20 bytes)
 // A five-option SYN walked one option at a time was most of Parse's cost on
