@@ -27,6 +27,7 @@ matplotlib is Debian's python3-matplotlib (scripts/setup), seen by
 """
 import json
 import os
+import statistics
 import sys
 
 import matplotlib
@@ -230,26 +231,14 @@ def ratio_side(doc, rate):
     return side
 
 
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return None if not n else (v[n // 2] if n % 2 else
-                               (v[n // 2 - 1] + v[n // 2]) / 2)
-
-
-def ratio_pairs(docs, duration_s):
-    """The ratio group (bench/synflood/run): per pair i the bare loop's
-    trial kernel_bypass_bare_reflect_ratio<i> and tern's
-    kernel_bypass_tern_always_ratio<i>; the ratio is tern's SYN-ACK rate to
-    spoofed sources at max over the bare loop's replies_pps at max (the
-    reflected SYNs, all of them frames to spoofed sources)."""
-    by_name = {d["trial"]: d for d in docs}
-    pairs = []
-    i = 1
-    while ("kernel_bypass_bare_reflect_ratio%d" % i) in by_name or \
-            ("kernel_bypass_tern_always_ratio%d" % i) in by_name:
-        bare = by_name.get("kernel_bypass_bare_reflect_ratio%d" % i)
-        tern = by_name.get("kernel_bypass_tern_always_ratio%d" % i)
+def ratio_pairs(pairs, duration_s):
+    """The ratio group (bench/synflood/run): `pairs` is a list of (pair
+    number, the bare loop's trial or None, tern's trial or None), in the
+    order they ran; the ratio is tern's SYN-ACK rate to spoofed sources at
+    max over the bare loop's replies_pps at max (the reflected SYNs, all of
+    them frames to spoofed sources)."""
+    out = []
+    for i, bare, tern in pairs:
         pair = {"pair": i,
                 "bare": ratio_side(bare, lambda s: s["replies_pps"])
                 if bare else None,
@@ -258,11 +247,13 @@ def ratio_pairs(docs, duration_s):
                                pair["bare"]["rate_pps"], 4)
                          if bare and tern and pair["bare"]["rate_pps"]
                          else None)
-        pairs.append(pair)
-        i += 1
-    ratios = [p["ratio"] for p in pairs if p["ratio"] is not None]
+        out.append(pair)
+    ratios = [p["ratio"] for p in out if p["ratio"] is not None]
+    docs = sorted((d for _, bare, tern in pairs for d in (bare, tern) if d),
+                  key=lambda d: d["steps"][0]["start_unix_s"])
     return {"steps": "0,max", "step_duration_s": duration_s,
-            "pairs": pairs, "median": median(ratios),
+            "pairs": out,
+            "median": statistics.median(ratios) if ratios else None,
             "min": min(ratios) if ratios else None,
             "max": max(ratios) if ratios else None,
             "trials": docs}
