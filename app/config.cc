@@ -808,7 +808,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(
       continue;
     }
     if (option != "--config" && option != "--duration" &&
-        option != "--stats-interval") {
+        option != "--stats-interval" && option != "--reflect-alternation-ms") {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option \"", arg, "\"; see --help"));
     }
@@ -833,6 +833,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(
             value, "\""));
       }
       cl.stats_interval_seconds = seconds;
+    } else if (option == "--reflect-alternation-ms") {
+      uint32_t ms = 0;
+      if (!ParseSeconds(value, &ms) || ms == 0 ||
+          ms > kMaxReflectAlternationMs) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--reflect-alternation-ms: expected a whole number of "
+                         "milliseconds from 1 to ",
+                         kMaxReflectAlternationMs, ", got \"", value, "\""));
+      }
+      cl.reflect_alternation_ms = ms;
     } else {
       uint32_t seconds = 0;
       if (!ParseSeconds(value, &seconds) || seconds == 0) {
@@ -848,12 +858,19 @@ absl::StatusOr<CommandLine> ParseCommandLine(
 
 const char* UsageText() {
   return "usage: tern [EAL args --] [--config PATH] [--duration SECONDS]\n"
-         "            [--stats-interval SECONDS]\n"
+         "            [--stats-interval SECONDS] [--reflect-alternation-ms "
+         "MS]\n"
          "  EAL args                 replace [eal] args of the file\n"
          "  --config PATH            TOML configuration (default "
          "config/tern.toml)\n"
          "  --duration SECONDS       exit after SECONDS, as on SIGTERM\n"
          "  --stats-interval SECONDS print a line of rates every SECONDS\n"
+         "  --reflect-alternation-ms MS  measuring only: alternate each "
+         "engine\n"
+         "                           between TCP and a bare reflect loop "
+         "every\n"
+         "                           MS and print the phases at exit\n"
+         "                           (doc/flood.md, the rate ratio)\n"
          "tern terminates TCP for the [[listener]]s of the file on [port],\n"
          "answers ARP and ping for [ip] address, and prints its counters\n"
          "when it exits (SIGINT, SIGTERM, --duration).\n";

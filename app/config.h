@@ -14,8 +14,9 @@
 // - LoadConfig(path) reads the file (NotFound naming the path when it cannot)
 //   and calls ParseConfig.
 // - ParseCommandLine(argv) understands `[EAL args] -- [options]` or just
-//   options: --config PATH, --duration SECONDS, --stats-interval SECONDS
-//   (also as --config=PATH); anything else is InvalidArgument naming it.
+//   options: --config PATH, --duration SECONDS, --stats-interval SECONDS,
+//   --reflect-alternation-ms MS (also as --config=PATH); anything else is
+//   InvalidArgument naming it.
 // The keys, their types, defaults and ranges are documented in
 // doc/configuration.md and in config/tern.toml.
 // This file includes no DPDK header, so it is unit-tested without EAL.
@@ -138,12 +139,21 @@ absl::StatusOr<TernConfig> ParseConfig(absl::string_view text,
                                        absl::string_view source);
 absl::StatusOr<TernConfig> LoadConfig(const std::string& path);
 
+// --reflect-alternation-ms's largest value: 10 s phases (the rate ratio's
+// phases are 250 ms, doc/flood.md).
+inline constexpr uint32_t kMaxReflectAlternationMs = 10'000;
+
 struct CommandLine {
   std::string config_path = "config/tern.toml";
   // Run for this many seconds then exit as on SIGTERM; unset: until signalled.
   std::optional<uint32_t> duration_seconds;
   // Print a line of rates every N seconds; unset: none.
   std::optional<uint32_t> stats_interval_seconds;
+  // A measuring instrument, not a way to serve (doc/flood.md, the rate
+  // ratio): each engine alternates between TCP and the bare reflect loop
+  // (port::Engine::set_reflect) every this many ms, and tern prints the
+  // phases when it exits. Unset: TCP only.
+  std::optional<uint32_t> reflect_alternation_ms;
   // EAL arguments given before "--" on the command line; when
   // eal_args_given they replace [eal] args of the file. (A plain vector and
   // a flag: GCC 12 under ASan warns about std::optional<vector> here.)

@@ -14,6 +14,7 @@
 #include <rte_pdump.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -174,7 +175,14 @@ struct Lcore {
   std::unique_ptr<ServiceApp> app;
   port::LoopOptions loop;
   const port::TscClock* clock = nullptr;
+  // --reflect-alternation-ms: the finished phases (capacity reserved once).
+  std::vector<port::ReflectPhase> phases;
 };
+
+// The phases one engine records under --reflect-alternation-ms: 4096 of
+// 250 ms (the rate ratio's length, doc/flood.md) are 17 minutes; the engine
+// stays in TCP mode once they are taken.
+constexpr size_t kMaxReflectPhases = 4096;
 
 // SIGHUP asks for the shared SYN-cookie secret file to be read again
 // (doc/syn_cookies.md, secret rotation); the handler only sets this flag.
@@ -348,6 +356,12 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     if (cl.duration_seconds.has_value()) {
       l->loop.deadline = clock->Now() + Duration::Seconds(*cl.duration_seconds);
     }
+    if (cl.reflect_alternation_ms.has_value()) {
+      l->phases.reserve(kMaxReflectPhases);
+      l->loop.phases = &l->phases;
+      l->loop.reflect_alternation =
+          Duration::Millis(*cl.reflect_alternation_ms);
+    }
     lcores.push_back(std::move(l));
     lcore_id = rte_get_next_lcore(lcore_id, /*skip_main=*/1, /*wrap=*/0);
   }
@@ -396,6 +410,12 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
         std::jthread(RotateOnSighup, config.cookie_secret_file, cookies->get());
   }
 
+  // The reference for the phases' Unix times (--reflect-alternation-ms).
+  const Instant tsc_ref = clock->Now();
+  const int64_t unix_ref_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
   for (size_t i = 1; i < lcores.size(); ++i) {
     if (int rc = rte_eal_remote_launch(&LcoreMain, lcores[i].get(),
                                        lcores[i]->lcore_id);
@@ -418,6 +438,24 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
               eth.name().c_str(), config.ip.address.ToString().c_str(),
               config.ip.prefix_len, lcores.size());
   std::fputs(FormatCounters(sources, /*nonzero_only=*/false).c_str(), stdout);
+  // One line per phase of --reflect-alternation-ms (doc/flood.md, the rate
+  // ratio), its start as Unix time (through the pair of clock readings taken
+  // before the loops started) to be matched with tern-flood's steps.
+  for (const auto& l : lcores) {
+    for (size_t i = 0; i < l->phases.size(); ++i) {
+      const port::ReflectPhase& ph = l->phases[i];
+      std::printf(
+          "reflect_phase engine=%u index=%zu mode=%s start_unix_ns=%lld "
+          "duration_ns=%lld rx_packets=%llu tx_packets=%llu "
+          "busy_cycles=%llu\n",
+          l->engine->index(), i, ph.reflect ? "reflect" : "stack",
+          static_cast<long long>(unix_ref_ns + (ph.start - tsc_ref).ToNanos()),
+          static_cast<long long>((ph.end - ph.start).ToNanos()),
+          static_cast<unsigned long long>(ph.rx_packets),
+          static_cast<unsigned long long>(ph.tx_packets),
+          static_cast<unsigned long long>(ph.busy_cycles));
+    }
+  }
   // Every mbuf is freed exactly once: what the pool holds now is what it
   // held before any traffic.
   lcores.clear();  // endpoints release their last segments

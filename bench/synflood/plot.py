@@ -18,7 +18,7 @@ Reads DIR/results.json and writes into DIR:
 - summary.md: scenario 3's matrix (cookie_mode_matrix, which run also
   writes into results.json as "cookie_modes"), one table per trial (with tern, its cookies sent and
   validated per second in each step, from scenario.sh's server_step), the
-  rate ratio's pairs (ratio_pairs, results.json's "ratio") and,
+  rate ratio's pairs (ratio_alternation, results.json's "ratio") and,
   per stack and mode, the highest
   flood rate reached at which at least 99.9 % of the legitimate
   connections succeeded.
@@ -27,7 +27,6 @@ matplotlib is Debian's python3-matplotlib (scripts/setup), seen by
 """
 import json
 import os
-import statistics
 import sys
 
 import matplotlib
@@ -206,57 +205,32 @@ def cookie_mode_matrix(results):
     return rows
 
 
-def synack_pps(step):
-    """SYN-ACKs to spoofed sources per second of the step: replies_pps
-    (every frame to a spoofed source over the step's exact duration; the
-    JSON's duration_s is rounded to 0.1 s) times the SYN-ACKs' share of
-    those frames."""
-    seen = step["synacks_seen"] + step["rsts_seen"] + \
-        step["spoofed_other_seen"]
-    return step["replies_pps"] * step["synacks_seen"] / seen if seen else 0.0
-
-
-def ratio_side(doc, rate):
-    """One trial of a ratio pair: its rate at max and the machine meanwhile
-    (the max step's and the whole traffic's, scenario.sh's machine_step and
-    machine)."""
-    last = doc["steps"][-1]
-    side = {"trial": doc["trial"], "start_unix_s": last["start_unix_s"],
-            "rate_pps": round(rate(last), 1),
-            "flood_pps_reached": last["flood_pps_reached"],
-            "machine_step": last.get("machine_step"),
-            "machine_trial": (doc.get("machine") or {}).get("traffic")}
-    if last.get("server_step"):
-        side["cycles_per_packet"] = last["server_step"]["cycles_per_packet"]
-    return side
-
-
-def ratio_pairs(pairs, duration_s):
-    """The ratio group (bench/synflood/run): `pairs` is a list of (pair
-    number, the bare loop's trial or None, tern's trial or None), in the
-    order they ran; the ratio is tern's SYN-ACK rate to spoofed sources at
-    max over the bare loop's replies_pps at max (the reflected SYNs, all of
-    them frames to spoofed sources)."""
-    out = []
-    for i, bare, tern in pairs:
-        pair = {"pair": i,
-                "bare": ratio_side(bare, lambda s: s["replies_pps"])
-                if bare else None,
-                "tern": ratio_side(tern, synack_pps) if tern else None}
-        pair["ratio"] = (round(pair["tern"]["rate_pps"] /
-                               pair["bare"]["rate_pps"], 4)
-                         if bare and tern and pair["bare"]["rate_pps"]
-                         else None)
-        out.append(pair)
-    ratios = [p["ratio"] for p in out if p["ratio"] is not None]
-    docs = sorted((d for _, bare, tern in pairs for d in (bare, tern) if d),
-                  key=lambda d: d["steps"][0]["start_unix_s"])
-    return {"steps": "0,max", "step_duration_s": duration_s,
-            "pairs": out,
-            "median": statistics.median(ratios) if ratios else None,
-            "min": min(ratios) if ratios else None,
-            "max": max(ratios) if ratios else None,
-            "trials": docs}
+def ratio_alternation(doc):
+    """The ratio group (bench/synflood/run): `doc` is scenario.sh's document
+    of tern started with --reflect-alternation-ms; the pairs are those of
+    its last step (max), each a TCP phase and the reflect phase after it,
+    with tern's cycles per frame in both (busy cycles over frames in)."""
+    alt = doc["reflect_alternation"]
+    last = alt["steps"][-1] if alt["steps"] else {"pairs": []}
+    by_index = {(p["engine"], p["index"]): p for p in alt["phases"]}
+    pairs = []
+    for p in last["pairs"]:
+        pair = dict(p)
+        stack = by_index.get((0, p["stack_index"]), {})
+        reflect = by_index.get((0, p["stack_index"] + 1), {})
+        pair["stack_cycles_per_packet"] = stack.get("cycles_per_packet")
+        pair["reflect_cycles_per_packet"] = reflect.get("cycles_per_packet")
+        pairs.append(pair)
+    step = doc["steps"][-1] if doc["steps"] else {}
+    return {"phase_ms": alt["phase_ms"],
+            "step_duration_s": step.get("duration_s"),
+            "flood_pps_reached": step.get("flood_pps_reached"),
+            "pairs": pairs,
+            "median": last.get("median"),
+            "min": last.get("min"),
+            "max": last.get("max"),
+            "machine_step": step.get("machine_step"),
+            "trial": doc}
 
 
 def plot_cookie_modes(results, out):
@@ -339,30 +313,32 @@ def mhz(side):
 def ratio_table(r):
     if not r:
         return []
-
-    def m(side, key="rate_pps"):
-        return "-" if not side else "%.2f" % (side[key] / 1e6)
-    lines = ["## Rate ratio: tern (always) against the bare loop, in pairs",
+    lines = ["## Rate ratio: tern (always) against the bare loop, alternating",
              "",
-             "Each pair: the bare loop, then tern, steps 0,max of %d s; "
-             "the rates are the max step's; busy and steal are each CPU's "
-             "shares (cpu0: the server, cpu1: tern-flood) over that step "
-             "from /proc/stat." % r["step_duration_s"], "",
-             "| pair | bare loop (M frames/s) | tern SYN-ACKs (M/s) | "
-             "ratio | tern cycles/frame | busy % bare, tern | "
-             "steal % bare, tern | cpu MHz |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "tern's engine alternates every %d ms between TCP and the bare "
+             "reflect loop on the same memif queue pair (tern "
+             "--reflect-alternation-ms); the max step (%s s, tern-flood "
+             "%.2f M frames/s) holds these pairs of a TCP phase and the "
+             "reflect phase after it. Rates are tern's frames out per second "
+             "in the phase; cycles/frame are its busy cycles over frames in. "
+             "Busy shares over the step (cpu0: tern, cpu1: tern-flood): %s; "
+             "steal: %s; cpu MHz: %s." % (
+                 r["phase_ms"], r["step_duration_s"],
+                 (r["flood_pps_reached"] or 0) / 1e6,
+                 shares(r, "busy_share"), shares(r, "steal_share"), mhz(r)),
+             "",
+             "| TCP phase | TCP: SYN-ACKs (M/s) | reflect (M frames/s) | "
+             "ratio | cycles/frame TCP, reflect |",
+             "| --- | --- | --- | --- | --- |"]
     for p in r["pairs"]:
-        lines.append("| %d | %s | %s | %s | %s | %s, %s | %s, %s | %s |" % (
-            p["pair"], m(p["bare"]), m(p["tern"]),
-            "-" if p["ratio"] is None else "%.1f %%" % (100 * p["ratio"]),
-            (p["tern"] or {}).get("cycles_per_packet", "-"),
-            shares(p["bare"], "busy_share"), shares(p["tern"], "busy_share"),
-            shares(p["bare"], "steal_share"),
-            shares(p["tern"], "steal_share"), mhz(p["tern"])))
+        lines.append("| %d | %.2f | %.2f | %.1f %% | %s, %s |" % (
+            p["stack_index"], p["stack_pps"] / 1e6, p["reflect_pps"] / 1e6,
+            100 * p["ratio"], p.get("stack_cycles_per_packet") or "-",
+            p.get("reflect_cycles_per_packet") or "-"))
     if r["median"] is not None:
-        lines += ["", "Median ratio %.1f %%, min %.1f %%, max %.1f %%." % (
-            100 * r["median"], 100 * r["min"], 100 * r["max"])]
+        lines += ["", "Median ratio %.1f %%, min %.1f %%, max %.1f %% "
+                  "(%d pairs)." % (100 * r["median"], 100 * r["min"],
+                                   100 * r["max"], len(r["pairs"]))]
     return lines + [""]
 
 

@@ -67,6 +67,15 @@
 #   scenario (tern-flood's, and tern's with --stack tern): net_af_packet
 #   (the default) or net_af_xdp, an AF_XDP socket on the veth's queue 0
 #   fed by the driver's default XDP program, attached natively to the veth.
+# --reflect-alternation-ms N: with kernel_bypass tern, tern runs with
+#   --reflect-alternation-ms N (a measuring instrument: its engine
+#   alternates between TCP and the bare reflect loop every N ms on the same
+#   memif queue pair, doc/flood.md), and the document gets
+#   "reflect_alternation": every phase (mode, Unix start, duration, frames
+#   in and out, busy cycles, tx_pps) and per step the pairs of a TCP phase
+#   and the reflect phase after it that lie wholly inside the step, each
+#   with its ratio (the TCP phase's tx_pps over the reflect phase's), and
+#   their median, minimum and maximum.
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
 set -euo pipefail
@@ -75,7 +84,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
-afp_frames=512 rt_prio=0 rt_period_us=0 veth_pmd=af_packet
+afp_frames=512 rt_prio=0 rt_period_us=0 veth_pmd=af_packet alternation_ms=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -95,6 +104,7 @@ while [ $# -gt 0 ]; do
     --rt) rt_prio=$2 ;;
     --rt-period-us) rt_period_us=$2 ;;
     --veth-pmd) veth_pmd=$2 ;;
+    --reflect-alternation-ms) alternation_ms=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -109,6 +119,10 @@ done
 [[ "$rt_period_us" =~ ^[0-9]+$ ]] &&
   { [ "$rt_period_us" -eq 0 ] || { [ "$rt_period_us" -ge 1000 ] && [ "$rt_period_us" -le 1000000 ]; }; } ||
   { echo "scenario.sh: --rt-period-us takes 0 or 1000 to 1000000, not '$rt_period_us'" >&2; exit 1; }
+[[ "$alternation_ms" =~ ^[0-9]+$ ]] && [ "$alternation_ms" -le 10000 ] ||
+  { echo "scenario.sh: --reflect-alternation-ms takes 0 to 10000, not '$alternation_ms'" >&2; exit 1; }
+[ "$alternation_ms" -eq 0 ] || [ "$scenario/$stack" = kernel_bypass/tern ] ||
+  { echo "scenario.sh: --reflect-alternation-ms is for kernel_bypass tern" >&2; exit 1; }
 case "$veth_pmd" in
   af_packet | af_xdp) ;;
   *) echo "scenario.sh: --veth-pmd takes af_packet or af_xdp, not '$veth_pmd'" >&2; exit 1 ;;
@@ -339,7 +353,10 @@ case "$scenario/$stack" in
     srv_vdev="--vdev=net_memif0,role=server,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:01"
     if [ "$stack" = tern ]; then
       tern_config "$srv_vdev" net_memif0
-      "$tern" --config "$tmp/tern.toml" >"$tmp/server.log" 2>&1 &
+      tern_args=(--config "$tmp/tern.toml")
+      [ "$alternation_ms" -eq 0 ] ||
+        tern_args+=(--reflect-alternation-ms "$alternation_ms")
+      "$tern" "${tern_args[@]}" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern serving" "$server_pid" tern
       start_sampler
@@ -463,8 +480,9 @@ case "$stack" in
     server_pid=""
     [ "$rc" -eq 0 ] || fail "tern exited with status $rc"
     # Every non-zero drop reason too: where a frame was lost is named.
-    grep -E "^(listen\.[a-z_]+|tcp\.rst_sent|tcp_drop\.[a-z_]+|drop\.[a-z_]+|parse_drop\.[a-z_]+|rx_packets|tx_packets|tx_dropped_ring_full) [0-9]+$" \
+    grep -E "^(listen\.[a-z_]+|tcp\.rst_sent|tcp_drop\.[a-z_]+|drop\.[a-z_]+|parse_drop\.[a-z_]+|rx_packets|tx_packets|tx_dropped_ring_full|reflected) [0-9]+$" \
       "$tmp/server.log" >"$tmp/counters.txt" || true
+    grep -E "^reflect_phase " "$tmp/server.log" >"$tmp/phases.txt" || true
     ;;
   linux)
     ip netns exec "$srv_ns" nstat -az TcpExtSyncookiesSent TcpExtSyncookiesRecv \
@@ -493,9 +511,11 @@ print("veth.rx_dropped", rx["dropped"])' >>"$tmp/counters.txt" ||
 fi
 veth_pmd_used=""
 [ "$scenario" = linux ] && veth_pmd_used=$veth_pmd
+touch "$tmp/phases.txt"
 /usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" \
-  "$tmp/machine.txt" "$here" "$veth_pmd_used" <<'PY'
-import json, os, sys
+  "$tmp/machine.txt" "$here" "$veth_pmd_used" "$tmp/phases.txt" \
+  "$alternation_ms" <<'PY'
+import json, os, statistics, sys
 sys.path.insert(0, sys.argv[5])
 from machine_sampler import machine_interval  # noqa: E402
 doc = json.load(open(sys.argv[1]))
@@ -564,6 +584,47 @@ doc["machine"] = {
                             doc["steps"][-1]["end_unix_s"])
     if doc["steps"] else None,
 }
+# --reflect-alternation-ms: tern's phases, and per step the pairs of a TCP
+# phase and the reflect phase right after it, both wholly inside the step.
+if int(sys.argv[8]):
+    phases = []
+    for line in open(sys.argv[7]):
+        f = dict(kv.split("=", 1) for kv in line.split()[1:])
+        ph = {"engine": int(f["engine"]), "index": int(f["index"]),
+              "mode": f["mode"],
+              "start_unix_s": int(f["start_unix_ns"]) / 1e9,
+              "duration_s": int(f["duration_ns"]) / 1e9,
+              "rx_packets": int(f["rx_packets"]),
+              "tx_packets": int(f["tx_packets"]),
+              "busy_cycles": int(f["busy_cycles"])}
+        ph["tx_pps"] = (round(ph["tx_packets"] / ph["duration_s"], 1)
+                        if ph["duration_s"] > 0 else None)
+        ph["cycles_per_packet"] = (round(ph["busy_cycles"] / ph["rx_packets"])
+                                   if ph["rx_packets"] else None)
+        phases.append(ph)
+    steps = []
+    for step in doc["steps"]:
+        lo, hi = step["start_unix_s"], step["end_unix_s"]
+        within = [p for p in phases if p["start_unix_s"] >= lo and
+                  p["start_unix_s"] + p["duration_s"] <= hi]
+        pairs = []
+        for a, b in zip(within, within[1:]):
+            if (a["mode"] == "stack" and b["mode"] == "reflect" and
+                    a["engine"] == b["engine"] and
+                    b["index"] == a["index"] + 1 and b["tx_pps"]):
+                pairs.append({"stack_index": a["index"],
+                              "stack_pps": a["tx_pps"],
+                              "reflect_pps": b["tx_pps"],
+                              "ratio": round(a["tx_pps"] / b["tx_pps"], 4)})
+        ratios = sorted(p["ratio"] for p in pairs)
+        steps.append({
+            "flood_pps_offered": step.get("flood_pps_offered"),
+            "pairs": pairs,
+            "median": round(statistics.median(ratios), 4) if ratios else None,
+            "min": ratios[0] if ratios else None,
+            "max": ratios[-1] if ratios else None})
+    doc["reflect_alternation"] = {"phase_ms": int(sys.argv[8]),
+                                  "phases": phases, "steps": steps}
 # The DPDK driver on the veth ends (--veth-pmd), in the linux scenario.
 if sys.argv[6]:
     doc["veth_pmd"] = sys.argv[6]

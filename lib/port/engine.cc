@@ -187,6 +187,9 @@ absl::StatusOr<tcp::ConnHandle> Engine::Connect(wire::Ipv4Addr remote,
 }
 
 unsigned Engine::PollOnce(Instant now) {
+  if (reflect_) {
+    return PollReflect(now);
+  }
   now_ = now;
   // Steered packets first: the other engines received them before this
   // iteration, so a flow whose packets arrive on both queues stays in order
@@ -246,6 +249,46 @@ unsigned Engine::PollOnce(Instant now) {
     port_->Drain(index_, now, &counters_);
   }
   return handled;
+}
+
+unsigned Engine::PollReflect(Instant now) {
+  now_ = now;
+  // tern-reflect's loop body (app/tern-reflect/main.cc), on this engine's
+  // queue pair and TX buffer: the frames leave as tern's own output does.
+  // Byte offsets: IEEE 802.3 (EtherType at 12), RFC 791 section 3.1
+  // (source address at 12 and destination at 16 of the IPv4 header).
+  constexpr size_t kEthType = 12;
+  constexpr size_t kIpSrc = wire::kEthHeaderLen + 12;
+  constexpr size_t kIpDst = wire::kEthHeaderLen + 16;
+  const uint16_t received =
+      port_->RxBurst(index_, rx_.data(), port_->burst(), &counters_);
+  for (uint16_t i = 0; i < received; ++i) {
+    rte_mbuf* m = rx_[i];
+    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+    if (rte_pktmbuf_data_len(m) < kIpDst + 4 ||
+        wire::LoadBe16(p + kEthType) != wire::kEtherTypeIpv4) {
+      HandleFrame(m, /*from_ring=*/false);  // ARP: answered as always
+      continue;
+    }
+    uint8_t tmp[6];
+    std::memcpy(tmp, p, 6);
+    std::memcpy(p, p + 6, 6);
+    std::memcpy(p + 6, tmp, 6);
+    std::memcpy(tmp, p + kIpSrc, 4);
+    std::memcpy(p + kIpSrc, p + kIpDst, 4);
+    std::memcpy(p + kIpDst, tmp, 4);
+    counters_.reflected.Inc();
+    Transmit(m);
+  }
+  DeliverTcp();  // nothing: HandleFrame saw no IPv4
+  PushTx();
+  if (tx_pending_ && received < port_->burst()) {
+    port_->Flush(index_, &counters_);
+    tx_pending_ = false;
+  } else {
+    port_->Drain(index_, now, &counters_);
+  }
+  return received;
 }
 
 void Engine::FlushTx() {

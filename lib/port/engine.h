@@ -150,6 +150,17 @@ class Engine final : public tcp::SegmentSink,
 
   // One loop iteration; returns the packets received (0: idle).
   unsigned PollOnce(Instant now);
+
+  // Reflect mode, a measuring instrument (bench/synflood's rate ratio,
+  // doc/flood.md): while on, PollOnce is a bare forwarding loop over the
+  // same queue pair, as tern-reflect is. Each received IPv4 frame goes
+  // straight back with its Ethernet and IPv4 addresses swapped (both
+  // checksums cover the addresses as sums, so they stay valid) and is
+  // counted in reflected; other frames (ARP) are handled as usual. Nothing
+  // reaches the endpoint, whose timers and application wait: a connection
+  // sees a reflect phase as a silent peer. Off by default.
+  void set_reflect(bool on) { reflect_ = on; }
+  bool reflect() const { return reflect_; }
   // Hands the TX buffer to the driver now (a generator sharing the queue
   // calls it before its own burst, so the engine's frames go first).
   void FlushTx();
@@ -189,6 +200,8 @@ class Engine final : public tcp::SegmentSink,
   // prefetched kPrefetchAhead frames before it is parsed.
   void HandleFrames(rte_mbuf* const* frames, size_t n, bool from_ring);
   void HandleFrame(rte_mbuf* m, bool from_ring);
+  // PollOnce in reflect mode.
+  unsigned PollReflect(Instant now);
   // Hands tx_out_ to the port.
   void PushTx();
   // Send() for a segment with payload held in mbufs: headers in one mbuf,
@@ -245,6 +258,7 @@ class Engine final : public tcp::SegmentSink,
   bool steer_ = false;  // software steering on (several engines, no RSS)
   uint32_t netmask_ = 0;
   PortCounters counters_;
+  bool reflect_ = false;
   ArpCounters arp_counters_;
   FaultCounters rx_fault_counters_;
   FaultCounters tx_fault_counters_;

@@ -10,10 +10,62 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
   bool draining = false;
   Instant drain_deadline = Instant::Never();
   Instant next_periodic = clock.Now() + options.period;
+  const bool alternate = options.reflect_alternation > Duration::Zero() &&
+                         options.phases != nullptr;
+  ReflectPhase phase;
+  const auto begin_phase = [&](Instant now, bool reflect) {
+    engine.set_reflect(reflect);
+    phase.reflect = reflect;
+    phase.start = now;
+    phase.rx_packets = engine.counters().rx_packets.Get();
+    phase.tx_packets = engine.counters().tx_packets.Get();
+    phase.busy_cycles =
+        options.busy_cycles != nullptr ? options.busy_cycles->Get() : 0;
+  };
+  // Closes the running phase; false when `phases` is full.
+  const auto end_phase = [&](Instant now) {
+    if (options.phases->size() == options.phases->capacity()) {
+      return false;
+    }
+    ReflectPhase done = phase;
+    done.end = now;
+    done.rx_packets = engine.counters().rx_packets.Get() - phase.rx_packets;
+    done.tx_packets = engine.counters().tx_packets.Get() - phase.tx_packets;
+    done.busy_cycles =
+        (options.busy_cycles != nullptr ? options.busy_cycles->Get() : 0) -
+        phase.busy_cycles;
+    options.phases->push_back(done);
+    return true;
+  };
+  bool alternating = alternate;
+  Instant next_switch = Instant::Never();
+  if (alternating) {
+    const Instant now = clock.Now();
+    begin_phase(now, /*reflect=*/false);
+    next_switch = now + options.reflect_alternation;
+  }
   while (true) {
     const Instant now = clock.Now();
+    if (alternating && now >= next_switch) {
+      // Whatever the reflect phase put in the TX buffer leaves within it.
+      engine.FlushTx();
+      const Instant at = clock.Now();
+      if (end_phase(at)) {
+        begin_phase(at, !phase.reflect);
+        next_switch = at + options.reflect_alternation;
+      } else {
+        engine.set_reflect(false);
+        alternating = false;
+      }
+    }
     if (!draining &&
         (stop.load(std::memory_order_relaxed) || now >= options.deadline)) {
+      if (alternating) {
+        engine.FlushTx();
+        end_phase(clock.Now());
+        engine.set_reflect(false);
+        alternating = false;
+      }
       draining = true;
       drain_deadline = now + options.drain_time;
       if (app != nullptr) {

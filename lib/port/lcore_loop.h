@@ -17,12 +17,21 @@
 //   work: receive, process, transmit), so busy cycles over packets received
 //   is the engine's cost per packet (a descheduled lcore's lost time inside
 //   such an iteration counts too).
+// - `reflect_alternation`, when non-zero, makes the loop a measuring
+//   instrument (bench/synflood's rate ratio, doc/flood.md): it switches the
+//   engine between its stack and reflect mode (Engine::set_reflect) every
+//   reflect_alternation, starting with the stack, and appends each finished
+//   phase to `phases`, which must be set. The loop never grows `phases`
+//   beyond the capacity the caller reserved: when it is full the engine
+//   stays in stack mode. A stop request ends the alternation in stack mode
+//   before the drain (the last phase is recorded).
 #ifndef TERN_LIB_PORT_LCORE_LOOP_H_
 #define TERN_LIB_PORT_LCORE_LOOP_H_
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "lib/base/counters.h"
 #include "lib/base/time.h"
@@ -30,6 +39,17 @@
 #include "lib/port/engine.h"
 
 namespace tern::port {
+
+// One phase of the reflect alternation: what the engine's queue pair carried
+// in it.
+struct ReflectPhase {
+  bool reflect = false;  // the bare loop; otherwise the stack
+  Instant start;
+  Instant end;
+  uint64_t rx_packets = 0;
+  uint64_t tx_packets = 0;   // frames the driver took (PortCounters)
+  uint64_t busy_cycles = 0;  // of the loop's busy_cycles, when set
+};
 
 struct LoopOptions {
   uint32_t idle_sleep_us = 0;
@@ -39,6 +59,8 @@ struct LoopOptions {
   std::function<void(Instant)> periodic;
   Duration period = Duration::Seconds(1);
   Counter* busy_cycles = nullptr;
+  Duration reflect_alternation = Duration::Zero();
+  std::vector<ReflectPhase>* phases = nullptr;
 };
 
 void RunEngineLoop(Engine& engine, const TscClock& clock,

@@ -71,6 +71,7 @@ void PortCounters::ForEach(
   visit("steered_out", steered_out.Get());
   visit("steered_in", steered_in.Get());
   visit("rx_tapped", rx_tapped.Get());
+  visit("reflected", reflected.Get());
   visit("rx_mbufs_reused", rx_mbufs_reused.Get());
   // kOk is not a drop reason; it is left out.
   for (size_t i = 1; i < CounterArray<wire::WireError>::kSize; ++i) {

@@ -4,7 +4,8 @@
 // lib/base/counters.h). Every received packet ends in exactly one of: a reply
 // counted under `tx_*`, a parse drop under `parse_drops` (the wire layer's
 // reason), a policy drop under `drops` (a PortDrop reason), or a frame an RX
-// tap took (`rx_tapped`, Engine::set_rx_tap). Transmit-side
+// tap took (`rx_tapped`, Engine::set_rx_tap), or a frame sent back in
+// reflect mode (`reflected`, Engine::set_reflect). Transmit-side
 // losses are counted separately because they are not tied to one received
 // packet. ForEach visits every counter under a stable snake_case name, the
 // name the counter dump and the docs use.
@@ -100,6 +101,9 @@ struct PortCounters {
   // Frames an RX tap took before the engine parsed them
   // (Engine::set_rx_tap; tern-flood's replies to spoofed sources).
   Counter rx_tapped;
+  // IPv4 frames sent straight back in reflect mode (Engine::set_reflect),
+  // handed to the TX buffer (tx_packets counts what the driver took).
+  Counter reflected;
   // Received mbufs kept after delivery for the frames the engine builds
   // next instead of going back to the pool (Engine::RecycleReceived).
   Counter rx_mbufs_reused;

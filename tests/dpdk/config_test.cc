@@ -462,6 +462,27 @@ TEST(CommandLine, EalArgsBeforeDoubleDash_AndStatsInterval) {
   EXPECT_EQ(cl->eal_args, (std::vector<std::string>{"-l", "0,1"}));
   EXPECT_EQ(cl->config_path, "x.toml");
   EXPECT_EQ(cl->stats_interval_seconds, 2u);
+  EXPECT_FALSE(cl->reflect_alternation_ms.has_value());
+}
+
+TEST(CommandLine, ReflectAlternation_Milliseconds_RangeChecked) {
+  const char* ok[] = {"tern", "--reflect-alternation-ms", "250"};
+  absl::StatusOr<CommandLine> cl = ParseCommandLine(ok);
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->reflect_alternation_ms, 250u);
+  const char* top[] = {"tern", "--reflect-alternation-ms=10000"};
+  cl = ParseCommandLine(top);
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->reflect_alternation_ms, 10000u);
+  for (const char* bad : {"0", "10001", "-5", "1.5", ""}) {
+    const char* argv[] = {"tern", "--reflect-alternation-ms", bad};
+    cl = ParseCommandLine(argv);
+    ASSERT_FALSE(cl.ok()) << bad;
+    EXPECT_THAT(std::string(cl.status().message()),
+                StartsWith("--reflect-alternation-ms: expected a whole number "
+                           "of milliseconds from 1 to 10000"))
+        << bad;
+  }
 }
 
 }  // namespace

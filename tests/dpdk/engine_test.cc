@@ -36,6 +36,7 @@
 #include "gtest/gtest.h"
 #include "lib/port/eal.h"
 #include "lib/wire/arp.h"
+#include "lib/wire/byte_order.h"
 #include "lib/wire/checksum.h"
 #include "lib/wire/ethernet.h"
 #include "lib/wire/icmp.h"
@@ -963,6 +964,84 @@ TEST_F(EngineFrameTest, RxTap_TakesItsFrames_EngineServesTheRest) {
   EXPECT_EQ(client_->counters().rx_tapped.Get(), 1u);
   EXPECT_GT(client_->counters().tcp_in.Get(), tcp_in0);
   client_->set_rx_tap(nullptr);
+}
+
+// Reflect mode (Engine::set_reflect, the rate ratio's bare loop): an IPv4
+// frame goes back byte for byte with its Ethernet and IPv4 addresses
+// swapped, its checksums still valid; ARP is still answered; nothing reaches
+// the endpoint; switched off, the same SYN is answered by TCP again.
+TEST_F(EngineIcmpTest, Reflect_Ipv4BackSwapped_ArpAnswered_ThenTcpAgain) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  const std::vector<uint8_t> syn =
+      testing::SynFrame({.src_mac = wire_->a().mac(),
+                         .dst_mac = wire_->b().mac(),
+                         .src = kClientIp,
+                         .dst = kServerIp,
+                         .src_port = 40100,
+                         .dst_port = kHttpPort,
+                         .isn = 3000,
+                         .tsval = 5});
+  const uint64_t tcp_in0 = server_->counters().tcp_in.Get();
+  const uint64_t arp0 = server_->counters().arp_replies.Get();
+  server_->set_reflect(true);
+  EXPECT_TRUE(server_->reflect());
+  Inject(syn);
+  std::vector<std::vector<uint8_t>> out = Taken();
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<uint8_t> expected = syn;
+  std::copy_n(syn.begin() + 6, 6, expected.begin());  // dst MAC
+  std::copy_n(syn.begin(), 6, expected.begin() + 6);  // src MAC
+  std::copy_n(syn.begin() + 14 + 16, 4, expected.begin() + 14 + 12);
+  std::copy_n(syn.begin() + 14 + 12, 4, expected.begin() + 14 + 16);
+  EXPECT_EQ(out[0], expected);
+  rte_mbuf* again = testing::MbufOf(wire_->a().pool(), out[0]);
+  ASSERT_NE(again, nullptr);
+  const FrameInfo f = Describe(again);  // both checksums verified
+  rte_pktmbuf_free(again);
+  ASSERT_TRUE(f.tcp);
+  EXPECT_EQ(f.ip.src, kServerIp);
+  EXPECT_EQ(f.ip.dst, kClientIp);
+  EXPECT_EQ(f.seg.flags, flags::kSyn);
+  EXPECT_EQ(server_->counters().reflected.Get(), 1u);
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0);
+  EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
+
+  // ARP for our address: answered in reflect mode too.
+  std::vector<uint8_t> arp(60, 0);
+  {
+    wire::EthernetRepr eth;
+    eth.src = wire_->a().mac();
+    eth.dst = wire::MacAddr::Broadcast();
+    eth.ethertype = wire::kEtherTypeArp;
+    wire::ArpRepr a;
+    a.op = wire::ArpOp::kRequest;
+    a.sender_mac = wire_->a().mac();
+    a.sender_ip = kClientIp;
+    a.target_ip = kServerIp;
+    eth.Emit({arp.data(), eth.BufferLen()});
+    a.Emit({arp.data() + eth.BufferLen(), wire::ArpRepr::BufferLen()});
+  }
+  Inject(arp);
+  out = Taken();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(wire::LoadBe16(out[0].data() + 12), wire::kEtherTypeArp);
+  EXPECT_EQ(server_->counters().arp_replies.Get(), arp0 + 1);
+  EXPECT_EQ(server_->counters().reflected.Get(), 1u);
+
+  // Off again: the same SYN gets a SYN-ACK from the listener.
+  server_->set_reflect(false);
+  Inject(syn);
+  out = Taken();
+  ASSERT_EQ(out.size(), 1u);
+  rte_mbuf* synack = testing::MbufOf(wire_->a().pool(), out[0]);
+  ASSERT_NE(synack, nullptr);
+  const FrameInfo g = Describe(synack);
+  rte_pktmbuf_free(synack);
+  ASSERT_TRUE(g.tcp);
+  EXPECT_EQ(g.seg.flags, flags::kSyn | flags::kAck);
+  EXPECT_EQ(g.seg.ack, SeqNum(3001));
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0 + 1);
+  EXPECT_EQ(server_->counters().reflected.Get(), 1u);
 }
 
 // ---------------------------------------------------------------------------
