@@ -8,8 +8,20 @@
 // probing any (FindBurst), and the cost cannot grow with load or with
 // erase/insert churn, unlike linear probing whose clusters and tombstones do.
 // Four 16-byte entries fill one 64-byte line, and the full key sits in the
-// line, so a hit or a miss costs no further memory access: no tag array, no
-// separate key store (DPDK's rte_hash needs a second access for the key).
+// line: no separate key store (DPDK's rte_hash needs a second access for the
+// key).
+//
+// Why a tag array after all: in a SYN flood from spoofed sources every lookup
+// misses, and without tags each miss read two random lines of the buckets
+// (1.2 MB at 65,536 connections, 178 MB at 10 million), the largest single
+// cost of tern's SYN path (half of Endpoint::OnSegments' samples sat on those
+// two loads; doc/benchmarks.md, session 10). One byte of hash per slot, in
+// an array a sixteenth of the buckets' size, answers almost every miss from
+// that array alone (a random absent key matches one of its eight tags with
+// probability 8 * load / 255), and a hit reads one tag word and then the one
+// bucket whose tag matched instead of up to two. The price is a dependent
+// read for hits (tag, then bucket), which FindBurst overlaps across the
+// burst, and 1.1 bytes per entry.
 // Four-way buckets with two choices fill to about 0.98 before insertion fails
 // (Erlingsson et al.); 0.9 keeps the breadth-first search short.
 //
@@ -92,9 +104,27 @@ inline uint32_t Reduce(uint32_t h, size_t n) {
   return static_cast<uint32_t>((uint64_t{h} * n) >> 32);
 }
 
+// `bytes` of zeroed memory aligned to `align`, on transparent huge pages
+// when it spans at least one; *alloc_bytes gets the size allocated.
+void* AllocTable(size_t bytes, size_t align, size_t* alloc_bytes) {
+  const bool huge = bytes >= kHugePage;
+  *alloc_bytes = huge ? (bytes + kHugePage - 1) / kHugePage * kHugePage
+                      : (bytes + align - 1) / align * align;
+  void* mem = std::aligned_alloc(huge ? kHugePage : align, *alloc_bytes);
+  if (mem == nullptr) {
+    return nullptr;
+  }
+  if (huge) {
+    // Advice only: without transparent huge pages the table still works.
+    (void)madvise(mem, *alloc_bytes, MADV_HUGEPAGE);
+  }
+  std::memset(mem, 0, *alloc_bytes);
+  return mem;
+}
+
 }  // namespace
 
-void ConnTable::BucketsFree::operator()(Bucket* b) const { std::free(b); }
+void ConnTable::BucketsFree::operator()(void* p) const { std::free(p); }
 
 ConnTable::~ConnTable() = default;
 
@@ -117,20 +147,21 @@ absl::StatusOr<ConnTable> ConnTable::Create(
     t.coeff_[i] = SipHash24Words(sip, i, 0);
   }
 
-  const size_t bytes = t.bucket_count_ * sizeof(Bucket);
-  const bool huge = bytes >= kHugePage;
-  t.alloc_bytes_ =
-      huge ? (bytes + kHugePage - 1) / kHugePage * kHugePage : bytes;
-  void* mem =
-      std::aligned_alloc(huge ? kHugePage : alignof(Bucket), t.alloc_bytes_);
+  size_t bucket_bytes = 0;
+  void* mem = AllocTable(t.bucket_count_ * sizeof(Bucket), alignof(Bucket),
+                         &bucket_bytes);
   if (mem == nullptr) {
     return absl::ResourceExhaustedError("conn table allocation failed");
   }
-  if (huge) {
-    // Advice only: without transparent huge pages the table still works.
-    (void)madvise(mem, t.alloc_bytes_, MADV_HUGEPAGE);
-  }
   t.buckets_.reset(static_cast<Bucket*>(mem));
+  // All tags 0: every slot empty.
+  size_t tag_bytes = 0;
+  mem = AllocTable(t.bucket_count_ * sizeof(uint32_t), 64, &tag_bytes);
+  if (mem == nullptr) {
+    return absl::ResourceExhaustedError("conn table allocation failed");
+  }
+  t.tags_.reset(static_cast<uint32_t*>(mem));
+  t.alloc_bytes_ = bucket_bytes + tag_bytes;
   t.path_.reset(new (std::nothrow) PathNode[kMaxPathNodes]);
   if (t.path_ == nullptr) {
     return absl::ResourceExhaustedError("conn table allocation failed");
@@ -165,7 +196,26 @@ absl::StatusOr<ConnTable> ConnTable::Create(
 }
 
 ConnTable::Candidates ConnTable::BucketsOf(const FourTuple& key) const {
-  const uint64_t h = Mix(coeff_, key);
+  return BucketsOfHash(Mix(coeff_, key));
+}
+
+uint8_t ConnTable::TagOf(uint64_t h) {
+  // Bits 32 to 39: the lowest of the half that picks the first bucket, which
+  // move its index by less than one bucket below 2^24 buckets (Reduce), so
+  // the keys of one bucket spread over all tags; 0 is empty, so it becomes 1.
+  const auto t = static_cast<uint8_t>(h >> 32);
+  return t != 0 ? t : 1;
+}
+
+uint32_t ConnTable::TagMatches(uint32_t bucket, uint8_t tag) const {
+  // Bytes equal to `tag` become zero; each zero byte gets its high bit set
+  // (exact, no borrow between bytes: the high bits are handled apart).
+  const uint32_t x = tags_[bucket] ^ (uint32_t{tag} * 0x01010101u);
+  const uint32_t t = ((x & 0x7f7f7f7fu) + 0x7f7f7f7fu) | x;
+  return ~t & 0x80808080u;
+}
+
+ConnTable::Candidates ConnTable::BucketsOfHash(uint64_t h) const {
   const uint32_t first = Reduce(static_cast<uint32_t>(h >> 32), bucket_count_);
   uint32_t second = Reduce(static_cast<uint32_t>(h), bucket_count_);
   if (second == first) {
@@ -184,42 +234,63 @@ int ConnTable::FindSlot(uint32_t bucket, const FourTuple& key) const {
   return -1;
 }
 
-std::optional<uint32_t> ConnTable::Find(const FourTuple& key) const {
-  const Candidates c = BucketsOf(key);
-  int s = FindSlot(c.first, key);
-  if (s >= 0) {
-    return buckets_[c.first].slots[s].value;
-  }
-  s = FindSlot(c.second, key);
-  if (s >= 0) {
-    return buckets_[c.second].slots[s].value;
+std::optional<uint32_t> ConnTable::Probe(uint32_t bucket, uint32_t matches,
+                                         const FourTuple& key) const {
+  for (uint32_t m = matches; m != 0; m &= m - 1) {
+    const Entry& e = buckets_[bucket].slots[__builtin_ctz(m) / 8];
+    if (KeyEq(e.key, key)) {
+      return e.value;
+    }
   }
   return std::nullopt;
+}
+
+std::optional<uint32_t> ConnTable::Find(const FourTuple& key) const {
+  const uint64_t h = Mix(coeff_, key);
+  const Candidates c = BucketsOfHash(h);
+  const uint8_t tag = TagOf(h);
+  const std::optional<uint32_t> v =
+      Probe(c.first, TagMatches(c.first, tag), key);
+  return v.has_value() ? v : Probe(c.second, TagMatches(c.second, tag), key);
 }
 
 void ConnTable::FindBurst(std::span<const FourTuple> keys,
                           std::span<std::optional<uint32_t>> out) const {
   TERN_DCHECK(keys.size() == out.size());
   std::array<Candidates, kBurst> cand;
+  std::array<uint8_t, kBurst> tag;
+  std::array<uint32_t, kBurst> first_matches;
+  std::array<uint32_t, kBurst> second_matches;
   for (size_t base = 0; base < keys.size(); base += kBurst) {
     const size_t n = keys.size() - base < kBurst ? keys.size() - base : kBurst;
+    // Three passes, so that the misses of the burst overlap: hash and fetch
+    // the tag words; match the tags and fetch the buckets that hold a match
+    // (for a flood's absent keys, almost none); compare the keys.
     for (size_t i = 0; i < n; ++i) {
-      cand[i] = BucketsOf(keys[base + i]);
-      __builtin_prefetch(&buckets_[cand[i].first]);
-      __builtin_prefetch(&buckets_[cand[i].second]);
+      const uint64_t h = Mix(coeff_, keys[base + i]);
+      cand[i] = BucketsOfHash(h);
+      tag[i] = TagOf(h);
+      __builtin_prefetch(&tags_[cand[i].first]);
+      __builtin_prefetch(&tags_[cand[i].second]);
     }
     for (size_t i = 0; i < n; ++i) {
-      const FourTuple& key = keys[base + i];
-      int s = FindSlot(cand[i].first, key);
-      if (s >= 0) {
-        out[base + i] = buckets_[cand[i].first].slots[s].value;
-        continue;
+      first_matches[i] = TagMatches(cand[i].first, tag[i]);
+      second_matches[i] = TagMatches(cand[i].second, tag[i]);
+      if (first_matches[i] != 0) {
+        __builtin_prefetch(&buckets_[cand[i].first]);
       }
-      s = FindSlot(cand[i].second, key);
-      if (s >= 0) {
-        out[base + i] = buckets_[cand[i].second].slots[s].value;
-      } else {
-        out[base + i] = std::nullopt;
+      if (second_matches[i] != 0) {
+        __builtin_prefetch(&buckets_[cand[i].second]);
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      // Assigned in place in each branch: an optional built in a local and
+      // copied out was written as two stores and read back as one load, a
+      // store-forwarding stall per key (GCC 12).
+      out[base + i] = Probe(cand[i].first, first_matches[i], keys[base + i]);
+      if (!out[base + i].has_value()) {
+        out[base + i] =
+            Probe(cand[i].second, second_matches[i], keys[base + i]);
       }
     }
   }
@@ -249,6 +320,7 @@ bool ConnTable::MakeRoom(Candidates home, uint32_t* bucket, int* slot) {
         for (;;) {
           buckets_[dst_bucket].slots[dst_slot] =
               buckets_[src_bucket].slots[src_slot];
+          SetTag(dst_bucket, dst_slot, GetTag(src_bucket, src_slot));
           dst_bucket = src_bucket;
           dst_slot = src_slot;
           if (q[node].parent < 0) {
@@ -282,7 +354,8 @@ bool ConnTable::Insert(const FourTuple& key, uint32_t value) {
   if (size_ >= capacity_) {
     return false;
   }
-  const Candidates c = BucketsOf(key);
+  const uint64_t h = Mix(coeff_, key);
+  const Candidates c = BucketsOfHash(h);
   if (FindSlot(c.first, key) >= 0 || FindSlot(c.second, key) >= 0) {
     return false;
   }
@@ -296,6 +369,7 @@ bool ConnTable::Insert(const FourTuple& key, uint32_t value) {
     return false;
   }
   buckets_[bucket].slots[slot] = Entry{key, value};
+  SetTag(bucket, slot, TagOf(h));
   ++size_;
   return true;
 }
@@ -312,6 +386,7 @@ bool ConnTable::Erase(const FourTuple& key) {
     }
   }
   buckets_[bucket].slots[slot] = Entry{EmptyKey(bucket), 0};
+  SetTag(bucket, slot, 0);
   --size_;
   return true;
 }

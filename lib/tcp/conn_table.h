@@ -4,18 +4,25 @@
 // Design (doc/conn_table.md has the reasons and the measurements): bucketized
 // cuckoo hashing with two candidate buckets per key, four 16-byte entries
 // (full key + value) per 64-byte, cache-line-aligned bucket, sized once at
-// creation for a load factor of at most 0.9. The bucket indices come from a
-// multilinear hash keyed by a 16-byte secret, so a peer choosing 4-tuples
-// cannot aim them at a few buckets (HashDoS).
+// creation for a load factor of at most 0.9, and beside the buckets a tag
+// array of one byte per slot (eight bits of the key's hash, 0 for empty), 16
+// times smaller, which a lookup reads first and which spares it the buckets
+// whose tags do not match: a SYN flood's lookups, which all miss, then touch
+// the small array only. The bucket indices come from a multilinear hash keyed
+// by a 16-byte secret, so a peer choosing 4-tuples cannot aim them at a few
+// buckets (HashDoS).
 //
 // Contract:
 // - Create(capacity, key) allocates everything; nothing allocates afterwards.
-//   Memory: 64 bytes per ceil(capacity / 3.6) buckets, 17.8 bytes per entry
-//   at capacity (MemoryBytes() tells).
-// - Find/FindBurst touch at most two cache lines per key and never more,
-//   whatever the load or history: a lookup cost independent of table size
-//   except through cache and TLB misses. FindBurst(keys, out) gives
-//   out[i] == Find(keys[i]) for every i; keys and out must have equal size.
+//   Memory: 68 bytes (a bucket and its four tags) per ceil(capacity / 3.6)
+//   buckets, 18.9 bytes per entry at capacity (MemoryBytes() tells).
+// - Find/FindBurst read the key's two 4-byte tag words and, of its two
+//   buckets, only those holding a matching tag: at most two tag reads and two
+//   cache lines per key, whatever the load or history, and for a key that is
+//   absent usually no bucket at all (a random absent key matches one of the
+//   eight tags with probability at most 8/255 at full load). FindBurst(keys,
+//   out) gives out[i] == Find(keys[i]) for every i; keys and out must have
+//   equal size.
 // - Insert: false when the key is present or size() == capacity(). It may
 //   also fail (false, table unchanged) when no cuckoo path of bounded length
 //   frees a slot, which at a load factor of at most 0.9 with four-way buckets
@@ -87,12 +94,27 @@ class ConnTable {
     uint32_t from_slot;  // the slot of the parent whose entry moves here
   };
   struct BucketsFree {
-    void operator()(Bucket* b) const;
+    void operator()(void* p) const;
   };
 
   ConnTable() = default;
 
   Candidates BucketsOf(const FourTuple& key) const;
+  Candidates BucketsOfHash(uint64_t h) const;
+  // The tag of a key with hash h: eight of its bits, never 0 (empty).
+  static uint8_t TagOf(uint64_t h);
+  // Bit 8s+7 set for each slot s of `bucket` whose tag is `tag`.
+  uint32_t TagMatches(uint32_t bucket, uint8_t tag) const;
+  // The value of `key` among the slots of `bucket` that `matches` marks.
+  std::optional<uint32_t> Probe(uint32_t bucket, uint32_t matches,
+                                const FourTuple& key) const;
+  void SetTag(uint32_t bucket, int slot, uint8_t tag) {
+    tag_bytes()[size_t{bucket} * kSlotsPerBucket + slot] = tag;
+  }
+  uint8_t GetTag(uint32_t bucket, int slot) const {
+    return tag_bytes()[size_t{bucket} * kSlotsPerBucket + slot];
+  }
+  uint8_t* tag_bytes() const { return reinterpret_cast<uint8_t*>(tags_.get()); }
   const FourTuple& EmptyKey(uint32_t bucket) const {
     return (bucket == empty_home_.first || bucket == empty_home_.second)
                ? empty_alt_
@@ -104,6 +126,9 @@ class ConnTable {
   // Multilinear hash coefficients, derived from the secret.
   std::array<uint64_t, 4> coeff_{};
   std::unique_ptr<Bucket[], BucketsFree> buckets_;
+  // One 32-bit word per bucket: the tags of its four slots, slot s in byte
+  // s (memory order).
+  std::unique_ptr<uint32_t[], BucketsFree> tags_;
   size_t bucket_count_ = 0;
   size_t capacity_ = 0;
   size_t alloc_bytes_ = 0;
