@@ -113,7 +113,8 @@ def plot(results, out, key, ylabel, filename, logy, ylim=None):
         ax.grid(True, which="both", alpha=0.3)
         handles, labels = ax.get_legend_handles_labels()
         uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), fontsize=8)
+        if uniq:  # none under --only without this panel's trials
+            ax.legend(uniq.values(), uniq.keys(), fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, filename), dpi=100)
     plt.close(fig)
@@ -145,7 +146,8 @@ def plot_kinds(results, out):
         ax.set_ylabel(ylabel)
         ax.set_title("tern (cookies always) over net_memif, by flood kind")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # none under --only
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "kinds.png"), dpi=100)
     plt.close(fig)
@@ -274,7 +276,8 @@ def plot_cookie_modes(results, out):
                     label="cookies %s" % doc["steps"][0]["mode"])
         flood_axis(ax, ylabel, logy, ylim)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # none under --only
+            ax.legend(fontsize=8)
     fig.suptitle("scenario 3: tern's cookie modes under one SYN flood "
                  "(net_memif, one lcore each)")
     fig.tight_layout()
