@@ -14,7 +14,6 @@
 #include <rte_pdump.h>
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -410,12 +409,6 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
         std::jthread(RotateOnSighup, config.cookie_secret_file, cookies->get());
   }
 
-  // The reference for the phases' Unix times (--reflect-alternation-ms).
-  const Instant tsc_ref = clock->Now();
-  const int64_t unix_ref_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count();
   for (size_t i = 1; i < lcores.size(); ++i) {
     if (int rc = rte_eal_remote_launch(&LcoreMain, lcores[i].get(),
                                        lcores[i]->lcore_id);
@@ -439,8 +432,7 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
               config.ip.prefix_len, lcores.size());
   std::fputs(FormatCounters(sources, /*nonzero_only=*/false).c_str(), stdout);
   // One line per phase of --reflect-alternation-ms (doc/flood.md, the rate
-  // ratio), its start as Unix time (through the pair of clock readings taken
-  // before the loops started) to be matched with tern-flood's steps.
+  // ratio), its start as Unix time to be matched with tern-flood's steps.
   for (const auto& l : lcores) {
     for (size_t i = 0; i < l->phases.size(); ++i) {
       const port::ReflectPhase& ph = l->phases[i];
@@ -449,7 +441,7 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
           "duration_ns=%lld rx_packets=%llu tx_packets=%llu "
           "busy_cycles=%llu\n",
           l->engine->index(), i, ph.reflect ? "reflect" : "stack",
-          static_cast<long long>(unix_ref_ns + (ph.start - tsc_ref).ToNanos()),
+          static_cast<long long>(ph.start_unix_ns),
           static_cast<long long>((ph.end - ph.start).ToNanos()),
           static_cast<unsigned long long>(ph.rx_packets),
           static_cast<unsigned long long>(ph.tx_packets),
@@ -541,6 +533,16 @@ int Main(int argc, char** argv) {
   if (absl::Status s = port::InitEal(eal_args); !s.ok()) {
     port::Log(RTE_LOG_ERR, "%s", s.ToString().c_str());
     return 1;
+  }
+  if (cl->reflect_alternation_ms.has_value() && rte_lcore_count() > 1) {
+    // Each engine would switch on its own clock, and an engine reflecting
+    // would leave the frames the others steer to it in its ring.
+    port::Log(RTE_LOG_ERR,
+              "--reflect-alternation-ms measures one engine; EAL gave %u "
+              "lcores (give one, e.g. -l 0)",
+              rte_lcore_count());
+    (void)port::CleanupEal();
+    return 2;
   }
   port::InstallStopSignals();
   // Packet capture from a secondary process (dpdk-dumpcap, dpdk-pdump).

@@ -223,8 +223,9 @@ def ratio_alternation(doc):
     pairs = []
     for p in last["pairs"]:
         pair = dict(p)
-        stack = by_index.get((0, p["stack_index"]), {})
-        reflect = by_index.get((0, p["stack_index"] + 1), {})
+        engine = p.get("engine", 0)
+        stack = by_index.get((engine, p["stack_index"]), {})
+        reflect = by_index.get((engine, p["stack_index"] + 1), {})
         pair["stack_cycles_per_packet"] = stack.get("cycles_per_packet")
         pair["reflect_cycles_per_packet"] = reflect.get("cycles_per_packet")
         pairs.append(pair)

@@ -612,7 +612,8 @@ if int(sys.argv[8]):
             if (a["mode"] == "stack" and b["mode"] == "reflect" and
                     a["engine"] == b["engine"] and
                     b["index"] == a["index"] + 1 and b["tx_pps"]):
-                pairs.append({"stack_index": a["index"],
+                pairs.append({"engine": a["engine"],
+                              "stack_index": a["index"],
                               "stack_pps": a["tx_pps"],
                               "reflect_pps": b["tx_pps"],
                               "ratio": round(a["tx_pps"] / b["tx_pps"], 4)})

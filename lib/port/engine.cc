@@ -254,9 +254,11 @@ unsigned Engine::PollOnce(Instant now) {
 unsigned Engine::PollReflect(Instant now) {
   now_ = now;
   // tern-reflect's loop body (app/tern-reflect/main.cc), on this engine's
-  // queue pair and TX buffer: the frames leave as tern's own output does.
-  // Byte offsets: IEEE 802.3 (EtherType at 12), RFC 791 section 3.1
-  // (source address at 12 and destination at 16 of the IPv4 header).
+  // queue pair and TX buffer: the frames leave as tern's own output does,
+  // but past the TX fault injector (a held frame would wait for the next
+  // TCP phase). Byte offsets: IEEE 802.3 (destination MAC at 0, EtherType
+  // at 12), RFC 791 section 3.1 (source address at 12 and destination at 16
+  // of the IPv4 header).
   constexpr size_t kEthType = 12;
   constexpr size_t kIpSrc = wire::kEthHeaderLen + 12;
   constexpr size_t kIpDst = wire::kEthHeaderLen + 16;
@@ -265,9 +267,17 @@ unsigned Engine::PollReflect(Instant now) {
   for (uint16_t i = 0; i < received; ++i) {
     rte_mbuf* m = rx_[i];
     auto* p = rte_pktmbuf_mtod(m, uint8_t*);
-    if (rte_pktmbuf_data_len(m) < kIpDst + 4 ||
-        wire::LoadBe16(p + kEthType) != wire::kEtherTypeIpv4) {
-      HandleFrame(m, /*from_ring=*/false);  // ARP: answered as always
+    const bool one_segment = m->nb_segs == 1;
+    const size_t len = rte_pktmbuf_data_len(m);
+    const uint16_t type =
+        len >= kEthType + 2 ? wire::LoadBe16(p + kEthType) : 0;
+    if (type == wire::kEtherTypeArp && one_segment) {
+      HandleFrame(m, /*from_ring=*/false);  // answered as always
+      continue;
+    }
+    if (type != wire::kEtherTypeIpv4 || !one_segment || len < kIpDst + 4 ||
+        std::memcmp(p, port_->mac().octets.data(), 6) != 0) {
+      Drop(m, PortDrop::kNotReflected);
       continue;
     }
     uint8_t tmp[6];
@@ -278,9 +288,13 @@ unsigned Engine::PollReflect(Instant now) {
     std::memcpy(p + kIpSrc, p + kIpDst, 4);
     std::memcpy(p + kIpDst, tmp, 4);
     counters_.reflected.Inc();
-    Transmit(m);
+    tx_pending_ = true;
+    tx_out_[tx_out_n_++] = m;
+    if (tx_out_n_ == tx_out_.size()) {
+      PushTx();
+    }
   }
-  DeliverTcp();  // nothing: HandleFrame saw no IPv4
+  TERN_DCHECK(batch_n_ == 0);  // an ARP frame never enters the TCP batch
   PushTx();
   if (tx_pending_ && received < port_->burst()) {
     port_->Flush(index_, &counters_);

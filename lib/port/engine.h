@@ -153,12 +153,15 @@ class Engine final : public tcp::SegmentSink,
 
   // Reflect mode, a measuring instrument (bench/synflood's rate ratio,
   // doc/flood.md): while on, PollOnce is a bare forwarding loop over the
-  // same queue pair, as tern-reflect is. Each received IPv4 frame goes
-  // straight back with its Ethernet and IPv4 addresses swapped (both
-  // checksums cover the addresses as sums, so they stay valid) and is
-  // counted in reflected; other frames (ARP) are handled as usual. Nothing
-  // reaches the endpoint, whose timers and application wait: a connection
-  // sees a reflect phase as a silent peer. Off by default.
+  // same queue pair, as tern-reflect is. Each received one-segment IPv4
+  // frame to our MAC goes straight back with its Ethernet and IPv4
+  // addresses swapped (both checksums cover the addresses as sums, so they
+  // stay valid) and is counted in `reflected`; ARP is handled as usual;
+  // anything else is dropped as drop.not_reflected. Nothing reaches the
+  // endpoint, whose timers and application wait: a connection sees a
+  // reflect phase as a silent peer. The RX tap, fault injection and the
+  // steering ring are not used: it is for one engine (tern refuses
+  // --reflect-alternation-ms with more). Off by default.
   void set_reflect(bool on) { reflect_ = on; }
   bool reflect() const { return reflect_; }
   // Hands the TX buffer to the driver now (a generator sharing the queue

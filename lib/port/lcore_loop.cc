@@ -2,6 +2,8 @@
 
 #include <rte_cycles.h>
 
+#include <chrono>
+
 namespace tern::port {
 
 void RunEngineLoop(Engine& engine, const TscClock& clock,
@@ -17,6 +19,10 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
     engine.set_reflect(reflect);
     phase.reflect = reflect;
     phase.start = now;
+    phase.start_unix_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count();
     phase.rx_packets = engine.counters().rx_packets.Get();
     phase.tx_packets = engine.counters().tx_packets.Get();
     phase.busy_cycles =

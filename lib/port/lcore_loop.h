@@ -21,7 +21,8 @@
 //   instrument (bench/synflood's rate ratio, doc/flood.md): it switches the
 //   engine between its stack and reflect mode (Engine::set_reflect) every
 //   reflect_alternation, starting with the stack, and appends each finished
-//   phase to `phases`, which must be set. The loop never grows `phases`
+//   phase to `phases` (without `phases` it does not alternate). The loop
+//   never grows `phases`
 //   beyond the capacity the caller reserved: when it is full the engine
 //   stays in stack mode. A stop request ends the alternation in stack mode
 //   before the drain (the last phase is recorded).
@@ -46,6 +47,9 @@ struct ReflectPhase {
   bool reflect = false;  // the bare loop; otherwise the stack
   Instant start;
   Instant end;
+  // The start as Unix time (the system clock read at the switch), to be
+  // matched with another process's timeline.
+  int64_t start_unix_ns = 0;
   uint64_t rx_packets = 0;
   uint64_t tx_packets = 0;   // frames the driver took (PortCounters)
   uint64_t busy_cycles = 0;  // of the loop's busy_cycles, when set

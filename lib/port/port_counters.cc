@@ -49,6 +49,8 @@ const char* ToString(PortDrop d) {
       return "arp_unresolved";
     case PortDrop::kSegmentTooLarge:
       return "segment_too_large";
+    case PortDrop::kNotReflected:
+      return "not_reflected";
     case PortDrop::kCount:
       break;
   }

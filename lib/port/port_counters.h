@@ -75,6 +75,9 @@ enum class PortDrop : uint8_t {
   kArpUnresolved,
   // Outgoing segment larger than one mbuf (a core bug; MSS is clamped).
   kSegmentTooLarge,
+  // Reflect mode (Engine::set_reflect): a frame that is neither ARP nor a
+  // one-segment IPv4 frame to our MAC, so neither reflected nor served.
+  kNotReflected,
   kCount,
 };
 

@@ -42,13 +42,15 @@
 // a third of the lookup budget; the table reveals no hash value, and the
 // secret is drawn per process.
 //
-// Empty slots: rather than spend a tag or a reserved value on emptiness, an
-// empty slot holds a key that never hashes to its bucket (see EmptyKey), so a
-// lookup is pure key comparison and every key and value stays usable.
+// Empty slots: tag 0, and rather than spend a reserved key or value on
+// emptiness, an empty slot holds a key that never hashes to its bucket (see
+// EmptyKey), so even a stale tag could not make a lookup match an empty slot
+// and every key and value stays usable.
 #include "lib/tcp/conn_table.h"
 
 #include <sys/mman.h>
 
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 
@@ -206,6 +208,11 @@ uint8_t ConnTable::TagOf(uint64_t h) {
   const auto t = static_cast<uint8_t>(h >> 32);
   return t != 0 ? t : 1;
 }
+
+// Slot s's tag is byte s in memory, bits 8s to 8s+7 of the word as loaded
+// here: __builtin_ctz(matches) / 8 is the slot on a little-endian machine.
+static_assert(std::endian::native == std::endian::little,
+              "ConnTable's tag words assume little-endian byte order");
 
 uint32_t ConnTable::TagMatches(uint32_t bucket, uint8_t tag) const {
   // Bytes equal to `tag` become zero; each zero byte gets its high bit set

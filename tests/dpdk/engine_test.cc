@@ -34,7 +34,9 @@
 #include "app/services/registry.h"
 #include "app/services/service_host.h"
 #include "gtest/gtest.h"
+#include "lib/port/clock.h"
 #include "lib/port/eal.h"
+#include "lib/port/lcore_loop.h"
 #include "lib/wire/arp.h"
 #include "lib/wire/byte_order.h"
 #include "lib/wire/checksum.h"
@@ -1006,6 +1008,14 @@ TEST_F(EngineIcmpTest, Reflect_Ipv4BackSwapped_ArpAnswered_ThenTcpAgain) {
   EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0);
   EXPECT_EQ(server_->endpoint().half_open_total(), 0u);
 
+  // An IPv4 frame to the broadcast MAC is not ours to reflect: dropped.
+  std::vector<uint8_t> bcast = syn;
+  std::fill_n(bcast.begin(), 6, uint8_t{0xff});
+  Inject(bcast);
+  EXPECT_TRUE(Taken().empty());
+  EXPECT_EQ(server_->counters().drops.Get(PortDrop::kNotReflected), 1u);
+  EXPECT_EQ(server_->counters().reflected.Get(), 1u);
+
   // ARP for our address: answered in reflect mode too.
   std::vector<uint8_t> arp(60, 0);
   {
@@ -1479,6 +1489,66 @@ TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
   EXPECT_GT(wire_->a_counters().rx_packets.Get() +
                 client_->counters().rx_packets.Get(),
             100u);
+}
+
+// ---- RunEngineLoop's reflect alternation (lib/port/lcore_loop.h)
+
+// The loop alternates from TCP, each phase at least the alternation long and
+// starting where the one before ended, never grows `phases` past what was
+// reserved and stays in TCP mode once it is full; a stop records the phase
+// it ends. One engine without traffic on the ring pair, the real clock.
+TEST(EngineLoopTest, RunEngineLoop_ReflectAlternation_PhasesWithinCapacity) {
+  absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
+  ASSERT_TRUE(w.ok()) << w.status();
+  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
+      tcp::SynCookieSecretStore::Create();
+  ASSERT_TRUE(cookies.ok()) << cookies.status();
+  absl::StatusOr<TscClock> clock = TscClock::Create();
+  ASSERT_TRUE(clock.ok()) << clock.status();
+  constexpr Duration kPhase = Duration::Millis(2);
+  for (const size_t capacity : {size_t{3}, size_t{1000}}) {
+    SCOPED_TRACE(capacity);
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        Engine::Create(Options(kServerIp), &(*w)->b(), 0, nullptr,
+                       cookies->get(), clock->Now());
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    std::vector<ReflectPhase> phases;
+    phases.reserve(capacity);
+    Counter busy;
+    LoopOptions lo;
+    lo.reflect_alternation = kPhase;
+    lo.phases = &phases;
+    lo.busy_cycles = &busy;
+    lo.drain_time = Duration::Millis(1);
+    const Instant start = clock->Now();
+    // Capacity 3 is full long before the deadline (four switches, 8 ms, of
+    // 200 ms); 1000 is not: the deadline's stop ends the alternation.
+    lo.deadline = start + Duration::Millis(capacity == 3 ? 200 : 20);
+    const std::atomic<bool> stop{false};
+    RunEngineLoop(**engine, *clock, lo, stop);
+    EXPECT_FALSE((*engine)->reflect());
+    EXPECT_EQ(phases.capacity(), capacity);
+    ASSERT_GE(phases.size(), capacity == 3 ? 3u : 1u);
+    if (capacity == 3) {
+      EXPECT_EQ(phases.size(), 3u);
+    } else {
+      // The last phase ends at the stop, at or after the deadline.
+      EXPECT_GE(phases.back().end, lo.deadline);
+    }
+    for (size_t i = 0; i < phases.size(); ++i) {
+      const ReflectPhase& ph = phases[i];
+      EXPECT_EQ(ph.reflect, i % 2 == 1) << i;
+      EXPECT_GT(ph.start_unix_ns, 0) << i;
+      EXPECT_EQ(ph.rx_packets, 0u) << i;
+      EXPECT_EQ(ph.tx_packets, 0u) << i;
+      if (i + 1 < phases.size()) {
+        EXPECT_GE(ph.end - ph.start, kPhase) << i;
+        EXPECT_EQ(phases[i + 1].start, ph.end) << i;
+        EXPECT_GE(phases[i + 1].start_unix_ns, ph.start_unix_ns) << i;
+      }
+    }
+    EXPECT_GE(phases.front().start, start);
+  }
 }
 
 }  // namespace
