@@ -41,16 +41,14 @@
 #include "lib/port/ethdev_port.h"
 #include "lib/port/log.h"
 #include "lib/port/signals.h"
+#include "lib/wire/ipv4.h"
 
 namespace tern::reflect {
 namespace {
 
-// Byte offsets in an untagged Ethernet frame (IEEE 802.3: destination,
-// source, EtherType) and in the IPv4 header behind it (RFC 791 section
-// 3.1: source at 12, destination at 16).
+// The EtherType's offset in an untagged Ethernet frame (IEEE 802.3:
+// destination, source, EtherType).
 constexpr size_t kEthType = 12;
-constexpr size_t kIpSrc = 14 + 12;
-constexpr size_t kIpDst = 14 + 16;
 constexpr uint16_t kEtherTypeIpv4 = 0x0800;
 // A burst as DPDK's examples take one (MAX_PKT_BURST in l3fwd.h).
 constexpr uint16_t kBurst = 32;
@@ -75,17 +73,12 @@ int Usage(const char* why) {
 // false for frames it does not reflect.
 bool Reflect(rte_mbuf* m) {
   auto* p = rte_pktmbuf_mtod(m, uint8_t*);
-  if (rte_pktmbuf_data_len(m) < kIpDst + 4 ||
+  const size_t len = rte_pktmbuf_data_len(m);
+  if (len < wire::kReflectableFrameLen ||
       ((p[kEthType] << 8) | p[kEthType + 1]) != kEtherTypeIpv4) {
     return false;
   }
-  uint8_t tmp[6];
-  std::memcpy(tmp, p, 6);
-  std::memcpy(p, p + 6, 6);
-  std::memcpy(p + 6, tmp, 6);
-  std::memcpy(tmp, p + kIpSrc, 4);
-  std::memcpy(p + kIpSrc, p + kIpDst, 4);
-  std::memcpy(p + kIpDst, tmp, 4);
+  wire::SwapFrameAddresses({p, len});
   return true;
 }
 

@@ -238,6 +238,11 @@ unsigned Engine::PollOnce(Instant now) {
     arp_.Tick(now);
     next_arp_tick_ = now + options_.arp_tick;
   }
+  EndIteration(received, now);
+  return handled;
+}
+
+void Engine::EndIteration(uint16_t received, Instant now) {
   // Send at once when the receive side went quiet (latency); under load the
   // TX buffer fills and leaves by itself, and the timed drain bounds a
   // partial buffer's wait (l3fwd's BURST_TX_DRAIN_US).
@@ -248,7 +253,6 @@ unsigned Engine::PollOnce(Instant now) {
   } else {
     port_->Drain(index_, now, &counters_);
   }
-  return handled;
 }
 
 unsigned Engine::PollReflect(Instant now) {
@@ -256,12 +260,8 @@ unsigned Engine::PollReflect(Instant now) {
   // tern-reflect's loop body (app/tern-reflect/main.cc), on this engine's
   // queue pair and TX buffer: the frames leave as tern's own output does,
   // but past the TX fault injector (a held frame would wait for the next
-  // TCP phase). Byte offsets: IEEE 802.3 (destination MAC at 0, EtherType
-  // at 12), RFC 791 section 3.1 (source address at 12 and destination at 16
-  // of the IPv4 header).
+  // TCP phase). IEEE 802.3: destination MAC at 0, EtherType at 12.
   constexpr size_t kEthType = 12;
-  constexpr size_t kIpSrc = wire::kEthHeaderLen + 12;
-  constexpr size_t kIpDst = wire::kEthHeaderLen + 16;
   const uint16_t received =
       port_->RxBurst(index_, rx_.data(), port_->burst(), &counters_);
   for (uint16_t i = 0; i < received; ++i) {
@@ -275,18 +275,13 @@ unsigned Engine::PollReflect(Instant now) {
       HandleFrame(m, /*from_ring=*/false);  // answered as always
       continue;
     }
-    if (type != wire::kEtherTypeIpv4 || !one_segment || len < kIpDst + 4 ||
+    if (type != wire::kEtherTypeIpv4 || !one_segment ||
+        len < wire::kReflectableFrameLen ||
         std::memcmp(p, port_->mac().octets.data(), 6) != 0) {
       Drop(m, PortDrop::kNotReflected);
       continue;
     }
-    uint8_t tmp[6];
-    std::memcpy(tmp, p, 6);
-    std::memcpy(p, p + 6, 6);
-    std::memcpy(p + 6, tmp, 6);
-    std::memcpy(tmp, p + kIpSrc, 4);
-    std::memcpy(p + kIpSrc, p + kIpDst, 4);
-    std::memcpy(p + kIpDst, tmp, 4);
+    wire::SwapFrameAddresses({p, len});
     counters_.reflected.Inc();
     tx_pending_ = true;
     tx_out_[tx_out_n_++] = m;
@@ -295,13 +290,7 @@ unsigned Engine::PollReflect(Instant now) {
     }
   }
   TERN_DCHECK(batch_n_ == 0);  // an ARP frame never enters the TCP batch
-  PushTx();
-  if (tx_pending_ && received < port_->burst()) {
-    port_->Flush(index_, &counters_);
-    tx_pending_ = false;
-  } else {
-    port_->Drain(index_, now, &counters_);
-  }
+  EndIteration(received, now);
   return received;
 }
 

@@ -205,6 +205,9 @@ class Engine final : public tcp::SegmentSink,
   void HandleFrame(rte_mbuf* m, bool from_ring);
   // PollOnce in reflect mode.
   unsigned PollReflect(Instant now);
+  // The end of a loop iteration that received `received` frames: the TX
+  // buffer to the driver, flushed or drained.
+  void EndIteration(uint16_t received, Instant now);
   // Hands tx_out_ to the port.
   void PushTx();
   // Send() for a segment with payload held in mbufs: headers in one mbuf,

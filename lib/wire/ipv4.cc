@@ -8,6 +8,8 @@
 // are only meaningful in a header that arrived intact.
 #include "lib/wire/ipv4.h"
 
+#include <cstring>
+
 #include "lib/base/dcheck.h"
 #include "lib/wire/byte_order.h"
 #include "lib/wire/checksum.h"
@@ -110,6 +112,20 @@ absl::StatusOr<Ipv4Repr> Ipv4Repr::ParseOrStatus(
     *payload = body;
   }
   return repr;
+}
+
+void SwapFrameAddresses(std::span<uint8_t> frame) {
+  TERN_DCHECK(frame.size() >= kReflectableFrameLen);
+  constexpr size_t kSrc = 14 + 12;
+  constexpr size_t kDst = 14 + 16;
+  uint8_t* p = frame.data();
+  uint8_t tmp[6];
+  std::memcpy(tmp, p, 6);
+  std::memcpy(p, p + 6, 6);
+  std::memcpy(p + 6, tmp, 6);
+  std::memcpy(tmp, p + kSrc, 4);
+  std::memcpy(p + kSrc, p + kDst, 4);
+  std::memcpy(p + kDst, tmp, 4);
 }
 
 void Ipv4Repr::Emit(std::span<uint8_t> out, bool checksum_offload) const {

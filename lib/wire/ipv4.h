@@ -76,6 +76,17 @@ struct Ipv4Repr {
   bool operator==(const Ipv4Repr&) const = default;
 };
 
+// An untagged Ethernet frame carrying IPv4, turned back towards its sender
+// in place: the two Ethernet addresses swapped (IEEE 802.3: destination at
+// 0, source at 6) and the IPv4 source and destination swapped (RFC 791
+// section 3.1: at 12 and 16 of the header). Both checksums cover the
+// addresses as sums (RFC 1071), so they stay valid. The bare forwarding
+// loops of the flood benchmark use it (tern-reflect, Engine::set_reflect);
+// `frame` must hold at least kReflectableFrameLen bytes, which the caller
+// checks with the EtherType.
+inline constexpr size_t kReflectableFrameLen = 14 + kIpv4MinHeaderLen;
+void SwapFrameAddresses(std::span<uint8_t> frame);
+
 }  // namespace tern::wire
 
 #endif  // TERN_LIB_WIRE_IPV4_H_

@@ -1,10 +1,12 @@
 #include "lib/wire/ipv4.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/wire/byte_order.h"
 #include "lib/wire/checksum.h"
+#include "lib/wire/tcp_header.h"
 #include "tests/unit/wire/test_packets.h"
 
 namespace tern::wire {
@@ -206,6 +208,39 @@ TEST(Ipv4, EmitChecksumFromFieldsVerifiesForRandomHeaders) {
     ASSERT_TRUE(back.ok()) << back.status();
     EXPECT_EQ(*back, ip);
   }
+}
+
+// The bare loops' reflection: both address pairs swapped, nothing else
+// changed, both checksums still valid (they sum the addresses).
+TEST(Ipv4, SwapFrameAddresses_TurnsTheFrameBackChecksumsStillValid) {
+  std::vector<uint8_t> frame = {0x02, 0, 0, 0, 0,    0xaa, 0x02,
+                                0,    0, 0, 0, 0xbb, 0x08, 0x00};
+  frame.insert(frame.end(), kScapySyn.begin(), kScapySyn.end());
+  std::vector<uint8_t> before = frame;
+  SwapFrameAddresses(frame);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(frame[i], before[6 + i]);
+    EXPECT_EQ(frame[6 + i], before[i]);
+  }
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(frame[14 + 12 + i], before[14 + 16 + i]);
+    EXPECT_EQ(frame[14 + 16 + i], before[14 + 12 + i]);
+  }
+  EXPECT_TRUE(std::equal(frame.begin() + 12, frame.begin() + 14 + 12,
+                         before.begin() + 12));
+  EXPECT_TRUE(std::equal(frame.begin() + 14 + 20, frame.end(),
+                         before.begin() + 14 + 20));
+  Ipv4Repr ip;
+  std::span<const uint8_t> l4;
+  ASSERT_EQ(Ipv4Repr::Parse(std::span<const uint8_t>(frame).subspan(14),
+                            Ipv4Repr::Checksum::kVerify, &ip, &l4),
+            WireError::kOk);
+  TcpRepr tcp;
+  EXPECT_EQ(
+      TcpRepr::Parse(l4, ip.src, ip.dst, TcpRepr::Checksum::kVerify, &tcp),
+      WireError::kOk);
+  SwapFrameAddresses(frame);
+  EXPECT_EQ(frame, before);
 }
 
 }  // namespace
