@@ -216,19 +216,11 @@ def ratio_alternation(doc):
     """The ratio group (bench/synflood/run): `doc` is scenario.sh's document
     of tern started with --reflect-alternation-ms; the pairs are those of
     its last step (max), each a TCP phase and the reflect phase after it,
-    with tern's cycles per frame in both (busy cycles over frames in)."""
+    with tern's cycles per frame in both (busy cycles over frames in), as
+    scenario.sh paired them."""
     alt = doc["reflect_alternation"]
     last = alt["steps"][-1] if alt["steps"] else {"pairs": []}
-    by_index = {(p["engine"], p["index"]): p for p in alt["phases"]}
-    pairs = []
-    for p in last["pairs"]:
-        pair = dict(p)
-        engine = p.get("engine", 0)
-        stack = by_index.get((engine, p["stack_index"]), {})
-        reflect = by_index.get((engine, p["stack_index"] + 1), {})
-        pair["stack_cycles_per_packet"] = stack.get("cycles_per_packet")
-        pair["reflect_cycles_per_packet"] = reflect.get("cycles_per_packet")
-        pairs.append(pair)
+    pairs = last["pairs"]
     step = doc["steps"][-1] if doc["steps"] else {}
     # This machine's speed levels move the bare loop's rate by a factor of
     # two and tern's by less (doc/benchmarks.md), so one median over pairs

@@ -74,7 +74,8 @@
 #   "reflect_alternation": every phase (mode, Unix start, duration, frames
 #   in and out, busy cycles, tx_pps) and per step the pairs of a TCP phase
 #   and the reflect phase after it that lie wholly inside the step, each
-#   with its ratio (the TCP phase's tx_pps over the reflect phase's), and
+#   with its ratio (the TCP phase's tx_pps over the reflect phase's) and
+#   both phases' cycles per frame, and
 #   their median, minimum and maximum.
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
@@ -616,7 +617,10 @@ if int(sys.argv[8]):
                               "stack_index": a["index"],
                               "stack_pps": a["tx_pps"],
                               "reflect_pps": b["tx_pps"],
-                              "ratio": round(a["tx_pps"] / b["tx_pps"], 4)})
+                              "ratio": round(a["tx_pps"] / b["tx_pps"], 4),
+                              "stack_cycles_per_packet": a["cycles_per_packet"],
+                              "reflect_cycles_per_packet":
+                                  b["cycles_per_packet"]})
         ratios = sorted(p["ratio"] for p in pairs)
         steps.append({
             "flood_pps_offered": step.get("flood_pps_offered"),
