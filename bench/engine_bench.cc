@@ -181,7 +181,7 @@ unsigned FreeRing(rte_ring* r) {
 //   queue was set up with (the driver's refill), and writes
 //   each frame into one (the NIC's DMA, here a 74-byte copy by the CPU,
 //   counted in the figure although a NIC would not charge it); the engine
-//   keeps them for its next burst's SYN-ACKs (Engine::RecycleReceived),
+//   builds each SYN's SYN-ACK in that SYN's mbuf (Engine::TakeReceived),
 //   which the harness frees to the pool. The frames are warm in the cache,
 //   as DDIO leaves DMA'd frames in the last-level cache, only closer.
 enum RxMode : int64_t { kRxShared = 0, kRxPmd = 1 };

@@ -331,10 +331,15 @@ rte_mbuf* Engine::NewMbuf() {
     stash_n_ = kMbufStash;
   }
   rte_mbuf* m = stash_[--stash_n_];
+  ResetForTx(m);
+  return m;
+}
+
+void Engine::ResetForTx(rte_mbuf* m) {
   // rte_pktmbuf_reset's work in the mbuf's first cache line. A pooled mbuf
   // already has next == NULL (rte_mbuf.h: every free path leaves it so, and
-  // rte_mbuf_raw_alloc relies on it); tx_offload, in the second line, is set
-  // by whoever sets an offload flag.
+  // rte_mbuf_raw_alloc relies on it), as has a received one-segment mbuf;
+  // tx_offload, in the second line, is set by whoever sets an offload flag.
   m->pkt_len = 0;
   m->data_len = 0;
   m->nb_segs = 1;  // first line too: only `next` relies on the pool
@@ -344,6 +349,28 @@ rte_mbuf* Engine::NewMbuf() {
   m->ol_flags &= RTE_MBUF_F_EXTERNAL;
   m->packet_type = 0;
   rte_pktmbuf_reset_headroom(m);
+}
+
+bool Engine::Reusable(const rte_mbuf* m) const {
+  return m->pool == port_->pool() && m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
+         rte_mbuf_refcnt_read(m) == 1;
+}
+
+rte_mbuf* Engine::TakeReceived(const tcp::InSegment* seg) {
+  // std::less: a total order even for pointers outside batch_.
+  const std::less<const tcp::InSegment*> less;
+  const tcp::InSegment* first = batch_.data();
+  if (!delivering_ || less(seg, first) || !less(seg, first + batch_n_)) {
+    return nullptr;
+  }
+  const auto slot = static_cast<size_t>(seg - first);
+  rte_mbuf* m = batch_mbufs_[slot];
+  if (m == nullptr || !Reusable(m)) {
+    return nullptr;
+  }
+  batch_mbufs_[slot] = nullptr;
+  ResetForTx(m);
+  counters_.rx_mbufs_replied.Inc();
   return m;
 }
 
@@ -507,7 +534,9 @@ void Engine::DeliverTcp() {
   // The whole burst in one call: the endpoint looks its 4-tuples up
   // together (ConnTable::FindBurst with prefetching).
   if (batch_n_ > 0) {
+    delivering_ = true;
     endpoint_->OnSegments({batch_.data(), batch_n_}, now_);
+    delivering_ = false;
     // The endpoint copied what it keeps: the mbufs are done with.
     RecycleReceived(batch_mbufs_.data(), batch_n_);
   }
@@ -515,16 +544,17 @@ void Engine::DeliverTcp() {
 }
 
 void Engine::RecycleReceived(rte_mbuf** mbufs, size_t n) {
-  rte_mempool* const pool = port_->pool();
   const unsigned stashed_before = stash_n_;
   size_t freed = 0;
   for (size_t i = 0; i < n; ++i) {
     rte_mbuf* m = mbufs[i];
+    if (m == nullptr) {
+      continue;  // it carries a reply (TakeReceived)
+    }
     // What rte_pktmbuf_free would put back as it is: one direct segment of
     // the port's pool that nobody else holds (its `next` is already NULL,
     // as the pool requires). Anything else is freed the ordinary way.
-    if (stash_n_ < kMbufStash && m->pool == pool && m->nb_segs == 1 &&
-        RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1) {
+    if (stash_n_ < kMbufStash && Reusable(m)) {
       stash_[stash_n_++] = m;
     } else {
       mbufs[freed++] = m;
@@ -696,9 +726,16 @@ void Engine::Send(const tcp::OutSegment& segment) {
       }
     }
   }
-  rte_mbuf* m = NewMbuf();
+  // A reply to a received segment is built in that segment's mbuf when it
+  // can be (its header lines are in the cache from the parse); else in a
+  // fresh one.
+  rte_mbuf* m =
+      segment.reply_to != nullptr ? TakeReceived(segment.reply_to) : nullptr;
   if (m == nullptr) {
-    return;
+    m = NewMbuf();
+    if (m == nullptr) {
+      return;
+    }
   }
   // A listener's SYN-ACK has its layout in the template (the same length,
   // tcp/segment.h), without walking the options again.

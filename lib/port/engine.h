@@ -239,6 +239,16 @@ class Engine final : public tcp::SegmentSink,
   // reuse them, their header cache line still warm from the parse; the
   // rest go back to the pool. Reorders `mbufs`.
   void RecycleReceived(rte_mbuf** mbufs, size_t n);
+  // Whether a received mbuf can carry a frame the engine builds as it is:
+  // one direct segment of the port's pool that nobody else holds.
+  bool Reusable(const rte_mbuf* m) const;
+  // The mbuf that received `seg`, a segment of the batch being delivered,
+  // taken out of the batch (DeliverTcp then leaves it alone) and reset for
+  // a frame this engine builds; nullptr when `seg` is not one of the
+  // batch's or its mbuf is not Reusable (tcp::OutSegment::reply_to).
+  rte_mbuf* TakeReceived(const tcp::InSegment* seg);
+  // rte_pktmbuf_reset's work on a pooled mbuf (NewMbuf, TakeReceived).
+  static void ResetForTx(rte_mbuf* m);
   // Offers rx_[0, n) to the tap; keeps the frames it left, in order.
   uint16_t ApplyTap(uint16_t n);
   void Drop(rte_mbuf* m, PortDrop reason);
@@ -325,8 +335,12 @@ class Engine final : public tcp::SegmentSink,
 
   // The TCP segments of the current burst and the mbufs they borrow from.
   std::vector<tcp::InSegment> batch_;
+  // A slot is nullptr once its mbuf carries a reply (TakeReceived).
   std::vector<rte_mbuf*> batch_mbufs_;
   size_t batch_n_ = 0;
+  // True while DeliverTcp's OnSegments call runs: only then do batch_'s
+  // segments stand for received frames the endpoint may answer in place.
+  bool delivering_ = false;
   std::vector<rte_mbuf*> rx_;
   // Gather buffers for chained mbufs, one per batch slot.
   std::vector<uint8_t> gather_;

@@ -75,6 +75,7 @@ void PortCounters::ForEach(
   visit("rx_tapped", rx_tapped.Get());
   visit("reflected", reflected.Get());
   visit("rx_mbufs_reused", rx_mbufs_reused.Get());
+  visit("rx_mbufs_replied", rx_mbufs_replied.Get());
   // kOk is not a drop reason; it is left out.
   for (size_t i = 1; i < CounterArray<wire::WireError>::kSize; ++i) {
     const auto e = static_cast<wire::WireError>(i);

@@ -110,6 +110,9 @@ struct PortCounters {
   // Received mbufs kept after delivery for the frames the engine builds
   // next instead of going back to the pool (Engine::RecycleReceived).
   Counter rx_mbufs_reused;
+  // Received mbufs that carried the reply to their own segment (a SYN-ACK
+  // built in its SYN's mbuf; Engine::TakeReceived).
+  Counter rx_mbufs_replied;
   CounterArray<wire::WireError> parse_drops;
   CounterArray<PortDrop> drops;
 

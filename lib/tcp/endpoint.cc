@@ -688,7 +688,8 @@ void Endpoint::HandleListen(Env& env, Listener& l, uint32_t listener_index,
     r->flags |= HalfOpen::kSack;
   }
   ++l.half_open;
-  SendHalfOpenSynAck(env, *r, l);
+  // The SYN's payload (if any) is not kept, and seg is not read after this.
+  SendHalfOpenSynAck(env, *r, l, &seg);
   l.stats.synacks_sent.Inc();
   stats_.listen.synacks_sent.Inc();
   // RFC 6298 2.1: the first retransmission after the initial RTO.
@@ -738,9 +739,11 @@ DeadlineFifo* Endpoint::SynAckFifoOf(const TimerNode* node) {
 void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
                           SeqNum ack, const Listener& l,
                           std::optional<uint8_t> offer_wscale, bool sack,
-                          bool ts, uint32_t tsval, uint32_t tsecr) {
+                          bool ts, uint32_t tsval, uint32_t tsecr,
+                          const InSegment* reply_to) {
   const ConnOptions& co = l.options.conn;
   OutSegment out;
+  out.reply_to = reply_to;
   out.src = tuple.local_addr;
   out.dst = tuple.remote_addr;
   out.tcp.src_port = tuple.local_port;
@@ -791,7 +794,8 @@ void Endpoint::BuildSynAckTemplates(Listener& l) {
 }
 
 void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
-                                  const Listener& l) {
+                                  const Listener& l,
+                                  const InSegment* reply_to) {
   const ConnOptions& co = l.options.conn;
   std::optional<uint8_t> wscale;
   if ((r.flags & HalfOpen::kWindowScale) != 0) {
@@ -802,7 +806,7 @@ void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
              (r.flags & HalfOpen::kSack) != 0,
              (r.flags & HalfOpen::kTimestamps) != 0,
              static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
-             r.ts_recent);
+             r.ts_recent, reply_to);
 }
 
 void Endpoint::SendHalfOpenAck(Env& env, HalfOpen& r, bool limited) {
@@ -1042,7 +1046,7 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
   // Without timestamps the cookie cannot carry window scale or SACK: the
   // documented fallback offers neither.
   SendSynAck(env, tuple, cookie, seg.tcp.seq + 1, l, wscale, sack, ts, tsval,
-             ts ? in.timestamps->tsval : 0);
+             ts ? in.timestamps->tsval : 0, &seg);
   l.stats.cookies_sent.Inc();
   stats_.listen.cookies_sent.Inc();
   l.stats.synacks_sent.Inc();

@@ -330,14 +330,18 @@ class Endpoint {
   void HandleListen(Env& env, Listener& l, uint32_t listener_index,
                     const InSegment& seg);
   // A SYN-ACK with l's options, emitted by the sink from one of l's header
-  // templates (OutSegment::header_template).
+  // templates (OutSegment::header_template). reply_to: the SYN it answers
+  // in this call, which the caller then no longer reads (OutSegment), or
+  // null.
   void SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss, SeqNum ack,
                   const Listener& l, std::optional<uint8_t> offer_wscale,
-                  bool sack, bool ts, uint32_t tsval, uint32_t tsecr);
+                  bool sack, bool ts, uint32_t tsval, uint32_t tsecr,
+                  const InSegment* reply_to);
   // Lays out l.synack_templates for l's current options (Listen,
   // SetListenerConnOptions: a control-plane call).
   void BuildSynAckTemplates(Listener& l);
-  void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const Listener& l);
+  void SendHalfOpenSynAck(Env& env, const HalfOpen& r, const Listener& l,
+                          const InSegment* reply_to = nullptr);
   // limited: take a token from the ACK rate limiter first (false when the
   // caller already did).
   void SendHalfOpenAck(Env& env, HalfOpen& r, bool limited = true);

@@ -126,6 +126,14 @@ struct OutSegment {
   // tcp, src, dst), the same bytes as tcp.Emit without laying out the
   // options or summing them. Valid for the duration of SegmentSink::Send.
   const wire::TcpHeaderTemplate* header_template = nullptr;
+  // When set, this segment answers that received segment, which the caller
+  // of Endpoint::OnSegment(s) passed in the same call (a SYN-ACK to a SYN),
+  // and the endpoint reads none of the received bytes behind it after this
+  // Send (its tcp.payload; the parsed fields are copies). A sink may
+  // therefore build this segment in the buffer that received `reply_to`
+  // (the port reuses the SYN's mbuf). Valid for the duration of
+  // SegmentSink::Send.
+  const InSegment* reply_to = nullptr;
 
   size_t PayloadLen() const { return payload.size(); }
 };

@@ -83,13 +83,14 @@ TEST(PortCounters, NamesUniqueAndComplete) {
     ++visited;
   });
   EXPECT_EQ(names.size(), visited);
-  // 16 scalar counters, every WireError but kOk, every PortDrop.
-  EXPECT_EQ(visited, 16 + (CounterArray<wire::WireError>::kSize - 1) +
+  // 17 scalar counters, every WireError but kOk, every PortDrop.
+  EXPECT_EQ(visited, 17 + (CounterArray<wire::WireError>::kSize - 1) +
                          CounterArray<PortDrop>::kSize);
   EXPECT_TRUE(names.contains("tx_dropped_ring_full"));
   EXPECT_TRUE(names.contains("rx_tapped"));
   EXPECT_TRUE(names.contains("reflected"));
   EXPECT_TRUE(names.contains("rx_mbufs_reused"));
+  EXPECT_TRUE(names.contains("rx_mbufs_replied"));
   EXPECT_TRUE(names.contains("icmp_errors_in"));
   EXPECT_TRUE(names.contains("drop.icmp_quote_malformed"));
   EXPECT_TRUE(names.contains("drop.not_for_us_mac"));

@@ -280,13 +280,14 @@ void FreeAll(std::vector<rte_mbuf*>& frames) {
 }
 
 // A SYN from the client's address to the server's http port.
-std::vector<uint8_t> ClientSyn(RingWire& w, uint16_t sport, uint32_t isn) {
+std::vector<uint8_t> ClientSyn(RingWire& w, uint16_t sport, uint32_t isn,
+                               uint16_t dport = kHttpPort) {
   return testing::SynFrame({.src_mac = w.a().mac(),
                             .dst_mac = w.b().mac(),
                             .src = kClientIp,
                             .dst = kServerIp,
                             .src_port = sport,
-                            .dst_port = kHttpPort,
+                            .dst_port = dport,
                             .isn = isn,
                             .tsval = 777});
 }
@@ -588,14 +589,16 @@ TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
 
 class EngineRecycleTest : public EngineFrameTest {
  protected:
-  // Enqueues SYNs from the client's address, one per source port from
-  // `first_port`, each in an mbuf of `pool`, and polls the server once.
+  // Enqueues SYNs from the client's address to `dport`, one per source
+  // port from `first_port`, each in an mbuf of `pool`, and polls the server
+  // once.
   std::vector<rte_mbuf*> SynBurst(rte_mempool* pool, uint16_t first_port,
-                                  size_t n) {
+                                  size_t n, uint16_t dport = kHttpPort) {
     std::vector<rte_mbuf*> in;
     for (size_t i = 0; i < n; ++i) {
       const auto port = static_cast<uint16_t>(first_port + i);
-      rte_mbuf* m = testing::MbufOf(pool, ClientSyn(*wire_, port, 7000 + port));
+      rte_mbuf* m =
+          testing::MbufOf(pool, ClientSyn(*wire_, port, 7000 + port, dport));
       EXPECT_NE(m, nullptr);
       if (m == nullptr || rte_ring_enqueue(wire_->ab(), m) != 0) {
         ADD_FAILURE() << "no mbuf or no ring room for SYN " << i;
@@ -625,40 +628,78 @@ class EngineRecycleTest : public EngineFrameTest {
 };
 
 // A SYN arrives in an mbuf of the server's own pool, as its PMD delivers
-// them; once delivered it is kept, and the next burst's SYN-ACKs are built
-// in those mbufs. From the third burst on the stash holds the previous
-// burst's mbufs on top whatever it held before the first.
-TEST_F(EngineRecycleTest, OwnPoolSyns_NextBurstsSynAcksBuiltInThem) {
+// them; its SYN-ACK is built in that same mbuf (tcp::OutSegment::reply_to),
+// so none is left over for the stash.
+TEST_F(EngineRecycleTest, OwnPoolSyns_SynAcksBuiltInTheirOwnMbufs) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   rte_mempool* own = wire_->b().pool();
   constexpr size_t kN = 4;
+  constexpr uint16_t kFirst = 41000;
   const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
+  const uint64_t replied0 = server_->counters().rx_mbufs_replied.Get();
+  const std::vector<rte_mbuf*> syns = SynBurst(own, kFirst, kN);
+  ASSERT_EQ(syns.size(), kN);
+  std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), kN);
+  for (rte_mbuf* m : out) {
+    const FrameInfo f = Describe(m);
+    ASSERT_TRUE(f.tcp);
+    EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
+    EXPECT_EQ(f.dst, wire_->a().mac());
+    // The mbuf that carried the SYN from this port.
+    const auto at = std::find(syns.begin(), syns.end(), m);
+    ASSERT_NE(at, syns.end()) << "SYN-ACK to " << f.seg.dst_port
+                              << " not built in a SYN's mbuf";
+    EXPECT_EQ(f.seg.dst_port, kFirst + (at - syns.begin()));
+    EXPECT_EQ(f.seg.ack, SeqNum(7000 + f.seg.dst_port + 1));
+  }
+  FreeAll(out);
+  EXPECT_EQ(server_->counters().rx_mbufs_replied.Get() - replied0, kN);
+  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
+  EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
+}
+
+// Segments answered by other frames than a SYN-ACK (a RST to a closed
+// port) leave their mbufs to the stash once delivered, and the next burst's
+// frames are built in them. The replies are held until the end, so the
+// pool cannot hand the same addresses out again.
+TEST_F(EngineRecycleTest, OwnPoolSegments_NextBurstsFramesBuiltInThem) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  rte_mempool* own = wire_->b().pool();
+  constexpr size_t kN = 4;
+  constexpr uint16_t kClosedPort = 81;
+  const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
+  const uint64_t replied0 = server_->counters().rx_mbufs_replied.Get();
   std::vector<rte_mbuf*> previous;
+  std::vector<rte_mbuf*> held;
   for (int burst = 0; burst < 3; ++burst) {
-    const std::vector<rte_mbuf*> syns =
-        SynBurst(own, static_cast<uint16_t>(41000 + burst * kN), kN);
+    const std::vector<rte_mbuf*> syns = SynBurst(
+        own, static_cast<uint16_t>(41100 + burst * kN), kN, kClosedPort);
     ASSERT_EQ(syns.size(), kN);
     std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
     ASSERT_EQ(out.size(), kN) << "burst " << burst;
-    std::vector<rte_mbuf*> sorted_out = out;
     for (rte_mbuf* m : out) {
       const FrameInfo f = Describe(m);
       EXPECT_TRUE(f.tcp);
-      EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
+      EXPECT_EQ(f.seg.flags, flags::kRst | flags::kAck);
       EXPECT_EQ(m->pool, own);
     }
-    if (burst == 2) {
+    if (burst > 0) {
+      std::vector<rte_mbuf*> sorted_out = out;
       std::sort(sorted_out.begin(), sorted_out.end());
       std::sort(previous.begin(), previous.end());
       EXPECT_EQ(sorted_out, previous)
-          << "the SYN-ACKs were not built in the previous burst's SYN mbufs";
+          << "burst " << burst
+          << ": the RSTs were not built in the previous burst's SYN mbufs";
     }
-    FreeAll(out);
+    held.insert(held.end(), out.begin(), out.end());
     previous = syns;
     // The mbufs of this burst are in the stash now.
     EXPECT_GE(server_->stashed_mbufs(), kN);
   }
-  EXPECT_GE(server_->counters().rx_mbufs_reused.Get() - reused0, 2 * kN);
+  FreeAll(held);
+  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get() - reused0, 3 * kN);
+  EXPECT_EQ(server_->counters().rx_mbufs_replied.Get(), replied0);
   EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
 }
 

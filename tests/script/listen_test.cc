@@ -192,6 +192,29 @@ TEST_F(ListenTest, AcceptQueueFull_FinalAckIgnored_CompletesLater) {
   EXPECT_EQ(ep_->accept_queue_length(listener_), 1u);
 }
 
+// The first SYN-ACK names the SYN it answers (OutSegment::reply_to: the
+// port may build it in that SYN's buffer); a retransmission, and the answer
+// to a duplicate SYN (the record's SYN-ACK again), name none.
+TEST_F(ListenTest, SynAck_RepliesToItsSyn_RetransmissionsToNone) {
+  MakeListen();
+  const InSegment syn = SegBuilder().Syn().Seq(5000).Mss(1460).Build();
+  ep_->OnSegment(syn, now_);
+  Flush();
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(sink_.sent.back().tcp.flags, kSyn | kAck);
+  EXPECT_EQ(sink_.sent.back().reply_to, &syn);
+  const InSegment again = SegBuilder().Syn().Seq(5000).Mss(1460).Build();
+  ep_->OnSegment(again, now_);
+  Flush();
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  EXPECT_EQ(sink_.sent.back().tcp.flags, kSyn | kAck);
+  EXPECT_EQ(sink_.sent.back().reply_to, nullptr);
+  Advance(Duration::Seconds(1) + Duration::Millis(10));  // RFC 6298 2.1
+  ASSERT_EQ(sink_.sent.size(), 3u);
+  EXPECT_EQ(sink_.sent.back().tcp.flags, kSyn | kAck);
+  EXPECT_EQ(sink_.sent.back().reply_to, nullptr);
+}
+
 TEST_F(ListenTest, SynReceived_DuplicateSyn_SynAckResent) {
   MakeSynReceived();
   Deliver(SegBuilder().Syn().Seq(peer_iss_).Mss(1460));

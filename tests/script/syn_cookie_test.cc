@@ -142,6 +142,8 @@ TEST_F(SynCookieTest, Always_BurstOfSyns_CookiesAsOneByOne) {
           s.tcp.dst_port == syn.tcp.src_port) {
         EXPECT_EQ(s.tcp.seq, expected) << "SYN " << i;
         EXPECT_EQ(s.tcp.ack, syn.tcp.seq + 1) << "SYN " << i;
+        // Named as the SYN it answers (the port builds it in its buffer).
+        EXPECT_EQ(s.reply_to, &burst[i]) << "SYN " << i;
         seen = true;
       }
     }

@@ -224,6 +224,7 @@ void CaptureSink::Send(const OutSegment& segment) {
                  segment.payload.spans().end());
   s.tcp = segment.tcp;
   s.tcp.payload = s.payload;
+  s.reply_to = segment.reply_to;
   if (round_trip) {
     std::vector<uint8_t> bytes(s.tcp.BufferLen());
     s.tcp.Emit(bytes, s.src, s.dst);

@@ -49,6 +49,8 @@ struct Sent {
   // The scatter list as the endpoint gave it: where the payload was read
   // from (valid only as long as the memory behind it).
   std::vector<std::span<const uint8_t>> spans;
+  // OutSegment::reply_to as the endpoint gave it (only to compare).
+  const InSegment* reply_to = nullptr;
   std::string PayloadString() const {
     return std::string(payload.begin(), payload.end());
   }
