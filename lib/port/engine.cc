@@ -709,14 +709,64 @@ void Engine::PushTx() {
   }
 }
 
+bool Engine::NextHop(wire::Ipv4Addr dst, wire::Ipv4Addr* next_hop) {
+  if ((dst.value & netmask_) == (options_.address.value & netmask_)) {
+    *next_hop = dst;
+    return true;
+  }
+  if (!options_.gateway.has_value()) {
+    counters_.drops.Inc(PortDrop::kNoRoute);
+    return false;
+  }
+  *next_hop = *options_.gateway;
+  return true;
+}
+
+rte_mbuf* Engine::FrameMbuf(const tcp::InSegment* reply_to) {
+  // A reply to a received segment is built in that segment's mbuf when it
+  // can be (its header lines are in the cache from the parse); else in a
+  // fresh one.
+  rte_mbuf* m = reply_to != nullptr ? TakeReceived(reply_to) : nullptr;
+  return m != nullptr ? m : NewMbuf();
+}
+
+void Engine::SendSynAck(const tcp::SynAckSegment& segment) {
+  wire::Ipv4Addr next_hop;
+  if (!NextHop(segment.dst, &next_hop)) {
+    return;
+  }
+  rte_mbuf* m = FrameMbuf(segment.reply_to);
+  if (m == nullptr) {
+    return;
+  }
+  const wire::TcpHeaderTemplate& t = *segment.header_template;
+  const size_t tcp_header = t.header_len();
+  const size_t total =
+      wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + tcp_header;
+  // At most 94 bytes (a 60-byte TCP header): an mbuf's data room always
+  // holds it, but the check costs nothing next to the writes.
+  if (total > rte_pktmbuf_tailroom(m)) {
+    Drop(m, PortDrop::kSegmentTooLarge);
+    return;
+  }
+  m->data_len = static_cast<uint16_t>(total);
+  m->pkt_len = static_cast<uint32_t>(total);
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  const PortOffloads& off = port_->offloads();
+  EmitHeaders(p, segment.src, segment.dst, static_cast<uint16_t>(tcp_header),
+              off.tx_ipv4_cksum);
+  t.Emit({p + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen, tcp_header},
+         segment.src_port, segment.dst_port, segment.seq.raw(),
+         segment.ack.raw(), segment.tsval, segment.tsecr, segment.src,
+         segment.dst, off.tx_tcp_cksum);
+  SetChecksumOffloads(m, off);
+  Resolve(m, next_hop);
+}
+
 void Engine::Send(const tcp::OutSegment& segment) {
-  wire::Ipv4Addr next_hop = segment.dst;
-  if ((segment.dst.value & netmask_) != (options_.address.value & netmask_)) {
-    if (!options_.gateway.has_value()) {
-      counters_.drops.Inc(PortDrop::kNoRoute);
-      return;
-    }
-    next_hop = *options_.gateway;
+  wire::Ipv4Addr next_hop;
+  if (!NextHop(segment.dst, &next_hop)) {
+    return;
   }
   if (port_->offloads().tx_multi_seg) {
     for (size_t i = 0; i < segment.payload.count; ++i) {
@@ -726,16 +776,9 @@ void Engine::Send(const tcp::OutSegment& segment) {
       }
     }
   }
-  // A reply to a received segment is built in that segment's mbuf when it
-  // can be (its header lines are in the cache from the parse); else in a
-  // fresh one.
-  rte_mbuf* m =
-      segment.reply_to != nullptr ? TakeReceived(segment.reply_to) : nullptr;
+  rte_mbuf* m = FrameMbuf(segment.reply_to);
   if (m == nullptr) {
-    m = NewMbuf();
-    if (m == nullptr) {
-      return;
-    }
+    return;
   }
   // A listener's SYN-ACK has its layout in the template (the same length,
   // tcp/segment.h), without walking the options again.

@@ -175,6 +175,10 @@ class Engine final : public tcp::SegmentSink,
 
   // tcp::SegmentSink
   void Send(const tcp::OutSegment& segment) override;
+  // A listener's SYN-ACK written from its template and variable fields
+  // (tcp::SynAckSegment): the frame Send would build from
+  // segment.ToOutSegment(), without the OutSegment.
+  void SendSynAck(const tcp::SynAckSegment& segment) override;
 
   // tcp::PayloadPinner: copies `bytes` once into an mbuf from the port's
   // pool (an external buffer from rte_malloc when larger than one mbuf, up
@@ -213,6 +217,12 @@ class Engine final : public tcp::SegmentSink,
   // Send() for a segment with payload held in mbufs: headers in one mbuf,
   // the payload chained behind it by reference.
   void SendChained(const tcp::OutSegment& segment, wire::Ipv4Addr next_hop);
+  // The next hop towards dst: dst itself on our subnet, else the gateway;
+  // false (counted as drop.no_route) without one.
+  bool NextHop(wire::Ipv4Addr dst, wire::Ipv4Addr* next_hop);
+  // An mbuf for a frame answering `reply_to` (TakeReceived) or, failing
+  // that, a fresh one (NewMbuf); nullptr when the pool is empty.
+  rte_mbuf* FrameMbuf(const tcp::InSegment* reply_to);
   void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop);
   // The Ethernet and IPv4 headers of a TCP frame from src to dst carrying
   // l4_len bytes, written at `frame` (the destination MAC is left for

@@ -741,29 +741,25 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
                           std::optional<uint8_t> offer_wscale, bool sack,
                           bool ts, uint32_t tsval, uint32_t tsecr,
                           const InSegment* reply_to) {
-  const ConnOptions& co = l.options.conn;
-  OutSegment out;
-  out.reply_to = reply_to;
+  // The template holds the rest: the flags, the unscaled window (RFC 7323
+  // 2.2), the MSS, and the options only as the peer offered them (RFC 7323
+  // 2.2, 3.2; RFC 2018 2), laid out by BuildSynAckTemplates.
+  SynAckSegment out;
   out.src = tuple.local_addr;
   out.dst = tuple.remote_addr;
-  out.tcp.src_port = tuple.local_port;
-  out.tcp.dst_port = tuple.remote_port;
-  out.tcp.seq = iss;
-  out.tcp.ack = ack;
-  out.tcp.flags = kSyn | kAck;
-  // The SYN-ACK's window is never scaled (RFC 7323 2.2).
-  out.tcp.window = SynAckWindow(co);
-  // Options only as the peer offered them (RFC 7323 2.2, 3.2; RFC 2018 2).
-  out.tcp.options.mss = AnnouncedMss(config_, co);
-  out.tcp.options.window_scale = offer_wscale;
-  out.tcp.options.sack_permitted = sack;
-  if (ts) {
-    out.tcp.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
-  }
+  out.src_port = tuple.local_port;
+  out.dst_port = tuple.remote_port;
+  out.seq = iss;
+  out.ack = ack;
+  out.tsval = tsval;
+  out.tsecr = tsecr;
   out.header_template = &l.synack_templates[SynAckTemplateIndex(
       offer_wscale.has_value(), sack, ts)];
-  TERN_DCHECK(out.header_template->Matches(out.tcp));
-  env.sink.Send(out);
+  out.reply_to = reply_to;
+  TERN_DCHECK(!offer_wscale ||
+              out.header_template->proto().options.window_scale ==
+                  offer_wscale);
+  env.sink.SendSynAck(out);
   stats_.segments_out.Inc();
 }
 

@@ -138,12 +138,53 @@ struct OutSegment {
   size_t PayloadLen() const { return payload.size(); }
 };
 
+// A listener's SYN-ACK (cookie or half-open record) in its variable fields
+// alone: every other field is its template's (header_template->proto(),
+// doc/listener.md "SYN-ACK templates").
+struct SynAckSegment {
+  wire::Ipv4Addr src;
+  wire::Ipv4Addr dst;
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  SeqNum seq;
+  SeqNum ack;
+  // Used when the template has timestamps (RFC 7323 3.2), ignored otherwise.
+  uint32_t tsval = 0;
+  uint32_t tsecr = 0;
+  const wire::TcpHeaderTemplate* header_template = nullptr;  // never null
+  const InSegment* reply_to = nullptr;  // as OutSegment::reply_to
+
+  // The same segment as an OutSegment (header_template and reply_to set).
+  OutSegment ToOutSegment() const {
+    OutSegment out;
+    out.src = src;
+    out.dst = dst;
+    out.tcp = header_template->proto();
+    out.tcp.src_port = src_port;
+    out.tcp.dst_port = dst_port;
+    out.tcp.seq = seq;
+    out.tcp.ack = ack;
+    if (out.tcp.options.timestamps.has_value()) {
+      out.tcp.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
+    }
+    out.header_template = header_template;
+    out.reply_to = reply_to;
+    return out;
+  }
+};
+
 // Where the core's segments go: the port layer (mbufs), a test harness, or an
 // in-memory link. Called synchronously from inside the core's entry points.
 class SegmentSink {
  public:
   virtual ~SegmentSink() = default;
   virtual void Send(const OutSegment& segment) = 0;
+  // A listener's SYN-ACK. By default Send(segment.ToOutSegment()); a sink
+  // that writes frames writes the template with the variable fields
+  // instead (the port layer: Engine::SendSynAck), the same bytes.
+  virtual void SendSynAck(const SynAckSegment& segment) {
+    Send(segment.ToOutSegment());
+  }
 };
 
 }  // namespace tern::tcp

@@ -424,6 +424,16 @@ void TcpHeaderTemplate::Emit(std::span<uint8_t> out, const TcpRepr& seg,
                              Ipv4Addr src, Ipv4Addr dst,
                              bool checksum_offload) const {
   TERN_DCHECK(Matches(seg));
+  const TcpTimestamps ts =
+      ts_at_ != 0 ? *seg.options.timestamps : TcpTimestamps{};
+  Emit(out, seg.src_port, seg.dst_port, seg.seq.raw(), seg.ack.raw(), ts.tsval,
+       ts.tsecr, src, dst, checksum_offload);
+}
+
+void TcpHeaderTemplate::Emit(std::span<uint8_t> out, uint16_t src_port,
+                             uint16_t dst_port, uint32_t seq, uint32_t ack,
+                             uint32_t tsval, uint32_t tsecr, Ipv4Addr src,
+                             Ipv4Addr dst, bool checksum_offload) const {
   TERN_DCHECK(out.size() >= len_);
   uint8_t* p = out.data();
   // Fixed-size copies: a memcpy of len_ bytes became `rep movsq`, whose
@@ -437,17 +447,15 @@ void TcpHeaderTemplate::Emit(std::span<uint8_t> out, const TcpRepr& seg,
   if (at < len_) {
     std::memcpy(p + at, bytes_.data() + at, 4);
   }
-  StoreBe16(p, seg.src_port);
-  StoreBe16(p + 2, seg.dst_port);
-  StoreBe32(p + 4, seg.seq.raw());
-  StoreBe32(p + 8, seg.ack.raw());
-  uint32_t variable =
-      seg.src_port + seg.dst_port + Words(seg.seq.raw()) + Words(seg.ack.raw());
+  StoreBe16(p, src_port);
+  StoreBe16(p + 2, dst_port);
+  StoreBe32(p + 4, seq);
+  StoreBe32(p + 8, ack);
+  uint32_t variable = uint32_t{src_port} + dst_port + Words(seq) + Words(ack);
   if (ts_at_ != 0) {
-    const TcpTimestamps& ts = *seg.options.timestamps;
-    StoreBe32(p + ts_at_, ts.tsval);
-    StoreBe32(p + ts_at_ + 4, ts.tsecr);
-    variable += Words(ts.tsval) + Words(ts.tsecr);
+    StoreBe32(p + ts_at_, tsval);
+    StoreBe32(p + ts_at_ + 4, tsecr);
+    variable += Words(tsval) + Words(tsecr);
   }
   // Every term is below 2^17 and there are at most 14: no overflow.
   const uint16_t field =

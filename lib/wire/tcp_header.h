@@ -140,9 +140,19 @@ class TcpHeaderTemplate {
   static TcpHeaderTemplate Make(const TcpRepr& proto);
 
   size_t header_len() const { return len_; }
+  bool has_timestamps() const { return ts_at_ != 0; }
+  // The header's fields with the variable ones zeroed (Matches): flags,
+  // window, options as laid out, timestamps {0, 0} when present.
+  const TcpRepr& proto() const { return proto_; }
   bool Matches(const TcpRepr& seg) const;
   void Emit(std::span<uint8_t> out, const TcpRepr& seg, Ipv4Addr src,
             Ipv4Addr dst, bool checksum_offload = false) const;
+  // The same bytes from the variable fields alone: ports, sequence and
+  // acknowledgment numbers and, when the template has timestamps, TSval and
+  // TSecr (ignored otherwise).
+  void Emit(std::span<uint8_t> out, uint16_t src_port, uint16_t dst_port,
+            uint32_t seq, uint32_t ack, uint32_t tsval, uint32_t tsecr,
+            Ipv4Addr src, Ipv4Addr dst, bool checksum_offload = false) const;
 
  private:
   std::array<uint8_t, kTcpMaxHeaderLen> bytes_{};

@@ -563,6 +563,71 @@ TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
   EXPECT_EQ(server_->endpoint().half_open_total(), 1u);
 }
 
+// Engine::SendSynAck writes, from a template and the variable fields, the
+// frame Send writes for the same SYN-ACK as an OutSegment, byte for byte
+// (checksums included: the ring port offers no offload), for every option
+// layout a listener's templates have.
+TEST_F(EngineFrameTest, SendSynAck_SameFrameAsSendOfItsOutSegment) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  tcp::SegmentSink& sink = *server_;
+  for (int layout = 0; layout < 8; ++layout) {
+    const bool wscale = (layout & 1) != 0;
+    const bool sack = (layout & 2) != 0;
+    const bool ts = (layout & 4) != 0;
+    wire::TcpRepr proto;
+    proto.flags = flags::kSyn | flags::kAck;
+    proto.window = 64240;
+    proto.options.mss = 1460;
+    if (wscale) {
+      proto.options.window_scale = 7;
+    }
+    proto.options.sack_permitted = sack;
+    if (ts) {
+      proto.options.timestamps = wire::TcpTimestamps{0, 0};
+    }
+    const wire::TcpHeaderTemplate t = wire::TcpHeaderTemplate::Make(proto);
+    tcp::SynAckSegment s;
+    s.src = kServerIp;
+    s.dst = kClientIp;
+    s.src_port = kHttpPort;
+    s.dst_port = static_cast<uint16_t>(45000 + layout);
+    s.seq = SeqNum(0x89abcdefu + static_cast<uint32_t>(layout));
+    s.ack = SeqNum(0xfedcba98u);
+    s.tsval = 0x01020304u;
+    s.tsecr = 0xa0b0c0d0u;
+    s.header_template = &t;
+
+    sink.SendSynAck(s);
+    server_->FlushTx();
+    std::vector<rte_mbuf*> compact = TakeAll(wire_->ba());
+    sink.Send(s.ToOutSegment());
+    server_->FlushTx();
+    std::vector<rte_mbuf*> general = TakeAll(wire_->ba());
+    ASSERT_EQ(compact.size(), 1u) << "layout " << layout;
+    ASSERT_EQ(general.size(), 1u) << "layout " << layout;
+    const auto bytes = [](const rte_mbuf* m) {
+      const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+      return std::vector<uint8_t>(p, p + rte_pktmbuf_data_len(m));
+    };
+    EXPECT_EQ(bytes(compact[0]), bytes(general[0])) << "layout " << layout;
+    const FrameInfo f = Describe(compact[0]);
+    ASSERT_TRUE(f.tcp) << "layout " << layout;
+    EXPECT_EQ(f.dst, wire_->a().mac());
+    EXPECT_EQ(f.seg.seq, s.seq);
+    EXPECT_EQ(f.seg.ack, s.ack);
+    EXPECT_EQ(f.seg.dst_port, s.dst_port);
+    EXPECT_EQ(f.seg.options.window_scale.has_value(), wscale);
+    EXPECT_EQ(f.seg.options.sack_permitted, sack);
+    ASSERT_EQ(f.seg.options.timestamps.has_value(), ts);
+    if (ts) {
+      EXPECT_EQ(f.seg.options.timestamps->tsval, s.tsval);
+      EXPECT_EQ(f.seg.options.timestamps->tsecr, s.tsecr);
+    }
+    FreeAll(compact);
+    FreeAll(general);
+  }
+}
+
 TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   const uint64_t bad0 =
@@ -648,8 +713,8 @@ TEST_F(EngineRecycleTest, OwnPoolSyns_SynAcksBuiltInTheirOwnMbufs) {
     EXPECT_EQ(f.dst, wire_->a().mac());
     // The mbuf that carried the SYN from this port.
     const auto at = std::find(syns.begin(), syns.end(), m);
-    ASSERT_NE(at, syns.end()) << "SYN-ACK to " << f.seg.dst_port
-                              << " not built in a SYN's mbuf";
+    ASSERT_NE(at, syns.end())
+        << "SYN-ACK to " << f.seg.dst_port << " not built in a SYN's mbuf";
     EXPECT_EQ(f.seg.dst_port, kFirst + (at - syns.begin()));
     EXPECT_EQ(f.seg.ack, SeqNum(7000 + f.seg.dst_port + 1));
   }
