@@ -157,6 +157,21 @@ ArpCache::Result ArpCache::Resolve(wire::Ipv4Addr ip, Instant now, Packet pkt,
   return Result::kQueued;
 }
 
+bool ArpCache::Solicit(wire::Ipv4Addr ip, Instant now) {
+  if (Find(ip) != nullptr) {
+    return false;
+  }
+  Entry* e = Insert(ip, now);
+  if (e == nullptr) {
+    return false;
+  }
+  e->probes = 1;
+  e->next_request = now + options_.retransmit;
+  counters_->requests_sent.Inc();
+  callbacks_->SendArpRequest(ip);
+  return true;
+}
+
 void ArpCache::FlushPending(Entry& e) {
   while (e.pending_count > 0) {
     Packet p = PendingAt(e, 0);

@@ -13,6 +13,10 @@
 //   address adds the sender), or with update_only only when an entry exists
 //   (RFC 826's merge flag for any other ARP packet). Packets pending on the
 //   entry go to Callbacks::SendPending, oldest first.
+// - Solicit(ip, now) starts resolving `ip` with no packet waiting (the
+//   engine's gateway, so the first replies through it after a start or an
+//   expiry do not queue): a new entry and a request, as Resolve makes them;
+//   nothing when `ip` already has an entry in any state.
 // - Tick(now) retransmits requests of unresolved entries every
 //   `retransmit` (Linux retrans_time_ms = 1000 ms) and after `max_probes`
 //   gives up: their pending packets go to Callbacks::DropPending.
@@ -92,6 +96,9 @@ class ArpCache {
                  wire::MacAddr* mac);
   void Learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, Instant now,
              bool update_only);
+  // True when it made an entry and asked for a request; false when `ip`
+  // had one, or the table is full (counted as table_full).
+  bool Solicit(wire::Ipv4Addr ip, Instant now);
   void Tick(Instant now);
   // Hands every pending packet to DropPending (shutdown).
   void DropAllPending();

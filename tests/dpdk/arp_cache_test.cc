@@ -57,6 +57,46 @@ TEST_F(ArpCacheTest, Unknown_QueuesAndRequestsOnce) {
   EXPECT_EQ(counters_.pending_dropped_full.Get(), 1u);
 }
 
+// Solicit starts a resolution with nothing pending, once; the answer makes
+// the entry resolved, and an entry in any state is left alone.
+TEST_F(ArpCacheTest, Solicit_RequestsOnceThenResolvesWithoutPending) {
+  ArpCache cache(Options(), &rec_, &counters_);
+  EXPECT_TRUE(cache.Solicit(kPeer, t0_));
+  EXPECT_FALSE(cache.Solicit(kPeer, t0_));  // incomplete: already asked
+  ASSERT_EQ(rec_.requests.size(), 1u);
+  EXPECT_EQ(rec_.requests[0], kPeer);
+  EXPECT_EQ(counters_.requests_sent.Get(), 1u);
+  EXPECT_EQ(cache.pending(), 0u);
+  // Retransmitted by Tick like any request.
+  cache.Tick(t0_ + Duration::Seconds(1));
+  EXPECT_EQ(rec_.requests.size(), 2u);
+  cache.Learn(kPeer, kMacA, t0_ + Duration::Seconds(1), /*update_only=*/true);
+  EXPECT_TRUE(rec_.sent.empty());
+  wire::MacAddr mac;
+  EXPECT_EQ(cache.Resolve(kPeer, t0_ + Duration::Seconds(1), &pkts_[1], &mac),
+            ArpCache::Result::kResolved);
+  EXPECT_EQ(mac, kMacA);
+  EXPECT_FALSE(cache.Solicit(kPeer, t0_ + Duration::Seconds(2)));
+  EXPECT_EQ(rec_.requests.size(), 2u);
+}
+
+// Unanswered, a solicited entry goes after max_probes like any other, and
+// can be solicited again.
+TEST_F(ArpCacheTest, Solicit_Unanswered_GivesUpThenAsksAgain) {
+  ArpCache cache(Options(), &rec_, &counters_);
+  ASSERT_TRUE(cache.Solicit(kPeer, t0_));
+  Instant t = t0_;
+  for (int i = 0; i < 5; ++i) {
+    t = t + Duration::Seconds(1);
+    cache.Tick(t);
+  }
+  EXPECT_EQ(cache.size(), 0u);
+  const size_t asked = rec_.requests.size();
+  EXPECT_EQ(asked, size_t{ArpCacheOptions{}.max_probes});
+  EXPECT_TRUE(cache.Solicit(kPeer, t));
+  EXPECT_EQ(rec_.requests.size(), asked + 1);
+}
+
 TEST_F(ArpCacheTest, Reply_SendsPendingInOrderThenResolves) {
   ArpCache cache(Options(), &rec_, &counters_);
   wire::MacAddr mac;

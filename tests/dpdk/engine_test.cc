@@ -358,6 +358,20 @@ class EngineTest : public ::testing::Test {
     wire_.reset();
   }
 
+  // The server again, with `options` (its application and services too).
+  void RecreateServer(const EngineOptions& options) {
+    server_app_.reset();
+    server_.reset();
+    absl::StatusOr<std::unique_ptr<Engine>> server = Engine::Create(
+        options, &wire_->b(), 0, nullptr, cookies_.get(), now_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    server_app_ = std::make_unique<ServerApp>(server_->endpoint());
+    server_->set_application(server_app_.get());
+    Serve(kEchoPort, "echo");
+    Serve(kHttpPort, "http");
+  }
+
   void Serve(uint16_t port, std::string_view service) {
     tcp::Endpoint& ep = server_->endpoint();
     absl::StatusOr<tcp::ListenerHandle> l =
@@ -412,6 +426,69 @@ class EngineTest : public ::testing::Test {
 
 const std::string kGetClose =
     "GET / HTTP/1.1\r\nHost: 198.18.0.1\r\nConnection: close\r\n\r\n";
+
+// With a gateway, the engine asks for it at its first poll, before any
+// frame needs it, so a burst of SYNs from off the prefix is answered at once:
+// no SYN-ACK waits for ARP or is dropped behind the first one
+// (ArpCache::Solicit; doc/port.md).
+TEST_F(EngineTest, Gateway_SolicitedAtFirstPoll_OffPrefixBurstAnsweredAtOnce) {
+  EngineOptions o = Options(kServerIp);
+  o.gateway = kClientIp;  // the client's engine stands in for the router
+  ASSERT_NO_FATAL_FAILURE(RecreateServer(o));
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), 1u);
+  const auto* p = rte_pktmbuf_mtod(out[0], const uint8_t*);
+  const std::span<const uint8_t> frame(p, rte_pktmbuf_data_len(out[0]));
+  wire::EthernetRepr eth;
+  size_t eth_len = 0;
+  ASSERT_EQ(wire::EthernetRepr::Parse(frame, &eth, &eth_len),
+            wire::WireError::kOk);
+  ASSERT_EQ(eth.ethertype, wire::kEtherTypeArp);
+  wire::ArpRepr arp;
+  ASSERT_EQ(wire::ArpRepr::Parse(frame.subspan(eth_len), &arp),
+            wire::WireError::kOk);
+  EXPECT_EQ(arp.op, wire::ArpOp::kRequest);
+  EXPECT_EQ(arp.target_ip, kClientIp);
+  EXPECT_EQ(arp.sender_ip, kServerIp);
+  // The client answers; the server learns the gateway.
+  ASSERT_EQ(rte_ring_enqueue(wire_->ba(), out[0]), 0);
+  Round();
+  Round();
+  wire::MacAddr gw;
+  ASSERT_TRUE(server_->arp().Lookup(kClientIp, &gw));
+  EXPECT_EQ(gw, wire_->a().mac());
+
+  constexpr size_t kN = 32;  // four times ArpCacheOptions::pending_per_entry
+  for (size_t i = 0; i < kN; ++i) {
+    const std::vector<uint8_t> syn = testing::SynFrame(
+        {.src_mac = wire_->a().mac(),
+         .dst_mac = wire_->b().mac(),
+         .src = wire::Ipv4Addr::FromOctets(198, 19, 1, static_cast<uint8_t>(i)),
+         .dst = kServerIp,
+         .src_port = static_cast<uint16_t>(50000 + i),
+         .dst_port = kHttpPort,
+         .isn = static_cast<uint32_t>(1000 * i),
+         .tsval = 1});
+    rte_mbuf* m = testing::MbufOf(wire_->b().pool(), syn);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(rte_ring_enqueue(wire_->ab(), m), 0);
+  }
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  out = TakeAll(wire_->ba());
+  EXPECT_EQ(out.size(), kN);
+  for (rte_mbuf* m : out) {
+    const FrameInfo f = Describe(m);
+    EXPECT_TRUE(f.tcp);
+    EXPECT_EQ(f.dst, wire_->a().mac());
+    EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
+  }
+  FreeAll(out);
+  EXPECT_EQ(server_->counters().drops.Get(PortDrop::kArpPendingFull), 0u);
+  EXPECT_EQ(server_->arp().pending(), 0u);
+}
 
 TEST_F(EngineTest, Connect_FirstSynWaitsForArp_ThenLeaves) {
   const size_t c =

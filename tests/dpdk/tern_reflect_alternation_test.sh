@@ -9,7 +9,9 @@
 # from a TCP phase, none but the last (ended by the stop) shorter than
 # 200 ms; inside the flood step both kinds of phase sent frames; tern
 # reflected frames and answered SYNs with cookies, and every frame it
-# received was one or the other (besides at most a few ARP frames);
+# received was one or the other (besides at most a few ARP frames); every
+# SYN got its SYN-ACK, none dropped waiting for ARP, and the driver took
+# every frame tern sent or reflected;
 # tern-flood saw both SYN-ACKs and reflected SYNs at its spoofed sources;
 # the step has pairs of a TCP phase and the reflect phase after it, each
 # with a ratio. No rate is asserted.
@@ -65,6 +67,16 @@ if refl <= 0 or c.get("listen.cookies_sent", 0) <= 0:
     bad.append("reflected %d, cookies_sent %s" % (refl, c.get("listen.cookies_sent")))
 if not (rx - 10 <= refl + syns <= rx):
     bad.append("rx_packets %d, reflected %d + SYNs %d" % (rx, refl, syns))
+# The transmit side: every SYN got its cookie SYN-ACK, none waited behind
+# the gateway's ARP resolution (tern asks for the gateway at its first
+# poll), and the driver took every frame tern answered or reflected.
+cookies, arp_full, tx = (c.get("listen.cookies_sent", 0),
+                         c.get("drop.arp_pending_full", 0),
+                         c.get("tx_packets", 0))
+if cookies != syns or arp_full != 0 or tx < refl + cookies:
+    bad.append("cookies_sent %d for %d SYNs, drop.arp_pending_full %d, "
+               "tx_packets %d < reflected %d + cookies %d" % (
+                   cookies, syns, arp_full, tx, refl, cookies))
 if step["synacks_seen"] <= 0 or step["spoofed_other_seen"] <= 0:
     bad.append("tern-flood saw %d SYN-ACKs, %d other frames" %
                (step["synacks_seen"], step["spoofed_other_seen"]))
