@@ -362,8 +362,8 @@ class EngineTest : public ::testing::Test {
   void RecreateServer(const EngineOptions& options) {
     server_app_.reset();
     server_.reset();
-    absl::StatusOr<std::unique_ptr<Engine>> server = Engine::Create(
-        options, &wire_->b(), 0, nullptr, cookies_.get(), now_);
+    absl::StatusOr<std::unique_ptr<Engine>> server =
+        Engine::Create(options, &wire_->b(), 0, nullptr, cookies_.get(), now_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     server_app_ = std::make_unique<ServerApp>(server_->endpoint());
