@@ -689,6 +689,23 @@ absl::Status ParseIp(const Reporter& r, const toml::table& root, IpConfig* ip) {
     if (!gw.ok()) {
       return gw.status();
     }
+    // The next hop for everything off the prefix must itself be on it
+    // (reached by ARP, RFC 1122 section 3.3.1.1) and be another host.
+    const uint32_t mask = ip->prefix_len == 32
+                              ? 0xffffffffu
+                              : ~((1u << (32 - ip->prefix_len)) - 1);
+    if (gw->value == ip->address.value) {
+      return r.Error("ip.gateway",
+                     absl::StrCat("expected another host than ip.address, got ",
+                                  gw->ToString()),
+                     t.get("gateway"));
+    }
+    if ((gw->value & mask) != (ip->address.value & mask)) {
+      return r.Error("ip.gateway",
+                     absl::StrCat("expected an address inside ip.address/",
+                                  ip->prefix_len, ", got ", gw->ToString()),
+                     t.get("gateway"));
+    }
     ip->gateway = *gw;
   }
   return absl::OkStatus();

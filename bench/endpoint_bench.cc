@@ -126,6 +126,19 @@ BENCHMARK(BM_EstablishedInOrderData);
 // Emits every segment to bytes, as the port layer does into an mbuf.
 class EmitSink : public SegmentSink {
  public:
+  // A listener's SYN-ACK as the port layer writes it (Engine::SendSynAck):
+  // the template with the variable fields, no OutSegment.
+  void SendSynAck(const SynAckSegment& s) override {
+    const wire::TcpHeaderTemplate& t = *s.header_template;
+    t.Emit(std::span<uint8_t>(buf, t.header_len()), s.src_port, s.dst_port,
+           s.seq.raw(), s.ack.raw(), s.tsval, s.tsecr, s.src, s.dst);
+    last.src_port = s.src_port;
+    last.dst_port = s.dst_port;
+    last.seq = s.seq;
+    last.ack = s.ack;
+    last.flags = t.proto().flags;
+    ++count;
+  }
   void Send(const OutSegment& s) override {
     // The payload is copied in first and the header emitted over it, as
     // the port layer would fill an mbuf.

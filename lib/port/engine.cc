@@ -240,9 +240,11 @@ unsigned Engine::PollOnce(Instant now) {
     // The gateway is resolved before anything needs it and again whenever
     // its entry went (no answer after max_probes): replies to a flood of
     // SYNs from off the prefix would otherwise queue behind the first
-    // request and most be dropped (drop.arp_pending_full; 248 to 760 per
+    // request and most be dropped (drop.arp_pending_full; 88 to 1,144 per
     // bench/synflood ratio trial before, sessions 8 to 11).
-    if (options_.gateway.has_value()) {
+    // With engines sharing the port, engine 0 asks for all: the answer
+    // reaches every engine through the ARP broadcast on the rings.
+    if (options_.gateway.has_value() && (!sharing_ || index_ == 0)) {
       arp_.Solicit(*options_.gateway, now);
     }
     next_arp_tick_ = now + options_.arp_tick;
@@ -785,6 +787,9 @@ void Engine::Send(const tcp::OutSegment& segment) {
       }
     }
   }
+  // A reply built in the received mbuf overwrites it: its payload must not
+  // borrow from there (none does: only SYN-ACKs name what they answer).
+  TERN_DCHECK(segment.reply_to == nullptr || segment.payload.count == 0);
   rte_mbuf* m = FrameMbuf(segment.reply_to);
   if (m == nullptr) {
     return;

@@ -17,13 +17,17 @@
 //   dropped, the rest are verified in software. Chained mbufs are gathered
 //   and read. Every frame that is not answered or handed to the endpoint is
 //   counted under one named drop reason (PortCounters).
-// - Sent segments (SegmentSink::Send): Ethernet + IPv4 + TCP headers are
-//   written into a fresh mbuf from the port's pool and the payload is copied
-//   after them; checksums are left to the NIC where it offers TX offload.
+// - Sent segments (SegmentSink::Send, and a listener's SYN-ACKs through
+//   SendSynAck): Ethernet + IPv4 + TCP headers are written into an mbuf of
+//   the port's pool (a SYN-ACK into the mbuf of the SYN it answers while
+//   that SYN is being delivered, tcp::OutSegment::reply_to; any other frame
+//   into a fresh one) and the payload is copied after them; checksums are
+//   left to the NIC where it offers TX offload.
 //   The next hop (the destination on-link, else the gateway) is resolved
 //   through the ARP cache; a frame waiting for an answer is held there.
 // - Every mbuf is freed exactly once: received ones after their segment was
-//   processed (or steered, or dropped), sent ones by the driver, held ones
+//   processed (or steered, or dropped; kept for the next frames built, or
+//   sent as the reply they carry), sent ones by the driver, held ones
 //   when the ARP cache sends or drops them (Shutdown drops what is left).
 // - Single-threaded: every call comes from the owning lcore.
 #ifndef TERN_LIB_PORT_ENGINE_H_

@@ -756,9 +756,26 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
   out.header_template = &l.synack_templates[SynAckTemplateIndex(
       offer_wscale.has_value(), sack, ts)];
   out.reply_to = reply_to;
-  TERN_DCHECK(!offer_wscale ||
-              out.header_template->proto().options.window_scale ==
-                  offer_wscale);
+#ifndef NDEBUG
+  {
+    // The SYN-ACK as the listener's options stand now: the template must
+    // still lay it out (Listen and SetListenerConnOptions rebuild them).
+    wire::TcpRepr live;
+    live.src_port = out.src_port;
+    live.dst_port = out.dst_port;
+    live.seq = iss;
+    live.ack = ack;
+    live.flags = kSyn | kAck;
+    live.window = SynAckWindow(l.options.conn);
+    live.options.mss = AnnouncedMss(config_, l.options.conn);
+    live.options.window_scale = offer_wscale;
+    live.options.sack_permitted = sack;
+    if (ts) {
+      live.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
+    }
+    TERN_DCHECK(out.header_template->Matches(live));
+  }
+#endif
   env.sink.SendSynAck(out);
   stats_.segments_out.Inc();
 }

@@ -2,7 +2,9 @@
 //
 // InSegment: a parsed, checksum-verified TCP segment with the IPv4 addresses
 // it came with; the payload borrows from the packet buffer for the duration of
-// the OnSegment call only.
+// the OnSegment call only, and only until a reply naming it
+// (OutSegment::reply_to, SynAckSegment::reply_to) was sent: the sink may
+// build that reply in the same buffer.
 // IcmpError: an ICMP error message about a segment this endpoint sent, as
 // the port layer parsed it from the ICMP header and the quoted IPv4 header
 // and first 8 bytes of TCP header (RFC 792); Endpoint::OnIcmpError.

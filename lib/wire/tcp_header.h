@@ -140,7 +140,6 @@ class TcpHeaderTemplate {
   static TcpHeaderTemplate Make(const TcpRepr& proto);
 
   size_t header_len() const { return len_; }
-  bool has_timestamps() const { return ts_at_ != 0; }
   // The header's fields with the variable ones zeroed (Matches): flags,
   // window, options as laid out, timestamps {0, 0} when present.
   const TcpRepr& proto() const { return proto_; }

@@ -92,9 +92,26 @@ TEST_F(ArpCacheTest, Solicit_Unanswered_GivesUpThenAsksAgain) {
   }
   EXPECT_EQ(cache.size(), 0u);
   const size_t asked = rec_.requests.size();
-  EXPECT_EQ(asked, size_t{ArpCacheOptions{}.max_probes});
+  EXPECT_EQ(asked, static_cast<size_t>(Options().max_probes));
   EXPECT_TRUE(cache.Solicit(kPeer, t));
   EXPECT_EQ(rec_.requests.size(), asked + 1);
+}
+
+// A table whose entries are all in use (incomplete, holding packets) has no
+// room for a solicited one: refused, counted, no request.
+TEST_F(ArpCacheTest, Solicit_FullTable_RefusedAndCounted) {
+  ArpCache cache(Options(), &rec_, &counters_);
+  wire::MacAddr mac;
+  for (uint32_t i = 0; i < Options().capacity; ++i) {
+    ASSERT_EQ(cache.Resolve(wire::Ipv4Addr{kPeer.value + 1 + i}, t0_, &pkts_[i],
+                            &mac),
+              ArpCache::Result::kQueued);
+  }
+  const size_t asked = rec_.requests.size();
+  EXPECT_FALSE(cache.Solicit(kPeer, t0_));
+  EXPECT_EQ(rec_.requests.size(), asked);
+  EXPECT_EQ(counters_.table_full.Get(), 1u);
+  EXPECT_EQ(cache.size(), Options().capacity);
 }
 
 TEST_F(ArpCacheTest, Reply_SendsPendingInOrderThenResolves) {

@@ -111,6 +111,23 @@ TEST(Config, MulticastOrZeroAddress_Rejected) {
               StartsWith("test.toml: ip.address: expected a unicast"));
 }
 
+TEST(Config, GatewayOwnOrOffPrefix_Rejected) {
+  const std::string with_gateway =
+      Edit("prefix_len = 24", "prefix_len = 24\ngateway = \"198.18.0.254\"");
+  absl::StatusOr<TernConfig> ok = ParseConfig(with_gateway, kSource);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_TRUE(ok->ip.gateway.has_value());
+  EXPECT_EQ(ok->ip.gateway->ToString(), "198.18.0.254");
+  EXPECT_THAT(ErrorOf(Edit("prefix_len = 24",
+                           "prefix_len = 24\ngateway = \"198.18.0.1\"")),
+              StartsWith("test.toml: ip.gateway: expected another host than "
+                         "ip.address, got 198.18.0.1"));
+  EXPECT_THAT(ErrorOf(Edit("prefix_len = 24",
+                           "prefix_len = 24\ngateway = \"198.18.1.1\"")),
+              StartsWith("test.toml: ip.gateway: expected an address inside "
+                         "ip.address/24, got 198.18.1.1"));
+}
+
 TEST(Config, PrefixOutOfRange_NamesRange) {
   EXPECT_THAT(ErrorOf(Edit("prefix_len = 24", "prefix_len = 33")),
               StartsWith("test.toml: ip.prefix_len: expected an integer from "

@@ -641,7 +641,8 @@ TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
 }
 
 // Engine::SendSynAck writes, from a template and the variable fields, the
-// frame Send writes for the same SYN-ACK as an OutSegment, byte for byte
+// frame Send writes for the same SYN-ACK as an OutSegment, with and without
+// the template (TcpRepr::Emit laying the options out), byte for byte
 // (checksums included: the ring port offers no offload), for every option
 // layout a listener's templates have.
 TEST_F(EngineFrameTest, SendSynAck_SameFrameAsSendOfItsOutSegment) {
@@ -679,13 +680,21 @@ TEST_F(EngineFrameTest, SendSynAck_SameFrameAsSendOfItsOutSegment) {
     std::vector<rte_mbuf*> compact = TakeAll(wire_->ba());
     sink.Send(s.ToOutSegment());
     server_->FlushTx();
+    std::vector<rte_mbuf*> templated = TakeAll(wire_->ba());
+    // And without the template: TcpRepr::Emit lays the options out.
+    tcp::OutSegment plain = s.ToOutSegment();
+    plain.header_template = nullptr;
+    sink.Send(plain);
+    server_->FlushTx();
     std::vector<rte_mbuf*> general = TakeAll(wire_->ba());
     ASSERT_EQ(compact.size(), 1u) << "layout " << layout;
+    ASSERT_EQ(templated.size(), 1u) << "layout " << layout;
     ASSERT_EQ(general.size(), 1u) << "layout " << layout;
     const auto bytes = [](const rte_mbuf* m) {
       const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
       return std::vector<uint8_t>(p, p + rte_pktmbuf_data_len(m));
     };
+    EXPECT_EQ(bytes(compact[0]), bytes(templated[0])) << "layout " << layout;
     EXPECT_EQ(bytes(compact[0]), bytes(general[0])) << "layout " << layout;
     const FrameInfo f = Describe(compact[0]);
     ASSERT_TRUE(f.tcp) << "layout " << layout;
@@ -700,7 +709,10 @@ TEST_F(EngineFrameTest, SendSynAck_SameFrameAsSendOfItsOutSegment) {
       EXPECT_EQ(f.seg.options.timestamps->tsval, s.tsval);
       EXPECT_EQ(f.seg.options.timestamps->tsecr, s.tsecr);
     }
+    EXPECT_EQ(f.seg.window, proto.window);
+    EXPECT_EQ(f.seg.options.mss, proto.options.mss);
     FreeAll(compact);
+    FreeAll(templated);
     FreeAll(general);
   }
 }
