@@ -741,6 +741,18 @@ rte_mbuf* Engine::FrameMbuf(const tcp::InSegment* reply_to) {
   return m != nullptr ? m : NewMbuf();
 }
 
+uint8_t* Engine::SizeFrame(rte_mbuf* m, size_t total) {
+  if (total > rte_pktmbuf_tailroom(m)) {
+    Drop(m, PortDrop::kSegmentTooLarge);
+    return nullptr;
+  }
+  // Set directly: rte_pktmbuf_append would walk to the last segment through
+  // the second cache line.
+  m->data_len = static_cast<uint16_t>(total);
+  m->pkt_len = static_cast<uint32_t>(total);
+  return rte_pktmbuf_mtod(m, uint8_t*);
+}
+
 void Engine::SendSynAck(const tcp::SynAckSegment& segment) {
   wire::Ipv4Addr next_hop;
   if (!NextHop(segment.dst, &next_hop)) {
@@ -756,13 +768,10 @@ void Engine::SendSynAck(const tcp::SynAckSegment& segment) {
       wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + tcp_header;
   // At most 94 bytes (a 60-byte TCP header): an mbuf's data room always
   // holds it, but the check costs nothing next to the writes.
-  if (total > rte_pktmbuf_tailroom(m)) {
-    Drop(m, PortDrop::kSegmentTooLarge);
+  uint8_t* p = SizeFrame(m, total);
+  if (p == nullptr) {
     return;
   }
-  m->data_len = static_cast<uint16_t>(total);
-  m->pkt_len = static_cast<uint32_t>(total);
-  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
   const PortOffloads& off = port_->offloads();
   EmitHeaders(p, segment.src, segment.dst, static_cast<uint16_t>(tcp_header),
               off.tx_ipv4_cksum);
@@ -802,15 +811,10 @@ void Engine::Send(const tcp::OutSegment& segment) {
   const size_t payload = segment.PayloadLen();
   const size_t l3_len = wire::kIpv4MinHeaderLen + tcp_header + payload;
   const size_t total = wire::kEthHeaderLen + l3_len;
-  // A fresh one-segment mbuf: its length set directly (rte_pktmbuf_append
-  // would walk to the last segment through the second cache line).
-  if (total > rte_pktmbuf_tailroom(m)) {
-    Drop(m, PortDrop::kSegmentTooLarge);
+  uint8_t* p = SizeFrame(m, total);
+  if (p == nullptr) {
     return;
   }
-  m->data_len = static_cast<uint16_t>(total);
-  m->pkt_len = static_cast<uint32_t>(total);
-  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
   uint8_t* tcp_at = p + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
   // The payload goes straight to its place; TcpRepr::Emit leaves a payload
   // that already sits after the header untouched.

@@ -227,6 +227,10 @@ class Engine final : public tcp::SegmentSink,
   // An mbuf for a frame answering `reply_to` (TakeReceived) or, failing
   // that, a fresh one (NewMbuf); nullptr when the pool is empty.
   rte_mbuf* FrameMbuf(const tcp::InSegment* reply_to);
+  // Gives FrameMbuf's one-segment mbuf the length `total` and returns its
+  // data; nullptr, the mbuf dropped (drop.segment_too_large), when it does
+  // not fit.
+  uint8_t* SizeFrame(rte_mbuf* m, size_t total);
   void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop);
   // The Ethernet and IPv4 headers of a TCP frame from src to dst carrying
   // l4_len bytes, written at `frame` (the destination MAC is left for
