@@ -128,10 +128,7 @@ ArpCache::Result ArpCache::Resolve(wire::Ipv4Addr ip, Instant now, Packet pkt,
     if (e->state == State::kStale && !e->probing) {
       // Re-confirm in the background; the old binding serves meanwhile.
       e->probing = true;
-      e->probes = 1;
-      e->next_request = now + options_.retransmit;
-      counters_->requests_sent.Inc();
-      callbacks_->SendArpRequest(ip);
+      FirstRequest(*e, now);
     }
     *mac = e->mac;
     return Result::kResolved;
@@ -141,10 +138,7 @@ ArpCache::Result ArpCache::Resolve(wire::Ipv4Addr ip, Instant now, Packet pkt,
     if (e == nullptr) {
       return Result::kDroppedTableFull;
     }
-    e->probes = 1;
-    e->next_request = now + options_.retransmit;
-    counters_->requests_sent.Inc();
-    callbacks_->SendArpRequest(ip);
+    FirstRequest(*e, now);
   }
   if (e->pending_count >= options_.pending_per_entry) {
     counters_->pending_dropped_full.Inc();
@@ -165,11 +159,15 @@ bool ArpCache::Solicit(wire::Ipv4Addr ip, Instant now) {
   if (e == nullptr) {
     return false;
   }
-  e->probes = 1;
-  e->next_request = now + options_.retransmit;
-  counters_->requests_sent.Inc();
-  callbacks_->SendArpRequest(ip);
+  FirstRequest(*e, now);
   return true;
+}
+
+void ArpCache::FirstRequest(Entry& e, Instant now) {
+  e.probes = 1;
+  e.next_request = now + options_.retransmit;
+  counters_->requests_sent.Inc();
+  callbacks_->SendArpRequest(e.ip);
 }
 
 void ArpCache::FlushPending(Entry& e) {

@@ -125,6 +125,9 @@ class ArpCache {
   Entry* Find(wire::Ipv4Addr ip);
   const Entry* Find(wire::Ipv4Addr ip) const;
   Entry* Insert(wire::Ipv4Addr ip, Instant now);
+  // The first request for e (new, or stale and re-probed); Tick sends the
+  // retransmissions.
+  void FirstRequest(Entry& e, Instant now);
   void FlushPending(Entry& e);
   void DropPendingOf(Entry& e);
   Packet& PendingAt(const Entry& e, size_t i);

@@ -803,11 +803,9 @@ void Engine::Send(const tcp::OutSegment& segment) {
   if (m == nullptr) {
     return;
   }
-  // A listener's SYN-ACK has its layout in the template (the same length,
-  // tcp/segment.h), without walking the options again.
-  const size_t tcp_header = segment.header_template != nullptr
-                                ? segment.header_template->header_len()
-                                : segment.tcp.HeaderLen();
+  // A listener's SYN-ACKs come through SendSynAck; a template given here
+  // (a caller's ToOutSegment) lays out the same bytes as TcpRepr::Emit.
+  const size_t tcp_header = segment.tcp.HeaderLen();
   const size_t payload = segment.PayloadLen();
   const size_t l3_len = wire::kIpv4MinHeaderLen + tcp_header + payload;
   const size_t total = wire::kEthHeaderLen + l3_len;
@@ -823,17 +821,10 @@ void Engine::Send(const tcp::OutSegment& segment) {
   const PortOffloads& off = port_->offloads();
   EmitHeaders(p, segment.src, segment.dst,
               static_cast<uint16_t>(tcp_header + payload), off.tx_ipv4_cksum);
-  if (segment.header_template != nullptr) {
-    // A listener's SYN-ACK: the header laid out once, its checksum finished
-    // from the template's sum (tcp/segment.h).
-    segment.header_template->Emit({tcp_at, tcp_header}, segment.tcp,
-                                  segment.src, segment.dst, off.tx_tcp_cksum);
-  } else {
-    wire::TcpRepr tcp = segment.tcp;
-    tcp.payload = {tcp_at + tcp_header, payload};
-    tcp.Emit({tcp_at, tcp_header + payload}, segment.src, segment.dst,
-             off.tx_tcp_cksum);
-  }
+  wire::TcpRepr tcp = segment.tcp;
+  tcp.payload = {tcp_at + tcp_header, payload};
+  tcp.Emit({tcp_at, tcp_header + payload}, segment.src, segment.dst,
+           off.tx_tcp_cksum);
   SetChecksumOffloads(m, off);
   Resolve(m, next_hop);
 }

@@ -756,28 +756,29 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
   out.header_template = &l.synack_templates[SynAckTemplateIndex(
       offer_wscale.has_value(), sack, ts)];
   out.reply_to = reply_to;
-#ifndef NDEBUG
-  {
-    // The SYN-ACK as the listener's options stand now: the template must
-    // still lay it out (Listen and SetListenerConnOptions rebuild them).
-    wire::TcpRepr live;
-    live.src_port = out.src_port;
-    live.dst_port = out.dst_port;
-    live.seq = iss;
-    live.ack = ack;
-    live.flags = kSyn | kAck;
-    live.window = SynAckWindow(l.options.conn);
-    live.options.mss = AnnouncedMss(config_, l.options.conn);
-    live.options.window_scale = offer_wscale;
-    live.options.sack_permitted = sack;
-    if (ts) {
-      live.options.timestamps = wire::TcpTimestamps{tsval, tsecr};
-    }
-    TERN_DCHECK(out.header_template->Matches(live));
-  }
-#endif
+  // The template must still lay out the SYN-ACK the listener's options give
+  // now (Listen and SetListenerConnOptions rebuild them).
+  TERN_DCHECK(out.header_template->Matches(
+      SynAckProto(l.options.conn, offer_wscale, sack, ts)));
   env.sink.SendSynAck(out);
   stats_.segments_out.Inc();
+}
+
+wire::TcpRepr Endpoint::SynAckProto(const ConnOptions& co,
+                                    std::optional<uint8_t> offer_wscale,
+                                    bool sack, bool ts) const {
+  wire::TcpRepr proto;
+  proto.flags = kSyn | kAck;
+  // The SYN-ACK's window is never scaled (RFC 7323 2.2); options only as
+  // the peer offered them (RFC 7323 2.2, 3.2; RFC 2018 2).
+  proto.window = SynAckWindow(co);
+  proto.options.mss = AnnouncedMss(config_, co);
+  proto.options.window_scale = offer_wscale;
+  proto.options.sack_permitted = sack;
+  if (ts) {
+    proto.options.timestamps = wire::TcpTimestamps{0, 0};
+  }
+  return proto;
 }
 
 void Endpoint::BuildSynAckTemplates(Listener& l) {
@@ -787,17 +788,11 @@ void Endpoint::BuildSynAckTemplates(Listener& l) {
   for (int wscale = 0; wscale < 2; ++wscale) {
     for (int sack = 0; sack < 2; ++sack) {
       for (int ts = 0; ts < 2; ++ts) {
-        wire::TcpRepr proto;
-        proto.flags = kSyn | kAck;
-        proto.window = SynAckWindow(co);
-        proto.options.mss = AnnouncedMss(config_, co);
-        if (wscale != 0) {
-          proto.options.window_scale = OfferedWindowScale(co);
-        }
-        proto.options.sack_permitted = sack != 0;
-        if (ts != 0) {
-          proto.options.timestamps = wire::TcpTimestamps{0, 0};
-        }
+        const wire::TcpRepr proto = SynAckProto(
+            co,
+            wscale != 0 ? std::optional<uint8_t>(OfferedWindowScale(co))
+                        : std::nullopt,
+            sack != 0, ts != 0);
         l.synack_templates[SynAckTemplateIndex(wscale != 0, sack != 0,
                                                ts != 0)] =
             wire::TcpHeaderTemplate::Make(proto);

@@ -337,6 +337,11 @@ class Endpoint {
                   const Listener& l, std::optional<uint8_t> offer_wscale,
                   bool sack, bool ts, uint32_t tsval, uint32_t tsecr,
                   const InSegment* reply_to);
+  // A SYN-ACK with co's options and those the peer asked for, its variable
+  // fields (ports, numbers, timestamp values) zero: what a template lays out.
+  wire::TcpRepr SynAckProto(const ConnOptions& co,
+                            std::optional<uint8_t> offer_wscale, bool sack,
+                            bool ts) const;
   // Lays out l.synack_templates for l's current options (Listen,
   // SetListenerConnOptions: a control-plane call).
   void BuildSynAckTemplates(Listener& l);

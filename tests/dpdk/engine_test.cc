@@ -641,8 +641,8 @@ TEST_F(EngineFrameTest, ChainedMbufSyn_ReadAndAnswered) {
 }
 
 // Engine::SendSynAck writes, from a template and the variable fields, the
-// frame Send writes for the same SYN-ACK as an OutSegment, with and without
-// the template (TcpRepr::Emit laying the options out), byte for byte
+// frame Send writes for the same SYN-ACK as an OutSegment (TcpRepr::Emit
+// laying the options out), with and without the template, byte for byte
 // (checksums included: the ring port offers no offload), for every option
 // layout a listener's templates have.
 TEST_F(EngineFrameTest, SendSynAck_SameFrameAsSendOfItsOutSegment) {
