@@ -755,12 +755,41 @@ uint8_t* Engine::SizeFrame(rte_mbuf* m, size_t total) {
 
 void Engine::SendSynAck(const tcp::SynAckSegment& segment) {
   wire::Ipv4Addr next_hop;
-  if (!NextHop(segment.dst, &next_hop)) {
-    return;
+  if (rte_mbuf* m = WriteSynAck(segment, &next_hop)) {
+    Resolve(m, next_hop);
+  }
+}
+
+void Engine::SendSynAcks(std::span<const tcp::SynAckSegment> segments) {
+  // A flood's SYN-ACKs mostly share a next hop (the gateway). Within this
+  // call no ARP frame is handled and now_ stands, so the cache would give a
+  // hop it resolved once the same address again, with nothing else to do.
+  bool known = false;
+  wire::Ipv4Addr hop;
+  wire::MacAddr mac;
+  for (const tcp::SynAckSegment& segment : segments) {
+    wire::Ipv4Addr next_hop;
+    rte_mbuf* m = WriteSynAck(segment, &next_hop);
+    if (m == nullptr) {
+      continue;
+    }
+    if (known && next_hop == hop) {
+      SendPending(m, mac);
+      continue;
+    }
+    known = Resolve(m, next_hop, &mac);
+    hop = next_hop;
+  }
+}
+
+rte_mbuf* Engine::WriteSynAck(const tcp::SynAckSegment& segment,
+                              wire::Ipv4Addr* next_hop) {
+  if (!NextHop(segment.dst, next_hop)) {
+    return nullptr;
   }
   rte_mbuf* m = FrameMbuf(segment.reply_to);
   if (m == nullptr) {
-    return;
+    return nullptr;
   }
   const wire::TcpHeaderTemplate& t = *segment.header_template;
   const size_t tcp_header = t.header_len();
@@ -770,7 +799,7 @@ void Engine::SendSynAck(const tcp::SynAckSegment& segment) {
   // holds it, but the check costs nothing next to the writes.
   uint8_t* p = SizeFrame(m, total);
   if (p == nullptr) {
-    return;
+    return nullptr;
   }
   const PortOffloads& off = port_->offloads();
   EmitHeaders(p, segment.src, segment.dst, static_cast<uint16_t>(tcp_header),
@@ -780,7 +809,7 @@ void Engine::SendSynAck(const tcp::SynAckSegment& segment) {
          segment.ack.raw(), segment.tsval, segment.tsecr, segment.src,
          segment.dst, off.tx_tcp_cksum);
   SetChecksumOffloads(m, off);
-  Resolve(m, next_hop);
+  return m;
 }
 
 void Engine::Send(const tcp::OutSegment& segment) {
@@ -894,21 +923,22 @@ void Engine::EmitHeaders(uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst,
   }
 }
 
-void Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop) {
-  wire::MacAddr mac;
-  switch (arp_.Resolve(next_hop, now_, m, &mac)) {
+bool Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop,
+                     wire::MacAddr* mac) {
+  switch (arp_.Resolve(next_hop, now_, m, mac)) {
     case ArpCache::Result::kResolved:
-      SendPending(m, mac);
-      return;
+      SendPending(m, *mac);
+      return true;
     case ArpCache::Result::kQueued:
-      return;
+      return false;
     case ArpCache::Result::kDroppedPendingFull:
       Drop(m, PortDrop::kArpPendingFull);
-      return;
+      return false;
     case ArpCache::Result::kDroppedTableFull:
       Drop(m, PortDrop::kArpTableFull);
-      return;
+      return false;
   }
+  return false;
 }
 
 void Engine::SendChained(const tcp::OutSegment& segment,

@@ -183,6 +183,10 @@ class Engine final : public tcp::SegmentSink,
   // (tcp::SynAckSegment): the frame Send would build from
   // segment.ToOutSegment(), without the OutSegment.
   void SendSynAck(const tcp::SynAckSegment& segment) override;
+  // The same frames as SendSynAck for each, in one pass: a next hop the ARP
+  // cache resolved for an earlier frame of the call is not asked again
+  // (nothing changes the cache within the call).
+  void SendSynAcks(std::span<const tcp::SynAckSegment> segments) override;
 
   // tcp::PayloadPinner: copies `bytes` once into an mbuf from the port's
   // pool (an external buffer from rte_malloc when larger than one mbuf, up
@@ -231,7 +235,17 @@ class Engine final : public tcp::SegmentSink,
   // data; nullptr, the mbuf dropped (drop.segment_too_large), when it does
   // not fit.
   uint8_t* SizeFrame(rte_mbuf* m, size_t total);
-  void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop);
+  // SendSynAck's frame, written: its mbuf and next hop, or nullptr (counted
+  // where it failed).
+  rte_mbuf* WriteSynAck(const tcp::SynAckSegment& segment,
+                        wire::Ipv4Addr* next_hop);
+  // Sends m to next_hop once the ARP cache resolves it (now, or when its
+  // reply comes); true when it was resolved now, with its address in *mac.
+  bool Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop, wire::MacAddr* mac);
+  void Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop) {
+    wire::MacAddr mac;
+    Resolve(m, next_hop, &mac);
+  }
   // The Ethernet and IPv4 headers of a TCP frame from src to dst carrying
   // l4_len bytes, written at `frame` (the destination MAC is left for
   // Resolve): copied from l2l3_ with the length, the destination and the

@@ -397,6 +397,13 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
                       std::span<const std::optional<uint32_t>>(found.data(), n),
                       now);
     for (size_t i = 0; i < n; ++i) {
+      // found[i] again: an earlier segment may have added the 4-tuple.
+      if (((burst_lane_mask_ >> i) & 1) != 0 && !found[i] &&
+          AnswerInLane(segments[i], i, now)) {
+        continue;
+      }
+      // What the segment sends comes after the lane's SYN-ACKs before it.
+      FlushLane();
       burst_tuple_ = tuples[i];
       foreign_table_change_ = false;
       const uint64_t changes = table_changes_;
@@ -417,15 +424,45 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
         }
       }
     }
+    FlushLane();
     segments = segments.subspan(n);
   }
   in_on_segments_ = false;
+}
+
+bool Endpoint::AnswerInLane(const InSegment& seg, size_t i, Instant now) {
+  // What Dispatch, HandleListen and SendCookieSynAck would do for this bare
+  // SYN (no 4-tuple in the table, both ports set, no payload: checked by
+  // PrecomputeCookies), when the listener answers it with a cookie and
+  // changes no state: counted the same, the SYN-ACK held for FlushLane.
+  // Anything else takes the general path. The listener's state may have
+  // changed since PrecomputeCookies, by the burst's earlier segments.
+  Listener& l = listeners_[burst_listener_[i]];
+  if (!l.CookieSettled() || l.AcceptQueueFull()) {
+    return false;
+  }
+  stats_.segments_in.Inc();
+  l.stats.syns_received.Inc();
+  stats_.listen.syns_received.Inc();
+  lane_[lane_n_++] = CookieSynAck(l, seg, burst_cookies_[i], now);
+  CountCookieSynAck(l);
+  return true;
+}
+
+void Endpoint::FlushLane() {
+  if (lane_n_ == 0) {
+    return;
+  }
+  sink_->SendSynAcks(std::span<const SynAckSegment>(lane_.data(), lane_n_));
+  stats_.segments_out.Add(lane_n_);
+  lane_n_ = 0;
 }
 
 void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
                                  std::span<const std::optional<uint32_t>> found,
                                  Instant now) {
   burst_cookie_mask_ = 0;
+  burst_lane_mask_ = 0;
   // First the candidates alone, so that a burst with fewer than two (every
   // burst of an established flow) costs a flag test per segment and no
   // request array.
@@ -445,10 +482,20 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
     if (l.options.cookies == SynCookieMode::kAlways ||
         (l.options.cookies == SynCookieMode::kOnOverflow && l.cookie_active)) {
       candidates |= 1u << i;
+      burst_listener_[i] = index;
     }
   }
   if (std::popcount(candidates) < 2) {
     return;
+  }
+  // The lane (AnswerInLane) takes the common SYN: no payload, no port 0.
+  uint32_t lane = 0;
+  for (uint32_t rest = candidates; rest != 0; rest &= rest - 1) {
+    const auto i = static_cast<size_t>(std::countr_zero(rest));
+    const wire::TcpRepr& t = segs[i].tcp;
+    if (t.payload.empty() && t.src_port != 0 && t.dst_port != 0) {
+      lane |= 1u << i;
+    }
   }
   std::array<CookieRequest, ConnTable::kBurst>& requests = burst_requests_;
   std::array<uint8_t, ConnTable::kBurst>& at = burst_request_at_;
@@ -476,6 +523,7 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
     burst_cookies_[at[j]] = cookies[j];
   }
   burst_cookie_mask_ = candidates;
+  burst_lane_mask_ = lane;
 }
 
 void Endpoint::Dispatch(const InSegment& seg, std::optional<uint32_t> found,
@@ -736,11 +784,12 @@ DeadlineFifo* Endpoint::SynAckFifoOf(const TimerNode* node) {
   return &synack_fifos_[i];
 }
 
-void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
-                          SeqNum ack, const Listener& l,
-                          std::optional<uint8_t> offer_wscale, bool sack,
-                          bool ts, uint32_t tsval, uint32_t tsecr,
-                          const InSegment* reply_to) {
+SynAckSegment Endpoint::MakeSynAck(const FourTuple& tuple, SeqNum iss,
+                                   SeqNum ack, const Listener& l,
+                                   std::optional<uint8_t> offer_wscale,
+                                   bool sack, bool ts, uint32_t tsval,
+                                   uint32_t tsecr,
+                                   const InSegment* reply_to) const {
   // The template holds the rest: the flags, the unscaled window (RFC 7323
   // 2.2), the MSS, and the options only as the peer offered them (RFC 7323
   // 2.2, 3.2; RFC 2018 2), laid out by BuildSynAckTemplates.
@@ -760,7 +809,16 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
   // now (Listen and SetListenerConnOptions rebuild them).
   TERN_DCHECK(out.header_template->Matches(
       SynAckProto(l.options.conn, offer_wscale, sack, ts)));
-  env.sink.SendSynAck(out);
+  return out;
+}
+
+void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
+                          SeqNum ack, const Listener& l,
+                          std::optional<uint8_t> offer_wscale, bool sack,
+                          bool ts, uint32_t tsval, uint32_t tsecr,
+                          const InSegment* reply_to) {
+  env.sink.SendSynAck(MakeSynAck(tuple, iss, ack, l, offer_wscale, sack, ts,
+                                 tsval, tsecr, reply_to));
   stats_.segments_out.Inc();
 }
 
@@ -1018,22 +1076,28 @@ void Endpoint::OnHalfOpenTimer(Env& env, uint32_t index) {
 }
 
 void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
-  // Stateless: everything the final ACK needs is in the cookie (the ISS) and,
-  // with timestamps, in the low bits of our TSval (doc/syn_cookies.md).
-  const FourTuple tuple = seg.Tuple();
-  const ConnOptions& co = l.options.conn;
-  const wire::TcpOptions& in = seg.tcp.options;
-  uint8_t mss_index = CookieMssIndex(PeerMss(in));
   // Computed with the burst's others when OnSegments could (the same tuple,
   // ISN, MSS index, counter and, unless a rotation came in between, key).
-  SeqNum cookie =
+  const SeqNum cookie =
       precomputed_for_ == &seg
           ? precomputed_cookie_
-          : EncodeSynCookie(tuple, seg.tcp.seq, mss_index,
+          : EncodeSynCookie(seg.Tuple(), seg.tcp.seq,
+                            CookieMssIndex(PeerMss(seg.tcp.options)),
                             SynCookieCounter(env.now), cookies_->Current());
+  env.sink.SendSynAck(CookieSynAck(l, seg, cookie, env.now));
+  stats_.segments_out.Inc();
+  CountCookieSynAck(l);
+}
+
+SynAckSegment Endpoint::CookieSynAck(const Listener& l, const InSegment& seg,
+                                     SeqNum cookie, Instant now) const {
+  // Stateless: everything the final ACK needs is in the cookie (the ISS) and,
+  // with timestamps, in the low bits of our TSval (doc/syn_cookies.md).
+  const ConnOptions& co = l.options.conn;
+  const wire::TcpOptions& in = seg.tcp.options;
   std::optional<uint8_t> wscale;
   bool sack = false;
-  // The timestamps go to SendSynAck as plain values: an optional built here
+  // The timestamps go to MakeSynAck as plain values: an optional built here
   // and copied as an argument cost a store-forwarding stall (perf annotate,
   // doc/benchmarks.md issue 12).
   const bool ts = co.timestamps && in.timestamps.has_value();
@@ -1048,13 +1112,16 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
     opts.sack_permitted = co.sack_permitted && in.sack_permitted;
     sack = opts.sack_permitted;
     uint32_t ts_clock =
-        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + cookie.raw();
+        static_cast<uint32_t>(now.ToNanos() / 1000'000) + cookie.raw();
     tsval = EncodeTsOptions(ts_clock, opts);
   }
   // Without timestamps the cookie cannot carry window scale or SACK: the
   // documented fallback offers neither.
-  SendSynAck(env, tuple, cookie, seg.tcp.seq + 1, l, wscale, sack, ts, tsval,
-             ts ? in.timestamps->tsval : 0, &seg);
+  return MakeSynAck(seg.Tuple(), cookie, seg.tcp.seq + 1, l, wscale, sack, ts,
+                    tsval, ts ? in.timestamps->tsval : 0, &seg);
+}
+
+void Endpoint::CountCookieSynAck(Listener& l) {
   l.stats.cookies_sent.Inc();
   stats_.listen.cookies_sent.Inc();
   l.stats.synacks_sent.Inc();

@@ -337,6 +337,12 @@ class Endpoint {
                   const Listener& l, std::optional<uint8_t> offer_wscale,
                   bool sack, bool ts, uint32_t tsval, uint32_t tsecr,
                   const InSegment* reply_to);
+  // The SynAckSegment SendSynAck sends.
+  SynAckSegment MakeSynAck(const FourTuple& tuple, SeqNum iss, SeqNum ack,
+                           const Listener& l,
+                           std::optional<uint8_t> offer_wscale, bool sack,
+                           bool ts, uint32_t tsval, uint32_t tsecr,
+                           const InSegment* reply_to) const;
   // A SYN-ACK with co's options and those the peer asked for, its variable
   // fields (ports, numbers, timestamp values) zero: what a template lays out.
   wire::TcpRepr SynAckProto(const ConnOptions& co,
@@ -380,6 +386,18 @@ class Endpoint {
     return static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff));
   }
   void SendCookieSynAck(Env& env, Listener& l, const InSegment& seg);
+  // The SYN-ACK answering seg with `cookie` as its ISS (doc/syn_cookies.md:
+  // the TSval carries the offered options).
+  SynAckSegment CookieSynAck(const Listener& l, const InSegment& seg,
+                             SeqNum cookie, Instant now) const;
+  // A cookie SYN-ACK sent for l: its counters.
+  void CountCookieSynAck(Listener& l);
+  // OnSegments' cookie lane: answers segment i of the burst (a bit of
+  // burst_lane_mask_) into lane_ and returns true, or returns false and
+  // changes nothing when the general path must take it.
+  bool AnswerInLane(const InSegment& seg, size_t i, Instant now);
+  // Sends lane_'s SYN-ACKs (SegmentSink::SendSynAcks) and empties it.
+  void FlushLane();
   // Fills burst_cookies_ for the segments of `segs` that are bare SYNs
   // missing the table (found[i] empty) to a listener answering with
   // cookies now, when there are at least two: their MACs computed together
@@ -485,6 +503,16 @@ class Endpoint {
   static_assert(ConnTable::kBurst <= 32, "burst_cookie_mask_ has 32 bits");
   const InSegment* precomputed_for_ = nullptr;
   SeqNum precomputed_cookie_;
+  // The cookie lane: bit i of burst_lane_mask_ marks a candidate of
+  // PrecomputeCookies without payload or port 0, burst_listener_[i] its
+  // listener; lane_[0, lane_n_) are the SYN-ACKs AnswerInLane made since
+  // the last FlushLane. A burst of SYNs to a cookie-answering listener
+  // skips Dispatch and HandleListen, and its SYN-ACKs reach the sink in one
+  // call (doc/listener.md).
+  uint32_t burst_lane_mask_ = 0;
+  std::array<uint32_t, ConnTable::kBurst> burst_listener_;
+  std::array<SynAckSegment, ConnTable::kBurst> lane_;
+  size_t lane_n_ = 0;
   // OnSegments' and PrecomputeCookies' per-burst scratch: members rather than
   // locals, because locals of these types (std::optional, FourTuple and
   // CookieRequest have initialisers) were zeroed on every call, about 1 KiB

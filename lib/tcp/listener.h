@@ -106,6 +106,14 @@ struct Listener {
   // drained to half, so the mode does not flap; transitions are counted here
   // and in `total`.
   bool UseCookie(bool endpoint_full, ListenerStats& total);
+  // Whether UseCookie would answer with a cookie now and change nothing:
+  // cookies always, or on overflow with the mode on and the queue above
+  // half (Endpoint::OnSegments' cookie lane).
+  bool CookieSettled() const {
+    return options.cookies == SynCookieMode::kAlways ||
+           (options.cookies == SynCookieMode::kOnOverflow && cookie_active &&
+            half_open > options.syn_backlog / 2);
+  }
   // Whether a SYN that does not get a cookie finds room in the SYN queue.
   bool SynQueueFull(bool endpoint_full) const {
     return half_open >= options.syn_backlog || endpoint_full;

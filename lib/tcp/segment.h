@@ -187,6 +187,15 @@ class SegmentSink {
   virtual void SendSynAck(const SynAckSegment& segment) {
     Send(segment.ToOutSegment());
   }
+  // Several SYN-ACKs in the order given, as SendSynAck one by one (the
+  // default); nothing else was sent between them. A sink that writes frames
+  // writes them in one pass (Engine::SendSynAcks). Each segment's reply_to
+  // holds as in SendSynAck; the span is valid only during the call.
+  virtual void SendSynAcks(std::span<const SynAckSegment> segments) {
+    for (const SynAckSegment& s : segments) {
+      SendSynAck(s);
+    }
+  }
 };
 
 }  // namespace tern::tcp

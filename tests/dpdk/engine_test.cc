@@ -717,6 +717,104 @@ TEST_F(EngineFrameTest, SendSynAck_SameFrameAsSendOfItsOutSegment) {
   }
 }
 
+// Engine::SendSynAcks writes the frames SendSynAck writes one by one, in
+// order, with the ARP cache's answers for each: resolved (the client, asked
+// once for a run of frames to it), unresolved (queued behind one request),
+// and no route.
+TEST_F(EngineFrameTest, SendSynAcks_SameFramesAsOneByOne) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  tcp::SegmentSink& sink = *server_;
+  wire::TcpRepr proto;
+  proto.flags = flags::kSyn | flags::kAck;
+  proto.window = 64240;
+  proto.options.mss = 1460;
+  proto.options.timestamps = wire::TcpTimestamps{0, 0};
+  const wire::TcpHeaderTemplate t = wire::TcpHeaderTemplate::Make(proto);
+  // `unresolved`: an address on the prefix that nobody answers, a new one
+  // for each run so that each asks for it once.
+  const auto segments = [&](wire::Ipv4Addr unresolved) {
+    const wire::Ipv4Addr off_prefix = wire::Ipv4Addr::FromOctets(198, 19, 0, 5);
+    const std::vector<wire::Ipv4Addr> dsts = {
+        kClientIp, kClientIp,  unresolved, unresolved,
+        kClientIp, off_prefix, kClientIp,  kClientIp};
+    std::vector<tcp::SynAckSegment> out;
+    for (size_t i = 0; i < dsts.size(); ++i) {
+      tcp::SynAckSegment s;
+      s.src = kServerIp;
+      s.dst = dsts[i];
+      s.src_port = kHttpPort;
+      s.dst_port = static_cast<uint16_t>(46000 + i);
+      s.seq = SeqNum(0x10000u * static_cast<uint32_t>(i + 1));
+      s.ack = SeqNum(0x777u + static_cast<uint32_t>(i));
+      s.tsval = static_cast<uint32_t>(i);
+      s.tsecr = 0x5000u + static_cast<uint32_t>(i);
+      s.header_template = &t;
+      out.push_back(s);
+    }
+    return out;
+  };
+  struct Run {
+    std::vector<std::vector<uint8_t>> frames;
+    uint64_t requests = 0;
+    uint64_t queued = 0;
+    uint64_t no_route = 0;
+  };
+  const auto run = [&](bool batch, wire::Ipv4Addr unresolved) {
+    const std::vector<tcp::SynAckSegment> segs = segments(unresolved);
+    const ArpCounters& ac = server_->arp_counters();
+    const uint64_t requests0 = ac.requests_sent.Get();
+    const uint64_t queued0 = ac.pending_queued.Get();
+    const uint64_t no_route0 =
+        server_->counters().drops.Get(PortDrop::kNoRoute);
+    if (batch) {
+      sink.SendSynAcks(segs);
+    } else {
+      for (const tcp::SynAckSegment& s : segs) {
+        sink.SendSynAck(s);
+      }
+    }
+    server_->FlushTx();
+    Run r;
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    for (const rte_mbuf* m : out) {
+      const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+      r.frames.emplace_back(p, p + rte_pktmbuf_data_len(m));
+    }
+    FreeAll(out);
+    r.requests = ac.requests_sent.Get() - requests0;
+    r.queued = ac.pending_queued.Get() - queued0;
+    r.no_route = server_->counters().drops.Get(PortDrop::kNoRoute) - no_route0;
+    return r;
+  };
+  const Run one = run(false, wire::Ipv4Addr::FromOctets(198, 18, 0, 77));
+  const Run batch = run(true, wire::Ipv4Addr::FromOctets(198, 18, 0, 78));
+  // Five SYN-ACKs to the client and one ARP request each.
+  ASSERT_EQ(one.frames.size(), 6u);
+  ASSERT_EQ(batch.frames.size(), one.frames.size());
+  EXPECT_EQ(batch.requests, 1u);
+  EXPECT_EQ(batch.queued, 2u);
+  EXPECT_EQ(batch.no_route, 1u);
+  EXPECT_EQ(one.requests, batch.requests);
+  EXPECT_EQ(one.queued, batch.queued);
+  EXPECT_EQ(one.no_route, batch.no_route);
+  size_t synacks = 0;
+  for (size_t i = 0; i < one.frames.size(); ++i) {
+    wire::EthernetRepr eth;
+    size_t eth_len = 0;
+    ASSERT_EQ(wire::EthernetRepr::Parse(batch.frames[i], &eth, &eth_len),
+              wire::WireError::kOk);
+    if (eth.ethertype == wire::kEtherTypeArp) {
+      // The requests differ in the address they ask for.
+      EXPECT_EQ(one.frames[i].size(), batch.frames[i].size()) << i;
+      continue;
+    }
+    EXPECT_EQ(batch.frames[i], one.frames[i]) << "frame " << i;
+    EXPECT_EQ(eth.dst, wire_->a().mac());
+    ++synacks;
+  }
+  EXPECT_EQ(synacks, 5u);
+}
+
 TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   const uint64_t bad0 =

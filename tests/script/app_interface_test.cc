@@ -385,6 +385,16 @@ Outcome Collect(Endpoint& ep, CaptureSink& sink, ListenerHandle l,
                        std::to_string(ev[i].mask));
   }
   const EndpointStats& st = ep.stats();
+  const ListenerStats* ls = ep.listener_stats(l);
+  for (const ListenerStats* x : {&st.listen, ls}) {
+    for (const Counter* c :
+         {&x->syns_received, &x->synacks_sent, &x->syn_queue_overflows,
+          &x->cookies_sent, &x->cookies_validated, &x->cookies_rejected_bad_mac,
+          &x->cookie_mode_entered, &x->cookie_mode_left, &x->accept_overflows,
+          &x->accept_queue_full_syns}) {
+      o.counters.push_back(c->Get());
+    }
+  }
   o.counters.push_back(st.segments_in.Get());
   o.counters.push_back(st.segments_out.Get());
   o.counters.push_back(st.rst_sent.Get());
@@ -403,14 +413,40 @@ Outcome Collect(Endpoint& ep, CaptureSink& sink, ListenerHandle l,
   return o;
 }
 
-TEST(OnSegmentsTest, Burst_SameResultsAsOneByOne) {
+// Counts what reaches the sink through SendSynAcks (the cookie lane).
+class LaneCountingSink : public CaptureSink {
+ public:
+  void SendSynAcks(std::span<const SynAckSegment> segments) override {
+    ++lane_calls;
+    lane_synacks += segments.size();
+    CaptureSink::SendSynAcks(segments);
+  }
+  size_t lane_calls = 0;
+  size_t lane_synacks = 0;
+};
+
+// A scenario delivered one segment at a time (OnSegment) and in bursts of
+// several sizes (OnSegments) must send the same segments in the same order,
+// raise the same events, deliver the same data and count the same. With a
+// listener answering with cookies, bursts take the cookie lane
+// (Endpoint::AnswerInLane).
+struct BurstRun {
+  size_t lane_synacks = 0;  // sent by the lane in the largest burst
+  size_t accepted = 0;      // connections the scenario completed
+  uint64_t accept_queue_full_syns = 0;
+};
+BurstRun ExpectBurstsAsOneByOne(const ListenOptions& lo) {
+  BurstRun run;
   EndpointConfig config;
   config.max_connections = 64;
   config.max_time_wait = 64;
   const Instant now = Instant::FromNanos(1'000'000'000);
+  // One cookie secret for both, as the ISN and table keys are.
+  const SynCookieSecretStore cookies(SynCookieSecrets{SipKey{0x1234, 0x5678}});
   CaptureSink one_sink;
-  std::unique_ptr<Endpoint> one = MakeTestEndpoint(config, &one_sink, now, 0);
-  ListenerHandle l1 = *one->Listen(kLocalAddr, kLocalPort, ListenOptions{});
+  std::unique_ptr<Endpoint> one =
+      MakeTestEndpoint(config, &one_sink, now, 0, &cookies);
+  ListenerHandle l1 = *one->Listen(kLocalAddr, kLocalPort, lo);
 
   // The scenario is built against the segment-by-segment endpoint (each
   // final ACK needs the ISS its SYN-ACK carried); the burst endpoint, with
@@ -455,6 +491,44 @@ TEST(OnSegmentsTest, Burst_SameResultsAsOneByOne) {
   // Duplicate data (an ACK answers it) and a segment outside the window.
   feed(from(41003).AckOnly().Seq(301).Ack(iss[3] + 1).Data("hi"));
   feed(from(41003).AckOnly().Seq(301 + 1000000).Ack(iss[3] + 1).Data("far"));
+  // A run of SYNs with every option layout, among them a SYN with data, a
+  // SYN from port 0, the same SYN twice and a SYN for an established
+  // 4-tuple (its connection answers it); then final ACKs for two of them.
+  for (int i = 0; i < 12; ++i) {
+    SegBuilder b = from(static_cast<uint16_t>(44000 + i)).Syn().Seq(7000 * i);
+    if (i % 2 == 0) {
+      b.Mss(static_cast<uint16_t>(536 + 100 * i));
+    }
+    if (i % 3 == 0) {
+      b.Ts(500 + i, 0);
+    }
+    if (i % 4 < 2) {
+      b.WindowScale(static_cast<uint8_t>(i % 15)).SackPermitted();
+    }
+    if (i == 5) {
+      b.Data("syn data");
+    }
+    if (i == 7) {
+      b.From(kRemoteAddr, 0);
+    }
+    feed(b);
+    if (i == 3 || i == 9) {
+      feed(b);
+    }
+    if (i == 6) {
+      feed(from(41003).Syn().Seq(12345));
+    }
+  }
+  const uint32_t iss_a = [&] {
+    for (auto it = one_sink.sent.rbegin(); it != one_sink.sent.rend(); ++it) {
+      if (it->tcp.dst_port == 44010 && it->tcp.flags == (kSyn | kAck)) {
+        return it->tcp.seq.raw();
+      }
+    }
+    return 0u;
+  }();
+  feed(from(44010).AckOnly().Seq(70001).Ack(iss_a + 1).Data("lane"));
+  feed(from(44011).AckOnly().Seq(77001).Ack(last_iss() + 1));
 
   std::vector<InSegment> segs;
   for (const SegBuilder& b : script) {
@@ -464,9 +538,10 @@ TEST(OnSegmentsTest, Burst_SameResultsAsOneByOne) {
 
   for (size_t burst : {size_t{1}, size_t{3}, size_t{7}, segs.size()}) {
     SCOPED_TRACE(burst);
-    CaptureSink sink;
-    std::unique_ptr<Endpoint> ep = MakeTestEndpoint(config, &sink, now, 0);
-    ListenerHandle l = *ep->Listen(kLocalAddr, kLocalPort, ListenOptions{});
+    LaneCountingSink sink;
+    std::unique_ptr<Endpoint> ep =
+        MakeTestEndpoint(config, &sink, now, 0, &cookies);
+    ListenerHandle l = *ep->Listen(kLocalAddr, kLocalPort, lo);
     std::span<const InSegment> rest(segs);
     while (!rest.empty()) {
       const size_t n = std::min(burst, rest.size());
@@ -478,10 +553,53 @@ TEST(OnSegmentsTest, Burst_SameResultsAsOneByOne) {
     EXPECT_EQ(got.events, want.events);
     EXPECT_EQ(got.data, want.data);
     EXPECT_EQ(got.counters, want.counters);
+    run.lane_synacks = sink.lane_synacks;
   }
-  // The scenario did what it says.
-  EXPECT_EQ(want.data.size(), 5u);
   EXPECT_GE(one->stats().rst_sent.Get(), 2u);
+  run.accepted = want.data.size();
+  run.accept_queue_full_syns =
+      one->stats().listen.accept_queue_full_syns.Get();
+  return run;
+}
+
+TEST(OnSegmentsTest, Burst_SameResultsAsOneByOne) {
+  const BurstRun run = ExpectBurstsAsOneByOne(ListenOptions{});
+  EXPECT_EQ(run.lane_synacks, 0u);  // no cookies: every SYN is queued
+  EXPECT_EQ(run.accepted, 7u);
+}
+
+TEST(OnSegmentsTest, Burst_CookiesAlways_LaneSameResultsAsOneByOne) {
+  ListenOptions lo;
+  lo.cookies = SynCookieMode::kAlways;
+  const BurstRun run = ExpectBurstsAsOneByOne(lo);
+  // The scenario's SYN runs (four, then twelve with two repeated and one
+  // for a connection) went through the lane, less the SYN with data and the
+  // one from port 0.
+  EXPECT_GE(run.lane_synacks, 15u);
+  EXPECT_EQ(run.accepted, 7u);
+}
+
+TEST(OnSegmentsTest, Burst_CookiesAlwaysAcceptQueueFull_SameResults) {
+  // An accept queue of two, never drained: once two handshakes complete,
+  // SYNs are dropped (kAcceptQueueFullSyn), in the lane's bursts as well.
+  ListenOptions lo;
+  lo.cookies = SynCookieMode::kAlways;
+  lo.backlog = 2;
+  const BurstRun run = ExpectBurstsAsOneByOne(lo);
+  EXPECT_GT(run.lane_synacks, 0u);
+  EXPECT_EQ(run.accepted, 2u);
+  EXPECT_GT(run.accept_queue_full_syns, 0u);
+}
+
+TEST(OnSegmentsTest, Burst_CookiesOnOverflow_LaneSameResultsAsOneByOne) {
+  // A SYN queue of two: the first SYNs are queued, the rest overflow into
+  // cookies, and the mode's hysteresis decides per SYN.
+  ListenOptions lo;
+  lo.cookies = SynCookieMode::kOnOverflow;
+  lo.syn_backlog = 2;
+  const BurstRun run = ExpectBurstsAsOneByOne(lo);
+  EXPECT_GT(run.lane_synacks, 0u);
+  EXPECT_EQ(run.accepted, 7u);
 }
 
 }  // namespace

@@ -26,9 +26,9 @@ wire::WireError ParseFromWire(const WireSegment& w, wire::TcpRepr* out) {
                               wire::TcpRepr::Checksum::kVerify, out);
 }
 
-std::unique_ptr<Endpoint> MakeTestEndpoint(const EndpointConfig& config,
-                                           SegmentSink* sink, Instant start,
-                                           int side) {
+std::unique_ptr<Endpoint> MakeTestEndpoint(
+    const EndpointConfig& config, SegmentSink* sink, Instant start, int side,
+    const SynCookieSecretStore* cookie_store) {
   Endpoint::Secrets secrets;
   secrets.isn_key = SipKey{0x1111111111111111ULL * (side + 1),
                            0x2222222222222222ULL * (side + 1)};
@@ -37,6 +37,7 @@ std::unique_ptr<Endpoint> MakeTestEndpoint(const EndpointConfig& config,
     key[i] = static_cast<uint8_t>(i * 7 + side);
   }
   secrets.table_key = key;
+  secrets.cookie_store = cookie_store;
   absl::StatusOr<std::unique_ptr<Endpoint>> ep =
       Endpoint::Create(config, sink, start, secrets);
   if (!ep.ok()) {

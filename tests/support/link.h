@@ -37,11 +37,11 @@ WireSegment EmitToWire(const OutSegment& segment);
 // Parses `w` back with checksum verification; on kOk *out's payload points
 // into w.bytes.
 wire::WireError ParseFromWire(const WireSegment& w, wire::TcpRepr* out);
-// An endpoint with fixed secrets for side 0 or 1 (aborts on a config error:
-// a test bug).
-std::unique_ptr<Endpoint> MakeTestEndpoint(const EndpointConfig& config,
-                                           SegmentSink* sink, Instant start,
-                                           int side);
+// An endpoint with fixed secrets for side 0 or 1, and cookie_store's cookie
+// secrets when given (aborts on a config error: a test bug).
+std::unique_ptr<Endpoint> MakeTestEndpoint(
+    const EndpointConfig& config, SegmentSink* sink, Instant start, int side,
+    const SynCookieSecretStore* cookie_store = nullptr);
 
 class Link {
  public:
