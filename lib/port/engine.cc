@@ -923,8 +923,7 @@ void Engine::EmitHeaders(uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst,
   }
 }
 
-bool Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop,
-                     wire::MacAddr* mac) {
+bool Engine::Resolve(rte_mbuf* m, wire::Ipv4Addr next_hop, wire::MacAddr* mac) {
   switch (arp_.Resolve(next_hop, now_, m, mac)) {
     case ArpCache::Result::kResolved:
       SendPending(m, *mac);

@@ -734,9 +734,9 @@ TEST_F(EngineFrameTest, SendSynAcks_SameFramesAsOneByOne) {
   // for each run so that each asks for it once.
   const auto segments = [&](wire::Ipv4Addr unresolved) {
     const wire::Ipv4Addr off_prefix = wire::Ipv4Addr::FromOctets(198, 19, 0, 5);
-    const std::vector<wire::Ipv4Addr> dsts = {
-        kClientIp, kClientIp,  unresolved, unresolved,
-        kClientIp, off_prefix, kClientIp,  kClientIp};
+    const std::vector<wire::Ipv4Addr> dsts = {kClientIp,  kClientIp, unresolved,
+                                              unresolved, kClientIp, off_prefix,
+                                              kClientIp,  kClientIp};
     std::vector<tcp::SynAckSegment> out;
     for (size_t i = 0; i < dsts.size(); ++i) {
       tcp::SynAckSegment s;

@@ -557,8 +557,7 @@ BurstRun ExpectBurstsAsOneByOne(const ListenOptions& lo) {
   }
   EXPECT_GE(one->stats().rst_sent.Get(), 2u);
   run.accepted = want.data.size();
-  run.accept_queue_full_syns =
-      one->stats().listen.accept_queue_full_syns.Get();
+  run.accept_queue_full_syns = one->stats().listen.accept_queue_full_syns.Get();
   return run;
 }
 
