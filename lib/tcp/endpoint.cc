@@ -441,11 +441,12 @@ bool Endpoint::AnswerInLane(const InSegment& seg, size_t i, Instant now) {
   if (!l.CookieSettled() || l.AcceptQueueFull()) {
     return false;
   }
-  stats_.segments_in.Inc();
+  // The endpoint's own counters (segments_in, segments_out and the listen
+  // totals) are added for the whole lane by FlushLane.
   l.stats.syns_received.Inc();
-  stats_.listen.syns_received.Inc();
+  l.stats.cookies_sent.Inc();
+  l.stats.synacks_sent.Inc();
   lane_[lane_n_++] = CookieSynAck(l, seg, burst_cookies_[i], now);
-  CountCookieSynAck(l);
   return true;
 }
 
@@ -454,7 +455,13 @@ void Endpoint::FlushLane() {
     return;
   }
   sink_->SendSynAcks(std::span<const SynAckSegment>(lane_.data(), lane_n_));
+  // AnswerInLane's SYNs as Dispatch, HandleListen and SendCookieSynAck
+  // count them.
+  stats_.segments_in.Add(lane_n_);
   stats_.segments_out.Add(lane_n_);
+  stats_.listen.syns_received.Add(lane_n_);
+  stats_.listen.cookies_sent.Add(lane_n_);
+  stats_.listen.synacks_sent.Add(lane_n_);
   lane_n_ = 0;
 }
 

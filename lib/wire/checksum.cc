@@ -139,6 +139,19 @@ uint16_t InternetChecksum(std::span<const uint8_t> data) {
   return ChecksumFinish(ChecksumPartial(data));
 }
 
+bool ChecksumVerifies(std::span<const uint8_t> data) {
+  if (data.size() != 20) {
+    return InternetChecksum(data) == 0;
+  }
+  // The native-order sum folds to 0xffff exactly when the big-endian one
+  // does (RFC 1071 section 2(B): byte order only swaps the folded bytes,
+  // and 0xffff is its own swap); the checksum is then ~0xffff = 0.
+  const uint8_t* p = data.data();
+  uint32_t tail;
+  std::memcpy(&tail, p + 16, sizeof(tail));
+  return Fold64(AddCarry(AddCarry(Load64(p), Load64(p + 8)), tail)) == 0xffff;
+}
+
 uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
                          uint16_t transport_len) {
   return (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +

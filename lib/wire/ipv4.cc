@@ -75,7 +75,7 @@ WireError Ipv4Repr::Parse(std::span<const uint8_t> packet, Checksum mode,
     return WireError::kIpv4BadTotalLength;
   }
   if (mode == Checksum::kVerify &&
-      InternetChecksum(packet.first(header_len)) != 0) {
+      !ChecksumVerifies(packet.first(header_len))) {
     return WireError::kIpv4BadChecksum;
   }
   if (!OptionsWellFormed(p + kIpv4MinHeaderLen,

@@ -57,6 +57,37 @@ TEST(Checksum, MatchesReferenceForEveryLengthAndOffset) {
   }
 }
 
+// ChecksumVerifies against the reference: random 20-byte headers with their
+// checksum set right, then one bit flipped; headers whose words sum to
+// +0 or -0 (all zero, all ones); and other lengths (the general path).
+TEST(Checksum, VerifiesAsReference) {
+  std::mt19937 rng(791);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::vector<uint8_t> h(20);
+    for (auto& b : h) {
+      b = static_cast<uint8_t>(rng());
+    }
+    if (trial % 2 == 0) {
+      h[10] = 0;
+      h[11] = 0;
+      StoreBe16(h.data() + 10, ReferenceChecksum(h));
+      ASSERT_TRUE(ChecksumVerifies(h)) << trial;
+      h[rng() % 20] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    }
+    ASSERT_EQ(ChecksumVerifies(h), ReferenceChecksum(h) == 0) << trial;
+  }
+  EXPECT_FALSE(ChecksumVerifies(std::vector<uint8_t>(20, 0x00)));
+  EXPECT_TRUE(ChecksumVerifies(std::vector<uint8_t>(20, 0xff)));
+  // Every 64-bit add carries.
+  std::vector<uint8_t> near(20, 0xff);
+  near[19] = 0xfe;
+  EXPECT_EQ(ChecksumVerifies(near), ReferenceChecksum(near) == 0);
+  for (size_t len : {0, 2, 19, 21, 24, 40, 60}) {
+    std::vector<uint8_t> d(len, 0xff);
+    EXPECT_EQ(ChecksumVerifies(d), ReferenceChecksum(d) == 0) << len;
+  }
+}
+
 TEST(Checksum, AllOnesDataCarriesCorrectly) {
   // Worst case for carries: every 64-bit add overflows.
   std::vector<uint8_t> d(9000, 0xff);
