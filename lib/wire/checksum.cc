@@ -15,33 +15,9 @@
 namespace tern::wire {
 namespace {
 
-// a + b with the end-around carry of RFC 1071 section 2(C): a carry out of
-// bit 63 comes back in at bit 0. The result cannot overflow again: when the
-// addition carried, the truncated sum is at most 2^64 - 2.
-uint64_t AddCarry(uint64_t a, uint64_t b) {
-  uint64_t r;
-  const bool carry = __builtin_add_overflow(a, b, &r);
-  return r + carry;
-}
-
-// The one's complement sum held in `sum` folded to 16 bits: 64 to 32 to 16,
-// each with its end-around carry.
-uint16_t Fold64(uint64_t sum) {
-  uint32_t lo = static_cast<uint32_t>(sum);
-  uint32_t s32;
-  s32 = lo + static_cast<uint32_t>(sum >> 32);
-  s32 += s32 < lo;
-  const auto lo16 = static_cast<uint16_t>(s32);
-  auto s16 = static_cast<uint16_t>(lo16 + static_cast<uint16_t>(s32 >> 16));
-  s16 += s16 < lo16;
-  return s16;
-}
-
-uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
+using checksum_internal::AddCarry;
+using checksum_internal::Fold64;
+using checksum_internal::Load64;
 
 // The tail of 1..7 bytes as the native word that holds them at their offsets
 // followed by zeros, so an odd last byte lands in the high half of a
@@ -137,19 +113,6 @@ uint16_t ChecksumFinish(uint32_t sum) {
 
 uint16_t InternetChecksum(std::span<const uint8_t> data) {
   return ChecksumFinish(ChecksumPartial(data));
-}
-
-bool ChecksumVerifies(std::span<const uint8_t> data) {
-  if (data.size() != 20) {
-    return InternetChecksum(data) == 0;
-  }
-  // The native-order sum folds to 0xffff exactly when the big-endian one
-  // does (RFC 1071 section 2(B): byte order only swaps the folded bytes,
-  // and 0xffff is its own swap); the checksum is then ~0xffff = 0.
-  const uint8_t* p = data.data();
-  uint32_t tail;
-  std::memcpy(&tail, p + 16, sizeof(tail));
-  return Fold64(AddCarry(AddCarry(Load64(p), Load64(p + 8)), tail)) == 0xffff;
 }
 
 uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,

@@ -293,8 +293,7 @@ WireError TcpRepr::Parse(std::span<const uint8_t> segment, Ipv4Addr src,
   if (mode == Checksum::kVerify) {
     uint32_t sum = PseudoHeaderSum(src, dst, kIpProtoTcp,
                                    static_cast<uint16_t>(segment.size()));
-    if (segment.size() > 0xffff ||
-        ChecksumFinish(ChecksumPartial(segment, sum)) != 0) {
+    if (segment.size() > 0xffff || !ChecksumVerifies(segment, sum)) {
       return WireError::kTcpBadChecksum;
     }
   }

@@ -57,32 +57,52 @@ TEST(Checksum, MatchesReferenceForEveryLengthAndOffset) {
   }
 }
 
-// ChecksumVerifies against the reference: random 20-byte headers with their
-// checksum set right, then one bit flipped; headers whose words sum to
-// +0 or -0 (all zero, all ones); and other lengths (the general path).
+// ChecksumVerifies against the reference: random 20- and 40-byte headers,
+// with a random pseudo-header sum or none, their checksum set right, then
+// one bit flipped; sums of +0 and -0 (all zero, all ones); other lengths
+// (the general path).
 TEST(Checksum, VerifiesAsReference) {
   std::mt19937 rng(791);
-  for (int trial = 0; trial < 20000; ++trial) {
-    std::vector<uint8_t> h(20);
+  for (int trial = 0; trial < 40000; ++trial) {
+    std::vector<uint8_t> h(trial % 4 < 2 ? 20 : 40);
     for (auto& b : h) {
       b = static_cast<uint8_t>(rng());
     }
-    if (trial % 2 == 0) {
-      h[10] = 0;
-      h[11] = 0;
-      StoreBe16(h.data() + 10, ReferenceChecksum(h));
-      ASSERT_TRUE(ChecksumVerifies(h)) << trial;
-      h[rng() % 20] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    // The pseudo-header's words, as a sum of six of them.
+    std::vector<uint8_t> pseudo(12);
+    uint32_t initial = 0;
+    if (trial % 2 == 1) {
+      for (size_t i = 0; i < pseudo.size(); i += 2) {
+        pseudo[i] = static_cast<uint8_t>(rng());
+        pseudo[i + 1] = static_cast<uint8_t>(rng());
+        initial += LoadBe16(pseudo.data() + i);
+      }
     }
-    ASSERT_EQ(ChecksumVerifies(h), ReferenceChecksum(h) == 0) << trial;
+    std::vector<uint8_t> whole = pseudo;
+    whole.insert(whole.end(), h.begin(), h.end());
+    if (trial % 3 != 0) {
+      // The checksum field (the IPv4 header's at 10, as good as any).
+      whole[12 + 10] = 0;
+      whole[12 + 11] = 0;
+      StoreBe16(whole.data() + 12 + 10, ReferenceChecksum(whole));
+      h.assign(whole.begin() + 12, whole.end());
+      ASSERT_TRUE(ChecksumVerifies(h, initial)) << trial;
+      const size_t at = rng() % h.size();
+      const auto bit = static_cast<uint8_t>(1u << (rng() % 8));
+      h[at] ^= bit;
+      whole[12 + at] ^= bit;
+    }
+    ASSERT_EQ(ChecksumVerifies(h, initial), ReferenceChecksum(whole) == 0)
+        << trial;
   }
   EXPECT_FALSE(ChecksumVerifies(std::vector<uint8_t>(20, 0x00)));
   EXPECT_TRUE(ChecksumVerifies(std::vector<uint8_t>(20, 0xff)));
+  EXPECT_TRUE(ChecksumVerifies(std::vector<uint8_t>(40, 0xff)));
   // Every 64-bit add carries.
-  std::vector<uint8_t> near(20, 0xff);
-  near[19] = 0xfe;
+  std::vector<uint8_t> near(40, 0xff);
+  near[39] = 0xfe;
   EXPECT_EQ(ChecksumVerifies(near), ReferenceChecksum(near) == 0);
-  for (size_t len : {0, 2, 19, 21, 24, 40, 60}) {
+  for (size_t len : {0, 2, 19, 21, 24, 39, 41, 60}) {
     std::vector<uint8_t> d(len, 0xff);
     EXPECT_EQ(ChecksumVerifies(d), ReferenceChecksum(d) == 0) << len;
   }
