@@ -21,6 +21,12 @@ using wire::tcp_flags::kSyn;
 
 namespace {
 
+// The timestamp clock (RFC 7323 5.4): `now` in whole milliseconds, to which
+// each connection adds its offset.
+uint32_t MillisClock(Instant now) {
+  return static_cast<uint32_t>(now.ToNanos() / 1000'000);
+}
+
 // Connection-table values: bit 31 marks a TIME-WAIT record, bit 30 a
 // half-open record; otherwise the value is a connection slab index.
 constexpr uint32_t kTimeWaitBit = 1u << 31;
@@ -379,6 +385,7 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
   in_on_segments_ = true;
   std::array<FourTuple, ConnTable::kBurst>& tuples = burst_tuples_;
   std::array<std::optional<uint32_t>, ConnTable::kBurst>& found = burst_found_;
+  const uint32_t now_ms = MillisClock(now);
   while (!segments.empty()) {
     const size_t n = std::min(segments.size(), ConnTable::kBurst);
     for (size_t i = 0; i < n; ++i) {
@@ -399,7 +406,7 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
     for (size_t i = 0; i < n; ++i) {
       // found[i] again: an earlier segment may have added the 4-tuple.
       if (((burst_lane_mask_ >> i) & 1) != 0 && !found[i] &&
-          AnswerInLane(segments[i], i, now)) {
+          AnswerInLane(segments[i], i, now_ms)) {
         continue;
       }
       // What the segment sends comes after the lane's SYN-ACKs before it.
@@ -430,7 +437,7 @@ void Endpoint::OnSegments(std::span<const InSegment> segments, Instant now) {
   in_on_segments_ = false;
 }
 
-bool Endpoint::AnswerInLane(const InSegment& seg, size_t i, Instant now) {
+bool Endpoint::AnswerInLane(const InSegment& seg, size_t i, uint32_t now_ms) {
   // What Dispatch, HandleListen and SendCookieSynAck would do for this bare
   // SYN (no 4-tuple in the table, both ports set, no payload: checked by
   // PrecomputeCookies), when the listener answers it with a cookie and
@@ -446,7 +453,7 @@ bool Endpoint::AnswerInLane(const InSegment& seg, size_t i, Instant now) {
   l.stats.syns_received.Inc();
   l.stats.cookies_sent.Inc();
   l.stats.synacks_sent.Inc();
-  lane_[lane_n_++] = CookieSynAck(l, seg, burst_cookies_[i], now);
+  CookieSynAck(l, seg, burst_cookies_[i], now_ms, &lane_[lane_n_++]);
   return true;
 }
 
@@ -791,16 +798,16 @@ DeadlineFifo* Endpoint::SynAckFifoOf(const TimerNode* node) {
   return &synack_fifos_[i];
 }
 
-SynAckSegment Endpoint::MakeSynAck(const FourTuple& tuple, SeqNum iss,
-                                   SeqNum ack, const Listener& l,
-                                   std::optional<uint8_t> offer_wscale,
-                                   bool sack, bool ts, uint32_t tsval,
-                                   uint32_t tsecr,
-                                   const InSegment* reply_to) const {
+void Endpoint::MakeSynAck(const FourTuple& tuple, SeqNum iss, SeqNum ack,
+                          const Listener& l,
+                          std::optional<uint8_t> offer_wscale, bool sack,
+                          bool ts, uint32_t tsval, uint32_t tsecr,
+                          const InSegment* reply_to,
+                          SynAckSegment* out_segment) const {
   // The template holds the rest: the flags, the unscaled window (RFC 7323
   // 2.2), the MSS, and the options only as the peer offered them (RFC 7323
   // 2.2, 3.2; RFC 2018 2), laid out by BuildSynAckTemplates.
-  SynAckSegment out;
+  SynAckSegment& out = *out_segment;
   out.src = tuple.local_addr;
   out.dst = tuple.remote_addr;
   out.src_port = tuple.local_port;
@@ -816,7 +823,6 @@ SynAckSegment Endpoint::MakeSynAck(const FourTuple& tuple, SeqNum iss,
   // now (Listen and SetListenerConnOptions rebuild them).
   TERN_DCHECK(out.header_template->Matches(
       SynAckProto(l.options.conn, offer_wscale, sack, ts)));
-  return out;
 }
 
 void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
@@ -824,8 +830,10 @@ void Endpoint::SendSynAck(Env& env, const FourTuple& tuple, SeqNum iss,
                           std::optional<uint8_t> offer_wscale, bool sack,
                           bool ts, uint32_t tsval, uint32_t tsecr,
                           const InSegment* reply_to) {
-  env.sink.SendSynAck(MakeSynAck(tuple, iss, ack, l, offer_wscale, sack, ts,
-                                 tsval, tsecr, reply_to));
+  SynAckSegment out;
+  MakeSynAck(tuple, iss, ack, l, offer_wscale, sack, ts, tsval, tsecr, reply_to,
+             &out);
+  env.sink.SendSynAck(out);
   stats_.segments_out.Inc();
 }
 
@@ -878,8 +886,7 @@ void Endpoint::SendHalfOpenSynAck(Env& env, const HalfOpen& r,
   SendSynAck(env, r.tuple, r.iss, r.irs + 1, l, wscale,
              (r.flags & HalfOpen::kSack) != 0,
              (r.flags & HalfOpen::kTimestamps) != 0,
-             static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
-             r.ts_recent, reply_to);
+             MillisClock(env.now) + r.iss.raw(), r.ts_recent, reply_to);
 }
 
 void Endpoint::SendHalfOpenAck(Env& env, HalfOpen& r, bool limited) {
@@ -912,9 +919,8 @@ void Endpoint::SendHalfOpenAck(Env& env, HalfOpen& r, bool limited) {
     out.tcp.window = static_cast<uint16_t>(window);
   }
   if ((r.flags & HalfOpen::kTimestamps) != 0) {
-    out.tcp.options.timestamps = wire::TcpTimestamps{
-        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.iss.raw(),
-        r.ts_recent};
+    out.tcp.options.timestamps =
+        wire::TcpTimestamps{MillisClock(env.now) + r.iss.raw(), r.ts_recent};
   }
   env.sink.Send(out);
   stats_.segments_out.Inc();
@@ -1091,13 +1097,16 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
           : EncodeSynCookie(seg.Tuple(), seg.tcp.seq,
                             CookieMssIndex(PeerMss(seg.tcp.options)),
                             SynCookieCounter(env.now), cookies_->Current());
-  env.sink.SendSynAck(CookieSynAck(l, seg, cookie, env.now));
+  SynAckSegment out;
+  CookieSynAck(l, seg, cookie, MillisClock(env.now), &out);
+  env.sink.SendSynAck(out);
   stats_.segments_out.Inc();
   CountCookieSynAck(l);
 }
 
-SynAckSegment Endpoint::CookieSynAck(const Listener& l, const InSegment& seg,
-                                     SeqNum cookie, Instant now) const {
+void Endpoint::CookieSynAck(const Listener& l, const InSegment& seg,
+                            SeqNum cookie, uint32_t now_ms,
+                            SynAckSegment* out) const {
   // Stateless: everything the final ACK needs is in the cookie (the ISS) and,
   // with timestamps, in the low bits of our TSval (doc/syn_cookies.md).
   const ConnOptions& co = l.options.conn;
@@ -1118,14 +1127,13 @@ SynAckSegment Endpoint::CookieSynAck(const Listener& l, const InSegment& seg,
     }
     opts.sack_permitted = co.sack_permitted && in.sack_permitted;
     sack = opts.sack_permitted;
-    uint32_t ts_clock =
-        static_cast<uint32_t>(now.ToNanos() / 1000'000) + cookie.raw();
+    uint32_t ts_clock = now_ms + cookie.raw();
     tsval = EncodeTsOptions(ts_clock, opts);
   }
   // Without timestamps the cookie cannot carry window scale or SACK: the
   // documented fallback offers neither.
-  return MakeSynAck(seg.Tuple(), cookie, seg.tcp.seq + 1, l, wscale, sack, ts,
-                    tsval, ts ? in.timestamps->tsval : 0, &seg);
+  MakeSynAck(seg.Tuple(), cookie, seg.tcp.seq + 1, l, wscale, sack, ts, tsval,
+             ts ? in.timestamps->tsval : 0, &seg, out);
 }
 
 void Endpoint::CountCookieSynAck(Listener& l) {
@@ -1232,9 +1240,8 @@ void Endpoint::SendTimeWaitAck(Env& env, const TimeWaitRecord& r) {
   out.tcp.flags = kAck;
   out.tcp.window = r.window;
   if (r.timestamps != 0) {
-    out.tcp.options.timestamps = wire::TcpTimestamps{
-        static_cast<uint32_t>(env.now.ToNanos() / 1000'000) + r.ts_offset,
-        r.ts_recent};
+    out.tcp.options.timestamps =
+        wire::TcpTimestamps{MillisClock(env.now) + r.ts_offset, r.ts_recent};
   }
   env.sink.Send(out);
   stats_.segments_out.Inc();

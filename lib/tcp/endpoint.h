@@ -337,12 +337,12 @@ class Endpoint {
                   const Listener& l, std::optional<uint8_t> offer_wscale,
                   bool sack, bool ts, uint32_t tsval, uint32_t tsecr,
                   const InSegment* reply_to);
-  // The SynAckSegment SendSynAck sends.
-  SynAckSegment MakeSynAck(const FourTuple& tuple, SeqNum iss, SeqNum ack,
-                           const Listener& l,
-                           std::optional<uint8_t> offer_wscale, bool sack,
-                           bool ts, uint32_t tsval, uint32_t tsecr,
-                           const InSegment* reply_to) const;
+  // Writes the SynAckSegment SendSynAck sends to *out (in place: the
+  // cookie lane's array, without a copy).
+  void MakeSynAck(const FourTuple& tuple, SeqNum iss, SeqNum ack,
+                  const Listener& l, std::optional<uint8_t> offer_wscale,
+                  bool sack, bool ts, uint32_t tsval, uint32_t tsecr,
+                  const InSegment* reply_to, SynAckSegment* out) const;
   // A SYN-ACK with co's options and those the peer asked for, its variable
   // fields (ports, numbers, timestamp values) zero: what a template lays out.
   wire::TcpRepr SynAckProto(const ConnOptions& co,
@@ -386,16 +386,17 @@ class Endpoint {
     return static_cast<uint16_t>(std::min<size_t>(co.recv_buffer, 0xffff));
   }
   void SendCookieSynAck(Env& env, Listener& l, const InSegment& seg);
-  // The SYN-ACK answering seg with `cookie` as its ISS (doc/syn_cookies.md:
-  // the TSval carries the offered options).
-  SynAckSegment CookieSynAck(const Listener& l, const InSegment& seg,
-                             SeqNum cookie, Instant now) const;
+  // Writes to *out the SYN-ACK answering seg with `cookie` as its ISS
+  // (doc/syn_cookies.md: the TSval carries the offered options); now_ms is
+  // the timestamp clock, now in whole milliseconds (RFC 7323 5.4).
+  void CookieSynAck(const Listener& l, const InSegment& seg, SeqNum cookie,
+                    uint32_t now_ms, SynAckSegment* out) const;
   // A cookie SYN-ACK sent for l: its counters.
   void CountCookieSynAck(Listener& l);
   // OnSegments' cookie lane: answers segment i of the burst (a bit of
   // burst_lane_mask_) into lane_ and returns true, or returns false and
   // changes nothing when the general path must take it.
-  bool AnswerInLane(const InSegment& seg, size_t i, Instant now);
+  bool AnswerInLane(const InSegment& seg, size_t i, uint32_t now_ms);
   // Sends lane_'s SYN-ACKs (SegmentSink::SendSynAcks) and empties it.
   void FlushLane();
   // Fills burst_cookies_ for the segments of `segs` that are bare SYNs

@@ -115,12 +115,6 @@ uint16_t InternetChecksum(std::span<const uint8_t> data) {
   return ChecksumFinish(ChecksumPartial(data));
 }
 
-uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
-                         uint16_t transport_len) {
-  return (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
-         (dst.value & 0xffff) + protocol + transport_len;
-}
-
 uint16_t ChecksumUpdate16(uint16_t checksum, uint16_t old_value,
                           uint16_t new_value) {
   uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} +

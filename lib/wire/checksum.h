@@ -50,8 +50,11 @@ inline bool ChecksumVerifies(std::span<const uint8_t> data,
 
 // Sum of the 12-byte IPv4 pseudo-header: src, dst, zero, protocol, and the
 // transport length (header plus payload, RFC 9293 section 3.1).
-uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
-                         uint16_t transport_len);
+inline uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
+                                uint16_t transport_len) {
+  return (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
+         (dst.value & 0xffff) + protocol + transport_len;
+}
 
 // RFC 1624 equation 3: HC' = ~(~HC + ~m + m'). Returns the new checksum
 // field after a 16-bit word of the covered data changes from `old_value` to
