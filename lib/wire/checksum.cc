@@ -105,12 +105,6 @@ uint32_t ChecksumPartial(std::span<const uint8_t> data, uint32_t initial) {
   }
 }
 
-uint16_t ChecksumFold(uint32_t sum) { return Fold64(sum); }
-
-uint16_t ChecksumFinish(uint32_t sum) {
-  return static_cast<uint16_t>(~Fold64(sum));
-}
-
 uint16_t InternetChecksum(std::span<const uint8_t> data) {
   return ChecksumFinish(ChecksumPartial(data));
 }

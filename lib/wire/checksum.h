@@ -29,14 +29,6 @@ namespace tern::wire {
 // `initial` folded in.
 uint32_t ChecksumPartial(std::span<const uint8_t> data, uint32_t initial = 0);
 
-// Folds `sum` to 16 bits and complements it: the value to store in a
-// checksum field.
-uint16_t ChecksumFinish(uint32_t sum);
-
-// Folds `sum` to 16 bits without complementing it (what a NIC with TX
-// checksum offload expects to find pre-loaded in the TCP checksum field).
-uint16_t ChecksumFold(uint32_t sum);
-
 // ChecksumFinish(ChecksumPartial(data)).
 uint16_t InternetChecksum(std::span<const uint8_t> data);
 
@@ -97,6 +89,18 @@ inline uint64_t Load64(const uint8_t* p) {
 }
 
 }  // namespace checksum_internal
+
+// Folds `sum` to 16 bits and complements it: the value to store in a
+// checksum field.
+inline uint16_t ChecksumFinish(uint32_t sum) {
+  return static_cast<uint16_t>(~checksum_internal::Fold64(sum));
+}
+
+// Folds `sum` to 16 bits without complementing it (what a NIC with TX
+// checksum offload expects to find pre-loaded in the TCP checksum field).
+inline uint16_t ChecksumFold(uint32_t sum) {
+  return checksum_internal::Fold64(sum);
+}
 
 // Inline: on the receive path of every frame (twice for a SYN), where a
 // call cost as much as the sum (callgrind, doc/benchmarks.md issue 14).
