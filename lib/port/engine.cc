@@ -367,10 +367,7 @@ bool Engine::Reusable(const rte_mbuf* m) const {
          rte_mbuf_refcnt_read(m) == 1;
 }
 
-// Inline (here and EmitHeaders): once per SYN-ACK of a flood, where the
-// calls cost a fifth of their bodies (callgrind, doc/benchmarks.md).
-[[gnu::always_inline]] inline rte_mbuf* Engine::TakeReceived(
-    const tcp::InSegment* seg) {
+inline rte_mbuf* Engine::TakeReceived(const tcp::InSegment* seg) {
   // std::less: a total order even for pointers outside batch_.
   const std::less<const tcp::InSegment*> less;
   const tcp::InSegment* first = batch_.data();
@@ -897,9 +894,9 @@ void Engine::BuildHeaderTemplate() {
   l3_sum_ = wire::ChecksumPartial({ip_at, wire::kIpv4MinHeaderLen});
 }
 
-[[gnu::always_inline]] inline void Engine::EmitHeaders(
-    uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t l4_len,
-    bool checksum_offload) const {
+inline void Engine::EmitHeaders(uint8_t* frame, wire::Ipv4Addr src,
+                                wire::Ipv4Addr dst, uint16_t l4_len,
+                                bool checksum_offload) const {
   if (src != options_.address) {
     // Not this engine's address (no segment of the endpoint has another):
     // the general emitter.

@@ -183,9 +183,9 @@ class Engine final : public tcp::SegmentSink,
   // (tcp::SynAckSegment): the frame Send would build from
   // segment.ToOutSegment(), without the OutSegment.
   void SendSynAck(const tcp::SynAckSegment& segment) override;
-  // The same frames as SendSynAck for each, in one pass: a next hop the ARP
-  // cache resolved for an earlier frame of the call is not asked again
-  // (nothing changes the cache within the call).
+  // The same frames as SendSynAck for each, in one pass: within a run of
+  // consecutive frames to one next hop, once the ARP cache has resolved it
+  // it is not asked again (nothing changes the cache within the call).
   void SendSynAcks(std::span<const tcp::SynAckSegment> segments) override;
 
   // tcp::PayloadPinner: copies `bytes` once into an mbuf from the port's
@@ -254,8 +254,11 @@ class Engine final : public tcp::SegmentSink,
   // The driver's IPv4/TCP checksum offload flags on a frame built by Send
   // or SendChained, as the port offers them.
   static void SetChecksumOffloads(rte_mbuf* m, const PortOffloads& off);
-  void EmitHeaders(uint8_t* frame, wire::Ipv4Addr src, wire::Ipv4Addr dst,
-                   uint16_t l4_len, bool checksum_offload) const;
+  [[gnu::always_inline]] inline void EmitHeaders(uint8_t* frame,
+                                                 wire::Ipv4Addr src,
+                                                 wire::Ipv4Addr dst,
+                                                 uint16_t l4_len,
+                                                 bool checksum_offload) const;
   // An ICMP error (destination unreachable, time exceeded, parameter
   // problem): the quoted TCP segment's connection gets it
   // (tcp::Endpoint::OnIcmpError), on its own engine.
@@ -278,7 +281,10 @@ class Engine final : public tcp::SegmentSink,
   // taken out of the batch (DeliverTcp then leaves it alone) and reset for
   // a frame this engine builds; nullptr when `seg` is not one of the
   // batch's or its mbuf is not Reusable (tcp::OutSegment::reply_to).
-  rte_mbuf* TakeReceived(const tcp::InSegment* seg);
+  // Always inlined (as EmitHeaders): once per SYN-ACK of a flood, where the
+  // calls cost a fifth of their bodies (callgrind, doc/benchmarks.md).
+  [[gnu::always_inline]] inline rte_mbuf* TakeReceived(
+      const tcp::InSegment* seg);
   // rte_pktmbuf_reset's work on a pooled mbuf (NewMbuf, TakeReceived).
   static void ResetForTx(rte_mbuf* m);
   // Offers rx_[0, n) to the tap; keeps the frames it left, in order.

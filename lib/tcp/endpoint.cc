@@ -445,6 +445,9 @@ bool Endpoint::AnswerInLane(const InSegment& seg, size_t i, uint32_t now_ms) {
   // Anything else takes the general path. The listener's state may have
   // changed since PrecomputeCookies, by the burst's earlier segments.
   Listener& l = listeners_[burst_listener_[i]];
+  // Open: only the application closes a listener, and nothing calls it
+  // during OnSegments.
+  TERN_DCHECK(l.open);
   if (!l.CookieSettled() || l.AcceptQueueFull()) {
     return false;
   }

@@ -881,33 +881,54 @@ class EngineRecycleTest : public EngineFrameTest {
 
 // A SYN arrives in an mbuf of the server's own pool, as its PMD delivers
 // them; its SYN-ACK is built in that same mbuf (tcp::OutSegment::reply_to),
-// so none is left over for the stash.
-TEST_F(EngineRecycleTest, OwnPoolSyns_SynAcksBuiltInTheirOwnMbufs) {
-  ASSERT_NO_FATAL_FAILURE(WarmUp());
-  rte_mempool* own = wire_->b().pool();
-  constexpr size_t kN = 4;
-  constexpr uint16_t kFirst = 41000;
-  const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
-  const uint64_t replied0 = server_->counters().rx_mbufs_replied.Get();
-  const std::vector<rte_mbuf*> syns = SynBurst(own, kFirst, kN);
-  ASSERT_EQ(syns.size(), kN);
-  std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
-  ASSERT_EQ(out.size(), kN);
+// so none is left over for the stash. The same for a burst answered on the
+// endpoint's cookie lane (Engine::SendSynAcks).
+void ExpectSynAcksInTheirOwnMbufs(const std::vector<rte_mbuf*>& syns,
+                                  uint16_t first,
+                                  const std::vector<rte_mbuf*>& out) {
+  ASSERT_EQ(out.size(), syns.size());
   for (rte_mbuf* m : out) {
     const FrameInfo f = Describe(m);
     ASSERT_TRUE(f.tcp);
     EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
-    EXPECT_EQ(f.dst, wire_->a().mac());
     // The mbuf that carried the SYN from this port.
     const auto at = std::find(syns.begin(), syns.end(), m);
     ASSERT_NE(at, syns.end())
         << "SYN-ACK to " << f.seg.dst_port << " not built in a SYN's mbuf";
-    EXPECT_EQ(f.seg.dst_port, kFirst + (at - syns.begin()));
+    EXPECT_EQ(f.seg.dst_port, first + (at - syns.begin()));
     EXPECT_EQ(f.seg.ack, SeqNum(7000 + f.seg.dst_port + 1));
   }
-  FreeAll(out);
-  EXPECT_EQ(server_->counters().rx_mbufs_replied.Get() - replied0, kN);
-  EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
+}
+
+TEST_F(EngineRecycleTest, OwnPoolSyns_SynAcksBuiltInTheirOwnMbufs) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  rte_mempool* own = wire_->b().pool();
+  // The http listener queues its SYNs; port 8080 answers every SYN with a
+  // cookie, a burst of them on the cookie lane.
+  tcp::ListenOptions lo;
+  lo.cookies = tcp::SynCookieMode::kAlways;
+  ASSERT_TRUE(server_->endpoint().Listen(kServerIp, 8080, lo).ok());
+  constexpr size_t kN = 4;
+  for (const uint16_t dport : {kHttpPort, uint16_t{8080}}) {
+    SCOPED_TRACE(dport);
+    const uint16_t first = dport == kHttpPort ? 41000 : 42000;
+    const uint64_t reused0 = server_->counters().rx_mbufs_reused.Get();
+    const uint64_t replied0 = server_->counters().rx_mbufs_replied.Get();
+    const uint64_t cookies0 =
+        server_->endpoint().stats().listen.cookies_sent.Get();
+    const std::vector<rte_mbuf*> syns = SynBurst(own, first, kN, dport);
+    ASSERT_EQ(syns.size(), kN);
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    for (rte_mbuf* m : out) {
+      EXPECT_EQ(Describe(m).dst, wire_->a().mac());
+    }
+    ExpectSynAcksInTheirOwnMbufs(syns, first, out);
+    FreeAll(out);
+    EXPECT_EQ(server_->counters().rx_mbufs_replied.Get() - replied0, kN);
+    EXPECT_EQ(server_->counters().rx_mbufs_reused.Get(), reused0);
+    EXPECT_EQ(server_->endpoint().stats().listen.cookies_sent.Get() - cookies0,
+              dport == kHttpPort ? 0u : kN);
+  }
   EXPECT_EQ(server_->counters().parse_drops.Total(), 0u);
 }
 

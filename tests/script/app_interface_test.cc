@@ -431,8 +431,9 @@ class LaneCountingSink : public CaptureSink {
 // listener answering with cookies, bursts take the cookie lane
 // (Endpoint::AnswerInLane).
 struct BurstRun {
-  size_t lane_synacks = 0;  // sent by the lane in the largest burst
-  size_t accepted = 0;      // connections the scenario completed
+  // SYN-ACKs the lane sent with bursts of 1, 3, 7 and the whole scenario.
+  std::vector<size_t> lane_synacks;
+  size_t accepted = 0;  // connections the scenario completed
   uint64_t accept_queue_full_syns = 0;
 };
 BurstRun ExpectBurstsAsOneByOne(const ListenOptions& lo) {
@@ -553,7 +554,7 @@ BurstRun ExpectBurstsAsOneByOne(const ListenOptions& lo) {
     EXPECT_EQ(got.events, want.events);
     EXPECT_EQ(got.data, want.data);
     EXPECT_EQ(got.counters, want.counters);
-    run.lane_synacks = sink.lane_synacks;
+    run.lane_synacks.push_back(sink.lane_synacks);
   }
   EXPECT_GE(one->stats().rst_sent.Get(), 2u);
   run.accepted = want.data.size();
@@ -563,7 +564,8 @@ BurstRun ExpectBurstsAsOneByOne(const ListenOptions& lo) {
 
 TEST(OnSegmentsTest, Burst_SameResultsAsOneByOne) {
   const BurstRun run = ExpectBurstsAsOneByOne(ListenOptions{});
-  EXPECT_EQ(run.lane_synacks, 0u);  // no cookies: every SYN is queued
+  // No cookies: every SYN is queued.
+  EXPECT_EQ(run.lane_synacks, std::vector<size_t>(4, 0));
   EXPECT_EQ(run.accepted, 7u);
 }
 
@@ -573,8 +575,12 @@ TEST(OnSegmentsTest, Burst_CookiesAlways_LaneSameResultsAsOneByOne) {
   const BurstRun run = ExpectBurstsAsOneByOne(lo);
   // The scenario's SYN runs (four, then twelve with two repeated and one
   // for a connection) went through the lane, less the SYN with data and the
-  // one from port 0.
-  EXPECT_GE(run.lane_synacks, 15u);
+  // one from port 0; one at a time, none did.
+  ASSERT_EQ(run.lane_synacks.size(), 4u);
+  EXPECT_EQ(run.lane_synacks[0], 0u);
+  EXPECT_GT(run.lane_synacks[1], 0u);
+  EXPECT_GT(run.lane_synacks[2], 0u);
+  EXPECT_GE(run.lane_synacks[3], 15u);
   EXPECT_EQ(run.accepted, 7u);
 }
 
@@ -585,7 +591,8 @@ TEST(OnSegmentsTest, Burst_CookiesAlwaysAcceptQueueFull_SameResults) {
   lo.cookies = SynCookieMode::kAlways;
   lo.backlog = 2;
   const BurstRun run = ExpectBurstsAsOneByOne(lo);
-  EXPECT_GT(run.lane_synacks, 0u);
+  ASSERT_EQ(run.lane_synacks.size(), 4u);
+  EXPECT_GT(run.lane_synacks[3], 0u);
   EXPECT_EQ(run.accepted, 2u);
   EXPECT_GT(run.accept_queue_full_syns, 0u);
 }
@@ -597,7 +604,8 @@ TEST(OnSegmentsTest, Burst_CookiesOnOverflow_LaneSameResultsAsOneByOne) {
   lo.cookies = SynCookieMode::kOnOverflow;
   lo.syn_backlog = 2;
   const BurstRun run = ExpectBurstsAsOneByOne(lo);
-  EXPECT_GT(run.lane_synacks, 0u);
+  ASSERT_EQ(run.lane_synacks.size(), 4u);
+  EXPECT_GT(run.lane_synacks[3], 0u);
   EXPECT_EQ(run.accepted, 7u);
 }
 

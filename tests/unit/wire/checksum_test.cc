@@ -102,6 +102,25 @@ TEST(Checksum, VerifiesAsReference) {
   std::vector<uint8_t> near(40, 0xff);
   near[39] = 0xfe;
   EXPECT_EQ(ChecksumVerifies(near), ReferenceChecksum(near) == 0);
+  // Any 32-bit `initial` (its upper half too): the fast paths against the
+  // general one.
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::vector<uint8_t> h(trial % 2 == 0 ? 20 : 40);
+    for (auto& b : h) {
+      b = static_cast<uint8_t>(rng());
+    }
+    const auto initial = static_cast<uint32_t>(rng());
+    const uint16_t field = ChecksumFinish(ChecksumPartial(h, initial));
+    if (trial % 3 != 0) {
+      // Make it verify: add the complement of the sum at word 5 (RFC 1071).
+      h[10] = 0;
+      h[11] = 0;
+      StoreBe16(h.data() + 10, ChecksumFinish(ChecksumPartial(h, initial)));
+    }
+    ASSERT_EQ(ChecksumVerifies(h, initial),
+              ChecksumFinish(ChecksumPartial(h, initial)) == 0)
+        << trial << " " << field;
+  }
   for (size_t len : {0, 2, 19, 21, 24, 39, 41, 60}) {
     std::vector<uint8_t> d(len, 0xff);
     EXPECT_EQ(ChecksumVerifies(d), ReferenceChecksum(d) == 0) << len;
