@@ -75,7 +75,12 @@ bool Listener::UseCookie(bool endpoint_full, ListenerStats& total) {
     cookie_active = true;
     stats.cookie_mode_entered.Inc();
     total.cookie_mode_entered.Inc();
-  } else if (cookie_active && half_open <= options.syn_backlog / 2) {
+  } else if (cookie_active && half_open <= options.syn_backlog / 2 &&
+             !endpoint_full) {
+    // Not while the endpoint's slab is full: the next SYN would find no
+    // room, be dropped as a queue overflow and turn the mode on again, every
+    // other SYN lost while another listener (or this one, when half its
+    // syn_backlog is above max_half_open) holds the slab.
     cookie_active = false;
     stats.cookie_mode_left.Inc();
     total.cookie_mode_left.Inc();

@@ -103,8 +103,8 @@ struct Listener {
   // Whether this SYN is answered with a cookie. On overflow, cookies start
   // when the SYN queue is full (this listener's syn_backlog, or the
   // endpoint's half-open slab: endpoint_full) and stop only when it has
-  // drained to half, so the mode does not flap; transitions are counted here
-  // and in `total`.
+  // drained to half and the slab is not full, so the mode does not flap;
+  // transitions are counted here and in `total`.
   bool UseCookie(bool endpoint_full, ListenerStats& total);
   // Whether UseCookie would answer with a cookie now and change nothing:
   // cookies always, or on overflow with the mode on and the queue above

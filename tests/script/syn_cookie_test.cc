@@ -532,6 +532,18 @@ TEST_F(HalfOpenTest, PerEndpointBound_CookiesTakeOver) {
   }
   EXPECT_EQ(ep_->half_open_total(), 2u);
   EXPECT_EQ(ep_->listener_stats(listener_)->cookies_sent.Get(), 1u);
+  // The listener's own queue is far below its low mark (2 of 100), but the
+  // endpoint's slab is still full: the mode stays on, and every further SYN
+  // gets a cookie; none is dropped as a queue overflow.
+  for (uint16_t p = 3; p < 13; ++p) {
+    Deliver(SegBuilder().From(kRemoteAddr, 5000 + p).Syn().Seq(1).Mss(1460));
+  }
+  const ListenerStats& ls = *ep_->listener_stats(listener_);
+  EXPECT_EQ(ls.cookies_sent.Get(), 11u);
+  EXPECT_EQ(ls.syn_queue_overflows.Get(), 0u);
+  EXPECT_EQ(ls.cookie_mode_entered.Get(), 1u);
+  EXPECT_EQ(ls.cookie_mode_left.Get(), 0u);
+  EXPECT_EQ(ep_->half_open_total(), 2u);
 }
 
 TEST(SynCookieSecretStoreTest, FromHex_ParsesAndRejects) {
