@@ -484,6 +484,7 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
   // burst of an established flow) costs a flag test per segment and no
   // request array.
   uint32_t candidates = 0;
+  uint32_t lane = 0;
   for (size_t i = 0; i < segs.size(); ++i) {
     const wire::TcpRepr& t = segs[i].tcp;
     if (found[i] || (t.flags & (kSyn | kAck | kRst | kFin)) != kSyn) {
@@ -500,19 +501,14 @@ void Endpoint::PrecomputeCookies(std::span<const InSegment> segs,
         (l.options.cookies == SynCookieMode::kOnOverflow && l.cookie_active)) {
       candidates |= 1u << i;
       burst_listener_[i] = index;
+      // The lane (AnswerInLane) takes the common SYN: no payload, no port 0.
+      if (t.payload.empty() && t.src_port != 0 && t.dst_port != 0) {
+        lane |= 1u << i;
+      }
     }
   }
   if (std::popcount(candidates) < 2) {
     return;
-  }
-  // The lane (AnswerInLane) takes the common SYN: no payload, no port 0.
-  uint32_t lane = 0;
-  for (uint32_t rest = candidates; rest != 0; rest &= rest - 1) {
-    const auto i = static_cast<size_t>(std::countr_zero(rest));
-    const wire::TcpRepr& t = segs[i].tcp;
-    if (t.payload.empty() && t.src_port != 0 && t.dst_port != 0) {
-      lane |= 1u << i;
-    }
   }
   std::array<CookieRequest, ConnTable::kBurst>& requests = burst_requests_;
   std::array<uint8_t, ConnTable::kBurst>& at = burst_request_at_;
@@ -1104,7 +1100,10 @@ void Endpoint::SendCookieSynAck(Env& env, Listener& l, const InSegment& seg) {
   CookieSynAck(l, seg, cookie, MillisClock(env.now), &out);
   env.sink.SendSynAck(out);
   stats_.segments_out.Inc();
-  CountCookieSynAck(l);
+  l.stats.cookies_sent.Inc();
+  stats_.listen.cookies_sent.Inc();
+  l.stats.synacks_sent.Inc();
+  stats_.listen.synacks_sent.Inc();
 }
 
 void Endpoint::CookieSynAck(const Listener& l, const InSegment& seg,
@@ -1137,13 +1136,6 @@ void Endpoint::CookieSynAck(const Listener& l, const InSegment& seg,
   // documented fallback offers neither.
   MakeSynAck(seg.Tuple(), cookie, seg.tcp.seq + 1, l, wscale, sack, ts, tsval,
              ts ? in.timestamps->tsval : 0, &seg, out);
-}
-
-void Endpoint::CountCookieSynAck(Listener& l) {
-  l.stats.cookies_sent.Inc();
-  stats_.listen.cookies_sent.Inc();
-  l.stats.synacks_sent.Inc();
-  stats_.listen.synacks_sent.Inc();
 }
 
 bool Endpoint::TryCookieAck(Env& env, Listener& l, uint32_t listener_index,

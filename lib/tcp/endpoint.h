@@ -391,8 +391,6 @@ class Endpoint {
   // the timestamp clock, now in whole milliseconds (RFC 7323 5.4).
   void CookieSynAck(const Listener& l, const InSegment& seg, SeqNum cookie,
                     uint32_t now_ms, SynAckSegment* out) const;
-  // A cookie SYN-ACK sent for l: its counters.
-  void CountCookieSynAck(Listener& l);
   // OnSegments' cookie lane: answers segment i of the burst (a bit of
   // burst_lane_mask_) into lane_ and returns true, or returns false and
   // changes nothing when the general path must take it.
