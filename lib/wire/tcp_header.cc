@@ -169,45 +169,6 @@ WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len,
 
 namespace {
 
-// The two option layouts that nearly every segment carries, recognised by
-// their fixed bytes and read directly (RFC 7323 Appendix A recommends the
-// first for every segment with timestamps, and Linux's tcp_options_write
-// sends both; Linux's own tcp_parse_aligned_timestamp has the same shortcut
-// for the first). Each holds only options whose lengths the general parser
-// accepts and fills exactly the fields it would; a byte sequence of another
-// length, or with any kind or length byte different, goes to the general
-// parser (tcp_header_test: OptionFastPathsMatchTheGeneralParser).
-//   timestamps:  01 01 08 0a tsval tsecr                     (12 bytes)
-//   Linux SYN:   02 04 mss 04 02 08 0a tsval tsecr 01 03 03 ws (20 bytes)
-// A five-option SYN walked one option at a time was most of Parse's cost on
-// the SYN path (callgrind: about 130 of its 205 instructions per SYN,
-// doc/benchmarks.md, issue 14).
-constexpr uint32_t kNopNopTimestamps = 0x0101080a;
-constexpr uint32_t kSackPermittedTimestamps = 0x0402080a;
-constexpr uint16_t kMssKindLen = 0x0204;
-constexpr uint32_t kNopWindowScale = 0x010303;  // the top three bytes
-
-}  // namespace
-
-bool ParseTcpOptionsFast(const uint8_t* p, size_t len, TcpOptions* out) {
-  if (len == 12 && LoadBe32(p) == kNopNopTimestamps) {
-    out->timestamps = TcpTimestamps{LoadBe32(p + 4), LoadBe32(p + 8)};
-    return true;
-  }
-  if (len == 20 && LoadBe16(p) == kMssKindLen &&
-      LoadBe32(p + 4) == kSackPermittedTimestamps &&
-      (LoadBe32(p + 16) >> 8) == kNopWindowScale) {
-    out->mss = LoadBe16(p + 2);
-    out->sack_permitted = true;
-    out->timestamps = TcpTimestamps{LoadBe32(p + 8), LoadBe32(p + 12)};
-    out->window_scale = p[19];
-    return true;
-  }
-  return false;
-}
-
-namespace {
-
 WireError ParseOptions(const uint8_t* p, size_t len, TcpOptions* out) {
   if (ParseTcpOptionsFast(p, len, out)) {
     return WireError::kOk;

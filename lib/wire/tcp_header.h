@@ -214,19 +214,49 @@ inline void TcpHeaderTemplate::Emit(std::span<uint8_t> out, uint16_t src_port,
   StoreBe16(p + 16, field);
 }
 
-// The option parser TcpRepr::Parse falls back to for any layout other than
-// its two fast paths (tcp_header.cc): every option walked in turn. Exposed
-// so that tests can check the fast paths against it; the data path calls
-// TcpRepr::Parse. Fills *out's fields for the options found (it does not
-// clear the others) and returns the first defect, as Parse reports it.
+// The option parser TcpRepr::Parse and ParseTcpFrame (tcp_frame.h) fall
+// back to for any layout other than ParseTcpOptionsFast's two (below):
+// every option walked in turn. Fills *out's fields for the options found (it
+// does not clear the others) and returns the first defect, as Parse reports
+// it.
 WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len, TcpOptions* out);
 
-// TcpRepr::Parse's fast paths alone (tcp_header.cc): true, with *out's fields
-// filled as ParseTcpOptionsGeneral fills them, when the `len` bytes are
-// NOP NOP timestamps (12 bytes) or Linux's SYN options (MSS, SACK-permitted
-// with timestamps, NOP window scale: 20 bytes); false, *out untouched, for
-// anything else. Exposed for the same tests.
-bool ParseTcpOptionsFast(const uint8_t* p, size_t len, TcpOptions* out);
+// The two option layouts that nearly every segment carries, recognised by
+// their fixed bytes and read directly (RFC 7323 Appendix A recommends the
+// first for every segment with timestamps, and Linux's tcp_options_write
+// sends both; Linux's own tcp_parse_aligned_timestamp has the same shortcut
+// for the first):
+//   timestamps:  01 01 08 0a tsval tsecr                     (12 bytes)
+//   Linux SYN:   02 04 mss 04 02 08 0a tsval tsecr 01 03 03 ws (20 bytes)
+// True, with *out's fields filled as ParseTcpOptionsGeneral fills them, when
+// the `len` bytes are one of them; false, *out untouched, for anything else
+// (another length, or any kind or length byte different), which the caller
+// then walks with ParseTcpOptionsGeneral (tcp_header_test:
+// OptionFastPathsMatchTheGeneralParser). TcpRepr::Parse and ParseTcpFrame
+// (tcp_frame.h) take it first. A five-option SYN walked one option at a time
+// was most of Parse's cost on the SYN path (callgrind: about 130 of its 205
+// instructions per SYN, doc/benchmarks.md, issue 14); inline, as a call cost
+// half as much again as the read (callgrind, issue 14).
+inline bool ParseTcpOptionsFast(const uint8_t* p, size_t len, TcpOptions* out) {
+  constexpr uint32_t kNopNopTimestamps = 0x0101080a;
+  constexpr uint32_t kSackPermittedTimestamps = 0x0402080a;
+  constexpr uint16_t kMssKindLen = 0x0204;
+  constexpr uint32_t kNopWindowScale = 0x010303;  // the top three bytes
+  if (len == 12 && LoadBe32(p) == kNopNopTimestamps) {
+    out->timestamps = TcpTimestamps{LoadBe32(p + 4), LoadBe32(p + 8)};
+    return true;
+  }
+  if (len == 20 && LoadBe16(p) == kMssKindLen &&
+      LoadBe32(p + 4) == kSackPermittedTimestamps &&
+      (LoadBe32(p + 16) >> 8) == kNopWindowScale) {
+    out->mss = LoadBe16(p + 2);
+    out->sack_permitted = true;
+    out->timestamps = TcpTimestamps{LoadBe32(p + 8), LoadBe32(p + 12)};
+    out->window_scale = p[19];
+    return true;
+  }
+  return false;
+}
 
 }  // namespace tern::wire
 

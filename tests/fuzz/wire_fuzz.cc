@@ -5,7 +5,10 @@
 // - no parser reads out of bounds or trips UB (ASan/UBSan do the checking);
 // - whatever parses re-emits to bytes that parse again, with the same fields;
 // - emitting a re-parsed value is a fixed point (Emit(Parse(Emit(x))) ==
-//   Emit(x)), which catches EmittedLen disagreeing with Emit.
+//   Emit(x)), which catches EmittedLen disagreeing with Emit;
+// - the one-pass ParseTcpFrame takes a frame exactly when the general
+//   parsers in turn take it and it has the common shape (no VLAN tag, no
+//   IPv4 options, TCP), and then gives the same fields.
 //
 // Input layout: byte 0 bit 0 selects the checksum mode for IPv4 and TCP
 // (random bytes almost never carry a valid checksum, so half of the inputs
@@ -30,6 +33,7 @@
 #include "lib/wire/ethernet.h"
 #include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
+#include "lib/wire/tcp_frame.h"
 #include "lib/wire/tcp_header.h"
 #include "tests/fuzz/fuzz_input.h"
 
@@ -119,6 +123,39 @@ void FuzzIpv4(std::span<const uint8_t> packet, Ipv4Repr::Checksum mode) {
   }
 }
 
+// ParseTcpFrame against Ethernet, IPv4 and TCP parsed in turn.
+void FuzzOnePass(std::span<const uint8_t> frame, bool trust_nic) {
+  const auto ip_mode =
+      trust_nic ? Ipv4Repr::Checksum::kTrustNic : Ipv4Repr::Checksum::kVerify;
+  const auto tcp_mode =
+      trust_nic ? TcpRepr::Checksum::kTrustNic : TcpRepr::Checksum::kVerify;
+  TcpFrameHeaders headers;
+  TcpRepr fast;
+  const bool taken = ParseTcpFrame(frame, ip_mode, tcp_mode, &headers, &fast);
+  EthernetRepr eth;
+  size_t eth_len = 0;
+  Ipv4Repr ip;
+  std::span<const uint8_t> l4;
+  TcpRepr general;
+  const bool general_ok =
+      EthernetRepr::Parse(frame, &eth, &eth_len) == WireError::kOk &&
+      eth.ethertype == kEtherTypeIpv4 &&
+      Ipv4Repr::Parse(frame.subspan(eth_len), ip_mode, &ip, &l4) ==
+          WireError::kOk &&
+      ip.protocol == kIpProtoTcp &&
+      TcpRepr::Parse(l4, ip.src, ip.dst, tcp_mode, &general) == WireError::kOk;
+  Require(taken == (general_ok && !eth.vlan_tci.has_value() && !ip.had_options),
+          "one-pass parse takes what the general parsers take");
+  if (taken) {
+    Require(headers.eth_dst == eth.dst && headers.eth_src == eth.src &&
+                headers.ip_src == ip.src && headers.ip_dst == ip.dst &&
+                fast == general &&
+                fast.payload.data() == general.payload.data() &&
+                fast.payload.size() == general.payload.size(),
+            "one-pass parse gives the general parsers' fields");
+  }
+}
+
 }  // namespace
 }  // namespace tern::wire
 
@@ -129,6 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const bool trust_nic = (data[0] & 1) != 0;
   std::span<const uint8_t> frame(data + 1, size - 1);
+  FuzzOnePass(frame, trust_nic);
   EthernetRepr eth;
   size_t header_len = 0;
   if (EthernetRepr::Parse(frame, &eth, &header_len) != WireError::kOk) {
