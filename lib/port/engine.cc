@@ -780,7 +780,7 @@ bool Engine::NextHop(wire::Ipv4Addr dst, wire::Ipv4Addr* next_hop) {
   return true;
 }
 
-rte_mbuf* Engine::FrameMbuf(const tcp::InSegment* reply_to) {
+inline rte_mbuf* Engine::FrameMbuf(const tcp::InSegment* reply_to) {
   // A reply to a received segment is built in that segment's mbuf when it
   // can be (its header lines are in the cache from the parse); else in a
   // fresh one.
@@ -829,8 +829,8 @@ void Engine::SendSynAcks(std::span<const tcp::SynAckSegment> segments) {
   }
 }
 
-rte_mbuf* Engine::WriteSynAck(const tcp::SynAckSegment& segment,
-                              wire::Ipv4Addr* next_hop) {
+inline rte_mbuf* Engine::WriteSynAck(const tcp::SynAckSegment& segment,
+                                     wire::Ipv4Addr* next_hop) {
   if (!NextHop(segment.dst, next_hop)) {
     return nullptr;
   }
