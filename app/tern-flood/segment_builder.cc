@@ -62,6 +62,10 @@ SegmentBuilder::SegmentBuilder(const FloodOptions& options,
   ts_at_ =
       ts ? static_cast<uint8_t>(kTcp + wire::kTcpMinHeaderLen + kTsvalInOptions)
          : 0;
+  // TcpRepr::Emit put the timestamps option's kind and length (8, 10) just
+  // before TSval (RFC 7323 section 3.2), or the template writes elsewhere.
+  TERN_DCHECK(ts_at_ == 0 ||
+              (bytes_[ts_at_ - 2] == 8 && bytes_[ts_at_ - 1] == 10));
   // The fixed words: the checksum fields zeroed, the source address's
   // pseudo-header words left for Write (the address is drawn).
   std::array<uint8_t, kMaxFrameLen> zeroed = bytes_;

@@ -17,10 +17,10 @@
 //   draw for options.kind: a source in options.spoof_range, a port in
 //   [spoof_port_min, spoof_port_max], the acknowledgment number zero for
 //   the kinds without ACK (kSyn, kRst), TSval used only with syn options.
-// - Write(out, draw) writes frame_len() bytes at `out`, which must have room
-//   for kMaxFrameLen bytes (the copy is of fixed size); they are exactly
-//   what WriteGeneral(out, draw) writes (flood_unit_test checks every kind,
-//   with and without options, on random draws).
+// - Write(out, draw) writes kMaxFrameLen bytes at `out` (the copy is of
+//   fixed size): the frame's frame_len() bytes, exactly what
+//   WriteGeneral(out, draw) writes (flood_unit_test checks every kind, with
+//   and without options, on random draws), then zeros.
 // - WriteGeneral writes the same frame through wire::EthernetRepr,
 //   Ipv4Repr and TcpRepr's Emit, checksums included: the reference.
 // - The frame (RFC 791 3.1, RFC 9293 3.1): IPv4 with DF set, TTL 64, no

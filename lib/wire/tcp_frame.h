@@ -97,13 +97,7 @@ inline bool ParseTcpFrame(std::span<const uint8_t> frame,
                              &tcp->options) != WireError::kOk) {
     return false;
   }
-  tcp->src_port = LoadBe16(t);
-  tcp->dst_port = LoadBe16(t + 2);
-  tcp->seq = SeqNum(LoadBe32(t + 4));
-  tcp->ack = SeqNum(LoadBe32(t + 8));
-  tcp->flags = t[13];
-  tcp->window = LoadBe16(t + 14);
-  tcp->urgent_ptr = LoadBe16(t + 18);
+  ReadTcpFixedFields(t, tcp);
   tcp->payload = {t + header_len, segment_len - header_len};
   std::memcpy(headers->eth_dst.octets.data(), p, 6);
   std::memcpy(headers->eth_src.octets.data(), p + 6, 6);

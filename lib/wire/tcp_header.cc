@@ -268,13 +268,7 @@ WireError TcpRepr::Parse(std::span<const uint8_t> segment, Ipv4Addr src,
       e != WireError::kOk) {
     return e;
   }
-  out->src_port = LoadBe16(p);
-  out->dst_port = LoadBe16(p + 2);
-  out->seq = SeqNum(LoadBe32(p + 4));
-  out->ack = SeqNum(LoadBe32(p + 8));
-  out->flags = p[13];
-  out->window = LoadBe16(p + 14);
-  out->urgent_ptr = LoadBe16(p + 18);
+  ReadTcpFixedFields(p, out);
   out->payload = segment.subspan(header_len);
   return WireError::kOk;
 }

@@ -221,6 +221,20 @@ inline void TcpHeaderTemplate::Emit(std::span<uint8_t> out, uint16_t src_port,
 // it.
 WireError ParseTcpOptionsGeneral(const uint8_t* p, size_t len, TcpOptions* out);
 
+// The fixed header's fields (RFC 9293 section 3.1) read from `p`, which
+// holds at least kTcpMinHeaderLen bytes: ports, sequence and acknowledgment
+// numbers, flags, window and urgent pointer. TcpRepr::Parse and
+// ParseTcpFrame (tcp_frame.h) share it; options and payload are theirs.
+inline void ReadTcpFixedFields(const uint8_t* p, TcpRepr* out) {
+  out->src_port = LoadBe16(p);
+  out->dst_port = LoadBe16(p + 2);
+  out->seq = SeqNum(LoadBe32(p + 4));
+  out->ack = SeqNum(LoadBe32(p + 8));
+  out->flags = p[13];
+  out->window = LoadBe16(p + 14);
+  out->urgent_ptr = LoadBe16(p + 18);
+}
+
 // The two option layouts that nearly every segment carries, recognised by
 // their fixed bytes and read directly (RFC 7323 Appendix A recommends the
 // first for every segment with timestamps, and Linux's tcp_options_write

@@ -12,8 +12,9 @@
 //
 // Input layout: byte 0 bit 0 selects the checksum mode for IPv4 and TCP
 // (random bytes almost never carry a valid checksum, so half of the inputs
-// skip verification and let the fuzzer reach the option parsers); the rest
-// is an Ethernet frame without FCS.
+// skip verification and let the fuzzer reach the option parsers), bit 1
+// trusts the IPv4 checksum alone in the one-pass check; the rest is an
+// Ethernet frame without FCS.
 //
 // Built two ways from this one file (tests/fuzz/meson.build): with
 // -fsanitize=fuzzer, libFuzzer supplies main; with TERN_WIRE_FUZZ_DRIVER, the
@@ -123,12 +124,15 @@ void FuzzIpv4(std::span<const uint8_t> packet, Ipv4Repr::Checksum mode) {
   }
 }
 
-// ParseTcpFrame against Ethernet, IPv4 and TCP parsed in turn.
-void FuzzOnePass(std::span<const uint8_t> frame, bool trust_nic) {
+// ParseTcpFrame against Ethernet, IPv4 and TCP parsed in turn, each
+// checksum verified or trusted on its own (a NIC may verify one and not the
+// other).
+void FuzzOnePass(std::span<const uint8_t> frame, bool trust_ip,
+                 bool trust_tcp) {
   const auto ip_mode =
-      trust_nic ? Ipv4Repr::Checksum::kTrustNic : Ipv4Repr::Checksum::kVerify;
+      trust_ip ? Ipv4Repr::Checksum::kTrustNic : Ipv4Repr::Checksum::kVerify;
   const auto tcp_mode =
-      trust_nic ? TcpRepr::Checksum::kTrustNic : TcpRepr::Checksum::kVerify;
+      trust_tcp ? TcpRepr::Checksum::kTrustNic : TcpRepr::Checksum::kVerify;
   TcpFrameHeaders headers;
   TcpRepr fast;
   const bool taken = ParseTcpFrame(frame, ip_mode, tcp_mode, &headers, &fast);
@@ -166,7 +170,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const bool trust_nic = (data[0] & 1) != 0;
   std::span<const uint8_t> frame(data + 1, size - 1);
-  FuzzOnePass(frame, trust_nic);
+  // Bit 1 trusts the IPv4 checksum alone in the one-pass check.
+  const bool trust_ip_only = (data[0] & 2) != 0;
+  FuzzOnePass(frame, trust_nic || trust_ip_only, trust_nic);
   EthernetRepr eth;
   size_t header_len = 0;
   if (EthernetRepr::Parse(frame, &eth, &header_len) != WireError::kOk) {
