@@ -1389,6 +1389,11 @@ class EngineHostileTest : public EngineFrameTest {
   void SetUp() override {
     EngineFrameTest::SetUp();
     ASSERT_NO_FATAL_FAILURE(WarmUp());
+    Rebase();
+  }
+  // The counters the expectations below compare with, read now: several
+  // frames in one test, each judged alone.
+  void Rebase() {
     tcp_in0_ = server_->counters().tcp_in.Get();
     drops0_ = server_->counters().TotalDrops();
     half_open0_ = server_->endpoint().half_open_total();
@@ -1404,10 +1409,13 @@ class EngineHostileTest : public EngineFrameTest {
                               .isn = 1000,
                               .tsval = 777});
   }
-  // One frame to the server, one poll; returns the frames it sent.
-  size_t Inject(const std::vector<uint8_t>& frame) {
+  // One frame to the server, one poll; returns the frames it sent. The
+  // mbuf carries `ol_flags` as a NIC's RX offload would set them (net_ring
+  // hands the mbuf over as it is).
+  size_t Inject(const std::vector<uint8_t>& frame, uint64_t ol_flags = 0) {
     rte_mbuf* m = testing::MbufOf(wire_->a().pool(), frame);
     EXPECT_NE(m, nullptr);
+    m->ol_flags |= ol_flags;
     EXPECT_EQ(rte_ring_enqueue(wire_->ab(), m), 0);
     now_ = now_ + kStep;
     server_->PollOnce(now_);
@@ -1418,17 +1426,18 @@ class EngineHostileTest : public EngineFrameTest {
   }
   // The frame was refused under `reason` alone; nothing was sent and the
   // endpoint saw nothing.
-  void ExpectRefused(const std::vector<uint8_t>& frame, PortDrop reason) {
+  void ExpectRefused(const std::vector<uint8_t>& frame, PortDrop reason,
+                     uint64_t ol_flags = 0) {
     const uint64_t before = server_->counters().drops.Get(reason);
-    EXPECT_EQ(Inject(frame), 0u);
+    EXPECT_EQ(Inject(frame, ol_flags), 0u);
     EXPECT_EQ(server_->counters().drops.Get(reason), before + 1)
         << ToString(reason);
     ExpectNothingElse();
   }
-  void ExpectParseRefused(const std::vector<uint8_t>& frame,
-                          wire::WireError e) {
+  void ExpectParseRefused(const std::vector<uint8_t>& frame, wire::WireError e,
+                          uint64_t ol_flags = 0) {
     const uint64_t before = server_->counters().parse_drops.Get(e);
-    EXPECT_EQ(Inject(frame), 0u);
+    EXPECT_EQ(Inject(frame, ol_flags), 0u);
     EXPECT_EQ(server_->counters().parse_drops.Get(e), before + 1)
         << wire::ToString(e);
     ExpectNothingElse();
@@ -1439,8 +1448,9 @@ class EngineHostileTest : public EngineFrameTest {
     EXPECT_EQ(server_->endpoint().half_open_total(), half_open0_);
   }
   // The SYN reached the endpoint and was answered with a SYN-ACK.
-  void ExpectAnswered(const std::vector<uint8_t>& frame) {
-    EXPECT_EQ(Inject(frame), 1u);
+  void ExpectAnswered(const std::vector<uint8_t>& frame,
+                      uint64_t ol_flags = 0) {
+    EXPECT_EQ(Inject(frame, ol_flags), 1u);
     EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0_ + 1);
     EXPECT_EQ(server_->counters().TotalDrops(), drops0_);
     EXPECT_EQ(server_->endpoint().half_open_total(), half_open0_ + 1);
@@ -1487,6 +1497,53 @@ TEST_F(EngineHostileTest, Hostile_IpBadChecksum_Port) {
   std::vector<uint8_t> f = Syn(kClientIp);
   f[wire::kEthHeaderLen + 10] ^= 0x40;
   ExpectParseRefused(f, wire::WireError::kIpv4BadChecksum);
+}
+
+// The NIC's RX checksum flags (doc/port.md, "Checksums") on SYNs of the
+// shape the one-pass parse takes (wire::ParseTcpFrame): a checksum flagged
+// bad is dropped under the NIC's reason even when it is right (the one pass
+// is not tried); one flagged good is not computed again, so a wrong one goes
+// through; with no flag it is verified.
+TEST_F(EngineHostileTest, Hostile_NicFlaggedBadChecksums_Port) {
+  constexpr size_t kIpChecksum = wire::kEthHeaderLen + 10;
+  constexpr size_t kTcpChecksum =
+      wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + 16;
+  ExpectRefused(Syn(kClientIp, 41001), PortDrop::kNicBadIpChecksum,
+                RTE_MBUF_F_RX_IP_CKSUM_BAD);
+  Rebase();
+  ExpectRefused(Syn(kClientIp, 41002), PortDrop::kNicBadL4Checksum,
+                RTE_MBUF_F_RX_L4_CKSUM_BAD);
+  Rebase();
+  ExpectRefused(Syn(kClientIp, 41003), PortDrop::kNicBadL4Checksum,
+                RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD);
+  Rebase();
+  // Both flagged bad: the IPv4 header's reason, checked first.
+  ExpectRefused(Syn(kClientIp, 41004), PortDrop::kNicBadIpChecksum,
+                RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_BAD);
+  Rebase();
+  std::vector<uint8_t> bad_tcp = Syn(kClientIp, 41005);
+  bad_tcp[kTcpChecksum] ^= 0x5a;
+  ExpectParseRefused(bad_tcp, wire::WireError::kTcpBadChecksum,
+                     RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+  Rebase();
+  std::vector<uint8_t> bad_ip = Syn(kClientIp, 41006);
+  bad_ip[kIpChecksum] ^= 0x40;
+  ExpectParseRefused(bad_ip, wire::WireError::kIpv4BadChecksum,
+                     RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+}
+
+TEST_F(EngineHostileTest, Hostile_NicFlaggedGoodChecksumsTrusted_Port) {
+  constexpr size_t kIpChecksum = wire::kEthHeaderLen + 10;
+  constexpr size_t kTcpChecksum =
+      wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + 16;
+  std::vector<uint8_t> f = Syn(kClientIp, 41011);
+  f[kIpChecksum] ^= 0x40;
+  f[kTcpChecksum] ^= 0x5a;
+  ExpectAnswered(f, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+  Rebase();
+  std::vector<uint8_t> tcp_only = Syn(kClientIp, 41012);
+  tcp_only[kTcpChecksum] ^= 0x5a;
+  ExpectAnswered(tcp_only, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
 }
 
 TEST_F(EngineHostileTest, Hostile_IpFragment_Port) {
