@@ -154,9 +154,12 @@ class TcpHeaderTemplate {
   // The same bytes from the variable fields alone: ports, sequence and
   // acknowledgment numbers and, when the template has timestamps, TSval and
   // TSecr (ignored otherwise).
-  void Emit(std::span<uint8_t> out, uint16_t src_port, uint16_t dst_port,
-            uint32_t seq, uint32_t ack, uint32_t tsval, uint32_t tsecr,
-            Ipv4Addr src, Ipv4Addr dst, bool checksum_offload = false) const;
+  // Always inlined, as ChecksumVerifies (checksum.h): once per SYN-ACK.
+  [[gnu::always_inline]] void Emit(std::span<uint8_t> out, uint16_t src_port,
+                                   uint16_t dst_port, uint32_t seq,
+                                   uint32_t ack, uint32_t tsval, uint32_t tsecr,
+                                   Ipv4Addr src, Ipv4Addr dst,
+                                   bool checksum_offload = false) const;
 
  private:
   std::array<uint8_t, kTcpMaxHeaderLen> bytes_{};
@@ -251,7 +254,9 @@ inline void ReadTcpFixedFields(const uint8_t* p, TcpRepr* out) {
 // was most of Parse's cost on the SYN path (callgrind: about 130 of its 205
 // instructions per SYN, doc/benchmarks.md, issue 14); inline, as a call cost
 // half as much again as the read (callgrind, issue 14).
-inline bool ParseTcpOptionsFast(const uint8_t* p, size_t len, TcpOptions* out) {
+[[gnu::always_inline]] inline bool ParseTcpOptionsFast(const uint8_t* p,
+                                                       size_t len,
+                                                       TcpOptions* out) {
   constexpr uint32_t kNopNopTimestamps = 0x0101080a;
   constexpr uint32_t kSackPermittedTimestamps = 0x0402080a;
   constexpr uint16_t kMssKindLen = 0x0204;
