@@ -28,17 +28,18 @@ done
 diff -u "$run/summary.md" "$tmp/plot/summary.md" ||
   fail "plot.py's summary.md differs from the run's"
 
+# The ratio trial's document as the run kept it in results.json (the run's
+# trials/ folder is not committed).
 mkdir "$tmp/ab"
-ratio=$run/trials/kernel_bypass_tern_always_ratio.json
-cp "$ratio" "$tmp/ab/b0_r1.json"
-cp "$ratio" "$tmp/ab/b0_r2.json"
-/usr/bin/python3 - "$ratio" "$tmp/ab/b1_r1.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
+/usr/bin/python3 - "$run/results.json" "$tmp/ab" <<'PY'
+import json, os, sys
+doc = json.load(open(sys.argv[1]))["ratio"]["trial"]
+for name in ("b0_r1.json", "b0_r2.json"):
+    json.dump(doc, open(os.path.join(sys.argv[2], name), "w"))
 for step in doc["reflect_alternation"]["steps"]:
     for pair in step["pairs"]:
         pair["reflect_pps"] /= 2
-json.dump(doc, open(sys.argv[2], "w"))
+json.dump(doc, open(os.path.join(sys.argv[2], "b1_r1.json"), "w"))
 PY
 out=$("$root/bench/synflood/ratio_ab" --from "$tmp/ab" A B)
 echo "$out"
