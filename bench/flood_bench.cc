@@ -12,17 +12,10 @@
 
 #include "app/tern-flood/flood_options.h"
 #include "app/tern-flood/segment_builder.h"
+#include "app/tern-flood/xorshift.h"
 
 namespace tern::flood {
 namespace {
-
-// xorshift64*, as SynFlood::Next.
-uint64_t Next(uint64_t& s) {
-  s ^= s >> 12;
-  s ^= s << 25;
-  s ^= s >> 27;
-  return s * 0x2545F4914F6CDD1Dull;
-}
 
 void BM_FloodFrame(benchmark::State& state) {
   const bool from_template = state.range(0) != 0;
@@ -35,8 +28,8 @@ void BM_FloodFrame(benchmark::State& state) {
   alignas(64) std::array<uint8_t, SegmentBuilder::kMaxFrameLen> out{};
   uint64_t s = 0x9e3779b97f4a7c15ull;
   for (auto _ : state) {
-    const uint64_t r1 = Next(s);
-    const uint64_t r2 = Next(s);
+    const uint64_t r1 = XorShift64Star(s);
+    const uint64_t r2 = XorShift64Star(s);
     const FloodDraw d = FloodDraw::From(r1, r2, o);
     if (from_template) {
       b.Write(out.data(), d);

@@ -57,7 +57,7 @@ SegmentBuilder::SegmentBuilder(const FloodOptions& options,
                                wire::MacAddr src_mac, wire::MacAddr dst_mac)
     : options_(options), src_mac_(src_mac), dst_mac_(dst_mac) {
   // The frame with every drawn field zero, as the general path writes it.
-  len_ = static_cast<uint8_t>(Emit(bytes_.data(), FloodDraw{}));
+  len_ = static_cast<uint8_t>(WriteGeneral(bytes_.data(), FloodDraw{}));
   const bool ts = options_.kind == FloodKind::kSyn && options_.syn_options;
   ts_at_ =
       ts ? static_cast<uint8_t>(kTcp + wire::kTcpMinHeaderLen + kTsvalInOptions)
@@ -79,11 +79,7 @@ SegmentBuilder::SegmentBuilder(const FloodOptions& options,
                             wire::kIpProtoTcp, static_cast<uint16_t>(tcp_len)));
 }
 
-void SegmentBuilder::WriteGeneral(uint8_t* out, const FloodDraw& d) const {
-  Emit(out, d);
-}
-
-size_t SegmentBuilder::Emit(uint8_t* out, const FloodDraw& d) const {
+size_t SegmentBuilder::WriteGeneral(uint8_t* out, const FloodDraw& d) const {
   wire::TcpRepr tcp;
   tcp.src_port = d.src_port;
   tcp.dst_port = options_.target_port;
@@ -144,16 +140,17 @@ void SegmentBuilder::Write(uint8_t* out, const FloodDraw& d) const {
   wire::StoreBe16(out + kIpId, d.ip_id);
   wire::StoreBe32(out + kIpSrc, d.src.value);
   wire::StoreBe16(out + kIpChecksum,
-                  wire::ChecksumFinish(ip_sum_ + Words(d.src.value) + d.ip_id));
+                  wire::ChecksumFinish(
+                      ip_sum_ + wire::ChecksumWords(d.src.value) + d.ip_id));
   wire::StoreBe16(out + kTcp, d.src_port);
   wire::StoreBe32(out + kTcpSeq, d.seq);
   wire::StoreBe32(out + kTcpAck, d.ack);
   // Every term is below 2^17 and there are at most 10: no overflow.
-  uint32_t sum =
-      tcp_sum_ + Words(d.src.value) + d.src_port + Words(d.seq) + Words(d.ack);
+  uint32_t sum = tcp_sum_ + wire::ChecksumWords(d.src.value) + d.src_port +
+                 wire::ChecksumWords(d.seq) + wire::ChecksumWords(d.ack);
   if (ts_at_ != 0) {
     wire::StoreBe32(out + ts_at_, d.tsval);
-    sum += Words(d.tsval);
+    sum += wire::ChecksumWords(d.tsval);
   }
   wire::StoreBe16(out + kTcpChecksum, wire::ChecksumFinish(sum));
 }

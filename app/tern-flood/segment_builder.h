@@ -63,14 +63,10 @@ class SegmentBuilder {
 
   size_t frame_len() const { return len_; }
   void Write(uint8_t* out, const FloodDraw& d) const;
-  void WriteGeneral(uint8_t* out, const FloodDraw& d) const;
+  // Returns frame_len().
+  size_t WriteGeneral(uint8_t* out, const FloodDraw& d) const;
 
  private:
-  // WriteGeneral's frame; returns its length.
-  size_t Emit(uint8_t* out, const FloodDraw& d) const;
-  // A 32-bit field's two 16-bit words, summed.
-  static uint32_t Words(uint32_t v) { return (v >> 16) + (v & 0xffff); }
-
   FloodOptions options_;
   wire::MacAddr src_mac_;
   wire::MacAddr dst_mac_;

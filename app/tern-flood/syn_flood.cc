@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "app/tern-flood/xorshift.h"
 #include "lib/base/random.h"
 #include "lib/wire/ethernet.h"
 #include "lib/wire/ipv4.h"
@@ -68,15 +69,7 @@ absl::StatusOr<std::unique_ptr<SynFlood>> SynFlood::Create(
   return f;
 }
 
-uint64_t SynFlood::Next() {
-  // xorshift64* (Vigna, "An experimental exploration of Marsaglia's xorshift
-  // generators, scrambled", 2016): statistically fine for spoofed fields,
-  // a few cycles each.
-  state_ ^= state_ >> 12;
-  state_ ^= state_ << 25;
-  state_ ^= state_ >> 27;
-  return state_ * 0x2545F4914F6CDD1Dull;
-}
+uint64_t SynFlood::Next() { return XorShift64Star(state_); }
 
 void SynFlood::set_target_mac(wire::MacAddr mac) {
   builder_.emplace(options_, src_mac_, mac);

@@ -413,6 +413,16 @@ void Engine::HandleFrames(rte_mbuf* const* frames, size_t n, bool from_ring) {
   }
 }
 
+inline void Engine::AddToBatch(rte_mbuf* m, wire::Ipv4Addr src,
+                               wire::Ipv4Addr dst) {
+  tcp::InSegment& seg = batch_[batch_n_];
+  seg.src = src;
+  seg.dst = dst;
+  batch_mbufs_[batch_n_] = m;
+  ++batch_n_;
+  counters_.tcp_in.Inc();
+}
+
 inline bool Engine::AcceptEthernet(rte_mbuf* m, const wire::MacAddr& dst,
                                    const wire::MacAddr& src) {
   if (dst != port_->mac() && !dst.IsBroadcast()) {
@@ -504,11 +514,7 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
           AcceptIpv4(m, h.ip_src, h.ip_dst) &&
           !SteerAway(m, h.ip_src, seg.tcp.src_port, h.ip_dst, seg.tcp.dst_port,
                      from_ring)) {
-        seg.src = h.ip_src;
-        seg.dst = h.ip_dst;
-        batch_mbufs_[slot] = m;
-        ++batch_n_;
-        counters_.tcp_in.Inc();
+        AddToBatch(m, h.ip_src, h.ip_dst);
       }
       return;
     }
@@ -575,17 +581,13 @@ void Engine::HandleFrame(rte_mbuf* m, bool from_ring) {
     Drop(m, PortDrop::kNicBadL4Checksum);
     return;
   }
-  seg.src = ip.src;
-  seg.dst = ip.dst;
   if (wire::WireError e =
           wire::TcpRepr::Parse(l4, ip.src, ip.dst, tcp_mode, &seg.tcp);
       e != wire::WireError::kOk) {
     ParseDrop(m, e);
     return;
   }
-  batch_mbufs_[slot] = m;
-  ++batch_n_;
-  counters_.tcp_in.Inc();
+  AddToBatch(m, ip.src, ip.dst);
 }
 
 void Engine::DeliverTcp() {
@@ -965,9 +967,9 @@ inline void Engine::EmitHeaders(uint8_t* frame, wire::Ipv4Addr src,
   wire::StoreBe16(ip_at + 2, static_cast<uint16_t>(total));
   wire::StoreBe32(ip_at + 16, dst.value);
   if (!checksum_offload) {
-    wire::StoreBe16(ip_at + 10,
-                    wire::ChecksumFinish(l3_sum_ + total + (dst.value >> 16) +
-                                         (dst.value & 0xffff)));
+    wire::StoreBe16(
+        ip_at + 10,
+        wire::ChecksumFinish(l3_sum_ + total + wire::ChecksumWords(dst.value)));
   }
 }
 

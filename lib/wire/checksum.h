@@ -42,12 +42,17 @@ uint16_t InternetChecksum(std::span<const uint8_t> data);
 [[gnu::always_inline]] inline bool ChecksumVerifies(
     std::span<const uint8_t> data, uint32_t initial = 0);
 
+// A 32-bit field's two 16-bit words, summed: its part of a sum (below
+// 2^17), for checksums finished from a template's fixed sum plus the fields
+// written per packet (RFC 1071 section 2: order does not matter).
+inline uint32_t ChecksumWords(uint32_t v) { return (v >> 16) + (v & 0xffff); }
+
 // Sum of the 12-byte IPv4 pseudo-header: src, dst, zero, protocol, and the
 // transport length (header plus payload, RFC 9293 section 3.1).
 inline uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
                                 uint16_t transport_len) {
-  return (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
-         (dst.value & 0xffff) + protocol + transport_len;
+  return ChecksumWords(src.value) + ChecksumWords(dst.value) + protocol +
+         transport_len;
 }
 
 // RFC 1624 equation 3: HC' = ~(~HC + ~m + m'). Returns the new checksum

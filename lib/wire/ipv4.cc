@@ -151,8 +151,7 @@ void Ipv4Repr::Emit(std::span<uint8_t> out, bool checksum_offload) const {
     const uint32_t sum =
         ((uint32_t{p[0]} << 8) | p[1]) + (kIpv4MinHeaderLen + payload_len) +
         id + (dont_fragment ? kFlagDf : 0) + ((uint32_t{ttl} << 8) | protocol) +
-        (src.value >> 16) + (src.value & 0xffff) + (dst.value >> 16) +
-        (dst.value & 0xffff);
+        ChecksumWords(src.value) + ChecksumWords(dst.value);
     StoreBe16(p + 10, ChecksumFinish(sum));
   }
 }

@@ -167,9 +167,6 @@ class TcpHeaderTemplate {
   uint32_t fixed_sum_ = 0;  // fixed bytes + pseudo-header protocol, length
   uint8_t len_ = 0;
   uint8_t ts_at_ = 0;  // offset of TSval; 0 without timestamps
-
-  // A 32-bit field's two 16-bit words, summed.
-  static uint32_t Words(uint32_t v) { return (v >> 16) + (v & 0xffff); }
 };
 
 // Inline: a SYN-ACK's writer, once per SYN of a flood, where the call with
@@ -202,18 +199,19 @@ inline void TcpHeaderTemplate::Emit(std::span<uint8_t> out, uint16_t src_port,
   StoreBe16(p + 2, dst_port);
   StoreBe32(p + 4, seq);
   StoreBe32(p + 8, ack);
-  uint32_t variable = uint32_t{src_port} + dst_port + Words(seq) + Words(ack);
+  uint32_t variable =
+      uint32_t{src_port} + dst_port + ChecksumWords(seq) + ChecksumWords(ack);
   if (ts_at_ != 0) {
     StoreBe32(p + ts_at_, tsval);
     StoreBe32(p + ts_at_ + 4, tsecr);
-    variable += Words(tsval) + Words(tsecr);
+    variable += ChecksumWords(tsval) + ChecksumWords(tsecr);
   }
   // Every term is below 2^17 and there are at most 14: no overflow.
   const uint16_t field =
       checksum_offload
           ? ChecksumFold(PseudoHeaderSum(src, dst, kIpProtoTcp, len_))
-          : ChecksumFinish(fixed_sum_ + Words(src.value) + Words(dst.value) +
-                           variable);
+          : ChecksumFinish(fixed_sum_ + ChecksumWords(src.value) +
+                           ChecksumWords(dst.value) + variable);
   StoreBe16(p + 16, field);
 }
 
