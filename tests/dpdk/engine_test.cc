@@ -359,11 +359,12 @@ class EngineTest : public ::testing::Test {
   }
 
   // The server again, with `options` (its application and services too).
-  void RecreateServer(const EngineOptions& options) {
+  void RecreateServer(const EngineOptions& options,
+                      Steering* steering = nullptr) {
     server_app_.reset();
     server_.reset();
     absl::StatusOr<std::unique_ptr<Engine>> server =
-        Engine::Create(options, &wire_->b(), 0, nullptr, cookies_.get(), now_);
+        Engine::Create(options, &wire_->b(), 0, steering, cookies_.get(), now_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     server_app_ = std::make_unique<ServerApp>(server_->endpoint());
@@ -1832,6 +1833,149 @@ TEST_F(EngineFloodTest, Flood_UnsolicitedArpReplies_BoundedNothingAnswered) {
   EXPECT_EQ(server_->arp_counters().learned.Get() - learned0, 1024 - arp0);
   EXPECT_EQ(server_->arp_counters().table_full.Get() - full0,
             3000 - (1024 - arp0));
+  ExpectPoolsBack();
+}
+
+// ---- Software steering inside the engine (lib/port/steering.h): a port
+// without RSS shared by two engines. Only engine 0 exists, on the wire's one
+// queue; the test reads engine 1's steering ring as engine 1 would.
+
+class EngineSteeringTest : public EngineFloodTest {
+ protected:
+  // Each ring holds exactly this many mbufs (Steering::Create).
+  static constexpr uint32_t kRing = 8;
+
+  void SetUp() override {
+    EngineFloodTest::SetUp();
+    absl::StatusOr<std::unique_ptr<Steering>> s = Steering::Create(2, kRing);
+    ASSERT_TRUE(s.ok()) << s.status();
+    steering_ = std::move(*s);
+    ASSERT_FALSE(wire_->b().rss());
+    ASSERT_NO_FATAL_FAILURE(
+        RecreateServer(Options(kServerIp), steering_.get()));
+    // The new engine's ARP cache is empty: the client asks for the server,
+    // which learns the client from it and answers; every ARP frame also
+    // goes to the other engine (each keeps its own cache).
+    EXPECT_EQ(Inject(ArpFrame(wire::ArpOp::kRequest, kClientIp,
+                              wire_->a().mac(), kServerIp)),
+              1u);
+    std::vector<rte_mbuf*> to_1 = Ring(1);
+    ASSERT_EQ(to_1.size(), 1u);
+    EXPECT_EQ(Describe(to_1[0]).ethertype, wire::kEtherTypeArp);
+    FreeAll(to_1);
+    Rebase();
+    steered_out0_ = server_->counters().steered_out.Get();
+    steered_in0_ = server_->counters().steered_in.Get();
+  }
+  void TearDown() override {
+    if (steering_ != nullptr) {
+      steering_->DrainAll();
+    }
+    EngineFloodTest::TearDown();  // destroys the engine, compares the pools
+    steering_.reset();
+  }
+  // The first source port from `from` on whose flow to the http port
+  // `owner` owns.
+  static uint16_t PortOwnedBy(uint16_t owner, uint16_t from) {
+    for (uint16_t p = from;; ++p) {
+      if (FlowOwner(kClientIp, p, kServerIp, kHttpPort, 2) == owner) {
+        return p;
+      }
+    }
+  }
+  // What engine `e`'s steering ring holds.
+  std::vector<rte_mbuf*> Ring(uint16_t e) {
+    std::vector<rte_mbuf*> out(kRing);
+    out.resize(steering_->Receive(e, out.data(), kRing));
+    return out;
+  }
+  static std::vector<uint8_t> Bytes(rte_mbuf* m) {
+    const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    return {p, p + rte_pktmbuf_data_len(m)};
+  }
+
+  std::unique_ptr<Steering> steering_;
+  uint64_t steered_out0_ = 0;
+  uint64_t steered_in0_ = 0;
+};
+
+// A SYN of a flow engine 1 owns goes to engine 1's ring as it came, neither
+// answered nor counted as TCP input here; a SYN of engine 0's own flow is
+// answered.
+TEST_F(EngineSteeringTest, OtherEnginesFlowForwarded_OwnFlowAnswered) {
+  const uint16_t own = PortOwnedBy(0, 41000);
+  const uint16_t other = PortOwnedBy(1, 41000);
+  const std::vector<uint8_t> syn_other = Syn(kClientIp, other);
+  EXPECT_EQ(Inject(syn_other), 0u);
+  EXPECT_EQ(server_->counters().steered_out.Get(), steered_out0_ + 1);
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0_);
+  EXPECT_EQ(server_->counters().TotalDrops(), drops0_);
+  std::vector<rte_mbuf*> to_1 = Ring(1);
+  ASSERT_EQ(to_1.size(), 1u);
+  EXPECT_EQ(Bytes(to_1[0]), syn_other);
+  FreeAll(to_1);
+
+  ExpectAnswered(Syn(kClientIp, own));
+  EXPECT_EQ(server_->counters().steered_out.Get(), steered_out0_ + 1);
+  EXPECT_TRUE(Ring(1).empty());
+}
+
+// What the one-pass parse does not take goes the general way, which steers
+// before it parses TCP: a SYN with a bad TCP checksum is engine 1's to
+// refuse when engine 1 owns its flow, and refused here when engine 0 does.
+TEST_F(EngineSteeringTest, GeneralPath_SteeredBeforeTheTcpChecks) {
+  std::vector<uint8_t> bad_other = Syn(kClientIp, PortOwnedBy(1, 42000));
+  std::vector<uint8_t> bad_own = Syn(kClientIp, PortOwnedBy(0, 42000));
+  constexpr size_t kTcpChecksum = 14 + 20 + 16;  // Ethernet, IPv4, offset 16
+  bad_other[kTcpChecksum] ^= 0x5a;
+  bad_own[kTcpChecksum] ^= 0x5a;
+  EXPECT_EQ(Inject(bad_other), 0u);
+  EXPECT_EQ(server_->counters().steered_out.Get(), steered_out0_ + 1);
+  std::vector<rte_mbuf*> to_1 = Ring(1);
+  ASSERT_EQ(to_1.size(), 1u);
+  EXPECT_EQ(Bytes(to_1[0]), bad_other);
+  FreeAll(to_1);
+  ExpectParseRefused(bad_own, wire::WireError::kTcpBadChecksum);
+  EXPECT_EQ(server_->counters().steered_out.Get(), steered_out0_ + 1);
+}
+
+// A frame another engine forwarded is this engine's whoever the flow's
+// owner computes to (the other engine decided), so it is handled, not sent
+// back: no ping-pong between rings.
+TEST_F(EngineSteeringTest, FromItsOwnRing_HandledNotSteeredAgain) {
+  const std::vector<uint8_t> syn = Syn(kClientIp, PortOwnedBy(1, 43000));
+  rte_mbuf* m = testing::MbufOf(wire_->b().pool(), syn);
+  ASSERT_NE(m, nullptr);
+  ASSERT_TRUE(steering_->Forward(0, m));
+  now_ = now_ + kStep;
+  server_->PollOnce(now_);
+  EXPECT_EQ(server_->counters().steered_in.Get(), steered_in0_ + 1);
+  EXPECT_EQ(server_->counters().steered_out.Get(), steered_out0_);
+  EXPECT_EQ(server_->counters().tcp_in.Get(), tcp_in0_ + 1);
+  std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+  ASSERT_EQ(out.size(), 1u);
+  const FrameInfo f = Describe(out[0]);
+  FreeAll(out);
+  EXPECT_EQ(f.seg.flags, flags::kSyn | flags::kAck);
+  EXPECT_EQ(f.seg.dst_port, PortOwnedBy(1, 43000));
+  EXPECT_TRUE(Ring(1).empty());
+}
+
+// With the owner's ring full, the frame is freed and counted under
+// drop.steering_ring_full; nothing is answered and no mbuf is lost.
+TEST_F(EngineSteeringTest, OwnersRingFull_DroppedCountedFreed) {
+  for (uint32_t i = 0; i < kRing; ++i) {
+    rte_mbuf* filler = testing::MbufOf(wire_->b().pool(),
+                                       Syn(kClientIp, PortOwnedBy(1, 44000)));
+    ASSERT_NE(filler, nullptr);
+    ASSERT_TRUE(steering_->Forward(1, filler)) << i;
+  }
+  ExpectRefused(Syn(kClientIp, PortOwnedBy(1, 45000)),
+                PortDrop::kSteeringRingFull);
+  EXPECT_EQ(server_->counters().steered_out.Get(), steered_out0_);
+  std::vector<rte_mbuf*> fillers = Ring(1);
+  EXPECT_EQ(fillers.size(), kRing);  // the fillers alone
+  FreeAll(fillers);
   ExpectPoolsBack();
 }
 
