@@ -44,7 +44,7 @@ class ReassemblyTest : public ScriptTest {
   // blocks `blocks` (stream offsets, in order) and returns it.
   SentCheck ExpectAckOf(
       uint32_t acked, const BlockList& blocks = {},
-      std::source_location loc = std::source_location::current()) {
+      SourceLoc loc = SourceLoc::Current()) {
     SentCheck c = ExpectSent(kAck, our_nxt_, base_ + acked, loc);
     BlockList absolute;
     for (const auto& [left, right] : blocks) {

@@ -61,7 +61,7 @@ std::string DescribeOptions(const wire::TcpOptions& o) {
 
 // ---------------------------------------------------------------------------
 
-SentCheck::SentCheck(Sent sent, std::source_location loc)
+SentCheck::SentCheck(Sent sent, SourceLoc loc)
     : sent_(std::move(sent)), loc_(loc) {
   sent_.tcp.payload = sent_.payload;
 }
@@ -104,7 +104,7 @@ SentCheck& SentCheck::Ts(uint32_t val, uint32_t ecr) {
 }
 SentCheck& SentCheck::TsEcr(uint32_t ecr) {
   if (!options_.timestamps.has_value()) {
-    ADD_FAILURE_AT(loc_.file_name(), loc_.line())
+    ADD_FAILURE_AT(loc_.file, loc_.line)
         << "TsEcr on a segment expected without timestamps";
     return *this;
   }
@@ -173,7 +173,7 @@ void SentCheck::Check() {
   }
   const std::string got = Describe(sent_.tcp, sent_.payload.size());
   auto fail = [this, &got](std::string_view what, const std::string& want) {
-    ADD_FAILURE_AT(loc_.file_name(), loc_.line())
+    ADD_FAILURE_AT(loc_.file, loc_.line)
         << what << ": expected " << want << "\n  sent " << got;
   };
   if (sent_.tcp.flags != flags_) {
@@ -422,11 +422,11 @@ Sent ScriptTest::Pop() {
 }
 
 SentCheck ScriptTest::ExpectSent(uint8_t flags, SeqField seq, SeqField ack,
-                                 std::source_location loc) {
+                                 SourceLoc loc) {
   Flush();
   const bool any = !sink_.sent.empty();
   if (!any) {
-    ADD_FAILURE_AT(loc.file_name(), loc.line())
+    ADD_FAILURE_AT(loc.file, loc.line)
         << "expected a segment, none was sent";
   }
   Sent popped;

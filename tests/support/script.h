@@ -19,7 +19,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +27,20 @@
 #include "lib/tcp/endpoint.h"
 
 namespace tern::tcp::testing {
+
+// Where a check was written, for its failure message: the caller's file and
+// line, taken where a default argument `SourceLoc::Current()` is used, as
+// SourceLoc::Current() takes them. Not SourceLoc:
+// libstdc++ 12 builds it on __builtin_source_location, which Debian 12's
+// clang 14 lacks; __builtin_FILE and __builtin_LINE are in both compilers.
+struct SourceLoc {
+  const char* file = "";
+  int line = 0;
+  static constexpr SourceLoc Current(const char* file = __builtin_FILE(),
+                                     int line = __builtin_LINE()) {
+    return SourceLoc{file, line};
+  }
+};
 
 inline constexpr wire::Ipv4Addr kLocalAddr =
     wire::Ipv4Addr::FromOctets(192, 0, 2, 1);
@@ -85,7 +98,7 @@ class ScriptTest;
 // with its value and says "any" only with an Any* call.
 class SentCheck {
  public:
-  SentCheck(Sent sent, std::source_location loc);
+  SentCheck(Sent sent, SourceLoc loc);
   SentCheck(SentCheck&& other) noexcept;
   SentCheck(const SentCheck&) = delete;
   SentCheck& operator=(const SentCheck&) = delete;
@@ -130,7 +143,7 @@ class SentCheck {
   void Check();
 
   Sent sent_;
-  std::source_location loc_;
+  SourceLoc loc_;
   bool popped_ = false;
   bool checked_ = false;
   uint8_t flags_ = 0;
@@ -231,7 +244,7 @@ class ScriptTest : public ::testing::Test {
   // - payload: none.
   SentCheck ExpectSent(
       uint8_t flags, SeqField seq, SeqField ack,
-      std::source_location loc = std::source_location::current());
+      SourceLoc loc = SourceLoc::Current());
   void ExpectNothingSent();
   // A passive handshake from kRemoteAddr:port to the listener (SYN with
   // seq 1 and MSS 1460, the SYN-ACK checked for its flags, the final ACK);
