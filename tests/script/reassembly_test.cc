@@ -42,9 +42,8 @@ class ReassemblyTest : public ScriptTest {
 
   // Expects the immediate ACK of RCV.NXT = base_ + acked carrying the SACK
   // blocks `blocks` (stream offsets, in order) and returns it.
-  SentCheck ExpectAckOf(
-      uint32_t acked, const BlockList& blocks = {},
-      SourceLoc loc = SourceLoc::Current()) {
+  SentCheck ExpectAckOf(uint32_t acked, const BlockList& blocks = {},
+                        SourceLoc loc = SourceLoc::Current()) {
     SentCheck c = ExpectSent(kAck, our_nxt_, base_ + acked, loc);
     BlockList absolute;
     for (const auto& [left, right] : blocks) {

@@ -426,8 +426,7 @@ SentCheck ScriptTest::ExpectSent(uint8_t flags, SeqField seq, SeqField ack,
   Flush();
   const bool any = !sink_.sent.empty();
   if (!any) {
-    ADD_FAILURE_AT(loc.file, loc.line)
-        << "expected a segment, none was sent";
+    ADD_FAILURE_AT(loc.file, loc.line) << "expected a segment, none was sent";
   }
   Sent popped;
   if (any) {

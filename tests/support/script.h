@@ -242,9 +242,8 @@ class ScriptTest : public ::testing::Test {
   //   (the offset tern uses, RFC 7323 5.4) and TSecr = the peer's latest TSval
   //   when ACK is set; no SACK blocks;
   // - payload: none.
-  SentCheck ExpectSent(
-      uint8_t flags, SeqField seq, SeqField ack,
-      SourceLoc loc = SourceLoc::Current());
+  SentCheck ExpectSent(uint8_t flags, SeqField seq, SeqField ack,
+                       SourceLoc loc = SourceLoc::Current());
   void ExpectNothingSent();
   // A passive handshake from kRemoteAddr:port to the listener (SYN with
   // seq 1 and MSS 1460, the SYN-ACK checked for its flags, the final ACK);
