@@ -103,6 +103,7 @@ void LegitClients::Open(Instant now) {
   c.in_use = true;
   c.step = static_cast<uint32_t>(steps_.size() - 1);
   c.started = now;
+  c.stall_epoch = stall_epoch_;
   c.deadline = now + Duration::Millis(options_.legit_timeout_ms);
   ++in_flight_;
   ep.SetContext(*h, uint64_t{slot} + 1);  // 0 means unset
@@ -121,8 +122,11 @@ void LegitClients::OnEvent(uint32_t slot, uint32_t mask, Instant now) {
   }
   if ((mask & ev::kConnected) != 0 && !c.connected) {
     c.connected = true;
-    steps_[c.step].connect_ns.Record(
-        static_cast<uint64_t>((now - c.started).ToNanos()));
+    const auto connect = static_cast<uint64_t>((now - c.started).ToNanos());
+    steps_[c.step].connect_ns.Record(connect);
+    if (c.stall_epoch == stall_epoch_) {
+      steps_[c.step].connect_no_stall_ns.Record(connect);
+    }
     // The connection exists while its kConnected event is delivered.
     if (const tcp::Connection* conn = engine_->endpoint().Find(c.handle)) {
       steps_[c.step].syn_retransmits.Record(conn->syn_retransmits());

@@ -24,6 +24,11 @@
 //   opened (NextStep starts a new one; step 0 exists from the start), so a
 //   stepped flood gets each step's attempts, outcomes and latencies apart
 //   even when connections straddle a step boundary.
+// - NoteStall: the caller's loop found it was off its core (an iteration
+//   began 1 ms or more after the one before, main.cc's kStall) and says so
+//   before the iteration's poll. A connection whose Connect came before a
+//   stall and its kConnected after it has its connect latency in
+//   connect_ns only; the others in connect_no_stall_ns as well.
 // - One lcore; the engine must outlive it.
 #ifndef TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_
 #define TERN_APP_TERN_FLOOD_LEGIT_CLIENTS_H_
@@ -52,6 +57,7 @@ class LegitClients final : public port::Application {
   void StopOpening() { opening_ = false; }
   bool Idle() const { return in_flight_ == 0; }
   void NextStep() { steps_.emplace_back(); }
+  void NoteStall() { ++stall_epoch_; }
   size_t steps() const { return steps_.size(); }
   const LegitStats& step(size_t i) const { return steps_[i]; }
   const LegitStats& current() const { return steps_.back(); }
@@ -62,6 +68,7 @@ class LegitClients final : public port::Application {
     bool in_use = false;
     bool connected = false;
     uint32_t step = 0;
+    uint64_t stall_epoch = 0;  // stall_epoch_ at Connect
     Instant started;
     Instant deadline;
     Instant request_at;
@@ -84,6 +91,7 @@ class LegitClients final : public port::Application {
   std::vector<Conn> conns_;
   std::vector<uint32_t> free_;
   uint32_t in_flight_ = 0;
+  uint64_t stall_epoch_ = 0;  // NoteStall calls so far
   Instant next_deadline_scan_;
   std::deque<LegitStats> steps_;  // stable references as steps are added
 };

@@ -186,6 +186,7 @@ absl::Status Run(const FloodOptions& o) {
       now = clock->Now();
       if (now - prev >= kStall) {
         stalls.Record(now - prev);
+        clients.NoteStall();
       }
       prev = now;
       if (port::StopFlag().load(std::memory_order_relaxed)) {
@@ -292,8 +293,13 @@ absl::Status Run(const FloodOptions& o) {
   // Let what is in flight finish within its own deadline (no new opens,
   // no more flood), then abort the rest.
   clients.StopOpening();
-  while (!clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed)) {
+  for (Instant prev = clock->Now();
+       !clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed);
+       prev = now) {
     now = clock->Now();
+    if (now - prev >= kStall) {
+      clients.NoteStall();  // the handshakes still in flight straddle it
+    }
     e.PollOnce(now);
   }
   clients.AbortAll(now);
@@ -320,6 +326,7 @@ absl::Status Run(const FloodOptions& o) {
       r.legit_failed[k] = st.failed[k];
     }
     r.connect_ns = st.connect_ns;
+    r.connect_no_stall_ns = st.connect_no_stall_ns;
     r.legit_syn_retransmits = st.syn_retransmits;
     r.request_ns = st.request_ns;
   }

@@ -128,6 +128,7 @@ std::string StepJson(const FloodReport& r) {
   Field(&out, "loop_stall_max_us",
         Num(static_cast<uint64_t>(r.loop_stalls.longest.ToNanos() / 1000)));
   Latencies(&out, "connect", r.connect_ns);
+  Latencies(&out, "connect_no_stall", r.connect_no_stall_ns);
   Latencies(&out, "request", r.request_ns);
   out += "\n    }";
   return out;

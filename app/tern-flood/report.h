@@ -75,6 +75,11 @@ struct LegitStats {
   uint64_t finished = 0;  // succeeded or failed
   uint64_t failed[static_cast<size_t>(LegitFailure::kCount)] = {};
   Histogram connect_ns;  // Connect -> kConnected
+  // The same, of the connections during whose handshake tern-flood's loop
+  // did not stall (LoopStalls: no iteration began 1 ms or more after the
+  // one before): a stall holds the SYN-ACK in the receive ring, and the
+  // connect latency then holds the stall.
+  Histogram connect_no_stall_ns;
   Histogram request_ns;  // GET queued -> whole response (end of stream)
   SynRetransmitCounts syn_retransmits;  // per connection, at kConnected
 };
@@ -150,6 +155,8 @@ struct FloodReport {
   // overflow the receive ring (the peer's TX drops).
   LoopStalls loop_stalls;
   Histogram connect_ns;  // Connect -> kConnected
+  // Of the connections no loop stall interrupted (LegitStats).
+  Histogram connect_no_stall_ns;
   Histogram request_ns;  // GET queued -> whole response (end of stream)
 };
 

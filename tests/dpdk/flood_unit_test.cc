@@ -224,6 +224,7 @@ TEST(Report, Json_HasTheIssueFieldsAndIsWellFormed) {
   r.legit_failed[static_cast<size_t>(LegitFailure::kNoSynAck)] = 1;
   r.connect_ns.Record(120'000);
   r.connect_ns.Record(80'000);
+  r.connect_no_stall_ns.Record(80'000);
   const std::string j = StepJson(r);
   for (const char* key : {"\"scenario\": \"kernel_bypass\"",
                           "\"stack\": \"tern\"",
@@ -238,6 +239,9 @@ TEST(Report, Json_HasTheIssueFieldsAndIsWellFormed) {
                           "\"connect_p50_us\": 80",
                           "\"connect_p99_us\": 120",
                           "\"connect_max_us\": 120",
+                          "\"connect_no_stall_count\": 1",
+                          "\"connect_no_stall_p99_us\": 80",
+                          "\"connect_no_stall_max_us\": 80",
                           "\"request_p99_us\": null",
                           "\"ceiling_pps\": null",
                           "\"legit_tx_ring_full\": 0",
