@@ -161,6 +161,8 @@ class ServiceApp final : public port::Application {
   void AbortAll(Instant now) override { host_.AbortAll(now); }
   const EngineGauges& gauges() const { return gauges_; }
   Counter* busy_cycles() { return &gauges_.busy_cycles; }
+  Counter* loop_stalls() { return &gauges_.loop_stalls; }
+  Counter* loop_stalled_us() { return &gauges_.loop_stalled_us; }
 
  private:
   port::Engine* engine_;
@@ -351,6 +353,8 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     l->clock = &*clock;
     l->loop.idle_sleep_us = config.port.idle_sleep_us;
     l->loop.busy_cycles = l->app->busy_cycles();
+    l->loop.stalls = l->app->loop_stalls();
+    l->loop.stalled_us = l->app->loop_stalled_us();
     l->loop.drain_time = Duration::Millis(config.drain_ms);
     if (cl.duration_seconds.has_value()) {
       l->loop.deadline = clock->Now() + Duration::Seconds(*cl.duration_seconds);

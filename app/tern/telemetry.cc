@@ -356,6 +356,8 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   visit("conn.time_wait", s.gauges->time_wait.load(std::memory_order_relaxed));
   visit("conn.half_open", s.gauges->half_open.load(std::memory_order_relaxed));
   visit("loop.busy_cycles", s.gauges->busy_cycles.Get());
+  visit("loop.stalls", s.gauges->loop_stalls.Get());
+  visit("loop.stalled_us", s.gauges->loop_stalled_us.Get());
   const HostStats& h = s.host->stats();
   visit("service.accepted", h.accepted.Get());
   visit("service.released", h.released.Get());

@@ -82,6 +82,10 @@ struct EngineGauges {
   // TSC cycles of the loop iterations that received packets
   // (LoopOptions::busy_cycles; the loop is its one writer).
   Counter busy_cycles;
+  // Loop iterations that began 1 ms or more after the one before, and
+  // their gaps in microseconds (LoopOptions::stalls and stalled_us).
+  Counter loop_stalls;
+  Counter loop_stalled_us;
   ConnDump dump;
 };
 

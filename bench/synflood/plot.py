@@ -372,19 +372,28 @@ def summary(results, out):
     for doc in results["trials"]:
         first = doc["steps"][0]
         lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]
+        # tern-flood writes the connect latencies free of its own stalls
+        # since session 14; older documents have none.
+        no_stall = any("connect_no_stall_p99_us" in s for s in doc["steps"])
         lines += ["| offered | reached | replies/s | legit ok | "
-                  "connect p50 / p99 / max (us) | SYN rtx 0/1/2/3+ | "
+                  "connect p50 / p99 / max (us)%s | SYN rtx 0/1/2/3+ | " % (
+                      "; without a tern-flood stall: p99 / max"
+                      if no_stall else "") +
                   "tern-flood stalled (s) | tern: cookies sent/s, "
                   "validated/s, cycles/packet | busy % cpu0/cpu1 | "
                   "steal % cpu0/cpu1 |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- "
                   "| --- |"]
         for s in doc["steps"]:
-            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %.0f | %.0f | %d/%d | %s / %s / %s%s | %s | %s | %s | %s | %s |" % (
                 s["flood_pps_offered"], s["flood_pps_reached"],
                 s["replies_pps"], s["legit_succeeded"], s["legit_attempted"],
                 us(s["connect_p50_us"]), us(s["connect_p99_us"]),
-                us(s["connect_max_us"]), syn_rtx(s), stalled(s),
+                us(s["connect_max_us"]),
+                "; %s / %s" % (us(s.get("connect_no_stall_p99_us")),
+                               us(s.get("connect_no_stall_max_us")))
+                if no_stall else "",
+                syn_rtx(s), stalled(s),
                 server_rates(s), shares(s, "busy_share"),
                 shares(s, "steal_share")))
         if doc.get("server_counters"):

@@ -550,7 +550,7 @@ def inside(records, start, end):
 keys = ["rx_packets", "tx_packets", "tx_dropped_ring_full",
         "listen.syns_received", "listen.cookies_sent",
         "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst",
-        "loop.busy_cycles"]
+        "loop.busy_cycles", "loop.stalls", "loop.stalled_us"]
 for step in doc["steps"]:
     within = inside(samples, step["start_unix_s"], step["end_unix_s"])
     if len(within) < 2:

@@ -50,8 +50,19 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
     begin_phase(now, /*reflect=*/false);
     next_switch = now + options.reflect_alternation;
   }
+  Instant prev = clock.Now();
   while (true) {
     const Instant now = clock.Now();
+    if (now - prev >= kLoopStall) {
+      if (options.stalls != nullptr) {
+        options.stalls->Inc();
+      }
+      if (options.stalled_us != nullptr) {
+        options.stalled_us->Add(
+            static_cast<uint64_t>((now - prev).ToNanos() / 1000));
+      }
+    }
+    prev = now;
     if (alternating && now >= next_switch) {
       // Whatever the reflect phase put in the TX buffer leaves within it.
       engine.FlushTx();

@@ -17,6 +17,11 @@
 //   work: receive, process, transmit), so busy cycles over packets received
 //   is the engine's cost per packet (a descheduled lcore's lost time inside
 //   such an iteration counts too).
+// - `stalls` and `stalled_us`, when set, are counters the loop alone
+//   writes: an iteration that begins kLoopStall (1 ms) or more after the
+//   one before counts as a stall, its gap in microseconds (the lcore was
+//   off its core, or a sleep or a periodic call overran; every packet that
+//   arrived meanwhile waited that long).
 // - `reflect_alternation`, when non-zero, makes the loop a measuring
 //   instrument (bench/synflood's rate ratio, doc/flood.md): it switches the
 //   engine between its stack and reflect mode (Engine::set_reflect) every
@@ -55,6 +60,12 @@ struct ReflectPhase {
   uint64_t busy_cycles = 0;  // of the loop's busy_cycles, when set
 };
 
+// The gap between two loop iterations that counts as a stall: well above an
+// iteration's own work (a burst of 32 SYNs takes about 4 us, doc/
+// benchmarks.md) and the idle sleep, at the scale of a connect latency's
+// 1 ms target (issue 14); tern-flood counts its own stalls the same way.
+inline constexpr Duration kLoopStall = Duration::Millis(1);
+
 struct LoopOptions {
   uint32_t idle_sleep_us = 0;
   // How long connections may take to finish after a stop request.
@@ -63,6 +74,8 @@ struct LoopOptions {
   std::function<void(Instant)> periodic;
   Duration period = Duration::Seconds(1);
   Counter* busy_cycles = nullptr;
+  Counter* stalls = nullptr;
+  Counter* stalled_us = nullptr;
   Duration reflect_alternation = Duration::Zero();
   std::vector<ReflectPhase>* phases = nullptr;
 };

@@ -14,6 +14,7 @@
 // SKIP.
 #include "lib/port/engine.h"
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -2012,6 +2013,48 @@ TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
 // starting where the one before ended, never grows `phases` past what was
 // reserved and stays in TCP mode once it is full; a stop records the phase
 // it ends. One engine without traffic on the ring pair, the real clock.
+// An iteration that begins 1 ms or more after the one before counts as a
+// stall with its gap: the periodic call, made from the loop, overruns by
+// 3 ms three times. The real clock: the machine may add stalls of its own,
+// never remove these.
+TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
+  absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
+  ASSERT_TRUE(w.ok()) << w.status();
+  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
+      tcp::SynCookieSecretStore::Create();
+  ASSERT_TRUE(cookies.ok()) << cookies.status();
+  absl::StatusOr<TscClock> clock = TscClock::Create();
+  ASSERT_TRUE(clock.ok()) << clock.status();
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(
+      Options(kServerIp), &(*w)->b(), 0, nullptr, cookies->get(), clock->Now());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  Counter stalls;
+  Counter stalled_us;
+  int overruns = 0;
+  LoopOptions lo;
+  lo.stalls = &stalls;
+  lo.stalled_us = &stalled_us;
+  lo.drain_time = Duration::Millis(1);
+  lo.period = Duration::Millis(5);
+  lo.periodic = [&](Instant) {
+    if (overruns < 3) {
+      ++overruns;
+      rte_delay_us_block(3000);
+    }
+  };
+  const Instant start = clock->Now();
+  lo.deadline = start + Duration::Millis(40);
+  const std::atomic<bool> stop{false};
+  RunEngineLoop(**engine, *clock, lo, stop);
+  const auto run_us =
+      static_cast<uint64_t>((clock->Now() - start).ToNanos() / 1000);
+  EXPECT_EQ(overruns, 3);
+  EXPECT_GE(stalls.Get(), 3u);
+  EXPECT_GE(stalled_us.Get(), 9000u);
+  // Gaps between iterations, within the run.
+  EXPECT_LE(stalled_us.Get(), run_us);
+}
+
 TEST(EngineLoopTest, RunEngineLoop_ReflectAlternation_PhasesWithinCapacity) {
   absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
   ASSERT_TRUE(w.ok()) << w.status();

@@ -211,6 +211,12 @@ in_ns $clients http-close "$tern_ip" 80 100 >/dev/null || fail "100 HTTP/1.1 req
 zc=$(telemetry /tern/stats tx_zero_copy | value tx_zero_copy)
 [ "$zc" -gt 100 ] || fail "tx_zero_copy is ${zc}: bodies were not sent by reference"
 say "tx_zero_copy ${zc}"
+# The loop's stall counters (doc/operator_guide.md) are published.
+out=$(telemetry /tern/stats loop.stalls loop.stalled_us)
+for k in loop.stalls loop.stalled_us; do
+  v=$(echo "$out" | value "$k")
+  [[ "$v" =~ ^[0-9]+$ ]] || fail "telemetry: no $k in: $out"
+done
 
 say "a client off the prefix is answered through the gateway"
 # 198.19.0.5 is outside tern's 198.18.0.0/24: tern sends its replies to the
