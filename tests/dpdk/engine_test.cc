@@ -817,6 +817,83 @@ TEST_F(EngineFrameTest, SendSynAcks_SameFramesAsOneByOne) {
   EXPECT_EQ(synacks, 5u);
 }
 
+// The same with the client's binding stale (its last confirmation older
+// than ArpOptions::reachable): the first SYN-ACK to it re-probes in the
+// background, once, and every SYN-ACK still leaves with the known MAC, in
+// one call as one by one (doc/port.md: the stale binding's re-probe is
+// started by the first frame, and the frames after it take its address).
+TEST_F(EngineFrameTest, SendSynAcks_StaleNeighbour_OneReprobeSameFrames) {
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  tcp::SegmentSink& sink = *server_;
+  wire::TcpRepr proto;
+  proto.flags = flags::kSyn | flags::kAck;
+  proto.window = 64240;
+  proto.options.mss = 1460;
+  const wire::TcpHeaderTemplate t = wire::TcpHeaderTemplate::Make(proto);
+  std::vector<tcp::SynAckSegment> segs;
+  for (uint16_t i = 0; i < 6; ++i) {
+    tcp::SynAckSegment sa;
+    sa.src = kServerIp;
+    sa.dst = kClientIp;
+    sa.src_port = kHttpPort;
+    sa.dst_port = static_cast<uint16_t>(47000 + i);
+    sa.seq = SeqNum(0x20000u * (i + 1u));
+    sa.ack = SeqNum(0x999u + i);
+    sa.header_template = &t;
+    segs.push_back(sa);
+  }
+  const ArpCounters& ac = server_->arp_counters();
+  // Ages the client's binding past `reachable` (the server alone polls:
+  // nothing confirms it meanwhile), then sends the SYN-ACKs; returns them
+  // and the ARP requests sent.
+  const auto run = [&](bool batch, std::vector<std::vector<uint8_t>>* synacks,
+                       uint64_t* requests) {
+    now_ = now_ + ArpCacheOptions{}.reachable + Duration::Seconds(1);
+    server_->PollOnce(now_);
+    std::vector<rte_mbuf*> before = TakeAll(wire_->ba());
+    FreeAll(before);
+    const uint64_t requests0 = ac.requests_sent.Get();
+    if (batch) {
+      sink.SendSynAcks(segs);
+    } else {
+      for (const tcp::SynAckSegment& sa : segs) {
+        sink.SendSynAck(sa);
+      }
+    }
+    server_->FlushTx();
+    *requests = ac.requests_sent.Get() - requests0;
+    std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
+    for (rte_mbuf* m : out) {
+      const FrameInfo f = Describe(m);
+      if (f.tcp) {
+        EXPECT_EQ(f.dst, wire_->a().mac());
+        const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+        synacks->emplace_back(p, p + rte_pktmbuf_data_len(m));
+      } else {
+        EXPECT_EQ(f.ethertype, wire::kEtherTypeArp);
+      }
+    }
+    FreeAll(out);
+    // The client confirms its binding (a gratuitous ARP), so that the next
+    // run starts from a reachable entry again.
+    client_->SendGratuitousArp();
+    client_->FlushTx();
+    server_->PollOnce(now_);
+    std::vector<rte_mbuf*> rest = TakeAll(wire_->ba());
+    FreeAll(rest);
+  };
+  std::vector<std::vector<uint8_t>> one;
+  std::vector<std::vector<uint8_t>> batch;
+  uint64_t one_requests = 0;
+  uint64_t batch_requests = 0;
+  run(false, &one, &one_requests);
+  run(true, &batch, &batch_requests);
+  EXPECT_EQ(one_requests, 1u);
+  EXPECT_EQ(batch_requests, 1u);
+  ASSERT_EQ(one.size(), segs.size());
+  EXPECT_EQ(batch, one);
+}
+
 TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
   ASSERT_NO_FATAL_FAILURE(WarmUp());
   const uint64_t bad0 =
