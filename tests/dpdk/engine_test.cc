@@ -15,22 +15,18 @@
 #include "lib/port/engine.h"
 
 #include <rte_cycles.h>
-#include <rte_eal.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "app/services/pattern.h"
 #include "app/services/registry.h"
 #include "app/services/service_host.h"
@@ -45,6 +41,7 @@
 #include "lib/wire/icmp.h"
 #include "lib/wire/ipv4.h"
 #include "lib/wire/tcp_header.h"
+#include "tests/support/eal_test_main.h"
 #include "tests/support/ring_wire.h"
 
 namespace tern::port {
@@ -54,8 +51,6 @@ using tcp::ConnHandle;
 using testing::RingWire;
 namespace ev = tcp::events;
 namespace flags = wire::tcp_flags;
-
-constexpr int kSkipExitCode = 77;  // meson: "test skipped"
 
 // RFC 2544 benchmarking range, as the rest of tern's tests.
 constexpr wire::Ipv4Addr kServerIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 1);
@@ -2190,32 +2185,5 @@ TEST(EngineLoopTest, RunEngineLoop_ReflectAlternation_PhasesWithinCapacity) {
 }  // namespace tern::port
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (geteuid() != 0) {
-    std::fprintf(stderr, "engine_test: SKIP: needs root for DPDK EAL\n");
-    return tern::port::kSkipExitCode;
-  }
-  const std::vector<std::string> eal_args = {
-      argv[0],
-      "--no-huge",
-      "-m",
-      "256",
-      "--no-pci",
-      "--no-shconf",
-      absl::StrCat("--file-prefix=tern_engine_test_", getpid()),
-      "--log-level=lib.eal:warning"};
-  if (absl::Status s = tern::port::InitEal(eal_args); !s.ok()) {
-    std::fprintf(stderr, "engine_test: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  const int rc = RUN_ALL_TESTS();
-  // The runtime directory is per prefix, and the prefix per run: remove it.
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  if (absl::Status s = tern::port::CleanupEal(); !s.ok()) {
-    std::fprintf(stderr, "engine_test: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(runtime_dir, ignored);
-  return rc;
+  return tern::port::testing::RunTestsInEal(argc, argv, "engine_test", 256);
 }

@@ -7,24 +7,19 @@
 
 #include "lib/port/ethdev_port.h"
 
-#include <rte_eal.h>
 #include <rte_mbuf.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/port/clock.h"
 #include "lib/port/eal.h"
+#include "tests/support/eal_test_main.h"
 
 namespace tern::port {
 namespace {
-
-constexpr int kSkipExitCode = 77;  // meson: "test skipped"
 
 EthdevPortOptions RingOptions() {
   EthdevPortOptions o;
@@ -288,35 +283,6 @@ TEST(TscClock, AdvancesWithTime) {
 }  // namespace tern::port
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (geteuid() != 0) {
-    std::fprintf(stderr, "ethdev_port_test: SKIP: needs root for DPDK EAL\n");
-    return tern::port::kSkipExitCode;
-  }
-  const std::vector<std::string> eal_args = {
-      argv[0],
-      "--no-huge",
-      "-m",
-      "128",
-      "--no-pci",
-      "--vdev=net_ring0",
-      "--vdev=net_ring1",
-      "--no-shconf",
-      absl::StrCat("--file-prefix=tern_ethdev_test_", getpid()),
-      "--log-level=lib.eal:warning"};
-  if (absl::Status s = tern::port::InitEal(eal_args); !s.ok()) {
-    std::fprintf(stderr, "ethdev_port_test: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  const int rc = RUN_ALL_TESTS();
-  // rte_eal_cleanup leaves the per-prefix runtime directory behind; this
-  // test's prefix is unique per run, so remove it rather than pile them up.
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  if (absl::Status s = tern::port::CleanupEal(); !s.ok()) {
-    std::fprintf(stderr, "ethdev_port_test: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(runtime_dir, ignored);
-  return rc;
+  return tern::port::testing::RunTestsInEal(
+      argc, argv, "ethdev_test", 128, {"--vdev=net_ring0", "--vdev=net_ring1"});
 }

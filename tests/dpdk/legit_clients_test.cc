@@ -9,31 +9,24 @@
 // SKIP.
 #include "app/tern-flood/legit_clients.h"
 
-#include <rte_eal.h>
 #include <rte_mempool.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "app/services/registry.h"
 #include "app/services/service_host.h"
 #include "gtest/gtest.h"
-#include "lib/port/eal.h"
 #include "lib/port/engine.h"
+#include "tests/support/eal_test_main.h"
 #include "tests/support/ring_wire.h"
 
 namespace tern::flood {
 namespace {
 
 using port::testing::RingWire;
-
-constexpr int kSkipExitCode = 77;  // meson: "test skipped"
 
 // RFC 2544 benchmarking range, as the rest of tern's tests.
 constexpr wire::Ipv4Addr kServerIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 1);
@@ -207,32 +200,6 @@ TEST_F(LegitClientsTest, StallDuringHandshake_ThatConnectionOnlyInAll) {
 }  // namespace tern::flood
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (geteuid() != 0) {
-    std::fprintf(stderr, "legit_clients_test: SKIP: needs root for DPDK EAL\n");
-    return tern::flood::kSkipExitCode;
-  }
-  const std::vector<std::string> eal_args = {
-      argv[0],
-      "--no-huge",
-      "-m",
-      "256",
-      "--no-pci",
-      "--no-shconf",
-      absl::StrCat("--file-prefix=tern_legit_clients_test_", getpid()),
-      "--log-level=lib.eal:warning"};
-  if (absl::Status s = tern::port::InitEal(eal_args); !s.ok()) {
-    std::fprintf(stderr, "legit_clients_test: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  const int rc = RUN_ALL_TESTS();
-  // The runtime directory is per prefix, and the prefix per run: remove it.
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  if (absl::Status s = tern::port::CleanupEal(); !s.ok()) {
-    std::fprintf(stderr, "legit_clients_test: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(runtime_dir, ignored);
-  return rc;
+  return tern::port::testing::RunTestsInEal(argc, argv, "legit_clients_test",
+                                            256);
 }
