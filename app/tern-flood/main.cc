@@ -36,6 +36,7 @@
 #include "lib/port/eal.h"
 #include "lib/port/engine.h"
 #include "lib/port/ethdev_port.h"
+#include "lib/port/lcore_loop.h"
 #include "lib/port/log.h"
 #include "lib/port/signals.h"
 #include "lib/tcp/cookie_secrets.h"
@@ -51,11 +52,12 @@ constexpr uint16_t kFloodBurst = SynFlood::kMaxBurst;
 constexpr uint32_t kFloodMbufs = 8191;
 constexpr Duration kProgressPeriod = Duration::Seconds(1);
 // A loop iteration starting this long after the previous one is a stall
-// (the process was off its core): the 1 ms connect target, and
-// about the time the peer, answering the flood at the 0.7 to 1 M SYN/s
-// measured over memif (doc/flood.md), takes to fill the 1024-slot ring this
-// process then does not read, after which its SYN-ACKs are dropped.
-constexpr Duration kStall = Duration::Millis(1);
+// (the process was off its core), as tern's loop counts its own
+// (port::kLoopStall): the 1 ms connect target, and about the time
+// the peer, answering the flood at the 0.7 to 1 M SYN/s measured over memif
+// (doc/flood.md), takes to fill the 1024-slot ring this process then does
+// not read, after which its SYN-ACKs are dropped.
+constexpr Duration kStall = port::kLoopStall;
 // The flood's pause after the TX ring refused a burst (tx_budget.h): about
 // 50 frames of room for the engine at the 1.1 Mpps one tern lcore takes
 // over memif (doc/flood.md), and a twentieth of the ~1 ms that peer needs
@@ -169,6 +171,9 @@ absl::Status Run(const FloodOptions& o) {
   TxBudget budget(kFloodBurst, kTxPause);
   LoopStalls stalls;
   Instant now = start;
+  // The previous iteration's start, carried across the steps and into the
+  // drain below, so that no gap between two loops goes uncounted.
+  Instant prev = start;
   bool stopped = false;
   for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
     const FloodRate rate = o.flood_steps[step];
@@ -181,7 +186,6 @@ absl::Status Run(const FloodOptions& o) {
     const Instant step_end = step_start + Duration::Seconds(o.duration_s);
     Instant flood_start = Instant::Never();
     begins.push_back(TakeSnapshot(f, e, eth.tx_kept()));
-    Instant prev = clock->Now();
     for (;;) {
       now = clock->Now();
       if (now - prev >= kStall) {
@@ -293,8 +297,7 @@ absl::Status Run(const FloodOptions& o) {
   // Let what is in flight finish within its own deadline (no new opens,
   // no more flood), then abort the rest.
   clients.StopOpening();
-  for (Instant prev = clock->Now();
-       !clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed);
+  for (; !clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed);
        prev = now) {
     now = clock->Now();
     if (now - prev >= kStall) {

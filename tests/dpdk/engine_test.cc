@@ -881,12 +881,19 @@ TEST_F(EngineFrameTest, SendSynAcks_StaleNeighbour_OneReprobeSameFrames) {
   std::vector<std::vector<uint8_t>> batch;
   uint64_t one_requests = 0;
   uint64_t batch_requests = 0;
-  run(false, &one, &one_requests);
+  std::vector<std::vector<uint8_t>> batch_again;
+  uint64_t batch_again_requests = 0;
+  // Two batches, one by one in between: what a batch remembered of the
+  // binding must not outlive its call.
   run(true, &batch, &batch_requests);
+  run(false, &one, &one_requests);
+  run(true, &batch_again, &batch_again_requests);
   EXPECT_EQ(one_requests, 1u);
   EXPECT_EQ(batch_requests, 1u);
+  EXPECT_EQ(batch_again_requests, 1u);
   ASSERT_EQ(one.size(), segs.size());
   EXPECT_EQ(batch, one);
+  EXPECT_EQ(batch_again, one);
 }
 
 TEST_F(EngineFrameTest, BadTcpChecksum_CountedAndNotAnswered) {
@@ -2079,16 +2086,13 @@ TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
             100u);
 }
 
-// ---- RunEngineLoop's reflect alternation (lib/port/lcore_loop.h)
+// ---- RunEngineLoop's stall counters (lib/port/lcore_loop.h)
 
-// The loop alternates from TCP, each phase at least the alternation long and
-// starting where the one before ended, never grows `phases` past what was
-// reserved and stays in TCP mode once it is full; a stop records the phase
-// it ends. One engine without traffic on the ring pair, the real clock.
 // An iteration that begins 1 ms or more after the one before counts as a
 // stall with its gap: the periodic call, made from the loop, overruns by
-// 3 ms three times. The real clock: the machine may add stalls of its own,
-// never remove these.
+// 3 ms three times, then stops the loop. The real clock: the machine may add
+// stalls of its own, never remove these; every stall counted is a gap of at
+// least 1 ms inside the run.
 TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
   absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
   ASSERT_TRUE(w.ok()) << w.status();
@@ -2108,25 +2112,35 @@ TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
   lo.stalled_us = &stalled_us;
   lo.drain_time = Duration::Millis(1);
   lo.period = Duration::Millis(5);
+  std::atomic<bool> stop{false};
   lo.periodic = [&](Instant) {
     if (overruns < 3) {
       ++overruns;
       rte_delay_us_block(3000);
+    } else {
+      stop.store(true);
     }
   };
   const Instant start = clock->Now();
-  lo.deadline = start + Duration::Millis(40);
-  const std::atomic<bool> stop{false};
+  lo.deadline = start + Duration::Seconds(10);  // a backstop
   RunEngineLoop(**engine, *clock, lo, stop);
   const auto run_us =
       static_cast<uint64_t>((clock->Now() - start).ToNanos() / 1000);
   EXPECT_EQ(overruns, 3);
   EXPECT_GE(stalls.Get(), 3u);
   EXPECT_GE(stalled_us.Get(), 9000u);
-  // Gaps between iterations, within the run.
+  // Gaps between iterations, each at least 1 ms, within the run.
   EXPECT_LE(stalled_us.Get(), run_us);
+  EXPECT_GE(stalled_us.Get(), 1000 * stalls.Get());
+  EXPECT_LE(stalls.Get() * 1000, run_us);
 }
 
+// ---- RunEngineLoop's reflect alternation (lib/port/lcore_loop.h)
+
+// The loop alternates from TCP, each phase at least the alternation long and
+// starting where the one before ended, never grows `phases` past what was
+// reserved and stays in TCP mode once it is full; a stop records the phase
+// it ends. One engine without traffic on the ring pair, the real clock.
 TEST(EngineLoopTest, RunEngineLoop_ReflectAlternation_PhasesWithinCapacity) {
   absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
   ASSERT_TRUE(w.ok()) << w.status();

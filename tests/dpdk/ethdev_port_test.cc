@@ -8,6 +8,7 @@
 #include "lib/port/ethdev_port.h"
 
 #include <rte_mbuf.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string>

@@ -30,7 +30,7 @@ namespace tern::tcp::testing {
 
 // Where a check was written, for its failure message: the caller's file and
 // line, taken where a default argument `SourceLoc::Current()` is used, as
-// SourceLoc::Current() takes them. Not SourceLoc:
+// std::source_location::current() takes them. Not std::source_location:
 // libstdc++ 12 builds it on __builtin_source_location, which Debian 12's
 // clang 14 lacks; __builtin_FILE and __builtin_LINE are in both compilers.
 struct SourceLoc {

@@ -2,7 +2,9 @@
 # bench/synflood's offline tools on a committed run of the suite
 # (bench/synflood/results/20261207-session13-full, doc/benchmarks.md):
 # - plot.py makes the four plots (PNG files) and, from results.json alone,
-#   the same summary.md as the run wrote;
+#   the same summary.md as the run wrote, for that run and for session 14's
+#   (whose documents carry the connect latencies without a generator stall,
+#   the summary's extra column);
 # - ratio_ab --from pools the trials of each build and counts only the pairs
 #   at the run's fastest level: the run's ratio trial twice for build A,
 #   and once with every reflect phase at half the rate for build B, whose
@@ -18,15 +20,20 @@ fail() { echo "synflood_tools_test: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-mkdir "$tmp/plot"
-cp "$run/results.json" "$tmp/plot/"
-/usr/bin/python3 "$root/bench/synflood/plot.py" "$tmp/plot" >/dev/null
-for f in legit_success connect_p99 kinds cookie_modes; do
-  [ "$(head -c 8 "$tmp/plot/$f.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
-    fail "$f.png is not a PNG file"
+for r in "$run" "$root/bench/synflood/results/20261207-session14-full"; do
+  rm -rf "$tmp/plot"
+  mkdir "$tmp/plot"
+  cp "$r/results.json" "$tmp/plot/"
+  /usr/bin/python3 "$root/bench/synflood/plot.py" "$tmp/plot" >/dev/null
+  for f in legit_success connect_p99 kinds cookie_modes; do
+    [ "$(head -c 8 "$tmp/plot/$f.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+      fail "$f.png is not a PNG file ($r)"
+  done
+  diff -u "$r/summary.md" "$tmp/plot/summary.md" ||
+    fail "plot.py's summary.md differs from the run's ($r)"
 done
-diff -u "$run/summary.md" "$tmp/plot/summary.md" ||
-  fail "plot.py's summary.md differs from the run's"
+grep -q "without a tern-flood stall" "$root/bench/synflood/results/20261207-session14-full/summary.md" ||
+  fail "session 14's summary.md has no column without a tern-flood stall"
 
 # The ratio trial's document as the run kept it in results.json (the run's
 # trials/ folder is not committed).
