@@ -174,6 +174,19 @@ absl::Status Run(const FloodOptions& o) {
   // The previous iteration's start, carried across the steps and into the
   // drain below, so that no gap between two loops goes uncounted.
   Instant prev = start;
+  // Reads the clock for the next iteration; a gap of kStall or more since
+  // the previous one is a stall, which the clients hear of (their
+  // handshakes in flight straddle it) and which is returned, else zero.
+  const auto next_iteration = [&]() {
+    now = clock->Now();
+    const Duration gap = now - prev;
+    prev = now;
+    if (gap < kStall) {
+      return Duration::Zero();
+    }
+    clients.NoteStall();
+    return gap;
+  };
   bool stopped = false;
   for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
     const FloodRate rate = o.flood_steps[step];
@@ -187,12 +200,9 @@ absl::Status Run(const FloodOptions& o) {
     Instant flood_start = Instant::Never();
     begins.push_back(TakeSnapshot(f, e, eth.tx_kept()));
     for (;;) {
-      now = clock->Now();
-      if (now - prev >= kStall) {
-        stalls.Record(now - prev);
-        clients.NoteStall();
+      if (const Duration gap = next_iteration(); gap > Duration::Zero()) {
+        stalls.Record(gap);
       }
-      prev = now;
       if (port::StopFlag().load(std::memory_order_relaxed)) {
         stopped = true;
         break;
@@ -297,12 +307,8 @@ absl::Status Run(const FloodOptions& o) {
   // Let what is in flight finish within its own deadline (no new opens,
   // no more flood), then abort the rest.
   clients.StopOpening();
-  for (; !clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed);
-       prev = now) {
-    now = clock->Now();
-    if (now - prev >= kStall) {
-      clients.NoteStall();  // the handshakes still in flight straddle it
-    }
+  while (!clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed)) {
+    next_iteration();
     e.PollOnce(now);
   }
   clients.AbortAll(now);

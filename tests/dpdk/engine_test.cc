@@ -288,6 +288,19 @@ std::vector<uint8_t> ClientSyn(RingWire& w, uint16_t sport, uint32_t isn,
                             .tsval = 777});
 }
 
+// The SYN-ACKs through the sink together (SendSynAcks, the cookie lane's
+// way) or one by one (SendSynAck).
+void SendSynAcks(tcp::SegmentSink& sink,
+                 const std::vector<tcp::SynAckSegment>& segs, bool batch) {
+  if (batch) {
+    sink.SendSynAcks(segs);
+    return;
+  }
+  for (const tcp::SynAckSegment& s : segs) {
+    sink.SendSynAck(s);
+  }
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -763,13 +776,7 @@ TEST_F(EngineFrameTest, SendSynAcks_SameFramesAsOneByOne) {
     const uint64_t queued0 = ac.pending_queued.Get();
     const uint64_t no_route0 =
         server_->counters().drops.Get(PortDrop::kNoRoute);
-    if (batch) {
-      sink.SendSynAcks(segs);
-    } else {
-      for (const tcp::SynAckSegment& s : segs) {
-        sink.SendSynAck(s);
-      }
-    }
+    SendSynAcks(sink, segs, batch);
     server_->FlushTx();
     Run r;
     std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
@@ -848,13 +855,7 @@ TEST_F(EngineFrameTest, SendSynAcks_StaleNeighbour_OneReprobeSameFrames) {
     std::vector<rte_mbuf*> before = TakeAll(wire_->ba());
     FreeAll(before);
     const uint64_t requests0 = ac.requests_sent.Get();
-    if (batch) {
-      sink.SendSynAcks(segs);
-    } else {
-      for (const tcp::SynAckSegment& sa : segs) {
-        sink.SendSynAck(sa);
-      }
-    }
+    SendSynAcks(sink, segs, batch);
     server_->FlushTx();
     *requests = ac.requests_sent.Get() - requests0;
     std::vector<rte_mbuf*> out = TakeAll(wire_->ba());
