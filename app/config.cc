@@ -586,9 +586,10 @@ absl::Status ParsePort(const Reporter& r, const toml::table& root,
     return section.status();
   }
   const toml::table& t = **section;
-  if (absl::Status s = CheckKeys(
-          r, t, "port",
-          {"name", "mbufs", "rx_ring", "tx_ring", "burst", "idle_sleep_us"});
+  if (absl::Status s =
+          CheckKeys(r, t, "port",
+                    {"name", "mbufs", "rx_ring", "tx_ring", "burst",
+                     "idle_sleep_us", "yield_every_us", "yield_us"});
       !s.ok()) {
     return s;
   }
@@ -622,6 +623,21 @@ absl::Status ParsePort(const Reporter& r, const toml::table& root,
     // drain and --duration by more than a human notices.
     s = ReadInt(r, t, "port", "idle_sleep_us", 0, 1'000'000, false,
                 &port->idle_sleep_us);
+  }
+  if (s.ok()) {
+    // The same bound as the idle sleep for the cadence; a yield of more
+    // than 1 ms would itself be a loop stall (port::kLoopStall).
+    s = ReadInt(r, t, "port", "yield_every_us", 0, 1'000'000, false,
+                &port->yield_every_us);
+  }
+  if (s.ok()) {
+    s = ReadInt(r, t, "port", "yield_us", 1, 1000, false, &port->yield_us);
+  }
+  if (s.ok() && port->yield_every_us != 0 &&
+      port->yield_us >= port->yield_every_us) {
+    s = r.Error("port.yield_us",
+                absl::StrCat("expected less than yield_every_us (",
+                             port->yield_every_us, "), got ", port->yield_us));
   }
   if (s.ok()) {
     // Enough mbufs for a full RX ring, a full TX ring, one received burst in

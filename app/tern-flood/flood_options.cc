@@ -140,6 +140,9 @@ const char* FloodUsageText() {
   --tx-budget on|off     leave TX room for the legitimate clients (default on)
   --tx-keep on|off       keep the clients' frames the full TX ring refuses and
                          send them next iteration (default on; off: drop)
+  --yield-every-us N     sleep --yield-us every N us of running (default 0:
+                         never; for a SCHED_FIFO loop on a shared core)
+  --yield-us N           that sleep, 1..1000 us (default 50)
   --legit-rate R         legitimate connections per second (default 100)
   --legit-timeout-ms N   a legitimate connection's deadline (default 3000)
   --request-path PATH    the GET's path (default /)
@@ -305,6 +308,14 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
          o.tx_keep = v == "on";
          return absl::OkStatus();
        }},
+      {"--yield-every-us",
+       [&](absl::string_view f, absl::string_view v) {
+         return ParseUint<uint32_t>(f, v, 0, 1'000'000, &o.yield_every_us);
+       }},
+      {"--yield-us",
+       [&](absl::string_view f, absl::string_view v) {
+         return ParseUint<uint32_t>(f, v, 1, 1000, &o.yield_us);
+       }},
       {"--seed",
        [&](absl::string_view f, absl::string_view v) {
          return ParseUint<uint64_t>(f, v, 0, UINT64_MAX, &o.seed);
@@ -417,6 +428,11 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
   if (o.spoof_range.Contains(o.target)) {
     return Bad("--spoof-range",
                absl::StrCat("contains --target ", o.target.ToString()));
+  }
+  if (o.yield_every_us != 0 && o.yield_us >= o.yield_every_us) {
+    return Bad("--yield-us",
+               absl::StrCat(o.yield_us, " is not less than --yield-every-us ",
+                            o.yield_every_us));
   }
   if (o.target == o.address) {
     return Bad("--target", "equals --address");

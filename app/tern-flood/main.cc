@@ -187,6 +187,9 @@ absl::Status Run(const FloodOptions& o) {
     clients.NoteStall();
     return gap;
   };
+  port::DutyYield yield(Duration::Micros(o.yield_every_us),
+                        Duration::Micros(o.yield_us), start);
+  uint64_t yields = 0;
   bool stopped = false;
   for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
     const FloodRate rate = o.flood_steps[step];
@@ -259,6 +262,9 @@ absl::Status Run(const FloodOptions& o) {
         last_progress = now;
         next_progress = now + kProgressPeriod;
       }
+      if (yield.Tick(now)) {
+        ++yields;
+      }
     }
     ends.push_back(TakeSnapshot(f, e, eth.tx_kept()));
     const LoopStalls step_stalls = stalls;
@@ -301,6 +307,8 @@ absl::Status Run(const FloodOptions& o) {
     r.legit_tx_kept = a.tx_kept - b.tx_kept;
     r.tx_keep = o.tx_keep;
     r.loop_stalls = step_stalls;
+    r.loop_yields = yields;
+    yields = 0;
     reports.push_back(std::move(r));
   }
 

@@ -127,6 +127,7 @@ std::string StepJson(const FloodReport& r) {
         Num(static_cast<uint64_t>(r.loop_stalls.total.ToNanos() / 1000)));
   Field(&out, "loop_stall_max_us",
         Num(static_cast<uint64_t>(r.loop_stalls.longest.ToNanos() / 1000)));
+  Field(&out, "loop_yields", Num(r.loop_yields));
   Latencies(&out, "connect", r.connect_ns);
   Latencies(&out, "connect_no_stall", r.connect_no_stall_ns);
   Latencies(&out, "request", r.request_ns);

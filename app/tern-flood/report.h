@@ -154,6 +154,8 @@ struct FloodReport {
   // reads nothing, and the peer's replies, legitimate SYN-ACKs among them,
   // overflow the receive ring (the peer's TX drops).
   LoopStalls loop_stalls;
+  // The loop's sleeps on its --yield-every-us cadence in the step.
+  uint64_t loop_yields = 0;
   Histogram connect_ns;  // Connect -> kConnected
   // Of the connections no loop stall interrupted (LegitStats).
   Histogram connect_no_stall_ns;

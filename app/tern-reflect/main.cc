@@ -15,7 +15,13 @@
 // thread when the client leaves, and a loop busy-polling them at that
 // moment crashed (DPDK 22.11); tern-flood goes quiet before it leaves.
 //
+// With --yield-every-us N it also sleeps --yield-us (default 50) after
+// every N us of running (port::DutyYield, as tern's [port] yield_every_us
+// and tern-flood's --yield-every-us), so that the three loops share a
+// machine the same way.
+//
 // Usage: tern-reflect [EAL args] -- --port NAME [--mac MAC] [--duration S]
+//          [--yield-every-us N] [--yield-us N]
 // Runs until SIGINT or SIGTERM (or --duration seconds), then prints its
 // totals: "tern-reflect: rx N tx N tx_full N other N".
 // Exit status: 0 after the run, 1 when EAL or the port cannot be set up, 2
@@ -39,6 +45,7 @@
 #include "lib/port/clock.h"
 #include "lib/port/eal.h"
 #include "lib/port/ethdev_port.h"
+#include "lib/port/lcore_loop.h"
 #include "lib/port/log.h"
 #include "lib/port/signals.h"
 #include "lib/wire/ipv4.h"
@@ -58,13 +65,16 @@ struct Options {
   std::vector<std::string> eal_args;
   std::string port;
   std::optional<wire::MacAddr> mac;
-  uint32_t duration_s = 0;  // 0: until a signal
+  uint32_t duration_s = 0;      // 0: until a signal
+  uint32_t yield_every_us = 0;  // 0: never
+  uint32_t yield_us = 50;
 };
 
 int Usage(const char* why) {
   std::fprintf(stderr,
                "tern-reflect: %s\nusage: tern-reflect [EAL args] -- --port "
-               "NAME [--mac MAC] [--duration S]\n",
+               "NAME [--mac MAC] [--duration S] [--yield-every-us N] "
+               "[--yield-us N]\n",
                why);
   return 2;
 }
@@ -110,12 +120,27 @@ int Main(int argc, char** argv) {
                             &o.duration_s)) {
         return Usage("--duration: not a number of seconds");
       }
+    } else if (flag == "--yield-every-us") {
+      if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()),
+                            &o.yield_every_us) ||
+          o.yield_every_us > 1'000'000) {
+        return Usage("--yield-every-us: not 0 to 1000000 microseconds");
+      }
+    } else if (flag == "--yield-us") {
+      if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()),
+                            &o.yield_us) ||
+          o.yield_us < 1 || o.yield_us > 1000) {
+        return Usage("--yield-us: not 1 to 1000 microseconds");
+      }
     } else {
       return Usage("unknown flag");
     }
   }
   if (o.port.empty()) {
     return Usage("--port is required");
+  }
+  if (o.yield_every_us != 0 && o.yield_us >= o.yield_every_us) {
+    return Usage("--yield-us must be less than --yield-every-us");
   }
   std::vector<std::string> eal = {argv[0]};
   eal.insert(eal.end(), o.eal_args.begin(), o.eal_args.end());
@@ -149,11 +174,15 @@ int Main(int argc, char** argv) {
       uint64_t other = 0;
       rte_mbuf* pkts[kBurst];
       const uint16_t port_id = (*eth)->port_id();
-      while (!port::StopFlag().load(std::memory_order_relaxed) &&
-             clock->Now() < end) {
+      port::DutyYield yield(Duration::Micros(o.yield_every_us),
+                            Duration::Micros(o.yield_us), clock->Now());
+      for (Instant now = clock->Now();
+           !port::StopFlag().load(std::memory_order_relaxed) && now < end;
+           now = clock->Now()) {
         const uint16_t n = (*eth)->RxBurst(pkts, kBurst);
         if (n == 0) {
           rte_delay_us_sleep(kIdleSleepUs);
+          yield.NoteSleep(now);
           continue;
         }
         rx += n;
@@ -172,6 +201,7 @@ int Main(int argc, char** argv) {
           tx_full += k - sent;
         }
         tx += sent;
+        yield.Tick(now);
       }
       std::printf("tern-reflect: rx %llu tx %llu tx_full %llu other %llu\n",
                   static_cast<unsigned long long>(rx),

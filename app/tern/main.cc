@@ -163,6 +163,7 @@ class ServiceApp final : public port::Application {
   Counter* busy_cycles() { return &gauges_.busy_cycles; }
   Counter* loop_stalls() { return &gauges_.loop_stalls; }
   Counter* loop_stalled_us() { return &gauges_.loop_stalled_us; }
+  Counter* loop_yields() { return &gauges_.loop_yields; }
 
  private:
   port::Engine* engine_;
@@ -355,6 +356,9 @@ absl::Status Run(const TernConfig& config, const CommandLine& cl,
     l->loop.busy_cycles = l->app->busy_cycles();
     l->loop.stalls = l->app->loop_stalls();
     l->loop.stalled_us = l->app->loop_stalled_us();
+    l->loop.yield_every = Duration::Micros(config.port.yield_every_us);
+    l->loop.yield_sleep = Duration::Micros(config.port.yield_us);
+    l->loop.yields = l->app->loop_yields();
     l->loop.drain_time = Duration::Millis(config.drain_ms);
     if (cl.duration_seconds.has_value()) {
       l->loop.deadline = clock->Now() + Duration::Seconds(*cl.duration_seconds);

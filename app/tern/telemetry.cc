@@ -358,6 +358,7 @@ void ForEachCounter(const TelemetrySource& s, const CounterVisitor& visit) {
   visit("loop.busy_cycles", s.gauges->busy_cycles.Get());
   visit("loop.stalls", s.gauges->loop_stalls.Get());
   visit("loop.stalled_us", s.gauges->loop_stalled_us.Get());
+  visit("loop.yields", s.gauges->loop_yields.Get());
   const HostStats& h = s.host->stats();
   visit("service.accepted", h.accepted.Get());
   visit("service.released", h.released.Get());

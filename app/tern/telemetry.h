@@ -86,6 +86,8 @@ struct EngineGauges {
   // their gaps in microseconds (LoopOptions::stalls and stalled_us).
   Counter loop_stalls;
   Counter loop_stalled_us;
+  // The loop's sleeps on its yield cadence (LoopOptions::yields).
+  Counter loop_yields;
   ConnDump dump;
 };
 

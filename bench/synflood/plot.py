@@ -369,6 +369,13 @@ def summary(results, out):
              "Machine: %(cpus)d CPUs, %(cpu)s, Linux %(kernel)s; "
              "load average %(load_before)s before, %(load_after)s after" %
              results["machine"], ""]
+    if "yield_every_us" in results:
+        # Since session 15; the runs before it carry no yield.
+        lines += ["Kernel-bypass trials: SCHED_FIFO priority %d, RT period "
+                  "%d us, the polling loops sleep %d us every %d us of "
+                  "running (0: never)" % (
+                      results["rt_priority"], results["rt_period_us"],
+                      results["yield_us"], results["yield_every_us"]), ""]
     for doc in results["trials"]:
         first = doc["steps"][0]
         lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]

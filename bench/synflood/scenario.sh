@@ -46,6 +46,8 @@
 #          --steps LIST --duration SECONDS --legit-rate R --out JSON
 #          [--ceiling PPS] [--legit-timeout-ms N] [--log DIR] [--kind K]
 #          [--flood-args "FLAGS"] [--veth-pmd af_packet|af_xdp]
+#          [--rt PRIO] [--rt-period-us N] [--reflect-alternation-ms N]
+#          [--yield-every-us N] [--yield-us N]
 # --kind: tern-flood's --flood-kind (syn, ack, rst, fin, data; default syn).
 # --flood-args: more tern-flood flags, split at spaces (e.g. "--tx-keep off").
 # --rt PRIO: run tern (or tern-reflect) and tern-flood with SCHED_FIFO at
@@ -77,6 +79,12 @@
 #   with its ratio (the TCP phase's tx_pps over the reflect phase's) and
 #   both phases' cycles per frame, and
 #   their median, minimum and maximum.
+# --yield-every-us N, --yield-us N: the polling loops (tern's [port]
+#   yield_every_us and yield_us, tern-flood's and tern-reflect's flags of
+#   the same names) sleep yield-us (default 50) after every N us of
+#   running, so that with --rt they stay under the RT throttle, which would
+#   otherwise stop them for 1 to 3 ms at a time (doc/flood.md). 0, the
+#   default, never yields.
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
 set -euo pipefail
@@ -86,6 +94,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
 afp_frames=512 rt_prio=0 rt_period_us=0 veth_pmd=af_packet alternation_ms=0
+yield_every_us=0 yield_us=50
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2 ;;
@@ -106,6 +115,8 @@ while [ $# -gt 0 ]; do
     --rt-period-us) rt_period_us=$2 ;;
     --veth-pmd) veth_pmd=$2 ;;
     --reflect-alternation-ms) alternation_ms=$2 ;;
+    --yield-every-us) yield_every_us=$2 ;;
+    --yield-us) yield_us=$2 ;;
     *) echo "scenario.sh: unknown argument $1" >&2; exit 1 ;;
   esac
   shift 2
@@ -124,6 +135,11 @@ done
   { echo "scenario.sh: --reflect-alternation-ms takes 0 to 10000, not '$alternation_ms'" >&2; exit 1; }
 [ "$alternation_ms" -eq 0 ] || [ "$scenario/$stack" = kernel_bypass/tern ] ||
   { echo "scenario.sh: --reflect-alternation-ms is for kernel_bypass tern" >&2; exit 1; }
+[[ "$yield_every_us" =~ ^[0-9]+$ ]] && [ "$yield_every_us" -le 1000000 ] ||
+  { echo "scenario.sh: --yield-every-us takes 0 to 1000000, not '$yield_every_us'" >&2; exit 1; }
+[[ "$yield_us" =~ ^[0-9]+$ ]] && [ "$yield_us" -ge 1 ] && [ "$yield_us" -le 1000 ] &&
+  { [ "$yield_every_us" -eq 0 ] || [ "$yield_us" -lt "$yield_every_us" ]; } ||
+  { echo "scenario.sh: --yield-us takes 1 to 1000, below --yield-every-us, not '$yield_us'" >&2; exit 1; }
 case "$veth_pmd" in
   af_packet | af_xdp) ;;
   *) echo "scenario.sh: --veth-pmd takes af_packet or af_xdp, not '$veth_pmd'" >&2; exit 1 ;;
@@ -225,6 +241,8 @@ args = ["--no-huge", "-m", "512", "--no-pci", "-l", "0",
 [port]
 name = "${port}"
 idle_sleep_us = 10
+yield_every_us = ${yield_every_us}
+yield_us = ${yield_us}
 [ip]
 address = "198.18.0.1"
 prefix_len = 24
@@ -248,6 +266,8 @@ flood_args=(--address 198.18.0.2 --target 198.18.0.1
   --legit-rate "$legit" --legit-timeout-ms "$legit_timeout"
   --scenario "$scenario" --stack "$stack" --mode "$mode" --json "$out")
 [ -z "$ceiling" ] || flood_args+=(--ceiling-pps "$ceiling")
+[ "$yield_every_us" -eq 0 ] ||
+  flood_args+=(--yield-every-us "$yield_every_us" --yield-us "$yield_us")
 # shellcheck disable=SC2206  # split at spaces on purpose
 [ -z "$extra_flood_args" ] || flood_args+=($extra_flood_args)
 eal_flood=(--no-huge -m 512 --no-pci -l 1 "--file-prefix=${prefixes[1]}"
@@ -364,7 +384,8 @@ case "$scenario/$stack" in
     else
       "$reflect" --no-huge -m 256 --no-pci -l 0 "$srv_vdev" \
         "--file-prefix=${prefixes[0]}" --log-level=pmd.net.memif:warning -- \
-        --port net_memif0 >"$tmp/server.log" 2>&1 &
+        --port net_memif0 --yield-every-us "$yield_every_us" \
+        --yield-us "$yield_us" >"$tmp/server.log" 2>&1 &
       server_pid=$!
       wait_for "$tmp/server.log" "tern-reflect: reflecting" "$server_pid" tern-reflect
       flood_args+=(--target-mac 02:00:00:00:0e:01)
@@ -550,7 +571,7 @@ def inside(records, start, end):
 keys = ["rx_packets", "tx_packets", "tx_dropped_ring_full",
         "listen.syns_received", "listen.cookies_sent",
         "listen.cookies_validated", "tcp.rst_sent", "tcp_drop.listen_rst",
-        "loop.busy_cycles", "loop.stalls", "loop.stalled_us"]
+        "loop.busy_cycles", "loop.stalls", "loop.stalled_us", "loop.yields"]
 for step in doc["steps"]:
     within = inside(samples, step["start_unix_s"], step["end_unix_s"])
     if len(within) < 2:

@@ -6,6 +6,22 @@
 
 namespace tern::port {
 
+DutyYield::DutyYield(Duration every, Duration sleep, Instant start,
+                     SleepFn sleep_fn)
+    : every_(every),
+      sleep_us_(static_cast<unsigned>(sleep.ToMicros())),
+      last_(start),
+      sleep_(sleep_fn != nullptr ? sleep_fn : &rte_delay_us_sleep) {}
+
+bool DutyYield::Tick(Instant now) {
+  if (every_ <= Duration::Zero() || now - last_ < every_) {
+    return false;
+  }
+  sleep_(sleep_us_);
+  last_ = now;
+  return true;
+}
+
 void RunEngineLoop(Engine& engine, const TscClock& clock,
                    const LoopOptions& options, const std::atomic<bool>& stop) {
   Application* app = engine.application();
@@ -51,6 +67,7 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
     next_switch = now + options.reflect_alternation;
   }
   Instant prev = clock.Now();
+  DutyYield yield(options.yield_every, options.yield_sleep, prev);
   while (true) {
     const Instant now = clock.Now();
     if (now - prev >= kLoopStall) {
@@ -113,6 +130,9 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
     }
     if (n == 0 && options.idle_sleep_us != 0) {
       rte_delay_us_sleep(options.idle_sleep_us);
+      yield.NoteSleep(now);
+    } else if (yield.Tick(now) && options.yields != nullptr) {
+      options.yields->Inc();
     }
   }
 }

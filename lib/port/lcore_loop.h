@@ -22,6 +22,13 @@
 //   one before counts as a stall, its gap in microseconds (the lcore was
 //   off its core, or a sleep or a periodic call overran; every packet that
 //   arrived meanwhile waited that long).
+// - `yield_every`, when non-zero, gives the core away on a fixed cadence
+//   (DutyYield below): once `yield_every` has passed since the loop last
+//   slept, it sleeps `yield_sleep`, and counts it in `yields` when set. An
+//   idle sleep counts as such a sleep. For a SCHED_FIFO loop on a core it
+//   shares: the kernel's RT throttle, if the loop never sleeps, stops it
+//   for 1 to 3 ms at a time, and a short sleep of the loop's own choosing
+//   keeps it under the throttle (doc/operator_guide.md).
 // - `reflect_alternation`, when non-zero, makes the loop a measuring
 //   instrument (bench/synflood's rate ratio, doc/flood.md): it switches the
 //   engine between its stack and reflect mode (Engine::set_reflect) every
@@ -66,8 +73,36 @@ struct ReflectPhase {
 // 1 ms target (issue 14); tern-flood counts its own stalls the same way.
 inline constexpr Duration kLoopStall = Duration::Millis(1);
 
+// A polling loop's voluntary sleeps on a fixed cadence: Tick(now), called
+// once per iteration, sleeps `sleep` when `every` or more has passed since
+// the last sleep began (Tick's own, or one the loop reports with
+// NoteSleep). Sleeps begin at least `every` apart, so a busy loop runs
+// about (every - sleep) / every of its time (more if the sleep overruns),
+// and with `every` zero it never sleeps. The sleep function is DPDK's
+// rte_delay_us_sleep unless a test injects one.
+class DutyYield {
+ public:
+  using SleepFn = void (*)(unsigned us);
+  DutyYield(Duration every, Duration sleep, Instant start,
+            SleepFn sleep_fn = nullptr);
+  // True when it slept.
+  bool Tick(Instant now);
+  void NoteSleep(Instant now) { last_ = now; }
+  bool active() const { return every_ > Duration::Zero(); }
+
+ private:
+  Duration every_;
+  unsigned sleep_us_;
+  Instant last_;
+  SleepFn sleep_;
+};
+
 struct LoopOptions {
   uint32_t idle_sleep_us = 0;
+  // DutyYield's cadence and sleep; zero `yield_every` never yields.
+  Duration yield_every = Duration::Zero();
+  Duration yield_sleep = Duration::Micros(50);
+  Counter* yields = nullptr;
   // How long connections may take to finish after a stop request.
   Duration drain_time = Duration::Seconds(5);
   Instant deadline = Instant::Never();

@@ -146,7 +146,7 @@ TEST(Config, UnknownKey_RejectedByName) {
   EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 16\nbrust = 16")),
               StartsWith("test.toml: port.brust: unknown key (known keys in "
                          "[port]: name, mbufs, rx_ring, tx_ring, burst, "
-                         "idle_sleep_us)"));
+                         "idle_sleep_us, yield_every_us, yield_us)"));
   EXPECT_THAT(ErrorOf(Edit("[ip]", "[ip]\nmask = 24")),
               StartsWith("test.toml: ip.mask: unknown key"));
   EXPECT_THAT(ErrorOf(Edit("[eal]", "[eal]\nlcores = 1")),
@@ -451,6 +451,30 @@ TEST(Config, NoSocketRstPerSecond_ParsedDefaultedAndChecked) {
       ErrorOf(absl::StrCat(kValid, "\n[tcp]\nno_socket_rst_per_second = -1\n")),
       StartsWith("test.toml: tcp.no_socket_rst_per_second: expected an "
                  "integer from 0 to 100000000, got -1"));
+}
+
+TEST(Config, Yield_ParsedDefaultedAndChecked) {
+  absl::StatusOr<TernConfig> d = ParseConfig(kValid, "test.toml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->port.yield_every_us, 0u);
+  EXPECT_EQ(d->port.yield_us, 50u);
+  absl::StatusOr<TernConfig> c = ParseConfig(
+      Edit("burst = 16", "burst = 16\nyield_every_us = 500\nyield_us = 40"),
+      "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->port.yield_every_us, 500u);
+  EXPECT_EQ(c->port.yield_us, 40u);
+  EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 16\nyield_us = 0")),
+              StartsWith("test.toml: port.yield_us: expected an integer from "
+                         "1 to 1000, got 0"));
+  EXPECT_THAT(
+      ErrorOf(Edit("burst = 16", "burst = 16\nyield_every_us = 2000000")),
+      StartsWith("test.toml: port.yield_every_us: expected an integer from "
+                 "0 to 1000000, got 2000000"));
+  EXPECT_THAT(ErrorOf(Edit("burst = 16",
+                           "burst = 16\nyield_every_us = 100\nyield_us = 100")),
+              StartsWith("test.toml: port.yield_us: expected less than "
+                         "yield_every_us (100), got 100"));
 }
 
 TEST(Config, Fault_ParsedAndChecked) {

@@ -2136,6 +2136,55 @@ TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
   EXPECT_LE(stalls.Get() * 1000, run_us);
 }
 
+// ---- RunEngineLoop's yield (lib/port/lcore_loop.h, DutyYield)
+
+// A busy loop (no idle sleep) sleeps on its cadence, never more often; an
+// idle loop's idle sleeps stand in for the yield. The real clock: the run
+// is about 20 ms, a hundred cadences of 200 us.
+TEST(EngineLoopTest, RunEngineLoop_YieldsOnItsCadence_NotWhenIdleSleeping) {
+  absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
+  ASSERT_TRUE(w.ok()) << w.status();
+  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
+      tcp::SynCookieSecretStore::Create();
+  ASSERT_TRUE(cookies.ok()) << cookies.status();
+  absl::StatusOr<TscClock> clock = TscClock::Create();
+  ASSERT_TRUE(clock.ok()) << clock.status();
+  for (const uint32_t idle_sleep_us : {0u, 10u}) {
+    SCOPED_TRACE(idle_sleep_us);
+    // A fresh engine each time: the loop shuts its engine down.
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        Engine::Create(Options(kServerIp), &(*w)->b(), 0, nullptr,
+                       cookies->get(), clock->Now());
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    Counter yields;
+    int calls = 0;
+    LoopOptions lo;
+    lo.idle_sleep_us = idle_sleep_us;
+    lo.yield_every = Duration::Micros(200);
+    lo.yield_sleep = Duration::Micros(20);
+    lo.yields = &yields;
+    lo.drain_time = Duration::Millis(1);
+    lo.period = Duration::Millis(5);
+    std::atomic<bool> stop{false};
+    lo.periodic = [&](Instant) {
+      if (++calls == 4) {
+        stop.store(true);
+      }
+    };
+    const Instant start = clock->Now();
+    lo.deadline = start + Duration::Seconds(10);  // a backstop
+    RunEngineLoop(**engine, *clock, lo, stop);
+    const int64_t run_us = (clock->Now() - start).ToMicros();
+    if (idle_sleep_us == 0) {
+      EXPECT_GE(yields.Get(), 1u);
+      EXPECT_LE(yields.Get(), static_cast<uint64_t>(run_us / 200 + 1));
+    } else {
+      // Nothing arrives: every iteration sleeps idle instead.
+      EXPECT_EQ(yields.Get(), 0u);
+    }
+  }
+}
+
 // ---- RunEngineLoop's reflect alternation (lib/port/lcore_loop.h)
 
 // The loop alternates from TCP, each phase at least the alternation long and

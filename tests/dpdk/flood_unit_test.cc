@@ -55,6 +55,8 @@ TEST(FloodOptions, Minimal_Defaults) {
   EXPECT_FALSE(o->ceiling_pps.has_value());
   EXPECT_TRUE(o->tx_budget);
   EXPECT_TRUE(o->tx_keep);
+  EXPECT_EQ(o->yield_every_us, 0u);
+  EXPECT_EQ(o->yield_us, 50u);
   EXPECT_EQ(o->spoof_range.base, wire::Ipv4Addr::FromOctets(198, 19, 0, 0));
   EXPECT_EQ(o->spoof_range.len, 16);
   EXPECT_TRUE(o->syn_options);
@@ -150,6 +152,23 @@ TEST(FloodOptions, Errors_NameTheFlag) {
   ExpectError(With({"--mode", "a b"}), "--mode");
   ExpectError(With({"--mac", "01:00:5e:00:00:01"}), "--mac");
   ExpectError(With({"--request-path", "x"}), "--request-path");
+  ExpectError(With({"--yield-every-us", "-1"}), "--yield-every-us");
+  ExpectError(With({"--yield-every-us", "1000001"}), "--yield-every-us");
+  ExpectError(With({"--yield-us", "0"}), "--yield-us");
+  ExpectError(With({"--yield-us", "1001"}), "--yield-us");
+  // A sleep as long as the cadence would never run.
+  ExpectError(With({"--yield-every-us", "100", "--yield-us", "100"}),
+              "--yield-us");
+}
+
+TEST(FloodOptions, Yield_Parsed) {
+  absl::StatusOr<FloodOptions> o =
+      Parse(With({"--yield-every-us", "500", "--yield-us", "40"}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->yield_every_us, 500u);
+  EXPECT_EQ(o->yield_us, 40u);
+  // Without a cadence the sleep's length is not checked against it.
+  EXPECT_TRUE(Parse(With({"--yield-us", "1000"})).ok());
 }
 
 TEST(FloodOptions, AddressesOutsideBenchmarkRange_Rejected) {

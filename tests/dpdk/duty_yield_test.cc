@@ -1,0 +1,78 @@
+// port::DutyYield (lib/port/lcore_loop.h): a polling loop's voluntary
+// sleeps on a fixed cadence, on virtual time with an injected sleep.
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "lib/base/time.h"
+#include "lib/port/lcore_loop.h"
+
+namespace tern::port {
+namespace {
+
+std::vector<unsigned>* g_slept = nullptr;
+
+void RecordSleep(unsigned us) { g_slept->push_back(us); }
+
+class DutyYieldTest : public ::testing::Test {
+ protected:
+  void SetUp() override { g_slept = &slept_; }
+  void TearDown() override { g_slept = nullptr; }
+  std::vector<unsigned> slept_;
+};
+
+Instant At(int64_t us) { return Instant() + Duration::Micros(us); }
+
+TEST_F(DutyYieldTest, ZeroCadence_NeverSleeps) {
+  DutyYield y(Duration::Zero(), Duration::Micros(50), At(0), &RecordSleep);
+  EXPECT_FALSE(y.active());
+  for (int64_t t = 0; t <= 10'000'000; t += 1000) {
+    EXPECT_FALSE(y.Tick(At(t)));
+  }
+  EXPECT_TRUE(slept_.empty());
+}
+
+TEST_F(DutyYieldTest, SleepsOncePerCadence_NotBefore) {
+  DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
+  EXPECT_TRUE(y.active());
+  // Iterations every 10 us: the first sleep at 500 us, none before.
+  for (int64_t t = 10; t < 500; t += 10) {
+    ASSERT_FALSE(y.Tick(At(t))) << t;
+  }
+  EXPECT_TRUE(y.Tick(At(500)));
+  ASSERT_EQ(slept_.size(), 1u);
+  EXPECT_EQ(slept_[0], 50u);
+  // The next is due `every` after this sleep began, whatever the sleep
+  // took: 10 ms of 10 us iterations hold 20 sleeps in all.
+  int sleeps = 1;
+  for (int64_t t = 510; t <= 10'000; t += 10) {
+    sleeps += y.Tick(At(t)) ? 1 : 0;
+  }
+  EXPECT_EQ(sleeps, 20);
+  EXPECT_EQ(slept_.size(), 20u);
+}
+
+TEST_F(DutyYieldTest, LongIterations_OneSleepEach_NoCatchUp) {
+  // An iteration longer than the cadence sleeps once, not once per cadence
+  // it missed.
+  DutyYield y(Duration::Micros(100), Duration::Micros(20), At(0), &RecordSleep);
+  EXPECT_TRUE(y.Tick(At(1000)));
+  EXPECT_FALSE(y.Tick(At(1050)));
+  EXPECT_TRUE(y.Tick(At(1100)));
+  EXPECT_EQ(slept_, (std::vector<unsigned>{20, 20}));
+}
+
+TEST_F(DutyYieldTest, NoteSleep_PostponesTheNextYield) {
+  // The loop's idle sleep counts as one: a loop that idles often enough
+  // never yields on top of it.
+  DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
+  for (int64_t t = 400; t <= 10'000; t += 400) {
+    y.NoteSleep(At(t));
+    EXPECT_FALSE(y.Tick(At(t + 100))) << t;
+  }
+  EXPECT_TRUE(slept_.empty());
+  EXPECT_TRUE(y.Tick(At(10'000 + 500)));
+}
+
+}  // namespace
+}  // namespace tern::port
