@@ -182,7 +182,7 @@ int Main(int argc, char** argv) {
         const uint16_t n = (*eth)->RxBurst(pkts, kBurst);
         if (n == 0) {
           rte_delay_us_sleep(kIdleSleepUs);
-          yield.NoteSleep(now);
+          yield.NoteSleep(now, Duration::Micros(kIdleSleepUs));
           continue;
         }
         rx += n;

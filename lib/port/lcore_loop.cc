@@ -9,17 +9,28 @@ namespace tern::port {
 DutyYield::DutyYield(Duration every, Duration sleep, Instant start,
                      SleepFn sleep_fn)
     : every_(every),
-      sleep_us_(static_cast<unsigned>(sleep.ToMicros())),
-      last_(start),
-      sleep_(sleep_fn != nullptr ? sleep_fn : &rte_delay_us_sleep) {}
+      sleep_(sleep),
+      window_start_(start),
+      sleep_fn_(sleep_fn != nullptr ? sleep_fn : &rte_delay_us_sleep) {}
 
 bool DutyYield::Tick(Instant now) {
-  if (every_ <= Duration::Zero() || now - last_ < every_) {
+  if (every_ <= Duration::Zero() || now - window_start_ < every_) {
     return false;
   }
-  sleep_(sleep_us_);
-  last_ = now;
+  // slept_ < sleep_ (NoteSleep): at least a microsecond is owed.
+  const int64_t owed_us = (sleep_ - slept_).ToMicros();
+  sleep_fn_(static_cast<unsigned>(owed_us > 0 ? owed_us : 1));
+  window_start_ = now;
+  slept_ = Duration::Zero();
   return true;
+}
+
+void DutyYield::NoteSleep(Instant now, Duration slept) {
+  slept_ += slept;
+  if (slept_ >= sleep_) {
+    window_start_ = now;
+    slept_ = Duration::Zero();
+  }
 }
 
 void RunEngineLoop(Engine& engine, const TscClock& clock,
@@ -130,7 +141,7 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
     }
     if (n == 0 && options.idle_sleep_us != 0) {
       rte_delay_us_sleep(options.idle_sleep_us);
-      yield.NoteSleep(now);
+      yield.NoteSleep(now, Duration::Micros(options.idle_sleep_us));
     } else if (yield.Tick(now) && options.yields != nullptr) {
       options.yields->Inc();
     }

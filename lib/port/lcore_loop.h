@@ -23,9 +23,9 @@
 //   off its core, or a sleep or a periodic call overran; every packet that
 //   arrived meanwhile waited that long).
 // - `yield_every`, when non-zero, gives the core away on a fixed cadence
-//   (DutyYield below): once `yield_every` has passed since the loop last
-//   slept, it sleeps `yield_sleep`, and counts it in `yields` when set. An
-//   idle sleep counts as such a sleep. For a SCHED_FIFO loop on a core it
+//   (DutyYield below): it sleeps `yield_sleep` in every `yield_every`,
+//   its idle sleeps counting towards it, and counts the sleeps it adds in
+//   `yields` when set. For a SCHED_FIFO loop on a core it
 //   shares: the kernel's RT throttle, if the loop never sleeps, stops it
 //   for 1 to 3 ms at a time, and a short sleep of the loop's own choosing
 //   keeps it under the throttle (doc/operator_guide.md).
@@ -73,13 +73,16 @@ struct ReflectPhase {
 // 1 ms target (issue 14); tern-flood counts its own stalls the same way.
 inline constexpr Duration kLoopStall = Duration::Millis(1);
 
-// A polling loop's voluntary sleeps on a fixed cadence: Tick(now), called
-// once per iteration, sleeps `sleep` when `every` or more has passed since
-// the last sleep began (Tick's own, or one the loop reports with
-// NoteSleep). Sleeps begin at least `every` apart, so a busy loop runs
-// about (every - sleep) / every of its time (more if the sleep overruns),
-// and with `every` zero it never sleeps. The sleep function is DPDK's
-// rte_delay_us_sleep unless a test injects one.
+// A polling loop's voluntary sleeps on a fixed cadence, so that it sleeps
+// at least `sleep` in every window of `every`. A window begins at `start`
+// and at each yield. Sleeps the loop makes anyway (its idle sleeps) are
+// reported with NoteSleep and count towards the window's `sleep`; once
+// they add up to it, a new window begins there. Tick(now), called once per
+// iteration, ends a window that has lasted `every` with a sleep of what
+// the window still owes (`sleep` less the idle sleeps in it). So a busy
+// loop runs about (every - sleep) / every of its time at most (less if a
+// sleep overruns), and with `every` zero it never sleeps. The sleep
+// function is DPDK's rte_delay_us_sleep unless a test injects one.
 class DutyYield {
  public:
   using SleepFn = void (*)(unsigned us);
@@ -87,14 +90,16 @@ class DutyYield {
             SleepFn sleep_fn = nullptr);
   // True when it slept.
   bool Tick(Instant now);
-  void NoteSleep(Instant now) { last_ = now; }
+  // The loop slept `slept` (asked for; a sleep may overrun) at `now`.
+  void NoteSleep(Instant now, Duration slept);
   bool active() const { return every_ > Duration::Zero(); }
 
  private:
   Duration every_;
-  unsigned sleep_us_;
-  Instant last_;
-  SleepFn sleep_;
+  Duration sleep_;
+  Instant window_start_;
+  Duration slept_;  // idle sleeps reported in this window, < sleep_
+  SleepFn sleep_fn_;
 };
 
 struct LoopOptions {

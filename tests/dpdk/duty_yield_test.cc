@@ -62,16 +62,39 @@ TEST_F(DutyYieldTest, LongIterations_OneSleepEach_NoCatchUp) {
   EXPECT_EQ(slept_, (std::vector<unsigned>{20, 20}));
 }
 
-TEST_F(DutyYieldTest, NoteSleep_PostponesTheNextYield) {
-  // The loop's idle sleep counts as one: a loop that idles often enough
-  // never yields on top of it.
+TEST_F(DutyYieldTest, IdleSleepsOfTheFullLength_StandInForTheYield) {
+  // A loop that idles often enough never yields on top of it.
   DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
   for (int64_t t = 400; t <= 10'000; t += 400) {
-    y.NoteSleep(At(t));
+    y.NoteSleep(At(t), Duration::Micros(50));
     EXPECT_FALSE(y.Tick(At(t + 100))) << t;
   }
   EXPECT_TRUE(slept_.empty());
+  // The window began at the last idle sleep.
+  EXPECT_FALSE(y.Tick(At(10'000 + 499)));
   EXPECT_TRUE(y.Tick(At(10'000 + 500)));
+  EXPECT_EQ(slept_, (std::vector<unsigned>{50}));
+}
+
+TEST_F(DutyYieldTest, ShortIdleSleeps_CountTowardsTheWindow) {
+  // Idle sleeps of 10 us: four in a window leave 10 us owed at its end;
+  // five make the whole 50 us and begin a new window.
+  DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
+  for (int64_t t = 100; t <= 400; t += 100) {
+    y.NoteSleep(At(t), Duration::Micros(10));
+  }
+  EXPECT_FALSE(y.Tick(At(499)));
+  EXPECT_TRUE(y.Tick(At(500)));
+  EXPECT_EQ(slept_, (std::vector<unsigned>{10}));
+  // A new window from 500, nothing carried over: the fifth idle sleep, at
+  // 1000, completes it.
+  for (int64_t t = 600; t <= 1000; t += 100) {
+    y.NoteSleep(At(t), Duration::Micros(10));
+  }
+  EXPECT_FALSE(y.Tick(At(1100)));  // the window began again at 1000
+  EXPECT_FALSE(y.Tick(At(1499)));
+  EXPECT_TRUE(y.Tick(At(1500)));
+  EXPECT_EQ(slept_, (std::vector<unsigned>{10, 50}));
 }
 
 }  // namespace

@@ -118,6 +118,8 @@ mbufs = 16383
 rx_ring = 1024
 tx_ring = 1024
 idle_sleep_us = 0
+yield_every_us = 500
+yield_us = 50
 [ip]
 address = "${tern_ip}"
 prefix_len = 24
@@ -211,12 +213,17 @@ in_ns $clients http-close "$tern_ip" 80 100 >/dev/null || fail "100 HTTP/1.1 req
 zc=$(telemetry /tern/stats tx_zero_copy | value tx_zero_copy)
 [ "$zc" -gt 100 ] || fail "tx_zero_copy is ${zc}: bodies were not sent by reference"
 say "tx_zero_copy ${zc}"
-# The loop's stall counters (doc/operator_guide.md) are published.
-out=$(telemetry /tern/stats loop.stalls loop.stalled_us)
-for k in loop.stalls loop.stalled_us; do
+# The loop's stall and yield counters (doc/operator_guide.md) are
+# published; the busy-polling loops (idle_sleep_us = 0) have yielded on
+# their 500 us cadence.
+out=$(telemetry /tern/stats loop.stalls loop.stalled_us loop.yields)
+for k in loop.stalls loop.stalled_us loop.yields; do
   v=$(echo "$out" | value "$k")
   [[ "$v" =~ ^[0-9]+$ ]] || fail "telemetry: no $k in: $out"
 done
+yields=$(echo "$out" | value loop.yields)
+[ "$yields" -gt 0 ] || fail "loop.yields is 0 with yield_every_us = 500"
+say "loop.yields ${yields}"
 
 say "a client off the prefix is answered through the gateway"
 # 198.19.0.5 is outside tern's 198.18.0.0/24: tern sends its replies to the
