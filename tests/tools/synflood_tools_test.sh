@@ -2,9 +2,10 @@
 # bench/synflood's offline tools on a committed run of the suite
 # (bench/synflood/results/20261207-session13-full, doc/benchmarks.md):
 # - plot.py makes the four plots (PNG files) and, from results.json alone,
-#   the same summary.md as the run wrote, for that run and for session 14's
+#   the same summary.md as the run wrote, for that run, for session 14's
 #   (whose documents carry the connect latencies without a generator stall,
-#   the summary's extra column);
+#   the summary's extra column) and for session 15's (whose results.json
+#   names the polling loops' yield, a line of the summary's own);
 # - ratio_ab --from pools the trials of each build and counts only the pairs
 #   at the run's fastest level: the run's ratio trial twice for build A,
 #   and once with every reflect phase at half the rate for build B, whose
@@ -20,7 +21,8 @@ fail() { echo "synflood_tools_test: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for r in "$run" "$root/bench/synflood/results/20261207-session14-full"; do
+s15=$root/bench/synflood/results/20261208-session15-full
+for r in "$run" "$root/bench/synflood/results/20261207-session14-full" "$s15"; do
   rm -rf "$tmp/plot"
   mkdir "$tmp/plot"
   cp "$r/results.json" "$tmp/plot/"
@@ -34,6 +36,10 @@ for r in "$run" "$root/bench/synflood/results/20261207-session14-full"; do
 done
 grep -q "without a tern-flood stall" "$root/bench/synflood/results/20261207-session14-full/summary.md" ||
   fail "session 14's summary.md has no column without a tern-flood stall"
+grep -qx "Kernel-bypass trials: SCHED_FIFO priority 10, RT period 10000 us, the polling loops sleep 50 us every 500 us of running (0: never)" "$s15/summary.md" ||
+  fail "session 15's summary.md does not name the yield"
+! grep -q "Kernel-bypass trials:" "$run/summary.md" ||
+  fail "session 13's summary.md names a yield its run did not have"
 
 # The ratio trial's document as the run kept it in results.json (the run's
 # trials/ folder is not committed).
