@@ -26,6 +26,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/port/loop_limits.h"
 #include "lib/tcp/config.h"
 
 namespace tern::app {
@@ -625,13 +626,14 @@ absl::Status ParsePort(const Reporter& r, const toml::table& root,
                 &port->idle_sleep_us);
   }
   if (s.ok()) {
-    // The same bound as the idle sleep for the cadence; a yield of more
-    // than 1 ms would itself be a loop stall (port::kLoopStall).
+    // The same bound as the idle sleep for the cadence; the sleep stays
+    // well under a loop stall (port::kMaxYieldSleep).
     s = ReadInt(r, t, "port", "yield_every_us", 0, 1'000'000, false,
                 &port->yield_every_us);
   }
   if (s.ok()) {
-    s = ReadInt(r, t, "port", "yield_us", 1, 1000, false, &port->yield_us);
+    s = ReadInt(r, t, "port", "yield_us", 1, port::kMaxYieldSleep.ToMicros(),
+                false, &port->yield_us);
   }
   if (s.ok() && port->yield_every_us != 0 &&
       port->yield_us >= port->yield_every_us) {

@@ -43,8 +43,9 @@ struct PortConfig {
   uint16_t burst = 32;  // DPDK l3fwd's MAX_PKT_BURST
   // Sleep after an empty receive burst; 0 polls without pause, the DPDK way.
   uint32_t idle_sleep_us = 0;
-  // A busy loop's sleep of yield_us every yield_every_us (LoopOptions'
-  // yield_every and yield_sleep); 0 never yields.
+  // The loop sleeps at least yield_us in every yield_every_us, its idle
+  // sleeps counting towards it (LoopOptions' yield_every and yield_sleep);
+  // 0 never yields.
   uint32_t yield_every_us = 0;
   uint32_t yield_us = 50;
 };

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "lib/port/loop_limits.h"
 
 namespace tern::flood {
 namespace {
@@ -140,9 +141,10 @@ const char* FloodUsageText() {
   --tx-budget on|off     leave TX room for the legitimate clients (default on)
   --tx-keep on|off       keep the clients' frames the full TX ring refuses and
                          send them next iteration (default on; off: drop)
-  --yield-every-us N     sleep --yield-us every N us of running (default 0:
-                         never; for a SCHED_FIFO loop on a shared core)
-  --yield-us N           that sleep, 1..1000 us (default 50)
+  --yield-every-us N     sleep at least --yield-us in every N us, 0..1000000
+                         (default 0: never; for a SCHED_FIFO loop on a
+                         shared core)
+  --yield-us N           that sleep, 1..500 us (default 50)
   --legit-rate R         legitimate connections per second (default 100)
   --legit-timeout-ms N   a legitimate connection's deadline (default 3000)
   --request-path PATH    the GET's path (default /)
@@ -314,7 +316,9 @@ absl::StatusOr<FloodOptions> ParseFloodCommandLine(
        }},
       {"--yield-us",
        [&](absl::string_view f, absl::string_view v) {
-         return ParseUint<uint32_t>(f, v, 1, 1000, &o.yield_us);
+         return ParseUint<uint32_t>(
+             f, v, 1, static_cast<uint32_t>(port::kMaxYieldSleep.ToMicros()),
+             &o.yield_us);
        }},
       {"--seed",
        [&](absl::string_view f, absl::string_view v) {

@@ -105,10 +105,10 @@ struct FloodOptions {
   // tx_keep_unsent), so a legitimate SYN is late by a loop iteration rather
   // than lost to the flood; off: dropped (tx_dropped_ring_full).
   bool tx_keep = true;
-  // --yield-every-us N, --yield-us N: the loop sleeps yield_us after every
-  // yield_every_us of running (port::DutyYield), so that a SCHED_FIFO loop
-  // on a core it shares stays under the kernel's RT throttle and is not
-  // stopped by it for milliseconds; 0 never yields.
+  // --yield-every-us N, --yield-us N: the loop sleeps at least yield_us in
+  // every yield_every_us (port::DutyYield), so that a SCHED_FIFO loop on a
+  // core it shares stays under the kernel's RT throttle and is not stopped
+  // by it for milliseconds; 0 never yields.
   uint32_t yield_every_us = 0;
   uint32_t yield_us = 50;
 

@@ -174,9 +174,14 @@ absl::Status Run(const FloodOptions& o) {
   // The previous iteration's start, carried across the steps and into the
   // drain below, so that no gap between two loops goes uncounted.
   Instant prev = start;
+  // The loop's yield (--yield-every-us), in the steps and the drain alike.
+  port::DutyYield yield(Duration::Micros(o.yield_every_us),
+                        Duration::Micros(o.yield_us), start);
+  uint64_t yields = 0;
   // Reads the clock for the next iteration; a gap of kStall or more since
   // the previous one is a stall, which the clients hear of (their
-  // handshakes in flight straddle it) and which is returned, else zero.
+  // handshakes in flight straddle it), which the yield counts as time off
+  // the core, and which is returned, else zero.
   const auto next_iteration = [&]() {
     now = clock->Now();
     const Duration gap = now - prev;
@@ -185,11 +190,18 @@ absl::Status Run(const FloodOptions& o) {
       return Duration::Zero();
     }
     clients.NoteStall();
+    yield.NoteSleep(now, gap);
     return gap;
   };
-  port::DutyYield yield(Duration::Micros(o.yield_every_us),
-                        Duration::Micros(o.yield_us), start);
-  uint64_t yields = 0;
+  // At the end of an iteration: the engine's frames leave, then the loop
+  // sleeps, when the yield is due.
+  const auto maybe_yield = [&]() {
+    if (yield.Due(now)) {
+      e.FlushTx();
+      yield.Yield(now);
+      ++yields;
+    }
+  };
   bool stopped = false;
   for (size_t step = 0; step < o.flood_steps.size() && !stopped; ++step) {
     const FloodRate rate = o.flood_steps[step];
@@ -262,9 +274,7 @@ absl::Status Run(const FloodOptions& o) {
         last_progress = now;
         next_progress = now + kProgressPeriod;
       }
-      if (yield.Tick(now)) {
-        ++yields;
-      }
+      maybe_yield();
     }
     ends.push_back(TakeSnapshot(f, e, eth.tx_kept()));
     const LoopStalls step_stalls = stalls;
@@ -318,11 +328,13 @@ absl::Status Run(const FloodOptions& o) {
   while (!clients.Idle() && !port::StopFlag().load(std::memory_order_relaxed)) {
     next_iteration();
     e.PollOnce(now);
+    maybe_yield();
   }
   clients.AbortAll(now);
   for (const Instant until = now + kFinalFlush; now < until;
        now = clock->Now()) {
     e.PollOnce(now);
+    maybe_yield();
   }
   // Connections count in the step they were opened in; their SYN
   // retransmissions and lost frames after the last step go to that step.

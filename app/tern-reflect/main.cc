@@ -15,15 +15,15 @@
 // thread when the client leaves, and a loop busy-polling them at that
 // moment crashed (DPDK 22.11); tern-flood goes quiet before it leaves.
 //
-// With --yield-every-us N it also sleeps --yield-us (default 50) after
-// every N us of running (port::DutyYield, as tern's [port] yield_every_us
-// and tern-flood's --yield-every-us), so that the three loops share a
-// machine the same way.
+// With --yield-every-us N it also sleeps at least --yield-us (default 50,
+// at most 500) in every N us, its idle sleeps counting towards it
+// (port::DutyYield, as tern's [port] yield_every_us and tern-flood's
+// --yield-every-us), so that the three loops share a machine the same way.
 //
 // Usage: tern-reflect [EAL args] -- --port NAME [--mac MAC] [--duration S]
 //          [--yield-every-us N] [--yield-us N]
 // Runs until SIGINT or SIGTERM (or --duration seconds), then prints its
-// totals: "tern-reflect: rx N tx N tx_full N other N".
+// totals: "tern-reflect: rx N tx N tx_full N other N yields N".
 // Exit status: 0 after the run, 1 when EAL or the port cannot be set up, 2
 // for a bad command line.
 
@@ -129,8 +129,8 @@ int Main(int argc, char** argv) {
     } else if (flag == "--yield-us") {
       if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()),
                             &o.yield_us) ||
-          o.yield_us < 1 || o.yield_us > 1000) {
-        return Usage("--yield-us: not 1 to 1000 microseconds");
+          o.yield_us < 1 || o.yield_us > port::kMaxYieldSleep.ToMicros()) {
+        return Usage("--yield-us: not 1 to 500 microseconds");
       }
     } else {
       return Usage("unknown flag");
@@ -140,7 +140,7 @@ int Main(int argc, char** argv) {
     return Usage("--port is required");
   }
   if (o.yield_every_us != 0 && o.yield_us >= o.yield_every_us) {
-    return Usage("--yield-us must be less than --yield-every-us");
+    return Usage("--yield-us: not less than --yield-every-us");
   }
   std::vector<std::string> eal = {argv[0]};
   eal.insert(eal.end(), o.eal_args.begin(), o.eal_args.end());
@@ -172,6 +172,7 @@ int Main(int argc, char** argv) {
       uint64_t tx = 0;
       uint64_t tx_full = 0;
       uint64_t other = 0;
+      uint64_t yields = 0;
       rte_mbuf* pkts[kBurst];
       const uint16_t port_id = (*eth)->port_id();
       port::DutyYield yield(Duration::Micros(o.yield_every_us),
@@ -201,13 +202,16 @@ int Main(int argc, char** argv) {
           tx_full += k - sent;
         }
         tx += sent;
-        yield.Tick(now);
+        // Nothing is buffered: every burst went to the driver above.
+        yields += yield.Tick(now) ? 1 : 0;
       }
-      std::printf("tern-reflect: rx %llu tx %llu tx_full %llu other %llu\n",
-                  static_cast<unsigned long long>(rx),
-                  static_cast<unsigned long long>(tx),
-                  static_cast<unsigned long long>(tx_full),
-                  static_cast<unsigned long long>(other));
+      std::printf(
+          "tern-reflect: rx %llu tx %llu tx_full %llu other %llu yields %llu\n",
+          static_cast<unsigned long long>(rx),
+          static_cast<unsigned long long>(tx),
+          static_cast<unsigned long long>(tx_full),
+          static_cast<unsigned long long>(other),
+          static_cast<unsigned long long>(yields));
       std::fflush(stdout);
     }
   }

@@ -372,10 +372,12 @@ def summary(results, out):
     if "yield_every_us" in results:
         # Since session 15; the runs before it carry no yield.
         lines += ["Kernel-bypass trials: SCHED_FIFO priority %d, RT period "
-                  "%d us, the polling loops sleep %d us every %d us of "
-                  "running (0: never)" % (
+                  "%d us, %s" % (
                       results["rt_priority"], results["rt_period_us"],
-                      results["yield_us"], results["yield_every_us"]), ""]
+                      "the polling loops sleep at least %d us in every %d us"
+                      % (results["yield_us"], results["yield_every_us"])
+                      if results["yield_every_us"] else
+                      "the polling loops do not yield"), ""]
     for doc in results["trials"]:
         first = doc["steps"][0]
         lines += ["## %s, %s" % (first["scenario"], label(doc)), ""]

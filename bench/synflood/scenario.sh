@@ -81,9 +81,9 @@
 #   their median, minimum and maximum.
 # --yield-every-us N, --yield-us N: the polling loops (tern's [port]
 #   yield_every_us and yield_us, tern-flood's and tern-reflect's flags of
-#   the same names) sleep yield-us (default 50) after every N us of
-#   running, so that with --rt they stay under the RT throttle, which would
-#   otherwise stop them for 1 to 3 ms at a time (doc/flood.md). 0, the
+#   the same names) sleep at least yield-us (default 50, at most 500) in
+#   every N us, so that with --rt they stay under the RT throttle, which
+#   would otherwise stop them for 1 to 3 ms at a time (doc/flood.md). 0, the
 #   default, never yields.
 # --log DIR keeps the processes' logs there. Exit: 0 done (the JSON
 # written), 1 failure, 77 not root or a driver missing.
@@ -137,9 +137,9 @@ done
   { echo "scenario.sh: --reflect-alternation-ms is for kernel_bypass tern" >&2; exit 1; }
 [[ "$yield_every_us" =~ ^[0-9]+$ ]] && [ "$yield_every_us" -le 1000000 ] ||
   { echo "scenario.sh: --yield-every-us takes 0 to 1000000, not '$yield_every_us'" >&2; exit 1; }
-[[ "$yield_us" =~ ^[0-9]+$ ]] && [ "$yield_us" -ge 1 ] && [ "$yield_us" -le 1000 ] &&
+[[ "$yield_us" =~ ^[0-9]+$ ]] && [ "$yield_us" -ge 1 ] && [ "$yield_us" -le 500 ] &&
   { [ "$yield_every_us" -eq 0 ] || [ "$yield_us" -lt "$yield_every_us" ]; } ||
-  { echo "scenario.sh: --yield-us takes 1 to 1000, below --yield-every-us, not '$yield_us'" >&2; exit 1; }
+  { echo "scenario.sh: --yield-us takes 1 to 500, below --yield-every-us, not '$yield_us'" >&2; exit 1; }
 case "$veth_pmd" in
   af_packet | af_xdp) ;;
   *) echo "scenario.sh: --veth-pmd takes af_packet or af_xdp, not '$veth_pmd'" >&2; exit 1 ;;
@@ -515,7 +515,7 @@ case "$stack" in
   bare)
     tern_kill "$server_pid"
     server_pid=""
-    sed -n 's/^tern-reflect: rx \([0-9]*\) tx \([0-9]*\) tx_full \([0-9]*\).*/rx \1\ntx \2\ntx_full \3/p' \
+    sed -n 's/^tern-reflect: rx \([0-9]*\) tx \([0-9]*\) tx_full \([0-9]*\).* yields \([0-9]*\)$/rx \1\ntx \2\ntx_full \3\nyields \4/p' \
       "$tmp/server.log" >"$tmp/counters.txt" || true
     ;;
 esac

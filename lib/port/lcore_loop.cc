@@ -13,16 +13,12 @@ DutyYield::DutyYield(Duration every, Duration sleep, Instant start,
       window_start_(start),
       sleep_fn_(sleep_fn != nullptr ? sleep_fn : &rte_delay_us_sleep) {}
 
-bool DutyYield::Tick(Instant now) {
-  if (every_ <= Duration::Zero() || now - window_start_ < every_) {
-    return false;
-  }
+void DutyYield::Yield(Instant now) {
   // slept_ < sleep_ (NoteSleep): at least a microsecond is owed.
   const int64_t owed_us = (sleep_ - slept_).ToMicros();
   sleep_fn_(static_cast<unsigned>(owed_us > 0 ? owed_us : 1));
   window_start_ = now;
   slept_ = Duration::Zero();
-  return true;
 }
 
 void DutyYield::NoteSleep(Instant now, Duration slept) {
@@ -82,6 +78,8 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
   while (true) {
     const Instant now = clock.Now();
     if (now - prev >= kLoopStall) {
+      // Off its core that long: the kernel had the core meanwhile.
+      yield.NoteSleep(now, now - prev);
       if (options.stalls != nullptr) {
         options.stalls->Inc();
       }
@@ -142,8 +140,13 @@ void RunEngineLoop(Engine& engine, const TscClock& clock,
     if (n == 0 && options.idle_sleep_us != 0) {
       rte_delay_us_sleep(options.idle_sleep_us);
       yield.NoteSleep(now, Duration::Micros(options.idle_sleep_us));
-    } else if (yield.Tick(now) && options.yields != nullptr) {
-      options.yields->Inc();
+    } else if (yield.Due(now)) {
+      // What the TX buffer holds leaves before the sleep, not after it.
+      engine.FlushTx();
+      yield.Yield(now);
+      if (options.yields != nullptr) {
+        options.yields->Inc();
+      }
     }
   }
 }

@@ -23,8 +23,9 @@
 //   off its core, or a sleep or a periodic call overran; every packet that
 //   arrived meanwhile waited that long).
 // - `yield_every`, when non-zero, gives the core away on a fixed cadence
-//   (DutyYield below): it sleeps `yield_sleep` in every `yield_every`,
-//   its idle sleeps counting towards it, and counts the sleeps it adds in
+//   (DutyYield below): it sleeps at least `yield_sleep` in every
+//   `yield_every`, its idle sleeps and stalls counting towards it, flushes
+//   the engine's TX buffer before each sleep it adds, and counts those in
 //   `yields` when set. For a SCHED_FIFO loop on a core it
 //   shares: the kernel's RT throttle, if the loop never sleeps, stops it
 //   for 1 to 3 ms at a time, and a short sleep of the loop's own choosing
@@ -50,6 +51,7 @@
 #include "lib/base/time.h"
 #include "lib/port/clock.h"
 #include "lib/port/engine.h"
+#include "lib/port/loop_limits.h"
 
 namespace tern::port {
 
@@ -67,32 +69,42 @@ struct ReflectPhase {
   uint64_t busy_cycles = 0;  // of the loop's busy_cycles, when set
 };
 
-// The gap between two loop iterations that counts as a stall: well above an
-// iteration's own work (a burst of 32 SYNs takes about 4 us, doc/
-// benchmarks.md) and the idle sleep, at the scale of a connect latency's
-// 1 ms target (issue 14); tern-flood counts its own stalls the same way.
-inline constexpr Duration kLoopStall = Duration::Millis(1);
+// kLoopStall and kMaxYieldSleep: lib/port/loop_limits.h.
 
 // A polling loop's voluntary sleeps on a fixed cadence, so that it sleeps
 // at least `sleep` in every window of `every`. A window begins at `start`
-// and at each yield. Sleeps the loop makes anyway (its idle sleeps) are
-// reported with NoteSleep and count towards the window's `sleep`; once
-// they add up to it, a new window begins there. Tick(now), called once per
-// iteration, ends a window that has lasted `every` with a sleep of what
-// the window still owes (`sleep` less the idle sleeps in it). So a busy
-// loop runs about (every - sleep) / every of its time at most (less if a
-// sleep overruns), and with `every` zero it never sleeps. The sleep
-// function is DPDK's rte_delay_us_sleep unless a test injects one.
+// and at each yield. Time the loop spends off its core anyway (its idle
+// sleeps, and stalls) is reported with NoteSleep and counts towards the
+// window's `sleep`; once it adds up to that, a new window begins there.
+// On an iteration that made no such sleep, the loop asks Due(now), and
+// when a window has lasted `every`, does what must not wait (flushes its
+// TX buffer) and calls Yield(now), which sleeps what the window still owes
+// (`sleep` less the idle sleeps in it) and begins the next window; Tick
+// does both for a loop with nothing to flush. With iterations short
+// against `every`, a busy loop so runs at most about (every - sleep) /
+// every of its time; a longer iteration ends a window later, and no sleep
+// is made up. With `every` zero it never sleeps. The sleep function is
+// DPDK's rte_delay_us_sleep unless a test injects one.
 class DutyYield {
  public:
   using SleepFn = void (*)(unsigned us);
   DutyYield(Duration every, Duration sleep, Instant start,
             SleepFn sleep_fn = nullptr);
-  // True when it slept.
-  bool Tick(Instant now);
-  // The loop slept `slept` (asked for; a sleep may overrun) at `now`.
+  bool Due(Instant now) const {
+    return every_ > Duration::Zero() && now - window_start_ >= every_;
+  }
+  void Yield(Instant now);
+  // Due, then Yield; true when it slept.
+  bool Tick(Instant now) {
+    if (!Due(now)) {
+      return false;
+    }
+    Yield(now);
+    return true;
+  }
+  // The loop was off its core for `slept` (an idle sleep as asked for, or
+  // a stall's gap) until about `now`.
   void NoteSleep(Instant now, Duration slept);
-  bool active() const { return every_ > Duration::Zero(); }
 
  private:
   Duration every_;

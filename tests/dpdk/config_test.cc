@@ -466,7 +466,10 @@ TEST(Config, Yield_ParsedDefaultedAndChecked) {
   EXPECT_EQ(c->port.yield_us, 40u);
   EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 16\nyield_us = 0")),
               StartsWith("test.toml: port.yield_us: expected an integer from "
-                         "1 to 1000, got 0"));
+                         "1 to 500, got 0"));
+  EXPECT_THAT(ErrorOf(Edit("burst = 16", "burst = 16\nyield_us = 501")),
+              StartsWith("test.toml: port.yield_us: expected an integer from "
+                         "1 to 500, got 501"));
   EXPECT_THAT(
       ErrorOf(Edit("burst = 16", "burst = 16\nyield_every_us = 2000000")),
       StartsWith("test.toml: port.yield_every_us: expected an integer from "

@@ -25,8 +25,8 @@ Instant At(int64_t us) { return Instant() + Duration::Micros(us); }
 
 TEST_F(DutyYieldTest, ZeroCadence_NeverSleeps) {
   DutyYield y(Duration::Zero(), Duration::Micros(50), At(0), &RecordSleep);
-  EXPECT_FALSE(y.active());
   for (int64_t t = 0; t <= 10'000'000; t += 1000) {
+    EXPECT_FALSE(y.Due(At(t)));
     EXPECT_FALSE(y.Tick(At(t)));
   }
   EXPECT_TRUE(slept_.empty());
@@ -34,16 +34,19 @@ TEST_F(DutyYieldTest, ZeroCadence_NeverSleeps) {
 
 TEST_F(DutyYieldTest, SleepsOncePerCadence_NotBefore) {
   DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
-  EXPECT_TRUE(y.active());
   // Iterations every 10 us: the first sleep at 500 us, none before.
   for (int64_t t = 10; t < 500; t += 10) {
+    ASSERT_FALSE(y.Due(At(t))) << t;
     ASSERT_FALSE(y.Tick(At(t))) << t;
   }
+  EXPECT_TRUE(y.Due(At(500)));
+  EXPECT_TRUE(slept_.empty());  // Due only asks
   EXPECT_TRUE(y.Tick(At(500)));
   ASSERT_EQ(slept_.size(), 1u);
   EXPECT_EQ(slept_[0], 50u);
-  // The next is due `every` after this sleep began, whatever the sleep
-  // took: 10 ms of 10 us iterations hold 20 sleeps in all.
+  // The next window begins at the time the loop gave Yield (here the
+  // iteration's clock, before its sleep), whatever the sleep took: 10 ms of
+  // 10 us iterations hold 20 sleeps in all.
   int sleeps = 1;
   for (int64_t t = 510; t <= 10'000; t += 10) {
     sleeps += y.Tick(At(t)) ? 1 : 0;
@@ -95,6 +98,28 @@ TEST_F(DutyYieldTest, ShortIdleSleeps_CountTowardsTheWindow) {
   EXPECT_FALSE(y.Tick(At(1499)));
   EXPECT_TRUE(y.Tick(At(1500)));
   EXPECT_EQ(slept_, (std::vector<unsigned>{10, 50}));
+}
+
+TEST_F(DutyYieldTest, DueThenYield_AsTick) {
+  // A loop that flushes before it sleeps asks Due, then calls Yield; the
+  // window and what is owed behave as with Tick.
+  DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
+  y.NoteSleep(At(100), Duration::Micros(20));
+  ASSERT_TRUE(y.Due(At(500)));
+  y.Yield(At(500));
+  EXPECT_EQ(slept_, (std::vector<unsigned>{30}));
+  EXPECT_FALSE(y.Due(At(999)));
+  EXPECT_TRUE(y.Due(At(1000)));
+}
+
+TEST_F(DutyYieldTest, StallGap_CountsAsSleep) {
+  // A stall of 2 ms (the loop off its core) pays a window's sleep: the
+  // window begins again after it, and nothing more is owed.
+  DutyYield y(Duration::Micros(500), Duration::Micros(50), At(0), &RecordSleep);
+  y.NoteSleep(At(2400), Duration::Millis(2));
+  EXPECT_FALSE(y.Due(At(2899)));
+  EXPECT_TRUE(y.Due(At(2900)));
+  EXPECT_TRUE(slept_.empty());
 }
 
 }  // namespace

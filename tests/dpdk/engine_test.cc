@@ -2138,9 +2138,11 @@ TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
 
 // ---- RunEngineLoop's yield (lib/port/lcore_loop.h, DutyYield)
 
-// A busy loop (no idle sleep) sleeps on its cadence, never more often; an
-// idle loop's idle sleeps stand in for the yield. The real clock: the run
-// is about 20 ms, a hundred cadences of 200 us.
+// A busy loop (no idle sleep) sleeps on its cadence, never more often; a
+// loop whose every iteration sleeps idle adds no yield of its own (the
+// loop asks for one only after an iteration without an idle sleep; how
+// idle sleeps count towards a window is DutyYieldTest's). The real clock:
+// the run is about 20 ms, a hundred cadences of 200 us.
 TEST(EngineLoopTest, RunEngineLoop_YieldsOnItsCadence_NotWhenIdleSleeping) {
   absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
   ASSERT_TRUE(w.ok()) << w.status();
@@ -2179,7 +2181,7 @@ TEST(EngineLoopTest, RunEngineLoop_YieldsOnItsCadence_NotWhenIdleSleeping) {
       EXPECT_GE(yields.Get(), 1u);
       EXPECT_LE(yields.Get(), static_cast<uint64_t>(run_us / 200 + 1));
     } else {
-      // Nothing arrives: every iteration sleeps idle instead.
+      // Nothing arrives: every iteration sleeps idle, none yields.
       EXPECT_EQ(yields.Get(), 0u);
     }
   }

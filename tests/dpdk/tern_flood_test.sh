@@ -84,7 +84,7 @@ trap 'exit 1' INT TERM
 "$reflect" --no-huge -m 256 --no-pci -l 0 \
   "--vdev=net_memif0,role=server,socket=${sock},socket-abstract=no,mac=02:00:00:00:0e:01" \
   "--file-prefix=${reflect_prefix}" --log-level=pmd.net.memif:warning -- \
-  --port net_memif0 >"$tmp/reflect.log" 2>&1 &
+  --port net_memif0 --yield-every-us 500 >"$tmp/reflect.log" 2>&1 &
 reflect_pid=$!
 for _ in $(seq 100); do
   grep -q "tern-reflect: reflecting" "$tmp/reflect.log" && break
@@ -102,6 +102,9 @@ tern_kill "$reflect_pid"
 reflect_pid=""
 grep -Eq "tern-reflect: rx [1-9][0-9]* tx [1-9]" "$tmp/reflect.log" ||
   fail "tern-reflect sent nothing back"
+# Both loops yielded on their 500 us cadence (port::DutyYield).
+grep -Eq "tern-reflect: rx .* yields [1-9][0-9]*$" "$tmp/reflect.log" ||
+  fail "tern-reflect did not yield: $(grep 'tern-reflect: rx' "$tmp/reflect.log")"
 ceiling=$(/usr/bin/python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))["steps"][0]
@@ -151,6 +154,7 @@ timeout 60 "$flood" --no-huge -m 512 --no-pci -l 1 \
   --port net_memif0 --address 198.18.0.2 --target 198.18.0.1 \
   --flood-pps 1000,3000 --spoof-range 198.19.0.0/16 --legit-rate 40 \
   --legit-timeout-ms 10000 --duration 3 --ceiling-pps "$ceiling" \
+  --yield-every-us 500 --yield-us 50 \
   --scenario kernel_bypass_mini --stack tern --mode "$cookies" \
   --json "$tmp/flood.json" >"$tmp/flood.log" 2>&1 &
 flood_pid=$!
@@ -172,7 +176,7 @@ need = ["scenario", "stack", "mode", "step", "duration_s",
         "legit_failures", "legit_success_ratio", "legit_syn_retransmits",
         "engine_syn_retransmits", "legit_tx_ring_full", "legit_tx_keep",
         "legit_tx_kept", "loop_stalls", "loop_stall_total_us",
-        "loop_stall_max_us"]
+        "loop_stall_max_us", "loop_yields"]
 for kind in ("connect", "request"):
     need += [kind + s for s in ("_count", "_p50_us", "_p90_us", "_p99_us",
                                 "_p999_us", "_max_us")]
@@ -195,6 +199,11 @@ for i, r in enumerate(steps):
         bad.append(where + "ceiling_pps not copied")
     if r["flood_sent"] <= 0 or r["flood_pps_reached"] <= 0:
         bad.append(where + "no flood was sent")
+    # --yield-every-us 500 over a 3 s step: thousands of windows; the loop
+    # never idles, so it yields in nearly all of them.
+    if r["loop_yields"] < 100:
+        bad.append(where + "loop_yields %d with --yield-every-us 500" %
+                   r["loop_yields"])
     if r["synacks_seen"] <= 0:
         bad.append(where + "no SYN-ACK to a spoofed source came back")
     if r["legit_attempted"] < 50:
