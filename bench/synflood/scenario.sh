@@ -536,7 +536,7 @@ veth_pmd_used=""
 touch "$tmp/phases.txt"
 /usr/bin/python3 - "$out" "$tmp/counters.txt" "$tmp/samples.txt" \
   "$tmp/machine.txt" "$here" "$veth_pmd_used" "$tmp/phases.txt" \
-  "$alternation_ms" <<'PY'
+  "$alternation_ms" "$rt_prio" "$yield_every_us" "$yield_us" <<'PY'
 import json, os, statistics, sys
 sys.path.insert(0, sys.argv[5])
 from machine_sampler import machine_interval  # noqa: E402
@@ -654,6 +654,11 @@ if int(sys.argv[8]):
 # The DPDK driver on the veth ends (--veth-pmd), in the linux scenario.
 if sys.argv[6]:
     doc["veth_pmd"] = sys.argv[6]
+# How the polling loops ran: SCHED_FIFO priority (0: not raised) and their
+# yield (0: none).
+doc["rt_priority"] = int(sys.argv[9])
+doc["yield_every_us"] = int(sys.argv[10])
+doc["yield_us"] = int(sys.argv[11]) if int(sys.argv[10]) else 0
 with open(sys.argv[1], "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")
