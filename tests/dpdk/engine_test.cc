@@ -6,7 +6,8 @@
 // real ethdev ports, so ARP, parsing, the codec, checksums and mbuf
 // ownership are all exercised.
 //
-// Every test ends (TearDown) by closing what is open, letting TIME-WAIT
+// Every test ends (TearDown, EnginePairTest::TearDownPair in
+// tests/support/engine_pair.h) by closing what is open, letting TIME-WAIT
 // expire, shutting both engines down and checking that both mempools hold
 // exactly the mbufs they held before the test.
 //
@@ -42,6 +43,7 @@
 #include "lib/wire/ipv4.h"
 #include "lib/wire/tcp_header.h"
 #include "tests/support/eal_test_main.h"
+#include "tests/support/engine_pair.h"
 #include "tests/support/ring_wire.h"
 
 namespace tern::port {
@@ -58,32 +60,12 @@ constexpr wire::Ipv4Addr kClientIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 2);
 constexpr uint16_t kEchoPort = 7;
 constexpr uint16_t kHttpPort = 80;
 constexpr size_t kMaxConnections = 256;
-// Virtual time per poll round: both engines see the same clock.
-constexpr Duration kStep = Duration::Micros(10);
-// TIME-WAIT lasts 2 MSL; short, so the tests can wait it out.
-constexpr Duration kMsl = Duration::Millis(50);
+constexpr Duration kStep = testing::kPairStep;
+constexpr Duration kMsl = testing::kPairMsl;
 
 EngineOptions Options(wire::Ipv4Addr address) {
-  EngineOptions o;
-  o.address = address;
-  o.prefix_len = 24;
-  o.endpoint.max_connections = kMaxConnections;
-  o.endpoint.max_half_open = kMaxConnections;
-  o.endpoint.max_time_wait = kMaxConnections;
-  o.endpoint.msl = kMsl;
-  return o;
+  return testing::PairEngineOptions(address, kMaxConnections);
 }
-
-// The server's application: the services, as tern runs them.
-class ServerApp final : public Application {
- public:
-  explicit ServerApp(tcp::Endpoint& ep) : host_(ep) {}
-  app::ServiceHost& host() { return host_; }
-  void Poll(Instant now) override { host_.Run(now); }
-
- private:
-  app::ServiceHost host_;
-};
 
 // The client's application: each connection sends its request (continuing
 // on kWritable), reads everything, and closes once it has `close_after`
@@ -301,32 +283,12 @@ void SendSynAcks(tcp::SegmentSink& sink,
   }
 }
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public testing::EnginePairTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
-    ASSERT_TRUE(w.ok()) << w.status();
-    wire_ = std::move(*w);
-    pool_a0_ = rte_mempool_avail_count(wire_->a().pool());
-    pool_b0_ = rte_mempool_avail_count(wire_->b().pool());
-    absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
-        tcp::SynCookieSecretStore::Create();
-    ASSERT_TRUE(cookies.ok()) << cookies.status();
-    cookies_ = std::move(*cookies);
-
-    absl::StatusOr<std::unique_ptr<Engine>> server = Engine::Create(
-        Options(kServerIp), &wire_->b(), 0, nullptr, cookies_.get(), now_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    server_app_ = std::make_unique<ServerApp>(server_->endpoint());
-    server_->set_application(server_app_.get());
-    Serve(kEchoPort, "echo");
-    Serve(kHttpPort, "http");
-
-    absl::StatusOr<std::unique_ptr<Engine>> client = Engine::Create(
-        Options(kClientIp), &wire_->a(), 0, nullptr, cookies_.get(), now_);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
+    ASSERT_NO_FATAL_FAILURE(CreateWire());
+    ASSERT_NO_FATAL_FAILURE(RecreateServer(Options(kServerIp)));
+    ASSERT_NO_FATAL_FAILURE(CreateClient(Options(kClientIp)));
     client_app_ = std::make_unique<ClientApp>(client_.get());
     client_->set_application(client_app_.get());
   }
@@ -345,92 +307,24 @@ class EngineTest : public ::testing::Test {
           break;
         }
       }
-      EXPECT_TRUE(Settle())
-          << "connections or TIME-WAIT left: client "
-          << client_->endpoint().connection_count() << "/"
-          << client_->endpoint().time_wait_count() << ", server "
-          << server_->endpoint().connection_count() << "/"
-          << server_->endpoint().time_wait_count();
-      client_->Shutdown(now_);
-      server_->Shutdown(now_);
     }
-    client_app_.reset();
-    server_app_.reset();
-    client_.reset();
-    server_.reset();
-    wire_->a().Flush();
-    wire_->b().Flush();
-    wire_->FreeInFlight();
-    // Every mbuf freed exactly once: the pools are back where they started.
-    EXPECT_EQ(rte_mempool_avail_count(wire_->a().pool()), pool_a0_);
-    EXPECT_EQ(rte_mempool_avail_count(wire_->b().pool()), pool_b0_);
-    wire_.reset();
+    TearDownPair([&] { client_app_.reset(); });
   }
 
   // The server again, with `options` (its application and services too).
   void RecreateServer(const EngineOptions& options,
                       Steering* steering = nullptr) {
-    server_app_.reset();
-    server_.reset();
-    absl::StatusOr<std::unique_ptr<Engine>> server =
-        Engine::Create(options, &wire_->b(), 0, steering, cookies_.get(), now_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    server_app_ = std::make_unique<ServerApp>(server_->endpoint());
-    server_->set_application(server_app_.get());
+    ASSERT_NO_FATAL_FAILURE(CreateServer(options, steering));
     Serve(kEchoPort, "echo");
     Serve(kHttpPort, "http");
   }
 
   void Serve(uint16_t port, std::string_view service) {
-    tcp::Endpoint& ep = server_->endpoint();
-    absl::StatusOr<tcp::ListenerHandle> l =
-        ep.Listen(kServerIp, port, tcp::ListenOptions{});
-    ASSERT_TRUE(l.ok()) << l.status();
-    absl::StatusOr<std::unique_ptr<app::Service>> s =
-        app::MakeService(service, app::ServiceOptions{}, kMaxConnections);
-    ASSERT_TRUE(s.ok()) << s.status();
-    ASSERT_TRUE(server_app_->host().Register(*l, std::move(*s)).ok());
+    EnginePairTest::Serve(port, service, kMaxConnections);
   }
 
-  // One loop iteration of each engine, client first.
-  void Round() {
-    now_ = now_ + kStep;
-    client_->PollOnce(now_);
-    server_->PollOnce(now_);
-  }
-  bool RunUntil(const std::function<bool()>& done, int max_rounds = 200000) {
-    for (int i = 0; i < max_rounds; ++i) {
-      if (done()) {
-        return true;
-      }
-      Round();
-    }
-    return done();
-  }
-  // Runs until neither endpoint holds a connection or a TIME-WAIT record
-  // (bounded: a few times 2 MSL of virtual time).
-  bool Settle() {
-    const int rounds = static_cast<int>((kMsl * 8).ToNanos() / kStep.ToNanos());
-    return RunUntil(
-        [&] {
-          return client_->endpoint().connection_count() == 0 &&
-                 client_->endpoint().time_wait_count() == 0 &&
-                 server_->endpoint().connection_count() == 0 &&
-                 server_->endpoint().time_wait_count() == 0;
-        },
-        rounds);
-  }
   bool Closed(size_t i) const { return client_app_->conn(i).closed; }
 
-  std::unique_ptr<RingWire> wire_;
-  unsigned pool_a0_ = 0;
-  unsigned pool_b0_ = 0;
-  std::unique_ptr<tcp::SynCookieSecretStore> cookies_;
-  Instant now_ = Instant::FromNanos(0) + Duration::Seconds(1);
-  std::unique_ptr<Engine> server_;
-  std::unique_ptr<ServerApp> server_app_;
-  std::unique_ptr<Engine> client_;
   std::unique_ptr<ClientApp> client_app_;
 };
 
@@ -2087,6 +1981,24 @@ TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
             100u);
 }
 
+// ---- RunEngineLoop (lib/port/lcore_loop.h): one engine on port B of a
+// wire, nothing on A, the loop on the real clock.
+class EngineLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
+    ASSERT_TRUE(w.ok()) << w.status();
+    wire_ = std::move(*w);
+    absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
+        tcp::SynCookieSecretStore::Create();
+    ASSERT_TRUE(cookies.ok()) << cookies.status();
+    cookies_ = std::move(*cookies);
+  }
+
+  std::unique_ptr<RingWire> wire_;
+  std::unique_ptr<tcp::SynCookieSecretStore> cookies_;
+};
+
 // ---- RunEngineLoop's stall counters (lib/port/lcore_loop.h)
 
 // An iteration that begins 1 ms or more after the one before counts as a
@@ -2094,16 +2006,12 @@ TEST_F(EngineTest, Pool_ManyConnectionsAndAborts_CountUnchanged) {
 // 3 ms three times, then stops the loop. The real clock: the machine may add
 // stalls of its own, never remove these; every stall counted is a gap of at
 // least 1 ms inside the run.
-TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
-  absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
-  ASSERT_TRUE(w.ok()) << w.status();
-  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
-      tcp::SynCookieSecretStore::Create();
-  ASSERT_TRUE(cookies.ok()) << cookies.status();
+TEST_F(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
   absl::StatusOr<TscClock> clock = TscClock::Create();
   ASSERT_TRUE(clock.ok()) << clock.status();
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(
-      Options(kServerIp), &(*w)->b(), 0, nullptr, cookies->get(), clock->Now());
+  absl::StatusOr<std::unique_ptr<Engine>> engine =
+      Engine::Create(Options(kServerIp), &wire_->b(), 0, nullptr,
+                     cookies_.get(), clock->Now());
   ASSERT_TRUE(engine.ok()) << engine.status();
   Counter stalls;
   Counter stalled_us;
@@ -2143,20 +2051,15 @@ TEST(EngineLoopTest, RunEngineLoop_GapsOfAMillisecondCountAsStalls) {
 // loop asks for one only after an iteration without an idle sleep; how
 // idle sleeps count towards a window is DutyYieldTest's). The real clock:
 // the run is about 20 ms, a hundred cadences of 200 us.
-TEST(EngineLoopTest, RunEngineLoop_YieldsOnItsCadence_NotWhenIdleSleeping) {
-  absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
-  ASSERT_TRUE(w.ok()) << w.status();
-  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
-      tcp::SynCookieSecretStore::Create();
-  ASSERT_TRUE(cookies.ok()) << cookies.status();
+TEST_F(EngineLoopTest, RunEngineLoop_YieldsOnItsCadence_NotWhenIdleSleeping) {
   absl::StatusOr<TscClock> clock = TscClock::Create();
   ASSERT_TRUE(clock.ok()) << clock.status();
   for (const uint32_t idle_sleep_us : {0u, 10u}) {
     SCOPED_TRACE(idle_sleep_us);
     // A fresh engine each time: the loop shuts its engine down.
     absl::StatusOr<std::unique_ptr<Engine>> engine =
-        Engine::Create(Options(kServerIp), &(*w)->b(), 0, nullptr,
-                       cookies->get(), clock->Now());
+        Engine::Create(Options(kServerIp), &wire_->b(), 0, nullptr,
+                       cookies_.get(), clock->Now());
     ASSERT_TRUE(engine.ok()) << engine.status();
     Counter yields;
     int calls = 0;
@@ -2193,20 +2096,15 @@ TEST(EngineLoopTest, RunEngineLoop_YieldsOnItsCadence_NotWhenIdleSleeping) {
 // starting where the one before ended, never grows `phases` past what was
 // reserved and stays in TCP mode once it is full; a stop records the phase
 // it ends. One engine without traffic on the ring pair, the real clock.
-TEST(EngineLoopTest, RunEngineLoop_ReflectAlternation_PhasesWithinCapacity) {
-  absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
-  ASSERT_TRUE(w.ok()) << w.status();
-  absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
-      tcp::SynCookieSecretStore::Create();
-  ASSERT_TRUE(cookies.ok()) << cookies.status();
+TEST_F(EngineLoopTest, RunEngineLoop_ReflectAlternation_PhasesWithinCapacity) {
   absl::StatusOr<TscClock> clock = TscClock::Create();
   ASSERT_TRUE(clock.ok()) << clock.status();
   constexpr Duration kPhase = Duration::Millis(2);
   for (const size_t capacity : {size_t{3}, size_t{1000}}) {
     SCOPED_TRACE(capacity);
     absl::StatusOr<std::unique_ptr<Engine>> engine =
-        Engine::Create(Options(kServerIp), &(*w)->b(), 0, nullptr,
-                       cookies->get(), clock->Now());
+        Engine::Create(Options(kServerIp), &wire_->b(), 0, nullptr,
+                       cookies_.get(), clock->Now());
     ASSERT_TRUE(engine.ok()) << engine.status();
     std::vector<ReflectPhase> phases;
     phases.reserve(capacity);

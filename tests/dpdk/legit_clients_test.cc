@@ -3,94 +3,41 @@
 // a server engine running the http service: each connection's handshake,
 // request and response, and which connect latencies count as free of a
 // stall of the client's loop (LegitClients::NoteStall). One thread polls
-// both engines in turn on virtual time.
+// both engines in turn on virtual time (EnginePairTest,
+// tests/support/engine_pair.h).
 //
 // Needs root (EAL); without it the binary exits 77, which meson reports as
 // SKIP.
 #include "app/tern-flood/legit_clients.h"
 
-#include <rte_mempool.h>
-
-#include <functional>
 #include <memory>
-#include <string>
-#include <vector>
 
-#include "app/services/registry.h"
-#include "app/services/service_host.h"
 #include "gtest/gtest.h"
 #include "lib/port/engine.h"
 #include "tests/support/eal_test_main.h"
-#include "tests/support/ring_wire.h"
+#include "tests/support/engine_pair.h"
 
 namespace tern::flood {
 namespace {
 
-using port::testing::RingWire;
+using port::testing::kPairClientIp;
+using port::testing::kPairServerIp;
 
-// RFC 2544 benchmarking range, as the rest of tern's tests.
-constexpr wire::Ipv4Addr kServerIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 1);
-constexpr wire::Ipv4Addr kClientIp = wire::Ipv4Addr::FromOctets(198, 18, 0, 2);
 constexpr uint16_t kHttpPort = 80;
 constexpr size_t kMaxConnections = 64;
-constexpr Duration kStep = Duration::Micros(10);  // virtual time per round
-constexpr Duration kMsl = Duration::Millis(50);   // short TIME-WAIT
 
-port::EngineOptions Options(wire::Ipv4Addr address) {
-  port::EngineOptions o;
-  o.address = address;
-  o.prefix_len = 24;
-  o.endpoint.max_connections = kMaxConnections;
-  o.endpoint.max_half_open = kMaxConnections;
-  o.endpoint.max_time_wait = kMaxConnections;
-  o.endpoint.msl = kMsl;
-  return o;
-}
-
-class ServerApp final : public port::Application {
- public:
-  explicit ServerApp(tcp::Endpoint& ep) : host_(ep) {}
-  app::ServiceHost& host() { return host_; }
-  void Poll(Instant now) override { host_.Run(now); }
-
- private:
-  app::ServiceHost host_;
-};
-
-class LegitClientsTest : public ::testing::Test {
+class LegitClientsTest : public port::testing::EnginePairTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<RingWire>> w = RingWire::Create();
-    ASSERT_TRUE(w.ok()) << w.status();
-    wire_ = std::move(*w);
-    pool_a0_ = rte_mempool_avail_count(wire_->a().pool());
-    pool_b0_ = rte_mempool_avail_count(wire_->b().pool());
-    absl::StatusOr<std::unique_ptr<tcp::SynCookieSecretStore>> cookies =
-        tcp::SynCookieSecretStore::Create();
-    ASSERT_TRUE(cookies.ok()) << cookies.status();
-    cookies_ = std::move(*cookies);
-
-    absl::StatusOr<std::unique_ptr<port::Engine>> server = port::Engine::Create(
-        Options(kServerIp), &wire_->b(), 0, nullptr, cookies_.get(), now_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    server_app_ = std::make_unique<ServerApp>(server_->endpoint());
-    server_->set_application(server_app_.get());
-    absl::StatusOr<tcp::ListenerHandle> l =
-        server_->endpoint().Listen(kServerIp, kHttpPort, tcp::ListenOptions{});
-    ASSERT_TRUE(l.ok()) << l.status();
-    absl::StatusOr<std::unique_ptr<app::Service>> s =
-        app::MakeService("http", app::ServiceOptions{}, kMaxConnections);
-    ASSERT_TRUE(s.ok()) << s.status();
-    ASSERT_TRUE(server_app_->host().Register(*l, std::move(*s)).ok());
-
-    absl::StatusOr<std::unique_ptr<port::Engine>> client = port::Engine::Create(
-        Options(kClientIp), &wire_->a(), 0, nullptr, cookies_.get(), now_);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
+    ASSERT_NO_FATAL_FAILURE(CreateWire());
+    ASSERT_NO_FATAL_FAILURE(CreateServer(
+        port::testing::PairEngineOptions(kPairServerIp, kMaxConnections)));
+    ASSERT_NO_FATAL_FAILURE(Serve(kHttpPort, "http", kMaxConnections));
+    ASSERT_NO_FATAL_FAILURE(CreateClient(
+        port::testing::PairEngineOptions(kPairClientIp, kMaxConnections)));
     FloodOptions o;
-    o.address = kClientIp;
-    o.target = kServerIp;
+    o.address = kPairClientIp;
+    o.target = kPairServerIp;
     o.target_port = kHttpPort;
     o.legit_rate = 1000;  // one connection per 100 rounds
     o.max_connections = kMaxConnections;
@@ -102,60 +49,20 @@ class LegitClientsTest : public ::testing::Test {
     if (wire_ == nullptr) {
       return;
     }
-    if (clients_ != nullptr) {
+    if (clients_ != nullptr && client_ != nullptr && server_ != nullptr) {
       clients_->StopOpening();
       EXPECT_TRUE(RunUntil([&] { return clients_->Idle(); }));
-      // TIME-WAIT on the closing side, bounded: a few times 2 MSL.
-      const int rounds =
-          static_cast<int>((kMsl * 8).ToNanos() / kStep.ToNanos());
-      EXPECT_TRUE(RunUntil(
-          [&] {
-            return client_->endpoint().connection_count() == 0 &&
-                   client_->endpoint().time_wait_count() == 0 &&
-                   server_->endpoint().connection_count() == 0 &&
-                   server_->endpoint().time_wait_count() == 0;
-          },
-          rounds));
-      client_->set_application(nullptr);
-      client_->Shutdown(now_);
-      server_->Shutdown(now_);
     }
-    clients_.reset();
-    server_app_.reset();
-    client_.reset();
-    server_.reset();
-    wire_->a().Flush();
-    wire_->b().Flush();
-    wire_->FreeInFlight();
-    EXPECT_EQ(rte_mempool_avail_count(wire_->a().pool()), pool_a0_);
-    EXPECT_EQ(rte_mempool_avail_count(wire_->b().pool()), pool_b0_);
-    wire_.reset();
+    TearDownPair([&] {
+      if (client_ != nullptr) {
+        client_->set_application(nullptr);
+      }
+      clients_.reset();
+    });
   }
 
-  void Round() {
-    now_ = now_ + kStep;
-    client_->PollOnce(now_);
-    server_->PollOnce(now_);
-  }
-  bool RunUntil(const std::function<bool()>& done, int max_rounds = 200000) {
-    for (int i = 0; i < max_rounds; ++i) {
-      if (done()) {
-        return true;
-      }
-      Round();
-    }
-    return done();
-  }
   const LegitStats& Step() const { return clients_->current(); }
 
-  std::unique_ptr<RingWire> wire_;
-  unsigned pool_a0_ = 0;
-  unsigned pool_b0_ = 0;
-  std::unique_ptr<tcp::SynCookieSecretStore> cookies_;
-  Instant now_ = Instant::FromNanos(0) + Duration::Seconds(1);
-  std::unique_ptr<port::Engine> server_;
-  std::unique_ptr<ServerApp> server_app_;
-  std::unique_ptr<port::Engine> client_;
   std::unique_ptr<LegitClients> clients_;
 };
 
