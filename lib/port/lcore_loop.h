@@ -110,7 +110,7 @@ class DutyYield {
   Duration every_;
   Duration sleep_;
   Instant window_start_;
-  Duration slept_;  // idle sleeps reported in this window, < sleep_
+  Duration slept_;  // time off the core reported in this window, < sleep_
   SleepFn sleep_fn_;
 };
 
