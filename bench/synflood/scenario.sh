@@ -90,6 +90,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../tests/dpdk/tern_lib.sh"
+. "$here/yield_args.sh"
 
 build="" scenario="" stack="" mode="" steps="" duration="" legit=""
 out="" ceiling="" legit_timeout=3000 logdir="" kind=syn extra_flood_args=""
@@ -135,11 +136,7 @@ done
   { echo "scenario.sh: --reflect-alternation-ms takes 0 to 10000, not '$alternation_ms'" >&2; exit 1; }
 [ "$alternation_ms" -eq 0 ] || [ "$scenario/$stack" = kernel_bypass/tern ] ||
   { echo "scenario.sh: --reflect-alternation-ms is for kernel_bypass tern" >&2; exit 1; }
-[[ "$yield_every_us" =~ ^[0-9]+$ ]] && [ "$yield_every_us" -le 1000000 ] ||
-  { echo "scenario.sh: --yield-every-us takes 0 to 1000000, not '$yield_every_us'" >&2; exit 1; }
-[[ "$yield_us" =~ ^[0-9]+$ ]] && [ "$yield_us" -ge 1 ] && [ "$yield_us" -le 500 ] &&
-  { [ "$yield_every_us" -eq 0 ] || [ "$yield_us" -lt "$yield_every_us" ]; } ||
-  { echo "scenario.sh: --yield-us takes 1 to 500, below --yield-every-us, not '$yield_us'" >&2; exit 1; }
+check_yield_args scenario.sh "$yield_every_us" "$yield_us" 1
 case "$veth_pmd" in
   af_packet | af_xdp) ;;
   *) echo "scenario.sh: --veth-pmd takes af_packet or af_xdp, not '$veth_pmd'" >&2; exit 1 ;;
